@@ -1,0 +1,36 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO := demo
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# Build the hello-world program, put it in a fresh instance, run it inside.
+demo: $(STAMP)
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN)/occlum-cc examples/hello_world.c -o $(DEMO)/hello_world
+	cd $(DEMO) && ../$(BIN)/occlum new instance
+	cp $(DEMO)/hello_world $(DEMO)/instance/image/bin/
+	cd $(DEMO)/instance && ../../$(BIN)/occlum build
+	cd $(DEMO)/instance && ../../$(BIN)/occlum run /bin/hello_world
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest -q -n 2
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DEMO) .mypy_cache .ruff_cache .pytest_cache

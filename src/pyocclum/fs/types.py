@@ -1,0 +1,212 @@
+"""The interfaces every file system implements.
+
+An :class:`Inode` is one file system object. Directory methods take a single
+path component (never ``/``, ``.`` or ``..``: the VFS walks paths). All
+methods raise :class:`~pyocclum.errors.KernelError` on failure and never block.
+Times are nanoseconds since the Unix epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pyocclum.abi.errno import Errno
+from pyocclum.abi.wasi import FileType
+from pyocclum.errors import KernelError
+
+if TYPE_CHECKING:
+    from pyocclum.fs.waitq import WaitQueue
+
+__all__ = [
+    "MAX_NAME",
+    "DirEntry",
+    "FileSystem",
+    "FileType",
+    "Inode",
+    "Stat",
+    "Stream",
+    "check_name",
+    "now_ns",
+]
+
+MAX_NAME = 255
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def check_name(name: str) -> None:
+    """Reject a directory entry name that no file system may store."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise KernelError(Errno.EINVAL, f"bad file name {name!r}")
+    if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
+        raise KernelError(Errno.ENAMETOOLONG, f"name longer than {MAX_NAME} bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class Stat:
+    """What ``stat`` reports. ``mode`` holds permission bits only (0o7777)."""
+
+    dev: int
+    ino: int
+    filetype: FileType
+    mode: int
+    nlink: int
+    size: int
+    atim: int
+    mtim: int
+    ctim: int
+
+
+@dataclass(frozen=True, slots=True)
+class DirEntry:
+    name: str
+    ino: int
+    filetype: FileType
+
+
+class Stream:
+    """A byte stream that replaces offset-based I/O (devices, pipes, host stdio).
+
+    ``read``/``write`` raise ``WouldBlock`` when they cannot make progress;
+    ``read`` returns ``b""`` at end of stream.
+    """
+
+    waitq: WaitQueue | None = None
+
+    def read(self, size: int) -> bytes:
+        raise KernelError(Errno.EBADF, "stream is not readable")
+
+    def write(self, data: bytes) -> int:
+        raise KernelError(Errno.EBADF, "stream is not writable")
+
+    def readable_now(self) -> bool:
+        """Would ``read`` return without ``WouldBlock``?"""
+        return True
+
+    def writable_now(self) -> bool:
+        return True
+
+    def hung_up(self) -> bool:
+        """The other end has gone (for ``poll``'s hangup flag)."""
+        return False
+
+    def isatty(self) -> bool:
+        return False
+
+    def sync(self) -> None:
+        """Flush buffered output to where it goes."""
+
+    def close(self) -> None:
+        """The last open file description using this stream closed."""
+
+
+class FileSystem:
+    """One mounted file system instance."""
+
+    #: Device number reported in ``stat``; the VFS assigns one per mount.
+    dev: int = 0
+    #: Name as shown in /proc/mounts (``ramfs``, ``hostfs``, ...).
+    fstype: str = "none"
+    read_only: bool = False
+
+    def root(self) -> Inode:
+        raise NotImplementedError
+
+    def sync(self) -> None:
+        """Make everything written so far durable."""
+
+
+class Inode:
+    """One file system object; the default methods fail as Linux would."""
+
+    fs: FileSystem
+    ino: int
+
+    # -- every kind ---------------------------------------------------------
+    def stat(self) -> Stat:
+        raise NotImplementedError
+
+    @property
+    def filetype(self) -> FileType:
+        return self.stat().filetype
+
+    def set_times(self, atim: int | None, mtim: int | None) -> None:
+        """Set access/modification times (None leaves one unchanged)."""
+        raise KernelError(Errno.EPERM, "times cannot be set here")
+
+    def chmod(self, mode: int) -> None:
+        raise KernelError(Errno.EPERM, "mode cannot be set here")
+
+    def sync(self) -> None:
+        """Make this object's data and metadata durable."""
+
+    # -- directories ----------------------------------------------------------
+    def lookup(self, name: str) -> Inode:
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    def entries(self) -> Iterator[DirEntry]:
+        """Entries in a stable order, without ``.`` and ``..``."""
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    def create(self, name: str, mode: int) -> Inode:
+        """New empty regular file; EEXIST if ``name`` exists."""
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    def mkdir(self, name: str, mode: int) -> Inode:
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    def symlink(self, name: str, target: str) -> Inode:
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    def link(self, name: str, inode: Inode) -> None:
+        """Hard link; EXDEV if ``inode`` is on another file system, EPERM for directories."""
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    def unlink(self, name: str) -> None:
+        """Remove a non-directory entry (EISDIR for a directory)."""
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    def rmdir(self, name: str) -> None:
+        """Remove an empty directory (ENOTEMPTY, ENOTDIR as on Linux)."""
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    def rename(self, old: str, new_dir: Inode, new: str) -> None:
+        """Linux ``rename``: replaces ``new`` if compatible; EXDEV across file systems;
+        EINVAL when moving a directory into itself (the VFS checks ancestry)."""
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
+    # -- symlinks -----------------------------------------------------------------
+    def readlink(self) -> str:
+        raise KernelError(Errno.EINVAL, "not a symbolic link")
+
+    # -- regular files ------------------------------------------------------------
+    def read(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes at ``offset`` (short only at end of file)."""
+        raise KernelError(Errno.EISDIR if self.filetype == FileType.DIRECTORY else Errno.EINVAL)
+
+    def write(self, offset: int, data: bytes) -> int:
+        """Write all of ``data`` at ``offset``, extending the file (holes read as zeros)."""
+        raise KernelError(Errno.EISDIR if self.filetype == FileType.DIRECTORY else Errno.EINVAL)
+
+    def truncate(self, size: int) -> None:
+        raise KernelError(Errno.EISDIR if self.filetype == FileType.DIRECTORY else Errno.EINVAL)
+
+    def allocate(self, offset: int, length: int) -> None:
+        """Make sure ``[offset, offset+length)`` is within the file (extends the size)."""
+        end = offset + length
+        if end > self.stat().size:
+            self.truncate(end)
+
+    # -- devices ------------------------------------------------------------------
+    def open_stream(self) -> Stream | None:
+        """For character devices: a stream used instead of ``read``/``write``."""
+        return None
+
+    #: For ``/dev/stdin``-like aliases: opening it duplicates this fd of the
+    #: opening process (as Linux's ``/proc/self/fd/N`` links do).
+    alias_fd: int | None = None
