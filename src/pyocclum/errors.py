@@ -28,7 +28,7 @@ class Waitable(Protocol):
         """Sleep until woken or ``timeout`` seconds pass (spurious wake-ups allowed)."""
 
 
-class WouldBlock(Exception):  # noqa: N818 (a control-flow signal, not an error)
+class WouldBlock(Exception):
     """The operation cannot proceed now; retry after ``waitable`` wakes.
 
     File systems and IPC never block: they raise this, and the syscall layer
@@ -40,7 +40,7 @@ class WouldBlock(Exception):  # noqa: N818 (a control-flow signal, not an error)
         self.waitable = waitable
 
 
-class ProcessExit(BaseException):  # noqa: N818
+class ProcessExit(BaseException):
     """Unwinds a process's host stack when it exits (``proc_exit``) or is killed.
 
     A ``BaseException`` so that a handler's ``except Exception`` cannot swallow it.

@@ -1,1 +1,69 @@
-"""TODO"""
+"""``Occlum.json``: sizes, the typed and validated model, and the instance template.
+
+- :mod:`~pyocclum.config.sizes`: ``"32MB"`` <-> ``33554432``.
+- :mod:`~pyocclum.config.model`: :class:`OcclumConfig` and its sections;
+  :func:`parse_config` / :func:`load_config` raise :class:`ConfigFileError`
+  (a :class:`~pyocclum.errors.ConfigError`) naming the file and key path.
+- :mod:`~pyocclum.config.template`: what ``occlum new`` / ``occlum init`` write.
+
+This layer imports only :mod:`pyocclum.errors` (plus pydantic and the stdlib).
+"""
+
+from pyocclum.config.model import (
+    FS_TYPES,
+    ConfigFileError,
+    EnvConfig,
+    Feature,
+    FsType,
+    KssId,
+    Metadata,
+    MountOptions,
+    MountSpec,
+    OcclumConfig,
+    ProcessConfig,
+    ResourceLimits,
+    default_mounts,
+    format_key_path,
+    load_config,
+    parse_config,
+)
+from pyocclum.config.sizes import MAX_SIZE, SizeError, format_size, parse_size
+from pyocclum.config.template import (
+    CONFIG_FILE,
+    IMAGE_DIRS,
+    default_config,
+    default_config_json,
+    default_image_files,
+    init_instance,
+    new_instance,
+)
+
+__all__ = [
+    "CONFIG_FILE",
+    "FS_TYPES",
+    "IMAGE_DIRS",
+    "MAX_SIZE",
+    "ConfigFileError",
+    "EnvConfig",
+    "Feature",
+    "FsType",
+    "KssId",
+    "Metadata",
+    "MountOptions",
+    "MountSpec",
+    "OcclumConfig",
+    "ProcessConfig",
+    "ResourceLimits",
+    "SizeError",
+    "default_config",
+    "default_config_json",
+    "default_image_files",
+    "default_mounts",
+    "format_key_path",
+    "format_size",
+    "init_instance",
+    "load_config",
+    "new_instance",
+    "parse_config",
+    "parse_size",
+]

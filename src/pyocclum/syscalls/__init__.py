@@ -1,1 +1,15 @@
-"""TODO"""
+"""Syscall handlers (plain Python values in and out) and the table describing them."""
+
+from __future__ import annotations
+
+from pyocclum.kernel.kernel import Kernel
+from pyocclum.syscalls.occlum import OcclumSyscalls
+from pyocclum.syscalls.spec import Syscall
+from pyocclum.syscalls.wasi import WasiSyscalls
+
+__all__ = ["Syscall", "syscall_table"]
+
+
+def syscall_table(kernel: Kernel) -> list[Syscall]:
+    """Every function a process may import, bound to ``kernel``."""
+    return WasiSyscalls(kernel).table() + OcclumSyscalls(kernel).table()

@@ -1,0 +1,171 @@
+"""The ``occlum`` command: Occlum's verbs over :class:`pyocclum.boot.Instance`.
+
+Standard output belongs to the program being run: everything ``occlum``
+itself says goes to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pyocclum import __version__
+from pyocclum.boot import Instance
+from pyocclum.config.template import init_instance, new_instance
+from pyocclum.errors import ConfigError, InstanceError
+
+LOG_LEVELS = {
+    "off": logging.CRITICAL + 10,
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": 5,
+}
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(verb: str, message: str, code: int = 1) -> None:
+    _stderr().print(f"[bold red]occlum {verb}:[/] {message}", markup=True, soft_wrap=True)
+    sys.exit(code)
+
+
+def _setup_logging() -> None:
+    name = os.environ.get("OCCLUM_LOG_LEVEL", "error").strip().lower()
+    level = LOG_LEVELS.get(name)
+    if level is None:
+        _stderr().print(
+            f"occlum: OCCLUM_LOG_LEVEL={name!r} is not one of {', '.join(LOG_LEVELS)}; "
+            "using 'error'"
+        )
+        level = logging.ERROR
+    logging.addLevelName(5, "TRACE")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(name)s: %(message)s"))
+    root = logging.getLogger("pyocclum")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="occlum (PyOcclum)")
+def cli() -> None:
+    """PyOcclum: put a program inside the enclave with three commands.
+
+    \b
+      occlum new my_instance && cd my_instance
+      cp ../hello_world image/bin/ && occlum build
+      occlum run /bin/hello_world
+    """
+    _setup_logging()
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def new(directory: Path) -> None:
+    """Create DIRECTORY and initialize an instance in it."""
+    try:
+        new_instance(directory)
+    except InstanceError as e:
+        _fail("new", str(e))
+    _stderr().print(f"Initialized an empty Occlum instance in {directory.resolve()}")
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Re-initialize an existing instance (keeps image/).")
+def init(force: bool) -> None:
+    """Turn the current folder into an instance."""
+    try:
+        init_instance(Path.cwd(), force=force)
+    except InstanceError as e:
+        _fail("init", str(e))
+    _stderr().print(f"Initialized an empty Occlum instance in {Path.cwd()}")
+
+
+@cli.command()
+@click.option("-f", "--force", is_flag=True, help="Rebuild everything.")
+def build(force: bool) -> None:
+    """Build the image in image/ into build/ (and precompile its programs)."""
+    inst = Instance(Path.cwd())
+    console = _stderr()
+    progress = Progress(
+        TextColumn("compiling {task.description}"), BarColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )
+    state: dict[str, object] = {}
+
+    def report(rel: str, index: int, total: int) -> None:
+        # Show the bar only when compiling takes more than a moment.
+        if total and "task" not in state and index < total:
+            state["task"] = progress.add_task(rel or "", total=total)
+            progress.start()
+        task = state.get("task")
+        if task is not None:
+            progress.update(task, completed=index, description=rel)  # type: ignore[arg-type]
+
+    started = time.monotonic()
+    try:
+        result = inst.build(force=force, progress=report)
+    except (InstanceError, ConfigError) as e:
+        _fail("build", str(e))
+    finally:
+        progress.stop()
+    took = time.monotonic() - started
+    console.print(
+        f"Built the image: {len(result.modules)} program(s), {len(result.compiled)} compiled, "
+        f"{result.copied} file(s) copied, {result.removed} removed ({took:.1f}s)"
+    )
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--strace", is_flag=True, help="Print every syscall of every process to stderr.")
+@click.argument("program")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(strace: bool, program: str, args: tuple[str, ...]) -> None:
+    """Run PROGRAM (a path inside the image, e.g. /bin/hello_world) with ARGS."""
+    inst = Instance(Path.cwd())
+    lock = threading.Lock()
+
+    def trace(line: str) -> None:
+        with lock:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+    try:
+        result = inst.run([program, *args], strace=trace if strace else None)
+    except (InstanceError, ConfigError) as e:
+        _fail("run", str(e))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if result.error:
+        _stderr().print(f"occlum run: {result.error}", markup=False, soft_wrap=True)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+def status() -> None:
+    """Print the instance's state: initialized, built or running."""
+    state = Instance(Path.cwd()).status()
+    if state == "uninitialized":
+        _fail("status", f"{Path.cwd()} is not an Occlum instance")
+    click.echo(state)
+
+
+def main() -> None:
+    cli(prog_name="occlum")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Per-process file descriptor tables."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from pyocclum.abi.errno import Errno
+from pyocclum.errors import KernelError
+from pyocclum.fs.file import OpenFile
+
+#: fd 3 is always the root directory preopen (wasi-libc scans preopens from 3).
+ROOT_FD = 3
+
+
+@dataclass(slots=True)
+class FdEntry:
+    file: OpenFile
+    cloexec: bool = False
+
+
+class FdTable:
+    """fd -> open file description. New fds take the lowest free number,
+    never ``ROOT_FD``, up to ``max_fds`` (EMFILE beyond)."""
+
+    def __init__(self, max_fds: int) -> None:
+        self._fds: dict[int, FdEntry] = {}
+        self._lock = threading.Lock()
+        self.max_fds = max_fds
+
+    def get(self, fd: int) -> OpenFile:
+        entry = self._fds.get(fd)
+        if entry is None:
+            raise KernelError(Errno.EBADF, f"fd {fd} is not open")
+        return entry.file
+
+    def entry(self, fd: int) -> FdEntry:
+        entry = self._fds.get(fd)
+        if entry is None:
+            raise KernelError(Errno.EBADF, f"fd {fd} is not open")
+        return entry
+
+    def items(self) -> list[tuple[int, FdEntry]]:
+        with self._lock:
+            return sorted(self._fds.items())
+
+    def __contains__(self, fd: int) -> bool:
+        return fd in self._fds
+
+    def __len__(self) -> int:
+        return len(self._fds)
+
+    def install(self, file: OpenFile, *, cloexec: bool = False, lowest: int = 0) -> int:
+        """Put ``file`` at the lowest free fd >= ``lowest``; takes over the caller's reference."""
+        with self._lock:
+            if len(self._fds) >= self.max_fds:
+                raise KernelError(Errno.EMFILE, f"open files limit ({self.max_fds}) reached")
+            fd = lowest
+            while fd in self._fds or fd == ROOT_FD:
+                fd += 1
+            if fd >= self.max_fds + 1:
+                raise KernelError(Errno.EMFILE, f"open files limit ({self.max_fds}) reached")
+            self._fds[fd] = FdEntry(file, cloexec)
+            return fd
+
+    def install_at(self, fd: int, file: OpenFile, *, cloexec: bool = False) -> None:
+        """Put ``file`` at exactly ``fd``, closing what was there (``dup2``)."""
+        with self._lock:
+            old = self._fds.get(fd)
+            if old is None and len(self._fds) >= self.max_fds:
+                raise KernelError(Errno.EMFILE, f"open files limit ({self.max_fds}) reached")
+            self._fds[fd] = FdEntry(file, cloexec)
+        if old is not None:
+            old.file.release()
+
+    def close(self, fd: int) -> None:
+        with self._lock:
+            entry = self._fds.pop(fd, None)
+        if entry is None:
+            raise KernelError(Errno.EBADF, f"fd {fd} is not open")
+        entry.file.release()
+
+    def renumber(self, fd: int, to: int) -> None:
+        """WASI ``fd_renumber``: move ``fd`` onto ``to`` (closing ``to``)."""
+        with self._lock:
+            if fd not in self._fds or to not in self._fds:
+                raise KernelError(Errno.EBADF, "fd_renumber needs two open fds")
+            if fd == to:
+                return
+            old = self._fds[to]
+            self._fds[to] = self._fds.pop(fd)
+        old.file.release()
+
+    def close_all(self) -> None:
+        with self._lock:
+            entries = list(self._fds.values())
+            self._fds.clear()
+        for e in entries:
+            e.file.release()

@@ -1,0 +1,164 @@
+"""How a syscall's wasm parameters map to handler arguments and results.
+
+A :class:`Syscall` lists its parameters as *slots*. Each slot consumes one or
+more wasm parameters. Input slots become handler arguments (in order); output
+slots receive the handler's result (one output: the value itself; several: a
+tuple, in order). The ``wasm`` layer interprets these descriptions: it is the
+only code that touches guest memory, and it validates every output pointer
+*before* the handler runs, so a bad pointer gets EFAULT with no side effect.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+class Kind(enum.Enum):
+    # Inputs.
+    U32 = "u32"  # one i32 -> int (unsigned)
+    U64 = "u64"  # one i64 -> int (unsigned)
+    S64 = "s64"  # one i64 -> int (signed)
+    STR = "str"  # (ptr, len) -> str (UTF-8; EILSEQ if not)
+    BYTES = "bytes"  # (ptr, len) -> bytes
+    IOV_IN = "iov_in"  # (iovs, iovs_len) -> bytes (gathered)
+    # Inputs whose result is written back.
+    IOV_OUT = "iov_out"  # (iovs, iovs_len) -> capacity: int; result bytes scattered
+    BUF_OUT = "buf_out"  # (ptr, len) -> capacity: int; result bytes copied to ptr
+    # Outputs.
+    OUT_LEN = "out_len"  # (ptr) <- u32 length of the previous IOV_OUT/BUF_OUT result
+    OUT_U32 = "out_u32"  # (ptr) <- int
+    OUT_U64 = "out_u64"  # (ptr) <- int
+    OUT_STRUCT = "out_struct"  # (ptr) <- tuple packed with ``layout``
+    OUT_STR_ARRAY = "out_str_array"  # (argv, argv_buf) <- list[bytes] (args_get, environ_get)
+    # poll_oneoff: (in, out, nsubscriptions, nevents_ptr): subscriptions in, events out.
+    POLL = "poll"
+
+
+_WASM_PARAMS = {
+    Kind.U32: 1, Kind.U64: 1, Kind.S64: 1, Kind.STR: 2, Kind.BYTES: 2, Kind.IOV_IN: 2,
+    Kind.IOV_OUT: 2, Kind.BUF_OUT: 2, Kind.OUT_LEN: 1, Kind.OUT_U32: 1, Kind.OUT_U64: 1,
+    Kind.OUT_STRUCT: 1, Kind.OUT_STR_ARRAY: 2, Kind.POLL: 4,
+}
+_INPUT = {Kind.U32, Kind.U64, Kind.S64, Kind.STR, Kind.BYTES, Kind.IOV_IN, Kind.IOV_OUT,
+          Kind.BUF_OUT, Kind.POLL}
+_OUTPUT = {Kind.IOV_OUT, Kind.BUF_OUT, Kind.OUT_LEN, Kind.OUT_U32, Kind.OUT_U64,
+           Kind.OUT_STRUCT, Kind.OUT_STR_ARRAY, Kind.POLL}
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    name: str
+    kind: Kind
+    layout: struct.Struct | None = None  # for OUT_STRUCT
+    #: For U32/U64 inputs: how strace prints it (e.g. a flags decoder).
+    fmt: Callable[[int], str] | None = None
+
+    @property
+    def wasm_params(self) -> int:
+        return _WASM_PARAMS[self.kind]
+
+    @property
+    def is_input(self) -> bool:
+        return self.kind in _INPUT
+
+    @property
+    def is_output(self) -> bool:
+        return self.kind in _OUTPUT
+
+    @property
+    def wasm_types(self) -> tuple[str, ...]:
+        if self.kind in (Kind.U64, Kind.S64):
+            return ("i64",)
+        return ("i32",) * self.wasm_params
+
+
+#: A handler takes the process first, then one Python value per input slot.
+Handler = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Syscall:
+    """One imported function: name, slots, handler, and what the wasm function returns:
+    ``"errno"`` (the usual), ``"value"`` (the handler's int, as i32) or ``"none"``
+    (``proc_exit``).
+    """
+
+    module: str
+    name: str
+    slots: tuple[Slot, ...]
+    handler: Handler
+    returns: Literal["errno", "value", "none"] = "errno"
+
+    @property
+    def wasm_params(self) -> tuple[str, ...]:
+        out: list[str] = []
+        for s in self.slots:
+            out.extend(s.wasm_types)
+        return tuple(out)
+
+    @property
+    def result_slots(self) -> tuple[Slot, ...]:
+        """Output slots that take a value from the handler's result (OUT_LEN does not:
+        it reports the length of the buffer before it)."""
+        return tuple(s for s in self.slots if s.is_output and s.kind is not Kind.OUT_LEN)
+
+
+# Short constructors keep the table readable.
+def u32(name: str, fmt: Callable[[int], str] | None = None) -> Slot:
+    return Slot(name, Kind.U32, fmt=fmt)
+
+
+def u64(name: str, fmt: Callable[[int], str] | None = None) -> Slot:
+    return Slot(name, Kind.U64, fmt=fmt)
+
+
+def s64(name: str) -> Slot:
+    return Slot(name, Kind.S64)
+
+
+def string(name: str) -> Slot:
+    return Slot(name, Kind.STR)
+
+
+def data(name: str) -> Slot:
+    return Slot(name, Kind.BYTES)
+
+
+def iov_in(name: str) -> Slot:
+    return Slot(name, Kind.IOV_IN)
+
+
+def iov_out(name: str) -> Slot:
+    return Slot(name, Kind.IOV_OUT)
+
+
+def buf_out(name: str) -> Slot:
+    return Slot(name, Kind.BUF_OUT)
+
+
+def out_len(name: str) -> Slot:
+    return Slot(name, Kind.OUT_LEN)
+
+
+def out_u32(name: str) -> Slot:
+    return Slot(name, Kind.OUT_U32)
+
+
+def out_u64(name: str) -> Slot:
+    return Slot(name, Kind.OUT_U64)
+
+
+def out_struct(name: str, layout: struct.Struct) -> Slot:
+    return Slot(name, Kind.OUT_STRUCT, layout=layout)
+
+
+def out_str_array(name: str) -> Slot:
+    return Slot(name, Kind.OUT_STR_ARRAY)
+
+
+def poll(name: str) -> Slot:
+    return Slot(name, Kind.POLL)

@@ -1,0 +1,713 @@
+"""WASI preview1 (``wasi_snapshot_preview1``): all 46 functions, on the kernel.
+
+Handlers take the calling :class:`Process` and plain Python values and return
+plain values; the table at the bottom says how each maps onto wasm
+parameters. Errors are raised as ``KernelError``; semantics follow the WASI
+spec where it speaks and Linux where it does not.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyocclum.abi import wasi
+from pyocclum.abi.errno import Errno
+from pyocclum.abi.wasi import (
+    EVENTRWFLAG_HANGUP,
+    RIGHTS_DIRECTORY,
+    RIGHTS_REGULAR_FILE,
+    RIGHTS_STREAM,
+    SUBCLOCKFLAG_ABSTIME,
+    ClockId,
+    EventType,
+    FdFlags,
+    FileType,
+    FstFlags,
+    LookupFlags,
+    OFlags,
+    Rights,
+)
+from pyocclum.errors import KernelError, ProcessExit, Waitable, WouldBlock
+from pyocclum.fs.file import OpenFile
+from pyocclum.fs.types import Inode, Stat, check_name
+from pyocclum.fs.vfs import Location, ParentLocation
+from pyocclum.kernel.fdtable import ROOT_FD
+from pyocclum.kernel.kernel import Kernel
+from pyocclum.kernel.process import Process
+from pyocclum.syscalls import spec as S
+from pyocclum.syscalls.blocking import WAIT_SLICE, blocking
+
+MODULE = "wasi_snapshot_preview1"
+_WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE
+_SEEKABLE_DEVICE_RIGHTS = RIGHTS_STREAM | Rights.FD_SEEK | Rights.FD_TELL
+#: Most bytes one random_get call fills (wasi-libc asks for at most 256).
+_MAX_RANDOM = 1 << 20
+
+
+def _filestat(st: Stat) -> tuple[int, ...]:
+    return (st.dev, st.ino, int(st.filetype), st.nlink, st.size, st.atim, st.mtim, st.ctim)
+
+
+def _fmt_flags(flag_type: type[FdFlags] | type[OFlags] | type[FstFlags]) -> Callable[[int], str]:
+    def fmt(value: int) -> str:
+        names = [f.name for f in flag_type if f.value & value and f.name]
+        return "|".join(names) if names else "0"
+
+    return fmt
+
+
+@dataclass(frozen=True, slots=True)
+class _Sub:
+    userdata: int
+    kind: int
+    clock_id: int = 0
+    timeout: int = 0
+    flags: int = 0
+    fd: int = 0
+
+
+class WasiSyscalls:
+    """The WASI preview1 handlers of one kernel."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.vfs = kernel.vfs
+
+    # == args and environment ======================================================
+    def args_get(self, p: Process) -> list[bytes]:
+        return p.argv
+
+    def args_sizes_get(self, p: Process) -> tuple[int, int]:
+        return len(p.argv), sum(len(a) + 1 for a in p.argv)
+
+    def environ_get(self, p: Process) -> list[bytes]:
+        return p.env
+
+    def environ_sizes_get(self, p: Process) -> tuple[int, int]:
+        return len(p.env), sum(len(e) + 1 for e in p.env)
+
+    # == clocks =====================================================================
+    def clock_res_get(self, p: Process, clock_id: int) -> int:
+        if clock_id not in ClockId._value2member_map_:
+            raise KernelError(Errno.EINVAL, f"unknown clock {clock_id}")
+        return 1
+
+    def clock_time_get(self, p: Process, clock_id: int, precision: int) -> int:
+        if clock_id == ClockId.REALTIME:
+            return time.time_ns()
+        if clock_id == ClockId.MONOTONIC:
+            return time.monotonic_ns()
+        if clock_id == ClockId.PROCESS_CPUTIME_ID:
+            # All processes share the host process: report this thread's CPU time,
+            # which is this process's (one process per thread at a time).
+            return time.thread_time_ns()
+        if clock_id == ClockId.THREAD_CPUTIME_ID:
+            return time.thread_time_ns()
+        raise KernelError(Errno.EINVAL, f"unknown clock {clock_id}")
+
+    # == fd operations ==============================================================
+    def fd_advise(self, p: Process, fd: int, offset: int, length: int, advice: int) -> None:
+        f = p.fds.get(fd)
+        if advice not in wasi.Advice._value2member_map_:
+            raise KernelError(Errno.EINVAL, f"bad advice {advice}")
+        if f.stream is not None:
+            raise KernelError(Errno.ESPIPE, "advice on a stream")
+        # Advice is a hint; every file system here is served from memory or the
+        # host page cache already.
+
+    def fd_allocate(self, p: Process, fd: int, offset: int, length: int) -> None:
+        f = p.fds.get(fd)
+        if f.stream is not None:
+            raise KernelError(Errno.ESPIPE, "allocate on a stream")
+        if f.is_directory:
+            raise KernelError(Errno.EISDIR)
+        if not f.writable:
+            raise KernelError(Errno.EBADF, "not open for writing")
+        if length == 0:
+            raise KernelError(Errno.EINVAL, "zero length")
+        if offset + length > 1 << 63:
+            raise KernelError(Errno.EFBIG)
+        assert f.inode is not None
+        f.inode.allocate(offset, length)
+
+    def fd_close(self, p: Process, fd: int) -> None:
+        p.fds.close(fd)
+
+    def fd_datasync(self, p: Process, fd: int) -> None:
+        p.fds.get(fd).sync()
+
+    def fd_sync(self, p: Process, fd: int) -> None:
+        p.fds.get(fd).sync()
+
+    def fd_fdstat_get(self, p: Process, fd: int) -> tuple[int, int, int, int]:
+        f = p.fds.get(fd)
+        return (int(f.filetype), f.fdflags & 0xFFFF, f.rights_base, f.rights_inheriting)
+
+    def fd_fdstat_set_flags(self, p: Process, fd: int, flags: int) -> None:
+        f = p.fds.get(fd)
+        if flags & ~0x1F:
+            raise KernelError(Errno.EINVAL, f"unknown fd flags {flags:#x}")
+        # As with Linux's F_SETFL, only APPEND and NONBLOCK can change.
+        keep = f.fdflags & ~(FdFlags.APPEND | FdFlags.NONBLOCK)
+        f.fdflags = keep | (flags & (FdFlags.APPEND | FdFlags.NONBLOCK))
+
+    def fd_fdstat_set_rights(self, p: Process, fd: int, base: int, inheriting: int) -> None:
+        f = p.fds.get(fd)
+        # Rights may only shrink (WASI); ENOTCAPABLE if the caller asks for more.
+        if base & ~f.rights_base or inheriting & ~f.rights_inheriting:
+            raise KernelError(Errno.ENOTCAPABLE, "rights can only be dropped")
+        f.rights_base = base
+        f.rights_inheriting = inheriting
+
+    def fd_filestat_get(self, p: Process, fd: int) -> tuple[int, ...]:
+        f = p.fds.get(fd)
+        if f.inode is None:
+            now = time.time_ns()
+            return (0, 0, int(f.filetype), 1, 0, now, now, now)
+        return _filestat(f.inode.stat())
+
+    def fd_filestat_set_size(self, p: Process, fd: int, size: int) -> None:
+        f = p.fds.get(fd)
+        if f.stream is not None or f.inode is None:
+            raise KernelError(Errno.EINVAL, "not a regular file")
+        if f.is_directory:
+            raise KernelError(Errno.EISDIR)
+        if not f.writable:
+            raise KernelError(Errno.EINVAL, "not open for writing")
+        if size > 1 << 63:
+            raise KernelError(Errno.EFBIG)
+        f.inode.truncate(size)
+
+    def fd_filestat_set_times(
+        self, p: Process, fd: int, atim: int, mtim: int, fst_flags: int
+    ) -> None:
+        f = p.fds.get(fd)
+        if f.inode is None:
+            return
+        self._set_times(f.inode, atim, mtim, fst_flags)
+
+    def fd_pread(self, p: Process, fd: int, size: int, offset: int) -> bytes:
+        f = p.fds.get(fd)
+        if offset > 1 << 63:
+            raise KernelError(Errno.EINVAL, "offset too large")
+        return f.pread(size, offset)
+
+    def fd_pwrite(self, p: Process, fd: int, data: bytes, offset: int) -> int:
+        f = p.fds.get(fd)
+        if offset > 1 << 63:
+            raise KernelError(Errno.EINVAL, "offset too large")
+        return f.pwrite(data, offset)
+
+    def fd_read(self, p: Process, fd: int, size: int) -> bytes:
+        f = p.fds.get(fd)
+        if f.stream is None:
+            return f.read(size)
+        return blocking(p, f, lambda: f.read(size))
+
+    def fd_write(self, p: Process, fd: int, data: bytes) -> int:
+        f = p.fds.get(fd)
+        if f.stream is None:
+            return f.write(data)
+        return blocking(p, f, lambda: f.write(data))
+
+    def fd_prestat_get(self, p: Process, fd: int) -> tuple[int, int]:
+        # Only fd 3 is a preopen: wasi-libc stops scanning at the first EBADF.
+        if fd != ROOT_FD or fd not in p.fds:
+            raise KernelError(Errno.EBADF, "not a preopen")
+        return (wasi.PREOPENTYPE_DIR, 1)
+
+    def fd_prestat_dir_name(self, p: Process, fd: int, size: int) -> bytes:
+        if fd != ROOT_FD or fd not in p.fds:
+            raise KernelError(Errno.EBADF, "not a preopen")
+        if size < 1:
+            raise KernelError(Errno.ENAMETOOLONG, "buffer too small")
+        return b"/"
+
+    def fd_readdir(self, p: Process, fd: int, size: int, cookie: int) -> bytes:
+        f = p.fds.get(fd)
+        if f.inode is None or not f.is_directory:
+            raise KernelError(Errno.ENOTDIR, "not a directory")
+        entries = f.dir_entries(cookie)
+        out = bytearray()
+        index = cookie
+        dot_ino = f.inode.stat().ino
+        while len(out) < size:
+            if index == 0:
+                name, ino, ftype = b".", dot_ino, FileType.DIRECTORY
+            elif index == 1:
+                name, ino, ftype = b"..", self._parent_ino(f), FileType.DIRECTORY
+            elif index - 2 < len(entries):
+                e = entries[index - 2]
+                name, ino, ftype = e.name.encode("utf-8", "surrogateescape"), e.ino, e.filetype
+            else:
+                break
+            index += 1
+            out += wasi.pack_dirent(index, ino, int(ftype), name)
+        # A full buffer tells wasi-libc there may be more: it retries from the
+        # last complete entry's cookie with a bigger buffer.
+        return bytes(out[:size])
+
+    def _parent_ino(self, f: OpenFile) -> int:
+        try:
+            parent = self.vfs.resolve(self.vfs.root(), f.path.rstrip("/") + "/..")
+            return parent.inode.stat().ino
+        except KernelError:
+            return 0
+
+    def fd_renumber(self, p: Process, fd: int, to: int) -> None:
+        if to == ROOT_FD or fd == ROOT_FD:
+            raise KernelError(Errno.ENOTSUP, "the root preopen stays at fd 3")
+        p.fds.renumber(fd, to)
+
+    def fd_seek(self, p: Process, fd: int, offset: int, whence: int) -> int:
+        f = p.fds.get(fd)
+        if f.stream is not None and f.filetype == FileType.CHARACTER_DEVICE and (
+            f.rights_base & Rights.FD_SEEK
+        ):
+            return 0  # Linux: seeking /dev/null and friends succeeds and stays at 0
+        if f.is_directory:
+            raise KernelError(Errno.EISDIR if whence else Errno.EINVAL, "seek on a directory")
+        return f.seek(offset, whence)
+
+    def fd_tell(self, p: Process, fd: int) -> int:
+        f = p.fds.get(fd)
+        if f.stream is not None and (f.rights_base & Rights.FD_TELL):
+            return 0
+        return f.tell()
+
+    # == paths ========================================================================
+    def _start(self, p: Process, fd: int) -> Location:
+        f = p.fds.get(fd)
+        if f.inode is None or not f.is_directory:
+            raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
+        if f.path == "/":
+            return self.vfs.root()
+        return self.vfs.location_of(f.path)
+
+    def _resolve(self, p: Process, fd: int, path: str, follow: bool) -> Location:
+        return self.vfs.resolve(self._start(p, fd), path, follow=follow)
+
+    def _parent(self, p: Process, fd: int, path: str) -> ParentLocation:
+        return self.vfs.resolve_parent(self._start(p, fd), path)
+
+    def path_create_directory(self, p: Process, fd: int, path: str) -> None:
+        loc = self._parent(p, fd, path)
+        if not loc.name:
+            raise KernelError(Errno.EEXIST, f"{path} exists")
+        check_name(loc.name)
+        loc.parent.inode.mkdir(loc.name, 0o755)
+
+    def path_filestat_get(self, p: Process, fd: int, flags: int, path: str) -> tuple[int, ...]:
+        loc = self._resolve(p, fd, path, bool(flags & LookupFlags.SYMLINK_FOLLOW))
+        return _filestat(loc.inode.stat())
+
+    def path_filestat_set_times(
+        self, p: Process, fd: int, flags: int, path: str, atim: int, mtim: int, fst: int
+    ) -> None:
+        loc = self._resolve(p, fd, path, bool(flags & LookupFlags.SYMLINK_FOLLOW))
+        self._set_times(loc.inode, atim, mtim, fst)
+
+    def _set_times(self, inode: Inode, atim: int, mtim: int, fst: int) -> None:
+        if fst & ~0xF or (fst & FstFlags.ATIM and fst & FstFlags.ATIM_NOW) or (
+            fst & FstFlags.MTIM and fst & FstFlags.MTIM_NOW
+        ):
+            raise KernelError(Errno.EINVAL, f"bad fst_flags {fst:#x}")
+        now = time.time_ns()
+        a = now if fst & FstFlags.ATIM_NOW else atim if fst & FstFlags.ATIM else None
+        m = now if fst & FstFlags.MTIM_NOW else mtim if fst & FstFlags.MTIM else None
+        if a is None and m is None:
+            return
+        inode.set_times(a, m)
+
+    def path_link(
+        self, p: Process, old_fd: int, old_flags: int, old_path: str, new_fd: int, new_path: str
+    ) -> None:
+        src = self._resolve(p, old_fd, old_path, bool(old_flags & LookupFlags.SYMLINK_FOLLOW))
+        if src.inode.filetype == FileType.DIRECTORY:
+            raise KernelError(Errno.EPERM, "hard links to directories are not allowed")
+        dst = self._parent(p, new_fd, new_path)
+        if not dst.name:
+            raise KernelError(Errno.EEXIST, f"{new_path} exists")
+        if dst.trailing_slash:
+            raise KernelError(Errno.ENOENT, "trailing slash on a link name")
+        check_name(dst.name)
+        dst.parent.inode.link(dst.name, src.inode)
+
+    def path_open(
+        self,
+        p: Process,
+        fd: int,
+        dirflags: int,
+        path: str,
+        oflags: int,
+        rights_base: int,
+        rights_inheriting: int,
+        fdflags: int,
+    ) -> int:
+        follow = bool(dirflags & LookupFlags.SYMLINK_FOLLOW)
+        if oflags & ~0xF or fdflags & ~0x1F:
+            raise KernelError(Errno.EINVAL, "unknown open flags")
+        want_dir = bool(oflags & OFlags.DIRECTORY)
+        writable = bool(rights_base & _WRITE_RIGHTS) or bool(oflags & OFlags.TRUNC)
+        readable = bool(rights_base & (Rights.FD_READ | Rights.FD_READDIR)) or not writable
+        parent = self._parent(p, fd, path)
+        loc: Location | None = None
+        created = False
+        if not parent.name:
+            loc = parent.parent
+        else:
+            try:
+                chain = self.vfs.resolve(parent.parent, parent.name, follow=False)
+                loc = chain
+            except KernelError as e:
+                if e.errno != Errno.ENOENT or not oflags & OFlags.CREAT:
+                    raise
+            if loc is not None and oflags & OFlags.CREAT and oflags & OFlags.EXCL:
+                raise KernelError(Errno.EEXIST, f"{path} exists")
+            if loc is not None and loc.inode.filetype == FileType.SYMBOLIC_LINK:
+                if not follow:
+                    raise KernelError(Errno.ELOOP, f"{path} is a symbolic link")
+                loc = self.vfs.resolve(parent.parent, parent.name, follow=True)
+            if loc is None:
+                if parent.trailing_slash or want_dir:
+                    raise KernelError(Errno.EISDIR, "cannot create a directory with open")
+                check_name(parent.name)
+                inode = parent.parent.inode.create(parent.name, 0o644)
+                loc = Location((*parent.parent.chain, (parent.name, inode)))
+                created = True
+        inode = loc.inode
+        st = inode.stat()
+        is_dir = st.filetype == FileType.DIRECTORY
+        if (want_dir or parent.trailing_slash) and not is_dir:
+            raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
+        if is_dir and (writable or oflags & OFlags.TRUNC):
+            raise KernelError(Errno.EISDIR, f"{path} is a directory")
+        if inode.alias_fd is not None:
+            # /dev/stdin and friends: a new reference to the process's own fd.
+            return p.fds.install(p.fds.get(inode.alias_fd).acquire())
+        if oflags & OFlags.TRUNC and not created and st.filetype == FileType.REGULAR_FILE:
+            inode.truncate(0)
+        stream = inode.open_stream()
+        if stream is not None:
+            base = RIGHTS_STREAM if stream.isatty() else _SEEKABLE_DEVICE_RIGHTS
+        elif is_dir:
+            base = RIGHTS_DIRECTORY
+        else:
+            base = RIGHTS_REGULAR_FILE
+        if not readable:
+            base &= ~(Rights.FD_READ | Rights.FD_READDIR)
+        if not writable:
+            base &= ~_WRITE_RIGHTS
+        file = OpenFile(
+            inode=inode,
+            stream=stream,
+            path=loc.path,
+            filetype=st.filetype,
+            readable=readable,
+            writable=writable,
+            fdflags=fdflags,
+            rights_base=base,
+            rights_inheriting=rights_inheriting if is_dir else 0,
+        )
+        try:
+            return p.fds.install(file)
+        except KernelError:
+            file.release()
+            raise
+
+    def path_readlink(self, p: Process, fd: int, path: str, size: int) -> bytes:
+        loc = self._resolve(p, fd, path, False)
+        target = loc.inode.readlink().encode("utf-8", "surrogateescape")
+        # Like readlink(2): truncate silently to the buffer.
+        return target[:size]
+
+    def path_remove_directory(self, p: Process, fd: int, path: str) -> None:
+        loc = self._parent(p, fd, path)
+        if not loc.name:
+            raise KernelError(Errno.EBUSY if path.strip("/") == "" else Errno.EINVAL, path)
+        target = loc.parent.inode.lookup(loc.name)
+        if target.filetype != FileType.DIRECTORY:
+            raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
+        if self._is_mount_root(loc.parent, loc.name):
+            raise KernelError(Errno.EBUSY, f"{path} is a mount point")
+        loc.parent.inode.rmdir(loc.name)
+
+    def _is_mount_root(self, parent: Location, name: str) -> bool:
+        full = parent.path.rstrip("/") + "/" + name
+        return any(m.path == full for m in self.vfs.mounts)
+
+    def path_rename(
+        self, p: Process, old_fd: int, old_path: str, new_fd: int, new_path: str
+    ) -> None:
+        src = self._parent(p, old_fd, old_path)
+        dst = self._parent(p, new_fd, new_path)
+        if not src.name or not dst.name:
+            raise KernelError(Errno.EBUSY, "cannot rename . or ..")
+        check_name(dst.name)
+        node = src.parent.inode.lookup(src.name)
+        is_dir = node.filetype == FileType.DIRECTORY
+        if (src.trailing_slash or dst.trailing_slash) and not is_dir:
+            raise KernelError(Errno.ENOTDIR, "trailing slash on a non-directory")
+        if src.parent.inode.fs is not dst.parent.inode.fs:
+            raise KernelError(Errno.EXDEV, "rename across mounts")
+        if self._is_mount_root(src.parent, src.name) or self._is_mount_root(dst.parent, dst.name):
+            raise KernelError(Errno.EBUSY, "cannot rename a mount point")
+        if is_dir:
+            # Moving a directory below itself would detach a loop.
+            src_path = src.parent.path.rstrip("/") + "/" + src.name
+            dst_path = dst.parent.path.rstrip("/") + "/" + dst.name
+            if dst_path != src_path and dst_path.startswith(src_path + "/"):
+                raise KernelError(Errno.EINVAL, "cannot move a directory into itself")
+        src.parent.inode.rename(src.name, dst.parent.inode, dst.name)
+
+    def path_symlink(self, p: Process, target: str, fd: int, path: str) -> None:
+        loc = self._parent(p, fd, path)
+        if not loc.name:
+            raise KernelError(Errno.EEXIST, f"{path} exists")
+        if loc.trailing_slash:
+            raise KernelError(Errno.ENOENT, "trailing slash on a symlink name")
+        if not target:
+            raise KernelError(Errno.ENOENT, "empty symlink target")
+        check_name(loc.name)
+        loc.parent.inode.symlink(loc.name, target)
+
+    def path_unlink_file(self, p: Process, fd: int, path: str) -> None:
+        loc = self._parent(p, fd, path)
+        if not loc.name:
+            raise KernelError(Errno.EISDIR, f"{path} is a directory")
+        node = loc.parent.inode.lookup(loc.name)
+        if node.filetype == FileType.DIRECTORY:
+            raise KernelError(Errno.EISDIR, f"{path} is a directory")
+        if loc.trailing_slash:
+            raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
+        loc.parent.inode.unlink(loc.name)
+
+    # == poll =========================================================================
+    def poll_oneoff(self, p: Process, subs: list[tuple[int, int, bytes]]) -> list[tuple[int, ...]]:
+        """Wait for the first of: clock timeouts and fd readiness. Returns events
+        ``(userdata, errno, type, nbytes, flags)``."""
+        if not subs:
+            raise KernelError(Errno.EINVAL, "no subscriptions")
+        parsed: list[_Sub] = []
+        deadline: float | None = None
+        for userdata, tag, body in subs:
+            if tag == EventType.CLOCK:
+                clock_id, timeout, _precision, flags = wasi.SUBSCRIPTION_CLOCK.unpack_from(body)
+                parsed.append(_Sub(userdata, tag, clock_id, timeout, flags))
+                if clock_id not in (ClockId.REALTIME, ClockId.MONOTONIC):
+                    continue  # other clocks are answered with EINVAL events
+                if flags & SUBCLOCKFLAG_ABSTIME:
+                    rel = max(0, timeout - self.clock_time_get(p, clock_id, 0))
+                else:
+                    rel = timeout
+                at = time.monotonic() + rel / 1e9
+                deadline = at if deadline is None else min(deadline, at)
+            elif tag in (EventType.FD_READ, EventType.FD_WRITE):
+                (fd,) = wasi.SUBSCRIPTION_FD.unpack_from(body)
+                parsed.append(_Sub(userdata, tag, fd=fd))
+            else:
+                raise KernelError(Errno.EINVAL, f"bad subscription type {tag}")
+        while True:
+            events = self._ready_events(p, parsed)
+            now = time.monotonic()
+            if not events and deadline is not None and now >= deadline:
+                # The earliest timeout fired: report one clock event.
+                clocks = [
+                    s for s in parsed
+                    if s.kind == EventType.CLOCK
+                    and s.clock_id in (ClockId.REALTIME, ClockId.MONOTONIC)
+                ]
+                events = [(clocks[0].userdata, 0, int(EventType.CLOCK), 0, 0)]
+            if events:
+                return events
+            if p.status is not None:
+                raise KernelError(Errno.EINTR, "interrupted")
+            wait = WAIT_SLICE if deadline is None else max(0.0, min(WAIT_SLICE, deadline - now))
+            waiters = self._waiters(p, parsed)
+            if len(waiters) == 1:
+                waiters[0].wait(wait)
+            elif wait > 0:
+                # Several objects: short naps, re-checking all (no multi-object wait yet).
+                time.sleep(min(wait, 0.002))
+
+    def _ready_events(self, p: Process, subs: list[_Sub]) -> list[tuple[int, ...]]:
+        events: list[tuple[int, ...]] = []
+        for s in subs:
+            if s.kind == EventType.CLOCK:
+                if s.clock_id not in (ClockId.REALTIME, ClockId.MONOTONIC):
+                    events.append((s.userdata, int(Errno.EINVAL), EventType.CLOCK, 0, 0))
+                continue
+            try:
+                f = p.fds.get(s.fd)
+            except KernelError as e:
+                events.append((s.userdata, int(e.errno), s.kind, 0, 0))
+                continue
+            if f.stream is None:
+                nbytes = 0
+                if s.kind == EventType.FD_READ and f.inode is not None and not f.is_directory:
+                    nbytes = max(0, f.inode.stat().size - f.offset)
+                events.append((s.userdata, 0, s.kind, nbytes, 0))
+                continue
+            stream = f.stream
+            hup = EVENTRWFLAG_HANGUP if stream.hung_up() else 0
+            ready = stream.readable_now() if s.kind == EventType.FD_READ else stream.writable_now()
+            if ready or hup:
+                events.append((s.userdata, 0, s.kind, 1, hup))
+        return events
+
+    def _waiters(self, p: Process, subs: list[_Sub]) -> list[Waitable]:
+        out: list[Waitable] = []
+        for s in subs:
+            if s.kind == EventType.CLOCK:
+                continue
+            try:
+                f = p.fds.get(s.fd)
+            except KernelError:
+                continue
+            if f.stream is not None:
+                try:
+                    if s.kind == EventType.FD_READ:
+                        f.stream.read(0)
+                    else:
+                        f.stream.write(b"")
+                except WouldBlock as wb:
+                    out.append(wb.waitable)
+                except KernelError:
+                    pass
+        return out
+
+    # == process ======================================================================
+    def proc_exit(self, p: Process, code: int) -> None:
+        raise ProcessExit((code & 0xFF) << 8)
+
+    def proc_raise(self, p: Process, sig: int) -> None:
+        linux = wasi.signal_from_wasi(sig)
+        if linux is None or linux == 0:
+            raise KernelError(Errno.EINVAL, f"bad signal {sig}")
+        ignored_by_default = {17, 18, 23, 28}  # SIGCHLD, SIGCONT, SIGURG, SIGWINCH
+        if linux in ignored_by_default:
+            return
+        # No handlers yet: the default action terminates the process.
+        raise ProcessExit(linux)
+
+    def sched_yield(self, p: Process) -> None:
+        os.sched_yield()
+
+    def random_get(self, p: Process, size: int) -> bytes:
+        if size > _MAX_RANDOM:
+            raise KernelError(Errno.EINVAL, f"random_get of more than {_MAX_RANDOM} bytes")
+        return secrets.token_bytes(size)
+
+    # == sockets (the networking issue makes these real) ===============================
+    def _not_a_socket(self, p: Process, fd: int) -> None:
+        p.fds.get(fd)
+        raise KernelError(Errno.ENOTSOCK, f"fd {fd} is not a socket")
+
+    def sock_accept(self, p: Process, fd: int, flags: int) -> int:
+        self._not_a_socket(p, fd)
+        return -1
+
+    def sock_recv(self, p: Process, fd: int, size: int, flags: int) -> tuple[bytes, int]:
+        self._not_a_socket(p, fd)
+        return b"", 0
+
+    def sock_send(self, p: Process, fd: int, data: bytes, flags: int) -> int:
+        self._not_a_socket(p, fd)
+        return 0
+
+    def sock_shutdown(self, p: Process, fd: int, how: int) -> None:
+        self._not_a_socket(p, fd)
+
+    # == the table ====================================================================
+    def table(self) -> list[S.Syscall]:
+        m = MODULE
+        oflags = _fmt_flags(OFlags)
+        fdflags = _fmt_flags(FdFlags)
+        fst = _fmt_flags(FstFlags)
+        fd = S.u32("fd")
+        return [
+            S.Syscall(m, "args_get", (S.out_str_array("argv"),), self.args_get),
+            S.Syscall(m, "args_sizes_get", (S.out_u32("argc"), S.out_u32("size")),
+                      self.args_sizes_get),
+            S.Syscall(m, "environ_get", (S.out_str_array("environ"),), self.environ_get),
+            S.Syscall(m, "environ_sizes_get", (S.out_u32("count"), S.out_u32("size")),
+                      self.environ_sizes_get),
+            S.Syscall(m, "clock_res_get", (S.u32("id"), S.out_u64("res")), self.clock_res_get),
+            S.Syscall(m, "clock_time_get", (S.u32("id"), S.u64("precision"), S.out_u64("time")),
+                      self.clock_time_get),
+            S.Syscall(m, "fd_advise", (fd, S.u64("offset"), S.u64("len"), S.u32("advice")),
+                      self.fd_advise),
+            S.Syscall(m, "fd_allocate", (fd, S.u64("offset"), S.u64("len")), self.fd_allocate),
+            S.Syscall(m, "fd_close", (fd,), self.fd_close),
+            S.Syscall(m, "fd_datasync", (fd,), self.fd_datasync),
+            S.Syscall(m, "fd_fdstat_get", (fd, S.out_struct("stat", wasi.FDSTAT)),
+                      self.fd_fdstat_get),
+            S.Syscall(m, "fd_fdstat_set_flags", (fd, S.u32("flags", fdflags)),
+                      self.fd_fdstat_set_flags),
+            S.Syscall(m, "fd_fdstat_set_rights", (fd, S.u64("base"), S.u64("inheriting")),
+                      self.fd_fdstat_set_rights),
+            S.Syscall(m, "fd_filestat_get", (fd, S.out_struct("stat", wasi.FILESTAT)),
+                      self.fd_filestat_get),
+            S.Syscall(m, "fd_filestat_set_size", (fd, S.u64("size")), self.fd_filestat_set_size),
+            S.Syscall(m, "fd_filestat_set_times",
+                      (fd, S.u64("atim"), S.u64("mtim"), S.u32("fst_flags", fst)),
+                      self.fd_filestat_set_times),
+            S.Syscall(m, "fd_pread", (fd, S.iov_out("iovs"), S.u64("offset"), S.out_len("nread")),
+                      self.fd_pread),
+            S.Syscall(m, "fd_prestat_get", (fd, S.out_struct("prestat", wasi.PRESTAT)),
+                      self.fd_prestat_get),
+            S.Syscall(m, "fd_prestat_dir_name", (fd, S.buf_out("path")),
+                      self.fd_prestat_dir_name),
+            S.Syscall(m, "fd_pwrite", (fd, S.iov_in("iovs"), S.u64("offset"),
+                                       S.out_u32("nwritten")), self.fd_pwrite),
+            S.Syscall(m, "fd_read", (fd, S.iov_out("iovs"), S.out_len("nread")), self.fd_read),
+            S.Syscall(m, "fd_readdir", (fd, S.buf_out("buf"), S.u64("cookie"),
+                                        S.out_len("bufused")), self.fd_readdir),
+            S.Syscall(m, "fd_renumber", (fd, S.u32("to")), self.fd_renumber),
+            S.Syscall(m, "fd_seek", (fd, S.s64("offset"), S.u32("whence"),
+                                     S.out_u64("newoffset")), self.fd_seek),
+            S.Syscall(m, "fd_sync", (fd,), self.fd_sync),
+            S.Syscall(m, "fd_tell", (fd, S.out_u64("offset")), self.fd_tell),
+            S.Syscall(m, "fd_write", (fd, S.iov_in("iovs"), S.out_u32("nwritten")),
+                      self.fd_write),
+            S.Syscall(m, "path_create_directory", (fd, S.string("path")),
+                      self.path_create_directory),
+            S.Syscall(m, "path_filestat_get", (fd, S.u32("flags"), S.string("path"),
+                                               S.out_struct("stat", wasi.FILESTAT)),
+                      self.path_filestat_get),
+            S.Syscall(m, "path_filestat_set_times",
+                      (fd, S.u32("flags"), S.string("path"), S.u64("atim"), S.u64("mtim"),
+                       S.u32("fst_flags", fst)), self.path_filestat_set_times),
+            S.Syscall(m, "path_link", (S.u32("old_fd"), S.u32("old_flags"), S.string("old_path"),
+                                       S.u32("new_fd"), S.string("new_path")), self.path_link),
+            S.Syscall(m, "path_open",
+                      (fd, S.u32("dirflags"), S.string("path"), S.u32("oflags", oflags),
+                       S.u64("rights_base"), S.u64("rights_inheriting"),
+                       S.u32("fdflags", fdflags), S.out_u32("opened_fd")), self.path_open),
+            S.Syscall(m, "path_readlink", (fd, S.string("path"), S.buf_out("buf"),
+                                           S.out_len("bufused")), self.path_readlink),
+            S.Syscall(m, "path_remove_directory", (fd, S.string("path")),
+                      self.path_remove_directory),
+            S.Syscall(m, "path_rename", (fd, S.string("old_path"), S.u32("new_fd"),
+                                         S.string("new_path")), self.path_rename),
+            S.Syscall(m, "path_symlink", (S.string("old_path"), fd, S.string("new_path")),
+                      self.path_symlink),
+            S.Syscall(m, "path_unlink_file", (fd, S.string("path")), self.path_unlink_file),
+            S.Syscall(m, "poll_oneoff", (S.poll("subscriptions"),), self.poll_oneoff),
+            S.Syscall(m, "proc_exit", (S.u32("rval"),), self.proc_exit, returns="none"),
+            S.Syscall(m, "proc_raise", (S.u32("sig"),), self.proc_raise),
+            S.Syscall(m, "sched_yield", (), self.sched_yield),
+            S.Syscall(m, "random_get", (S.buf_out("buf"),), self.random_get),
+            S.Syscall(m, "sock_accept", (fd, S.u32("flags"), S.out_u32("new_fd")),
+                      self.sock_accept),
+            S.Syscall(m, "sock_recv", (fd, S.iov_out("ri_data"), S.u32("ri_flags"),
+                                       S.out_len("ro_datalen"), S.out_u32("ro_flags")),
+                      self.sock_recv),
+            S.Syscall(m, "sock_send", (fd, S.iov_in("si_data"), S.u32("si_flags"),
+                                       S.out_u32("so_datalen")), self.sock_send),
+            S.Syscall(m, "sock_shutdown", (fd, S.u32("how")), self.sock_shutdown),
+        ]

@@ -1,0 +1,66 @@
+"""The wasmtime engine configuration and module compilation."""
+
+from __future__ import annotations
+
+import hashlib
+
+import wasmtime
+
+from pyocclum.errors import ImageError
+
+WASM_MAGIC = b"\0asm"
+
+# Compiled artifacts are only valid for the engine settings they were built
+# with: every setting that changes code generation goes into the fingerprint.
+_SETTINGS = (
+    ("epoch_interruption", True),
+    ("memory_may_move", False),
+    ("cranelift_opt_level", "speed"),
+)
+
+
+def make_engine() -> wasmtime.Engine:
+    """An engine with the settings every PyOcclum process runs under.
+
+    Epoch interruption lets the kernel stop a process in a tight loop;
+    ``memory_may_move=False`` keeps each linear memory at one host address, so
+    the kernel can keep a view of it instead of asking wasmtime on every call.
+    """
+    cfg = wasmtime.Config()
+    cfg.epoch_interruption = True
+    cfg.memory_may_move = False
+    cfg.cranelift_opt_level = "speed"
+    cfg.parallel_compilation = True
+    return wasmtime.Engine(cfg)
+
+
+def engine_fingerprint() -> str:
+    """Identifies wasmtime's version and our settings (a code cache key part)."""
+    from importlib.metadata import version
+
+    desc = f"wasmtime-{version('wasmtime')};" + ";".join(f"{k}={v}" for k, v in _SETTINGS)
+    return hashlib.sha256(desc.encode()).hexdigest()[:16]
+
+
+def check_wasm(image: bytes, name: str) -> None:
+    if image[:4] != WASM_MAGIC:
+        raise ImageError(f"{name}: not a WebAssembly module (bad magic number)")
+    if image[4:8] != b"\x01\x00\x00\x00":
+        raise ImageError(
+            f"{name}: WebAssembly binary version {image[4:8].hex()} is not a core module "
+            "(components are not supported; build with occlum-cc)"
+        )
+
+
+def compile_module(engine: wasmtime.Engine, image: bytes, name: str) -> wasmtime.Module:
+    """Validate and compile ``image``; ``ImageError`` carries the validator's message."""
+    check_wasm(image, name)
+    try:
+        return wasmtime.Module(engine, image)
+    except wasmtime.WasmtimeError as e:
+        raise ImageError(f"{name}: invalid WebAssembly module: {_first_line(e)}") from None
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
