@@ -134,8 +134,9 @@ def test_occlum_031_template_is_accepted() -> None:
     assert config.env.untrusted == ("EXAMPLE",)
     assert config.mount[4].options.temporary is True
     assert config.mount[4].options.cache_size == 192 * 1024
-    assert config.root_mount().options.layers is not None
-    assert config.root_mount().options.layers[0].is_image_layer()
+    layers = config.root_mount().options.layers
+    assert layers is not None
+    assert layers[0].is_image_layer()
 
 
 def test_sizes_may_be_plain_byte_counts() -> None:
@@ -170,9 +171,7 @@ def test_sefs_key_is_normalized() -> None:
     key = "C7-32-b3-ed-44-df-ec-7b-25-2d-9a-32-38-8d-58-1"
     config = parse_config(
         json.dumps(
-            with_mounts(
-                {"target": "/s", "type": "sefs", "source": "./s", "options": {"key": key}}
-            )
+            with_mounts({"target": "/s", "type": "sefs", "source": "./s", "options": {"key": key}})
         )
     )
     assert config.mount[1].options.key == "c7-32-b3-ed-44-df-ec-7b-25-2d-9a-32-38-8d-58-01"
@@ -181,9 +180,9 @@ def test_sefs_key_is_normalized() -> None:
 def test_config_is_immutable() -> None:
     config = OcclumConfig()
     with pytest.raises(pydantic.ValidationError):
-        config.entry_points = ("/x",)  # type: ignore[misc]
+        config.entry_points = ("/x",)
     with pytest.raises(pydantic.ValidationError):
-        config.resource_limits.max_open_files = 5  # type: ignore[misc]
+        config.resource_limits.max_open_files = 5
 
 
 def test_python_construction_is_validated_too() -> None:
@@ -205,7 +204,8 @@ def test_unknown_key_at_top_level() -> None:
 
 def test_unknown_key_nested() -> None:
     assert error_of({"resource_limits": {"user_space_sizee": "1MB"}}) == (
-        'Occlum.json: resource_limits.user_space_sizee: unknown key (did you mean "user_space_size"?)'
+        "Occlum.json: resource_limits.user_space_sizee: "
+        'unknown key (did you mean "user_space_size"?)'
     )
     assert error_of({"metadata": {"family_id": {"hi": "0x0"}}}).startswith(
         "Occlum.json: metadata.family_id.hi: unknown key"
@@ -436,9 +436,9 @@ def test_config_file_error_is_a_config_error() -> None:
 
 
 def test_mount_target_must_be_absolute() -> None:
-    assert error_of(with_mounts({"target": "/a", "type": "ramfs"}, {"target": "tmp", "type": "ramfs"})) == (
-        'Occlum.json: mount[2].target: must be an absolute path, not "tmp"'
-    )
+    assert error_of(
+        with_mounts({"target": "/a", "type": "ramfs"}, {"target": "tmp", "type": "ramfs"})
+    ) == ('Occlum.json: mount[2].target: must be an absolute path, not "tmp"')
 
 
 def test_mount_type_must_be_known() -> None:
@@ -630,8 +630,14 @@ def test_effective_mounts_add_dev_and_proc_once() -> None:
 
 def test_env_for_first_process_follows_occlum() -> None:
     config = parse_config(
-        json.dumps({"env": {"default": ["OCCLUM=yes", "PATH=/bin", "HOME=/root"],
-                            "untrusted": ["PATH", "TERM", "LANG"]}})  # fmt: skip
+        json.dumps(
+            {
+                "env": {
+                    "default": ["OCCLUM=yes", "PATH=/bin", "HOME=/root"],
+                    "untrusted": ["PATH", "TERM", "LANG"],
+                }
+            }
+        )
     )
     host = {"SECRET": "x", "TERM": "xterm", "PATH": "/usr/bin", "HOME": "/home/u"}
     assert config.env_for_first_process(host) == [
@@ -678,7 +684,14 @@ def test_measured_dict_is_canonical_plain_data() -> None:
             assert value is None or isinstance(value, bool | int | str)
 
     check_sorted(measured)
-    assert sorted(measured) == ["entry_points", "env", "metadata", "mount", "process", "resource_limits"]
+    assert sorted(measured) == [
+        "entry_points",
+        "env",
+        "metadata",
+        "mount",
+        "process",
+        "resource_limits",
+    ]
     assert measured["resource_limits"]["user_space_size"] == 300 * MB
     assert "default_mmap_size" not in measured["process"]
     assert [m["target"] for m in measured["mount"]] == ["/", "/host", "/tmp", "/dev", "/proc"]
@@ -700,7 +713,10 @@ def test_measurement_tracks_what_matters() -> None:
     assert ignored.measured_bytes() == base
     explicit = default_config().to_json_dict()
     explicit["env"]["untrusted"] = []
-    explicit["mount"] += [{"target": "/dev", "type": "devfs"}, {"target": "/proc", "type": "procfs"}]
+    explicit["mount"] += [
+        {"target": "/dev", "type": "devfs"},
+        {"target": "/proc", "type": "procfs"},
+    ]
     assert parse_config(json.dumps(explicit)).measured_bytes() == base
 
 
@@ -747,16 +763,20 @@ def test_to_json_round_trips(
     assert again.measured_bytes() == config.measured_bytes()
 
 
-_json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(
-    max_size=6
+_json_scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6)
 )
 _json_values = st.recursive(
     _json_scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(
-        st.sampled_from(["type", "target", "source", "options", "layers", "MAC", "default", "x"]),
-        inner,
-        max_size=3,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["type", "target", "source", "options", "layers", "MAC", "default", "x"]
+            ),
+            inner,
+            max_size=3,
+        )
     ),
     max_leaves=10,
 )

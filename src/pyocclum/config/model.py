@@ -31,6 +31,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
 from pydantic import (
@@ -788,16 +789,18 @@ def _unknown_key_message(path: tuple[PathKey, ...]) -> str:
     return f"unknown key (known keys here: {', '.join(known)})"
 
 
-_TYPE_MESSAGES = {
-    "string_type": "must be a string",
-    "bool_type": "must be true or false",
-    "int_type": "must be an integer",
-    "list_type": "must be a list",
-    "tuple_type": "must be a list",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "dict_type": "must be an object",
-}
+_TYPE_MESSAGES: Mapping[str, str] = MappingProxyType(
+    {
+        "string_type": "must be a string",
+        "bool_type": "must be true or false",
+        "int_type": "must be an integer",
+        "list_type": "must be a list",
+        "tuple_type": "must be a list",
+        "model_type": "must be an object",
+        "model_attributes_type": "must be an object",
+        "dict_type": "must be an object",
+    }
+)
 
 
 def _problem(error: Any) -> tuple[str, str]:

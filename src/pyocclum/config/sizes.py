@@ -19,6 +19,8 @@ Sizes above :data:`MAX_SIZE` (``2**64 - 1``, Occlum's ``usize``) are rejected.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from pyocclum.errors import ConfigError
 
@@ -35,22 +37,24 @@ MAX_SIZE = 2**64 - 1
 UNITS: tuple[tuple[str, int], ...] = (("TB", TiB), ("GB", GiB), ("MB", MiB), ("KB", KiB), ("B", 1))
 """Canonical units, largest first, as :func:`format_size` writes them."""
 
-_FACTORS: dict[str, int] = {
-    "": 1,
-    "b": 1,
-    "k": KiB,
-    "kb": KiB,
-    "kib": KiB,
-    "m": MiB,
-    "mb": MiB,
-    "mib": MiB,
-    "g": GiB,
-    "gb": GiB,
-    "gib": GiB,
-    "t": TiB,
-    "tb": TiB,
-    "tib": TiB,
-}
+_FACTORS: Mapping[str, int] = MappingProxyType(
+    {
+        "": 1,
+        "b": 1,
+        "k": KiB,
+        "kb": KiB,
+        "kib": KiB,
+        "m": MiB,
+        "mb": MiB,
+        "mib": MiB,
+        "g": GiB,
+        "gb": GiB,
+        "gib": GiB,
+        "t": TiB,
+        "tb": TiB,
+        "tib": TiB,
+    }
+)
 
 _SIZE_RE = re.compile(r"([0-9]+)[ \t]*([A-Za-z]*)", re.ASCII)
 _FRACTION_RE = re.compile(r"([0-9]*)\.([0-9]+)[ \t]*([A-Za-z]*)", re.ASCII)

@@ -84,6 +84,8 @@ def init_instance(path: Path, force: bool = False) -> None:
             f"{folder} already holds an instance ({CONFIG_FILE} exists); "
             f"use --force to replace its {CONFIG_FILE} with the template"
         )
+    if config_file.is_symlink() or config_file.is_dir():
+        raise InstanceError(f"{config_file} is not a regular file: move it away")
     image = folder / IMAGE_DIR
     directories = [image, *(image / name for name in IMAGE_DIRS), folder / HOST_DIR]
     try:
@@ -95,8 +97,6 @@ def init_instance(path: Path, force: bool = False) -> None:
             target = image / relative
             if not target.exists() and not target.is_symlink():
                 target.write_bytes(content)
-        if config_file.is_symlink() or config_file.is_dir():
-            raise InstanceError(f"{config_file} is not a regular file: move it away")
         config_file.write_text(default_config_json(), encoding="utf-8")
     except OSError as exc:
         raise InstanceError(f"cannot initialize {folder}: {exc}") from exc

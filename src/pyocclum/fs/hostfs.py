@@ -654,13 +654,20 @@ class HostDir(_HostNode):
         return self._hfs._node_for(self, name, self._lstat(name, dfd))
 
     def link(self, name: str, inode: Inode) -> None:
+        """Errors in Linux's order: EEXIST, EROFS, then EXDEV, EPERM."""
         fs = self._hfs
+        self._creating(name)
+        dfd = self._dirfd()
+        try:
+            os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except OSError:
+            pass
+        else:
+            raise KernelError(Errno.EEXIST, f"{name!r} exists")
         if not isinstance(inode, _HostNode) or inode.fs is not fs:
             raise KernelError(Errno.EXDEV, "hard link across file systems")
         if isinstance(inode, HostDir):
             raise KernelError(Errno.EPERM, "hard link to a directory")
-        self._creating(name)
-        dfd = self._dirfd()
         with fs.lock:  # keeps a data descriptor from being evicted meanwhile
             try:
                 try:

@@ -391,12 +391,13 @@ class RamDir(_RamNode):
             return node
 
     def link(self, name: str, inode: Inode) -> None:
-        if inode.fs is not self._fs or not isinstance(inode, _RamNode):
-            raise KernelError(Errno.EXDEV, "hard link across file systems")
-        if isinstance(inode, RamDir):
-            raise KernelError(Errno.EPERM, "hard link to a directory")
+        """Errors in Linux's order: EEXIST, then EXDEV, EPERM, ENOENT."""
         with self._fs.lock:
             self._check_new(name)
+            if inode.fs is not self._fs or not isinstance(inode, _RamNode):
+                raise KernelError(Errno.EXDEV, "hard link across file systems")
+            if isinstance(inode, RamDir):
+                raise KernelError(Errno.EPERM, "hard link to a directory")
             if inode.nlink == 0:
                 # Linux refuses to resurrect an unlinked file (without O_TMPFILE).
                 raise KernelError(Errno.ENOENT, "file has been removed")
@@ -454,14 +455,22 @@ class RamDir(_RamNode):
                 raise KernelError(Errno.ENOENT, f"no entry {old!r}")
             new_dir._alive()
             dst = new_dir.children.get(new)
-            if dst is src:
-                return  # same entry, or two links to one file: Linux does nothing
+            # Checks in Linux's order (do_renameat2, then vfs_rename).
             if isinstance(src, RamDir):
                 p: RamDir | None = new_dir
                 while p is not None:
                     if p is src:
                         raise KernelError(Errno.EINVAL, "cannot move a directory into itself")
                     p = p.parent
+            if isinstance(dst, RamDir):
+                p = self
+                while p is not None:
+                    if p is dst:
+                        raise KernelError(Errno.ENOTEMPTY, f"{new!r} contains the source")
+                    p = p.parent
+            if dst is src:
+                return  # same entry, or two links to one file: Linux does nothing
+            if isinstance(src, RamDir):
                 if dst is not None:
                     if not isinstance(dst, RamDir):
                         raise KernelError(Errno.ENOTDIR, f"{new!r} is not a directory")

@@ -706,8 +706,7 @@ class _UnionInode(Inode):
             old_upper_dir = fs.copy_up(self)
             new_upper_dir = fs.copy_up(new_dir)
             # Markers first, so that a crash at any point shows old or new state.
-            if fs._lower_entry(self, old) is not None:
-                fs._make_whiteout(old_upper_dir, old)
+
             if src_is_dir:
                 below = fs._lower_entry(new_dir, new)
                 if below is not None and below.filetype == FileType.DIRECTORY:

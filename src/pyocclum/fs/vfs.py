@@ -93,7 +93,7 @@ class Vfs:
             raise KernelError(Errno.ENOTDIR, f"mount point {path} is not a directory")
         with self._lock:
             key = _key(where.inode)
-            if key in self._covered or where.path == "/":
+            if key in self._covered or any(m.path == where.path for m in self._mounts):
                 raise KernelError(Errno.EBUSY, f"{where.path} is already a mount point")
             fs.dev = self._alloc_dev()
             self._covered[key] = fs.root()

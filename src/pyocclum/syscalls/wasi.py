@@ -68,6 +68,8 @@ class _Sub:
     timeout: int = 0
     flags: int = 0
     fd: int = 0
+    #: For realtime/monotonic clocks: when it fires, on ``time.monotonic()``'s scale.
+    deadline: float | None = None
 
 
 class WasiSyscalls:
@@ -497,15 +499,16 @@ class WasiSyscalls:
         for userdata, tag, body in subs:
             if tag == EventType.CLOCK:
                 clock_id, timeout, _precision, flags = wasi.SUBSCRIPTION_CLOCK.unpack_from(body)
-                parsed.append(_Sub(userdata, tag, clock_id, timeout, flags))
-                if clock_id not in (ClockId.REALTIME, ClockId.MONOTONIC):
-                    continue  # other clocks are answered with EINVAL events
-                if flags & SUBCLOCKFLAG_ABSTIME:
-                    rel = max(0, timeout - self.clock_time_get(p, clock_id, 0))
-                else:
-                    rel = timeout
-                at = time.monotonic() + rel / 1e9
-                deadline = at if deadline is None else min(deadline, at)
+                at = None
+                if clock_id in (ClockId.REALTIME, ClockId.MONOTONIC):
+                    if flags & SUBCLOCKFLAG_ABSTIME:
+                        rel = max(0, timeout - self.clock_time_get(p, clock_id, 0))
+                    else:
+                        rel = timeout
+                    at = time.monotonic() + rel / 1e9
+                    deadline = at if deadline is None else min(deadline, at)
+                # Other clocks cannot be waited on: answered with EINVAL events.
+                parsed.append(_Sub(userdata, tag, clock_id, timeout, flags, deadline=at))
             elif tag in (EventType.FD_READ, EventType.FD_WRITE):
                 (fd,) = wasi.SUBSCRIPTION_FD.unpack_from(body)
                 parsed.append(_Sub(userdata, tag, fd=fd))
@@ -515,13 +518,11 @@ class WasiSyscalls:
             events = self._ready_events(p, parsed)
             now = time.monotonic()
             if not events and deadline is not None and now >= deadline:
-                # The earliest timeout fired: report one clock event.
-                clocks = [
-                    s for s in parsed
-                    if s.kind == EventType.CLOCK
-                    and s.clock_id in (ClockId.REALTIME, ClockId.MONOTONIC)
+                events = [
+                    (s.userdata, 0, int(EventType.CLOCK), 0, 0)
+                    for s in parsed
+                    if s.deadline is not None and s.deadline <= now
                 ]
-                events = [(clocks[0].userdata, 0, int(EventType.CLOCK), 0, 0)]
             if events:
                 return events
             if p.status is not None:

@@ -99,6 +99,10 @@ def _format_result(value: Any) -> str:
         return f"{shown!r}{'...' if len(value) > 32 else ''}({len(value)})"
     if isinstance(value, list):
         return f"[{len(value)} items]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_format_result(v) for v in value) + ")"
+    if isinstance(value, int):
+        return str(int(value))  # plain numbers, not enum reprs
     return repr(value)
 
 

@@ -1,0 +1,32 @@
+"""PyOcclum's benchmark suite: ``python -m bench [NAME...] [--quick]``.
+
+Every figure is measured in the run that prints it, next to a baseline
+measured in the same run, and the ratio is checked against a target that
+the table prints with an honest PASS or MISS. Nothing here asserts on
+speed: a miss is reported, never raised.
+
+Each benchmark is a module with a :class:`~bench.core.Benchmark` named
+``BENCHMARK``; :data:`BENCHMARKS` lists them in the order they run. To add
+one, write ``bench/<name>.py`` and append it here.
+"""
+
+from __future__ import annotations
+
+from bench import cold_start, syscalls
+from bench.core import Benchmark, Row
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    cold_start.BENCHMARK,
+    syscalls.BENCHMARK,
+)
+
+__all__ = ["BENCHMARKS", "Benchmark", "Row", "by_name"]
+
+
+def by_name(name: str) -> Benchmark:
+    """The registered benchmark called ``name``; KeyError names the known ones."""
+    for bench in BENCHMARKS:
+        if bench.name == name:
+            return bench
+    known = ", ".join(b.name for b in BENCHMARKS)
+    raise KeyError(f"unknown benchmark {name!r} (known: {known})")

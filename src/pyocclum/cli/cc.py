@@ -1,0 +1,353 @@
+"""`occlum-cc` / `occlum-c++`: gcc-like compiler drivers for PyOcclum programs.
+
+Both run ``python -m ziglang cc|c++ -target wasm32-wasi`` (zig ships clang,
+wasm-ld and wasi-libc on PyPI) and add what a LibOS process needs:
+
+* our include dir first on the include path (``-I``), so it can supply
+  missing POSIX headers and wrap existing ones (its ``unistd.h`` routes
+  ``chdir`` through libocclum);
+* ``-D_WASI_EMULATED_{SIGNAL,PROCESS_CLOCKS,GETPID,MMAN}``, and when linking
+  the matching ``-lwasi-emulated-*`` libraries, so common sources compile;
+* ``-O2`` when the user gave no ``-O`` option. gcc defaults to ``-O0``, but
+  at ``-O0`` zig also links a debug build of wasi-libc (hello world is 8x
+  larger) and unoptimised wasm runs much slower. Pass ``-O0`` to get gcc's
+  default;
+* ``-g0`` when the user gave no ``-g`` (zig's clang emits debug info by
+  default) and, when linking, ``-s`` (strip; a hello world is otherwise ~1 MB
+  of wasi-libc debug info);
+* C++ only: ``-fno-exceptions``, because zig's libc++abi for wasm32-wasi has
+  no exception support (``-fexceptions`` compiles but fails to link);
+* when linking: ``libocclum_init.o`` and ``libocclum.a`` (see below).
+
+Everything else (``-o -c -E -S -I -D -U -O* -g -l -L -W* -std= -f* -M* -x``,
+several sources and objects, ``--``) passes through unchanged. Compiler
+diagnostics go straight to the terminal and the exit status is the
+compiler's. ``-v`` also prints the command that is run to stderr. Without
+``-o`` the output names are the compiler's, like gcc: ``a.out``, ``x.o``, ``x.s``.
+
+libocclum is built on first use into
+``$PYOCCLUM_CACHE_DIR`` (default ``$XDG_CACHE_HOME/pyocclum``, default
+``~/.cache/pyocclum``) ``/<pyocclum version>-<hash>/``, where the hash covers
+its sources, headers, flags and the zig version. It is built in a temporary
+folder that is then renamed into place, so concurrent compiles are safe and
+a finished folder is never rebuilt.
+
+Every linked program imports the ``occlum`` module (libocclum's start-up
+constructor calls ``occlum.getcwd``; programs that call ``chdir`` also import
+``occlum.chdir``). The PyOcclum kernel always provides it. Tests that run a
+program under wasmtime's own WASI as an oracle must define fallbacks with
+``Linker.define_func``: ``abi_version() -> 1``; ``getcwd(buf, len, out_len)``
+writes ``"/"`` (or returns ENOSYS = 52); ``chdir(path, len) -> 0``. With
+those a program behaves like a plain wasi-libc program, chdir included
+(except that under the ``"/"`` fallback a chdir through ``..`` lands in
+``/``; the ENOSYS fallback has no such gap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyocclum import __version__
+
+TARGET = "wasm32-wasi"
+# Spellings of TARGET a user may pass with -target; anything else is refused.
+ACCEPTED_TARGETS = frozenset({"wasm32-wasi", "wasm32-wasi-musl"})
+LIBOCCLUM_DIR = Path(__file__).resolve().parent.parent / "libocclum"
+INCLUDE_DIR = LIBOCCLUM_DIR / "include"
+SOURCE_DIR = LIBOCCLUM_DIR / "src"
+ARCHIVE_NAME = "libocclum.a"
+INIT_OBJECT_NAME = "libocclum_init.o"
+# Linked as an object rather than from the archive: a member holding only a
+# constructor would never be pulled in (zig drops -Wl,-u and --whole-archive).
+INIT_SOURCE_NAME = "init.c"
+
+EMULATIONS = ("signal", "process-clocks", "getpid", "mman")
+EMULATION_DEFINES = tuple(f"-D_WASI_EMULATED_{e.upper().replace('-', '_')}" for e in EMULATIONS)
+EMULATION_LIBS = tuple(f"-lwasi-emulated-{e}" for e in EMULATIONS)
+DEFAULT_OPTIMIZATION = "-O2"
+
+LIBOCCLUM_CFLAGS = (
+    "-O2", "-g0", "-std=c11", "-Wall", "-Wextra", "-D__OCCLUM_BUILDING_LIBOCCLUM",
+)
+
+# Options whose value is the next argument (when not attached), so the value
+# is neither an input file nor mistaken for an option.
+_TAKES_VALUE = frozenset({
+    "-o", "-I", "-D", "-U", "-L", "-l", "-x", "-MF", "-MT", "-MQ", "-include",
+    "-imacros", "-isystem", "-idirafter", "-iquote", "-iprefix", "-iwithprefix",
+    "-iwithprefixbefore", "-isysroot", "--sysroot", "-Xlinker", "-Xclang",
+    "-Xpreprocessor", "-Xassembler", "-target", "--target", "-u", "-e", "-T",
+    "-z", "-mllvm", "-arch", "-F", "-B",
+})
+# Any of these means the driver stops before linking.
+_NO_LINK = frozenset({"-c", "-S", "-E", "-M", "-MM", "-fsyntax-only"})
+
+
+class CompilerError(Exception):
+    """occlum-cc cannot run the compiler (bad usage, or libocclum failed to build)."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a gcc-style command line asks for, as far as occlum-cc cares."""
+
+    links: bool
+    has_optimization: bool
+    has_debug: bool
+    strips: bool
+    verbose: bool
+    target: str | None
+    no_stdlib: bool
+    no_startfiles: bool
+
+
+def _is_debug_flag(arg: str) -> bool:
+    """True for the -g options that turn debug info on (-g, -g3, -ggdb, -gdwarf-4...)."""
+    if not arg.startswith("-g") or arg in ("-g0", "-ggdb0"):
+        return False
+    return not arg.startswith(("-gno-", "-gz", "-gcolumn-info", "-gcodeview"))
+
+
+def parse_request(argv: Sequence[str]) -> Request:
+    """Classify a gcc-style argument list without changing it.
+
+    The driver links when at least one input (a file or ``-``) is given and
+    none of ``-c -S -E -M -MM -fsyntax-only`` is; a bare ``occlum-cc
+    --version`` therefore adds no link inputs.
+    """
+    inputs = 0
+    no_link = False
+    has_opt = has_debug = strips = verbose = False
+    no_stdlib = no_startfiles = False
+    target: str | None = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "--":
+            inputs += len(argv) - i
+            break
+        if arg == "-" or not arg.startswith("-"):
+            inputs += 1
+            continue
+        if arg in _TAKES_VALUE:
+            value = argv[i] if i < len(argv) else ""
+            i += 1
+            if arg in ("-target", "--target"):
+                target = value
+            continue
+        if arg.startswith("--target="):
+            target = arg.split("=", 1)[1]
+        elif arg in _NO_LINK:
+            no_link = True
+        elif arg.startswith("-O"):
+            has_opt = True
+        elif _is_debug_flag(arg):
+            has_debug = True
+        elif arg in ("-g0", "-ggdb0"):
+            has_debug = False
+        elif arg in ("-s", "-Wl,-s", "-Wl,--strip-all"):
+            strips = True
+        elif arg == "-v":
+            verbose = True
+        elif arg in ("-nostdlib", "-nodefaultlibs"):
+            no_stdlib = True
+            no_startfiles = no_startfiles or arg == "-nostdlib"
+        elif arg == "-nostartfiles":
+            no_startfiles = True
+    return Request(
+        links=inputs > 0 and not no_link,
+        has_optimization=has_opt,
+        has_debug=has_debug,
+        strips=strips,
+        verbose=verbose,
+        target=target,
+        no_stdlib=no_stdlib,
+        no_startfiles=no_startfiles,
+    )
+
+
+def zig_command(cxx: bool) -> list[str]:
+    """The command that runs zig's clang driver with this Python's ziglang."""
+    return [sys.executable, "-m", "ziglang", "c++" if cxx else "cc"]
+
+
+def compile_command(
+    argv: Sequence[str], cxx: bool, libocclum_dir: Path | None = None
+) -> list[str]:
+    """Translate an occlum-cc/occlum-c++ argument list into the zig command.
+
+    Our flags come before the user's, so a user option that is repeated (say
+    ``-fexceptions``) wins, and a user ``-x`` never applies to our inputs.
+    When the command links, ``libocclum_dir`` holds ``libocclum.a`` and
+    ``libocclum_init.o`` (default: build or reuse the cached ones).
+    Raises CompilerError for a target other than wasm32-wasi.
+    """
+    req = parse_request(argv)
+    cmd = zig_command(cxx)
+    if req.target is None:
+        cmd += ["-target", TARGET]
+    elif req.target not in ACCEPTED_TARGETS:
+        raise CompilerError(
+            f"occlum-cc only builds {TARGET} programs (got -target {req.target})"
+        )
+    cmd += ["-I", str(INCLUDE_DIR), *EMULATION_DEFINES]
+    if cxx:
+        cmd.append("-fno-exceptions")
+    if not req.has_optimization:
+        cmd.append(DEFAULT_OPTIMIZATION)
+    if not req.has_debug:
+        cmd.append("-g0")
+    if req.links:
+        if not req.has_debug and not req.strips:
+            cmd.append("-s")
+        if not req.no_stdlib:
+            built = libocclum_dir if libocclum_dir is not None else ensure_libocclum(
+                verbose=req.verbose)
+            if not req.no_startfiles:
+                cmd.append(str(built / INIT_OBJECT_NAME))
+            cmd += [str(built / ARCHIVE_NAME), *EMULATION_LIBS]
+    cmd += argv
+    return cmd
+
+
+def cache_root() -> Path:
+    """Where built libocclum folders live: $PYOCCLUM_CACHE_DIR, else the XDG cache."""
+    override = os.environ.get("PYOCCLUM_CACHE_DIR")
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "pyocclum"
+
+
+def _library_files() -> list[Path]:
+    files = [p for p in INCLUDE_DIR.rglob("*") if p.is_file()]
+    files += [p for p in SOURCE_DIR.iterdir() if p.is_file()]
+    return sorted(files)
+
+
+def _zig_version() -> str:
+    try:
+        return importlib.metadata.version("ziglang")
+    except importlib.metadata.PackageNotFoundError:  # e.g. run from a source tree
+        return "unknown"
+
+
+def libocclum_key() -> str:
+    """Hash of everything that determines libocclum's build output."""
+    h = hashlib.sha256()
+    for part in (__version__, _zig_version(), TARGET, *LIBOCCLUM_CFLAGS):
+        h.update(part.encode() + b"\0")
+    for path in _library_files():
+        h.update(str(path.relative_to(LIBOCCLUM_DIR)).encode() + b"\0")
+        data = path.read_bytes()
+        h.update(len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()[:16]
+
+
+def libocclum_path() -> Path:
+    """The cache folder that holds (or will hold) this version's libocclum."""
+    return cache_root() / f"{__version__}-{libocclum_key()}"
+
+
+def _run_quietly(cmd: list[str], cwd: Path, verbose: bool) -> None:
+    if verbose:
+        print(shlex.join(cmd), file=sys.stderr)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise CompilerError(
+            f"building libocclum failed ({shlex.join(cmd)}):\n{proc.stdout}{proc.stderr}"
+        )
+
+
+def build_libocclum(dest: Path, verbose: bool = False) -> None:
+    """Compile libocclum's sources into ``dest`` (an existing empty folder).
+
+    zig cc writes only one object per invocation, so each source is its own
+    compiler process; they run in parallel.
+    """
+    sources = sorted(SOURCE_DIR.glob("*.c"))
+    base = [*zig_command(False), "-target", TARGET, *LIBOCCLUM_CFLAGS,
+            "-I", str(INCLUDE_DIR), "-c"]
+    jobs = [[*base, str(src), "-o", str(dest / f"{src.stem}.o")] for src in sources]
+    with ThreadPoolExecutor(max_workers=min(8, len(jobs) or 1)) as pool:
+        list(pool.map(lambda cmd: _run_quietly(cmd, dest, verbose), jobs))
+    members = [f"{src.stem}.o" for src in sources if src.name != INIT_SOURCE_NAME]
+    _run_quietly([sys.executable, "-m", "ziglang", "ar", "rcs", ARCHIVE_NAME, *members],
+                 dest, verbose)
+    (dest / f"{Path(INIT_SOURCE_NAME).stem}.o").rename(dest / INIT_OBJECT_NAME)
+    for member in members:
+        (dest / member).unlink()
+
+
+def ensure_libocclum(verbose: bool = False) -> Path:
+    """Return the folder with ``libocclum.a`` and ``libocclum_init.o``, building it once.
+
+    The build happens in a temporary sibling folder that is renamed into
+    place; if another process won the race, its result is used and ours is
+    discarded. A folder that exists is complete and is never rebuilt.
+    """
+    final = libocclum_path()
+    if final.is_dir():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        build_libocclum(tmp, verbose=verbose)
+        tmp.chmod(0o755)  # mkdtemp's 0700 would hide a shared cache from other users
+        try:
+            tmp.rename(final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def run(argv: Sequence[str], cxx: bool) -> int:
+    """Run occlum-cc (or occlum-c++ when ``cxx``) and return its exit status.
+
+    The compiler inherits stdin/stdout/stderr; its exit status is returned
+    unchanged. occlum-cc's own failures print ``occlum-cc: error: ...`` and
+    return 1, like a compiler error.
+    """
+    name = "occlum-c++" if cxx else "occlum-cc"
+    try:
+        cmd = compile_command(argv, cxx)
+    except CompilerError as e:
+        print(f"{name}: error: {e}", file=sys.stderr)
+        return 1
+    if parse_request(argv).verbose:
+        print(shlex.join(cmd), file=sys.stderr)
+    try:
+        return subprocess.run(cmd, check=False).returncode
+    except OSError as e:
+        print(f"{name}: error: cannot run the compiler: {e}", file=sys.stderr)
+        return 1
+
+
+def _main(cxx: bool) -> None:
+    sys.exit(run(sys.argv[1:], cxx))
+
+
+def main_cc() -> None:
+    """Console entry point of ``occlum-cc``."""
+    _main(cxx=False)
+
+
+def main_cxx() -> None:
+    """Console entry point of ``occlum-c++``."""
+    _main(cxx=True)

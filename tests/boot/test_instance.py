@@ -1,0 +1,152 @@
+"""The embedding API: build, run, and every bad input the issue lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import wasmtime
+
+from pyocclum.boot import Instance
+from pyocclum.boot.instance import CODE_CACHE
+from pyocclum.config.template import new_instance
+from pyocclum.errors import InstanceError
+
+HELLO = bytes(wasmtime.wat2wasm("""
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "Hello World\\n")
+  (func (export "_start")
+    ;; echo up to 32 bytes of stdin after the greeting, then exit with 5
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 12))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i32.store (i32.const 16) (i32.const 128))
+    (i32.store (i32.const 20) (i32.const 32))
+    (drop (call $fd_read (i32.const 0) (i32.const 16) (i32.const 1) (i32.const 24)))
+    (i32.store (i32.const 20) (i32.load (i32.const 24)))
+    (drop (call $fd_write (i32.const 2) (i32.const 16) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const 5))))
+"""))
+CRASH = bytes(wasmtime.wat2wasm("""
+(module (memory (export "memory") 1)
+  (func (export "_start") (drop (i32.load (i32.const 0x7ffffff0)))))
+"""))
+
+
+@pytest.fixture
+def inst(tmp_path: Path) -> Instance:
+    new_instance(tmp_path / "inst")
+    bin_dir = tmp_path / "inst" / "image" / "bin"
+    (bin_dir / "hello").write_bytes(HELLO)
+    (bin_dir / "crash").write_bytes(CRASH)
+    (bin_dir / "script.sh").write_text("#!/bin/sh\necho hi\n")
+    i = Instance(tmp_path / "inst")
+    i.build()
+    return i
+
+
+def test_run_captures_output_and_exit_code(inst: Instance) -> None:
+    r = inst.run(["/bin/hello"], stdin=b"ping", capture=True)
+    assert (r.exit_code, r.stdout, r.stderr, r.error) == (5, b"Hello World\n", b"ping", "")
+    assert r.status == 5 << 8
+
+
+def test_status_progression(tmp_path: Path) -> None:
+    assert Instance(tmp_path).status() == "uninitialized"
+    new_instance(tmp_path / "i")
+    i = Instance(tmp_path / "i")
+    assert i.status() == "initialized"
+    i.build()
+    assert i.status() == "built"
+
+
+def test_missing_program_is_127(inst: Instance) -> None:
+    r = inst.run(["/bin/x"], capture=True)
+    assert r.exit_code == 127
+    assert r.error == "/bin/x: no such file"
+
+
+def test_not_wasm_is_refused(inst: Instance) -> None:
+    r = inst.run(["/bin/script.sh"], capture=True)
+    assert r.exit_code == 127
+    assert "not a WebAssembly module" in r.error
+
+
+def test_invalid_module_fails_the_build_with_the_validators_message(inst: Instance) -> None:
+    (inst.path / "image" / "bin" / "broken").write_bytes(b"\0asm\x01\0\0\0\x05\x03\x01")
+    with pytest.raises(InstanceError) as e:
+        inst.build()
+    assert "image/bin/broken" in str(e.value)
+    assert "invalid WebAssembly module" in str(e.value)
+    assert "end-of-file" in str(e.value)
+
+
+def test_entry_points_enforced(inst: Instance) -> None:
+    r = inst.run(["/etc/hosts"], capture=True)
+    assert r.exit_code == 127
+    assert "not under an entry point" in r.error
+    r = inst.run(["bin/hello"], capture=True)
+    assert "must be absolute" in r.error
+
+
+def test_trap_reports_signal(inst: Instance) -> None:
+    r = inst.run(["/bin/crash"], capture=True)
+    assert r.exit_code == 128 + 11
+    assert "SIGSEGV" in r.error
+    assert "out-of-bounds" in r.error
+
+
+def test_run_before_build_and_outside_instance(tmp_path: Path) -> None:
+    with pytest.raises(InstanceError, match="not an Occlum instance"):
+        Instance(tmp_path).run(["/bin/x"])
+    new_instance(tmp_path / "i")
+    with pytest.raises(InstanceError, match="occlum build"):
+        Instance(tmp_path / "i").run(["/bin/x"])
+
+
+def test_changed_config_needs_rebuild(inst: Instance) -> None:
+    cfg = json.loads(inst.config_file.read_text())
+    cfg["entry_points"] = ["/bin", "/usr/bin"]
+    inst.config_file.write_text(json.dumps(cfg))
+    with pytest.raises(InstanceError, match="changed since the last build"):
+        inst.run(["/bin/hello"], capture=True)
+    inst.build()
+    assert inst.run(["/bin/hello"], capture=True).exit_code == 5
+
+
+def test_bad_config_names_key(inst: Instance) -> None:
+    cfg = json.loads(inst.config_file.read_text())
+    cfg["resource_limits"]["user_space_sizee"] = "1MB"
+    inst.config_file.write_text(json.dumps(cfg))
+    with pytest.raises(Exception, match=r"resource_limits\.user_space_sizee"):
+        inst.build()
+
+
+def test_build_is_incremental(inst: Instance) -> None:
+    again = inst.build()
+    assert again.compiled == ()
+    assert again.copied == 0
+    assert again.modules == ("bin/crash", "bin/hello")
+    (inst.path / "image" / "bin" / "hello2").write_bytes(HELLO)  # same content: no compile
+    (inst.path / "image" / "bin" / "script.sh").unlink()
+    third = inst.build()
+    assert (third.compiled, third.copied, third.removed) == ((), 1, 1)
+
+
+def test_tampered_native_code_is_never_loaded(inst: Instance) -> None:
+    cache = inst.path / CODE_CACHE
+    artifacts = sorted(cache.glob("*.cwasm"))
+    assert artifacts
+    for art in artifacts:
+        blob = bytearray(art.read_bytes())
+        blob[len(blob) // 2] ^= 0xFF
+        art.write_bytes(bytes(blob))
+    # The tag no longer verifies: the module is compiled again from its source.
+    r = inst.run(["/bin/hello"], stdin=b"", capture=True)
+    assert r.stdout == b"Hello World\n"
+    assert r.exit_code == 5

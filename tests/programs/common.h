@@ -1,0 +1,141 @@
+/*
+ * Helpers shared by the test programs in tests/programs/.
+ *
+ * Every program prints deterministic lines only (no inode numbers, times or
+ * addresses), so that its stdout under PyOcclum can be compared byte for byte
+ * with its stdout under wasmtime's own WASI (the oracle). Errors are printed
+ * by NAME, never by number: wasi-libc's errno values are WASI's, not Linux's.
+ *
+ * A failed self-check prints a line starting with "FAIL" and counts in
+ * `failures`; programs exit with finish(), i.e. status 1 if anything failed.
+ *
+ * Lines that only hold on a Linux-like kernel (PyOcclum), not under
+ * wasmtime's sandboxed WASI, are printed with LINUX(...) and only when the
+ * program was given the --linux flag (see linux_mode()).
+ */
+#ifndef TEST_PROGRAMS_COMMON_H
+#define TEST_PROGRAMS_COMMON_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+static int failures;
+static int linux_checks;
+
+static const char *errname(int e) {
+    switch (e) {
+#define E(x) case x: return #x;
+        E(EPERM) E(ENOENT) E(EINTR) E(EIO) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES)
+        E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(EMFILE)
+        E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG)
+        E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENOTSUP) E(ENOTCAPABLE) E(EOVERFLOW)
+        E(ENXIO) E(ETXTBSY) E(EFBIG)
+#undef E
+    case 0:
+        return "OK";
+    default:
+        return "E?";
+    }
+}
+
+/* Writes the whole of s to path (created/truncated); 0 or -1. */
+static int put_file(const char *path, const char *s) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(s);
+    int ok = write(fd, s, n) == (ssize_t)n;
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/* The contents of path (at most size-1 bytes) as a string, or "<ENAME>". */
+static const char *get_file(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        snprintf(buf, size, "<%s>", errname(errno));
+        return buf;
+    }
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    close(fd);
+    return buf;
+}
+
+/* base + "/" + name, in one of 8 rotating static buffers. */
+static const char *base_dir = "/tmp";
+static const char *at(const char *name) {
+    static char bufs[8][512];
+    static int next;
+    char *b = bufs[next++ & 7];
+    snprintf(b, sizeof bufs[0], "%s/%s", base_dir, name);
+    return b;
+}
+
+/* True when argv holds --linux: PyOcclum runs check Linux semantics too. */
+static int linux_mode(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--linux") == 0)
+            linux_checks = 1;
+    return linux_checks;
+}
+
+#define FAILF(...)                                                             \
+    do {                                                                       \
+        failures++;                                                            \
+        printf("FAIL line %d: ", __LINE__);                                    \
+        printf(__VA_ARGS__);                                                   \
+        printf("\n");                                                          \
+    } while (0)
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            FAILF("%s", #cond);                                                \
+    } while (0)
+
+/* `call` must fail with errno `want`; prints "label: ENAME". */
+#define EXPECT_ERR(call, want, label)                                          \
+    do {                                                                       \
+        errno = 0;                                                             \
+        long rc_ = (long)(call);                                               \
+        int e_ = errno;                                                        \
+        if (rc_ != -1) {                                                       \
+            printf("%s: succeeded\n", (label));                                \
+            FAILF("%s: expected %s", (label), errname(want));                  \
+        } else {                                                               \
+            printf("%s: %s\n", (label), errname(e_));                          \
+            if (e_ != (want))                                                  \
+                FAILF("%s: expected %s", (label), errname(want));              \
+        }                                                                      \
+    } while (0)
+
+/* `call` must not return -1; prints "label: ok" (or the error). */
+#define EXPECT_OK(call, label)                                                 \
+    do {                                                                       \
+        errno = 0;                                                             \
+        long rc_ = (long)(call);                                               \
+        int e_ = errno;                                                        \
+        if (rc_ == -1) {                                                       \
+            printf("%s: %s\n", (label), errname(e_));                          \
+            FAILF("%s failed", (label));                                       \
+        } else {                                                               \
+            printf("%s: ok\n", (label));                                       \
+        }                                                                      \
+    } while (0)
+
+static int finish(void) {
+    printf("done: %d failure%s\n", failures, failures == 1 ? "" : "s");
+    fflush(stdout);
+    return failures ? 1 : 0;
+}
+
+#endif
