@@ -393,7 +393,7 @@ class UnionFs(FileSystem):
 
     def _copy_file(self, src: Inode, st: Stat, work: Inode, tmp: str, keep: int | None) -> Inode:
         upper = work.create(tmp, st.mode)
-        size = st.size if keep is None else min(st.size, keep)
+        size = st.size if keep is None else min(st.size, keep + 1)
         offset = 0
         while offset < size:
             chunk = src.read(offset, min(_COPY_CHUNK, size - offset))
@@ -706,7 +706,8 @@ class _UnionInode(Inode):
             old_upper_dir = fs.copy_up(self)
             new_upper_dir = fs.copy_up(new_dir)
             # Markers first, so that a crash at any point shows old or new state.
-
+            if fs._lower_entry(self, old) is not None:
+                fs._make_whiteout(old_upper_dir, old)
             if src_is_dir:
                 below = fs._lower_entry(new_dir, new)
                 if below is not None and below.filetype == FileType.DIRECTORY:

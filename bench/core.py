@@ -1,0 +1,220 @@
+"""What every benchmark shares: settings, result rows, the scratch workspace, timing helpers."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+#: The repository this package lives in (programs and examples are found from here).
+REPO = Path(__file__).resolve().parent.parent
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+#: C sources the workspace knows how to build, by program name.
+SOURCES: dict[str, Path] = {
+    "hello_world": REPO / "examples" / "hello_world.c",
+    "syscalls": PROGRAMS / "syscalls.c",
+}
+
+Unit = Literal["ms", "ns/call"]
+
+
+class BenchError(Exception):
+    """A benchmark could not measure what it meant to (a build failed, a program misbehaved)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How hard to try. ``runs``/``iterations`` override the per-benchmark defaults."""
+
+    quick: bool = False
+    runs: int | None = None
+    iterations: int | None = None
+
+    def repetitions(self, full: int, quick: int) -> int:
+        """How many times to repeat a measurement (a benchmark's full/quick defaults)."""
+        if self.runs is not None:
+            return self.runs
+        return quick if self.quick else full
+
+    def loop_count(self, full: int, quick: int) -> int:
+        """How many iterations an in-program timing loop runs."""
+        if self.iterations is not None:
+            return self.iterations
+        return quick if self.quick else full
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the results table: a PyOcclum figure against a same-run baseline.
+
+    ``ratio`` is ``pyocclum / baseline``; the row passes when it is at most
+    ``target`` (lower figures are better for every unit we use).
+    """
+
+    benchmark: str
+    case: str
+    unit: Unit
+    pyocclum: float
+    baseline: float
+    baseline_is: str
+    target: float
+    #: How the figures were obtained (e.g. "median of 10 runs").
+    method: str
+    #: The same case on the host, without any WebAssembly (None: not applicable or unavailable).
+    native: float | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.pyocclum / self.baseline
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio <= self.target
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "benchmark": self.benchmark,
+            "case": self.case,
+            "unit": self.unit,
+            "pyocclum": self.pyocclum,
+            "baseline": self.baseline,
+            "baseline_is": self.baseline_is,
+            "native": self.native,
+            "ratio": self.ratio,
+            "target": self.target,
+            "passed": self.passed,
+            "method": self.method,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    """A registered benchmark: ``measure`` returns its rows, or raises BenchError."""
+
+    name: str
+    summary: str
+    measure: Callable[[Context], list[Row]]
+
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Context:
+    """Handed to every benchmark: the settings, the shared workspace, a progress printer."""
+
+    settings: Settings
+    workspace: Workspace
+    say: Say = field(default=lambda _msg: None)
+
+
+def tool(name: str) -> Path:
+    """A console script of this environment (``occlum``, ``occlum-cc``), beside our Python.
+
+    Falls back to ``PATH``; the benchmarks must run the same interpreter
+    they compare against, so the venv's copy is preferred.
+    """
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return beside
+    found = shutil.which(name)
+    if found is None:
+        raise BenchError(f"cannot find the {name!r} command (is the package installed?)")
+    return Path(found)
+
+
+def run_checked(cmd: Sequence[str], *, cwd: Path | None = None, what: str = "") -> bytes:
+    """Run ``cmd`` to completion; its stdout, or BenchError with its output if it failed."""
+    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise BenchError(
+            f"{what or cmd[0]} failed with exit status {proc.returncode}: {' '.join(cmd)}\n"
+            + (proc.stdout + proc.stderr).decode(errors="replace").strip()
+        )
+    return proc.stdout
+
+
+def timed_run(cmd: Sequence[str], *, cwd: Path | None = None, what: str = "") -> float:
+    """Wall-clock seconds of one run of ``cmd`` as a fresh host process (must succeed)."""
+    start = time.perf_counter()
+    run_checked(cmd, cwd=cwd, what=what)
+    return time.perf_counter() - start
+
+
+def median(samples: Sequence[float]) -> float:
+    if not samples:
+        raise BenchError("no samples were taken")
+    return statistics.median(samples)
+
+
+class Workspace:
+    """A scratch folder holding compiled programs and one instance, built on demand.
+
+    Everything is built at most once per run; the instance gets whatever
+    programs the benchmarks ask for and is rebuilt (incrementally) when that set grows.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._wasm: dict[str, Path] = {}
+        self._native: dict[str, Path | None] = {}
+        self._instance_programs: set[str] = set()
+
+    def wasm(self, name: str) -> Path:
+        """The program ``name`` built for wasm32-wasi with ``occlum-cc`` (-O2 is its default)."""
+        if name not in self._wasm:
+            out = self.root / "wasm" / name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            run_checked([str(tool("occlum-cc")), str(_source(name)), "-o", str(out)],
+                        what="occlum-cc")
+            self._wasm[name] = out
+        return self._wasm[name]
+
+    def native(self, name: str) -> Path | None:
+        """The program ``name`` built for the host with ``gcc -O2`` (None if there is no gcc)."""
+        if name not in self._native:
+            compiler = shutil.which("gcc") or shutil.which("cc")
+            if compiler is None:
+                self._native[name] = None
+            else:
+                out = self.root / "native" / name
+                out.parent.mkdir(parents=True, exist_ok=True)
+                run_checked([compiler, "-O2", str(_source(name)), "-o", str(out)], what="gcc")
+                self._native[name] = out
+        return self._native[name]
+
+    @property
+    def instance_dir(self) -> Path:
+        return self.root / "instance"
+
+    def instance(self, programs: Sequence[str]) -> Path:
+        """A built instance with each of ``programs`` at ``/bin/<name>``; its folder."""
+        from pyocclum.boot import Instance
+        from pyocclum.config.template import new_instance
+
+        missing = set(programs) - self._instance_programs
+        folder = self.instance_dir
+        if not folder.exists():
+            new_instance(folder)
+        if missing or not Instance(folder).is_built():
+            for name in sorted(missing):
+                shutil.copy2(self.wasm(name), folder / "image" / "bin" / name)
+            Instance(folder).build()
+            self._instance_programs |= missing
+        return folder
+
+
+def _source(name: str) -> Path:
+    try:
+        path = SOURCES[name]
+    except KeyError:
+        raise BenchError(f"no source registered for program {name!r}") from None
+    if not path.is_file():
+        raise BenchError(f"{path} is missing")
+    return path
