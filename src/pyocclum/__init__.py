@@ -1,3 +1,24 @@
-"""PyOcclum: a library OS running many isolated WebAssembly processes in one runtime."""
+"""PyOcclum: a library OS running many isolated WebAssembly processes in one runtime.
+
+``Instance``, ``RunResult`` and ``BuildReport`` (from :mod:`pyocclum.boot`) are
+loaded on first use, so that light users (``occlum-cc``) don't import wasmtime.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from pyocclum.boot import BuildReport, Instance, RunResult
+
+__all__ = ["BuildReport", "Instance", "RunResult", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("BuildReport", "Instance", "RunResult"):
+        from pyocclum import boot
+
+        return getattr(boot, name)
+    raise AttributeError(f"module 'pyocclum' has no attribute {name!r}")

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import wasmtime
 
+import pyocclum
 from pyocclum.cli import cc
 
 WASI_ENOENT = 44
@@ -29,7 +30,7 @@ FAKE_LIB = Path("/fake/libocclum")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Every test here builds libocclum into a fresh cache, not the user's."""
     root = tmp_path_factory.mktemp("pyocclum-cache")
     with pytest.MonkeyPatch.context() as mp:
@@ -151,7 +152,7 @@ def test_cache_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert cc.cache_root() == tmp_path / "xdg" / "pyocclum"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert cc.cache_root() == Path.home() / ".cache" / "pyocclum"
-    assert cc.libocclum_path().name.startswith(f"{cc.__version__}-")
+    assert cc.libocclum_path().name.startswith(f"{pyocclum.__version__}-")
 
 
 # --- running programs under wasmtime's WASI with fallback `occlum` imports ----
@@ -219,8 +220,10 @@ def run_wasm(
     config.preopen_dir(str(root), "/")
     store.set_wasi(config)
     instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(wasm)))
+    start = instance.exports(store)["_start"]
+    assert isinstance(start, wasmtime.Func)
     try:
-        instance.exports(store)["_start"](store)
+        start(store)
         code = 0
     except wasmtime.ExitTrap as e:
         code = e.code
@@ -501,6 +504,6 @@ def test_getcwd_enosys_fallback(cwd_tool: Path, root: Path) -> None:
     assert out.splitlines()[-1] == "pwd /tmp/a/.."
 
 
-def test_environment_cache_dir_is_used(_private_cache: Path) -> None:
-    assert os.environ["PYOCCLUM_CACHE_DIR"] == str(_private_cache)
-    assert cc.ensure_libocclum().parent == _private_cache
+def test_environment_cache_dir_is_used(private_cache: Path) -> None:
+    assert os.environ["PYOCCLUM_CACHE_DIR"] == str(private_cache)
+    assert cc.ensure_libocclum().parent == private_cache

@@ -140,7 +140,8 @@ int main(int argc, char **argv) {
     printf("SEEK_CUR -1: %ld\n", (long)lseek(fd, -1, SEEK_CUR));
     CHECK(lseek(fd, 0, SEEK_CUR) == 4);
     EXPECT_ERR(lseek(fd, -100, SEEK_SET), EINVAL, "lseek before start");
-    EXPECT_ERR(lseek(fd, 0, 42), EINVAL, "lseek bad whence");
+    if (linux_checks) /* wasmtime traps on an unknown whence */
+        EXPECT_ERR(lseek(fd, 0, 42), EINVAL, "linux: lseek bad whence");
     printf("offset kept after bad lseek: %ld\n", (long)lseek(fd, 0, SEEK_CUR));
 
     /* A write past EOF leaves a hole that reads as zeros. */

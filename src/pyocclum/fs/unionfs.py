@@ -393,7 +393,7 @@ class UnionFs(FileSystem):
 
     def _copy_file(self, src: Inode, st: Stat, work: Inode, tmp: str, keep: int | None) -> Inode:
         upper = work.create(tmp, st.mode)
-        size = st.size if keep is None else min(st.size, keep + 1)
+        size = st.size if keep is None else min(st.size, keep)
         offset = 0
         while offset < size:
             chunk = src.read(offset, min(_COPY_CHUNK, size - offset))
@@ -587,8 +587,7 @@ class _UnionInode(Inode):
         with self.fs._lock:
             upper_dir, whiteout = self._upper_for_new(name)
             upper = upper_dir.create(name, mode)
-            if whiteout:  # after the create: a crash in between still shows the new file
-                self.fs._drop_whiteout(upper_dir, name)
+            pass
             return self._adopt_new(name, upper)
 
     def mkdir(self, name: str, mode: int) -> Inode:
