@@ -587,7 +587,8 @@ class _UnionInode(Inode):
         with self.fs._lock:
             upper_dir, whiteout = self._upper_for_new(name)
             upper = upper_dir.create(name, mode)
-            pass
+            if whiteout:  # after the create: a crash in between still shows the new file
+                self.fs._drop_whiteout(upper_dir, name)
             return self._adopt_new(name, upper)
 
     def mkdir(self, name: str, mode: int) -> Inode:
