@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors: dict[str, str] = {}
     try:
         with err.status("preparing") as status:
-            ctx = Context(settings, Workspace(root), say=lambda msg: status.update(msg))
+            ctx = Context(settings, Workspace(root), say=status.update)
             for bench in selected:
                 status.update(f"{bench.name}: building")
                 try:

@@ -44,7 +44,7 @@ def parse(output: bytes, where: str) -> dict[str, float]:
         raise BenchError(f"{where}: no figure for {sorted(missing)} in its output {output!r}")
     for key in CASES:
         if not found[key] > 0:
-            raise BenchError(f"{where}: measured {found[key]} ns for {key}; the clock is too coarse")
+            raise BenchError(f"{where}: measured {found[key]} ns for {key}: clock too coarse")
     return {key: found[key] for key in CASES}
 
 
@@ -95,7 +95,7 @@ def measure(ctx: Context) -> list[Row]:
             for key, value in figures.items():
                 samples[who][key].append(value)
 
-    method = f"median of {runs} run(s) x {iterations:,} calls, timed in the program"
+    method = f"median of {runs} runs x {iterations:,} calls"
     return [
         Row(
             benchmark=NAME,

@@ -75,8 +75,9 @@ def _define_occlum_fallbacks(linker: wasmtime.Linker, module: wasmtime.Module) -
         results = [str(r) for r in ty.results]
         if results != ["i32"]:
             raise BenchError(f"occlum.{imp.name} returns {results}, not one i32")
-        func = _FALLBACKS.get(imp.name, _enosys)
-        linker.define_func("occlum", imp.name or "", ty, func, access_caller=True)
+        name = imp.name or ""
+        func = _FALLBACKS.get(name, _enosys)
+        linker.define_func("occlum", name, ty, func, access_caller=True)
 
 
 def _memory(caller: wasmtime.Caller) -> wasmtime.Memory:

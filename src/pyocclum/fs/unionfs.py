@@ -681,27 +681,27 @@ class _UnionInode(Inode):
             if new_dir.dead:
                 raise KernelError(Errno.ENOENT, "the target directory has been removed")
             dst = new_dir.child(new)
-            if dst is src or (dst is not None and src.upper is not None
-                              and dst.upper is src.upper):
-                return  # the same object under both names: Linux does nothing
+            # The checks come in Linux's order: the VFS's, then overlayfs's.
             src_is_dir = src.filetype == FileType.DIRECTORY
-            if dst is not None:
-                dst_is_dir = dst.filetype == FileType.DIRECTORY
-                if src_is_dir and not dst_is_dir:
-                    raise KernelError(Errno.ENOTDIR, f"{new!r} is not a directory")
-                if dst_is_dir and not src_is_dir:
-                    raise KernelError(Errno.EISDIR, f"{new!r} is a directory")
-                if dst_is_dir and fs._merged_entries(dst):
-                    raise KernelError(Errno.ENOTEMPTY, f"{new!r} is not empty")
             if src_is_dir:
-                if src.lowers:
-                    # overlayfs without redirect_dir does the same; callers copy instead.
-                    raise KernelError(Errno.EXDEV, "directory has lower-layer content")
                 ancestor: _UnionInode | None = new_dir
                 while ancestor is not None:
                     if ancestor is src:
                         raise KernelError(Errno.EINVAL, "directory moved into itself")
                     ancestor = ancestor.parent
+            if dst is src or (dst is not None and src.upper is not None
+                              and dst.upper is src.upper):
+                return  # the same object under both names: Linux does nothing
+            dst_is_dir = dst is not None and dst.filetype == FileType.DIRECTORY
+            if dst is not None and src_is_dir and not dst_is_dir:
+                raise KernelError(Errno.ENOTDIR, f"{new!r} is not a directory")
+            if dst_is_dir and not src_is_dir:
+                raise KernelError(Errno.EISDIR, f"{new!r} is a directory")
+            if src_is_dir and src.lowers:
+                # overlayfs without redirect_dir does the same; callers copy instead.
+                raise KernelError(Errno.EXDEV, "directory has lower-layer content")
+            if dst is not None and dst_is_dir and fs._merged_entries(dst):
+                raise KernelError(Errno.ENOTEMPTY, f"{new!r} is not empty")
             src_upper = fs.copy_up(src)
             old_upper_dir = fs.copy_up(self)
             new_upper_dir = fs.copy_up(new_dir)
@@ -723,7 +723,7 @@ class _UnionInode(Inode):
             fs._drop_whiteout(new_upper_dir, new)
             if dst is not None:
                 if dst.upper is not None:
-                    fs._forget_origin(dst.upper, is_dir=dst.filetype == FileType.DIRECTORY)
+                    fs._forget_origin(dst.upper, is_dir=dst_is_dir)
                 new_dir._forget_child(new, dst)
             if self._children.get(old) is src:
                 del self._children[old]

@@ -1,0 +1,102 @@
+"""The `occlum` command end to end: the README's quickstart, in a temp folder, and the
+messages users see for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+HELLO_C = Path(__file__).resolve().parents[2] / "examples" / "hello_world.c"
+
+
+def occlum(*args: str, cwd: Path, env: dict[str, str] | None = None,
+           stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([str(BIN / "occlum"), *args], cwd=cwd, capture_output=True,
+                          input=stdin, env=env, timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quickstart, exactly as the README gives it."""
+    top = tmp_path_factory.mktemp("quickstart")
+    cc = subprocess.run([str(BIN / "occlum-cc"), str(HELLO_C), "-o", "hello_world"],
+                        cwd=top, capture_output=True, timeout=600, check=False)
+    assert cc.returncode == 0, cc.stderr.decode()
+    r = occlum("new", "my_instance", cwd=top)
+    assert r.returncode == 0, r.stderr.decode()
+    inst = top / "my_instance"
+    (inst / "image" / "bin" / "hello_world").write_bytes((top / "hello_world").read_bytes())
+    r = occlum("build", cwd=inst)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout == b""
+    return inst
+
+
+def test_quickstart_prints_hello_world(built: Path) -> None:
+    r = occlum("run", "/bin/hello_world", cwd=built)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout == b"Hello World\n"  # nothing of occlum's own on stdout
+
+
+def test_status(built: Path, tmp_path: Path) -> None:
+    assert occlum("status", cwd=built).stdout == b"built\n"
+    r = occlum("status", cwd=tmp_path)
+    assert r.returncode == 1
+    assert b"not an Occlum instance" in r.stderr
+
+
+def test_strace_goes_to_stderr(built: Path) -> None:
+    r = occlum("run", "--strace", "/bin/hello_world", cwd=built)
+    assert r.stdout == b"Hello World\n"
+    assert b"[1] fd_write(fd=1, iovs=b'Hello World\\n'(12)) = 12" in r.stderr
+
+
+def test_missing_program(built: Path) -> None:
+    r = occlum("run", "/bin/x", cwd=built)
+    assert r.returncode == 127
+    assert r.stdout == b""
+    assert b"occlum run: /bin/x: no such file" in r.stderr
+
+
+def test_log_level_validated(built: Path) -> None:
+    env = {**os.environ, "OCCLUM_LOG_LEVEL": "loud"}
+    r = occlum("run", "/bin/hello_world", cwd=built, env=env)
+    assert r.returncode == 0
+    assert b"OCCLUM_LOG_LEVEL" in r.stderr
+
+
+def test_outside_instance_and_before_build(tmp_path: Path) -> None:
+    r = occlum("run", "/bin/x", cwd=tmp_path)
+    assert r.returncode == 1
+    assert b"occlum new" in r.stderr
+    assert occlum("new", "i", cwd=tmp_path).returncode == 0
+    r = occlum("run", "/bin/x", cwd=tmp_path / "i")
+    assert r.returncode == 1
+    assert b"occlum build" in r.stderr
+
+
+def test_new_refuses_existing_and_init_needs_force(tmp_path: Path) -> None:
+    assert occlum("new", "i", cwd=tmp_path).returncode == 0
+    r = occlum("new", "i", cwd=tmp_path)
+    assert r.returncode == 1
+    assert b"exists" in r.stderr
+    r = occlum("init", cwd=tmp_path / "i")
+    assert r.returncode == 1
+    assert occlum("init", "--force", cwd=tmp_path / "i").returncode == 0
+
+
+def test_bad_config_names_the_key(tmp_path: Path) -> None:
+    assert occlum("new", "i", cwd=tmp_path).returncode == 0
+    cfg_path = tmp_path / "i" / "Occlum.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["process"]["default_heap_size"] = "12XB"
+    cfg_path.write_text(json.dumps(cfg))
+    r = occlum("build", cwd=tmp_path / "i")
+    assert r.returncode == 1
+    assert b"process.default_heap_size" in r.stderr
