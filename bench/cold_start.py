@@ -55,7 +55,7 @@ def measure(ctx: Context) -> list[Row]:
             baseline=median(baseline) * 1e3,
             baseline_is="python -c 'import wasmtime'",
             target=TARGET_RATIO,
-            method=f"median of {runs} runs each, interleaved",
+            method=f"median of {runs} run{'s' if runs != 1 else ''} each, interleaved",
         )
     ]
 

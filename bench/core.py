@@ -197,16 +197,20 @@ class Workspace:
         """A built instance with each of ``programs`` at ``/bin/<name>``; its folder."""
         from pyocclum.boot import Instance
         from pyocclum.config.template import new_instance
+        from pyocclum.errors import ConfigError, InstanceError
 
         missing = set(programs) - self._instance_programs
         folder = self.instance_dir
-        if not folder.exists():
-            new_instance(folder)
-        if missing or not Instance(folder).is_built():
-            for name in sorted(missing):
-                shutil.copy2(self.wasm(name), folder / "image" / "bin" / name)
-            Instance(folder).build()
-            self._instance_programs |= missing
+        try:
+            if not folder.exists():
+                new_instance(folder)
+            if missing or not Instance(folder).is_built():
+                for name in sorted(missing):
+                    shutil.copy2(self.wasm(name), folder / "image" / "bin" / name)
+                Instance(folder).build()
+        except (InstanceError, ConfigError) as e:
+            raise BenchError(f"cannot prepare the instance in {folder}: {e}") from e
+        self._instance_programs |= missing
         return folder
 
 

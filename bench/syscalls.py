@@ -95,7 +95,7 @@ def measure(ctx: Context) -> list[Row]:
             for key, value in figures.items():
                 samples[who][key].append(value)
 
-    method = f"median of {runs} runs x {iterations:,} calls"
+    method = f"median of {runs} run{'s' if runs != 1 else ''} x {iterations:,} calls"
     return [
         Row(
             benchmark=NAME,

@@ -10,6 +10,7 @@ import os
 import socket
 import stat as host_stat
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,15 @@ def test_exdev(tmp_path: Path) -> None:
     assert errno_of(ram.link, "h", f) == Errno.EXDEV
 
 
+def test_big_read_and_write(fs: HostFs, host: Path) -> None:
+    blob = os.urandom(3 * (1 << 20) + 123)  # more than one host read's worth
+    f = fs.root().create("big", 0o644)
+    assert f.write(5, blob) == len(blob)
+    assert f.read(5, len(blob) + 100) == blob
+    assert f.read(0, 5) == bytes(5)
+    assert (host / "big").read_bytes()[5:] == blob
+
+
 def test_missing_root(tmp_path: Path) -> None:
     with pytest.raises(KernelError) as info:
         HostFs(tmp_path / "nope")
@@ -268,6 +278,32 @@ def test_descriptor_cache_is_bounded(host: Path) -> None:
     for i, f in enumerate(files):  # evicted ones reopen transparently
         assert f.read(0, 10) == b"%d" % i
     fs.close()
+
+
+def test_threads_share_a_tiny_descriptor_cache(host: Path) -> None:
+    fs = HostFs(host, max_open_files=2)
+    root = fs.root()
+    files = [root.create(f"t{i}", 0o644) for i in range(8)]
+    errors: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        try:
+            f = files[i]
+            for j in range(200):
+                f.write(j * 2, b"%02d" % i)
+                assert f.read(j * 2, 2) == b"%02d" % i
+                f.stat()
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for i in range(8):
+        assert (host / f"t{i}").read_bytes() == b"%02d" % i * 200
 
 
 def test_directory_fds_released_with_inodes(host: Path) -> None:

@@ -9,9 +9,9 @@
  * A failed self-check prints a line starting with "FAIL" and counts in
  * `failures`; programs exit with finish(), i.e. status 1 if anything failed.
  *
- * Lines that only hold on a Linux-like kernel (PyOcclum), not under
- * wasmtime's sandboxed WASI, are printed with LINUX(...) and only when the
- * program was given the --linux flag (see linux_mode()).
+ * Checks that only hold on a Linux-like kernel (PyOcclum), not under
+ * wasmtime's sandboxed WASI, run only when the program was given --linux
+ * (see linux_mode()); their lines start with "linux: ".
  */
 #ifndef TEST_PROGRAMS_COMMON_H
 #define TEST_PROGRAMS_COMMON_H
@@ -24,17 +24,20 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+/* Helpers a program may not use: no -Wunused-function warnings. */
+#define HELPER static __attribute__((unused))
+
 static int failures;
 static int linux_checks;
 
-static const char *errname(int e) {
+HELPER const char *errname(int e) {
     switch (e) {
 #define E(x) case x: return #x;
         E(EPERM) E(ENOENT) E(EINTR) E(EIO) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES)
         E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(EMFILE)
         E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG)
         E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENOTSUP) E(ENOTCAPABLE) E(EOVERFLOW)
-        E(ENXIO) E(ETXTBSY) E(EFBIG)
+        E(ENXIO) E(ETXTBSY) E(EFBIG) E(ENOTTY)
 #undef E
     case 0:
         return "OK";
@@ -44,7 +47,7 @@ static const char *errname(int e) {
 }
 
 /* Writes the whole of s to path (created/truncated); 0 or -1. */
-static int put_file(const char *path, const char *s) {
+HELPER int put_file(const char *path, const char *s) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return -1;
@@ -55,7 +58,7 @@ static int put_file(const char *path, const char *s) {
 }
 
 /* The contents of path (at most size-1 bytes) as a string, or "<ENAME>". */
-static const char *get_file(const char *path, char *buf, size_t size) {
+HELPER const char *get_file(const char *path, char *buf, size_t size) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
         snprintf(buf, size, "<%s>", errname(errno));
@@ -72,7 +75,7 @@ static const char *get_file(const char *path, char *buf, size_t size) {
 
 /* base + "/" + name, in one of 8 rotating static buffers. */
 static const char *base_dir = "/tmp";
-static const char *at(const char *name) {
+HELPER const char *at(const char *name) {
     static char bufs[8][512];
     static int next;
     char *b = bufs[next++ & 7];
@@ -80,12 +83,35 @@ static const char *at(const char *name) {
     return b;
 }
 
-/* True when argv holds --linux: PyOcclum runs check Linux semantics too. */
-static int linux_mode(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
+/* Names given with --skip=NAME: Linux-only cases not to run (known bugs). */
+static const char *skipped_cases[8];
+
+/* Parses the flags every program takes:
+ *   --linux       also run the checks that only hold on a Linux-like kernel
+ *                 (PyOcclum), not under wasmtime's sandboxed WASI;
+ *   --skip=NAME   but not the Linux case NAME (see linux_case()).
+ * Returns 1 if --linux was given. */
+HELPER int linux_mode(int argc, char **argv) {
+    int nskipped = 0;
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--linux") == 0)
             linux_checks = 1;
+        else if (strncmp(argv[i], "--skip=", 7) == 0 && nskipped < 8)
+            skipped_cases[nskipped++] = argv[i] + 7;
+    }
     return linux_checks;
+}
+
+/* True if the Linux-only case `name` should run. */
+HELPER int linux_case(const char *name) {
+    if (!linux_checks)
+        return 0;
+    for (int i = 0; i < 8 && skipped_cases[i] != NULL; i++)
+        if (strcmp(skipped_cases[i], name) == 0) {
+            printf("linux: skipped %s\n", name);
+            return 0;
+        }
+    return 1;
 }
 
 #define FAILF(...)                                                             \
@@ -121,7 +147,6 @@ static int linux_mode(int argc, char **argv) {
 /* `call` must not return -1; prints "label: ok" (or the error). */
 #define EXPECT_OK(call, label)                                                 \
     do {                                                                       \
-        errno = 0;                                                             \
         long rc_ = (long)(call);                                               \
         int e_ = errno;                                                        \
         if (rc_ == -1) {                                                       \
@@ -132,7 +157,7 @@ static int linux_mode(int argc, char **argv) {
         }                                                                      \
     } while (0)
 
-static int finish(void) {
+HELPER int finish(void) {
     printf("done: %d failure%s\n", failures, failures == 1 ? "" : "s");
     fflush(stdout);
     return failures ? 1 : 0;

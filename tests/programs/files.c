@@ -7,6 +7,7 @@
  */
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "common.h"
 
@@ -278,6 +279,121 @@ int main(int argc, char **argv) {
     printf("big: %ld bytes, checksum match: %d\n", total, sum == sum2);
     CHECK(total == 300 * 97 && sum == sum2);
     close(fd);
+
+    /* --- vectored I/O --- */
+    fd = open(at("v"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    {
+        struct iovec out[3] = {{"ab", 2}, {"", 0}, {"cdef", 4}};
+        n = writev(fd, out, 3);
+        printf("writev: %s\n", n > 0 ? "ok" : errname(errno));
+        CHECK(n > 0);
+        if (linux_checks) { /* wasmtime writes only the first buffer */
+            printf("linux: writev wrote all: %d\n", n == 6);
+            CHECK(n == 6);
+        }
+        char a[3], b[1], c[10];
+        struct iovec in[3] = {{a, 3}, {b, 1}, {c, 10}};
+        n = preadv(fd, in, 3, 0);
+        printf("preadv: %s\n", n >= 2 && memcmp(a, "ab", 2) == 0 ? "ok" : "bad");
+        if (linux_checks) {
+            printf("linux: preadv read all: %d \"%.3s%.1s%.2s\"\n", n == 6, a, b, c);
+            CHECK(n == 6 && memcmp(a, "abc", 3) == 0 && b[0] == 'd' && memcmp(c, "ef", 2) == 0);
+        }
+    }
+    close(fd);
+
+    /* --- timestamps set explicitly are read back exactly --- */
+    fd = open(at("v"), O_RDWR);
+    {
+        struct timespec ts[2] = {{1000000000, 5}, {1234567890, 123456789}};
+        EXPECT_OK(futimens(fd, ts), "futimens");
+        CHECK(fstat(fd, &st) == 0);
+        printf("atime %lld.%09ld mtime %lld.%09ld\n", (long long)st.st_atim.tv_sec,
+               st.st_atim.tv_nsec, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        CHECK(st.st_mtim.tv_sec == 1234567890 && st.st_mtim.tv_nsec == 123456789);
+        struct timespec ts2[2] = {{5, 0}, {6, 0}};
+        EXPECT_OK(utimensat(AT_FDCWD, at("v"), ts2, 0), "utimensat");
+        CHECK(stat(at("v"), &st) == 0);
+        printf("atime %lld mtime %lld\n", (long long)st.st_atim.tv_sec,
+               (long long)st.st_mtim.tv_sec);
+        struct timespec ts3[2] = {{0, UTIME_OMIT}, {7, 0}};
+        EXPECT_OK(utimensat(AT_FDCWD, at("v"), ts3, 0), "utimensat UTIME_OMIT");
+        CHECK(stat(at("v"), &st) == 0);
+        printf("atime %lld mtime %lld\n", (long long)st.st_atim.tv_sec,
+               (long long)st.st_mtim.tv_sec);
+        CHECK(st.st_atim.tv_sec == 5 && st.st_mtim.tv_sec == 7);
+    }
+    EXPECT_OK(fsync(fd), "fsync");
+    EXPECT_OK(fdatasync(fd), "fdatasync");
+    if (linux_checks) { /* wasmtime: ENOTSUP */
+        int rc = posix_fallocate(fd, 0, 100);
+        printf("linux: posix_fallocate: %s size %ld\n", errname(rc), fd_size(fd));
+        CHECK(rc == 0 && fd_size(fd) == 100);
+    }
+    /* F_SETFL can turn O_APPEND on */
+    EXPECT_OK(fcntl(fd, F_SETFL, O_APPEND), "F_SETFL O_APPEND");
+    printf("F_GETFL append: %d\n", (fcntl(fd, F_GETFL) & O_APPEND) != 0);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0 && write(fd, "Z", 1) == 1);
+    printf("appended at end: %d\n", lseek(fd, 0, SEEK_CUR) == fd_size(fd));
+    CHECK(lseek(fd, 0, SEEK_CUR) == fd_size(fd));
+    close(fd);
+    fd = open(at("v"), O_RDONLY);
+    EXPECT_ERR(ftruncate(fd, 1), EINVAL, "ftruncate O_RDONLY fd");
+    close(fd);
+
+    /* --- access and the *at functions --- */
+    EXPECT_OK(access(at("v"), F_OK), "access F_OK");
+    EXPECT_OK(access(at("v"), R_OK | W_OK), "access R_OK|W_OK");
+    EXPECT_ERR(access(at("nonexistent"), F_OK), ENOENT, "access missing");
+    {
+        int dfd = open(base_dir, O_RDONLY | O_DIRECTORY);
+        EXPECT_OK(dfd, "open work dir O_DIRECTORY");
+        if (linux_checks) /* wasmtime: EBADF */
+            EXPECT_ERR(read(dfd, buf, sizeof buf), EISDIR, "linux: read a directory fd");
+        EXPECT_ERR(write(dfd, "x", 1), EBADF, "write a directory fd");
+        int h = openat(dfd, "v", O_RDONLY);
+        EXPECT_OK(h, "openat");
+        close(h);
+        EXPECT_OK(mkdirat(dfd, "sub", 0755), "mkdirat");
+        EXPECT_OK(fstatat(dfd, "sub", &st, 0), "fstatat");
+        printf("fstatat sub is dir: %d\n", S_ISDIR(st.st_mode));
+        EXPECT_ERR(unlinkat(dfd, "sub", 0), EISDIR, "unlinkat dir without AT_REMOVEDIR");
+        EXPECT_ERR(unlinkat(dfd, "v", AT_REMOVEDIR), ENOTDIR, "unlinkat file with AT_REMOVEDIR");
+        EXPECT_OK(unlinkat(dfd, "sub", AT_REMOVEDIR), "unlinkat AT_REMOVEDIR");
+        EXPECT_OK(renameat(dfd, "v", dfd, "w"), "renameat");
+        EXPECT_OK(unlinkat(dfd, "w", 0), "unlinkat file");
+        close(dfd);
+    }
+
+    /* --- one 1 MiB write and one 1 MiB read --- */
+    {
+        static char huge[1 << 20];
+        for (size_t i = 0; i < sizeof huge; i++)
+            huge[i] = (char)(i * 7 % 253);
+        fd = open(at("huge"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+        n = write(fd, huge, sizeof huge);
+        printf("1 MiB write: %ld\n", n);
+        CHECK(n == (long)sizeof huge);
+        memset(huge, 0, sizeof huge);
+        n = pread(fd, huge, sizeof huge, 0);
+        if (linux_checks) { /* wasmtime reads at most 64 KiB per call */
+            printf("linux: 1 MiB in one pread: %d\n", n == (long)sizeof huge);
+            CHECK(n == (long)sizeof huge);
+        }
+        while (n > 0 && n < (long)sizeof huge) {
+            long more = pread(fd, huge + n, sizeof huge - (size_t)n, n);
+            if (more <= 0)
+                break;
+            n += more;
+        }
+        int same = n == (long)sizeof huge;
+        for (size_t i = 0; same && i < sizeof huge; i++)
+            same = huge[i] == (char)(i * 7 % 253);
+        printf("1 MiB read back: %ld, same %d\n", n, same);
+        CHECK(same);
+        close(fd);
+        EXPECT_OK(unlink(at("huge")), "unlink huge");
+    }
 
     /* --- clean up --- */
     EXPECT_OK(unlink(at("a")), "unlink a");

@@ -9,14 +9,14 @@ wasm-ld and wasi-libc on PyPI) and add what a LibOS process needs:
 * ``-D_WASI_EMULATED_{SIGNAL,PROCESS_CLOCKS,GETPID,MMAN}``, and when linking
   the matching ``-lwasi-emulated-*`` libraries, so common sources compile;
 * ``-O2`` when the user gave no ``-O`` option. gcc defaults to ``-O0``, but
-  at ``-O0`` zig also links a debug build of wasi-libc (hello world is 8x
-  larger) and unoptimised wasm runs much slower. Pass ``-O0`` to get gcc's
+  at ``-O0`` zig also links a debug build of wasi-libc (hello world grows
+  from 7.5 KB to 25 KB) and unoptimised wasm runs much slower. Pass ``-O0`` to get gcc's
   default;
 * ``-g0`` when the user gave no ``-g`` (zig's clang emits debug info by
   default) and, when linking, ``-s`` (strip; a hello world is otherwise ~1 MB
   of wasi-libc debug info);
 * C++ only: ``-fno-exceptions``, because zig's libc++abi for wasm32-wasi has
-  no exception support (``-fexceptions`` compiles but fails to link);
+  no exception support (with ``-fexceptions`` a ``throw`` fails to link);
 * when linking: ``libocclum_init.o`` and ``libocclum.a`` (see below).
 
 Everything else (``-o -c -E -S -I -D -U -O* -g -l -L -W* -std= -f* -M* -x``,

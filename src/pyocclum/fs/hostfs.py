@@ -156,8 +156,9 @@ class HostFs(FileSystem):
         """Close the cached data descriptors and the root's descriptor now
         (they are otherwise closed when the inodes are garbage collected)."""
         with self.lock:
-            for f in list(self._lru.values()):
+            for k, f in list(self._lru.items()):
                 if f._io_users == 0:
+                    del self._lru[k]
                     f._close_io()
             self._root._close_fd()
 

@@ -181,8 +181,9 @@ class RamFile(_RamNode):
             return bytes(n)
         have = len(chunk) - co
         if have >= n:
-            # One copy: a memoryview slice straight into a new bytes object.
-            with memoryview(chunk) as mv:
+            if n < 8192:
+                return bytes(chunk[co : co + n])  # two small copies beat a view's setup
+            with memoryview(chunk) as mv:  # one copy for big reads
                 return mv[co : co + n].tobytes()
         if have <= 0:
             return bytes(n)

@@ -521,6 +521,15 @@ class _UnionInode(Inode):
         self._children[name] = node
         return node
 
+    def _is_ancestor_of(self, node: _UnionInode) -> bool:
+        """``self`` is ``node`` or one of its parents."""
+        walker: _UnionInode | None = node
+        while walker is not None:
+            if walker is self:
+                return True
+            walker = walker.parent
+        return False
+
     def _is_merged(self) -> bool:
         return len(self.lowers) + (self.upper is not None) > 1
 
@@ -683,16 +692,14 @@ class _UnionInode(Inode):
             dst = new_dir.child(new)
             # The checks come in Linux's order: the VFS's, then overlayfs's.
             src_is_dir = src.filetype == FileType.DIRECTORY
-            if src_is_dir:
-                ancestor: _UnionInode | None = new_dir
-                while ancestor is not None:
-                    if ancestor is src:
-                        raise KernelError(Errno.EINVAL, "directory moved into itself")
-                    ancestor = ancestor.parent
+            dst_is_dir = dst is not None and dst.filetype == FileType.DIRECTORY
+            if src_is_dir and src._is_ancestor_of(new_dir):
+                raise KernelError(Errno.EINVAL, "directory moved into itself")
+            if dst is not None and dst_is_dir and dst._is_ancestor_of(self):
+                raise KernelError(Errno.ENOTEMPTY, f"{new!r} contains the source")
             if dst is src or (dst is not None and src.upper is not None
                               and dst.upper is src.upper):
                 return  # the same object under both names: Linux does nothing
-            dst_is_dir = dst is not None and dst.filetype == FileType.DIRECTORY
             if dst is not None and src_is_dir and not dst_is_dir:
                 raise KernelError(Errno.ENOTDIR, f"{new!r} is not a directory")
             if dst_is_dir and not src_is_dir:

@@ -66,7 +66,6 @@ def _trap(message: str) -> int:
     return value
 
 
-# -- slot decoders: (memory, raw values, index) -> python value -------------------
 def _decode_str(mem: GuestMemory, ptr: int, n: int) -> str:
     if n > MAX_STR:
         raise KernelError(Errno.ENAMETOOLONG, f"string of {n} bytes")
@@ -136,99 +135,164 @@ class Binder:
             raise wasmtime.WasmtimeError._from_ptr(err)
 
     def _make(self, sc: Syscall) -> Callable[[Any, Any, Any, int], int]:
-        kernel = self.kernel
-        handler = sc.handler
-        slots = sc.slots
-        returns = sc.returns
-        name = sc.name
-        # Where each slot's raw values sit in the parameter array, and their width.
-        layout: list[tuple[Slot, int]] = []
-        idx = 0
-        for slot in slots:
-            layout.append((slot, idx))
-            idx += slot.wasm_params
-        wide = [t == "i64" for t in sc.wasm_params]
-        nparams = len(wide)
-        result_slots = sc.result_slots
-        single_result = len(result_slots) == 1
+        """Generate the dispatcher of one syscall from its slots.
 
-        def dispatch(env: Any, caller: Any, args: Any, nargs: int) -> int:
-            proc = current_process()
-            mem: GuestMemory = proc.runtime.memory
-            raw = [args[i].i64 if wide[i] else args[i].i32 & 0xFFFFFFFF for i in range(nparams)]
-            inputs: list[Any] = []
-            try:
-                # Decode inputs and check every output location before the call.
-                pending: list[tuple[Slot, Any]] = []
-                for slot, i in layout:
-                    kind = slot.kind
-                    if kind is Kind.U32 or kind is Kind.U64:
-                        inputs.append(raw[i])
-                    elif kind is Kind.S64:
-                        v = raw[i]
-                        inputs.append(v - (1 << 64) if v >= 1 << 63 else v)
-                    elif kind is Kind.IOV_IN:
-                        inputs.append(mem.gather(mem.iovecs(raw[i], raw[i + 1])))
-                    elif kind is Kind.IOV_OUT:
-                        iovs = mem.iovecs(raw[i], raw[i + 1])
-                        inputs.append(sum(n for _, n in iovs))
-                        pending.append((slot, iovs))
-                    elif kind is Kind.STR:
-                        inputs.append(_decode_str(mem, raw[i], raw[i + 1]))
-                    elif kind is Kind.BYTES:
-                        inputs.append(mem.read(raw[i], raw[i + 1]))
-                    elif kind is Kind.BUF_OUT:
-                        n = min(raw[i + 1], MAX_BUF)
-                        mem.check(raw[i], n)
-                        inputs.append(n)
-                        pending.append((slot, raw[i]))
-                    elif kind is Kind.OUT_STRUCT:
-                        assert slot.layout is not None
-                        mem.check(raw[i], slot.layout.size)
-                        pending.append((slot, raw[i]))
-                    elif kind is Kind.OUT_U64:
-                        mem.check(raw[i], 8)
-                        pending.append((slot, raw[i]))
-                    elif kind is Kind.OUT_U32 or kind is Kind.OUT_LEN:
-                        mem.check(raw[i], 4)
-                        pending.append((slot, raw[i]))
-                    elif kind is Kind.OUT_STR_ARRAY:
-                        pending.append((slot, (raw[i], raw[i + 1])))
-                    elif kind is Kind.POLL:
-                        inputs.append(_decode_poll(mem, raw[i], raw[i + 2]))
-                        mem.check(raw[i + 1], wasi.EVENT.size * raw[i + 2])
-                        mem.check(raw[i + 3], 4)
-                        pending.append((slot, (raw[i + 1], raw[i + 3])))
-                result = handler(proc, *inputs)
-                if returns == "value":
-                    args[0].i32 = int(result)
-                    _trace(kernel, proc, name, layout, inputs, result, None)
-                    return 0
-                values = (result,) if single_result else result
-                _write_outputs(mem, pending, values)
-                if returns == "errno":
-                    args[0].i32 = 0
-                if kernel.strace is not None:
-                    _trace(kernel, proc, name, layout, inputs, result, None)
-                return 0
-            except KernelError as e:
-                if kernel.strace is not None:
-                    _trace(kernel, proc, name, layout, inputs, None, e)
-                args[0].i32 = int(e.errno)
-                return 0
-            except ProcessExit as e:
-                if kernel.strace is not None:
-                    _trace(kernel, proc, name, layout, inputs, "exit", None)
-                proc.finish(e.status)
-                return _trap("process exit")
-            except Exception:
-                kernel.log_bug(proc, f"{name}: {traceback.format_exc()}")
-                proc.finish(
-                    wait_status_signaled(Signal.SIGKILL), f"killed: kernel error in {name}"
-                )
-                return _trap("kernel bug")
-
+        The code is generated (as ``dataclasses`` and ``namedtuple`` do) so that
+        each syscall decodes exactly its own parameters with no per-call
+        interpretation of the table: this is the hottest path in the LibOS.
+        """
+        source, names = _dispatch_source(sc)
+        namespace: dict[str, Any] = {
+            **names,
+            "current_process": current_process,
+            "kernel": self.kernel,
+            "handler": sc.handler,
+            "layout": _layout(sc),
+            "name": sc.name,
+            "KernelError": KernelError,
+            "ProcessExit": ProcessExit,
+            "_trace": _trace,
+            "_trap": _trap,
+            "_bug": _bug,
+        }
+        exec(compile(source, f"<dispatch {sc.module}.{sc.name}>", "exec"), namespace)
+        dispatch: Callable[[Any, Any, Any, int], int] = namespace["dispatch"]
         return dispatch
+
+
+def _layout(sc: Syscall) -> list[tuple[Slot, int]]:
+    """Each slot with the index of its first wasm parameter."""
+    out = []
+    idx = 0
+    for slot in sc.slots:
+        out.append((slot, idx))
+        idx += slot.wasm_params
+    return out
+
+
+def _dispatch_source(sc: Syscall) -> tuple[str, dict[str, Any]]:
+    """Python source of ``dispatch(env, caller, args, nargs)`` for ``sc``, and the
+    names it needs besides the common ones."""
+    names: dict[str, Any] = {
+        "_decode_str": _decode_str, "_decode_poll": _decode_poll, "MAX_BUF": MAX_BUF,
+        "_write_str_array": _write_str_array, "_write_events": _write_events,
+        "EVENT_SIZE": wasi.EVENT.size,
+    }
+    pre: list[str] = []  # decode inputs, check outputs
+    post: list[str] = []  # write results
+    inputs: list[str] = []
+    for k, t in enumerate(sc.wasm_params):
+        if t == "i64":
+            pre.append(f"r{k} = args[{k}].i64 & 0xFFFFFFFFFFFFFFFF")
+        else:
+            pre.append(f"r{k} = args[{k}].i32 & 0xFFFFFFFF")
+    results = [f"v{n}" for n in range(len(sc.result_slots))]
+    ri = 0  # next result value
+    for n, (slot, i) in enumerate(_layout(sc)):
+        kind = slot.kind
+        a, b = f"r{i}", f"r{i + 1}"
+        if kind is Kind.U32 or kind is Kind.U64:
+            inputs.append(a)
+        elif kind is Kind.S64:
+            pre.append(f"s{n} = {a} - 0x10000000000000000 if {a} >= 0x8000000000000000 else {a}")
+            inputs.append(f"s{n}")
+        elif kind is Kind.IOV_IN:
+            pre.append(f"s{n} = mem.gather(mem.iovecs({a}, {b}))")
+            inputs.append(f"s{n}")
+        elif kind is Kind.STR:
+            pre.append(f"s{n} = _decode_str(mem, {a}, {b})")
+            inputs.append(f"s{n}")
+        elif kind is Kind.BYTES:
+            pre.append(f"s{n} = mem.read({a}, {b})")
+            inputs.append(f"s{n}")
+        elif kind is Kind.IOV_OUT:
+            pre.append(f"w{n} = mem.iovecs({a}, {b})")
+            pre.append(f"s{n} = sum([m for _, m in w{n}])")
+            inputs.append(f"s{n}")
+            post.append(f"mem.scatter(w{n}, {results[ri]}); last = len({results[ri]})")
+            ri += 1
+        elif kind is Kind.BUF_OUT:
+            pre.append(f"s{n} = min({b}, MAX_BUF)")
+            pre.append(f"mem.check({a}, s{n})")
+            inputs.append(f"s{n}")
+            post.append(f"mem.write({a}, {results[ri]}); last = len({results[ri]})")
+            ri += 1
+        elif kind is Kind.OUT_LEN:
+            pre.append(f"mem.check({a}, 4)")
+            post.append(f"mem.set_u32({a}, last)")
+        elif kind is Kind.OUT_U32:
+            pre.append(f"mem.check({a}, 4)")
+            post.append(f"mem.set_u32({a}, {results[ri]})")
+            ri += 1
+        elif kind is Kind.OUT_U64:
+            pre.append(f"mem.check({a}, 8)")
+            post.append(f"mem.set_u64({a}, {results[ri]})")
+            ri += 1
+        elif kind is Kind.OUT_STRUCT:
+            assert slot.layout is not None
+            names[f"layout{n}"] = slot.layout
+            pre.append(f"mem.check({a}, {slot.layout.size})")
+            post.append(f"mem.write({a}, layout{n}.pack(*{results[ri]}))")
+            ri += 1
+        elif kind is Kind.OUT_STR_ARRAY:
+            post.append(f"_write_str_array(mem, ({a}, {b}), {results[ri]})")
+            ri += 1
+        elif kind is Kind.POLL:
+            c, d = f"r{i + 2}", f"r{i + 3}"
+            pre.append(f"s{n} = _decode_poll(mem, {a}, {c})")
+            pre.append(f"mem.check({b}, EVENT_SIZE * {c})")
+            pre.append(f"mem.check({d}, 4)")
+            inputs.append(f"s{n}")
+            post.append(f"_write_events(mem, ({b}, {d}), {results[ri]})")
+            ri += 1
+        else:
+            raise AssertionError(kind)
+    if len(results) == 1:
+        unpack = f"{results[0]} = result"
+    elif results:
+        unpack = f"{', '.join(results)} = result"
+    else:
+        unpack = ""
+    ret = {"errno": "args[0].i32 = 0", "value": "args[0].i32 = int(result)", "none": ""}[
+        sc.returns
+    ]
+    tup = "(" + "".join(f"{x}, " for x in inputs) + ")"
+    body = [
+        "inputs = ()",
+        "try:",
+        *[f"    {line}" for line in pre],
+        f"    inputs = {tup}",
+        f"    result = handler(proc, {', '.join(inputs)})",
+        *([f"    {unpack}"] if unpack else []),
+        *[f"    {line}" for line in post],
+        *([f"    {ret}"] if ret else []),
+        "    if kernel.strace is not None:",
+        "        _trace(kernel, proc, name, layout, inputs, result, None)",
+        "    return 0",
+        "except KernelError as e:",
+        "    if kernel.strace is not None:",
+        "        _trace(kernel, proc, name, layout, inputs, None, e)",
+        "    args[0].i32 = int(e.errno)",
+        "    return 0",
+        "except ProcessExit as e:",
+        "    if kernel.strace is not None:",
+        "        _trace(kernel, proc, name, layout, inputs, 'exit', None)",
+        "    proc.finish(e.status)",
+        "    return _trap('process exit')",
+        "except Exception:",
+        "    return _bug(kernel, proc, name)",
+    ]
+    source = "def dispatch(env, caller, args, nargs):\n"
+    source += "    proc = current_process()\n    mem = proc.runtime.memory\n    last = 0\n"
+    source += "".join(f"    {line}\n" for line in body)
+    return source, names
+
+
+def _bug(kernel: Kernel, proc: Process, name: str) -> int:
+    """A handler raised something other than KernelError: kill only the caller."""
+    kernel.log_bug(proc, f"{name}: {traceback.format_exc()}")
+    proc.finish(wait_status_signaled(Signal.SIGKILL), f"killed: kernel error in {name}")
+    return _trap("kernel bug")
 
 
 def _decode_poll(mem: GuestMemory, ptr: int, count: int) -> list[tuple[int, int, bytes]]:
@@ -241,43 +305,24 @@ def _decode_poll(mem: GuestMemory, ptr: int, count: int) -> list[tuple[int, int,
     ]
 
 
-def _write_outputs(mem: GuestMemory, pending: list[tuple[Slot, Any]], values: Any) -> None:
-    vi = 0
-    last_len = 0
-    for slot, where in pending:
-        kind = slot.kind
-        if kind is Kind.OUT_LEN:
-            mem.set_u32(where, last_len)
-            continue
-        value = values[vi]
-        vi += 1
-        if kind is Kind.IOV_OUT:
-            mem.scatter(where, value)
-            last_len = len(value)
-        elif kind is Kind.BUF_OUT:
-            mem.write(where, value)
-            last_len = len(value)
-        elif kind is Kind.OUT_U32:
-            mem.set_u32(where, value)
-        elif kind is Kind.OUT_U64:
-            mem.set_u64(where, value)
-        elif kind is Kind.OUT_STRUCT:
-            assert slot.layout is not None
-            mem.write(where, slot.layout.pack(*value))
-        elif kind is Kind.OUT_STR_ARRAY:
-            argv, buf = where
-            mem.check(argv, 4 * len(value))
-            for s in value:
-                mem.set_u32(argv, buf)
-                mem.write(buf, s + b"\0")
-                argv += 4
-                buf += len(s) + 1
-        elif kind is Kind.POLL:
-            out, nevents_ptr = where
-            for ev in value:
-                mem.write(out, wasi.EVENT.pack(*ev))
-                out += wasi.EVENT.size
-            mem.set_u32(nevents_ptr, len(value))
+def _write_str_array(mem: GuestMemory, where: tuple[int, int], value: list[bytes]) -> None:
+    """args_get / environ_get: pointers into ``argv``, NUL-terminated strings into ``buf``."""
+    argv, buf = where
+    mem.check(argv, 4 * len(value))
+    mem.check(buf, sum(len(s) + 1 for s in value))
+    for s in value:
+        mem.set_u32(argv, buf)
+        mem.write(buf, s + b"\0")
+        argv += 4
+        buf += len(s) + 1
+
+
+def _write_events(mem: GuestMemory, where: tuple[int, int], value: list[tuple[int, ...]]) -> None:
+    out, nevents_ptr = where
+    for ev in value:
+        mem.write(out, wasi.EVENT.pack(*ev))
+        out += wasi.EVENT.size
+    mem.set_u32(nevents_ptr, len(value))
 
 
 def _trace(

@@ -3,7 +3,8 @@
  * from the wasm import module "occlum" (ABI version 1).
  *
  * Contract shared with the Python kernel:
- *   - every function returns a WASI errno (0 = success) as an int32_t;
+ *   - every function but abi_version returns a WASI errno (0 = success) as
+ *     an int32_t;
  *   - pointers are 32-bit guest addresses, sizes are 32-bit (size_t on wasm32);
  *   - strings are passed as (pointer, length) without a terminating NUL.
  *
@@ -27,7 +28,7 @@
 extern "C" {
 #endif
 
-/* Returns the ABI version the kernel implements (1). */
+/* Returns the ABI version the kernel implements (1); not an errno. */
 int32_t __occlum_abi_version(void) __OCCLUM_IMPORT(abi_version);
 
 /* Resolves path[0..path_len) against the process's kernel-side current
