@@ -117,7 +117,7 @@ def visible(root: Inode, prefix: str = "") -> dict[str, tuple[object, ...]]:
         elif s.filetype == FileType.SYMBOLIC_LINK:
             out[path] = ("link", node.readlink())
         else:
-            out[path] = ("file", s.mode, s.size, node.read(0, s.size + 1))
+            out[path] = ("file", s.mode, s.nlink, s.size, node.read(0, s.size + 1))
     return out
 
 
@@ -186,6 +186,14 @@ def test_work_dir_leftovers_are_removed_at_construction() -> None:
     work.mkdir("tmp.2", 0o755).create(OPAQUE_NAME, 0)
     UnionFs(upper, [lower])
     assert names(upper.root().lookup(WORK_DIR_NAME)) == []
+    # Something that is not a directory in its place is removed too.
+    upper = RamFs()
+    upper.root().create(WORK_DIR_NAME, 0o644)
+    populate(lower, {"f": b"x"})
+    union = UnionFs(upper, [lower])
+    assert names(upper.root()) == []
+    union.root().lookup("f").write(0, b"y")
+    assert upper.root().lookup(WORK_DIR_NAME).filetype == FileType.DIRECTORY
 
 
 # -- lookup and readdir ---------------------------------------------------------------------
@@ -366,6 +374,30 @@ def test_symlink_copied_up_as_symlink(layers: Layers) -> None:
     assert up.readlink() == "../f"
     assert link.stat().mtim == 8
     assert link.readlink() == "../f"
+
+
+def test_invalid_arguments_fail_without_copy_up(layers: Layers) -> None:
+    f = layers.root.lookup("f")
+    assert errno_of(f.write, -1, b"x") == Errno.EINVAL
+    assert errno_of(f.truncate, -1) == Errno.EINVAL
+    assert errno_of(f.allocate, -1, 5) == Errno.EINVAL
+    assert errno_of(f.allocate, 0, 0) == Errno.EINVAL
+    assert layers.upper_names() == []
+
+
+def test_failed_copy_up_leaves_nothing_behind() -> None:
+    upper, lower = RamFs(capacity=1000), RamFs()
+    populate(lower, {"d": None, "d/big": bytes(5000)})
+    union = UnionFs(upper, [lower])
+    big = walk(union.root(), "d/big")
+    assert errno_of(big.write, 0, b"x") == Errno.ENOSPC
+    assert names(walk(upper.root(), "d")) == []
+    assert names(upper.root().lookup(WORK_DIR_NAME)) == []
+    assert big.read(0, 10) == bytes(10)
+    assert errno_of(big.truncate, 2000) == Errno.ENOSPC
+    big.truncate(500)  # fits once the rest need not be copied
+    assert walk(union.root(), "d/big").stat().size == 500
+    assert upper.bytes_used == 500
 
 
 def test_writing_directories_and_symlinks_fails_without_copy_up(layers: Layers) -> None:
@@ -642,6 +674,8 @@ def test_rename_errors(layers: Layers) -> None:
     assert errno_of(root.rename, "d", root, "a") == Errno.ENOTEMPTY
     root.lookup("d").mkdir("sub", 0o755)
     assert errno_of(root.rename, "d", root.lookup("d").lookup("sub"), "x") == Errno.EINVAL
+    assert errno_of(root.lookup("d").rename, "sub", root, "d") == Errno.ENOTEMPTY
+    assert errno_of(root.lookup("a").rename, "f", root, "a") == Errno.ENOTEMPTY
     other = RamFs().root()
     assert errno_of(root.rename, "f", other, "x") == Errno.EXDEV
     assert errno_of(root.rename, "f", root.lookup("f"), "x") == Errno.ENOTDIR
@@ -760,6 +794,26 @@ class UnionMatchesRamFs(RuleBasedStateMachine):
     def truncate(self, d: str, n: str, size: int) -> None:
         self.both("truncate", f"{d}/{n}", size)
 
+    @rule(d=DIRS, n=NAMES, mode=st.sampled_from([0o600, 0o755]))
+    def chmod(self, d: str, n: str, mode: int) -> None:
+        self.both("chmod", f"{d}/{n}", mode)
+
+    @rule(d=DIRS, n=NAMES, target=st.sampled_from(["f", "../a", "x/y"]))
+    def symlink(self, d: str, n: str, target: str) -> None:
+        self.both("symlink", d, n, target)
+
+    @rule(d1=DIRS, n1=NAMES, d2=DIRS, n2=NAMES)
+    def link(self, d1: str, n1: str, d2: str, n2: str) -> None:
+        outcomes = []
+        for root in (self.union.root(), self.ref.root()):
+            try:
+                src, new_dir = walk(root, f"{d1}/{n1}"), walk(root, d2)
+            except KernelError as e:
+                outcomes.append(("err", e.errno))
+                continue
+            outcomes.append(_outcome(new_dir.link, n2, src))
+        assert outcomes[0] == outcomes[1]
+
     @rule(d=DIRS, n=NAMES)
     def read(self, d: str, n: str) -> None:
         self.both("read", f"{d}/{n}", 0, 100)
@@ -805,7 +859,8 @@ class UnionMatchesRamFs(RuleBasedStateMachine):
     def handle_read(self, h: tuple[Inode, Inode] | None) -> None:
         if h is not None:
             assert h[0].read(0, 100) == h[1].read(0, 100)
-            assert h[0].stat().size == h[1].stat().size
+            u, r = h[0].stat(), h[1].stat()
+            assert (u.size, u.nlink, u.mode) == (r.size, r.nlink, r.mode)
 
     @invariant()
     def same_tree_and_lower_untouched(self) -> None:

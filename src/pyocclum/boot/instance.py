@@ -19,12 +19,11 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import shell_exit_code, signal_name
-from pyocclum.config import OcclumConfig, load_config
-from pyocclum.config.model import MountSpec
-from pyocclum.config.template import CONFIG_FILE, IMAGE_DIR
+from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig, RuntimeMount
 from pyocclum.crypto import load_or_create_secret
 from pyocclum.errors import ConfigError, InstanceError, KernelError
 from pyocclum.fs.devfs import DevFs
@@ -40,9 +39,12 @@ from pyocclum.kernel.kernel import TraceSink
 from pyocclum.wasm import CodeCache, WasmExecutor
 from pyocclum.wasm.engine import check_wasm
 
+if TYPE_CHECKING:
+    from pyocclum.config.model import OcclumConfig
+
 BUILD_ROOT = Path("build/mount/__ROOT")
 CODE_CACHE = Path("build/cache")
-BUILT_CONFIG = Path("build/Occlum.json")
+BUILT_CONFIG = Path("build/runtime.json")
 RUN_DIR = Path("run")
 #: Exit code when the program could not be started (as a shell's "command not found").
 EXIT_NOT_STARTED = 127
@@ -119,6 +121,9 @@ class Instance:
         return "built"
 
     def config(self) -> OcclumConfig:
+        """``Occlum.json``, validated (ConfigError names the key path)."""
+        from pyocclum.config.model import load_config
+
         self.require_initialized()
         return load_config(self.config_file)
 
@@ -130,8 +135,8 @@ class Instance:
         authenticated artifact exists are not compiled again (``force`` redoes all).
         """
         self.require_initialized()
-        config_text = self.config_file.read_text()
-        self.config()  # validate before touching build/
+        config_bytes = self.config_file.read_bytes()
+        config = self.config()  # validate before touching build/
         image = self.path / IMAGE_DIR
         if not image.is_dir():
             raise InstanceError(f"{image} is missing: run `occlum init --force` to recreate it")
@@ -164,7 +169,8 @@ class Instance:
         for stale in cache.entries() - set(wanted):
             cache.remove(stale)
         (self.path / RUN_DIR).mkdir(exist_ok=True)
-        (self.path / BUILT_CONFIG).write_text(config_text)
+        runtime = RuntimeConfig.from_config(config, hashlib.sha256(config_bytes).hexdigest())
+        (self.path / BUILT_CONFIG).write_text(runtime.to_json())
         return BuildReport(staged.copied, staged.removed, staged.modules, tuple(compiled))
 
     def _code_cache(self) -> CodeCache:
@@ -255,16 +261,17 @@ class Instance:
                 error=error,
             )
 
-    def _built_config(self) -> OcclumConfig:
+    def _built_config(self) -> RuntimeConfig:
         built = self.path / BUILT_CONFIG
-        if built.read_text() != self.config_file.read_text():
+        try:
+            runtime = RuntimeConfig.from_json(built.read_text(), str(BUILT_CONFIG))
+        except ConfigError as e:
+            raise InstanceError(f"{e}: run `occlum build` again") from None
+        if hashlib.sha256(self.config_file.read_bytes()).hexdigest() != runtime.config_sha256:
             raise InstanceError(
                 f"{CONFIG_FILE} changed since the last build: run `occlum build` first"
             )
-        try:
-            return load_config(built)
-        except ConfigError as e:
-            raise InstanceError(str(e)) from None
+        return runtime
 
     @contextlib.contextmanager
     def _run_lock(self) -> Iterator[None]:
@@ -283,15 +290,15 @@ class Instance:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def _boot(
-        self, config: OcclumConfig, console: Stream | None, strace: TraceSink | None
+        self, config: RuntimeConfig, console: Stream | None, strace: TraceSink | None
     ) -> Kernel:
         limits = Limits(
-            max_processes=config.resource_limits.max_num_of_processes,
-            max_open_files=config.resource_limits.max_open_files,
-            process_memory=config.process.default_heap_size + config.process.default_stack_size,
+            max_processes=config.max_processes,
+            max_open_files=config.max_open_files,
+            process_memory=config.process_memory,
         )
         executor = WasmExecutor(self._code_cache())
-        mounts = config.effective_mounts()
+        mounts = config.mounts
         root_spec = config.root_mount()
         vfs = Vfs(_need(self._make_fs(root_spec, 0, console)))
         kernel = Kernel(vfs, executor, limits=limits, strace=strace)
@@ -306,12 +313,14 @@ class Instance:
             vfs.mount(spec.target, fs, spec.type)
         return kernel
 
-    def _make_fs(self, spec: MountSpec, index: int, console: Stream | None) -> FileSystem | None:
+    def _make_fs(
+        self, spec: RuntimeMount, index: int, console: Stream | None
+    ) -> FileSystem | None:
         where = f"mount[{index}] ({spec.target})"
         if spec.type == "unionfs":
-            layers = spec.options.layers or ()
-            images = [layer for layer in layers if layer.is_image_layer()]
-            writable = [layer for layer in layers if not layer.is_image_layer()]
+            layers = spec.layers
+            images = [layer for layer in layers if layer.image_layer]
+            writable = [layer for layer in layers if not layer.image_layer]
             lowers: list[FileSystem] = [HostFs(self.path / BUILD_ROOT, read_only=True)] * len(
                 images
             )

@@ -12,15 +12,18 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pyocclum import __version__
-from pyocclum.boot import Instance
-from pyocclum.config.template import init_instance, new_instance
 from pyocclum.errors import ConfigError, InstanceError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# rich, pydantic (through the config model) and wasmtime are imported inside the
+# commands that need them: `occlum run` on a built instance starts faster for it.
 
 LOG_LEVELS = {
     "off": logging.CRITICAL + 10,
@@ -33,6 +36,8 @@ LOG_LEVELS = {
 
 
 def _stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -76,6 +81,8 @@ def cli() -> None:
 @click.argument("directory", type=click.Path(path_type=Path))
 def new(directory: Path) -> None:
     """Create DIRECTORY and initialize an instance in it."""
+    from pyocclum.config.template import new_instance
+
     try:
         new_instance(directory)
     except InstanceError as e:
@@ -87,6 +94,8 @@ def new(directory: Path) -> None:
 @click.option("--force", is_flag=True, help="Re-initialize an existing instance (keeps image/).")
 def init(force: bool) -> None:
     """Turn the current folder into an instance."""
+    from pyocclum.config.template import init_instance
+
     try:
         init_instance(Path.cwd(), force=force)
     except InstanceError as e:
@@ -98,6 +107,10 @@ def init(force: bool) -> None:
 @click.option("-f", "--force", is_flag=True, help="Rebuild everything.")
 def build(force: bool) -> None:
     """Build the image in image/ into build/ (and precompile its programs)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pyocclum.boot import Instance
+
     inst = Instance(Path.cwd())
     console = _stderr()
     progress = Progress(
@@ -135,6 +148,8 @@ def build(force: bool) -> None:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(strace: bool, program: str, args: tuple[str, ...]) -> None:
     """Run PROGRAM (a path inside the image, e.g. /bin/hello_world) with ARGS."""
+    from pyocclum.boot import Instance
+
     inst = Instance(Path.cwd())
     lock = threading.Lock()
 
@@ -150,13 +165,15 @@ def run(strace: bool, program: str, args: tuple[str, ...]) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     if result.error:
-        _stderr().print(f"occlum run: {result.error}", markup=False, soft_wrap=True)
+        sys.stderr.write(f"occlum run: {result.error}\n")
     sys.exit(result.exit_code)
 
 
 @cli.command()
 def status() -> None:
     """Print the instance's state: initialized, built or running."""
+    from pyocclum.boot import Instance
+
     state = Instance(Path.cwd()).status()
     if state == "uninitialized":
         _fail("status", f"{Path.cwd()} is not an Occlum instance")

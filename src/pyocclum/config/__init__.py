@@ -9,34 +9,66 @@
 This layer imports only :mod:`pyocclum.errors` (plus pydantic and the stdlib).
 """
 
-from pyocclum.config.model import (
-    FS_TYPES,
-    ConfigFileError,
-    EnvConfig,
-    Feature,
-    FsType,
-    KssId,
-    Metadata,
-    MountOptions,
-    MountSpec,
-    OcclumConfig,
-    ProcessConfig,
-    ResourceLimits,
-    default_mounts,
-    format_key_path,
-    load_config,
-    parse_config,
-)
+from typing import TYPE_CHECKING, Any
+
+from pyocclum.config.runtime import RuntimeConfig, RuntimeMount, merge_env
 from pyocclum.config.sizes import MAX_SIZE, SizeError, format_size, parse_size
-from pyocclum.config.template import (
-    CONFIG_FILE,
-    IMAGE_DIRS,
-    default_config,
-    default_config_json,
-    default_image_files,
-    init_instance,
-    new_instance,
-)
+
+if TYPE_CHECKING:
+    from pyocclum.config.model import (
+        FS_TYPES,
+        ConfigFileError,
+        EnvConfig,
+        Feature,
+        FsType,
+        KssId,
+        Metadata,
+        MountOptions,
+        MountSpec,
+        OcclumConfig,
+        ProcessConfig,
+        ResourceLimits,
+        default_mounts,
+        format_key_path,
+        load_config,
+        parse_config,
+    )
+    from pyocclum.config.template import (
+        CONFIG_FILE,
+        IMAGE_DIRS,
+        default_config,
+        default_config_json,
+        default_image_files,
+        init_instance,
+        new_instance,
+    )
+
+
+# The model and template import pydantic (slow to import): load them on first use,
+# so that booting an already-built instance never pays for it.
+_LAZY = {
+    **dict.fromkeys(
+        ["FS_TYPES", "ConfigFileError", "EnvConfig", "Feature", "FsType", "KssId", "Metadata",
+         "MountOptions", "MountSpec", "OcclumConfig", "ProcessConfig", "ResourceLimits",
+         "default_mounts", "format_key_path", "load_config", "parse_config"],
+        "pyocclum.config.model",
+    ),
+    **dict.fromkeys(
+        ["CONFIG_FILE", "IMAGE_DIRS", "default_config", "default_config_json",
+         "default_image_files", "init_instance", "new_instance"],
+        "pyocclum.config.template",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pyocclum.config' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "CONFIG_FILE",
@@ -54,6 +86,8 @@ __all__ = [
     "OcclumConfig",
     "ProcessConfig",
     "ResourceLimits",
+    "RuntimeConfig",
+    "RuntimeMount",
     "SizeError",
     "default_config",
     "default_config_json",
@@ -63,6 +97,7 @@ __all__ = [
     "format_size",
     "init_instance",
     "load_config",
+    "merge_env",
     "new_instance",
     "parse_config",
     "parse_size",

@@ -45,6 +45,7 @@ from pydantic import (
     model_validator,
 )
 
+from pyocclum.config.runtime import merge_env
 from pyocclum.config.sizes import KiB, MiB, format_size, parse_size
 from pyocclum.errors import ConfigError
 
@@ -622,18 +623,9 @@ class OcclumConfig(_Model):
         return self.mount + implicit
 
     def env_for_first_process(self, host_env: Mapping[str, str]) -> list[tuple[str, str]]:
-        """The environment of the process ``occlum run`` starts, as ``(name, value)`` pairs.
-
-        Occlum's rule: the ``env.default`` entries in file order, except those
-        whose name a host variable overrides; then every host variable whose
-        name ``env.untrusted`` lists, in ``host_env``'s order. Host variables
-        not listed never pass.
-        """
-        allowed = set(self.env.untrusted)
-        passed = [(name, value) for name, value in host_env.items() if name in allowed]
-        overridden = {name for name, _ in passed}
-        kept = [(name, value) for name, value in self.env.default_pairs() if name not in overridden]
-        return kept + passed
+        """The environment of the process ``occlum run`` starts, as ``(name, value)`` pairs
+        (Occlum's rule: see :func:`pyocclum.config.runtime.merge_env`)."""
+        return merge_env(self.env.default_pairs(), self.env.untrusted, host_env)
 
     def measured_dict(self) -> dict[str, Any]:
         """The part of the config that goes into MRENCLAVE, as canonical plain data.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pyocclum.config.model import EnvConfig, OcclumConfig
+from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR
 from pyocclum.errors import InstanceError
 
 __all__ = [
@@ -26,8 +27,6 @@ __all__ = [
     "new_instance",
 ]
 
-CONFIG_FILE = "Occlum.json"
-IMAGE_DIR = "image"
 HOST_DIR = "host"
 """Instance sub-folder that the template's ``/host`` hostfs shares."""
 

@@ -130,8 +130,10 @@ def _try_lookup(directory: Inode, name: str) -> Inode | None:
 def _times_kept(directory: Inode) -> Iterator[None]:
     """Restore ``directory``'s atime/mtime after a change the guest must not see."""
     before = directory.stat()
-    yield
-    directory.set_times(before.atim, before.mtim)
+    try:
+        yield
+    finally:
+        directory.set_times(before.atim, before.mtim)
 
 
 class UnionFs(FileSystem):
@@ -199,10 +201,15 @@ class UnionFs(FileSystem):
 
     def _clean_work_dir(self) -> None:
         """Remove what an earlier mount left in the work directory (e.g. at a crash)."""
-        work = _try_lookup(self._upper_fs.root(), WORK_DIR_NAME)
-        if work is not None and work.filetype == FileType.DIRECTORY:
-            self._purge(work, only_reserved=False)
-            self._work = work
+        upper_root = self._upper_fs.root()
+        work = _try_lookup(upper_root, WORK_DIR_NAME)
+        if work is None:
+            return
+        if work.filetype != FileType.DIRECTORY:
+            upper_root.unlink(WORK_DIR_NAME)
+            return
+        self._purge(work, only_reserved=False)
+        self._work = work
 
     # -- inode numbers ----------------------------------------------------------------
     def _union_ino(self, layer: int, real: int) -> int:
@@ -345,7 +352,7 @@ class UnionFs(FileSystem):
         work.rmdir(tmp)
 
     # -- copy-up -----------------------------------------------------------------------------
-    def copy_up(self, node: _UnionInode, keep: int | None = None) -> Inode:
+    def _copy_up(self, node: _UnionInode, keep: int | None = None) -> Inode:
         """Make sure ``node`` is in the upper layer and return its upper inode.
 
         For a regular file ``keep`` limits how many bytes are copied (a
@@ -359,7 +366,7 @@ class UnionFs(FileSystem):
                 return self._copy_up_orphan(node)
             parent = node.parent
             assert parent is not None, "the root is always in the upper layer"
-            upper_parent = self.copy_up(parent)
+            upper_parent = self._copy_up(parent)
             src = node.lowers[0][1]
             st = src.stat()
             with _times_kept(upper_parent):
@@ -388,21 +395,31 @@ class UnionFs(FileSystem):
         work = self._work_dir()
         tmp = self._tmp_name(work)
         upper = self._copy_file(src, st, work, tmp, keep)
-        work.rename(tmp, upper_parent, name)
+        try:
+            work.rename(tmp, upper_parent, name)
+        except KernelError:
+            work.unlink(tmp)
+            raise
         return upper
 
     def _copy_file(self, src: Inode, st: Stat, work: Inode, tmp: str, keep: int | None) -> Inode:
+        """A copy of ``src`` (its first ``keep`` bytes) as ``work/tmp``; nothing on failure."""
         upper = work.create(tmp, st.mode)
-        size = st.size if keep is None else min(st.size, keep)
-        offset = 0
-        while offset < size:
-            chunk = src.read(offset, min(_COPY_CHUNK, size - offset))
-            if not chunk:
-                break
-            upper.write(offset, chunk)
-            offset += len(chunk)
-        upper.chmod(st.mode)
-        upper.set_times(st.atim, st.mtim)
+        try:
+            size = st.size if keep is None else min(st.size, keep)
+            offset = 0
+            while offset < size:
+                chunk = src.read(offset, min(_COPY_CHUNK, size - offset))
+                if not chunk:
+                    break
+                if upper.write(offset, chunk) != len(chunk):
+                    raise KernelError(Errno.ENOSPC, "upper layer full during copy-up")
+                offset += len(chunk)
+            upper.chmod(st.mode)
+            upper.set_times(st.atim, st.mtim)
+        except KernelError:
+            work.unlink(tmp)
+            raise
         return upper
 
     def _copy_up_orphan(self, node: _UnionInode) -> Inode:
@@ -433,7 +450,8 @@ class _UnionInode(Inode):
 
     For a directory ``lowers`` lists the lower directories that merge into it
     (top-most first, stopping at an opaque one); for anything else it holds
-    at most the one lower object it shows (emptied once copied up).
+    at most the one lower object it shows (kept after a copy-up, so that a
+    reader racing with the copy-up can still use it).
     """
 
     fs: UnionFs
@@ -474,10 +492,8 @@ class _UnionInode(Inode):
         return [(0, upper), *self.lowers]
 
     def set_upper(self, upper: Inode, ino: int) -> None:
-        self.upper = upper
         self.ino = ino
-        if self._filetype != FileType.DIRECTORY:
-            self.lowers = []
+        self.upper = upper
 
     def child(self, name: str) -> _UnionInode | None:
         if self.dead:
@@ -510,7 +526,7 @@ class _UnionInode(Inode):
             raise KernelError(Errno.ENOENT, "the directory has been removed")
         if self.child(name) is not None:
             raise KernelError(Errno.EEXIST, f"{name!r} exists")
-        upper_dir = self.fs.copy_up(self)
+        upper_dir = self.fs._copy_up(self)
         return upper_dir, _try_lookup(upper_dir, whiteout_name(name)) is not None
 
     def _adopt_new(self, name: str, upper: Inode) -> _UnionInode:
@@ -573,7 +589,7 @@ class _UnionInode(Inode):
 
     def _writable_upper(self, keep: int | None = None) -> Inode:
         upper = self.upper
-        return upper if upper is not None else self.fs.copy_up(self, keep)
+        return upper if upper is not None else self.fs._copy_up(self, keep)
 
     # -- directories ---------------------------------------------------------------------------
     def lookup(self, name: str) -> Inode:
@@ -639,7 +655,7 @@ class _UnionInode(Inode):
             if inode.dead and (inode.upper is None or inode.upper.stat().nlink == 0):
                 raise KernelError(Errno.ENOENT, "the file has been removed")
             upper_dir, whiteout = self._upper_for_new(name)
-            upper_dir.link(name, self.fs.copy_up(inode))
+            upper_dir.link(name, self.fs._copy_up(inode))
             if whiteout:
                 self.fs._drop_whiteout(upper_dir, name)
 
@@ -650,7 +666,7 @@ class _UnionInode(Inode):
             node = self._lookup_existing(name)
             if node.filetype == FileType.DIRECTORY:
                 raise KernelError(Errno.EISDIR, f"{name!r} is a directory")
-            upper_dir = self.fs.copy_up(self)
+            upper_dir = self.fs._copy_up(self)
             # Whiteout first: until the upper entry goes, the upper entry wins.
             if self.fs._lower_entry(self, name) is not None:
                 self.fs._make_whiteout(upper_dir, name)
@@ -668,7 +684,7 @@ class _UnionInode(Inode):
                 raise KernelError(Errno.ENOTDIR, f"{name!r} is not a directory")
             if self.fs._merged_entries(node):
                 raise KernelError(Errno.ENOTEMPTY, f"{name!r} is not empty")
-            upper_dir = self.fs.copy_up(self)
+            upper_dir = self.fs._copy_up(self)
             if self.fs._lower_entry(self, name) is not None:
                 self.fs._make_whiteout(upper_dir, name)
             if node.upper is not None:
@@ -709,9 +725,9 @@ class _UnionInode(Inode):
                 raise KernelError(Errno.EXDEV, "directory has lower-layer content")
             if dst is not None and dst_is_dir and fs._merged_entries(dst):
                 raise KernelError(Errno.ENOTEMPTY, f"{new!r} is not empty")
-            src_upper = fs.copy_up(src)
-            old_upper_dir = fs.copy_up(self)
-            new_upper_dir = fs.copy_up(new_dir)
+            src_upper = fs._copy_up(src)
+            old_upper_dir = fs._copy_up(self)
+            new_upper_dir = fs._copy_up(new_dir)
             # Markers first, so that a crash at any point shows old or new state.
             if fs._lower_entry(self, old) is not None:
                 fs._make_whiteout(old_upper_dir, old)
@@ -748,21 +764,31 @@ class _UnionInode(Inode):
         upper = self.upper
         return (upper if upper is not None else self.lowers[0][1]).read(offset, size)
 
+    # Calls that are bound to fail do so before a copy-up, with the error Linux gives.
     def write(self, offset: int, data: bytes) -> int:
-        if self.upper is None and self._filetype != FileType.REGULAR_FILE:
-            return super().write(offset, data)  # the right error, without a copy-up
+        if self.upper is None:
+            if self._filetype != FileType.REGULAR_FILE:
+                return super().write(offset, data)
+            if offset < 0:
+                raise KernelError(Errno.EINVAL, "negative offset")
         return self._writable_upper().write(offset, data)
 
     def truncate(self, size: int) -> None:
-        if self.upper is None and self._filetype != FileType.REGULAR_FILE:
-            super().truncate(size)
-            return
+        if self.upper is None:
+            if self._filetype != FileType.REGULAR_FILE:
+                super().truncate(size)
+                return
+            if size < 0:
+                raise KernelError(Errno.EINVAL, "negative size")
         self._writable_upper(keep=size).truncate(size)
 
     def allocate(self, offset: int, length: int) -> None:
-        if self.upper is None and self._filetype != FileType.REGULAR_FILE:
-            super().allocate(offset, length)
-            return
+        if self.upper is None:
+            if self._filetype != FileType.REGULAR_FILE:
+                super().allocate(offset, length)
+                return
+            if offset < 0 or length <= 0:
+                raise KernelError(Errno.EINVAL, "bad offset or length")
         self._writable_upper().allocate(offset, length)
 
     # -- devices -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import wasmtime
 
@@ -35,10 +36,19 @@ def make_engine() -> wasmtime.Engine:
 
 
 def engine_fingerprint() -> str:
-    """Identifies wasmtime's version and our settings (a code cache key part)."""
-    from importlib.metadata import version
+    """Identifies wasmtime's build and our settings (a code cache key part).
 
-    desc = f"wasmtime-{version('wasmtime')};" + ";".join(f"{k}={v}" for k, v in _SETTINGS)
+    wasmtime checks an artifact's engine compatibility itself when
+    deserializing; this keeps artifacts of different builds apart. The build
+    is identified by the size and hash-prefix of its shared library (cheaper
+    at start-up than ``importlib.metadata``).
+    """
+    lib = next(Path(wasmtime.__file__).parent.glob("*/_libwasmtime.*"), None)
+    ident = "unknown"
+    if lib is not None:
+        with lib.open("rb") as f:
+            ident = f"{lib.stat().st_size}:{hashlib.sha256(f.read(1 << 16)).hexdigest()}"
+    desc = f"wasmtime {ident};" + ";".join(f"{k}={v}" for k, v in _SETTINGS)
     return hashlib.sha256(desc.encode()).hexdigest()[:16]
 
 

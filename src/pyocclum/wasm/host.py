@@ -177,6 +177,7 @@ def _dispatch_source(sc: Syscall) -> tuple[str, dict[str, Any]]:
         "_decode_str": _decode_str, "_decode_poll": _decode_poll, "MAX_BUF": MAX_BUF,
         "_write_str_array": _write_str_array, "_write_events": _write_events,
         "EVENT_SIZE": wasi.EVENT.size,
+        "pack_u32": wasi.U32.pack_into, "pack_u64": wasi.U64.pack_into,
     }
     pre: list[str] = []  # decode inputs, check outputs
     post: list[str] = []  # write results
@@ -213,25 +214,25 @@ def _dispatch_source(sc: Syscall) -> tuple[str, dict[str, Any]]:
             ri += 1
         elif kind is Kind.BUF_OUT:
             pre.append(f"s{n} = min({b}, MAX_BUF)")
-            pre.append(f"mem.check({a}, s{n})")
+            pre.append(_check(a, f"s{n}"))
             inputs.append(f"s{n}")
             post.append(f"mem.write({a}, {results[ri]}); last = len({results[ri]})")
             ri += 1
         elif kind is Kind.OUT_LEN:
-            pre.append(f"mem.check({a}, 4)")
-            post.append(f"mem.set_u32({a}, last)")
+            pre.append(_check(a, "4"))
+            post.append(f"pack_u32(mem.view, {a}, last)")
         elif kind is Kind.OUT_U32:
-            pre.append(f"mem.check({a}, 4)")
-            post.append(f"mem.set_u32({a}, {results[ri]})")
+            pre.append(_check(a, "4"))
+            post.append(f"pack_u32(mem.view, {a}, {results[ri]})")
             ri += 1
         elif kind is Kind.OUT_U64:
-            pre.append(f"mem.check({a}, 8)")
-            post.append(f"mem.set_u64({a}, {results[ri]})")
+            pre.append(_check(a, "8"))
+            post.append(f"pack_u64(mem.view, {a}, {results[ri]})")
             ri += 1
         elif kind is Kind.OUT_STRUCT:
             assert slot.layout is not None
             names[f"layout{n}"] = slot.layout
-            pre.append(f"mem.check({a}, {slot.layout.size})")
+            pre.append(_check(a, str(slot.layout.size)))
             post.append(f"mem.write({a}, layout{n}.pack(*{results[ri]}))")
             ri += 1
         elif kind is Kind.OUT_STR_ARRAY:
@@ -286,6 +287,11 @@ def _dispatch_source(sc: Syscall) -> tuple[str, dict[str, Any]]:
     source += "    proc = current_process()\n    mem = proc.runtime.memory\n    last = 0\n"
     source += "".join(f"    {line}\n" for line in body)
     return source, names
+
+
+def _check(ptr: str, size: str) -> str:
+    """Bounds check, inline in the common case (the memory view is big enough)."""
+    return f"if {ptr} + {size} > mem.size: mem.check({ptr}, {size})"
 
 
 def _bug(kernel: Kernel, proc: Process, name: str) -> int:

@@ -1,0 +1,131 @@
+"""What ``occlum run`` needs from ``Occlum.json``, resolved at build time.
+
+``occlum build`` validates ``Occlum.json`` with the full model and writes this
+compact form to ``build/``; booting reads it back with the standard library
+alone, so start-up does not pay for the validator (as Occlum's build turns
+``Occlum.json`` into a binary config the LibOS reads at boot).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pyocclum.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyocclum.config.model import MountSpec, OcclumConfig
+
+FORMAT = 1
+CONFIG_FILE = "Occlum.json"
+IMAGE_DIR = "image"
+
+
+def merge_env(
+    default: Sequence[tuple[str, str]], untrusted: Sequence[str], host_env: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """Occlum's rule for the first process's environment.
+
+    ``env.default`` entries in order, except those a passed host variable
+    overrides; then every host variable named in ``env.untrusted``, in
+    ``host_env``'s order. Other host variables never pass.
+    """
+    allowed = set(untrusted)
+    passed = [(name, value) for name, value in host_env.items() if name in allowed]
+    overridden = {name for name, _ in passed}
+    return [(n, v) for n, v in default if n not in overridden] + passed
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeMount:
+    target: str
+    type: str
+    source: str | None = None
+    temporary: bool = False
+    #: True for the integrity-protected image layer (a sefs with ``MAC``).
+    image_layer: bool = False
+    layers: tuple[RuntimeMount, ...] = ()
+
+    @classmethod
+    def from_spec(cls, spec: MountSpec) -> RuntimeMount:
+        return cls(
+            target=spec.target,
+            type=spec.type,
+            source=spec.source,
+            temporary=spec.options.temporary,
+            image_layer=spec.is_image_layer(),
+            layers=tuple(cls.from_spec(layer) for layer in spec.options.layers or ()),
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RuntimeMount:
+        return cls(
+            target=str(d["target"]),
+            type=str(d["type"]),
+            source=None if d.get("source") is None else str(d["source"]),
+            temporary=bool(d.get("temporary", False)),
+            image_layer=bool(d.get("image_layer", False)),
+            layers=tuple(cls.from_dict(x) for x in d.get("layers", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeConfig:
+    """The resolved settings a boot uses. ``config_sha256`` identifies the
+    ``Occlum.json`` it came from."""
+
+    config_sha256: str
+    max_processes: int
+    max_open_files: int
+    process_memory: int
+    entry_points: tuple[str, ...]
+    env_default: tuple[tuple[str, str], ...]
+    env_untrusted: tuple[str, ...]
+    mounts: tuple[RuntimeMount, ...] = field(default=())
+
+    @classmethod
+    def from_config(cls, config: OcclumConfig, config_sha256: str) -> RuntimeConfig:
+        limits, proc = config.resource_limits, config.process
+        return cls(
+            config_sha256=config_sha256,
+            max_processes=limits.max_num_of_processes,
+            max_open_files=limits.max_open_files,
+            process_memory=proc.default_heap_size + proc.default_stack_size,
+            entry_points=tuple(config.entry_points),
+            env_default=tuple(config.env.default_pairs()),
+            env_untrusted=tuple(config.env.untrusted),
+            mounts=tuple(RuntimeMount.from_spec(m) for m in config.effective_mounts()),
+        )
+
+    def env_for_first_process(self, host_env: Mapping[str, str]) -> list[tuple[str, str]]:
+        return merge_env(self.env_default, self.env_untrusted, host_env)
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT, **asdict(self)}, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, source: str) -> RuntimeConfig:
+        """Parse what :meth:`to_json` wrote; ConfigError (naming ``source``) if it is not that."""
+        try:
+            d = json.loads(text)
+            if d.get("format") != FORMAT:
+                raise ConfigError(f"{source}: written by another PyOcclum version")
+            return cls(
+                config_sha256=str(d["config_sha256"]),
+                max_processes=int(d["max_processes"]),
+                max_open_files=int(d["max_open_files"]),
+                process_memory=int(d["process_memory"]),
+                entry_points=tuple(str(x) for x in d["entry_points"]),
+                env_default=tuple((str(k), str(v)) for k, v in d["env_default"]),
+                env_untrusted=tuple(str(x) for x in d["env_untrusted"]),
+                mounts=tuple(RuntimeMount.from_dict(m) for m in d["mounts"]),
+            )
+        except ConfigError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ConfigError(f"{source}: damaged ({e})") from None
+
+    def root_mount(self) -> RuntimeMount:
+        return next(m for m in self.mounts if m.target == "/")
