@@ -798,13 +798,13 @@ class UnionMatchesRamFs(RuleBasedStateMachine):
     def chmod(self, d: str, n: str, mode: int) -> None:
         self.both("chmod", f"{d}/{n}", mode)
 
-    @rule(d=DIRS, n=NAMES, target=st.sampled_from(["f", "../a", "x/y"]))
-    def symlink(self, d: str, n: str, target: str) -> None:
-        self.both("symlink", d, n, target)
+    @rule(d=DIRS, n=NAMES, dest=st.sampled_from(["f", "../a", "x/y"]))
+    def symlink(self, d: str, n: str, dest: str) -> None:
+        self.both("symlink", d, n, dest)
 
     @rule(d1=DIRS, n1=NAMES, d2=DIRS, n2=NAMES)
     def link(self, d1: str, n1: str, d2: str, n2: str) -> None:
-        outcomes = []
+        outcomes: list[tuple[str, object]] = []
         for root in (self.union.root(), self.ref.root()):
             try:
                 src, new_dir = walk(root, f"{d1}/{n1}"), walk(root, d2)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -41,6 +42,8 @@ from pyocclum.wasm.engine import check_wasm
 
 if TYPE_CHECKING:
     from pyocclum.config.model import OcclumConfig
+
+log = logging.getLogger("pyocclum.boot")
 
 BUILD_ROOT = Path("build/mount/__ROOT")
 CODE_CACHE = Path("build/cache")
@@ -311,6 +314,7 @@ class Instance:
                 continue
             _ensure_dir(vfs, spec.target)
             vfs.mount(spec.target, fs, spec.type)
+            log.debug("mounted %s on %s", spec.type, spec.target)
         return kernel
 
     def _make_fs(

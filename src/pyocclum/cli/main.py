@@ -117,16 +117,14 @@ def build(force: bool) -> None:
         TextColumn("compiling {task.description}"), BarColumn(), TimeElapsedColumn(),
         console=console, transient=True,
     )
-    state: dict[str, object] = {}
+    task = progress.add_task("", total=None)
+    # The bar appears only when compiling takes more than a moment.
+    timer = threading.Timer(0.5, progress.start)
 
     def report(rel: str, index: int, total: int) -> None:
-        # Show the bar only when compiling takes more than a moment.
-        if total and "task" not in state and index < total:
-            state["task"] = progress.add_task(rel or "", total=total)
-            progress.start()
-        task = state.get("task")
-        if task is not None:
-            progress.update(task, completed=index, description=rel)  # type: ignore[arg-type]
+        if index == 0 and total and not timer.is_alive():
+            timer.start()
+        progress.update(task, completed=index, total=total or None, description=rel)
 
     started = time.monotonic()
     try:
@@ -134,7 +132,9 @@ def build(force: bool) -> None:
     except (InstanceError, ConfigError) as e:
         _fail("build", str(e))
     finally:
-        progress.stop()
+        timer.cancel()
+        if progress.live.is_started:
+            progress.stop()
     took = time.monotonic() - started
     console.print(
         f"Built the image: {len(result.modules)} program(s), {len(result.compiled)} compiled, "
@@ -158,6 +158,14 @@ def run(strace: bool, program: str, args: tuple[str, ...]) -> None:
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
 
+    if not strace and logging.getLogger("pyocclum").isEnabledFor(LOG_LEVELS["trace"]):
+        # OCCLUM_LOG_LEVEL=trace logs every syscall, as Occlum's trace level does.
+        syscall_log = logging.getLogger("pyocclum.syscall")
+
+        def trace(line: str) -> None:
+            syscall_log.log(LOG_LEVELS["trace"], "%s", line)
+
+        strace = True
     try:
         result = inst.run([program, *args], strace=trace if strace else None)
     except (InstanceError, ConfigError) as e:
