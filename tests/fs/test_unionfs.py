@@ -27,6 +27,7 @@ from pyocclum.errors import KernelError
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.types import FileSystem, Inode
 from pyocclum.fs.unionfs import OPAQUE_NAME, WORK_DIR_NAME, UnionFs, whiteout_name
+from pyocclum.fs.vfs import Vfs
 
 OLD = 1_000_000_000_000_000_000  # a fixed time (ns) that nothing else produces
 
@@ -450,6 +451,17 @@ def test_lower_file_inode_numbers(layers: Layers) -> None:
     new = layers.root.create("new", 0o644)
     assert new.stat().ino == walk(layers.upper.root(), "new").stat().ino  # upper: as is
     assert len({ino, new.stat().ino, layers.root.lookup("g").stat().ino}) == 3
+
+
+def test_mount_points_survive_copy_up_of_the_covered_directory(layers: Layers) -> None:
+    vfs = Vfs(layers.union)
+    tmp = RamFs()
+    vfs.mount("/a/c", tmp)
+    assert vfs.location_of("/a/c").inode is tmp.root()
+    walk(layers.root, "a/c").set_times(1, 2)  # copies a and a/c up
+    assert "c" in layers.upper_names("a")
+    assert vfs.location_of("/a/c").inode is tmp.root()
+    assert vfs.location_of("/a/f").inode.read(0, 100) == b"lower a/f"
 
 
 def test_lower_hard_links_break_on_copy_up_with_distinct_numbers() -> None:

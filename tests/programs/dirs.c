@@ -242,6 +242,49 @@ int main(int argc, char **argv) {
     EXPECT_ERR(stat(at("d/alpha/"), &st), ENOTDIR, "stat file with trailing slash");
     EXPECT_ERR(open(at("d/alpha/"), O_RDONLY), ENOTDIR, "open file with trailing slash");
     EXPECT_ERR(stat(at("d/nothing/.."), &st), ENOENT, "missing/..");
+    EXPECT_OK(mkdir(at("slash/"), 0755), "mkdir with trailing slash");
+    EXPECT_ERR(rmdir(at("slash/.")), EINVAL, "rmdir dir/.");
+    if (linux_checks) /* wasmtime: EINVAL */
+        EXPECT_OK(rmdir(at("slash/")), "linux: rmdir with trailing slash");
+    else
+        EXPECT_OK(rmdir(at("slash")), "rmdir slash");
+    if (linux_case("rmdir-dotdot")) {
+        /* Linux: ENOTEMPTY for a last component "..", EINVAL for "." */
+        EXPECT_OK(mkdir(at("dd"), 0755), "linux: mkdir dd");
+        EXPECT_ERR(rmdir(at("dd/..")), ENOTEMPTY, "linux: rmdir dir/..");
+        rmdir(at("dd"));
+    }
+
+    /* the cwd removed under our feet */
+    EXPECT_OK(mkdir(at("gone"), 0755), "mkdir gone");
+    EXPECT_OK(chdir(at("gone")), "chdir gone");
+    EXPECT_OK(rmdir(at("gone")), "rmdir the cwd");
+    EXPECT_ERR(open("x", O_WRONLY | O_CREAT, 0644), ENOENT, "create in removed cwd");
+    EXPECT_OK(chdir("/"), "chdir / again");
+
+    /* readdir's d_ino is the inode stat reports (".." only on Linux) */
+    {
+        DIR *dir = opendir(at("d"));
+        struct dirent *de;
+        int match = 1, dotdot = 1;
+        while (dir != NULL && (de = readdir(dir)) != NULL) {
+            char full[600];
+            snprintf(full, sizeof full, "%s/%s", at("d"), de->d_name);
+            int same = lstat(full, &st) == 0 && st.st_ino == de->d_ino;
+            if (strcmp(de->d_name, "..") == 0)
+                dotdot = same;
+            else if (!same)
+                match = 0;
+        }
+        if (dir != NULL)
+            closedir(dir);
+        printf("d_ino matches st_ino: %d\n", match);
+        CHECK(match);
+        if (linux_checks) {
+            printf("linux: d_ino of .. matches: %d\n", dotdot);
+            CHECK(dotdot);
+        }
+    }
     if (linux_checks) {
         /* wasmtime refuses paths that climb above the preopened root. */
         EXPECT_OK(stat("/..", &st), "linux: stat /..");

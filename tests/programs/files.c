@@ -211,6 +211,9 @@ int main(int argc, char **argv) {
     CHECK(n == 10 && memcmp(buf, "still here", 10) == 0);
     printf("fstat unlinked size: %ld\n", fd_size(fd));
     CHECK(fd_size(fd) == 10);
+    CHECK(fstat(fd, &st) == 0);
+    printf("fstat unlinked nlink: %ld\n", (long)st.st_nlink);
+    CHECK(st.st_nlink == 0);
     EXPECT_OK(close(fd), "close unlinked");
     EXPECT_ERR(unlink(at("c")), ENOENT, "unlink again");
 
@@ -393,6 +396,59 @@ int main(int argc, char **argv) {
         CHECK(same);
         close(fd);
         EXPECT_OK(unlink(at("huge")), "unlink huge");
+    }
+
+    /* --- name length limits --- */
+    {
+        char name[300];
+        memset(name, 'n', sizeof name);
+        name[255] = '\0';
+        fd = open(at(name), O_WRONLY | O_CREAT, 0644);
+        printf("255-byte name: %s\n", fd >= 0 ? "ok" : errname(errno));
+        CHECK(fd >= 0);
+        close(fd);
+        EXPECT_OK(unlink(at(name)), "unlink 255-byte name");
+        name[255] = 'n';
+        name[256] = '\0';
+        EXPECT_ERR(open(at(name), O_WRONLY | O_CREAT, 0644), ENAMETOOLONG, "256-byte name");
+        EXPECT_ERR(mkdir(at(name), 0755), ENAMETOOLONG, "mkdir 256-byte name");
+    }
+
+    if (linux_checks) {
+        /* POSIX: open returns the lowest free fd (wasmtime's WASI does not) */
+        int f1 = open(at("a"), O_RDONLY), f2 = open(at("a"), O_RDONLY), f3 = open(at("a"), O_RDONLY);
+        CHECK(f1 >= 0 && f2 == f1 + 1 && f3 == f2 + 1);
+        close(f2);
+        int f4 = open(at("a"), O_RDONLY);
+        printf("linux: lowest free fd reused: %d\n", f4 == f2);
+        CHECK(f4 == f2);
+        close(f1);
+        close(f3);
+        close(f4);
+
+        /* Occlum.json's max_open_files (1024 in the template) is enforced */
+        static int fds[4096];
+        int count = 0, last = 0;
+        while (count < 4096) {
+            int x = open(at("a"), O_RDONLY);
+            if (x < 0) {
+                last = errno;
+                break;
+            }
+            fds[count++] = x;
+        }
+        printf("linux: open until %s, below 1025 fds: %d\n", errname(last), count + 4 <= 1024);
+        CHECK(last == EMFILE && count + 4 <= 1024 && count > 1000);
+        for (int i = 0; i < count; i++)
+            close(fds[i]);
+        fd = open(at("a"), O_RDONLY);
+        EXPECT_OK(fd, "linux: open after closing them");
+        close(fd);
+
+        /* rename and link between mounts */
+        const char *other = strncmp(dir, "/tmp/", 5) == 0 ? "/root/files-xdev" : "/tmp/files-xdev";
+        EXPECT_ERR(rename(at("a"), other), EXDEV, "linux: rename to another mount");
+        EXPECT_ERR(link(at("a"), other), EXDEV, "linux: link to another mount");
     }
 
     /* --- clean up --- */

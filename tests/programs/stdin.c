@@ -2,10 +2,35 @@
  * stdin: reads all of stdin with read(2) in odd-sized chunks and prints its
  * length, line count, an FNV-1a checksum and its first line; then checks
  * that reading at EOF keeps returning 0.
+ *
+ * usage: stdin          print the digest
+ *        stdin echo     copy stdin to stdout (write(2) in 1000-byte pieces,
+ *                       retrying short writes), then "echoed N bytes" on stderr
  */
 #include "common.h"
 
-int main(void) {
+static int echo(void) {
+    char buf[1000];
+    long total = 0;
+    ssize_t n;
+    while ((n = read(0, buf, sizeof buf)) > 0) {
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(1, buf + done, (size_t)(n - done));
+            if (w <= 0) {
+                fprintf(stderr, "write: %s\n", errname(errno));
+                return 1;
+            }
+            done += w;
+        }
+        total += n;
+    }
+    fprintf(stderr, "echoed %ld bytes\n", total);
+    return n == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "echo") == 0)
+        return echo();
     static char buf[1 << 20];
     size_t len = 0;
     ssize_t n;

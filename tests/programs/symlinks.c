@@ -204,9 +204,54 @@ int main(int argc, char **argv) {
     EXPECT_ERR(link(at("hard"), at("dir/inner")), EEXIST, "link over existing");
     EXPECT_ERR(link(at("missing"), at("x")), ENOENT, "link missing");
     EXPECT_ERR(link(at("dir"), at("dirhard")), EPERM, "link a directory");
+    int fd;
     printf("nlink dir with no subdirs: %ld\n", nlink_of(at("dir")));
     EXPECT_OK(mkdir(at("dir/sub"), 0755), "mkdir dir/sub");
     printf("nlink dir with one subdir: %ld\n", nlink_of(at("dir")));
+
+    /* --- hard links share an inode; rename onto a twin link does nothing --- */
+    {
+        struct stat st2;
+        EXPECT_OK(put_file(at("twin1"), "twin"), "create twin1");
+        EXPECT_OK(link(at("twin1"), at("twin2")), "link twin2 -> twin1");
+        CHECK(stat(at("twin1"), &st) == 0 && stat(at("twin2"), &st2) == 0);
+        printf("same inode: %d, same device: %d\n", st.st_ino == st2.st_ino,
+               st.st_dev == st2.st_dev);
+        CHECK(st.st_ino == st2.st_ino && st.st_dev == st2.st_dev);
+        CHECK(stat(at("hard"), &st2) == 0);
+        printf("other file, other inode: %d\n", st.st_ino != st2.st_ino);
+        EXPECT_OK(rename(at("twin1"), at("twin2")), "rename twin1 onto twin2");
+        printf("twin1 still there: %d, nlink %ld\n", stat(at("twin1"), &st) == 0,
+               nlink_of(at("twin2")));
+        unlink(at("twin1"));
+        EXPECT_OK(unlink(at("twin2")), "unlink twin2");
+    }
+
+    /* --- more path walking through links --- */
+    EXPECT_ERR(symlink("", at("empty")), ENOENT, "symlink with empty target");
+    EXPECT_OK(symlink("hard", at("tofile")), "symlink tofile -> hard");
+    EXPECT_ERR(stat(at("tofile/x"), &st), ENOTDIR, "link to file used as dir");
+    EXPECT_ERR(open(at("tofile"), O_RDONLY | O_NOFOLLOW), ELOOP, "O_NOFOLLOW on a link");
+    {
+        fd = open(at("hard"), O_RDONLY | O_NOFOLLOW);
+        printf("O_NOFOLLOW on a file: %s\n", fd >= 0 ? "ok" : errname(errno));
+        close(fd);
+    }
+    /* chains: 40 links are followed, 41 are a loop (ELOOP) */
+    for (int i = 0; i < 41; i++) {
+        char name[32], target[32];
+        snprintf(name, sizeof name, "c%d", i);
+        snprintf(target, sizeof target, i == 40 ? "hard" : "c%d", i + 1);
+        CHECK(symlink(target, at(name)) == 0);
+    }
+    EXPECT_OK(stat(at("c1"), &st), "40 links in a row");
+    EXPECT_ERR(stat(at("c0"), &st), ELOOP, "41 links in a row");
+    for (int i = 0; i < 41; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%d", i);
+        CHECK(unlink(at(name)) == 0);
+    }
+    CHECK(unlink(at("tofile")) == 0);
 
     /* --- clean up --- */
     const char *names[] = {"chain", "dangle", "a", "b", "self", "hard",

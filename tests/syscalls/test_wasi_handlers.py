@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -69,8 +68,8 @@ class Env:
 
 
 @pytest.fixture
-def env() -> Iterator[Env]:
-    yield Env()
+def env() -> Env:
+    return Env()
 
 
 def test_args_and_environ(env: Env) -> None:

@@ -3,8 +3,6 @@ kill only the calling process, memory limits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import wasmtime
 
@@ -62,8 +60,8 @@ class Box:
 
 
 @pytest.fixture
-def box() -> Iterator[Box]:
-    yield Box()
+def box() -> Box:
+    return Box()
 
 
 def test_exit_code(box: Box) -> None:

@@ -2,8 +2,8 @@
 
 This is what ``/`` is (DESIGN.md section 4): the upper layer takes every
 change (ramfs now, the encrypted sefs later) and the lower layers are the
-measured program image. The semantics follow Linux overlayfs (and Occlum's
-unionfs, and aufs for the on-disk markers):
+measured program image, as in Occlum's default root. The semantics follow
+Linux overlayfs; the markers are those of aufs and OCI image layers:
 
 * **Lookup** walks the layers top-most first. The first layer that has the
   name decides what it is; directories found in several layers merge, a
@@ -65,7 +65,7 @@ import hashlib
 import itertools
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 
 from pyocclum.abi.errno import Errno
@@ -475,8 +475,9 @@ class _UnionInode(Inode):
         self.lowers = lowers
         self.dead = False  # its name was removed (it may still be open)
         self._filetype = filetype
-        self._children: weakref.WeakValueDictionary[str, _UnionInode] = (
-            weakref.WeakValueDictionary()
+        # Cached children, weakly: an object lives while someone holds it.
+        self._children: MutableMapping[str, _UnionInode] = (
+            weakref.WeakValueDictionary() if filetype == FileType.DIRECTORY else {}
         )
 
     def __repr__(self) -> str:
@@ -594,6 +595,11 @@ class _UnionInode(Inode):
     # -- directories ---------------------------------------------------------------------------
     def lookup(self, name: str) -> Inode:
         self._need_dir()
+        # The path walk's hot path: a cached name needs no lock (changes to the
+        # cache are ordered so that a racing lookup sees the old or new state).
+        node = self._children.get(name)
+        if node is not None and not node.dead:
+            return node
         _check_guest_name(name)
         with self.fs._lock:
             return self._lookup_existing(name)
@@ -644,14 +650,21 @@ class _UnionInode(Inode):
             return self._adopt_new(name, upper)
 
     def link(self, name: str, inode: Inode) -> None:
-        """Hard link; a lower file is copied up first and the copy is linked."""
+        """Hard link; a lower file is copied up first and the copy is linked.
+
+        Errors in Linux's order: EEXIST, then EXDEV, EPERM, ENOENT.
+        """
         self._need_dir()
-        if not isinstance(inode, _UnionInode) or inode.fs is not self.fs:
-            raise KernelError(Errno.EXDEV, "hard link across file systems")
-        if inode.filetype == FileType.DIRECTORY:
-            raise KernelError(Errno.EPERM, "hard link to a directory")
         _check_guest_name(name)
         with self.fs._lock:
+            if self.dead:
+                raise KernelError(Errno.ENOENT, "the directory has been removed")
+            if self.child(name) is not None:
+                raise KernelError(Errno.EEXIST, f"{name!r} exists")
+            if not isinstance(inode, _UnionInode) or inode.fs is not self.fs:
+                raise KernelError(Errno.EXDEV, "hard link across file systems")
+            if inode.filetype == FileType.DIRECTORY:
+                raise KernelError(Errno.EPERM, "hard link to a directory")
             if inode.dead and (inode.upper is None or inode.upper.stat().nlink == 0):
                 raise KernelError(Errno.ENOENT, "the file has been removed")
             upper_dir, whiteout = self._upper_for_new(name)

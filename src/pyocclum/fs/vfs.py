@@ -51,6 +51,8 @@ class ParentLocation:
     name: str
     #: The path ended with ``/``: the object must be (or become) a directory.
     trailing_slash: bool
+    #: With an empty ``name``: the last component that named ``parent`` (".", ".." or "").
+    last: str = ""
 
     @property
     def path(self) -> str:
@@ -146,7 +148,7 @@ class Vfs:
             # "a/b/.." names a directory reached by walking: resolve fully.
             for part in parts:
                 self._step(chain, part, True, links)
-            return ParentLocation(Location(tuple(chain)), "", True)
+            return ParentLocation(Location(tuple(chain)), "", True, parts[-1])
         for part in parts[:-1]:
             self._step(chain, part, True, links)
         if not parts:

@@ -164,11 +164,15 @@ class Kernel:
         log.error("kernel bug in pid %d (%s), killing it: %s", proc.pid, proc.path, what)
 
     def new_stdio_file(self, stream: Stream, *, readable: bool, writable: bool) -> OpenFile:
+        tty = stream.isatty()
+        # wasi-libc's isatty() is "a character device without seek rights": only a
+        # terminal may look like that. Other stdio (pipes, files, captures) is
+        # reported as WASI's "unknown" type, as wasmtime reports pipes.
         return OpenFile(
             inode=None,
             stream=stream,
-            path="/dev/tty" if stream.isatty() else "pipe:[stdio]",
-            filetype=FileType.CHARACTER_DEVICE,
+            path="/dev/tty" if tty else "pipe:[stdio]",
+            filetype=FileType.CHARACTER_DEVICE if tty else FileType.UNKNOWN,
             readable=readable,
             writable=writable,
             rights_base=RIGHTS_STREAM,

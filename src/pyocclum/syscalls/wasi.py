@@ -34,7 +34,7 @@ from pyocclum.abi.wasi import (
 from pyocclum.errors import KernelError, ProcessExit, Waitable, WouldBlock
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Inode, Stat, check_name
-from pyocclum.fs.vfs import Location, ParentLocation
+from pyocclum.fs.vfs import MAX_SYMLINKS, Location, ParentLocation
 from pyocclum.kernel.fdtable import ROOT_FD
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
@@ -271,8 +271,8 @@ class WasiSyscalls:
             f.rights_base & Rights.FD_SEEK
         ):
             return 0  # Linux: seeking /dev/null and friends succeeds and stays at 0
-        if f.is_directory:
-            raise KernelError(Errno.EISDIR if whence else Errno.EINVAL, "seek on a directory")
+        if f.is_directory and whence == wasi.Whence.END:
+            raise KernelError(Errno.EINVAL, "SEEK_END on a directory")
         return f.seek(offset, whence)
 
     def fd_tell(self, p: Process, fd: int) -> int:
@@ -373,7 +373,10 @@ class WasiSyscalls:
             if loc is not None and loc.inode.filetype == FileType.SYMBOLIC_LINK:
                 if not follow:
                     raise KernelError(Errno.ELOOP, f"{path} is a symbolic link")
-                loc = self.vfs.resolve(parent.parent, parent.name, follow=True)
+                if oflags & OFlags.CREAT:
+                    parent, loc = self._follow_for_create(parent)
+                else:
+                    loc = self.vfs.resolve(parent.parent, parent.name, follow=True)
             if loc is None:
                 if parent.trailing_slash or want_dir:
                     raise KernelError(Errno.EISDIR, "cannot create a directory with open")
@@ -421,6 +424,32 @@ class WasiSyscalls:
             file.release()
             raise
 
+    def _follow_for_create(
+        self, parent: ParentLocation
+    ) -> tuple[ParentLocation, Location | None]:
+        """O_CREAT through symlinks: Linux creates a dangling link's target.
+
+        Returns where the final target is (or is to be created) and, if it
+        exists, its location.
+        """
+        for _ in range(MAX_SYMLINKS):
+            link = self.vfs.resolve(parent.parent, parent.name, follow=False)
+            if link.inode.filetype != FileType.SYMBOLIC_LINK:
+                return parent, link
+            target = link.inode.readlink()
+            if not target:
+                raise KernelError(Errno.ENOENT, "empty symlink")
+            parent = self.vfs.resolve_parent(parent.parent, target)
+            if not parent.name:
+                return parent, parent.parent
+            try:
+                self.vfs.resolve(parent.parent, parent.name, follow=False)
+            except KernelError as e:
+                if e.errno != Errno.ENOENT:
+                    raise
+                return parent, None
+        raise KernelError(Errno.ELOOP, "too many levels of symbolic links")
+
     def path_readlink(self, p: Process, fd: int, path: str, size: int) -> bytes:
         loc = self._resolve(p, fd, path, False)
         target = loc.inode.readlink().encode("utf-8", "surrogateescape")
@@ -430,7 +459,10 @@ class WasiSyscalls:
     def path_remove_directory(self, p: Process, fd: int, path: str) -> None:
         loc = self._parent(p, fd, path)
         if not loc.name:
-            raise KernelError(Errno.EBUSY if path.strip("/") == "" else Errno.EINVAL, path)
+            # As Linux: "/" is busy, a last "." is invalid, a last ".." is not empty.
+            if loc.last == "..":
+                raise KernelError(Errno.ENOTEMPTY, f"{path}: directory not empty")
+            raise KernelError(Errno.EBUSY if loc.last == "" else Errno.EINVAL, path)
         target = loc.parent.inode.lookup(loc.name)
         if target.filetype != FileType.DIRECTORY:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
