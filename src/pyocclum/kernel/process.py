@@ -11,19 +11,20 @@ from pyocclum.errors import KernelError
 from pyocclum.fs.vfs import Location
 from pyocclum.kernel.fdtable import FdTable
 
-_tls = threading.local()
+#: ``this_thread.process`` is the process this thread runs (the hot path reads it directly).
+this_thread = threading.local()
 
 
 def current_process() -> Process:
     """The process whose syscall this thread is serving."""
-    proc: Process | None = getattr(_tls, "process", None)
+    proc: Process | None = getattr(this_thread, "process", None)
     if proc is None:
         raise KernelError(Errno.ESRCH, "no current process on this thread")
     return proc
 
 
 def set_current_process(proc: Process | None) -> None:
-    _tls.process = proc
+    this_thread.process = proc
 
 
 @dataclass(eq=False)

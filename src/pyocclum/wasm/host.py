@@ -30,13 +30,19 @@ from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_signaled
 from pyocclum.errors import KernelError, ProcessExit
 from pyocclum.kernel.kernel import Kernel
-from pyocclum.kernel.process import Process, current_process
+from pyocclum.kernel.process import Process, this_thread
 from pyocclum.syscalls.spec import Kind, Slot, Syscall
 from pyocclum.wasm.memory import GuestMemory
 
 log = logging.getLogger("pyocclum.syscall")
 
 _VAL_TYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
+# As wasmtime's unchecked callback type, but the caller arrives as a plain integer:
+# we never use it, and not building a pointer object saves time on every syscall.
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p,
+    ctypes.POINTER(ffi.wasmtime_val_raw_t), ctypes.c_size_t,
+)
 _NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a null function pointer
 #: Longest string argument accepted (paths): more is ENAMETOOLONG.
 MAX_STR = 1 << 16
@@ -122,14 +128,15 @@ class Binder:
         params = [_VAL_TYPES[t]() for t in sc.wasm_params]
         results = [] if sc.returns == "none" else [wasmtime.ValType.i32()]
         ty = wasmtime.FuncType(params, results)
-        callback = ffi.wasmtime_func_unchecked_callback_t(self._make(sc))
+        callback = _CALLBACK(self._make(sc))
         self._callbacks.append(callback)
         module, name = sc.module.encode(), sc.name.encode()
         err = ffi.wasmtime_linker_define_func_unchecked(
             self.linker.ptr(),
             ctypes.create_string_buffer(module), len(module),
             ctypes.create_string_buffer(name), len(name),
-            ty.ptr(), callback, None, _NO_FINALIZER,
+            ty.ptr(), ctypes.cast(callback, ffi.wasmtime_func_unchecked_callback_t), None,
+            _NO_FINALIZER,
         )
         if err:
             raise wasmtime.WasmtimeError._from_ptr(err)
@@ -144,7 +151,7 @@ class Binder:
         source, names = _dispatch_source(sc)
         namespace: dict[str, Any] = {
             **names,
-            "current_process": current_process,
+            "this_thread": this_thread,
             "kernel": self.kernel,
             "handler": sc.handler,
             "layout": _layout(sc),
@@ -284,7 +291,7 @@ def _dispatch_source(sc: Syscall) -> tuple[str, dict[str, Any]]:
         "    return _bug(kernel, proc, name)",
     ]
     source = "def dispatch(env, caller, args, nargs):\n"
-    source += "    proc = current_process()\n    mem = proc.runtime.memory\n    last = 0\n"
+    source += "    proc = this_thread.process\n    mem = proc.runtime.memory\n    last = 0\n"
     source += "".join(f"    {line}\n" for line in body)
     return source, names
 
