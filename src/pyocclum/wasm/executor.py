@@ -54,9 +54,7 @@ class WasmExecutor:
     def bind(self, kernel: Kernel) -> None:
         """Build the one linker for this kernel (not per spawn)."""
         linker = wasmtime.Linker(self.engine)
-        binder = Binder(kernel, linker)
-        binder.define_all(syscall_table(kernel))
-        self._linker, self._binder = linker, binder
+        self._linker, self._binder = linker, Binder(kernel, linker, syscall_table(kernel))
 
     # -- loading -----------------------------------------------------------------
     def module(self, image: bytes, name: str) -> wasmtime.Module:
@@ -84,13 +82,14 @@ class WasmExecutor:
         if pre is not None:
             return pre
         module = self.module(image, name)
-        if self._linker is None:
+        if self._linker is None or self._binder is None:
             raise RuntimeError("WasmExecutor.bind(kernel) was not called")
-        try:
-            pre = self._linker.instantiate_pre(module)
-        except wasmtime.WasmtimeError as e:
-            raise ImageError(f"{name}: cannot be linked: {_clean(e)}") from None
         with self._lock:
+            self._binder.define_imports(module)
+            try:
+                pre = self._linker.instantiate_pre(module)
+            except wasmtime.WasmtimeError as e:
+                raise ImageError(f"{name}: cannot be linked: {_clean(e)}") from None
             self._pre[digest] = pre
         return pre
 

@@ -112,17 +112,33 @@ def _format_result(value: Any) -> str:
 
 
 class Binder:
-    """Defines every syscall of a table in a linker, dispatching to the kernel."""
+    """Defines syscalls of a table in a linker, dispatching to the kernel.
 
-    def __init__(self, kernel: Kernel, linker: wasmtime.Linker) -> None:
+    Functions are defined on demand, when a module that imports them is first
+    linked (:meth:`define_imports`): generating a dispatcher costs about half a
+    millisecond, and a typical program imports a handful of the table's calls.
+    """
+
+    def __init__(self, kernel: Kernel, linker: wasmtime.Linker, table: list[Syscall]) -> None:
         self.kernel = kernel
         self.linker = linker
+        self._table = {(sc.module, sc.name): sc for sc in table}
+        self._defined: set[tuple[str, str]] = set()
         # The ctypes callbacks must outlive the linker: keep them here.
         self._callbacks: list[Any] = []
 
-    def define_all(self, table: list[Syscall]) -> None:
-        for sc in table:
-            self.define(sc)
+    def define_imports(self, module: wasmtime.Module) -> None:
+        """Define every function ``module`` imports that the table has.
+
+        Imports the table lacks stay undefined, so linking fails with a
+        message naming them. Not thread-safe: callers serialize.
+        """
+        for imp in module.imports:
+            key = (imp.module, imp.name or "")
+            sc = self._table.get(key)
+            if sc is not None and key not in self._defined:
+                self.define(sc)
+                self._defined.add(key)
 
     def define(self, sc: Syscall) -> None:
         params = [_VAL_TYPES[t]() for t in sc.wasm_params]

@@ -1,4 +1,4 @@
-"""The ``occlum`` command: Occlum's verbs over :class:`pyocclum.boot.Instance`.
+"""The ``occlum`` command's verbs (click), over :class:`pyocclum.boot.Instance`.
 
 Standard output belongs to the program being run: everything ``occlum``
 itself says goes to stderr.
@@ -6,8 +6,6 @@ itself says goes to stderr.
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 import threading
 import time
@@ -17,22 +15,14 @@ from typing import TYPE_CHECKING
 import click
 
 from pyocclum import __version__
+from pyocclum.cli.run import run_program, setup_logging
 from pyocclum.errors import ConfigError, InstanceError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 # rich, pydantic (through the config model) and wasmtime are imported inside the
-# commands that need them: `occlum run` on a built instance starts faster for it.
-
-LOG_LEVELS = {
-    "off": logging.CRITICAL + 10,
-    "error": logging.ERROR,
-    "warn": logging.WARNING,
-    "info": logging.INFO,
-    "debug": logging.DEBUG,
-    "trace": 5,
-}
+# commands that need them.
 
 
 def _stderr() -> Console:
@@ -46,24 +36,6 @@ def _fail(verb: str, message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def _setup_logging() -> None:
-    name = os.environ.get("OCCLUM_LOG_LEVEL", "error").strip().lower()
-    level = LOG_LEVELS.get(name)
-    if level is None:
-        _stderr().print(
-            f"occlum: OCCLUM_LOG_LEVEL={name!r} is not one of {', '.join(LOG_LEVELS)}; "
-            "using 'error'"
-        )
-        level = logging.ERROR
-    logging.addLevelName(5, "TRACE")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(levelname)s] %(name)s: %(message)s"))
-    root = logging.getLogger("pyocclum")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="occlum (PyOcclum)")
 def cli() -> None:
@@ -74,7 +46,7 @@ def cli() -> None:
       cp ../hello_world image/bin/ && occlum build
       occlum run /bin/hello_world
     """
-    _setup_logging()
+    setup_logging()
 
 
 @cli.command()
@@ -148,33 +120,7 @@ def build(force: bool) -> None:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(strace: bool, program: str, args: tuple[str, ...]) -> None:
     """Run PROGRAM (a path inside the image, e.g. /bin/hello_world) with ARGS."""
-    from pyocclum.boot import Instance
-
-    inst = Instance(Path.cwd())
-    lock = threading.Lock()
-
-    def trace(line: str) -> None:
-        with lock:
-            sys.stderr.write(line + "\n")
-            sys.stderr.flush()
-
-    if not strace and logging.getLogger("pyocclum").isEnabledFor(LOG_LEVELS["trace"]):
-        # OCCLUM_LOG_LEVEL=trace logs every syscall, as Occlum's trace level does.
-        syscall_log = logging.getLogger("pyocclum.syscall")
-
-        def trace(line: str) -> None:
-            syscall_log.log(LOG_LEVELS["trace"], "%s", line)
-
-        strace = True
-    try:
-        result = inst.run([program, *args], strace=trace if strace else None)
-    except (InstanceError, ConfigError) as e:
-        _fail("run", str(e))
-    except KeyboardInterrupt:
-        sys.exit(130)
-    if result.error:
-        sys.stderr.write(f"occlum run: {result.error}\n")
-    sys.exit(result.exit_code)
+    run_program(program, args, strace=strace)
 
 
 @cli.command()
@@ -186,11 +132,3 @@ def status() -> None:
     if state == "uninitialized":
         _fail("status", f"{Path.cwd()} is not an Occlum instance")
     click.echo(state)
-
-
-def main() -> None:
-    cli(prog_name="occlum")
-
-
-if __name__ == "__main__":
-    main()

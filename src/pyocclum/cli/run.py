@@ -1,0 +1,93 @@
+"""``occlum run``: boot an instance and run one program, with no CLI framework loaded.
+
+``occlum run`` is the command whose start-up time users feel, so :func:`main`
+handles its plain form here, before importing click (and the other verbs).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyocclum.errors import ConfigError, InstanceError
+
+LOG_LEVELS = {
+    "off": logging.CRITICAL + 10,
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": 5,
+}
+
+
+def setup_logging() -> None:
+    name = os.environ.get("OCCLUM_LOG_LEVEL", "error").strip().lower()
+    level = LOG_LEVELS.get(name)
+    if level is None:
+        sys.stderr.write(
+            f"occlum: OCCLUM_LOG_LEVEL={name!r} is not one of {', '.join(LOG_LEVELS)}; "
+            "using 'error'\n"
+        )
+        level = logging.ERROR
+    logging.addLevelName(5, "TRACE")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(name)s: %(message)s"))
+    root = logging.getLogger("pyocclum")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def run_program(program: str, args: Sequence[str], *, strace: bool) -> None:
+    """Run ``program`` in the instance in the current folder; exit with its code."""
+    from pyocclum.boot import Instance
+
+    inst = Instance(Path.cwd())
+    lock = threading.Lock()
+
+    def trace(line: str) -> None:
+        with lock:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+    if not strace and logging.getLogger("pyocclum").isEnabledFor(LOG_LEVELS["trace"]):
+        # OCCLUM_LOG_LEVEL=trace logs every syscall, as Occlum's trace level does.
+        syscall_log = logging.getLogger("pyocclum.syscall")
+
+        def trace(line: str) -> None:
+            syscall_log.log(LOG_LEVELS["trace"], "%s", line)
+
+        strace = True
+    try:
+        result = inst.run([program, *args], strace=trace if strace else None)
+    except (InstanceError, ConfigError) as e:
+        sys.stderr.write(f"occlum run: {e}\n")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if result.error:
+        sys.stderr.write(f"occlum run: {result.error}\n")
+    sys.exit(result.exit_code)
+
+
+def main() -> None:
+    """Entry point of ``occlum``: ``run PROGRAM ...`` directly, everything else through click."""
+    argv = sys.argv[1:]
+    if len(argv) >= 2 and argv[0] == "run":
+        strace = argv[1] == "--strace"
+        rest = argv[2:] if strace else argv[1:]
+        if rest and not rest[0].startswith("-"):
+            setup_logging()
+            run_program(rest[0], rest[1:], strace=strace)
+    from pyocclum.cli.commands import cli
+
+    cli(prog_name="occlum")
+
+
+if __name__ == "__main__":
+    main()
