@@ -164,7 +164,7 @@ class Binder:
         each syscall decodes exactly its own parameters with no per-call
         interpretation of the table: this is the hottest path in the LibOS.
         """
-        source, names = _dispatch_source(sc)
+        source, names = _dispatch_source(sc, traced=self.kernel.strace is not None)
         namespace: dict[str, Any] = {
             **names,
             "this_thread": this_thread,
@@ -193,9 +193,10 @@ def _layout(sc: Syscall) -> list[tuple[Slot, int]]:
     return out
 
 
-def _dispatch_source(sc: Syscall) -> tuple[str, dict[str, Any]]:
+def _dispatch_source(sc: Syscall, traced: bool) -> tuple[str, dict[str, Any]]:
     """Python source of ``dispatch(env, caller, args, nargs)`` for ``sc``, and the
-    names it needs besides the common ones."""
+    names it needs besides the common ones. With ``traced``, every call is
+    reported to the kernel's strace sink; without, no tracing code is generated."""
     names: dict[str, Any] = {
         "_decode_str": _decode_str, "_decode_poll": _decode_poll, "MAX_BUF": MAX_BUF,
         "_write_str_array": _write_str_array, "_write_events": _write_events,
@@ -282,32 +283,32 @@ def _dispatch_source(sc: Syscall) -> tuple[str, dict[str, Any]]:
     ]
     tup = "(" + "".join(f"{x}, " for x in inputs) + ")"
     body = [
-        "inputs = ()",
         "try:",
         *[f"    {line}" for line in pre],
-        f"    inputs = {tup}",
+        *([f"    inputs = {tup}"] if traced else []),
         f"    result = handler(proc, {', '.join(inputs)})",
         *([f"    {unpack}"] if unpack else []),
         *[f"    {line}" for line in post],
         *([f"    {ret}"] if ret else []),
-        "    if kernel.strace is not None:",
-        "        _trace(kernel, proc, name, layout, inputs, result, None)",
+        *(["    _trace(kernel, proc, name, layout, inputs, result, None)"] if traced else []),
         "    return 0",
         "except KernelError as e:",
-        "    if kernel.strace is not None:",
-        "        _trace(kernel, proc, name, layout, inputs, None, e)",
+        *(["    _trace(kernel, proc, name, layout, inputs, None, e)"] if traced else []),
         "    args[0].i32 = int(e.errno)",
         "    return 0",
         "except ProcessExit as e:",
-        "    if kernel.strace is not None:",
-        "        _trace(kernel, proc, name, layout, inputs, 'exit', None)",
+        *(["    _trace(kernel, proc, name, layout, inputs, 'exit', None)"] if traced else []),
         "    proc.finish(e.status)",
         "    return _trap('process exit')",
         "except Exception:",
         "    return _bug(kernel, proc, name)",
     ]
     source = "def dispatch(env, caller, args, nargs):\n"
-    source += "    proc = this_thread.process\n    mem = proc.runtime.memory\n    last = 0\n"
+    source += "    proc = this_thread.process\n    mem = proc.runtime.memory\n"
+    if traced:
+        source += "    inputs = ()\n"
+    if any(slot.kind is Kind.OUT_LEN for slot in sc.slots):
+        source += "    last = 0\n"
     source += "".join(f"    {line}\n" for line in body)
     return source, names
 
