@@ -100,3 +100,19 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     r = occlum("build", cwd=tmp_path / "i")
     assert r.returncode == 1
     assert b"process.default_heap_size" in r.stderr
+
+
+def test_trap_exits_128_plus_signal_and_says_which(tmp_path: Path) -> None:
+    import wasmtime
+
+    assert occlum("new", "i", cwd=tmp_path).returncode == 0
+    crash = wasmtime.wat2wasm(
+        '(module (memory (export "memory") 1)'
+        ' (func (export "_start") (drop (i32.load (i32.const 0x7ffffff0)))))'
+    )
+    (tmp_path / "i" / "image" / "bin" / "crash").write_bytes(bytes(crash))
+    assert occlum("build", cwd=tmp_path / "i").returncode == 0
+    r = occlum("run", "/bin/crash", cwd=tmp_path / "i")
+    assert r.returncode == 128 + 11
+    assert b"killed by SIGSEGV (out-of-bounds memory access)" in r.stderr
+    assert r.stdout == b""
