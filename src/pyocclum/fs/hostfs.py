@@ -43,7 +43,14 @@ from typing import Any
 from pyocclum.abi.errno import Errno, from_host
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
-from pyocclum.fs.types import DirEntry, FileSystem, Inode, Stat, check_name
+from pyocclum.fs.types import (
+    DirEntry,
+    FileSystem,
+    Inode,
+    Stat,
+    check_name,
+    check_symlink_target,
+)
 
 __all__ = ["HostDir", "HostFile", "HostFs", "HostSymlink"]
 
@@ -51,7 +58,6 @@ _DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
 #: Largest single host read: ``os.pread`` allocates its whole buffer up front.
 _IO_MAX = 1 << 20
-_MAX_SYMLINK = 4095
 
 _Key = tuple[int, int]  # (st_dev, st_ino) on the host
 
@@ -95,15 +101,6 @@ def _to_stat(dev: int, st: os.stat_result) -> Stat:
         mtim=st.st_mtime_ns,
         ctim=st.st_ctime_ns,
     )
-
-
-def _check_target(target: str) -> None:
-    if not target:
-        raise KernelError(Errno.ENOENT, "empty symlink target")
-    if "\0" in target:
-        raise KernelError(Errno.EINVAL, "NUL in symlink target")
-    if len(target.encode("utf-8", "surrogateescape")) > _MAX_SYMLINK:
-        raise KernelError(Errno.ENAMETOOLONG, "symlink target too long")
 
 
 class HostFs(FileSystem):
@@ -645,7 +642,7 @@ class HostDir(_HostNode):
         return node
 
     def symlink(self, name: str, target: str) -> Inode:
-        _check_target(target)
+        check_symlink_target(target)
         self._creating(name)
         dfd = self._dirfd()
         try:

@@ -26,7 +26,16 @@ from collections.abc import Iterator
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
-from pyocclum.fs.types import DirEntry, FileSystem, Inode, Stat, check_name, now_ns
+from pyocclum.fs.types import (
+    MAX_SYMLINK,
+    DirEntry,
+    FileSystem,
+    Inode,
+    Stat,
+    check_name,
+    check_symlink_target,
+    now_ns,
+)
 
 __all__ = ["CHUNK_SIZE", "MAX_FILE_SIZE", "MAX_SYMLINK", "RamDir", "RamFile", "RamFs", "RamSymlink"]
 
@@ -36,7 +45,6 @@ CHUNK_SIZE = 1 << 16
 #: Linux's MAX_LFS_FILESIZE on 64-bit.
 MAX_FILE_SIZE = (1 << 63) - 1
 #: Longest symlink target (Linux PATH_MAX - 1).
-MAX_SYMLINK = 4095
 
 
 class _Space:
@@ -312,15 +320,6 @@ class RamSymlink(_RamNode):
         raise KernelError(Errno.ENOTSUP, "symbolic links have no mode of their own")
 
 
-def _check_target(target: str) -> None:
-    if not target:
-        raise KernelError(Errno.ENOENT, "empty symlink target")
-    if "\0" in target:
-        raise KernelError(Errno.EINVAL, "NUL in symlink target")
-    if len(target.encode("utf-8", "surrogateescape")) > MAX_SYMLINK:
-        raise KernelError(Errno.ENAMETOOLONG, "symlink target too long")
-
-
 class RamDir(_RamNode):
     """A directory: entries in insertion order (so listings are stable), and
     its parent (for the rename-into-own-subtree check). ``nlink`` is 2 plus the
@@ -384,7 +383,7 @@ class RamDir(_RamNode):
             return node
 
     def symlink(self, name: str, target: str) -> Inode:
-        _check_target(target)
+        check_symlink_target(target)
         with self._fs.lock:
             self._check_new(name)
             node = RamSymlink(self._fs, target)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_NAME",
+    "MAX_SYMLINK",
     "DirEntry",
     "FileSystem",
     "FileType",
@@ -29,10 +30,13 @@ __all__ = [
     "Stat",
     "Stream",
     "check_name",
+    "check_symlink_target",
     "now_ns",
 ]
 
 MAX_NAME = 255
+#: Longest symlink target, in bytes (Linux: PATH_MAX - 1).
+MAX_SYMLINK = 4095
 
 
 def now_ns() -> int:
@@ -45,6 +49,16 @@ def check_name(name: str) -> None:
         raise KernelError(Errno.EINVAL, f"bad file name {name!r}")
     if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
         raise KernelError(Errno.ENAMETOOLONG, f"name longer than {MAX_NAME} bytes")
+
+
+def check_symlink_target(target: str) -> None:
+    """Reject a symlink target that no file system may store."""
+    if not target:
+        raise KernelError(Errno.ENOENT, "empty symlink target")
+    if "\0" in target:
+        raise KernelError(Errno.EINVAL, "NUL in symlink target")
+    if len(target.encode("utf-8", "surrogateescape")) > MAX_SYMLINK:
+        raise KernelError(Errno.ENAMETOOLONG, "symlink target too long")
 
 
 @dataclass(frozen=True, slots=True)
