@@ -61,3 +61,8 @@ class InstanceError(Exception):
 
 class ImageError(Exception):
     """A program or image cannot be loaded (not WebAssembly, fails validation, tampered)."""
+
+
+class ProcessExec(BaseException):
+    """Unwinds a process's host stack so that the executor can load a new image
+    (``execve``); the request itself is recorded on the process."""

@@ -105,4 +105,6 @@ def from_host(host_errno: int | None) -> Errno:
         name = "EAGAIN"
     if name == "EOPNOTSUPP":
         name = "ENOTSUP"
+    if name == "EDEADLOCK":
+        name = "EDEADLK"
     return _BY_HOST_NAME.get(name or "", Errno.EIO)

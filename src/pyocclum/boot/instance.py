@@ -238,12 +238,13 @@ class Instance:
                     stdio=stdio,
                 )
             except KernelError as e:
-                for f in stdio:
-                    f.release()
+                # spawn owned the stdio references and has released them.
                 if e.errno == Errno.ENOENT:
                     return _not_started(f"{path}: no such file", out, err)
                 return _not_started(e.msg or f"{path}: {e.errno.name}", out, err)
             proc.done.wait()
+            # The entry process is the instance's life: what it leaves running stops.
+            kernel.shutdown()
             kernel.vfs.sync()
             status = proc.status if proc.status is not None else -1
             error = ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyocclum.errors import ConfigError
 
@@ -38,6 +38,23 @@ def merge_env(
     return [(n, v) for n, v in default if n not in overridden] + passed
 
 
+_T = TypeVar("_T")
+
+
+def _typed(value: Any, kind: type[_T]) -> _T:
+    """``value`` if it is exactly of ``kind`` (no bool for int), else TypeError."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"expected {kind.__name__}, found {type(value).__name__}")
+    return value
+
+
+def _pair(value: Any) -> tuple[Any, Any]:
+    items = _typed(value, list)
+    if len(items) != 2:
+        raise ValueError("expected a [name, value] pair")
+    return items[0], items[1]
+
+
 @dataclass(frozen=True, slots=True)
 class RuntimeMount:
     target: str
@@ -61,13 +78,14 @@ class RuntimeMount:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RuntimeMount:
+        source = d.get("source")
         return cls(
-            target=str(d["target"]),
-            type=str(d["type"]),
-            source=None if d.get("source") is None else str(d["source"]),
-            temporary=bool(d.get("temporary", False)),
-            image_layer=bool(d.get("image_layer", False)),
-            layers=tuple(cls.from_dict(x) for x in d.get("layers", ())),
+            target=_typed(d["target"], str),
+            type=_typed(d["type"], str),
+            source=None if source is None else _typed(source, str),
+            temporary=_typed(d.get("temporary", False), bool),
+            image_layer=_typed(d.get("image_layer", False), bool),
+            layers=tuple(cls.from_dict(_typed(x, dict)) for x in _typed(d.get("layers", []), list)),
         )
 
 
@@ -110,22 +128,29 @@ class RuntimeConfig:
         """Parse what :meth:`to_json` wrote; ConfigError (naming ``source``) if it is not that."""
         try:
             d = json.loads(text)
+            if not isinstance(d, dict):
+                raise ConfigError(f"{source}: damaged (not a JSON object)")
             if d.get("format") != FORMAT:
                 raise ConfigError(f"{source}: written by another PyOcclum version")
             return cls(
-                config_sha256=str(d["config_sha256"]),
-                max_processes=int(d["max_processes"]),
-                max_open_files=int(d["max_open_files"]),
-                process_memory=int(d["process_memory"]),
-                entry_points=tuple(str(x) for x in d["entry_points"]),
-                env_default=tuple((str(k), str(v)) for k, v in d["env_default"]),
-                env_untrusted=tuple(str(x) for x in d["env_untrusted"]),
-                mounts=tuple(RuntimeMount.from_dict(m) for m in d["mounts"]),
+                config_sha256=_typed(d["config_sha256"], str),
+                max_processes=_typed(d["max_processes"], int),
+                max_open_files=_typed(d["max_open_files"], int),
+                process_memory=_typed(d["process_memory"], int),
+                entry_points=tuple(_typed(x, str) for x in _typed(d["entry_points"], list)),
+                env_default=tuple(
+                    (_typed(k, str), _typed(v, str))
+                    for k, v in (_pair(x) for x in _typed(d["env_default"], list))
+                ),
+                env_untrusted=tuple(_typed(x, str) for x in _typed(d["env_untrusted"], list)),
+                mounts=tuple(
+                    RuntimeMount.from_dict(_typed(m, dict)) for m in _typed(d["mounts"], list)
+                ),
             )
         except ConfigError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise ConfigError(f"{source}: damaged ({e})") from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+            raise ConfigError(f"{source}: damaged ({type(e).__name__}: {e})") from None
 
     def root_mount(self) -> RuntimeMount:
         return next(m for m in self.mounts if m.target == "/")

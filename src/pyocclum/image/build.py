@@ -38,8 +38,12 @@ def stage_image(src: Path, dst: Path) -> StagedImage:
     if not src.is_dir():
         raise FileNotFoundError(f"{src} is not a folder")
     dst.mkdir(parents=True, exist_ok=True)
+    # Directory modes are applied last: a read-only directory in image/ must not
+    # stop us from filling (or cleaning) its copy.
+    _make_dirs_writable(dst)
     copied = removed = 0
     wanted: set[Path] = set()
+    modes: list[tuple[Path, int]] = []
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
         rel = Path(dirpath).relative_to(src)
         out_dir = dst / rel
@@ -47,13 +51,13 @@ def stage_image(src: Path, dst: Path) -> StagedImage:
         if not out_dir.is_dir() or out_dir.is_symlink():
             _remove(out_dir)
             out_dir.mkdir()
-        shutil.copymode(dirpath, out_dir)
+        modes.append((out_dir, stat.S_IMODE(os.lstat(dirpath).st_mode)))
         for name in [*filenames, *(d for d in dirnames if (Path(dirpath) / d).is_symlink())]:
             s = Path(dirpath) / name
             d = out_dir / name
-            wanted.add(d)
             st = s.lstat()
             if stat.S_ISLNK(st.st_mode):
+                wanted.add(d)
                 target = os.readlink(s)
                 if d.is_symlink() and os.readlink(d) == target:
                     continue
@@ -63,6 +67,7 @@ def stage_image(src: Path, dst: Path) -> StagedImage:
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue  # sockets, fifos, devices have no place in an image
+            wanted.add(d)
             try:
                 if _same(st, d.lstat()) and not d.is_symlink():
                     continue
@@ -77,7 +82,16 @@ def stage_image(src: Path, dst: Path) -> StagedImage:
             if p not in wanted:
                 _remove(p)
                 removed += 1
+    for out_dir, mode in reversed(modes):  # children before parents
+        os.chmod(out_dir, mode)
     return StagedImage(dst, tuple(find_modules(dst)), copied, removed)
+
+
+def _make_dirs_writable(root: Path) -> None:
+    for dirpath, _dirs, _files in os.walk(root):
+        mode = stat.S_IMODE(os.lstat(dirpath).st_mode)
+        if mode & 0o700 != 0o700:
+            os.chmod(dirpath, mode | 0o700)
 
 
 def find_modules(root: Path) -> list[str]:

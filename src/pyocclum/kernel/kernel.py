@@ -1,4 +1,12 @@
-"""The kernel object: everything a LibOS instance shares, with no module-level state."""
+"""The kernel object: everything a LibOS instance shares, with no module-level state.
+
+Process lifecycle (as Linux, without fork or job control): a process is
+created by :meth:`Kernel.spawn`, runs on a thread of the executor, and when it
+stops :meth:`Kernel.exit_process` releases its resources, reparents its
+children to pid 1 and leaves it a zombie until its parent reaps it with
+:meth:`Kernel.wait4` (or reaps it at once if nobody will: no parent, or the
+parent ignores SIGCHLD).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +18,26 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pyocclum.abi.errno import Errno
+from pyocclum.abi.signals import Signal, wait_status_signaled
 from pyocclum.abi.wasi import RIGHTS_DIRECTORY, RIGHTS_STREAM, FileType
-from pyocclum.errors import KernelError
+from pyocclum.errors import KernelError, WouldBlock
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Stream
 from pyocclum.fs.vfs import Location, Vfs
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.process import Process
+from pyocclum.kernel.signals import (
+    SIG_DFL,
+    SIG_IGN,
+    SignalState,
+    bit,
+    check_signal,
+)
 
 log = logging.getLogger("pyocclum.kernel")
+
+WNOHANG = 1
+INIT_PID = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +51,23 @@ class Limits:
 
 
 class Executor(Protocol):
-    """Starts a program image as a process (implemented by the wasm layer)."""
+    """Starts programs (implemented by the wasm layer)."""
+
+    def load(self, path: str, image: bytes) -> None:
+        """Check that ``image`` can run (compile and link it, cached); ENOEXEC if not."""
 
     def start(self, kernel: Kernel, proc: Process, image: bytes) -> None:
-        """Load ``image`` and run ``proc`` on a thread of its own; return at once.
+        """Run ``proc`` from ``image`` on a thread of its own; return at once.
 
         Raises ``KernelError(ENOEXEC)`` if ``image`` is not a loadable program.
         When the process ends, the executor calls ``kernel.exit_process``.
         """
 
+    def interrupt(self, proc: Process) -> None:
+        """Make a running ``proc`` stop soon even if it never makes a syscall."""
 
-#: Strace sink: receives one formatted line per syscall.
+
+#: Strace sink: receives one formatted line per syscall (must be thread-safe).
 TraceSink = Callable[[str], None]
 
 
@@ -65,8 +90,10 @@ class Kernel:
         self._lock = threading.Lock()
         self._procs: dict[int, Process] = {}
         self._next_pid = 1
+        #: Woken whenever any process exits (for shutdown waits).
+        self.any_exit = threading.Condition(self._lock)
 
-    # -- process table ----------------------------------------------------------
+    # -- process table ----------------------------------------------------------------
     def process(self, pid: int) -> Process:
         proc = self._procs.get(pid)
         if proc is None:
@@ -77,18 +104,24 @@ class Kernel:
         with self._lock:
             return list(self._procs.values())
 
-    def _alloc_pid(self) -> int:
-        with self._lock:
-            if len(self._procs) >= self.limits.max_processes:
-                raise KernelError(
-                    Errno.EAGAIN,
-                    f"process limit reached (resource_limits.max_num_of_processes = "
-                    f"{self.limits.max_processes})",
-                )
-            pid = self._next_pid
-            self._next_pid += 1
-            return pid
+    def live_processes(self) -> list[Process]:
+        return [p for p in self.processes() if not p.exited]
 
+    def _alloc_pid(self) -> int:
+        # Callers hold self._lock.
+        if len(self._procs) >= self.limits.max_processes:
+            raise KernelError(
+                Errno.EAGAIN,
+                f"process limit reached (resource_limits.max_num_of_processes = "
+                f"{self.limits.max_processes})",
+            )
+        pid = self._next_pid
+        while pid in self._procs:
+            pid += 1
+        self._next_pid = pid + 1
+        return pid
+
+    # -- open files the kernel itself makes -------------------------------------------------
     def root_file(self) -> OpenFile:
         """A new open description of ``/`` (the fd 3 preopen)."""
         root = self.vfs.root()
@@ -102,66 +135,6 @@ class Kernel:
             rights_base=RIGHTS_DIRECTORY,
             rights_inheriting=(1 << 30) - 1,
         )
-
-    def spawn(
-        self,
-        path: str,
-        argv: Sequence[bytes],
-        env: Sequence[bytes],
-        *,
-        cwd: Location,
-        stdio: Sequence[OpenFile],
-        parent: int = 0,
-    ) -> Process:
-        """Start the program at ``path`` (absolute, resolved in the VFS) as a new process.
-
-        ``stdio`` are open files for fds 0, 1, 2 (references are taken over).
-        """
-        loc = self.vfs.resolve(self.vfs.root(), path, follow=True)
-        st = loc.inode.stat()
-        if st.filetype == FileType.DIRECTORY:
-            raise KernelError(Errno.EACCES, f"{path} is a directory")
-        if st.filetype != FileType.REGULAR_FILE:
-            raise KernelError(Errno.EACCES, f"{path} is not a regular file")
-        image = loc.inode.read(0, st.size)
-        pid = self._alloc_pid()
-        fds = FdTable(self.limits.max_open_files)
-        for i, f in enumerate(stdio):
-            fds.install_at(i, f)
-        fds.install_at(ROOT_FD, self.root_file())
-        proc = Process(
-            pid=pid,
-            ppid=parent,
-            path=loc.path,
-            argv=list(argv),
-            env=list(env),
-            cwd=cwd,
-            fds=fds,
-            start_ns=time.monotonic_ns(),
-            memory_limit=self.limits.process_memory,
-        )
-        with self._lock:
-            self._procs[pid] = proc
-        try:
-            self.executor.start(self, proc, image)
-        except BaseException:
-            with self._lock:
-                del self._procs[pid]
-            fds.close_all()
-            raise
-        return proc
-
-    def exit_process(self, proc: Process, status: int, reason: str = "") -> None:
-        """Called once when a process has stopped running: release its resources."""
-        proc.finish(status, reason)
-        proc.fds.close_all()
-        with self._lock:
-            # No wait4 yet (spawn and reaping come with multitasking): drop at once.
-            self._procs.pop(proc.pid, None)
-        proc.done.set()
-
-    def log_bug(self, proc: Process, what: str) -> None:
-        log.error("kernel bug in pid %d (%s), killing it: %s", proc.pid, proc.path, what)
 
     def new_stdio_file(self, stream: Stream, *, readable: bool, writable: bool) -> OpenFile:
         tty = stream.isatty()
@@ -177,3 +150,221 @@ class Kernel:
             writable=writable,
             rights_base=RIGHTS_STREAM,
         )
+
+    def new_fd_table(self, stdio: Sequence[OpenFile]) -> FdTable:
+        """A table with ``stdio`` at 0, 1, 2 (references taken over) and the root at 3."""
+        fds = FdTable(self.limits.max_open_files)
+        for i, f in enumerate(stdio):
+            fds.install_at(i, f)
+        fds.install_at(ROOT_FD, self.root_file())
+        return fds
+
+    # -- creating processes --------------------------------------------------------------
+    def read_program(self, start: Location, path: str) -> tuple[Location, bytes]:
+        """Resolve and read a program file (ENOENT, EACCES for non-regular files)."""
+        loc = self.vfs.resolve(start, path, follow=True)
+        st = loc.inode.stat()
+        if st.filetype == FileType.DIRECTORY:
+            raise KernelError(Errno.EACCES, f"{path} is a directory")
+        if st.filetype != FileType.REGULAR_FILE:
+            raise KernelError(Errno.EACCES, f"{path} is not a regular file")
+        return loc, loc.inode.read(0, st.size)
+
+    def spawn(
+        self,
+        path: str,
+        argv: Sequence[bytes],
+        env: Sequence[bytes],
+        *,
+        cwd: Location,
+        fds: FdTable | None = None,
+        stdio: Sequence[OpenFile] = (),
+        parent: Process | None = None,
+        pgid: int | None = None,
+        setsid: bool = False,
+        sig: SignalState | None = None,
+        umask: int = 0o022,
+    ) -> Process:
+        """Start the program at ``path`` (resolved against ``cwd``) as a new process.
+
+        ``fds`` is the child's prepared fd table, or None for a fresh one made
+        from ``stdio``; either way the kernel owns it from here on (and closes
+        it if the spawn fails). ``pgid`` 0 makes the child a group leader.
+        """
+        if fds is None:
+            fds = self.new_fd_table(stdio)
+        try:
+            loc, image = self.read_program(cwd, path)
+            self.executor.load(loc.path, image)
+            with self._lock:
+                pid = self._alloc_pid()
+                proc = Process(
+                    pid=pid,
+                    ppid=parent.pid if parent is not None else 0,
+                    path=loc.path,
+                    argv=list(argv),
+                    env=list(env),
+                    cwd=cwd,
+                    fds=fds,
+                    start_ns=time.monotonic_ns(),
+                    memory_limit=self.limits.process_memory,
+                    umask=umask,
+                )
+                if setsid or parent is None:
+                    proc.sid = proc.pgid = pid
+                else:
+                    proc.sid = parent.sid
+                    proc.pgid = parent.pgid if pgid is None else (pgid or pid)
+                if sig is not None:
+                    proc.sig = sig
+                self._procs[pid] = proc
+                if parent is not None:
+                    parent.children.add(pid)
+        except BaseException:
+            fds.close_all()
+            raise
+        try:
+            self.executor.start(self, proc, image)
+        except BaseException:
+            with self._lock:
+                del self._procs[proc.pid]
+                if parent is not None:
+                    parent.children.discard(proc.pid)
+            fds.close_all()
+            raise
+        return proc
+
+    # -- ending processes ------------------------------------------------------------
+    def exit_process(self, proc: Process, status: int, reason: str = "") -> None:
+        """Called once when a process has stopped running: release its resources,
+        reparent its children, and notify (or be reaped at once)."""
+        proc.finish(status, reason)
+        if proc.alarm is not None:
+            proc.alarm.cancel()
+        proc.fds.close_all()
+        parent: Process | None = None
+        with self._lock:
+            init = self._procs.get(INIT_PID)
+            for cpid in sorted(proc.children):
+                child = self._procs.get(cpid)
+                if child is None:
+                    continue
+                if init is not None and not init.exited and init is not proc:
+                    child.ppid = INIT_PID
+                    init.children.add(cpid)
+                    if child.exited:
+                        init.child_waitq.notify()
+                else:
+                    child.ppid = 0
+                    if child.exited:
+                        self._procs.pop(cpid, None)  # nobody left to reap it
+            proc.children.clear()
+            parent = self._procs.get(proc.ppid) if proc.ppid else None
+            ignored = parent is not None and (
+                parent.sig.action(Signal.SIGCHLD).handler == SIG_IGN
+            )
+            if parent is None or parent.exited or ignored:
+                # Nobody will wait for it (Linux auto-reaps when SIGCHLD is ignored).
+                self._procs.pop(proc.pid, None)
+                if parent is not None:
+                    parent.children.discard(proc.pid)
+            self.any_exit.notify_all()
+        proc.done.set()
+        if parent is not None and not parent.exited:
+            parent.child_waitq.notify()
+            self.send_signal(parent, Signal.SIGCHLD)
+
+    def wait4(self, proc: Process, pid: int, options: int) -> tuple[int, int]:
+        """Linux ``wait4``: reap a matching exited child.
+
+        Returns ``(pid, status)``, or ``(0, 0)`` with WNOHANG when none has
+        exited yet; raises ECHILD if no child matches, ``WouldBlock`` (on the
+        caller's child wait queue) otherwise.
+        """
+        if options & ~WNOHANG & ~0x40000000:  # __WALL is harmless
+            raise KernelError(Errno.EINVAL, f"unsupported wait options {options:#x}")
+        token = proc.child_waitq.token()  # before looking: no lost wake-up
+        with self._lock:
+            matches = [self._procs[c] for c in sorted(proc.children) if c in self._procs]
+            if pid > 0:
+                matches = [c for c in matches if c.pid == pid]
+            elif pid == 0:
+                matches = [c for c in matches if c.pgid == proc.pgid]
+            elif pid < -1:
+                matches = [c for c in matches if c.pgid == -pid]
+            if not matches:
+                raise KernelError(Errno.ECHILD, "no child process to wait for")
+            for child in matches:
+                if child.exited and child.done.is_set():
+                    del self._procs[child.pid]
+                    proc.children.discard(child.pid)
+                    assert child.status is not None
+                    return child.pid, child.status
+        if options & WNOHANG:
+            return 0, 0
+        raise WouldBlock(proc.child_waitq.since(token))
+
+    # -- signals ------------------------------------------------------------------------
+    def kill(self, sender: Process | None, pid: int, sig: int) -> None:
+        """Linux ``kill`` target selection; ``sig`` 0 only checks."""
+        check_signal(sig, allow_zero=True)
+        with self._lock:
+            procs = [p for p in self._procs.values() if not p.exited]
+        if pid > 0:
+            targets = [p for p in procs if p.pid == pid]
+        elif pid == 0:
+            group = sender.pgid if sender is not None else 0
+            targets = [p for p in procs if p.pgid == group]
+        elif pid == -1:
+            targets = [p for p in procs if p.pid != INIT_PID and p is not sender]
+        else:
+            targets = [p for p in procs if p.pgid == -pid]
+        if not targets:
+            raise KernelError(Errno.ESRCH, f"no process matches {pid}")
+        if sig:
+            for target in targets:
+                self.send_signal(target, sig)
+
+    def send_signal(self, proc: Process, sig: int) -> None:
+        """Post ``sig`` to ``proc``: SIGKILL and unhandled fatal signals stop it even
+        in a tight loop; handled ones wait for a syscall boundary."""
+        if proc.exited:
+            return
+        with proc.lock:
+            if sig == Signal.SIGKILL:
+                fatal = True
+            else:
+                if proc.sig.ignores(sig):
+                    return
+                proc.sig.pending |= bit(sig)
+                blocked = bool(proc.sig.blocked & bit(sig))
+                fatal = not blocked and proc.sig.action(sig).handler == SIG_DFL
+            if fatal and proc.kill_status is None:
+                proc.kill_status = wait_status_signaled(sig)
+        if fatal:
+            self.executor.interrupt(proc)
+        proc.wake()
+
+    # -- misc ---------------------------------------------------------------------------
+    def log_bug(self, proc: Process, what: str) -> None:
+        log.error("kernel bug in pid %d (%s), killing it: %s", proc.pid, proc.path, what)
+
+    def shutdown(self, grace: float = 0.0) -> None:
+        """Stop every process (SIGTERM, then SIGKILL after ``grace`` seconds) and wait."""
+        if grace > 0:
+            for p in self.live_processes():
+                self.send_signal(p, Signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            with self._lock:
+                while any(not p.exited for p in self._procs.values()):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self.any_exit.wait(left)
+        for p in self.live_processes():
+            self.send_signal(p, Signal.SIGKILL)
+        for p in self.processes():
+            p.done.wait(5)
+
+
+__all__ = ["INIT_PID", "SIG_DFL", "WNOHANG", "Executor", "Kernel", "Limits", "TraceSink"]

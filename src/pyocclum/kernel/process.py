@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyocclum.abi.errno import Errno
-from pyocclum.errors import KernelError
+from pyocclum.errors import KernelError, Waitable
 from pyocclum.fs.vfs import Location
+from pyocclum.fs.waitq import WaitQueue
 from pyocclum.kernel.fdtable import FdTable
+from pyocclum.kernel.signals import SignalState
 
 #: ``this_thread.process`` is the process this thread runs (the hot path reads it directly).
 this_thread = threading.local()
@@ -29,7 +32,11 @@ def set_current_process(proc: Process | None) -> None:
 
 @dataclass(eq=False)
 class Process:
-    """One process. ``status`` is set once, with Linux ``wait4`` encoding."""
+    """One process. ``status`` is set once, with Linux ``wait4`` encoding.
+
+    Lifecycle: running -> exited (``status`` set, resources released) ->
+    reaped by the parent's ``wait4`` (or at once if nobody will wait).
+    """
 
     pid: int
     ppid: int
@@ -39,6 +46,9 @@ class Process:
     cwd: Location
     fds: FdTable
     start_ns: int
+    pgid: int = 0
+    sid: int = 0
+    umask: int = 0o022
     status: int | None = None
     #: Human-readable reason for a death by signal (e.g. "out-of-bounds memory access").
     death_reason: str = ""
@@ -47,13 +57,45 @@ class Process:
     #: Set by the executor: anything it needs to keep per process (store, memory).
     runtime: Any = None
     done: threading.Event = field(default_factory=threading.Event)
+    sig: SignalState = field(default_factory=SignalState)
+    #: Guards ``sig``, ``children`` and ``waiting_on``.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    children: set[int] = field(default_factory=set)
+    #: Woken when a child exits (wait4 sleeps here).
+    child_waitq: WaitQueue = field(default_factory=WaitQueue)
+    #: What a blocked syscall of this process sleeps on (a signal wakes it).
+    waiting_on: Waitable | None = None
+    #: Set when a fatal signal must stop the process wherever it is (even in a loop).
+    kill_status: int | None = None
+    #: A pending ``execve``: (path, image, argv, env), carried out by the executor.
+    exec_request: tuple[str, bytes, list[bytes], list[bytes]] | None = None
+    #: Runs pending handled signals in the guest; returns True if every handler
+    #: asked for SA_RESTART (set by the executor).
+    run_handlers: Callable[[Process], bool] | None = None
+    rlimits: dict[int, tuple[int, int]] = field(default_factory=dict)
+    alarm: threading.Timer | None = None
+    alarm_deadline: float = 0.0
 
     @property
     def cwd_path(self) -> str:
         return self.cwd.path
+
+    @property
+    def exited(self) -> bool:
+        return self.status is not None
 
     def finish(self, status: int, reason: str = "") -> None:
         """Record how the process ended (first call wins)."""
         if self.status is None:
             self.status = status
             self.death_reason = reason
+
+    def has_deliverable_signal(self) -> bool:
+        return bool(self.sig.pending & ~self.sig.blocked) or self.kill_status is not None
+
+    def wake(self) -> None:
+        """Interrupt whatever blocking call the process is in (it re-checks signals)."""
+        waiting = self.waiting_on
+        notify = getattr(waiting, "notify", None)
+        if notify is not None:
+            notify()

@@ -1,4 +1,4 @@
-"""Turning ``WouldBlock`` into sleeping (or EAGAIN) for blocking syscalls."""
+"""Turning ``WouldBlock`` into sleeping (or EAGAIN, or EINTR) for blocking syscalls."""
 
 from __future__ import annotations
 
@@ -7,27 +7,54 @@ from typing import TypeVar
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError, WouldBlock
-from pyocclum.fs.file import OpenFile
 from pyocclum.kernel.process import Process
 
 T = TypeVar("T")
 
-#: How long one sleep lasts before re-checking for a kill (seconds).
+#: Longest sleep before re-checking (a signal or kill also wakes the sleeper).
 WAIT_SLICE = 0.05
 
 
-def blocking(proc: Process, file: OpenFile, op: Callable[[], T]) -> T:
+def interrupted(proc: Process, *, restart: bool) -> bool:
+    """Handle signals that arrived while ``proc`` was blocked.
+
+    Runs pending handlers in the guest. Returns True if the call may go on
+    (every handler asked for SA_RESTART and ``restart`` allows it); raises
+    EINTR if it must fail; a kill is left for the dispatcher to carry out.
+    """
+    if proc.kill_status is not None:
+        raise KernelError(Errno.EINTR, "interrupted by a fatal signal")
+    if not proc.sig.pending & ~proc.sig.blocked:
+        return True
+    handlers = proc.run_handlers
+    again = handlers(proc) if handlers is not None else False
+    if proc.kill_status is not None or not (again and restart):
+        raise KernelError(Errno.EINTR, "interrupted by a signal")
+    return True
+
+
+def blocking(
+    proc: Process, op: Callable[[], T], *, nonblocking: bool = False, restart: bool = True
+) -> T:
     """Run ``op`` until it stops raising ``WouldBlock``.
 
-    Non-blocking descriptions get EAGAIN at once; a process being killed gets
-    EINTR so that it unwinds promptly.
+    ``nonblocking`` gives EAGAIN at once. A handled signal runs its handler and
+    then restarts ``op`` (SA_RESTART and ``restart``) or fails with EINTR.
     """
     while True:
         try:
             return op()
         except WouldBlock as wb:
-            if file.nonblocking:
+            if nonblocking:
                 raise KernelError(Errno.EAGAIN, "operation would block") from None
-            if proc.status is not None:
-                raise KernelError(Errno.EINTR, "interrupted") from None
-            wb.waitable.wait(WAIT_SLICE)
+            waitable = wb.waitable
+        if proc.kill_status is not None or proc.sig.pending & ~proc.sig.blocked:
+            interrupted(proc, restart=restart)
+            continue
+        proc.waiting_on = waitable
+        try:
+            # A signal sent before waiting_on was published did not wake us: look again.
+            if proc.kill_status is None and not proc.sig.pending & ~proc.sig.blocked:
+                waitable.wait(WAIT_SLICE)
+        finally:
+            proc.waiting_on = None

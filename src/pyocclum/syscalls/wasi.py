@@ -39,7 +39,7 @@ from pyocclum.kernel.fdtable import ROOT_FD
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.syscalls import spec as S
-from pyocclum.syscalls.blocking import WAIT_SLICE, blocking
+from pyocclum.syscalls.blocking import WAIT_SLICE, blocking, interrupted
 
 MODULE = "wasi_snapshot_preview1"
 _WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE
@@ -208,13 +208,13 @@ class WasiSyscalls:
         f = p.fds.get(fd)
         if f.stream is None:
             return f.read(size)
-        return blocking(p, f, lambda: f.read(size))
+        return blocking(p, lambda: f.read(size), nonblocking=f.nonblocking)
 
     def fd_write(self, p: Process, fd: int, data: bytes) -> int:
         f = p.fds.get(fd)
         if f.stream is None:
             return f.write(data)
-        return blocking(p, f, lambda: f.write(data))
+        return blocking(p, lambda: f.write(data), nonblocking=f.nonblocking)
 
     def fd_prestat_get(self, p: Process, fd: int) -> tuple[int, int]:
         # Only fd 3 is a preopen: wasi-libc stops scanning at the first EBADF.
@@ -557,8 +557,8 @@ class WasiSyscalls:
                 ]
             if events:
                 return events
-            if p.status is not None:
-                raise KernelError(Errno.EINTR, "interrupted")
+            if p.kill_status is not None or p.sig.pending & ~p.sig.blocked:
+                interrupted(p, restart=False)  # poll is never restarted (Linux)
             wait = WAIT_SLICE if deadline is None else max(0.0, min(WAIT_SLICE, deadline - now))
             waiters = self._waiters(p, parsed)
             if len(waiters) == 1:

@@ -9,9 +9,11 @@ module is compiled again from its (separately checked) source.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import wasmtime
@@ -64,9 +66,16 @@ class CodeCache:
         module = compile_module(engine, image, name)
         artifact = bytes(module.serialize())
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self._path(digest).with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(self._tag(digest, artifact) + artifact)
-        os.replace(tmp, self._path(digest))
+        # A private temporary name: two threads may store the same module at once.
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{digest[:16]}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(self._tag(digest, artifact) + artifact)
+            os.replace(tmp, self._path(digest))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
         return module
 
     def entries(self) -> set[str]:

@@ -55,6 +55,8 @@ def engine_fingerprint() -> str:
 def check_wasm(image: bytes, name: str) -> None:
     if image[:4] != WASM_MAGIC:
         raise ImageError(f"{name}: not a WebAssembly module (bad magic number)")
+    if len(image) < 8:
+        raise ImageError(f"{name}: truncated WebAssembly module ({len(image)} bytes)")
     if image[4:8] != b"\x01\x00\x00\x00":
         raise ImageError(
             f"{name}: WebAssembly binary version {image[4:8].hex()} is not a core module "

@@ -1,15 +1,18 @@
-"""Running processes: modules compiled once, pre-linked, each process on its own thread."""
+"""Running processes: modules compiled once, pre-linked, each process on a worker thread."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
+import time
+from collections.abc import Callable
 
 import wasmtime
 
 from pyocclum.abi.errno import Errno
-from pyocclum.abi.signals import Signal, signal_name, wait_status_exited, wait_status_signaled
+from pyocclum.abi.signals import Signal, wait_status_exited, wait_status_signaled
 from pyocclum.errors import ImageError, KernelError
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, set_current_process
@@ -17,26 +20,37 @@ from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, make_engine
 from pyocclum.wasm.host import Binder, ProcessRuntime
+from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
 
 log = logging.getLogger("pyocclum.wasm")
 
-_T = wasmtime.TrapCode
-# How a trap maps onto the signal a native process would have died of.
-_TRAP_SIGNALS: dict[object, tuple[Signal, str]] = {
-    _T.UNREACHABLE: (Signal.SIGILL, "unreachable instruction executed (abort or trap)"),
-    _T.MEMORY_OUT_OF_BOUNDS: (Signal.SIGSEGV, "out-of-bounds memory access"),
-    _T.HEAP_MISALIGNED: (Signal.SIGBUS, "misaligned memory access"),
-    _T.TABLE_OUT_OF_BOUNDS: (Signal.SIGSEGV, "indirect call through a bad function pointer"),
-    _T.INDIRECT_CALL_TO_NULL: (Signal.SIGSEGV, "call through a null function pointer"),
-    _T.BAD_SIGNATURE: (Signal.SIGSEGV, "indirect call with the wrong function type"),
-    _T.STACK_OVERFLOW: (Signal.SIGSEGV, "stack overflow"),
-    _T.INTEGER_DIVISION_BY_ZERO: (Signal.SIGFPE, "integer division by zero"),
-    _T.INTEGER_OVERFLOW: (Signal.SIGFPE, "integer overflow"),
-    _T.BAD_CONVERSION_TO_INTEGER: (Signal.SIGFPE, "invalid conversion to integer"),
-    _T.INTERRUPT: (Signal.SIGKILL, "killed"),
-}
-#: Epoch deadline far enough away never to fire (until kill via epochs lands).
-_FAR_DEADLINE = 1 << 62
+#: How often the engine's epoch advances: the latency of stopping a busy process.
+EPOCH_TICK = 0.01
+
+
+class _Workers:
+    """Reusable threads: starting a Python thread per process costs ~100 us."""
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, task: Callable[[], None], name: str) -> None:
+        with self._lock:
+            spare = self._idle > 0
+            if spare:
+                self._idle -= 1
+        self._tasks.put(task)
+        if not spare:
+            threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            task()
+            with self._lock:
+                self._idle += 1
 
 
 class WasmExecutor:
@@ -50,6 +64,8 @@ class WasmExecutor:
         self._pre: dict[str, wasmtime.InstancePre] = {}
         self._linker: wasmtime.Linker | None = None
         self._binder: Binder | None = None
+        self._workers = _Workers()
+        self._ticker: threading.Thread | None = None
 
     def bind(self, kernel: Kernel) -> None:
         """Build the one linker for this kernel (not per spawn)."""
@@ -93,66 +109,114 @@ class WasmExecutor:
             self._pre[digest] = pre
         return pre
 
+    def load(self, path: str, image: bytes) -> None:
+        try:
+            self._instance_pre(image, path)
+        except ImageError as e:
+            raise KernelError(Errno.ENOEXEC, str(e)) from None
+
     # -- running -------------------------------------------------------------------
     def start(self, kernel: Kernel, proc: Process, image: bytes) -> None:
         try:
             pre = self._instance_pre(image, proc.path)
         except ImageError as e:
             raise KernelError(Errno.ENOEXEC, str(e)) from None
-        thread = threading.Thread(
-            target=self._run, args=(kernel, proc, pre), name=f"pid-{proc.pid}", daemon=True
-        )
-        thread.start()
+        self._start_ticker()
+        proc.run_handlers = run_handlers
+        self._workers.submit(lambda: self._run(kernel, proc, pre), f"pid-{proc.pid}")
+
+    def interrupt(self, proc: Process) -> None:
+        # Advancing the epoch now makes every running store check at once, so a
+        # kill takes effect without waiting for the next tick.
+        self.engine.increment_epoch()
+
+    def _start_ticker(self) -> None:
+        if self._ticker is not None:
+            return
+        with self._lock:
+            if self._ticker is None:
+                engine = self.engine
+
+                def tick() -> None:
+                    while True:
+                        time.sleep(EPOCH_TICK)
+                        engine.increment_epoch()
+
+                self._ticker = threading.Thread(target=tick, name="epoch", daemon=True)
+                self._ticker.start()
 
     def _run(self, kernel: Kernel, proc: Process, pre: wasmtime.InstancePre) -> None:
-        status = wait_status_exited(0)
-        reason = ""
         set_current_process(proc)
+        status, reason = wait_status_exited(0), ""
+        try:
+            while True:
+                status, reason = self._run_image(proc, pre)
+                request = proc.exec_request
+                if request is None or proc.status is not None:
+                    break
+                pre = self._exec(proc, request)
+        except Exception as e:  # a kernel bug must not take the LibOS down
+            log.exception("pid %d: executor failure", proc.pid)
+            status, reason = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
+        finally:
+            set_current_process(None)
+            proc.runtime = None  # drop the memory view before the store goes
+            kernel.exit_process(
+                proc,
+                proc.status if proc.status is not None else status,
+                proc.death_reason or reason,
+            )
+
+    def _exec(
+        self, proc: Process, request: tuple[str, bytes, list[bytes], list[bytes]]
+    ) -> wasmtime.InstancePre:
+        """Switch ``proc`` to a new image (validated by the execve handler)."""
+        path, image, argv, env = request
+        proc.exec_request = None
+        pre = self._instance_pre(image, path)
+        proc.path, proc.argv, proc.env = path, argv, env
+        for fd, entry in proc.fds.items():
+            if entry.cloexec:
+                proc.fds.close(fd)
+        with proc.lock:
+            proc.sig = proc.sig.inherit()
+            proc.sig.pending = 0
+        proc.runtime = None
+        return pre
+
+    def _run_image(self, proc: Process, pre: wasmtime.InstancePre) -> tuple[int, str]:
+        """Instantiate and run one image; returns (status, reason) unless an exec follows."""
         try:
             store = wasmtime.Store(self.engine)
-            store.set_epoch_deadline(_FAR_DEADLINE)
+            epoch_check = install_epoch_check(store, proc)
             store.set_limits(memory_size=proc.memory_limit)
             try:
                 instance = pre.instantiate(store)
             except wasmtime.WasmtimeError as e:
-                raise KernelError(Errno.ENOMEM, f"cannot instantiate: {_clean(e)}") from None
+                raise KernelError(
+                    Errno.ENOMEM,
+                    f"cannot start: {_clean(e)} (the limit is process.default_heap_size + "
+                    "process.default_stack_size in Occlum.json)",
+                ) from None
             proc.runtime = ProcessRuntime(store, instance)
+            proc.runtime.epoch_check = epoch_check
             start = instance.exports(store).get("_start")
             if not isinstance(start, wasmtime.Func):
                 raise KernelError(Errno.ENOEXEC, "module has no _start function")
             try:
                 start(store)
             except wasmtime.Trap as trap:
-                if proc.status is None:
-                    status, reason = _trap_status(trap)
+                if proc.status is None and proc.exec_request is None:
+                    return trap_status(trap)
             except wasmtime.WasmtimeError as e:
-                # A host function's trap (exit, kernel bug) has set proc.status already.
-                if proc.status is None:
-                    status = wait_status_signaled(Signal.SIGKILL)
-                    reason = f"killed: {_clean(e)}"
+                # A host function's trap (exit, exec, kill, kernel bug) has recorded why.
+                if proc.status is None and proc.exec_request is None:
+                    return wait_status_signaled(Signal.SIGKILL), f"killed: {_clean(e)}"
+            return wait_status_exited(0), ""
         except KernelError as e:
-            status = wait_status_exited(127)
-            reason = f"{proc.path}: {e.msg or e.errno.name}"
-        except Exception as e:  # a kernel bug must not take the LibOS down
-            log.exception("pid %d: executor failure", proc.pid)
-            status = wait_status_signaled(Signal.SIGKILL)
-            reason = f"killed: internal error: {e}"
-        finally:
-            set_current_process(None)
-            runtime = proc.runtime
-            proc.runtime = None
-            del runtime  # drop the memory view before the store goes
-            kernel.exit_process(proc, proc.status if proc.status is not None else status,
-                                proc.death_reason or reason)
-
-
-def _trap_status(trap: wasmtime.Trap) -> tuple[int, str]:
-    code = trap.trap_code
-    sig, what = _TRAP_SIGNALS.get(code, (Signal.SIGILL, f"trap: {_clean(trap)}"))
-    return wait_status_signaled(sig), f"{signal_name(sig)}: {what}"
+            return wait_status_exited(127), f"{proc.path}: {e.msg or e.errno.name}"
 
 
 def _clean(e: Exception) -> str:
     text = str(e).strip().splitlines()
     return text[0] if text else type(e).__name__
-

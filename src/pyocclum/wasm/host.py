@@ -28,11 +28,12 @@ from wasmtime import _ffi as ffi
 from pyocclum.abi import wasi
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_signaled
-from pyocclum.errors import KernelError, ProcessExit
+from pyocclum.errors import KernelError, ProcessExec, ProcessExit
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, this_thread
 from pyocclum.syscalls.spec import Kind, Slot, Syscall
 from pyocclum.wasm.memory import GuestMemory
+from pyocclum.wasm.signals import run_handlers
 
 log = logging.getLogger("pyocclum.syscall")
 
@@ -53,11 +54,12 @@ MAX_BUF = 0x7FFFF000
 class ProcessRuntime:
     """What the executor keeps per running process."""
 
-    __slots__ = ("instance", "memory", "store")
+    __slots__ = ("epoch_check", "instance", "memory", "store")
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.Instance) -> None:
         self.store = store
         self.instance = instance
+        self.epoch_check: Any = None
         exported = instance.exports(store).get("memory")
         if not isinstance(exported, wasmtime.Memory):
             raise KernelError(Errno.ENOEXEC, "module exports no memory")
@@ -174,6 +176,8 @@ class Binder:
             "name": sc.name,
             "KernelError": KernelError,
             "ProcessExit": ProcessExit,
+            "ProcessExec": ProcessExec,
+            "_signals": _signals,
             "_trace": _trace,
             "_trap": _trap,
             "_bug": _bug,
@@ -291,15 +295,19 @@ def _dispatch_source(sc: Syscall, traced: bool) -> tuple[str, dict[str, Any]]:
         *[f"    {line}" for line in post],
         *([f"    {ret}"] if ret else []),
         *(["    _trace(kernel, proc, name, layout, inputs, result, None)"] if traced else []),
+        *SIGNAL_CHECK,
         "    return 0",
         "except KernelError as e:",
         *(["    _trace(kernel, proc, name, layout, inputs, None, e)"] if traced else []),
         "    args[0].i32 = int(e.errno)",
+        *SIGNAL_CHECK,
         "    return 0",
         "except ProcessExit as e:",
         *(["    _trace(kernel, proc, name, layout, inputs, 'exit', None)"] if traced else []),
         "    proc.finish(e.status)",
         "    return _trap('process exit')",
+        "except ProcessExec:",
+        "    return _trap('exec')",
         "except Exception:",
         "    return _bug(kernel, proc, name)",
     ]
@@ -311,6 +319,29 @@ def _dispatch_source(sc: Syscall, traced: bool) -> tuple[str, dict[str, Any]]:
         source += "    last = 0\n"
     source += "".join(f"    {line}\n" for line in body)
     return source, names
+
+
+# At the end of every syscall: run handlers of signals that arrived, or die.
+SIGNAL_CHECK = [
+    "    if proc.kill_status is not None or proc.sig.pending & ~proc.sig.blocked:",
+    "        return _signals(proc)",
+]
+
+
+def _signals(proc: Process) -> int:
+    """Deliver pending signals at a syscall boundary; a trap if the process must stop."""
+    try:
+        if proc.kill_status is None:
+            run_handlers(proc)
+    except ProcessExit as e:
+        proc.finish(e.status)
+        return _trap("process exit")
+    except ProcessExec:
+        return _trap("exec")
+    if proc.kill_status is not None:
+        proc.finish(proc.kill_status)
+        return _trap("killed by a signal")
+    return 0
 
 
 def _check(ptr: str, size: str) -> str:

@@ -1,0 +1,148 @@
+"""Running signal handlers in the guest, and stopping processes with epochs.
+
+Handlers run through the export ``__occlum_signal_trampoline(sig, handler,
+flags)`` that libocclum puts in every program, called re-entrantly from inside
+a host function (at a syscall boundary, or while a blocking call waits).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import wasmtime
+from wasmtime import _bindings, _ffi
+
+from pyocclum.abi.signals import Signal, signal_name, wait_status_signaled
+from pyocclum.errors import ProcessExec, ProcessExit
+from pyocclum.kernel.process import Process
+from pyocclum.kernel.signals import (
+    DEFAULT_ACTION,
+    SA_NODEFER,
+    SA_RESETHAND,
+    SA_RESTART,
+    SIG_DFL,
+    SIG_IGN,
+    UNBLOCKABLE_MASK,
+    bit,
+)
+
+TRAMPOLINE = "__occlum_signal_trampoline"
+
+_EpochCallback = _bindings._wasmtime_store_epoch_deadline_callback.argtypes[1]
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
+_CONTINUE = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
+
+
+def install_epoch_check(store: wasmtime.Store, proc: Process) -> Any:
+    """Make ``store`` check, at every epoch tick, whether ``proc`` must die.
+
+    The callback traps only this process when it is marked killed and otherwise
+    extends its deadline by one tick, so other processes run on untouched.
+    Returns the callback object, which must be kept alive with the store.
+    """
+
+    def check(ctx: Any, data: Any, delta: Any, kind: Any) -> int:
+        if proc.kill_status is not None:
+            proc.finish(proc.kill_status)
+            raw = b"killed by a signal"
+            err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(raw))
+            value = ctypes.cast(err, ctypes.c_void_p).value
+            return value or 0
+        delta[0] = 1
+        kind[0] = _CONTINUE
+        return 0
+
+    callback = _EpochCallback(check)
+    store.set_epoch_deadline(1)
+    _ffi.wasmtime_store_epoch_deadline_callback(
+        store.ptr(), callback, None, _NO_FINALIZER
+    )
+    return callback
+
+
+def run_handlers(proc: Process) -> bool:
+    """Deliver every pending, unblocked signal of ``proc`` (the calling process).
+
+    Handlers run in the guest; default actions that terminate set
+    ``proc.kill_status``. Returns True if every handler that ran had
+    SA_RESTART (so an interrupted call may restart).
+    """
+    restart = True
+    while True:
+        with proc.lock:
+            ready = proc.sig.pending & ~proc.sig.blocked
+            if not ready or proc.kill_status is not None:
+                return restart and proc.kill_status is None
+            sig = (ready & -ready).bit_length()
+            proc.sig.pending &= ~bit(sig)
+            act = proc.sig.action(sig)
+            if act.handler == SIG_IGN or (act.handler == SIG_DFL and proc.sig.ignores(sig)):
+                continue
+            if act.handler == SIG_DFL:
+                proc.kill_status = wait_status_signaled(sig)
+                return False
+            saved = proc.sig.blocked
+            extra = act.mask | (0 if act.flags & SA_NODEFER else bit(sig))
+            proc.sig.blocked = (saved | extra) & ~UNBLOCKABLE_MASK
+            if act.flags & SA_RESETHAND:
+                proc.sig.actions[sig] = DEFAULT_ACTION
+        try:
+            _call_trampoline(proc, sig, act.handler, act.flags)
+        finally:
+            with proc.lock:
+                proc.sig.blocked = saved
+        restart = restart and bool(act.flags & SA_RESTART)
+
+
+def _call_trampoline(proc: Process, sig: int, handler: int, flags: int) -> None:
+    runtime = proc.runtime
+    tramp = runtime.instance.exports(runtime.store).get(TRAMPOLINE)
+    if not isinstance(tramp, wasmtime.Func):
+        # Not built with libocclum: nothing can run the handler; act as Linux
+        # would for a corrupt handler address.
+        proc.kill_status = wait_status_signaled(Signal.SIGSEGV)
+        return
+    try:
+        tramp(runtime.store, sig, handler & 0xFFFFFFFF, flags & 0x7FFFFFFF)
+    except wasmtime.Trap as trap:
+        # A fault inside the handler kills the process, as it would natively.
+        if proc.status is None:
+            status, reason = trap_status(trap)
+            proc.finish(status, reason)
+        raise ProcessExit(proc.status or 0) from None
+    except wasmtime.WasmtimeError:
+        # The handler exited, exec'd or was killed: keep unwinding.
+        if proc.exec_request is not None and proc.status is None:
+            raise ProcessExec() from None
+        if proc.status is None:
+            proc.finish(proc.kill_status or wait_status_signaled(Signal.SIGKILL), "killed")
+        raise ProcessExit(proc.status or 0) from None
+
+
+_T = wasmtime.TrapCode
+# How a trap maps onto the signal a native process would have died of.
+_TRAP_SIGNALS: dict[object, tuple[Signal, str]] = {
+    _T.UNREACHABLE: (Signal.SIGILL, "unreachable instruction executed (abort or trap)"),
+    _T.MEMORY_OUT_OF_BOUNDS: (Signal.SIGSEGV, "out-of-bounds memory access"),
+    _T.HEAP_MISALIGNED: (Signal.SIGBUS, "misaligned memory access"),
+    _T.TABLE_OUT_OF_BOUNDS: (Signal.SIGSEGV, "indirect call through a bad function pointer"),
+    _T.INDIRECT_CALL_TO_NULL: (Signal.SIGSEGV, "call through a null function pointer"),
+    _T.BAD_SIGNATURE: (Signal.SIGSEGV, "indirect call with the wrong function type"),
+    _T.STACK_OVERFLOW: (Signal.SIGSEGV, "stack overflow"),
+    _T.INTEGER_DIVISION_BY_ZERO: (Signal.SIGFPE, "integer division by zero"),
+    _T.INTEGER_OVERFLOW: (Signal.SIGFPE, "integer overflow"),
+    _T.BAD_CONVERSION_TO_INTEGER: (Signal.SIGFPE, "invalid conversion to integer"),
+    _T.INTERRUPT: (Signal.SIGKILL, "killed"),
+}
+
+
+def trap_status(trap: wasmtime.Trap) -> tuple[int, str]:
+    """The wait status and reason of a process that died of ``trap``."""
+    sig, what = _TRAP_SIGNALS.get(trap.trap_code, (Signal.SIGILL, f"trap: {_first_line(trap)}"))
+    return wait_status_signaled(sig), f"{signal_name(sig)}: {what}"
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
