@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyocclum.config import RuntimeConfig, RuntimeMount, merge_env, parse_config
+from pyocclum.config.runtime import FORMAT
 from pyocclum.errors import ConfigError
 
 CUSTOM = """
@@ -66,7 +67,7 @@ def test_json_round_trip(text: str) -> None:
     back = RuntimeConfig.from_json(out, "build/config.json")
     assert back == rc
     assert back.to_json() == out
-    assert json.loads(out)["format"] == 1
+    assert json.loads(out)["format"] == FORMAT
 
 
 def _good() -> dict[str, Any]:
@@ -95,7 +96,7 @@ DAMAGED = {
     "null": "null",
     "a number": "3",
     "no format": _without("format"),
-    "format 2": _with("format", 2),
+    "format older": _with("format", FORMAT - 1),
     "format as text": _with("format", "1"),
     "missing limits": _without("max_processes"),
     "missing mounts": _without("mounts"),

@@ -28,8 +28,14 @@ RW = RD | WR
 
 
 class NoExecutor:
+    def load(self, path: str, image: bytes) -> None:
+        raise AssertionError("handlers under test never load programs")
+
     def start(self, kernel: Kernel, proc: Process, image: bytes) -> None:
         raise AssertionError("handlers under test never start programs")
+
+    def interrupt(self, proc: Process) -> None:
+        pass
 
 
 class Env:

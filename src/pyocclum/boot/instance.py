@@ -29,6 +29,7 @@ from pyocclum.crypto import load_or_create_secret
 from pyocclum.errors import ConfigError, InstanceError, KernelError
 from pyocclum.fs.devfs import DevFs
 from pyocclum.fs.hostfs import HostFs
+from pyocclum.fs.procfs import ProcFs
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.stdio import BufferStream, BytesInputStream, HostFdStream
 from pyocclum.fs.types import FileSystem, Stream
@@ -37,6 +38,7 @@ from pyocclum.fs.vfs import Vfs
 from pyocclum.image import stage_image
 from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
+from pyocclum.kernel.procsource import KernelProcSource
 from pyocclum.wasm import CodeCache, WasmExecutor
 from pyocclum.wasm.engine import check_wasm
 
@@ -91,6 +93,8 @@ class Instance:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path).resolve()
+        self._kernel: Kernel | None = None  # the kernel being booted (for procfs)
+        self._user_space = 0
 
     # -- state ----------------------------------------------------------------------
     @property
@@ -307,6 +311,7 @@ class Instance:
         vfs = Vfs(_need(self._make_fs(root_spec, 0, console)))
         kernel = Kernel(vfs, executor, limits=limits, strace=strace)
         executor.bind(kernel)
+        self._kernel, self._user_space = kernel, config.user_space_size
         for index, spec in enumerate(mounts):
             if spec.target == "/":
                 continue
@@ -346,7 +351,8 @@ class Instance:
         if spec.type == "devfs":
             return DevFs(console)
         if spec.type == "procfs":
-            return None  # procfs arrives with multitasking; /proc stays an empty directory
+            assert self._kernel is not None
+            return ProcFs(KernelProcSource(self._kernel, self._user_space))
         raise InstanceError(
             f"{CONFIG_FILE}: {where}: file system type {spec.type!r} is not available yet"
         )

@@ -18,7 +18,7 @@ from pyocclum.errors import ConfigError
 if TYPE_CHECKING:
     from pyocclum.config.model import MountSpec, OcclumConfig
 
-FORMAT = 1
+FORMAT = 2
 CONFIG_FILE = "Occlum.json"
 IMAGE_DIR = "image"
 
@@ -98,6 +98,7 @@ class RuntimeConfig:
     max_processes: int
     max_open_files: int
     process_memory: int
+    user_space_size: int
     entry_points: tuple[str, ...]
     env_default: tuple[tuple[str, str], ...]
     env_untrusted: tuple[str, ...]
@@ -111,6 +112,7 @@ class RuntimeConfig:
             max_processes=limits.max_num_of_processes,
             max_open_files=limits.max_open_files,
             process_memory=proc.default_heap_size + proc.default_stack_size,
+            user_space_size=limits.user_space_size,
             entry_points=tuple(config.entry_points),
             env_default=tuple(config.env.default_pairs()),
             env_untrusted=tuple(config.env.untrusted),
@@ -137,6 +139,7 @@ class RuntimeConfig:
                 max_processes=_typed(d["max_processes"], int),
                 max_open_files=_typed(d["max_open_files"], int),
                 process_memory=_typed(d["process_memory"], int),
+                user_space_size=_typed(d["user_space_size"], int),
                 entry_points=tuple(_typed(x, str) for x in _typed(d["entry_points"], list)),
                 env_default=tuple(
                     (_typed(k, str), _typed(v, str))

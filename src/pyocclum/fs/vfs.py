@@ -175,7 +175,8 @@ class Vfs:
         covering = self._covered.get(_key(inode))
         if covering is not None:
             inode = covering
-        if follow and inode.filetype == FileType.SYMBOLIC_LINK:
+        # A "magic link" (/proc/self/fd/N) names an fd, not a path: never followed.
+        if follow and inode.filetype == FileType.SYMBOLIC_LINK and inode.alias_fd is None:
             links[0] += 1
             if links[0] > MAX_SYMLINKS:
                 raise KernelError(Errno.ELOOP, "too many levels of symbolic links")
