@@ -8,6 +8,7 @@ spec where it speaks and Linux where it does not.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from pyocclum.abi import wasi
 from pyocclum.abi.errno import Errno
+from pyocclum.abi.signals import Signal
 from pyocclum.abi.wasi import (
     EVENTRWFLAG_HANGUP,
     RIGHTS_DIRECTORY,
@@ -31,11 +33,11 @@ from pyocclum.abi.wasi import (
     OFlags,
     Rights,
 )
-from pyocclum.errors import KernelError, ProcessExit, Waitable, WouldBlock
+from pyocclum.errors import KernelError, ProcessExit, Waitable
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Inode, Stat, check_name
 from pyocclum.fs.vfs import MAX_SYMLINKS, Location, ParentLocation
-from pyocclum.kernel.fdtable import ROOT_FD
+from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.syscalls import spec as S
@@ -214,7 +216,30 @@ class WasiSyscalls:
         f = p.fds.get(fd)
         if f.stream is None:
             return f.write(data)
-        return blocking(p, lambda: f.write(data), nonblocking=f.nonblocking)
+        try:
+            if f.nonblocking:
+                return blocking(p, lambda: f.write(data), nonblocking=True)
+            return self._write_stream(p, f, data)
+        except KernelError as e:
+            if e.errno == Errno.EPIPE:
+                self.kernel.send_signal(p, Signal.SIGPIPE)
+            raise
+
+    def _write_stream(self, p: Process, f: OpenFile, data: bytes) -> int:
+        """A blocking write to a stream writes everything (a pipe may take it in
+        pieces); interrupted after some bytes, it reports how many."""
+        done = 0
+        rest = data
+        while True:
+            try:
+                done += blocking(p, functools.partial(f.write, rest))
+            except KernelError as e:
+                if done and e.errno in (Errno.EINTR, Errno.EPIPE):
+                    return done
+                raise
+            if done >= len(data):
+                return done
+            rest = data[done:]
 
     def fd_prestat_get(self, p: Process, fd: int) -> tuple[int, int]:
         # Only fd 3 is a preopen: wasi-libc stops scanning at the first EBADF.
@@ -350,27 +375,59 @@ class WasiSyscalls:
         rights_inheriting: int,
         fdflags: int,
     ) -> int:
-        follow = bool(dirflags & LookupFlags.SYMLINK_FOLLOW)
         if oflags & ~0xF or fdflags & ~0x1F:
             raise KernelError(Errno.EINVAL, "unknown open flags")
-        want_dir = bool(oflags & OFlags.DIRECTORY)
         writable = bool(rights_base & _WRITE_RIGHTS) or bool(oflags & OFlags.TRUNC)
         readable = bool(rights_base & (Rights.FD_READ | Rights.FD_READDIR)) or not writable
-        parent = self._parent(p, fd, path)
+        file = self.open_file(
+            p.fds, self._start(p, fd), path, follow=bool(dirflags & LookupFlags.SYMLINK_FOLLOW),
+            oflags=oflags, readable=readable, writable=writable, fdflags=fdflags,
+            mode=0o666 & ~p.umask, rights_inheriting=rights_inheriting,
+        )
+        try:
+            return p.fds.install(file)
+        except KernelError:
+            file.release()
+            raise
+
+    def open_file(
+        self,
+        fds: FdTable,
+        start: Location,
+        path: str,
+        *,
+        follow: bool,
+        oflags: int,
+        readable: bool,
+        writable: bool,
+        fdflags: int = 0,
+        mode: int = 0o644,
+        rights_inheriting: int = 0,
+    ) -> OpenFile:
+        """Open ``path`` (relative to ``start``) as a new open file description.
+
+        ``oflags`` are WASI's (CREAT, DIRECTORY, EXCL, TRUNC); ``/dev/stdin``-like
+        aliases give a new reference to that fd of ``fds``.
+        """
+        want_dir = bool(oflags & OFlags.DIRECTORY)
+        parent = self.vfs.resolve_parent(start, path)
         loc: Location | None = None
         created = False
         if not parent.name:
             loc = parent.parent
         else:
             try:
-                chain = self.vfs.resolve(parent.parent, parent.name, follow=False)
-                loc = chain
+                loc = self.vfs.resolve(parent.parent, parent.name, follow=False)
             except KernelError as e:
                 if e.errno != Errno.ENOENT or not oflags & OFlags.CREAT:
                     raise
             if loc is not None and oflags & OFlags.CREAT and oflags & OFlags.EXCL:
                 raise KernelError(Errno.EEXIST, f"{path} exists")
-            if loc is not None and loc.inode.filetype == FileType.SYMBOLIC_LINK:
+            if (
+                loc is not None
+                and loc.inode.filetype == FileType.SYMBOLIC_LINK
+                and loc.inode.alias_fd is None
+            ):
                 if not follow:
                     raise KernelError(Errno.ELOOP, f"{path} is a symbolic link")
                 if oflags & OFlags.CREAT:
@@ -381,19 +438,19 @@ class WasiSyscalls:
                 if parent.trailing_slash or want_dir:
                     raise KernelError(Errno.EISDIR, "cannot create a directory with open")
                 check_name(parent.name)
-                inode = parent.parent.inode.create(parent.name, 0o644)
+                inode = parent.parent.inode.create(parent.name, mode)
                 loc = Location((*parent.parent.chain, (parent.name, inode)))
                 created = True
         inode = loc.inode
+        if inode.alias_fd is not None:
+            # /dev/stdin, /proc/self/fd/N: a new reference to the process's own fd.
+            return fds.get(inode.alias_fd).acquire()
         st = inode.stat()
         is_dir = st.filetype == FileType.DIRECTORY
         if (want_dir or parent.trailing_slash) and not is_dir:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
         if is_dir and (writable or oflags & OFlags.TRUNC):
             raise KernelError(Errno.EISDIR, f"{path} is a directory")
-        if inode.alias_fd is not None:
-            # /dev/stdin and friends: a new reference to the process's own fd.
-            return p.fds.install(p.fds.get(inode.alias_fd).acquire())
         if oflags & OFlags.TRUNC and not created and st.filetype == FileType.REGULAR_FILE:
             inode.truncate(0)
         stream = inode.open_stream()
@@ -407,7 +464,7 @@ class WasiSyscalls:
             base &= ~(Rights.FD_READ | Rights.FD_READDIR)
         if not writable:
             base &= ~_WRITE_RIGHTS
-        file = OpenFile(
+        return OpenFile(
             inode=inode,
             stream=stream,
             path=loc.path,
@@ -418,11 +475,6 @@ class WasiSyscalls:
             rights_base=base,
             rights_inheriting=rights_inheriting if is_dir else 0,
         )
-        try:
-            return p.fds.install(file)
-        except KernelError:
-            file.release()
-            raise
 
     def _follow_for_create(
         self, parent: ParentLocation
@@ -547,7 +599,9 @@ class WasiSyscalls:
             else:
                 raise KernelError(Errno.EINVAL, f"bad subscription type {tag}")
         while True:
-            events = self._ready_events(p, parsed)
+            waiters: list[Waitable] = []
+            events: list[tuple[int, ...]] = []
+            blind = self._ready_events(p, parsed, events, waiters)
             now = time.monotonic()
             if not events and deadline is not None and now >= deadline:
                 events = [
@@ -560,15 +614,26 @@ class WasiSyscalls:
             if p.kill_status is not None or p.sig.pending & ~p.sig.blocked:
                 interrupted(p, restart=False)  # poll is never restarted (Linux)
             wait = WAIT_SLICE if deadline is None else max(0.0, min(WAIT_SLICE, deadline - now))
-            waiters = self._waiters(p, parsed)
-            if len(waiters) == 1:
-                waiters[0].wait(wait)
+            if len(waiters) == 1 and not blind:
+                p.waiting_on = waiters[0]
+                try:
+                    waiters[0].wait(wait)
+                finally:
+                    p.waiting_on = None
             elif wait > 0:
-                # Several objects: short naps, re-checking all (no multi-object wait yet).
-                time.sleep(min(wait, 0.002))
+                # Several objects (or one that cannot be waited on): short naps.
+                time.sleep(min(wait, 0.002) if waiters or blind else wait)
 
-    def _ready_events(self, p: Process, subs: list[_Sub]) -> list[tuple[int, ...]]:
-        events: list[tuple[int, ...]] = []
+    def _ready_events(
+        self,
+        p: Process,
+        subs: list[_Sub],
+        events: list[tuple[int, ...]],
+        waiters: list[Waitable],
+    ) -> bool:
+        """Append the events that are ready now, and a waitable for each stream that
+        is not. Returns True if some stream cannot be waited on (no wait queue)."""
+        blind = False
         for s in subs:
             if s.kind == EventType.CLOCK:
                 if s.clock_id not in (ClockId.REALTIME, ClockId.MONOTONIC):
@@ -586,32 +651,17 @@ class WasiSyscalls:
                 events.append((s.userdata, 0, s.kind, nbytes, 0))
                 continue
             stream = f.stream
+            queue = stream.waitq
+            token = queue.token() if queue is not None else 0  # before looking: no lost wake-up
             hup = EVENTRWFLAG_HANGUP if stream.hung_up() else 0
             ready = stream.readable_now() if s.kind == EventType.FD_READ else stream.writable_now()
             if ready or hup:
                 events.append((s.userdata, 0, s.kind, 1, hup))
-        return events
-
-    def _waiters(self, p: Process, subs: list[_Sub]) -> list[Waitable]:
-        out: list[Waitable] = []
-        for s in subs:
-            if s.kind == EventType.CLOCK:
-                continue
-            try:
-                f = p.fds.get(s.fd)
-            except KernelError:
-                continue
-            if f.stream is not None:
-                try:
-                    if s.kind == EventType.FD_READ:
-                        f.stream.read(0)
-                    else:
-                        f.stream.write(b"")
-                except WouldBlock as wb:
-                    out.append(wb.waitable)
-                except KernelError:
-                    pass
-        return out
+            elif queue is not None:
+                waiters.append(queue.since(token))
+            else:
+                blind = True
+        return blind
 
     # == process ======================================================================
     def proc_exit(self, p: Process, code: int) -> None:
