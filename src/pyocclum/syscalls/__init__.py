@@ -12,4 +12,5 @@ __all__ = ["Syscall", "syscall_table"]
 
 def syscall_table(kernel: Kernel) -> list[Syscall]:
     """Every function a process may import, bound to ``kernel``."""
-    return WasiSyscalls(kernel).table() + OcclumSyscalls(kernel).table()
+    wasi = WasiSyscalls(kernel)
+    return wasi.table() + OcclumSyscalls(kernel, wasi).table()

@@ -1,35 +1,115 @@
-"""The ``occlum`` extension ABI (version 1), used by libocclum.
+"""The ``occlum`` extension ABI (version 2): processes, signals, pipes, descriptors.
 
-Every function returns a WASI errno. See ``docs/abi.md``.
+Every function returns a WASI errno unless the table says otherwise; flag and
+constant values are Linux's (libocclum translates). See ``docs/abi.md``.
 """
 
 from __future__ import annotations
 
+import struct
+import threading
+import time
+
+from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
-from pyocclum.abi.wasi import FileType
-from pyocclum.errors import KernelError
+from pyocclum.abi.signals import Signal
+from pyocclum.abi.wasi import RIGHTS_STREAM, FdFlags, FileType, OFlags, Rights
+from pyocclum.errors import KernelError, ProcessExec
+from pyocclum.fs.file import OpenFile
+from pyocclum.fs.vfs import Location
+from pyocclum.fs.waitq import WaitQueue
+from pyocclum.ipc.pipe import Pipe
+from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
+from pyocclum.kernel.signals import (
+    SIG_BLOCK,
+    SIG_SETMASK,
+    SIG_UNBLOCK,
+    UNBLOCKABLE_MASK,
+    UNCATCHABLE,
+    SigAction,
+    check_signal,
+)
 from pyocclum.syscalls import spec as S
+from pyocclum.syscalls.blocking import blocking, interrupted
+from pyocclum.syscalls.wasi import WasiSyscalls
 
 MODULE = "occlum"
-ABI_VERSION = 1
+ABI_VERSION = 2
+
+# Linux open(2) flags, as the ABI carries them.
+O_ACCMODE, O_WRONLY, O_RDWR = 3, 1, 2
+O_CREAT, O_EXCL, O_TRUNC, O_APPEND = 0x40, 0x80, 0x200, 0x400
+O_NONBLOCK, O_DSYNC, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_SYNC = (
+    0x800, 0x1000, 0x10000, 0x20000, 0x80000, 0x101000,
+)
+FD_CLOEXEC = 1
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
+POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGDEF, POSIX_SPAWN_SETSIGMASK = 2, 4, 8
+POSIX_SPAWN_SETSID = 0x80
+RLIMIT_DATA, RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_AS = 2, 3, 6, 7, 9
+RLIM_INFINITY = (1 << 64) - 1
+ACTION_OPEN, ACTION_DUP2, ACTION_CLOSE, ACTION_CHDIR, ACTION_FCHDIR = 1, 2, 3, 4, 5
+
+FILE_ACTION = struct.Struct("<IiiIIIII")  # kind, fd, newfd, oflags, mode, path, path_len, -
+SPAWN_ATTR = struct.Struct("<IiQQQ")  # flags, pgroup, sigdefault, sigmask, reserved
+SIGACTION = struct.Struct("<IIQ")  # handler, flags, mask
+U64 = struct.Struct("<Q")
+FD_PAIR = struct.Struct("<II")
+RLIMIT = struct.Struct("<QQ")
+UTSNAME = struct.Struct("<65s65s65s65s65s")
+SYSINFO = struct.Struct("<QQQII")
+
+
+def _fdflags_from_linux(flags: int) -> int:
+    out = 0
+    if flags & O_APPEND:
+        out |= FdFlags.APPEND
+    if flags & O_NONBLOCK:
+        out |= FdFlags.NONBLOCK
+    if flags & O_SYNC == O_SYNC:
+        out |= FdFlags.SYNC
+    elif flags & O_DSYNC:
+        out |= FdFlags.DSYNC
+    return out
+
+
+def _linux_status_flags(f: OpenFile) -> int:
+    acc = O_RDWR if f.readable and f.writable else (O_WRONLY if f.writable else 0)
+    out = acc
+    if f.fdflags & FdFlags.APPEND:
+        out |= O_APPEND
+    if f.fdflags & FdFlags.NONBLOCK:
+        out |= O_NONBLOCK
+    return out
 
 
 class OcclumSyscalls:
     """Handlers of the ``occlum`` import module for one kernel."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, wasi: WasiSyscalls) -> None:
         self.kernel = kernel
+        self.vfs = kernel.vfs
+        self.wasi = wasi
+        self._pipe_ids = iter(range(1, 1 << 62))
+        self._pipe_lock = threading.Lock()
 
+    # == version and cwd =============================================================
     def abi_version(self, p: Process) -> int:
         return ABI_VERSION
 
     def chdir(self, p: Process, path: str) -> None:
-        loc = self.kernel.vfs.resolve(p.cwd, path, follow=True)
+        loc = self.vfs.resolve(p.cwd, path, follow=True)
         if loc.inode.filetype != FileType.DIRECTORY:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
         p.cwd = loc
+
+    def fchdir(self, p: Process, fd: int) -> None:
+        f = p.fds.get(fd)
+        if f.inode is None or not f.is_directory:
+            raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
+        p.cwd = self.vfs.location_of(f.path)
 
     def getcwd(self, p: Process, size: int) -> bytes:
         cwd = p.cwd.path.encode("utf-8", "surrogateescape")
@@ -37,10 +117,388 @@ class OcclumSyscalls:
             raise KernelError(Errno.ERANGE, "buffer too small for the cwd")
         return cwd
 
+    # == processes ===================================================================
+    def spawn(
+        self,
+        p: Process,
+        path: str,
+        argv: list[bytes],
+        envp: list[bytes],
+        actions: list[tuple[int, ...]],
+        attr: tuple[int, ...] | None,
+    ) -> int:
+        flags, pgroup, sigdefault, sigmask, _ = attr or (0, 0, 0, 0, 0)
+        fds, cwd = self._child_fds(p, actions)
+        with p.lock:
+            sig = p.sig.inherit()
+        if flags & POSIX_SPAWN_SETSIGMASK:
+            sig.blocked = sigmask & ~UNBLOCKABLE_MASK
+        if flags & POSIX_SPAWN_SETSIGDEF:
+            for n in range(1, 65):
+                if sigdefault & (1 << (n - 1)):
+                    sig.actions.pop(n, None)
+        pgid: int | None = None
+        if flags & POSIX_SPAWN_SETPGROUP:
+            if pgroup < 0:
+                fds.close_all()
+                raise KernelError(Errno.EINVAL, "negative process group")
+            if pgroup and not any(q.pgid == pgroup and q.sid == p.sid and not q.exited
+                                  for q in self.kernel.processes()):
+                fds.close_all()
+                raise KernelError(Errno.EPERM, f"no process group {pgroup} in this session")
+            pgid = pgroup
+        child = self.kernel.spawn(
+            path, argv, envp, cwd=cwd, fds=fds, parent=p, pgid=pgid,
+            setsid=bool(flags & POSIX_SPAWN_SETSID), sig=sig, umask=p.umask,
+        )
+        return child.pid
+
+    def _child_fds(
+        self, p: Process, actions: list[tuple[int, ...]]
+    ) -> tuple[FdTable, Location]:
+        """The child's fd table: the parent's minus close-on-exec, then the file
+        actions in order (which may also change the child's cwd)."""
+        fds = FdTable(p.fds.max_fds)
+        for fd, entry in p.fds.items():
+            if not entry.cloexec:
+                fds.install_at(fd, entry.file.acquire())
+        cwd = p.cwd
+        try:
+            for kind, fd, newfd, oflags, mode, _path, _len, _ in actions:
+                path = self._action_path(p, _path, _len) if kind in (
+                    ACTION_OPEN, ACTION_CHDIR) else ""
+                if kind == ACTION_OPEN:
+                    if fd < 0 or fd == ROOT_FD:
+                        raise KernelError(Errno.EBADF, f"cannot open onto fd {fd}")
+                    f = self._open_linux(fds, cwd, path, oflags, mode & ~p.umask)
+                    fds.install_at(fd, f, cloexec=bool(oflags & O_CLOEXEC))
+                elif kind == ACTION_DUP2:
+                    src = fds.entry(fd)
+                    if fd == newfd:
+                        src.cloexec = False  # POSIX: adddup2 onto itself clears FD_CLOEXEC
+                    elif newfd < 0 or newfd == ROOT_FD:
+                        raise KernelError(Errno.EBADF, f"cannot dup onto fd {newfd}")
+                    else:
+                        fds.install_at(newfd, src.file.acquire())
+                elif kind == ACTION_CLOSE:
+                    if fd in fds and fd != ROOT_FD:
+                        fds.close(fd)
+                elif kind == ACTION_CHDIR:
+                    loc = self.vfs.resolve(cwd, path, follow=True)
+                    if loc.inode.filetype != FileType.DIRECTORY:
+                        raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
+                    cwd = loc
+                elif kind == ACTION_FCHDIR:
+                    f = fds.get(fd)
+                    if not f.is_directory:
+                        raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
+                    cwd = self.vfs.location_of(f.path)
+                else:
+                    raise KernelError(Errno.EINVAL, f"unknown file action {kind}")
+        except BaseException:
+            fds.close_all()
+            raise
+        return fds, cwd
+
+    def _action_path(self, p: Process, ptr: int, length: int) -> str:
+        runtime = p.runtime
+        try:
+            return bytes(runtime.memory.read(ptr, length)).decode("utf-8")
+        except UnicodeDecodeError:
+            raise KernelError(Errno.EILSEQ, "path is not UTF-8") from None
+
+    def _open_linux(
+        self, fds: FdTable, start: Location, path: str, flags: int, mode: int
+    ) -> OpenFile:
+        acc = flags & O_ACCMODE
+        oflags = 0
+        if flags & O_CREAT:
+            oflags |= OFlags.CREAT
+        if flags & O_EXCL:
+            oflags |= OFlags.EXCL
+        if flags & O_TRUNC:
+            oflags |= OFlags.TRUNC
+        if flags & O_DIRECTORY:
+            oflags |= OFlags.DIRECTORY
+        return self.wasi.open_file(
+            fds, start, path, follow=not flags & O_NOFOLLOW, oflags=oflags,
+            readable=acc in (0, O_RDWR), writable=acc in (O_WRONLY, O_RDWR),
+            fdflags=_fdflags_from_linux(flags), mode=mode,
+        )
+
+    def execve(self, p: Process, path: str, argv: list[bytes], envp: list[bytes]) -> None:
+        loc, image = self.kernel.read_program(p.cwd, path)
+        self.kernel.executor.load(loc.path, image)  # ENOEXEC here, while we can return it
+        p.exec_request = (loc.path, image, argv, envp)
+        raise ProcessExec()
+
+    def wait4(self, p: Process, pid: int, options: int) -> tuple[int, int]:
+        rpid, status = blocking(p, lambda: self.kernel.wait4(p, pid, options))
+        return status, rpid
+
+    def getpid(self, p: Process) -> int:
+        return p.pid
+
+    def getppid(self, p: Process) -> int:
+        return p.ppid
+
+    def _target(self, p: Process, pid: int) -> Process:
+        if pid == 0:
+            return p
+        if pid < 0:
+            raise KernelError(Errno.ESRCH, f"no process {pid}")
+        target = self.kernel.process(pid)
+        if target.exited:
+            raise KernelError(Errno.ESRCH, f"process {pid} has exited")
+        return target
+
+    def getpgid(self, p: Process, pid: int) -> int:
+        return self._target(p, pid).pgid
+
+    def getsid(self, p: Process, pid: int) -> int:
+        return self._target(p, pid).sid
+
+    def setpgid(self, p: Process, pid: int, pgid: int) -> None:
+        if pgid < 0:
+            raise KernelError(Errno.EINVAL, "negative process group")
+        target = self._target(p, pid)
+        if target is not p and target.ppid != p.pid:
+            raise KernelError(Errno.ESRCH, f"{pid} is neither the caller nor its child")
+        if target.sid != p.sid or target.sid == target.pid:
+            raise KernelError(Errno.EPERM, "different session, or a session leader")
+        pgid = pgid or target.pid
+        if pgid != target.pid and not any(
+            q.pgid == pgid and q.sid == p.sid and not q.exited for q in self.kernel.processes()
+        ):
+            raise KernelError(Errno.EPERM, f"no process group {pgid} in this session")
+        target.pgid = pgid
+
+    def setsid(self, p: Process) -> int:
+        if any(q.pgid == p.pid and not q.exited for q in self.kernel.processes()):
+            raise KernelError(Errno.EPERM, "the caller is a process group leader")
+        p.sid = p.pgid = p.pid
+        return p.sid
+
+    def kill(self, p: Process, pid: int, sig: int) -> None:
+        self.kernel.kill(p, pid, sig)
+
+    # == signals ======================================================================
+    def sigaction(
+        self, p: Process, sig: int, act: tuple[int, int, int] | None
+    ) -> tuple[int, int, int]:
+        check_signal(sig)
+        with p.lock:
+            old = p.sig.action(sig)
+            if act is not None:
+                if sig in UNCATCHABLE:
+                    raise KernelError(Errno.EINVAL, "SIGKILL and SIGSTOP cannot be caught")
+                handler, flags, mask = act
+                p.sig.actions[sig] = SigAction(handler, flags, mask & ~UNBLOCKABLE_MASK)
+                if p.sig.ignores(sig):
+                    p.sig.pending &= ~(1 << (sig - 1))  # POSIX: discarded when ignored
+        return (old.handler, old.flags, old.mask)
+
+    def sigprocmask(self, p: Process, how: int, new: tuple[int] | None) -> tuple[int]:
+        with p.lock:
+            old = p.sig.blocked
+            if new is not None:
+                (mask,) = new
+                if how == SIG_BLOCK:
+                    blocked = old | mask
+                elif how == SIG_UNBLOCK:
+                    blocked = old & ~mask
+                elif how == SIG_SETMASK:
+                    blocked = mask
+                else:
+                    raise KernelError(Errno.EINVAL, f"bad sigprocmask how {how}")
+                p.sig.blocked = blocked & ~UNBLOCKABLE_MASK & ((1 << 64) - 1)
+        return (old,)
+
+    def sigpending(self, p: Process) -> int:
+        return p.sig.pending & p.sig.blocked
+
+    def sigsuspend(self, p: Process, mask: int) -> None:
+        with p.lock:
+            saved = p.sig.blocked
+            p.sig.blocked = mask & ~UNBLOCKABLE_MASK
+        queue = WaitQueue()
+        try:
+            while True:
+                token = queue.token()
+                if p.kill_status is not None or p.sig.pending & ~p.sig.blocked:
+                    interrupted(p, restart=False)
+                p.waiting_on = queue.since(token)
+                try:
+                    queue.wait(0.05, token)
+                finally:
+                    p.waiting_on = None
+        finally:
+            with p.lock:
+                p.sig.blocked = saved
+
+    def alarm(self, p: Process, seconds: int) -> int:
+        remaining = 0
+        if p.alarm is not None:
+            p.alarm.cancel()
+            remaining = max(0, round(p.alarm_deadline - time.monotonic()))
+            p.alarm = None
+        if seconds:
+            timer = threading.Timer(seconds, self.kernel.send_signal, (p, Signal.SIGALRM))
+            timer.daemon = True
+            p.alarm, p.alarm_deadline = timer, time.monotonic() + seconds
+            timer.start()
+        return remaining
+
+    # == descriptors =====================================================================
+    def pipe2(self, p: Process, flags: int) -> tuple[int, int]:
+        if flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECTORY):
+            raise KernelError(Errno.EINVAL, f"bad pipe2 flags {flags:#x}")
+        with self._pipe_lock:
+            pipe = Pipe(pipe_id=next(self._pipe_ids))
+        fdflags = FdFlags.NONBLOCK if flags & O_NONBLOCK else 0
+        cloexec = bool(flags & O_CLOEXEC)
+
+        def end(readable: bool) -> OpenFile:
+            return OpenFile(
+                inode=None, stream=pipe.reader if readable else pipe.writer,
+                path=pipe.name, filetype=FileType.UNKNOWN, readable=readable,
+                writable=not readable, fdflags=fdflags,
+                rights_base=RIGHTS_STREAM & ~(Rights.FD_WRITE if readable else Rights.FD_READ),
+            )
+
+        r, w = end(True), end(False)
+        try:
+            rfd = p.fds.install(r, cloexec=cloexec)
+        except KernelError:
+            r.release()
+            w.release()
+            raise
+        try:
+            wfd = p.fds.install(w, cloexec=cloexec)
+        except KernelError:
+            p.fds.close(rfd)
+            w.release()
+            raise
+        return rfd, wfd
+
+    def dup(self, p: Process, fd: int) -> int:
+        return p.fds.install(p.fds.get(fd).acquire())
+
+    def dup3(self, p: Process, fd: int, newfd: int, flags: int) -> None:
+        if flags & ~O_CLOEXEC or fd == newfd:
+            raise KernelError(Errno.EINVAL, "dup3 needs two different fds and flags 0/O_CLOEXEC")
+        if newfd == ROOT_FD or newfd >= p.fds.max_fds:
+            raise KernelError(Errno.EBADF, f"fd {newfd} is out of range")
+        p.fds.install_at(newfd, p.fds.get(fd).acquire(), cloexec=bool(flags & O_CLOEXEC))
+
+    def fcntl(self, p: Process, fd: int, cmd: int, arg: int) -> int:
+        entry = p.fds.entry(fd)
+        if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+            if arg >= p.fds.max_fds:
+                raise KernelError(Errno.EINVAL, "F_DUPFD beyond the open files limit")
+            return p.fds.install(entry.file.acquire(), cloexec=cmd == F_DUPFD_CLOEXEC,
+                                 lowest=arg)
+        if cmd == F_GETFD:
+            return FD_CLOEXEC if entry.cloexec else 0
+        if cmd == F_SETFD:
+            entry.cloexec = bool(arg & FD_CLOEXEC)
+            return 0
+        if cmd == F_GETFL:
+            return _linux_status_flags(entry.file)
+        if cmd == F_SETFL:
+            f = entry.file
+            keep = f.fdflags & ~(FdFlags.APPEND | FdFlags.NONBLOCK)
+            f.fdflags = keep | (_fdflags_from_linux(arg) & (FdFlags.APPEND | FdFlags.NONBLOCK))
+            return 0
+        raise KernelError(Errno.EINVAL, f"unsupported fcntl command {cmd}")
+
+    def umask(self, p: Process, mask: int) -> int:
+        old, p.umask = p.umask, mask & 0o777
+        return old
+
+    # == system ===========================================================================
+    def getrlimit(self, p: Process, resource: int) -> tuple[int, int]:
+        if resource in p.rlimits:
+            return p.rlimits[resource]
+        limits = self.kernel.limits
+        if resource == RLIMIT_NOFILE:
+            return (p.fds.max_fds, limits.max_open_files)
+        if resource == RLIMIT_NPROC:
+            return (limits.max_processes, limits.max_processes)
+        if resource in (RLIMIT_AS, RLIMIT_DATA):
+            return (p.memory_limit, p.memory_limit)
+        if 0 <= resource < 16:
+            return (RLIM_INFINITY, RLIM_INFINITY)
+        raise KernelError(Errno.EINVAL, f"unknown resource {resource}")
+
+    def setrlimit(self, p: Process, resource: int, new: tuple[int, int] | None) -> None:
+        if new is None:
+            raise KernelError(Errno.EFAULT, "no limit given")
+        cur, hard = new
+        _, old_hard = self.getrlimit(p, resource)
+        if cur > hard:
+            raise KernelError(Errno.EINVAL, "soft limit above hard limit")
+        if hard > old_hard:
+            raise KernelError(Errno.EPERM, "limits can only be lowered")
+        if resource == RLIMIT_NOFILE:
+            p.fds.max_fds = max(ROOT_FD + 1, cur)
+        p.rlimits[resource] = (cur, hard)
+
+    def uname(self, p: Process) -> tuple[bytes, ...]:
+        return (b"Linux", b"occlum", b"5.15.0-pyocclum", f"#1 PyOcclum {__version__}".encode(),
+                b"wasm32")
+
+    def sysinfo(self, p: Process) -> tuple[int, int, int, int, int]:
+        uptime = (time.monotonic_ns() - self.kernel.boot_ns) // 1_000_000_000
+        procs = len(self.kernel.live_processes())
+        total = self.kernel.limits.process_memory * self.kernel.limits.max_processes
+        return (uptime, total, max(0, total - procs * self.kernel.limits.process_memory),
+                procs, 1)
+
+    # == the table ========================================================================
     def table(self) -> list[S.Syscall]:
         m = MODULE
+        fd = S.u32("fd")
         return [
             S.Syscall(m, "abi_version", (), self.abi_version, returns="value"),
             S.Syscall(m, "chdir", (S.string("path"),), self.chdir),
+            S.Syscall(m, "fchdir", (fd,), self.fchdir),
             S.Syscall(m, "getcwd", (S.buf_out("buf"), S.out_len("len")), self.getcwd),
+            S.Syscall(m, "spawn", (S.string("path"), S.str_array("argv"), S.str_array("envp"),
+                                   S.array_in("actions", FILE_ACTION),
+                                   S.struct_in("attr", SPAWN_ATTR), S.out_u32("pid")),
+                      self.spawn),
+            S.Syscall(m, "execve", (S.string("path"), S.str_array("argv"), S.str_array("envp")),
+                      self.execve),
+            S.Syscall(m, "wait4", (S.s32("pid"), S.u32("options"), S.out_u32("status"),
+                                   S.out_u32("rpid")), self.wait4),
+            S.Syscall(m, "getpid", (), self.getpid, returns="value"),
+            S.Syscall(m, "getppid", (), self.getppid, returns="value"),
+            S.Syscall(m, "getpgid", (S.s32("pid"), S.out_u32("pgid")), self.getpgid),
+            S.Syscall(m, "setpgid", (S.s32("pid"), S.s32("pgid")), self.setpgid),
+            S.Syscall(m, "getsid", (S.s32("pid"), S.out_u32("sid")), self.getsid),
+            S.Syscall(m, "setsid", (S.out_u32("sid"),), self.setsid),
+            S.Syscall(m, "kill", (S.s32("pid"), S.s32("sig")), self.kill),
+            S.Syscall(m, "sigaction", (S.u32("sig"), S.struct_in("act", SIGACTION),
+                                       S.out_struct_opt("oldact", SIGACTION)), self.sigaction),
+            S.Syscall(m, "sigprocmask", (S.u32("how"), S.struct_in("set", U64),
+                                         S.out_struct_opt("oldset", U64)), self.sigprocmask),
+            S.Syscall(m, "sigpending", (S.out_u64("set"),), self.sigpending),
+            S.Syscall(m, "sigsuspend", (S.u64("mask"),), self.sigsuspend),
+            S.Syscall(m, "alarm", (S.u32("seconds"), S.out_u32("remaining")), self.alarm),
+            S.Syscall(m, "pipe2", (S.u32("flags"), S.out_struct("fds", FD_PAIR)), self.pipe2),
+            S.Syscall(m, "dup", (fd, S.out_u32("newfd")), self.dup),
+            S.Syscall(m, "dup3", (fd, S.u32("newfd"), S.u32("flags")), self.dup3),
+            S.Syscall(m, "fcntl", (fd, S.u32("cmd"), S.u32("arg"), S.out_u32("result")),
+                      self.fcntl),
+            S.Syscall(m, "umask", (S.u32("mask"), S.out_u32("old")), self.umask),
+            S.Syscall(m, "getrlimit", (S.u32("resource"), S.out_struct("limit", RLIMIT)),
+                      self.getrlimit),
+            S.Syscall(m, "setrlimit", (S.u32("resource"), S.struct_in("limit", RLIMIT)),
+                      self.setrlimit),
+            S.Syscall(m, "uname", (S.out_struct("buf", UTSNAME),), self.uname),
+            S.Syscall(m, "sysinfo", (S.out_struct("info", SYSINFO),), self.sysinfo),
         ]
+
+
+__all__ = ["ABI_VERSION", "MODULE", "OcclumSyscalls"]

@@ -21,6 +21,10 @@ class Kind(enum.Enum):
     # Inputs.
     U32 = "u32"  # one i32 -> int (unsigned)
     U64 = "u64"  # one i64 -> int (unsigned)
+    S32 = "s32"  # one i32 -> int (signed: pids, signal numbers)
+    STR_ARRAY = "str_array"  # (ptr, count) -> list[bytes]: u32 pointers to C strings
+    ARRAY_IN = "array_in"  # (ptr, count) -> list[tuple] of ``layout`` records
+    STRUCT_IN = "struct_in"  # (ptr) -> tuple unpacked with ``layout``, or None if ptr is 0
     S64 = "s64"  # one i64 -> int (signed)
     STR = "str"  # (ptr, len) -> str (UTF-8; EILSEQ if not)
     BYTES = "bytes"  # (ptr, len) -> bytes
@@ -33,27 +37,33 @@ class Kind(enum.Enum):
     OUT_U32 = "out_u32"  # (ptr) <- int
     OUT_U64 = "out_u64"  # (ptr) <- int
     OUT_STRUCT = "out_struct"  # (ptr) <- tuple packed with ``layout``
+    OUT_STRUCT_OPT = "out_struct_opt"  # as OUT_STRUCT, but ptr 0 means "not wanted"
     OUT_STR_ARRAY = "out_str_array"  # (argv, argv_buf) <- list[bytes] (args_get, environ_get)
     # poll_oneoff: (in, out, nsubscriptions, nevents_ptr): subscriptions in, events out.
     POLL = "poll"
 
 
 _WASM_PARAMS = {
+    Kind.S32: 1, Kind.STR_ARRAY: 2, Kind.ARRAY_IN: 2, Kind.STRUCT_IN: 1, Kind.OUT_STRUCT_OPT: 1,
     Kind.U32: 1, Kind.U64: 1, Kind.S64: 1, Kind.STR: 2, Kind.BYTES: 2, Kind.IOV_IN: 2,
     Kind.IOV_OUT: 2, Kind.BUF_OUT: 2, Kind.OUT_LEN: 1, Kind.OUT_U32: 1, Kind.OUT_U64: 1,
     Kind.OUT_STRUCT: 1, Kind.OUT_STR_ARRAY: 2, Kind.POLL: 4,
 }
-_INPUT = {Kind.U32, Kind.U64, Kind.S64, Kind.STR, Kind.BYTES, Kind.IOV_IN, Kind.IOV_OUT,
-          Kind.BUF_OUT, Kind.POLL}
-_OUTPUT = {Kind.IOV_OUT, Kind.BUF_OUT, Kind.OUT_LEN, Kind.OUT_U32, Kind.OUT_U64,
-           Kind.OUT_STRUCT, Kind.OUT_STR_ARRAY, Kind.POLL}
+_INPUT = {
+    Kind.S32, Kind.STR_ARRAY, Kind.ARRAY_IN, Kind.STRUCT_IN, Kind.U32, Kind.U64, Kind.S64,
+    Kind.STR, Kind.BYTES, Kind.IOV_IN, Kind.IOV_OUT, Kind.BUF_OUT, Kind.POLL,
+}
+_OUTPUT = {
+    Kind.OUT_STRUCT_OPT, Kind.IOV_OUT, Kind.BUF_OUT, Kind.OUT_LEN, Kind.OUT_U32, Kind.OUT_U64,
+    Kind.OUT_STRUCT, Kind.OUT_STR_ARRAY, Kind.POLL,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
     name: str
     kind: Kind
-    layout: struct.Struct | None = None  # for OUT_STRUCT
+    layout: struct.Struct | None = None  # for OUT_STRUCT(_OPT), STRUCT_IN, ARRAY_IN
     #: For U32/U64 inputs: how strace prints it (e.g. a flags decoder).
     fmt: Callable[[int], str] | None = None
 
@@ -162,3 +172,23 @@ def out_str_array(name: str) -> Slot:
 
 def poll(name: str) -> Slot:
     return Slot(name, Kind.POLL)
+
+
+def s32(name: str) -> Slot:
+    return Slot(name, Kind.S32)
+
+
+def str_array(name: str) -> Slot:
+    return Slot(name, Kind.STR_ARRAY)
+
+
+def array_in(name: str, layout: struct.Struct) -> Slot:
+    return Slot(name, Kind.ARRAY_IN, layout=layout)
+
+
+def struct_in(name: str, layout: struct.Struct) -> Slot:
+    return Slot(name, Kind.STRUCT_IN, layout=layout)
+
+
+def out_struct_opt(name: str, layout: struct.Struct) -> Slot:
+    return Slot(name, Kind.OUT_STRUCT_OPT, layout=layout)

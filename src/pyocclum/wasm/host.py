@@ -203,6 +203,7 @@ def _dispatch_source(sc: Syscall, traced: bool) -> tuple[str, dict[str, Any]]:
     reported to the kernel's strace sink; without, no tracing code is generated."""
     names: dict[str, Any] = {
         "_decode_str": _decode_str, "_decode_poll": _decode_poll, "MAX_BUF": MAX_BUF,
+        "_read_str_array": _read_str_array, "_read_array": _read_array,
         "_write_str_array": _write_str_array, "_write_events": _write_events,
         "EVENT_SIZE": wasi.EVENT.size,
         "pack_u32": wasi.U32.pack_into, "pack_u64": wasi.U64.pack_into,
@@ -222,6 +223,30 @@ def _dispatch_source(sc: Syscall, traced: bool) -> tuple[str, dict[str, Any]]:
         a, b = f"r{i}", f"r{i + 1}"
         if kind is Kind.U32 or kind is Kind.U64:
             inputs.append(a)
+        elif kind is Kind.S32:
+            pre.append(f"s{n} = {a} - 0x100000000 if {a} >= 0x80000000 else {a}")
+            inputs.append(f"s{n}")
+        elif kind is Kind.STR_ARRAY:
+            pre.append(f"s{n} = _read_str_array(mem, {a}, {b})")
+            inputs.append(f"s{n}")
+        elif kind is Kind.ARRAY_IN:
+            assert slot.layout is not None
+            names[f"layout{n}"] = slot.layout
+            pre.append(f"s{n} = _read_array(mem, {a}, {b}, layout{n})")
+            inputs.append(f"s{n}")
+        elif kind is Kind.STRUCT_IN:
+            assert slot.layout is not None
+            names[f"layout{n}"] = slot.layout
+            pre.append(
+                f"s{n} = layout{n}.unpack(mem.read({a}, {slot.layout.size})) if {a} else None"
+            )
+            inputs.append(f"s{n}")
+        elif kind is Kind.OUT_STRUCT_OPT:
+            assert slot.layout is not None
+            names[f"layout{n}"] = slot.layout
+            pre.append(f"if {a}: mem.check({a}, {slot.layout.size})")
+            post.append(f"if {a}: mem.write({a}, layout{n}.pack(*{results[ri]}))")
+            ri += 1
         elif kind is Kind.S64:
             pre.append(f"s{n} = {a} - 0x10000000000000000 if {a} >= 0x8000000000000000 else {a}")
             inputs.append(f"s{n}")
@@ -364,6 +389,40 @@ def _decode_poll(mem: GuestMemory, ptr: int, count: int) -> list[tuple[int, int,
         (userdata, tag, body)
         for userdata, tag, body in wasi.SUBSCRIPTION.iter_unpack(blob)
     ]
+
+
+#: Limits on argv/envp, as Linux's MAX_ARG_STRLEN and a bound on the total.
+MAX_ARG_STRLEN = 128 * 1024
+MAX_ARGS_TOTAL = 2 * 1024 * 1024
+MAX_ARRAY = 4096
+
+
+def _read_str_array(mem: GuestMemory, ptr: int, count: int) -> list[bytes]:
+    """An array of ``count`` pointers to NUL-terminated strings (argv, envp)."""
+    if count > MAX_ARGS_TOTAL // 4:
+        raise KernelError(Errno.E2BIG, "too many arguments")
+    mem.check(ptr, 4 * count)
+    view = mem.view
+    out = []
+    total = 0
+    for i in range(count):
+        (sp,) = wasi.U32.unpack_from(view, ptr + 4 * i)
+        mem.check(sp, 1)
+        end = bytes(view[sp : min(mem.size, sp + MAX_ARG_STRLEN + 1)]).find(b"\0")
+        if end < 0:
+            raise KernelError(Errno.E2BIG if mem.size > sp + MAX_ARG_STRLEN else Errno.EFAULT,
+                              "argument string too long or unterminated")
+        total += end + 1
+        if total > MAX_ARGS_TOTAL:
+            raise KernelError(Errno.E2BIG, "argument list too long")
+        out.append(bytes(view[sp : sp + end]))
+    return out
+
+
+def _read_array(mem: GuestMemory, ptr: int, count: int, layout: Any) -> list[tuple[Any, ...]]:
+    if count > MAX_ARRAY:
+        raise KernelError(Errno.EINVAL, f"more than {MAX_ARRAY} records")
+    return list(layout.iter_unpack(mem.read(ptr, layout.size * count)))
 
 
 def _write_str_array(mem: GuestMemory, where: tuple[int, int], value: list[bytes]) -> None:
