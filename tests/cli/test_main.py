@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,51 @@ def test_trap_exits_128_plus_signal_and_says_which(tmp_path: Path) -> None:
     assert r.returncode == 128 + 11
     assert b"killed by SIGSEGV (out-of-bounds memory access)" in r.stderr
     assert r.stdout == b""
+
+
+SPIN = (
+    '(module (memory (export "memory") 1)'
+    ' (func (export "_start") (loop (br 0))))'
+)
+READER = """
+(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"""
+
+
+@pytest.fixture(scope="module")
+def looping(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import wasmtime
+
+    top = tmp_path_factory.mktemp("signals")
+    assert occlum("new", "i", cwd=top).returncode == 0
+    inst = top / "i"
+    (inst / "image" / "bin" / "spin").write_bytes(bytes(wasmtime.wat2wasm(SPIN)))
+    (inst / "image" / "bin" / "reader").write_bytes(bytes(wasmtime.wat2wasm(READER)))
+    assert occlum("build", cwd=inst).returncode == 0
+    return inst
+
+
+@pytest.mark.parametrize(
+    ("program", "signo"),
+    [("spin", signal.SIGINT), ("spin", signal.SIGTERM), ("reader", signal.SIGINT)],
+)
+def test_host_signals_reach_the_processes(looping: Path, program: str, signo: int) -> None:
+    """Ctrl-C and SIGTERM stop a process busy in a loop or blocked in a read."""
+    proc = subprocess.Popen([str(BIN / "occlum"), "run", f"/bin/{program}"], cwd=looping,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    time.sleep(1.0)  # let it boot and start looping / reading
+    assert proc.poll() is None
+    proc.send_signal(signo)
+    try:
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signo, err.decode()
+    assert signal.Signals(signo).name.encode() in err

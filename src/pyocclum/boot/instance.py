@@ -17,13 +17,15 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyocclum.abi.errno import Errno
-from pyocclum.abi.signals import shell_exit_code, signal_name
+from pyocclum.abi.signals import Signal, shell_exit_code, signal_name
 from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig, RuntimeMount
 from pyocclum.crypto import load_or_create_secret
 from pyocclum.errors import ConfigError, InstanceError, KernelError
@@ -36,7 +38,7 @@ from pyocclum.fs.types import FileSystem, Stream
 from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
 from pyocclum.image import stage_image
-from pyocclum.kernel import Kernel, Limits
+from pyocclum.kernel import Kernel, Limits, Process
 from pyocclum.kernel.kernel import TraceSink
 from pyocclum.kernel.procsource import KernelProcSource
 from pyocclum.wasm import CodeCache, WasmExecutor
@@ -246,7 +248,8 @@ class Instance:
                 if e.errno == Errno.ENOENT:
                     return _not_started(f"{path}: no such file", out, err)
                 return _not_started(e.msg or f"{path}: {e.errno.name}", out, err)
-            proc.done.wait()
+            with _forward_host_signals(kernel, proc):
+                proc.done.wait()
             # The entry process is the instance's life: what it leaves running stops.
             kernel.shutdown()
             kernel.vfs.sync()
@@ -356,6 +359,42 @@ class Instance:
         raise InstanceError(
             f"{CONFIG_FILE}: {where}: file system type {spec.type!r} is not available yet"
         )
+
+
+#: After SIGTERM, how long processes get to exit before SIGKILL.
+TERM_GRACE = 5.0
+
+
+@contextlib.contextmanager
+def _forward_host_signals(kernel: Kernel, first: Process) -> Iterator[None]:
+    """While the instance runs: Ctrl-C (SIGINT) goes to the foreground process
+    group (the entry process's), SIGTERM to every process, then SIGKILL after
+    :data:`TERM_GRACE` seconds. Only the main thread can install handlers;
+    elsewhere (an embedding program's worker thread) nothing is forwarded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_int(signo: int, frame: object) -> None:
+        # (Not kill(-pgid): the entry process's group is 1, and kill(-1) means "all".)
+        for p in kernel.live_processes():
+            if p.pgid == first.pgid:
+                kernel.send_signal(p, Signal.SIGINT)
+
+    def on_term(signo: int, frame: object) -> None:
+        for p in kernel.live_processes():
+            kernel.send_signal(p, Signal.SIGTERM)
+        timer = threading.Timer(TERM_GRACE, kernel.shutdown)
+        timer.daemon = True
+        timer.start()
+
+    old_int = signal.signal(signal.SIGINT, on_int)
+    old_term = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
 
 
 def _ensure_dir(vfs: Vfs, target: str) -> None:
