@@ -156,12 +156,12 @@ class OcclumSyscalls:
     def _child_fds(
         self, p: Process, actions: list[tuple[int, ...]]
     ) -> tuple[FdTable, Location]:
-        """The child's fd table: the parent's minus close-on-exec, then the file
-        actions in order (which may also change the child's cwd)."""
+        """The child's fd table: the parent's, then the file actions in order (which
+        may also change the child's cwd), then close-on-exec, as in a forked child
+        that runs the actions and then execs."""
         fds = FdTable(p.fds.max_fds)
         for fd, entry in p.fds.items():
-            if not entry.cloexec:
-                fds.install_at(fd, entry.file.acquire())
+            fds.install_at(fd, entry.file.acquire(), cloexec=entry.cloexec)
         cwd = p.cwd
         try:
             for kind, fd, newfd, oflags, mode, _path, _len, _ in actions:
@@ -195,6 +195,9 @@ class OcclumSyscalls:
                     cwd = self.vfs.location_of(f.path)
                 else:
                     raise KernelError(Errno.EINVAL, f"unknown file action {kind}")
+            for fd, entry in fds.items():
+                if entry.cloexec:
+                    fds.close(fd)
         except BaseException:
             fds.close_all()
             raise
