@@ -402,21 +402,38 @@ def _read_str_array(mem: GuestMemory, ptr: int, count: int) -> list[bytes]:
     if count > MAX_ARGS_TOTAL // 4:
         raise KernelError(Errno.E2BIG, "too many arguments")
     mem.check(ptr, 4 * count)
-    view = mem.view
     out = []
     total = 0
-    for i in range(count):
-        (sp,) = wasi.U32.unpack_from(view, ptr + 4 * i)
-        mem.check(sp, 1)
-        end = bytes(view[sp : min(mem.size, sp + MAX_ARG_STRLEN + 1)]).find(b"\0")
-        if end < 0:
-            raise KernelError(Errno.E2BIG if mem.size > sp + MAX_ARG_STRLEN else Errno.EFAULT,
-                              "argument string too long or unterminated")
-        total += end + 1
+    for (sp,) in wasi.U32.iter_unpack(mem.view[ptr : ptr + 4 * count]):
+        s = _read_cstring(mem, sp)
+        total += len(s) + 1
         if total > MAX_ARGS_TOTAL:
             raise KernelError(Errno.E2BIG, "argument list too long")
-        out.append(bytes(view[sp : sp + end]))
+        out.append(s)
     return out
+
+
+def _read_cstring(mem: GuestMemory, ptr: int) -> bytes:
+    """A NUL-terminated string at ``ptr``, looked for in growing pieces (most are short)."""
+    view = mem.view
+    piece = 256
+    start = ptr
+    while True:
+        mem.check(start, 1)
+        end = min(mem.size, start + piece)
+        found = bytes(view[start:end]).find(b"\0")
+        if found >= 0:
+            length = start - ptr + found
+            if length > MAX_ARG_STRLEN:
+                break
+            return bytes(view[ptr : ptr + length])
+        if end >= mem.size:
+            raise KernelError(Errno.EFAULT, "unterminated string at the end of memory")
+        start = end
+        piece *= 4
+        if start - ptr > MAX_ARG_STRLEN:
+            break
+    raise KernelError(Errno.E2BIG, f"argument string longer than {MAX_ARG_STRLEN} bytes")
 
 
 def _read_array(mem: GuestMemory, ptr: int, count: int, layout: Any) -> list[tuple[Any, ...]]:
