@@ -322,7 +322,7 @@ class Instance:
             if fs is None:
                 continue
             _ensure_dir(vfs, spec.target)
-            vfs.mount(spec.target, fs, spec.type)
+            vfs.mount(spec.target, fs)
             log.debug("mounted %s on %s", spec.type, spec.target)
         return kernel
 
