@@ -120,15 +120,22 @@ def test_trap_exits_128_plus_signal_and_says_which(tmp_path: Path) -> None:
     assert r.stdout == b""
 
 
-SPIN = (
-    '(module (memory (export "memory") 1)'
-    ' (func (export "_start") (loop (br 0))))'
-)
-READER = """
-(module
+# Both say "ready" on stdout first, so the test signals a process that is running.
+_READY = """
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
+  (data (i32.const 100) "ready\\n")
+  (func $ready
+    (i32.store (i32.const 0) (i32.const 100))
+    (i32.store (i32.const 4) (i32.const 6))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+"""
+SPIN = f'(module {_READY} (func (export "_start") (call $ready) (loop (br 0))))'
+READER = f"""
+(module {_READY}
   (func (export "_start")
+    (call $ready)
     (i32.store (i32.const 0) (i32.const 64))
     (i32.store (i32.const 4) (i32.const 16))
     (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))))
@@ -157,7 +164,9 @@ def test_host_signals_reach_the_processes(looping: Path, program: str, signo: in
     proc = subprocess.Popen([str(BIN / "occlum"), "run", f"/bin/{program}"], cwd=looping,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    time.sleep(1.0)  # let it boot and start looping / reading
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"ready\n"  # running inside: handlers are installed
+    time.sleep(0.1)
     assert proc.poll() is None
     proc.send_signal(signo)
     try:

@@ -38,7 +38,7 @@ from pyocclum.fs.types import FileSystem, Stream
 from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
 from pyocclum.image import stage_image
-from pyocclum.kernel import Kernel, Limits, Process
+from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
 from pyocclum.kernel.procsource import KernelProcSource
 from pyocclum.wasm import CodeCache, WasmExecutor
@@ -235,20 +235,20 @@ class Instance:
                 kernel.new_stdio_file(stderr_stream, readable=False, writable=True),
             ]
             env = config.env_for_first_process(os.environ if host_env is None else host_env)
-            try:
-                proc = kernel.spawn(
-                    path,
-                    [a.encode("utf-8", "surrogateescape") for a in argv],
-                    [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env],
-                    cwd=kernel.vfs.root(),
-                    stdio=stdio,
-                )
-            except KernelError as e:
-                # spawn owned the stdio references and has released them.
-                if e.errno == Errno.ENOENT:
-                    return _not_started(f"{path}: no such file", out, err)
-                return _not_started(e.msg or f"{path}: {e.errno.name}", out, err)
-            with _forward_host_signals(kernel, proc):
+            with _forward_host_signals(kernel):
+                try:
+                    proc = kernel.spawn(
+                        path,
+                        [a.encode("utf-8", "surrogateescape") for a in argv],
+                        [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env],
+                        cwd=kernel.vfs.root(),
+                        stdio=stdio,
+                    )
+                except KernelError as e:
+                    # spawn owned the stdio references and has released them.
+                    if e.errno == Errno.ENOENT:
+                        return _not_started(f"{path}: no such file", out, err)
+                    return _not_started(e.msg or f"{path}: {e.errno.name}", out, err)
                 proc.done.wait()
             # The entry process is the instance's life: what it leaves running stops.
             kernel.shutdown()
@@ -366,7 +366,7 @@ TERM_GRACE = 5.0
 
 
 @contextlib.contextmanager
-def _forward_host_signals(kernel: Kernel, first: Process) -> Iterator[None]:
+def _forward_host_signals(kernel: Kernel) -> Iterator[None]:
     """While the instance runs: Ctrl-C (SIGINT) goes to the foreground process
     group (the entry process's), SIGTERM to every process, then SIGKILL after
     :data:`TERM_GRACE` seconds. Only the main thread can install handlers;
@@ -376,9 +376,14 @@ def _forward_host_signals(kernel: Kernel, first: Process) -> Iterator[None]:
         return
 
     def on_int(signo: int, frame: object) -> None:
-        # (Not kill(-pgid): the entry process's group is 1, and kill(-1) means "all".)
+        # The foreground group is the entry process's (pid 1). Not kill(-pgid):
+        # that group is 1, and kill(-1) means "everyone".
+        try:
+            group = kernel.process(1).pgid
+        except KernelError:
+            return
         for p in kernel.live_processes():
-            if p.pgid == first.pgid:
+            if p.pgid == group:
                 kernel.send_signal(p, Signal.SIGINT)
 
     def on_term(signo: int, frame: object) -> None:

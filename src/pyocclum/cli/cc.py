@@ -33,14 +33,16 @@ folder that is then renamed into place, so concurrent compiles are safe and
 a finished folder is never rebuilt.
 
 Every linked program imports the ``occlum`` module (libocclum's start-up
-constructor calls ``occlum.getcwd``; programs that call ``chdir`` also import
-``occlum.chdir``). The PyOcclum kernel always provides it. Tests that run a
-program under wasmtime's own WASI as an oracle must define fallbacks with
-``Linker.define_func``: ``abi_version() -> 1``; ``getcwd(buf, len, out_len)``
-writes ``"/"`` (or returns ENOSYS = 52); ``chdir(path, len) -> 0``. With
-those a program behaves like a plain wasi-libc program, chdir included
-(except that under the ``"/"`` fallback a chdir through ``..`` lands in
-``/``; the ENOSYS fallback has no such gap).
+constructor calls ``occlum.getcwd``; programs import more of it as they use
+``chdir``, ``posix_spawn``, signals, ``fcntl`` ... see docs/abi.md). The
+PyOcclum kernel always provides it. Tests that run a program under
+wasmtime's own WASI as an oracle must define fallbacks with
+``Linker.define_func``, as libocclum/README.md describes: e.g.
+``abi_version() -> 2``; ``getcwd(buf, len, out_len)`` writes ``"/"`` (or
+returns ENOSYS = 52); ``chdir(path, len) -> 0``. With those a program
+behaves like a plain wasi-libc program, chdir included (except that under
+the ``"/"`` fallback a chdir through ``..`` lands in ``/``; the ENOSYS
+fallback has no such gap).
 """
 
 from __future__ import annotations
@@ -77,8 +79,10 @@ EMULATION_DEFINES = tuple(f"-D_WASI_EMULATED_{e.upper().replace('-', '_')}" for 
 EMULATION_LIBS = tuple(f"-lwasi-emulated-{e}" for e in EMULATIONS)
 DEFAULT_OPTIMIZATION = "-O2"
 
+# libocclum sees the same emulation headers as programs, and all of the API.
 LIBOCCLUM_CFLAGS = (
     "-O2", "-g0", "-std=c11", "-Wall", "-Wextra", "-D__OCCLUM_BUILDING_LIBOCCLUM",
+    "-D_GNU_SOURCE", *EMULATION_DEFINES,
 )
 
 # Options whose value is the next argument (when not attached), so the value

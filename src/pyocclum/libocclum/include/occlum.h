@@ -1,15 +1,20 @@
 /*
  * occlum.h: the PyOcclum extension ABI, i.e. the functions a process imports
- * from the wasm import module "occlum" (ABI version 1).
+ * from the wasm import module "occlum" (ABI version 2; docs/abi.md is the
+ * contract).
  *
  * Contract shared with the Python kernel:
- *   - every function but abi_version returns a WASI errno (0 = success) as
- *     an int32_t;
+ *   - every function but abi_version, getpid and getppid returns a WASI errno
+ *     (0 = success) as an int32_t;
  *   - pointers are 32-bit guest addresses, sizes are 32-bit (size_t on wasm32);
- *   - strings are passed as (pointer, length) without a terminating NUL.
+ *   - strings are passed as (pointer, length) without a terminating NUL,
+ *     except argv/envp: arrays of pointers to NUL-terminated strings;
+ *   - out-parameters are written only on success;
+ *   - flags and constants are Linux's (x86-64), not wasi-libc's.
  *
  * These are raw system calls: they do not set errno. Programs normally use
- * the POSIX functions (chdir, getcwd, ...) that libocclum builds on them.
+ * the POSIX functions (posix_spawn, waitpid, sigaction, ...) that libocclum
+ * builds on them.
  */
 #ifndef _PYOCCLUM_OCCLUM_H
 #define _PYOCCLUM_OCCLUM_H
@@ -19,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OCCLUM_ABI_VERSION 1
+#define OCCLUM_ABI_VERSION 2
 
 #define __OCCLUM_IMPORT(name) \
     __attribute__((__import_module__("occlum"), __import_name__(#name)))
@@ -28,7 +33,54 @@
 extern "C" {
 #endif
 
-/* Returns the ABI version the kernel implements (1); not an errno. */
+/* --- records passed by pointer (little-endian, fixed layout) --- */
+
+/* A posix_spawn file action (32 bytes). */
+#define OCCLUM_FA_OPEN 1
+#define OCCLUM_FA_DUP2 2
+#define OCCLUM_FA_CLOSE 3
+#define OCCLUM_FA_CHDIR 4
+#define OCCLUM_FA_FCHDIR 5
+struct occlum_file_action {
+    uint32_t kind;     /* OCCLUM_FA_* */
+    int32_t fd;
+    int32_t newfd;     /* DUP2 target */
+    uint32_t oflags;   /* Linux O_* (OPEN) */
+    uint32_t mode;     /* OPEN */
+    uint32_t path;     /* guest pointer (OPEN, CHDIR) */
+    uint32_t path_len;
+    uint32_t reserved;
+};
+
+/* A posix_spawn attribute (32 bytes); flags are Linux's POSIX_SPAWN_*. */
+struct occlum_spawn_attr {
+    uint32_t flags;
+    int32_t pgroup;
+    uint64_t sigdefault;
+    uint64_t sigmask;
+    uint64_t reserved;
+};
+
+/* A sigaction (16 bytes): handler 0 SIG_DFL, 1 SIG_IGN, else a function
+ * table index; flags are Linux's SA_*; bit n-1 of a mask is signal n. */
+struct occlum_sigaction {
+    uint32_t handler;
+    uint32_t flags;
+    uint64_t mask;
+};
+
+/* What the sysinfo call writes (32 bytes). */
+struct occlum_sysinfo {
+    uint64_t uptime;
+    uint64_t totalram;
+    uint64_t freeram;
+    uint32_t procs;
+    uint32_t mem_unit;
+};
+
+/* --- version 1 --- */
+
+/* Returns the ABI version the kernel implements; not an errno. */
 int32_t __occlum_abi_version(void) __OCCLUM_IMPORT(abi_version);
 
 /* Resolves path[0..path_len) against the process's kernel-side current
@@ -39,6 +91,54 @@ int32_t __occlum_chdir(const char *path, size_t path_len) __OCCLUM_IMPORT(chdir)
 /* Writes the kernel's current directory of the process (absolute, no NUL)
  * into buf and its length into *out_len; ERANGE if buf_len is too small. */
 int32_t __occlum_getcwd(char *buf, size_t buf_len, size_t *out_len) __OCCLUM_IMPORT(getcwd);
+
+/* --- version 2: processes --- */
+
+int32_t __occlum_spawn(const char *path, size_t path_len,
+                       char *const *argv, size_t argc, char *const *envp, size_t envc,
+                       const struct occlum_file_action *actions, size_t nactions,
+                       const struct occlum_spawn_attr *attr, int32_t *out_pid)
+    __OCCLUM_IMPORT(spawn);
+int32_t __occlum_execve(const char *path, size_t path_len,
+                        char *const *argv, size_t argc, char *const *envp, size_t envc)
+    __OCCLUM_IMPORT(execve);
+int32_t __occlum_wait4(int32_t pid, uint32_t options, int32_t *out_status, int32_t *out_pid)
+    __OCCLUM_IMPORT(wait4);
+int32_t __occlum_getpid(void) __OCCLUM_IMPORT(getpid);   /* the pid, not an errno */
+int32_t __occlum_getppid(void) __OCCLUM_IMPORT(getppid); /* the pid, not an errno */
+int32_t __occlum_getpgid(int32_t pid, int32_t *out_pgid) __OCCLUM_IMPORT(getpgid);
+int32_t __occlum_setpgid(int32_t pid, int32_t pgid) __OCCLUM_IMPORT(setpgid);
+int32_t __occlum_getsid(int32_t pid, int32_t *out_sid) __OCCLUM_IMPORT(getsid);
+int32_t __occlum_setsid(int32_t *out_sid) __OCCLUM_IMPORT(setsid);
+int32_t __occlum_kill(int32_t pid, int32_t sig) __OCCLUM_IMPORT(kill);
+
+/* --- version 2: signals --- */
+
+int32_t __occlum_sigaction(int32_t sig, const struct occlum_sigaction *act,
+                           struct occlum_sigaction *oldact) __OCCLUM_IMPORT(sigaction);
+int32_t __occlum_sigprocmask(int32_t how, const uint64_t *set, uint64_t *oldset)
+    __OCCLUM_IMPORT(sigprocmask);
+int32_t __occlum_sigpending(uint64_t *out_set) __OCCLUM_IMPORT(sigpending);
+int32_t __occlum_sigsuspend(uint64_t mask) __OCCLUM_IMPORT(sigsuspend);
+int32_t __occlum_alarm(uint32_t seconds, uint32_t *out_remaining) __OCCLUM_IMPORT(alarm);
+
+/* --- version 2: files and descriptors --- */
+
+int32_t __occlum_pipe2(uint32_t flags, int32_t out_fds[2]) __OCCLUM_IMPORT(pipe2);
+int32_t __occlum_dup(int32_t fd, int32_t *out_fd) __OCCLUM_IMPORT(dup);
+int32_t __occlum_dup3(int32_t fd, int32_t newfd, uint32_t flags) __OCCLUM_IMPORT(dup3);
+int32_t __occlum_fcntl(int32_t fd, int32_t cmd, int32_t arg, int32_t *out)
+    __OCCLUM_IMPORT(fcntl);
+int32_t __occlum_fchdir(int32_t fd) __OCCLUM_IMPORT(fchdir);
+int32_t __occlum_umask(uint32_t mask, uint32_t *out_old) __OCCLUM_IMPORT(umask);
+
+/* --- version 2: system --- */
+
+int32_t __occlum_getrlimit(int32_t resource, uint64_t out[2]) __OCCLUM_IMPORT(getrlimit);
+int32_t __occlum_setrlimit(int32_t resource, const uint64_t limit[2])
+    __OCCLUM_IMPORT(setrlimit);
+int32_t __occlum_uname(char out[5 * 65]) __OCCLUM_IMPORT(uname);
+int32_t __occlum_sysinfo(struct occlum_sysinfo *out) __OCCLUM_IMPORT(sysinfo);
 
 #ifdef __cplusplus
 }

@@ -1,17 +1,22 @@
 /*
- * unistd.h: wasi-libc's <unistd.h>, with chdir() routed through libocclum.
+ * unistd.h: wasi-libc's <unistd.h>, plus the process, pipe and descriptor
+ * functions that WASI lacks and libocclum implements over the kernel
+ * (declared as in musl), and chdir() routed through libocclum.
  *
- * zig's linker driver drops -Wl,--wrap for wasm, so the wrap happens here at
- * compile time: an asm label makes every call to (and address of) chdir in a
- * program built by occlum-cc refer to __occlum_wrap_chdir, which calls
- * wasi-libc's chdir and tells the kernel (see libocclum/src/chdir.c).
+ * zig's linker driver drops -Wl,--wrap for wasm, so the chdir wrap happens
+ * here at compile time: an asm label makes every call to (and address of)
+ * chdir in a program built by occlum-cc refer to __occlum_wrap_chdir, which
+ * calls wasi-libc's chdir and tells the kernel (see libocclum/src/chdir.c).
  * libocclum's own sources define __OCCLUM_BUILDING_LIBOCCLUM to see the
  * original declaration.
+ *
+ * fork() and vfork() exist but always fail with ENOSYS: there is no fork
+ * under PyOcclum (as in Occlum); use posix_spawn.
  */
 #pragma GCC system_header
 
-#if !defined(_PYOCCLUM_UNISTD_H) && !defined(__OCCLUM_BUILDING_LIBOCCLUM)
-#define _PYOCCLUM_UNISTD_H
+#if !defined(_PYOCCLUM_UNISTD_LABELS) && !defined(__OCCLUM_BUILDING_LIBOCCLUM)
+#define _PYOCCLUM_UNISTD_LABELS
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -22,3 +27,63 @@ int chdir(const char *) __asm__("__occlum_wrap_chdir");
 #endif
 
 #include_next <unistd.h>
+
+#ifndef _PYOCCLUM_UNISTD_H
+#define _PYOCCLUM_UNISTD_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int pipe(int [2]);
+int pipe2(int [2], int);
+int dup(int);
+int dup2(int, int);
+int dup3(int, int, int);
+int fchdir(int);
+
+unsigned alarm(unsigned);
+int pause(void);
+
+pid_t fork(void);
+int execve(const char *, char *const [], char *const []);
+int execv(const char *, char *const []);
+int execle(const char *, const char *, ...);
+int execl(const char *, const char *, ...);
+int execvp(const char *, char *const []);
+int execlp(const char *, const char *, ...);
+
+pid_t getppid(void);
+pid_t getpgrp(void);
+pid_t getpgid(pid_t);
+int setpgid(pid_t, pid_t);
+pid_t setsid(void);
+pid_t getsid(pid_t);
+
+uid_t getuid(void);
+uid_t geteuid(void);
+gid_t getgid(void);
+gid_t getegid(void);
+int getgroups(int, gid_t []);
+
+#if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+pid_t setpgrp(void);
+#endif
+
+#if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+pid_t vfork(void);
+int execvpe(const char *, char *const [], char *const []);
+#endif
+
+#ifndef _POSIX_SPAWN
+#define _POSIX_SPAWN _POSIX_VERSION
+#endif
+#ifndef _POSIX_JOB_CONTROL
+#define _POSIX_JOB_CONTROL 1
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _PYOCCLUM_UNISTD_H */
