@@ -38,6 +38,8 @@ log = logging.getLogger("pyocclum.kernel")
 
 WNOHANG = 1
 INIT_PID = 1
+#: How many recently run programs the kernel keeps in memory.
+PROGRAM_CACHE = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class Kernel:
         self._lock = threading.Lock()
         self._procs: dict[int, Process] = {}
         self._next_pid = 1
+        self._programs: dict[tuple[str, int, int, int, int], tuple[Location, bytes]] = {}
         #: Woken whenever any process exits (for shutdown waits).
         self.any_exit = threading.Condition(self._lock)
 
@@ -161,14 +164,28 @@ class Kernel:
 
     # -- creating processes --------------------------------------------------------------
     def read_program(self, start: Location, path: str) -> tuple[Location, bytes]:
-        """Resolve and read a program file (ENOENT, EACCES for non-regular files)."""
+        """Resolve and read a program file (ENOENT, EACCES for non-regular files).
+
+        Recently run programs are kept (with the path walk's inodes, so the file
+        systems' lookup caches stay warm): a spawn of an unchanged program
+        neither reads nor hashes it again.
+        """
         loc = self.vfs.resolve(start, path, follow=True)
         st = loc.inode.stat()
         if st.filetype == FileType.DIRECTORY:
             raise KernelError(Errno.EACCES, f"{path} is a directory")
         if st.filetype != FileType.REGULAR_FILE:
             raise KernelError(Errno.EACCES, f"{path} is not a regular file")
-        return loc, loc.inode.read(0, st.size)
+        key = (loc.path, st.dev, st.ino, st.size, st.mtim)
+        cached = self._programs.get(key)
+        if cached is not None:
+            return loc, cached[1]
+        image = loc.inode.read(0, st.size)
+        with self._lock:
+            if len(self._programs) >= PROGRAM_CACHE:
+                self._programs.pop(next(iter(self._programs)))
+            self._programs[key] = (loc, image)
+        return loc, image
 
     def spawn(
         self,

@@ -19,6 +19,7 @@ from pyocclum.kernel.process import Process, set_current_process
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, make_engine
+from pyocclum.wasm.exports import export
 from pyocclum.wasm.host import Binder, ProcessRuntime
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
 
@@ -62,6 +63,7 @@ class WasmExecutor:
         self._lock = threading.Lock()
         self._modules: dict[str, wasmtime.Module] = {}
         self._pre: dict[str, wasmtime.InstancePre] = {}
+        self._digests: dict[int, tuple[bytes, str]] = {}
         self._linker: wasmtime.Linker | None = None
         self._binder: Binder | None = None
         self._workers = _Workers()
@@ -73,9 +75,21 @@ class WasmExecutor:
         self._linker, self._binder = linker, Binder(kernel, linker, syscall_table(kernel))
 
     # -- loading -----------------------------------------------------------------
+    def _digest(self, image: bytes) -> str:
+        """SHA-256 of ``image``, remembered for the image objects the kernel reuses."""
+        known = self._digests.get(id(image))
+        if known is not None and known[0] is image:
+            return known[1]
+        digest = hashlib.sha256(image).hexdigest()
+        with self._lock:
+            if len(self._digests) >= 64:
+                self._digests.pop(next(iter(self._digests)))
+            self._digests[id(image)] = (image, digest)  # holding it keeps id() unique
+        return digest
+
     def module(self, image: bytes, name: str) -> wasmtime.Module:
         """The compiled module for ``image``: from memory, the code cache, or compiled."""
-        digest = hashlib.sha256(image).hexdigest()
+        digest = self._digest(image)
         with self._lock:
             cached = self._modules.get(digest)
         if cached is not None:
@@ -92,7 +106,7 @@ class WasmExecutor:
         return module
 
     def _instance_pre(self, image: bytes, name: str) -> wasmtime.InstancePre:
-        digest = hashlib.sha256(image).hexdigest()
+        digest = self._digest(image)
         with self._lock:
             pre = self._pre.get(digest)
         if pre is not None:
@@ -200,7 +214,7 @@ class WasmExecutor:
                 ) from None
             proc.runtime = ProcessRuntime(store, instance)
             proc.runtime.epoch_check = epoch_check
-            start = instance.exports(store).get("_start")
+            start = export(store, instance, "_start")
             if not isinstance(start, wasmtime.Func):
                 raise KernelError(Errno.ENOEXEC, "module has no _start function")
             try:

@@ -32,6 +32,7 @@ from pyocclum.errors import KernelError, ProcessExec, ProcessExit
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, this_thread
 from pyocclum.syscalls.spec import Kind, Slot, Syscall
+from pyocclum.wasm.exports import export
 from pyocclum.wasm.memory import GuestMemory
 from pyocclum.wasm.signals import run_handlers
 
@@ -60,7 +61,7 @@ class ProcessRuntime:
         self.store = store
         self.instance = instance
         self.epoch_check: Any = None
-        exported = instance.exports(store).get("memory")
+        exported = export(store, instance, "memory")
         if not isinstance(exported, wasmtime.Memory):
             raise KernelError(Errno.ENOEXEC, "module exports no memory")
         self.memory = GuestMemory(store, exported)

@@ -26,6 +26,7 @@ from pyocclum.kernel.signals import (
     UNBLOCKABLE_MASK,
     bit,
 )
+from pyocclum.wasm.exports import export
 
 TRAMPOLINE = "__occlum_signal_trampoline"
 
@@ -97,7 +98,7 @@ def run_handlers(proc: Process) -> bool:
 
 def _call_trampoline(proc: Process, sig: int, handler: int, flags: int) -> None:
     runtime = proc.runtime
-    tramp = runtime.instance.exports(runtime.store).get(TRAMPOLINE)
+    tramp = export(runtime.store, runtime.instance, TRAMPOLINE)
     if not isinstance(tramp, wasmtime.Func):
         # Not built with libocclum: nothing can run the handler; act as Linux
         # would for a corrupt handler address.
