@@ -12,12 +12,17 @@ one, write ``bench/<name>.py`` and append it here.
 
 from __future__ import annotations
 
-from bench import cold_start, syscalls
+from bench import cold_start, kill, pipe, process_per_enclave, spawn, spawn_size, syscalls
 from bench.core import Benchmark, Row
 
 BENCHMARKS: tuple[Benchmark, ...] = (
     cold_start.BENCHMARK,
     syscalls.BENCHMARK,
+    spawn.BENCHMARK,
+    spawn_size.BENCHMARK,
+    pipe.BENCHMARK,
+    kill.BENCHMARK,
+    process_per_enclave.BENCHMARK,
 )
 
 __all__ = ["BENCHMARKS", "Benchmark", "Row", "by_name"]

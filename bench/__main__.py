@@ -37,7 +37,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run (all: {names})")
     p.add_argument("--quick", action="store_true", help="fewer repetitions and iterations")
     p.add_argument("--runs", type=_positive, help="repetitions of every measurement")
-    p.add_argument("--iterations", type=_positive, help="calls per in-program timing loop")
+    p.add_argument("--iterations", type=_positive,
+                   help="count of every timing loop (calls, spawns, 128 KiB writes)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     p.add_argument("--workdir", type=Path, metavar="DIR",
                    help="build programs and the instance here and keep them (default: a temp dir)")

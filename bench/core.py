@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import statistics
 import subprocess
@@ -10,18 +11,48 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pyocclum.boot import Instance
 
 #: The repository this package lives in (programs and examples are found from here).
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMS = Path(__file__).resolve().parent / "programs"
-#: C sources the workspace knows how to build, by program name.
-SOURCES: dict[str, Path] = {
-    "hello_world": REPO / "examples" / "hello_world.c",
-    "syscalls": PROGRAMS / "syscalls.c",
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A C source and the extra compiler flags (``-D...``) one program is built with."""
+
+    source: Path
+    cflags: tuple[str, ...] = ()
+
+
+#: Bytes of data added to ``empty.c`` for each size ``spawn_size`` measures
+#: (the file is a few KB bigger: code, headers).
+PAD_SIZES: dict[str, int] = {
+    "10KB": 10_000 - 5_700,
+    "1MB": 1_000_000 - 5_700,
+    "10MB": 10_000_000 - 5_700,
+    "50MB": 50_000_000 - 5_700,
 }
 
-Unit = Literal["ms", "ns/call"]
+#: C programs the workspace knows how to build, by program name.
+SOURCES: dict[str, Program] = {
+    "hello_world": Program(REPO / "examples" / "hello_world.c"),
+    "syscalls": Program(PROGRAMS / "syscalls.c"),
+    "empty": Program(PROGRAMS / "empty.c"),
+    "spawn": Program(PROGRAMS / "spawn.c"),
+    "pipe": Program(PROGRAMS / "pipe.c"),
+    "kill": Program(PROGRAMS / "kill.c"),
+    **{
+        f"empty_{label}": Program(PROGRAMS / "empty.c", (f"-DPAD_BYTES={pad}",))
+        for label, pad in PAD_SIZES.items()
+    },
+}
+
+Unit = Literal["ms", "us", "ns/call", "MiB/s"]
 
 
 class BenchError(Exception):
@@ -53,8 +84,10 @@ class Settings:
 class Row:
     """One line of the results table: a PyOcclum figure against a same-run baseline.
 
-    ``ratio`` is ``pyocclum / baseline``; the row passes when it is at most
-    ``target`` (lower figures are better for every unit we use).
+    ``ratio`` is ``pyocclum / baseline``. For times lower figures are
+    better and the row passes when the ratio is at most ``target``; for
+    throughputs (``higher_is_better``) it passes when the ratio is at least
+    ``target``. A row without a target only reports (``passed`` is None).
     """
 
     benchmark: str
@@ -63,18 +96,23 @@ class Row:
     pyocclum: float
     baseline: float
     baseline_is: str
-    target: float
+    target: float | None
     #: How the figures were obtained (e.g. "median of 10 runs").
     method: str
     #: The same case on the host, without any WebAssembly (None: not applicable or unavailable).
     native: float | None = None
+    higher_is_better: bool = False
 
     @property
     def ratio(self) -> float:
         return self.pyocclum / self.baseline
 
     @property
-    def passed(self) -> bool:
+    def passed(self) -> bool | None:
+        if self.target is None:
+            return None
+        if self.higher_is_better:
+            return self.ratio >= self.target
         return self.ratio <= self.target
 
     def as_dict(self) -> dict[str, object]:
@@ -88,6 +126,7 @@ class Row:
             "native": self.native,
             "ratio": self.ratio,
             "target": self.target,
+            "higher_is_better": self.higher_is_better,
             "passed": self.passed,
             "method": self.method,
         }
@@ -147,6 +186,30 @@ def timed_run(cmd: Sequence[str], *, cwd: Path | None = None, what: str = "") ->
     return time.perf_counter() - start
 
 
+def run_inside(instance: Instance, argv: Sequence[str]) -> bytes:
+    """Run ``argv`` in the built PyOcclum ``instance`` (must exit 0); its stdout."""
+    result = instance.run(list(argv), capture=True)
+    if result.exit_code != 0:
+        err = (result.stderr or b"").decode(errors="replace").strip()
+        raise BenchError(
+            f"inside PyOcclum, {' '.join(argv)} exited with {result.exit_code}: "
+            f"{result.error or ''} {err}".rstrip()
+        )
+    return result.stdout or b""
+
+
+def parse_figure(output: bytes, key: str, where: str) -> float:
+    """The positive number on the ``<key> <number>`` line a program printed."""
+    match = re.search(rb"^" + re.escape(key.encode()) + rb" ([0-9]+(?:\.[0-9]*)?)$", output,
+                      re.MULTILINE)
+    if match is None:
+        raise BenchError(f"{where}: no {key} line in its output {output[-500:]!r}")
+    value = float(match[1])
+    if not value > 0:
+        raise BenchError(f"{where}: measured {key} = {value}: clock too coarse")
+    return value
+
+
 def median(samples: Sequence[float]) -> float:
     if not samples:
         raise BenchError("no samples were taken")
@@ -169,10 +232,11 @@ class Workspace:
     def wasm(self, name: str) -> Path:
         """The program ``name`` built for wasm32-wasi with ``occlum-cc`` (-O2 is its default)."""
         if name not in self._wasm:
+            program = _program(name)
             out = self.root / "wasm" / name
             out.parent.mkdir(parents=True, exist_ok=True)
-            run_checked([str(tool("occlum-cc")), str(_source(name)), "-o", str(out)],
-                        what="occlum-cc")
+            run_checked([str(tool("occlum-cc")), *program.cflags, str(program.source),
+                         "-o", str(out)], what="occlum-cc")
             self._wasm[name] = out
         return self._wasm[name]
 
@@ -183,11 +247,20 @@ class Workspace:
             if compiler is None:
                 self._native[name] = None
             else:
+                program = _program(name)
                 out = self.root / "native" / name
                 out.parent.mkdir(parents=True, exist_ok=True)
-                run_checked([compiler, "-O2", str(_source(name)), "-o", str(out)], what="gcc")
+                run_checked([compiler, "-O2", *program.cflags, str(program.source),
+                             "-o", str(out)], what="gcc")
                 self._native[name] = out
         return self._native[name]
+
+    def require_native(self, name: str) -> Path:
+        """Like :meth:`native`, for benchmarks whose baseline *is* the native program."""
+        path = self.native(name)
+        if path is None:
+            raise BenchError("no host C compiler (gcc or cc) for the native baseline")
+        return path
 
     @property
     def instance_dir(self) -> Path:
@@ -214,11 +287,11 @@ class Workspace:
         return folder
 
 
-def _source(name: str) -> Path:
+def _program(name: str) -> Program:
     try:
-        path = SOURCES[name]
+        program = SOURCES[name]
     except KeyError:
         raise BenchError(f"no source registered for program {name!r}") from None
-    if not path.is_file():
-        raise BenchError(f"{path} is missing")
-    return path
+    if not program.source.is_file():
+        raise BenchError(f"{program.source} is missing")
+    return program

@@ -64,6 +64,8 @@ class WasmExecutor:
         self._modules: dict[str, wasmtime.Module] = {}
         self._pre: dict[str, wasmtime.InstancePre] = {}
         self._digests: dict[int, tuple[bytes, str]] = {}
+        #: Bytes of linear memory each linked program starts with (its data and stack).
+        self._image_memory: dict[int, int] = {}
         self._linker: wasmtime.Linker | None = None
         self._binder: Binder | None = None
         self._workers = _Workers()
@@ -111,6 +113,9 @@ class WasmExecutor:
             pre = self._pre.get(digest)
         if pre is not None:
             return pre
+        return self._link(image, name, digest)
+
+    def _link(self, image: bytes, name: str, digest: str) -> wasmtime.InstancePre:
         module = self.module(image, name)
         if self._linker is None or self._binder is None:
             raise RuntimeError("WasmExecutor.bind(kernel) was not called")
@@ -121,6 +126,7 @@ class WasmExecutor:
             except wasmtime.WasmtimeError as e:
                 raise ImageError(f"{name}: cannot be linked: {_clean(e)}") from None
             self._pre[digest] = pre
+            self._image_memory[id(pre)] = _initial_memory(module)
         return pre
 
     def load(self, path: str, image: bytes) -> None:
@@ -203,7 +209,9 @@ class WasmExecutor:
         try:
             store = wasmtime.Store(self.engine)
             epoch_check = install_epoch_check(store, proc)
-            store.set_limits(memory_size=proc.memory_limit)
+            # As in Occlum, the limit is on the heap the program grows into: its own
+            # image (data segments, stack) comes on top.
+            store.set_limits(memory_size=proc.memory_limit + self._image_memory.get(id(pre), 0))
             try:
                 instance = pre.instantiate(store)
             except wasmtime.WasmtimeError as e:
@@ -229,6 +237,15 @@ class WasmExecutor:
             return wait_status_exited(0), ""
         except KernelError as e:
             return wait_status_exited(127), f"{proc.path}: {e.msg or e.errno.name}"
+
+
+def _initial_memory(module: wasmtime.Module) -> int:
+    """Bytes of the module's exported memory at instantiation."""
+    for exp in module.exports:
+        ty = exp.type
+        if isinstance(ty, wasmtime.MemoryType):
+            return int(ty.limits.min) << int(ty.page_size_log2)
+    return 0
 
 
 def _clean(e: Exception) -> str:
