@@ -64,7 +64,7 @@ def _chdir(_caller: wasmtime.Caller, _path: int, _path_len: int) -> int:
     return 0
 
 
-def _enosys(_caller: wasmtime.Caller, *_args: int) -> int:
+def enosys(_caller: wasmtime.Caller, *_args: int) -> int:
     return ENOSYS
 
 
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
     for imp in module.imports:
         if imp.module == "occlum" and isinstance(imp.type, wasmtime.FuncType):
             name = imp.name or ""
-            linker.define_func("occlum", name, imp.type, FALLBACKS.get(name, _enosys),
+            linker.define_func("occlum", name, imp.type, FALLBACKS.get(name, enosys),
                                access_caller=True)
     config = wasmtime.WasiConfig()
     config.argv = [os.path.basename(argv[1]).removesuffix(".cwasm"), *argv[2:]]

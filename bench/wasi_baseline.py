@@ -11,7 +11,7 @@ documents: ``abi_version() -> 1``, ``getcwd`` writes ``"/"``,
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +19,11 @@ import wasmtime
 
 from bench.core import BenchError
 
+# The stand-ins live with the separate-process child, which imports nothing else.
+from bench.ppe_child import FALLBACKS as _FALLBACKS
+from bench.ppe_child import enosys as _enosys
+
 #: WASI errno values the fallbacks return.
-ERANGE = 68
-ENOSYS = 52
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,40 +78,7 @@ def _define_occlum_fallbacks(linker: wasmtime.Linker, module: wasmtime.Module) -
         if results != ["i32"]:
             raise BenchError(f"occlum.{imp.name} returns {results}, not one i32")
         name = imp.name or ""
-        func = _FALLBACKS.get(name, _enosys)
+        func = _FALLBACKS.get(name, enosys)
         linker.define_func("occlum", name, ty, func, access_caller=True)
 
 
-def _memory(caller: wasmtime.Caller) -> wasmtime.Memory:
-    memory = caller.get("memory")
-    if not isinstance(memory, wasmtime.Memory):
-        raise BenchError("the module exports no memory")
-    return memory
-
-
-def _abi_version(_caller: wasmtime.Caller) -> int:
-    return 1
-
-
-def _getcwd(caller: wasmtime.Caller, buf: int, buf_len: int, out_len: int) -> int:
-    if buf_len < 1:
-        return ERANGE
-    memory = _memory(caller)
-    memory.write(caller, b"/", buf)
-    memory.write(caller, (1).to_bytes(4, "little"), out_len)
-    return 0
-
-
-def _chdir(_caller: wasmtime.Caller, _path: int, _path_len: int) -> int:
-    return 0
-
-
-def _enosys(_caller: wasmtime.Caller, *_args: int) -> int:
-    return ENOSYS
-
-
-_FALLBACKS: dict[str, Callable[..., int]] = {
-    "abi_version": _abi_version,
-    "getcwd": _getcwd,
-    "chdir": _chdir,
-}
