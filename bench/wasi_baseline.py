@@ -21,7 +21,7 @@ from bench.core import BenchError
 
 # The stand-ins live with the separate-process child, which imports nothing else.
 from bench.ppe_child import FALLBACKS as _FALLBACKS
-from bench.ppe_child import enosys as _enosys
+from bench.ppe_child import enosys
 
 #: WASI errno values the fallbacks return.
 
