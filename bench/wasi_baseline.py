@@ -23,8 +23,6 @@ from bench.core import BenchError
 from bench.ppe_child import FALLBACKS as _FALLBACKS
 from bench.ppe_child import enosys
 
-#: WASI errno values the fallbacks return.
-
 
 @dataclass(frozen=True, slots=True)
 class Exited:
