@@ -163,4 +163,25 @@ HELPER int finish(void) {
     return failures ? 1 : 0;
 }
 
+/* The multitasking tests (mt_*.c) are tables of named cases. */
+struct mt_case {
+    const char *name;
+    void (*run)(void);
+};
+
+/* Runs every case not skipped with --skip=NAME (all are Linux cases), each under
+ * a "== NAME" header, with stdout unbuffered (children share it). Returns finish(). */
+HELPER int run_cases(int argc, char **argv, const struct mt_case *cases, size_t n) {
+    linux_mode(argc, argv);
+    linux_checks = 1;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (!linux_case(cases[i].name))
+            continue;
+        printf("== %s\n", cases[i].name);
+        cases[i].run();
+    }
+    return finish();
+}
+
 #endif

@@ -116,27 +116,15 @@ static void case_fork_is_not_there(void) {
 }
 
 int main(int argc, char **argv) {
-    linux_mode(argc, argv);
-    linux_checks = 1; /* every case runs unless --skip=NAME */
     const char *dir = getenv("MT_BIN");
     snprintf(helper_dir, sizeof helper_dir, "%s", dir ? dir : "/bin");
     snprintf(helper_path, sizeof helper_path, "%s/mt_child", helper_dir);
-    setvbuf(stdout, NULL, _IONBF, 0);
 
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } cases[] = {
+    static const struct mt_case cases[] = {
         {"keeps_pid_and_fds", case_keeps_pid_and_fds},
         {"keeps_signal_state", case_keeps_signal_state},
         {"failures", case_failures},
         {"no_fork", case_fork_is_not_there},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!linux_case(cases[i].name))
-            continue;
-        printf("== %s\n", cases[i].name);
-        cases[i].run();
-    }
-    return finish();
+    return run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -158,29 +158,17 @@ static void case_rlimits(void) {
 }
 
 int main(int argc, char **argv) {
-    linux_mode(argc, argv);
-    linux_checks = 1; /* every case runs unless --skip=NAME */
     for (int i = 1; i < argc; i++)
         if (strncmp(argv[i], "--mem-mb=", 9) == 0)
             mem_mb = argv[i] + 9;
     const char *dir = getenv("MT_BIN");
     snprintf(helper_path, sizeof helper_path, "%s/mt_child", dir ? dir : "/bin");
-    setvbuf(stdout, NULL, _IONBF, 0);
 
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } cases[] = {
+    static const struct mt_case cases[] = {
         {"nproc", case_nproc},
         {"memory", case_memory},
         {"nofile", case_nofile},
         {"rlimits", case_rlimits},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!linux_case(cases[i].name))
-            continue;
-        printf("== %s\n", cases[i].name);
-        cases[i].run();
-    }
-    return finish();
+    return run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -216,27 +216,15 @@ static void case_descriptors(void) {
 }
 
 int main(int argc, char **argv) {
-    linux_mode(argc, argv);
-    linux_checks = 1; /* every case runs unless --skip=NAME */
     const char *dir = getenv("MT_BIN");
     snprintf(helper_path, sizeof helper_path, "%s/mt_child", dir ? dir : "/bin");
-    setvbuf(stdout, NULL, _IONBF, 0);
 
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } cases[] = {
+    static const struct mt_case cases[] = {
         {"eof", case_eof},
         {"one_mib", case_one_mib},
         {"nonblock", case_nonblock},
         {"sigpipe", case_sigpipe},
         {"descriptors", case_descriptors},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!linux_case(cases[i].name))
-            continue;
-        printf("== %s\n", cases[i].name);
-        cases[i].run();
-    }
-    return finish();
+    return run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

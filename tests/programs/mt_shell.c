@@ -93,24 +93,12 @@ static void case_popen_two(void) {
 }
 
 int main(int argc, char **argv) {
-    linux_mode(argc, argv);
-    linux_checks = 1; /* every case runs unless --skip=NAME */
-    setvbuf(stdout, NULL, _IONBF, 0);
 
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } cases[] = {
+    static const struct mt_case cases[] = {
         {"system", case_system},
         {"popen_read", case_popen_read},
         {"popen_write", case_popen_write},
         {"popen_two", case_popen_two},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!linux_case(cases[i].name))
-            continue;
-        printf("== %s\n", cases[i].name);
-        cases[i].run();
-    }
-    return finish();
+    return run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

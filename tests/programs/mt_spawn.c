@@ -419,17 +419,11 @@ static void case_many(void) {
 }
 
 int main(int argc, char **argv) {
-    linux_mode(argc, argv);
-    linux_checks = 1; /* every case runs unless --skip=NAME */
     const char *dir = getenv("MT_BIN");
     snprintf(helper_dir, sizeof helper_dir, "%s", dir ? dir : "/bin");
     snprintf(helper_path, sizeof helper_path, "%s/mt_child", helper_dir);
-    setvbuf(stdout, NULL, _IONBF, 0); /* children share our stdout */
 
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } cases[] = {
+    static const struct mt_case cases[] = {
         {"argv", case_argv},         {"env", case_env},
         {"cwd", case_cwd},           {"fds", case_fds},
         {"file_actions", case_file_actions},
@@ -437,11 +431,5 @@ int main(int argc, char **argv) {
         {"attributes", case_attributes},
         {"many", case_many},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!linux_case(cases[i].name))
-            continue;
-        printf("== %s\n", cases[i].name);
-        cases[i].run();
-    }
-    return finish();
+    return run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

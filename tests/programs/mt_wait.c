@@ -244,27 +244,15 @@ static void case_reparent(void) {
 }
 
 int main(int argc, char **argv) {
-    linux_mode(argc, argv);
-    linux_checks = 1; /* every case runs unless --skip=NAME */
     const char *dir = getenv("MT_BIN");
     snprintf(helper_path, sizeof helper_path, "%s/mt_child", dir ? dir : "/bin");
-    setvbuf(stdout, NULL, _IONBF, 0);
 
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } cases[] = {
+    static const struct mt_case cases[] = {
         {"echild", case_echild},   {"statuses", case_statuses},
         {"wnohang", case_wnohang}, {"any_child", case_any_child},
         {"groups", case_groups},   {"kill", case_kill},
         {"killpg", case_killpg},   {"many_alive", case_many_alive},
         {"reparent", case_reparent},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!linux_case(cases[i].name))
-            continue;
-        printf("== %s\n", cases[i].name);
-        cases[i].run();
-    }
-    return finish();
+    return run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
