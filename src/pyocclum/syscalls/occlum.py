@@ -53,6 +53,7 @@ RLIM_INFINITY = (1 << 64) - 1
 ACTION_OPEN, ACTION_DUP2, ACTION_CLOSE, ACTION_CHDIR, ACTION_FCHDIR = 1, 2, 3, 4, 5
 
 FILE_ACTION = struct.Struct("<IiiIIIII")  # kind, fd, newfd, oflags, mode, path, path_len, -
+FILE_ACTION_PATH = 5  # the (path, path_len) pair: the handler receives it as one str
 SPAWN_ATTR = struct.Struct("<IiQQQ")  # flags, pgroup, sigdefault, sigmask, reserved
 SIGACTION = struct.Struct("<IIQ")  # handler, flags, mask
 U64 = struct.Struct("<Q")
@@ -124,7 +125,7 @@ class OcclumSyscalls:
         path: str,
         argv: list[bytes],
         envp: list[bytes],
-        actions: list[tuple[int, ...]],
+        actions: list[tuple[int, int, int, int, int, str, int]],
         attr: tuple[int, ...] | None,
     ) -> int:
         flags, pgroup, sigdefault, sigmask, _ = attr or (0, 0, 0, 0, 0)
@@ -154,7 +155,7 @@ class OcclumSyscalls:
         return child.pid
 
     def _child_fds(
-        self, p: Process, actions: list[tuple[int, ...]]
+        self, p: Process, actions: list[tuple[int, int, int, int, int, str, int]]
     ) -> tuple[FdTable, Location]:
         """The child's fd table: the parent's, then the file actions in order (which
         may also change the child's cwd), then close-on-exec, as in a forked child
@@ -164,9 +165,7 @@ class OcclumSyscalls:
             fds.install_at(fd, entry.file.acquire(), cloexec=entry.cloexec)
         cwd = p.cwd
         try:
-            for kind, fd, newfd, oflags, mode, _path, _len, _ in actions:
-                path = self._action_path(p, _path, _len) if kind in (
-                    ACTION_OPEN, ACTION_CHDIR) else ""
+            for kind, fd, newfd, oflags, mode, path, _ in actions:
                 if kind == ACTION_OPEN:
                     if fd < 0 or fd == ROOT_FD:
                         raise KernelError(Errno.EBADF, f"cannot open onto fd {fd}")
@@ -202,13 +201,6 @@ class OcclumSyscalls:
             fds.close_all()
             raise
         return fds, cwd
-
-    def _action_path(self, p: Process, ptr: int, length: int) -> str:
-        runtime = p.runtime
-        try:
-            return bytes(runtime.memory.read(ptr, length)).decode("utf-8")
-        except UnicodeDecodeError:
-            raise KernelError(Errno.EILSEQ, "path is not UTF-8") from None
 
     def _open_linux(
         self, fds: FdTable, start: Location, path: str, flags: int, mode: int
@@ -468,7 +460,7 @@ class OcclumSyscalls:
             S.Syscall(m, "fchdir", (fd,), self.fchdir),
             S.Syscall(m, "getcwd", (S.buf_out("buf"), S.out_len("len")), self.getcwd),
             S.Syscall(m, "spawn", (S.string("path"), S.str_array("argv"), S.str_array("envp"),
-                                   S.array_in("actions", FILE_ACTION),
+                                   S.array_in("actions", FILE_ACTION, strings=(FILE_ACTION_PATH,)),
                                    S.struct_in("attr", SPAWN_ATTR), S.out_u32("pid")),
                       self.spawn),
             S.Syscall(m, "execve", (S.string("path"), S.str_array("argv"), S.str_array("envp")),

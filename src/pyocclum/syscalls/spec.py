@@ -64,6 +64,9 @@ class Slot:
     name: str
     kind: Kind
     layout: struct.Struct | None = None  # for OUT_STRUCT(_OPT), STRUCT_IN, ARRAY_IN
+    #: For ARRAY_IN: record fields that are a (pointer, length) string pair, given by
+    #: the pointer's index; each pair becomes one ``str`` field (empty if the length is 0).
+    strings: tuple[int, ...] = ()
     #: For U32/U64 inputs: how strace prints it (e.g. a flags decoder).
     fmt: Callable[[int], str] | None = None
 
@@ -182,8 +185,8 @@ def str_array(name: str) -> Slot:
     return Slot(name, Kind.STR_ARRAY)
 
 
-def array_in(name: str, layout: struct.Struct) -> Slot:
-    return Slot(name, Kind.ARRAY_IN, layout=layout)
+def array_in(name: str, layout: struct.Struct, strings: tuple[int, ...] = ()) -> Slot:
+    return Slot(name, Kind.ARRAY_IN, layout=layout, strings=strings)
 
 
 def struct_in(name: str, layout: struct.Struct) -> Slot:

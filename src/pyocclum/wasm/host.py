@@ -233,7 +233,8 @@ def _dispatch_source(sc: Syscall, traced: bool) -> tuple[str, dict[str, Any]]:
         elif kind is Kind.ARRAY_IN:
             assert slot.layout is not None
             names[f"layout{n}"] = slot.layout
-            pre.append(f"s{n} = _read_array(mem, {a}, {b}, layout{n})")
+            names[f"strings{n}"] = slot.strings
+            pre.append(f"s{n} = _read_array(mem, {a}, {b}, layout{n}, strings{n})")
             inputs.append(f"s{n}")
         elif kind is Kind.STRUCT_IN:
             assert slot.layout is not None
@@ -437,10 +438,23 @@ def _read_cstring(mem: GuestMemory, ptr: int) -> bytes:
     raise KernelError(Errno.E2BIG, f"argument string longer than {MAX_ARG_STRLEN} bytes")
 
 
-def _read_array(mem: GuestMemory, ptr: int, count: int, layout: Any) -> list[tuple[Any, ...]]:
+def _read_array(
+    mem: GuestMemory, ptr: int, count: int, layout: Any, strings: tuple[int, ...]
+) -> list[tuple[Any, ...]]:
+    """``count`` records; each (pointer, length) pair named in ``strings`` is read as a str."""
     if count > MAX_ARRAY:
         raise KernelError(Errno.EINVAL, f"more than {MAX_ARRAY} records")
-    return list(layout.iter_unpack(mem.read(ptr, layout.size * count)))
+    records = list(layout.iter_unpack(mem.read(ptr, layout.size * count)))
+    if not strings:
+        return records
+    out = []
+    for rec in records:
+        fields = list(rec)
+        for at in sorted(strings, reverse=True):
+            sp, length = fields[at], fields[at + 1]
+            fields[at : at + 2] = [_decode_str(mem, sp, length) if length else ""]
+        out.append(tuple(fields))
+    return out
 
 
 def _write_str_array(mem: GuestMemory, where: tuple[int, int], value: list[bytes]) -> None:
