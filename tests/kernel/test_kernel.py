@@ -56,6 +56,9 @@ class RecordingExecutor:
     def interrupt(self, proc: Process) -> None:
         self.interrupted.append(proc)
 
+    def memory_size(self, proc: Process) -> int:
+        return 0
+
 
 class Box:
     def __init__(self, limits: Limits | None = None) -> None:

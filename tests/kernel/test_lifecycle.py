@@ -29,6 +29,9 @@ class InertExecutor:
     def interrupt(self, proc: Process) -> None:
         self.interrupted.append(proc.pid)
 
+    def memory_size(self, proc: Process) -> int:
+        return 0
+
 
 class World:
     def __init__(self, limits: Limits | None = None) -> None:

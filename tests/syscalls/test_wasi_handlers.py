@@ -37,6 +37,9 @@ class NoExecutor:
     def interrupt(self, proc: Process) -> None:
         pass
 
+    def memory_size(self, proc: Process) -> int:
+        return 0
+
 
 class Env:
     def __init__(self) -> None:

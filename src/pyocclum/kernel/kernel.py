@@ -68,6 +68,9 @@ class Executor(Protocol):
     def interrupt(self, proc: Process) -> None:
         """Make a running ``proc`` stop soon even if it never makes a syscall."""
 
+    def memory_size(self, proc: Process) -> int:
+        """Bytes of memory ``proc`` has now (0 if it is not running)."""
+
 
 #: Strace sink: receives one formatted line per syscall (must be thread-safe).
 TraceSink = Callable[[str], None]

@@ -24,8 +24,7 @@ class KernelProcSource:
             p = self.kernel.process(pid)
         except Exception:
             return None
-        runtime = p.runtime
-        memory = runtime.memory.size if runtime is not None else 0
+        memory = self.kernel.executor.memory_size(p)
         fds = {fd: entry.file.path for fd, entry in p.fds.items()}
         state = "Z" if p.exited else ("S" if p.waiting_on is not None else "R")
         name = p.path.rsplit("/", 1)[-1][:15]
@@ -47,9 +46,5 @@ class KernelProcSource:
         return time.monotonic_ns() - self.kernel.boot_ns
 
     def memory(self) -> tuple[int, int]:
-        used = 0
-        for p in self.kernel.processes():
-            runtime = p.runtime
-            if runtime is not None:
-                used += runtime.memory.size
+        used = sum(self.kernel.executor.memory_size(p) for p in self.kernel.processes())
         return self.total_memory, max(0, self.total_memory - used)

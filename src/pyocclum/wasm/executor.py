@@ -150,6 +150,10 @@ class WasmExecutor:
         # kill takes effect without waiting for the next tick.
         self.engine.increment_epoch()
 
+    def memory_size(self, proc: Process) -> int:
+        runtime = proc.runtime
+        return runtime.memory.size if runtime is not None else 0
+
     def _start_ticker(self) -> None:
         if self._ticker is not None:
             return
