@@ -175,3 +175,13 @@ def test_host_signals_reach_the_processes(looping: Path, program: str, signo: in
         proc.kill()
     assert proc.returncode == 128 + signo, err.decode()
     assert signal.Signals(signo).name.encode() in err
+
+
+def test_gen_image_key(tmp_path: Path) -> None:
+    r = occlum("gen-image-key", "k", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout == b""
+    assert len((tmp_path / "k").read_text().strip().split("-")) == 16
+    r = occlum("gen-image-key", "no/such/dir/k", cwd=tmp_path)
+    assert r.returncode == 1
+    assert b"no/such/dir/k" in r.stderr

@@ -123,6 +123,19 @@ def run(strace: bool, program: str, args: tuple[str, ...]) -> None:
     run_program(program, args, strace=strace)
 
 
+@cli.command("gen-image-key")
+@click.argument("file", type=click.Path(path_type=Path))
+def gen_image_key(file: Path) -> None:
+    """Write a random 128-bit key to FILE (mode 0600), as Occlum does."""
+    from pyocclum.image.identity import gen_image_key as generate
+
+    try:
+        generate(file)
+    except OSError as e:
+        _fail("gen-image-key", f"{file}: {e.strerror or e}")
+    _stderr().print(f"Wrote a new image key to {file}")
+
+
 @cli.command()
 def status() -> None:
     """Print the instance's state: initialized, built or running."""

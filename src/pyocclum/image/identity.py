@@ -1,0 +1,169 @@
+"""Enclave identity: MRENCLAVE, the signature structure, MRSIGNER, signing keys.
+
+- ``MRENCLAVE`` = SHA-256 over a canonical, length-prefixed encoding of the
+  PyOcclum version, the measured part of ``Occlum.json``, the image root and
+  the entry points (no timestamps, no paths of the build machine).
+- The *signature structure* (Occlum's SIGSTRUCT) holds MRENCLAVE, the product
+  id, the version number, the debuggable flag and the signer's Ed25519 public
+  key, signed with the signer's private key (``cryptography``).
+- ``MRSIGNER`` = SHA-256 of the signer's raw public key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from pyocclum.errors import ImageError
+
+_MRENCLAVE_DOMAIN = b"PyOcclum MRENCLAVE v1\0"
+_SIGSTRUCT_DOMAIN = b"PyOcclum SIGSTRUCT v1\0"
+
+
+def _field(data: bytes) -> bytes:
+    return struct.pack("<Q", len(data)) + data
+
+
+def compute_mrenclave(
+    version: str, measured_config: bytes, image_root: bytes, entry_points: Sequence[str]
+) -> bytes:
+    """The measurement of an enclave build (32 bytes).
+
+    ``measured_config`` is the canonical encoding of the measured part of
+    ``Occlum.json`` (``OcclumConfig.measured_bytes()``).
+    """
+    h = hashlib.sha256(_MRENCLAVE_DOMAIN)
+    h.update(_field(version.encode()))
+    h.update(_field(measured_config))
+    h.update(_field(image_root))
+    h.update(_field("\0".join(entry_points).encode()))
+    return h.digest()
+
+
+def mrsigner(public_key: Ed25519PublicKey) -> bytes:
+    return hashlib.sha256(_raw_public(public_key)).digest()
+
+
+def _raw_public(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+@dataclass(frozen=True, slots=True)
+class SigStruct:
+    """What the signer vouches for."""
+
+    mrenclave: bytes
+    product_id: int
+    version_number: int
+    debuggable: bool
+    signer: bytes  # raw Ed25519 public key, 32 bytes
+    signature: bytes = b""
+
+    def signed_bytes(self) -> bytes:
+        return _SIGSTRUCT_DOMAIN + self.mrenclave + struct.pack(
+            "<HHB", self.product_id, self.version_number, int(self.debuggable)
+        ) + self.signer
+
+    @property
+    def mrsigner(self) -> bytes:
+        return hashlib.sha256(self.signer).digest()
+
+    def verify(self) -> None:
+        """ImageError unless ``signature`` is the signer's signature over the rest."""
+        try:
+            Ed25519PublicKey.from_public_bytes(self.signer).verify(
+                self.signature, self.signed_bytes()
+            )
+        except (InvalidSignature, ValueError):
+            raise ImageError("the enclave signature does not verify") from None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "mrenclave": self.mrenclave.hex(),
+                "product_id": self.product_id,
+                "version_number": self.version_number,
+                "debuggable": self.debuggable,
+                "signer": self.signer.hex(),
+                "signature": self.signature.hex(),
+            },
+            indent=1,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str, source: str) -> SigStruct:
+        try:
+            d = json.loads(text)
+            return cls(
+                mrenclave=bytes.fromhex(d["mrenclave"]),
+                product_id=int(d["product_id"]),
+                version_number=int(d["version_number"]),
+                debuggable=bool(d["debuggable"]),
+                signer=bytes.fromhex(d["signer"]),
+                signature=bytes.fromhex(d["signature"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+            raise ImageError(f"{source}: damaged signature structure ({e})") from None
+
+
+def sign(unsigned: SigStruct, key: Ed25519PrivateKey) -> SigStruct:
+    """``unsigned`` signed by ``key`` (whose public key must be ``unsigned.signer``)."""
+    if _raw_public(key.public_key()) != unsigned.signer:
+        raise ValueError("the signing key does not match the signer in the structure")
+    signature = key.sign(unsigned.signed_bytes())
+    return SigStruct(unsigned.mrenclave, unsigned.product_id, unsigned.version_number,
+                     unsigned.debuggable, unsigned.signer, signature)
+
+
+def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    """An Ed25519 private key from a PEM file; ImageError naming the file otherwise."""
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as e:
+        raise ImageError(f"{path}: not a usable PEM private key ({e})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ImageError(f"{path}: the signing key must be Ed25519")
+    return key
+
+
+def public_key_of(key: Ed25519PrivateKey) -> bytes:
+    return _raw_public(key.public_key())
+
+
+def load_or_create_dev_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """The per-user development signing key (created 0600 on first use), and
+    whether it was just created (as Occlum's default debug key, for development
+    only: anyone with the file can sign as you)."""
+    if path.exists():
+        return load_signing_key(path), False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    return key, True
+
+
+def gen_image_key(path: Path) -> str:
+    """Write a random 128-bit key as Occlum does (16 hex bytes joined by ``-``), mode 0600."""
+    text = "-".join(f"{b:02x}" for b in secrets.token_bytes(16))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+    return text
