@@ -1,0 +1,652 @@
+"""``integrity``: the read-only program image, every block checked against a
+Merkle root that is part of the enclave's measurement (DESIGN.md section 4).
+
+This module owns the on-disk format and everything the *reader* needs
+(``pyocclum.image.manifest`` builds images and imports it, never the other
+way round, so the fs layer does not depend on the image layer).
+
+On-disk format (version 1), in the image folder::
+
+    manifest.json          canonical JSON (below); its SHA-256 is the image root
+    blobs/<root hex>       a regular file's data, exactly ``size`` bytes
+    trees/<root hex>       the file's level-0 (leaf) hashes, 32 bytes each,
+                           concatenated: ceil(size / 4096) * 32 bytes
+
+Files are content-addressed by their Merkle root, so identical files are
+stored once. The manifest is ``json.dumps(obj, sort_keys=True,
+separators=(",", ":"), ensure_ascii=True)`` encoded as ASCII, no trailing
+newline, where ``obj`` is::
+
+    {"format": "pyocclum-integrity-image", "version": 1, "block": 4096,
+     "entries": [ ... sorted by path ... ]}
+
+and each entry is one of (``path`` is ``/``-separated and relative; the root
+directory is ``""``; names that are not UTF-8 on the host are kept as
+``surrogateescape`` strings, which JSON writes as ``\\udcXX`` escapes)::
+
+    {"path": p, "type": "dir",     "mode": perm}
+    {"path": p, "type": "file",    "mode": perm, "size": n, "root": hex}
+    {"path": p, "type": "symlink", "target": t}
+
+``mode`` holds permission bits only (``& 0o7777``). There are no timestamps,
+owners or absolute paths: the same tree gives the same root anywhere.
+
+Merkle scheme (SHA-256, domain-separated so a leaf can never pass for an
+inner node or an empty file):
+
+* leaf ``i`` = SHA-256(``0x00`` || block ``i``); blocks are 4096 bytes, the
+  last one is short (its exact length is therefore bound by its leaf);
+* inner node = SHA-256(``0x01`` || left || right);
+* a level with an odd number of nodes **promotes** its last node unchanged to
+  the next level (no duplication, so ``[a, b, c]`` and ``[a, b, c, c]`` have
+  different roots);
+* the root is the single node left; a file with no blocks (empty) has root
+  SHA-256(``0x02``).
+
+Verification is lazy, so mounting costs the manifest only, whatever the size
+of the data: a file's leaf list is read and checked against its root on its
+first read; each block is checked against its leaf when first read, and
+verified blocks are kept in an LRU bounded in bytes. Anything that does not
+verify (a changed, missing, short or long blob or tree, or something that is
+not a regular file) raises ``EIO`` and logs the file's path at error level on
+the ``pyocclum.fs.integrity`` logger; wrong data is never returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import stat as host_stat
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyocclum.abi.errno import Errno
+from pyocclum.abi.wasi import FileType
+from pyocclum.errors import ImageError, KernelError
+from pyocclum.fs.types import (
+    MAX_SYMLINK,
+    DirEntry,
+    FileSystem,
+    Inode,
+    Stat,
+    check_name,
+)
+
+__all__ = [
+    "BLOB_DIR",
+    "BLOCK",
+    "EMPTY_ROOT",
+    "FORMAT",
+    "HASH_SIZE",
+    "MANIFEST_NAME",
+    "TREE_DIR",
+    "VERSION",
+    "ImageEntry",
+    "ImageManifest",
+    "IntegrityDir",
+    "IntegrityFile",
+    "IntegrityFs",
+    "IntegritySymlink",
+    "canonical_manifest_bytes",
+    "leaf_hash",
+    "merkle_levels",
+    "merkle_root",
+    "node_hash",
+    "parse_manifest",
+]
+
+log = logging.getLogger("pyocclum.fs.integrity")
+
+BLOCK = 4096
+HASH_SIZE = 32
+FORMAT = "pyocclum-integrity-image"
+VERSION = 1
+MANIFEST_NAME = "manifest.json"
+BLOB_DIR = "blobs"
+TREE_DIR = "trees"
+EMPTY_ROOT = hashlib.sha256(b"\x02").digest()
+#: Default bound on the bytes of verified blocks kept in memory.
+DEFAULT_CACHE_BYTES = 64 << 20
+#: Largest single host read (blocks are read in runs up to this size).
+_IO_MAX = 1 << 20
+#: Biggest manifest we agree to read (a hostile host could offer anything).
+MAX_MANIFEST = 256 << 20
+
+_BLOB_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+
+
+# -- Merkle ---------------------------------------------------------------------
+def leaf_hash(block: bytes | memoryview) -> bytes:
+    return hashlib.sha256(b"\x00" + bytes(block)).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def merkle_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level, leaves first and the root level (one node) last; ``[]``
+    for no leaves. An odd last node is promoted unchanged."""
+    if not leaves:
+        return []
+    level = list(leaves)
+    levels = [level]
+    while len(level) > 1:
+        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        levels.append(nxt)
+        level = nxt
+    return levels
+
+
+def merkle_root(block_hashes: Sequence[bytes]) -> bytes:
+    """The root over the leaf hashes ``block_hashes`` (see the module docstring)."""
+    if not block_hashes:
+        return EMPTY_ROOT
+    level = list(block_hashes)
+    while len(level) > 1:
+        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def _split_leaves(raw: bytes) -> list[bytes]:
+    return [raw[i : i + HASH_SIZE] for i in range(0, len(raw), HASH_SIZE)]
+
+
+def nblocks(size: int) -> int:
+    return (size + BLOCK - 1) // BLOCK
+
+
+# -- the manifest ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ImageEntry:
+    """One object in the image. ``root`` is set for files, ``target`` for symlinks."""
+
+    path: str
+    type: str  # "dir" | "file" | "symlink"
+    mode: int = 0
+    size: int = 0
+    root: bytes | None = None
+    target: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.type == "dir":
+            return {"path": self.path, "type": "dir", "mode": self.mode}
+        if self.type == "file":
+            assert self.root is not None
+            return {"path": self.path, "type": "file", "mode": self.mode,
+                    "size": self.size, "root": self.root.hex()}
+        return {"path": self.path, "type": "symlink", "target": self.target}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageManifest:
+    """A parsed manifest; ``root`` is SHA-256 of its canonical bytes."""
+
+    entries: tuple[ImageEntry, ...]
+    root: bytes
+    raw: bytes
+
+    @property
+    def root_hex(self) -> str:
+        return self.root.hex()
+
+
+def canonical_manifest_bytes(entries: Sequence[ImageEntry]) -> bytes:
+    """The manifest's canonical encoding (entries are sorted here)."""
+    obj = {
+        "format": FORMAT,
+        "version": VERSION,
+        "block": BLOCK,
+        "entries": [e.to_json() for e in sorted(entries, key=lambda e: e.path)],
+    }
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode(
+        "ascii"
+    )
+
+
+def _bad(msg: str) -> ImageError:
+    return ImageError(f"integrity image manifest: {msg}")
+
+
+def _int(v: object, what: str, limit: int) -> int:
+    if type(v) is not int or not 0 <= v <= limit:
+        raise _bad(f"{what} is not an integer in [0, {limit}]")
+    return v
+
+
+def parse_manifest(raw: bytes, expected_root: bytes | None = None) -> ImageManifest:
+    """Check ``raw``'s hash against ``expected_root`` (when given), then its
+    structure: canonical encoding, sorted unique paths, every parent a
+    directory, valid names, sizes and roots. Raises ``ImageError``."""
+    root = hashlib.sha256(raw).digest()
+    if expected_root is not None and root != expected_root:
+        raise ImageError(
+            f"integrity image manifest hash {root.hex()} does not match the expected "
+            f"root {expected_root.hex()}: the image was changed or rebuilt"
+        )
+    try:
+        obj = json.loads(raw.decode("ascii"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise _bad(f"not canonical JSON ({e})") from e
+    if not isinstance(obj, dict) or set(obj) != {"format", "version", "block", "entries"}:
+        raise _bad("top level must be an object with format, version, block, entries")
+    if obj["format"] != FORMAT:
+        raise _bad(f"format is {obj['format']!r}, expected {FORMAT!r}")
+    if obj["version"] != VERSION:
+        raise _bad(f"version {obj['version']!r} is not supported (expected {VERSION})")
+    if obj["block"] != BLOCK:
+        raise _bad(f"block size {obj['block']!r} is not {BLOCK}")
+    items = obj["entries"]
+    if not isinstance(items, list):
+        raise _bad("entries is not a list")
+    entries: list[ImageEntry] = []
+    kinds: dict[str, str] = {}
+    for i, it in enumerate(items):
+        where = f"entries[{i}]"
+        if not isinstance(it, dict) or not isinstance(it.get("path"), str):
+            raise _bad(f"{where} has no path")
+        path: str = it["path"]
+        where = f"entry {path!r}"
+        kind = it.get("type")
+        keys = {"dir": {"path", "type", "mode"},
+                "file": {"path", "type", "mode", "size", "root"},
+                "symlink": {"path", "type", "target"}}.get(kind if isinstance(kind, str) else "")
+        if keys is None:
+            raise _bad(f"{where} has unknown type {kind!r}")
+        if set(it) != keys:
+            raise _bad(f"{where} must have exactly the keys {sorted(keys)}")
+        if path == "":
+            if i != 0 or kind != "dir":
+                raise _bad("the root directory must be the first entry")
+        else:
+            if i == 0:
+                raise _bad("the root directory must be the first entry")
+            parent, _, name = path.rpartition("/")
+            try:
+                check_name(name)
+            except KernelError as e:
+                raise _bad(f"{where}: {e.msg}") from e
+            if kinds.get(parent) != "dir":
+                raise _bad(f"{where}: parent {parent!r} is not a directory listed before it")
+            if path <= entries[-1].path:
+                raise _bad(f"{where} is out of order or repeated")
+        kinds[path] = str(kind)
+        if kind == "dir":
+            entries.append(ImageEntry(path, "dir", _int(it["mode"], f"{where} mode", 0o7777)))
+        elif kind == "file":
+            rhex = it["root"]
+            if not isinstance(rhex, str) or len(rhex) != 2 * HASH_SIZE or rhex != rhex.lower():
+                raise _bad(f"{where} root is not {HASH_SIZE} bytes of lowercase hex")
+            try:
+                froot = bytes.fromhex(rhex)
+            except ValueError as e:
+                raise _bad(f"{where} root is not hex") from e
+            size = _int(it["size"], f"{where} size", (1 << 63) - 1)
+            if size == 0 and froot != EMPTY_ROOT:
+                raise _bad(f"{where} is empty but its root is not the empty root")
+            entries.append(ImageEntry(path, "file", _int(it["mode"], f"{where} mode", 0o7777),
+                                      size, froot))
+        else:
+            target = it["target"]
+            if (not isinstance(target, str) or not target or "\0" in target
+                    or len(target.encode("utf-8", "surrogateescape")) > MAX_SYMLINK):
+                raise _bad(f"{where} has an invalid symlink target")
+            entries.append(ImageEntry(path, "symlink", 0o777, target=target))
+    if not entries:
+        raise _bad("no root directory")
+    if canonical_manifest_bytes(entries) != raw:
+        raise _bad("not in canonical form")
+    return ImageManifest(tuple(entries), root, raw)
+
+
+def read_manifest(image_dir: Path, expected_root: bytes | None = None) -> ImageManifest:
+    """Read ``image_dir/manifest.json`` and :func:`parse_manifest` it."""
+    p = Path(image_dir) / MANIFEST_NAME
+    try:
+        fd = os.open(p, _BLOB_FLAGS)
+    except OSError as e:
+        raise ImageError(f"integrity image manifest {p}: {e.strerror or e}") from e
+    try:
+        st = os.fstat(fd)
+        if not host_stat.S_ISREG(st.st_mode):
+            raise ImageError(f"integrity image manifest {p} is not a regular file")
+        if st.st_size > MAX_MANIFEST:
+            raise ImageError(f"integrity image manifest {p} is too big")
+        chunks = []
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+            if sum(map(len, chunks)) > MAX_MANIFEST:
+                raise ImageError(f"integrity image manifest {p} is too big")
+    except OSError as e:
+        raise ImageError(f"integrity image manifest {p}: {e.strerror or e}") from e
+    finally:
+        os.close(fd)
+    return parse_manifest(b"".join(chunks), expected_root)
+
+
+# -- the file system ------------------------------------------------------------
+def _ino_for(path: str, used: set[int]) -> int:
+    """A stable inode number from the path (probing past the rare collision,
+    deterministically since entries come in sorted order)."""
+    h = hashlib.sha256(b"pyocclum integrity ino\x00" + path.encode("utf-8", "surrogateescape"))
+    ino = (int.from_bytes(h.digest()[:8], "little") & ((1 << 63) - 1)) or 1
+    while ino in used:
+        ino = ino % ((1 << 63) - 1) + 1
+    used.add(ino)
+    return ino
+
+
+class IntegrityFs(FileSystem):
+    """The image in ``image_dir``, accepted only if its manifest hashes to
+    ``expected_root`` (``ImageError`` otherwise, or if it is malformed).
+
+    ``cache_bytes`` bounds the verified blocks kept in memory. Times are all
+    zero: the image has none (so that its root does not depend on them).
+    """
+
+    fstype = "integrity"
+    read_only = True
+
+    def __init__(
+        self, image_dir: Path | str, expected_root: bytes, *,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+    ) -> None:
+        if len(expected_root) != HASH_SIZE:
+            raise ImageError(f"expected image root must be {HASH_SIZE} bytes")
+        if cache_bytes < 0:
+            raise ValueError("cache_bytes must be >= 0")
+        self.image_dir = Path(image_dir)
+        self.manifest = read_manifest(self.image_dir, expected_root)
+        self.lock = threading.Lock()
+        self._cache_max = cache_bytes
+        self._cache: OrderedDict[tuple[bytes, int], bytes] = OrderedDict()
+        self._cache_used = 0
+        #: Verified leaf lists by file root (files with equal content share one).
+        self._leaves: dict[bytes, bytes] = {}
+        used: set[int] = set()
+        nodes: dict[str, _Node] = {}
+        for e in self.manifest.entries:
+            ino = _ino_for(e.path, used)
+            node: _Node
+            if e.type == "dir":
+                node = IntegrityDir(self, ino, e)
+            elif e.type == "file":
+                node = IntegrityFile(self, ino, e)
+            else:
+                node = IntegritySymlink(self, ino, e)
+            nodes[e.path] = node
+            if e.path:
+                parent = nodes[e.path.rpartition("/")[0]]
+                assert isinstance(parent, IntegrityDir)
+                parent._add(e.path.rpartition("/")[2], node)
+        root = nodes[""]
+        assert isinstance(root, IntegrityDir)
+        self._root = root
+
+    @property
+    def root_hash(self) -> bytes:
+        return self.manifest.root
+
+    def root(self) -> IntegrityDir:
+        return self._root
+
+    # -- verification (callers hold no lock) -----------------------------------
+    def _fail(self, path: str, why: str) -> KernelError:
+        log.error("integrity image: /%s: %s", path, why)
+        return KernelError(Errno.EIO, f"integrity check failed for /{path}: {why}")
+
+    def _leaves_for(self, e: ImageEntry) -> bytes:
+        assert e.root is not None
+        leaves = self._leaves.get(e.root)
+        if leaves is not None:
+            return leaves
+        want = nblocks(e.size) * HASH_SIZE
+        raw = self._read_host(e, TREE_DIR, 0, want, expect_size=want, what="hash list")
+        if len(raw) != want:
+            raise self._fail(e.path, f"hash list is {len(raw)} bytes, expected {want}")
+        if merkle_root(_split_leaves(raw)) != e.root:
+            raise self._fail(e.path, "hash list does not match the file's root")
+        with self.lock:
+            self._leaves[e.root] = raw
+        return raw
+
+    def _read_host(
+        self, e: ImageEntry, sub: str, offset: int, size: int, *, expect_size: int, what: str,
+    ) -> bytes:
+        assert e.root is not None
+        p = self.image_dir / sub / e.root.hex()
+        try:
+            fd = os.open(p, _BLOB_FLAGS)
+        except OSError as err:
+            raise self._fail(e.path, f"cannot open its {what}: {err.strerror or err}") from err
+        try:
+            st = os.fstat(fd)
+            if not host_stat.S_ISREG(st.st_mode):
+                raise self._fail(e.path, f"its {what} is not a regular file")
+            if st.st_size != expect_size:
+                raise self._fail(
+                    e.path, f"its {what} is {st.st_size} bytes, expected {expect_size}")
+            out = []
+            while size > 0:
+                b = os.pread(fd, min(size, _IO_MAX), offset)
+                if not b:
+                    break
+                out.append(b)
+                offset += len(b)
+                size -= len(b)
+            return b"".join(out)
+        except OSError as err:
+            raise self._fail(e.path, f"cannot read its {what}: {err.strerror or err}") from err
+        finally:
+            os.close(fd)
+
+    def _cache_get(self, key: tuple[bytes, int]) -> bytes | None:
+        with self.lock:
+            b = self._cache.get(key)
+            if b is not None:
+                self._cache.move_to_end(key)
+            return b
+
+    def _cache_put(self, key: tuple[bytes, int], block: bytes) -> None:
+        if len(block) > self._cache_max:
+            return
+        with self.lock:
+            if key in self._cache:
+                return
+            self._cache[key] = block
+            self._cache_used += len(block)
+            while self._cache_used > self._cache_max:
+                _, old = self._cache.popitem(last=False)
+                self._cache_used -= len(old)
+
+    def _read_blocks(self, e: ImageEntry, first: int, last: int) -> list[bytes]:
+        """Verified blocks ``first..last`` (inclusive) of file ``e``."""
+        assert e.root is not None
+        leaves = self._leaves_for(e)
+        out: list[bytes | None] = [self._cache_get((e.root, i)) for i in range(first, last + 1)]
+        i = 0
+        n = len(out)
+        while i < n:
+            if out[i] is not None:
+                i += 1
+                continue
+            j = i  # a run of missing blocks [i, j)
+            while j < n and out[j] is None and (j - i) * BLOCK < _IO_MAX:
+                j += 1
+            b0 = first + i
+            start = b0 * BLOCK
+            end = min((first + j) * BLOCK, e.size)
+            data = self._read_host(e, BLOB_DIR, start, end - start, expect_size=e.size,
+                                   what="data")
+            if len(data) != end - start:
+                raise self._fail(e.path, f"data is short at block {b0 + len(data) // BLOCK}")
+            for k in range(i, j):
+                off = (k - i) * BLOCK
+                block = data[off : off + BLOCK]
+                idx = first + k
+                if leaf_hash(block) != leaves[idx * HASH_SIZE : (idx + 1) * HASH_SIZE]:
+                    raise self._fail(e.path, f"block {idx} does not match its hash")
+                self._cache_put((e.root, idx), block)
+                out[k] = block
+            i = j
+        return [b for b in out if b is not None]
+
+
+def _erofs() -> KernelError:
+    return KernelError(Errno.EROFS, "the integrity image is read-only")
+
+
+class _Node(Inode):
+    def __init__(self, fs: IntegrityFs, ino: int, e: ImageEntry) -> None:
+        self.fs = fs
+        self._ifs = fs
+        self.ino = ino
+        self._e = e
+
+    _ft = FileType.UNKNOWN
+
+    @property
+    def filetype(self) -> FileType:
+        return self._ft
+
+    def _nlink(self) -> int:
+        return 1
+
+    def stat(self) -> Stat:
+        e = self._e
+        size = e.size if e.type == "file" else (
+            len((e.target or "").encode("utf-8", "surrogateescape"))
+            if e.type == "symlink" else BLOCK)
+        return Stat(dev=self._ifs.dev, ino=self.ino, filetype=self._ft, mode=e.mode,
+                    nlink=self._nlink(), size=size, atim=0, mtim=0, ctim=0)
+
+    def set_times(self, atim: int | None, mtim: int | None) -> None:
+        raise _erofs()
+
+    def chmod(self, mode: int) -> None:
+        raise _erofs()
+
+    def write(self, offset: int, data: bytes) -> int:
+        if self._ft == FileType.DIRECTORY:
+            raise KernelError(Errno.EISDIR, "is a directory")
+        raise _erofs()
+
+    def truncate(self, size: int) -> None:
+        if self._ft == FileType.DIRECTORY:
+            raise KernelError(Errno.EISDIR, "is a directory")
+        raise _erofs()
+
+    def allocate(self, offset: int, length: int) -> None:
+        if self._ft == FileType.DIRECTORY:
+            raise KernelError(Errno.EISDIR, "is a directory")
+        raise _erofs()
+
+
+class IntegrityDir(_Node):
+    _ft = FileType.DIRECTORY
+
+    def __init__(self, fs: IntegrityFs, ino: int, e: ImageEntry) -> None:
+        super().__init__(fs, ino, e)
+        self._children: dict[str, _Node] = {}
+        self._subdirs = 0
+
+    def _add(self, name: str, node: _Node) -> None:
+        self._children[name] = node
+        if isinstance(node, IntegrityDir):
+            self._subdirs += 1
+
+    def _nlink(self) -> int:
+        return 2 + self._subdirs
+
+    def lookup(self, name: str) -> Inode:
+        check_name(name)
+        node = self._children.get(name)
+        if node is None:
+            raise KernelError(Errno.ENOENT, f"no {name!r} in the image")
+        return node
+
+    def entries(self) -> Iterator[DirEntry]:
+        # Children were added in sorted path order, i.e. sorted by name.
+        return iter([DirEntry(n, c.ino, c._ft) for n, c in self._children.items()])
+
+    def _new_name(self, name: str) -> KernelError:
+        """Linux's order: a bad name, then EEXIST, then EROFS."""
+        check_name(name)
+        if name in self._children:
+            return KernelError(Errno.EEXIST, f"{name!r} exists")
+        return _erofs()
+
+    def create(self, name: str, mode: int) -> Inode:
+        raise self._new_name(name)
+
+    def mkdir(self, name: str, mode: int) -> Inode:
+        raise self._new_name(name)
+
+    def symlink(self, name: str, target: str) -> Inode:
+        raise self._new_name(name)
+
+    def link(self, name: str, inode: Inode) -> None:
+        raise self._new_name(name)
+
+    def unlink(self, name: str) -> None:
+        check_name(name)
+        self.lookup(name)
+        raise _erofs()
+
+    def rmdir(self, name: str) -> None:
+        check_name(name)
+        self.lookup(name)
+        raise _erofs()
+
+    def rename(self, old: str, new_dir: Inode, new: str) -> None:
+        check_name(old)
+        check_name(new)
+        self.lookup(old)
+        if not isinstance(new_dir, _Node) or new_dir.fs is not self.fs:
+            raise KernelError(Errno.EXDEV, "rename across file systems")
+        raise _erofs()
+
+
+class IntegritySymlink(_Node):
+    _ft = FileType.SYMBOLIC_LINK
+
+    def readlink(self) -> str:
+        assert self._e.target is not None
+        return self._e.target
+
+
+class IntegrityFile(_Node):
+    _ft = FileType.REGULAR_FILE
+
+    @property
+    def path(self) -> str:
+        return self._e.path
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` verified bytes at ``offset`` (short only at end of file);
+        ``EIO`` if the stored data does not match the image."""
+        if offset < 0 or size < 0:
+            raise KernelError(Errno.EINVAL, "negative offset or size")
+        e = self._e
+        end = min(e.size, offset + size)
+        if offset >= end:
+            return b""
+        first, last = offset // BLOCK, (end - 1) // BLOCK
+        blocks = self._ifs._read_blocks(e, first, last)
+        data = b"".join(blocks)
+        lo = offset - first * BLOCK
+        return data[lo : lo + (end - offset)]
