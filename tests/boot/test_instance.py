@@ -127,15 +127,31 @@ def test_bad_config_names_key(inst: Instance) -> None:
         inst.build()
 
 
-def test_build_is_incremental(inst: Instance) -> None:
+def test_build_is_incremental_and_measured(inst: Instance) -> None:
+    first = inst.identity()
     again = inst.build()
     assert again.compiled == ()
-    assert again.copied == 0
     assert again.modules == ("bin/crash", "bin/hello")
+    assert again.mrenclave == first.mrenclave.hex()  # same inputs, same measurement
     (inst.path / "image" / "bin" / "hello2").write_bytes(HELLO)  # same content: no compile
     (inst.path / "image" / "bin" / "script.sh").unlink()
     third = inst.build()
-    assert (third.compiled, third.copied, third.removed) == ((), 1, 1)
+    assert third.compiled == ()
+    assert third.modules == ("bin/crash", "bin/hello", "bin/hello2")
+    assert third.mrenclave != again.mrenclave
+    assert third.mrsigner == again.mrsigner
+
+
+def test_tampered_build_refuses_to_start(inst: Instance) -> None:
+    runtime = inst.path / "build" / "runtime.json"
+    runtime.write_text(runtime.read_text().replace('"max_processes": 256', '"max_processes": 9'))
+    with pytest.raises(InstanceError, match="does not match the signed measurement"):
+        inst.run(["/bin/hello"], capture=True)
+    inst.build()
+    sig = inst.path / "build" / "sigstruct.json"
+    sig.write_text(sig.read_text().replace('"product_id": 0', '"product_id": 1'))
+    with pytest.raises(InstanceError, match="signature does not verify"):
+        inst.run(["/bin/hello"], capture=True)
 
 
 def test_tampered_native_code_is_never_loaded(inst: Instance) -> None:

@@ -170,9 +170,11 @@ def test_host_signals_reach_the_processes(looping: Path, program: str, signo: in
     assert proc.poll() is None
     proc.send_signal(signo)
     try:
-        _, err = proc.communicate(timeout=10)
+        proc.wait(timeout=10)  # stdin stays open: EOF must not end the reader instead
     finally:
         proc.kill()
+    assert proc.stderr is not None
+    err = proc.stderr.read()
     assert proc.returncode == 128 + signo, err.decode()
     assert signal.Signals(signo).name.encode() in err
 

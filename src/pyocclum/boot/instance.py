@@ -24,27 +24,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, shell_exit_code, signal_name
 from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig, RuntimeMount
 from pyocclum.crypto import load_or_create_secret
-from pyocclum.errors import ConfigError, InstanceError, KernelError
+from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
 from pyocclum.fs.devfs import DevFs
 from pyocclum.fs.hostfs import HostFs
+from pyocclum.fs.integrityfs import BLOB_DIR, MANIFEST_NAME, IntegrityFs
 from pyocclum.fs.procfs import ProcFs
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.stdio import BufferStream, BytesInputStream, HostFdStream
 from pyocclum.fs.types import FileSystem, Stream
 from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
-from pyocclum.image import stage_image
+from pyocclum.image.identity import (
+    SigStruct,
+    compute_mrenclave,
+    load_or_create_dev_key,
+    load_signing_key,
+    public_key_of,
+    sign,
+)
+from pyocclum.image.manifest import build_image
 from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
 from pyocclum.kernel.procsource import KernelProcSource
 from pyocclum.wasm import CodeCache, WasmExecutor
-from pyocclum.wasm.engine import check_wasm
+from pyocclum.wasm.engine import WASM_MAGIC, check_wasm
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from pyocclum.config.model import OcclumConfig
 
 log = logging.getLogger("pyocclum.boot")
@@ -52,9 +64,19 @@ log = logging.getLogger("pyocclum.boot")
 BUILD_ROOT = Path("build/mount/__ROOT")
 CODE_CACHE = Path("build/cache")
 BUILT_CONFIG = Path("build/runtime.json")
+SIGSTRUCT = Path("build/sigstruct.json")
 RUN_DIR = Path("run")
 #: Exit code when the program could not be started (as a shell's "command not found").
 EXIT_NOT_STARTED = 127
+
+
+def dev_key_path() -> Path:
+    """The per-user development signing key (``PYOCCLUM_DEV_KEY`` overrides)."""
+    override = os.environ.get("PYOCCLUM_DEV_KEY")
+    if override:
+        return Path(override)
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "pyocclum" / "dev-signing-key.pem"
 
 
 def platform_secret_path() -> Path:
@@ -68,10 +90,13 @@ def platform_secret_path() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class BuildReport:
-    copied: int
-    removed: int
+    files: int
     modules: tuple[str, ...]
     compiled: tuple[str, ...]
+    mrenclave: str
+    mrsigner: str
+    #: The per-user development key was created by this build (no --sign-key).
+    dev_key_created: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +121,7 @@ class Instance:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path).resolve()
         self._kernel: Kernel | None = None  # the kernel being booted (for procfs)
+        self._image_root: bytes | None = None  # the measured image root being booted
         self._user_space = 0
 
     # -- state ----------------------------------------------------------------------
@@ -137,36 +163,56 @@ class Instance:
         return load_config(self.config_file)
 
     # -- build ------------------------------------------------------------------------
-    def build(self, *, force: bool = False, progress: Progress | None = None) -> BuildReport:
-        """Stage ``image/`` into ``build/`` and precompile every module found there.
+    def build(
+        self,
+        *,
+        force: bool = False,
+        progress: Progress | None = None,
+        sign_key: Path | None = None,
+    ) -> BuildReport:
+        """Build ``image/`` into the integrity image in ``build/``, precompile every
+        module in it, measure the build and sign the measurement.
 
-        Incremental: unchanged files are not copied and modules whose
-        authenticated artifact exists are not compiled again (``force`` redoes all).
+        Incremental: unchanged files are not stored and modules whose
+        authenticated artifact exists are not compiled again (``force`` redoes
+        all). Without ``sign_key``, the per-user development key signs (created
+        on first use; :attr:`BuildReport.dev_key_created` says so).
         """
         self.require_initialized()
         config_bytes = self.config_file.read_bytes()
         config = self.config()  # validate before touching build/
+        key, dev_key_created = self._signing_key(sign_key)
         image = self.path / IMAGE_DIR
         if not image.is_dir():
             raise InstanceError(f"{image} is missing: run `occlum init --force` to recreate it")
-        if force:
+        root_dir = self.path / BUILD_ROOT
+        if force or (root_dir.exists() and not (root_dir / MANIFEST_NAME).exists()):
             shutil.rmtree(self.path / "build", ignore_errors=True)
-        staged = stage_image(image, self.path / BUILD_ROOT)
+        manifest = build_image(image, root_dir)
         cache = self._code_cache()
         executor = WasmExecutor()
-        wanted: dict[str, str] = {}
-        for rel in staged.modules:
-            data = (staged.root / rel).read_bytes()
-            wanted.setdefault(hashlib.sha256(data).hexdigest(), rel)
+        wanted: dict[str, tuple[str, Path]] = {}
+        modules = []
+        for entry in manifest.entries:
+            if entry.type != "file" or entry.root is None or entry.size < 8:
+                continue
+            blob = root_dir / BLOB_DIR / entry.root.hex()
+            with blob.open("rb") as f:
+                if f.read(4) != WASM_MAGIC:
+                    continue
+            modules.append(entry.path)
+            data = blob.read_bytes()
+            wanted.setdefault(hashlib.sha256(data).hexdigest(), (entry.path, blob))
         todo = [
-            (digest, rel) for digest, rel in sorted(wanted.items(), key=lambda kv: kv[1])
+            (digest, rel, blob)
+            for digest, (rel, blob) in sorted(wanted.items(), key=lambda kv: kv[1][0])
             if cache.load(executor.engine, digest) is None
         ]
         compiled = []
-        for index, (digest, rel) in enumerate(todo):
+        for index, (digest, rel, blob) in enumerate(todo):
             if progress is not None:
                 progress(rel, index, len(todo))
-            data = (staged.root / rel).read_bytes()
+            data = blob.read_bytes()
             try:
                 check_wasm(data, "/" + rel)
                 cache.compile_and_store(executor.engine, data, "/" + rel, digest)
@@ -178,9 +224,39 @@ class Instance:
         for stale in cache.entries() - set(wanted):
             cache.remove(stale)
         (self.path / RUN_DIR).mkdir(exist_ok=True)
-        runtime = RuntimeConfig.from_config(config, hashlib.sha256(config_bytes).hexdigest())
-        (self.path / BUILT_CONFIG).write_text(runtime.to_json())
-        return BuildReport(staged.copied, staged.removed, staged.modules, tuple(compiled))
+        runtime = RuntimeConfig.from_config(
+            config, hashlib.sha256(config_bytes).hexdigest(), image_root=manifest.root_hex
+        )
+        runtime_bytes = runtime.to_json().encode()
+        mrenclave = compute_mrenclave(
+            __version__, runtime_bytes, manifest.root, runtime.entry_points
+        )
+        meta = config.metadata
+        sig = sign(
+            SigStruct(mrenclave, meta.product_id, meta.version_number, meta.debuggable,
+                      public_key_of(key)),
+            key,
+        )
+        (self.path / BUILT_CONFIG).write_bytes(runtime_bytes)
+        (self.path / SIGSTRUCT).write_text(sig.to_json())
+        return BuildReport(
+            files=len(manifest.entries), modules=tuple(modules), compiled=tuple(compiled),
+            mrenclave=mrenclave.hex(), mrsigner=sig.mrsigner.hex(),
+            dev_key_created=dev_key_created,
+        )
+
+    def _signing_key(self, sign_key: Path | None) -> tuple[Ed25519PrivateKey, bool]:
+        if sign_key is not None:
+            return load_signing_key(sign_key), False
+        return load_or_create_dev_key(dev_key_path())
+
+    def identity(self) -> SigStruct:
+        """The signed identity of the last build (checked: ImageError if tampered)."""
+        if not self.is_built():
+            raise InstanceError(f"{self.path} has not been built: run `occlum build` first")
+        sig = SigStruct.from_json((self.path / SIGSTRUCT).read_text(), str(SIGSTRUCT))
+        sig.verify()
+        return sig
 
     def _code_cache(self) -> CodeCache:
         return CodeCache(self.path / CODE_CACHE, load_or_create_secret(platform_secret_path()))
@@ -273,11 +349,24 @@ class Instance:
             )
 
     def _built_config(self) -> RuntimeConfig:
+        """The built config, after checking the build's signature and measurement."""
         built = self.path / BUILT_CONFIG
+        raw = built.read_bytes()
         try:
-            runtime = RuntimeConfig.from_json(built.read_text(), str(BUILT_CONFIG))
-        except ConfigError as e:
+            runtime = RuntimeConfig.from_json(raw.decode("utf-8", "replace"), str(BUILT_CONFIG))
+            root = bytes.fromhex(runtime.image_root)
+        except (ConfigError, ValueError) as e:
             raise InstanceError(f"{e}: run `occlum build` again") from None
+        try:
+            sig = self.identity()
+        except ImageError as e:
+            raise InstanceError(f"refusing to start: {e}") from None
+        measured = compute_mrenclave(__version__, raw, root, runtime.entry_points)
+        if measured != sig.mrenclave:
+            raise InstanceError(
+                f"refusing to start: {BUILT_CONFIG} does not match the signed measurement "
+                "(changed since `occlum build`)"
+            )
         if hashlib.sha256(self.config_file.read_bytes()).hexdigest() != runtime.config_sha256:
             raise InstanceError(
                 f"{CONFIG_FILE} changed since the last build: run `occlum build` first"
@@ -309,6 +398,7 @@ class Instance:
             process_memory=config.process_memory,
         )
         executor = WasmExecutor(self._code_cache())
+        self._image_root = bytes.fromhex(config.image_root)
         mounts = config.mounts
         root_spec = config.root_mount()
         vfs = Vfs(_need(self._make_fs(root_spec, 0, console)))
@@ -326,6 +416,13 @@ class Instance:
             log.debug("mounted %s on %s", spec.type, spec.target)
         return kernel
 
+    def _image_fs(self) -> FileSystem:
+        assert self._image_root is not None
+        try:
+            return IntegrityFs(self.path / BUILD_ROOT, self._image_root)
+        except ImageError as e:
+            raise InstanceError(f"refusing to start: {e}") from None
+
     def _make_fs(
         self, spec: RuntimeMount, index: int, console: Stream | None
     ) -> FileSystem | None:
@@ -334,9 +431,7 @@ class Instance:
             layers = spec.layers
             images = [layer for layer in layers if layer.image_layer]
             writable = [layer for layer in layers if not layer.image_layer]
-            lowers: list[FileSystem] = [HostFs(self.path / BUILD_ROOT, read_only=True)] * len(
-                images
-            )
+            lowers: list[FileSystem] = [self._image_fs() for _ in images]
             lowers += [_need(self._make_fs(layer, index, console)) for layer in writable[:-1]]
             upper = _need(self._make_fs(writable[-1], index, console)) if writable else RamFs()
             return UnionFs(upper, lowers)

@@ -16,7 +16,7 @@ import click
 
 from pyocclum import __version__
 from pyocclum.cli.run import run_program, setup_logging
-from pyocclum.errors import ConfigError, InstanceError
+from pyocclum.errors import ConfigError, ImageError, InstanceError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -77,7 +77,9 @@ def init(force: bool) -> None:
 
 @cli.command()
 @click.option("-f", "--force", is_flag=True, help="Rebuild everything.")
-def build(force: bool) -> None:
+@click.option("--sign-key", type=click.Path(path_type=Path, dir_okay=False),
+              help="Ed25519 private key (PEM) that signs the enclave.")
+def build(force: bool, sign_key: Path | None) -> None:
     """Build the image in image/ into build/ (and precompile its programs)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -100,18 +102,36 @@ def build(force: bool) -> None:
 
     started = time.monotonic()
     try:
-        result = inst.build(force=force, progress=report)
-    except (InstanceError, ConfigError) as e:
+        result = inst.build(force=force, progress=report, sign_key=sign_key)
+    except (InstanceError, ConfigError, ImageError) as e:
         _fail("build", str(e))
     finally:
         timer.cancel()
         if progress.live.is_started:
             progress.stop()
     took = time.monotonic() - started
+    if result.dev_key_created:
+        console.print(
+            "Created a development signing key (for development only; use --sign-key for "
+            "production builds)"
+        )
     console.print(
-        f"Built the image: {len(result.modules)} program(s), {len(result.compiled)} compiled, "
-        f"{result.copied} file(s) copied, {result.removed} removed ({took:.1f}s)"
+        f"Built the image: {result.files} entries, {len(result.modules)} program(s), "
+        f"{len(result.compiled)} compiled ({took:.1f}s); MRENCLAVE {result.mrenclave}"
     )
+
+
+@cli.command("print")
+@click.argument("what", type=click.Choice(["mrenclave", "mrsigner"]))
+def print_identity(what: str) -> None:
+    """Print the built enclave's MRENCLAVE or MRSIGNER (hex) on stdout."""
+    from pyocclum.boot import Instance
+
+    try:
+        sig = Instance(Path.cwd()).identity()
+    except (InstanceError, ImageError) as e:
+        _fail("print", str(e))
+    click.echo((sig.mrenclave if what == "mrenclave" else sig.mrsigner).hex())
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

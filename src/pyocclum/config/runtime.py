@@ -18,7 +18,7 @@ from pyocclum.errors import ConfigError
 if TYPE_CHECKING:
     from pyocclum.config.model import MountSpec, OcclumConfig
 
-FORMAT = 2
+FORMAT = 3
 CONFIG_FILE = "Occlum.json"
 IMAGE_DIR = "image"
 
@@ -103,9 +103,13 @@ class RuntimeConfig:
     env_default: tuple[tuple[str, str], ...]
     env_untrusted: tuple[str, ...]
     mounts: tuple[RuntimeMount, ...] = field(default=())
+    #: Hex SHA-256 root of the integrity image this config boots (measured with it).
+    image_root: str = ""
 
     @classmethod
-    def from_config(cls, config: OcclumConfig, config_sha256: str) -> RuntimeConfig:
+    def from_config(
+        cls, config: OcclumConfig, config_sha256: str, image_root: str = ""
+    ) -> RuntimeConfig:
         limits, proc = config.resource_limits, config.process
         return cls(
             config_sha256=config_sha256,
@@ -117,6 +121,7 @@ class RuntimeConfig:
             env_default=tuple(config.env.default_pairs()),
             env_untrusted=tuple(config.env.untrusted),
             mounts=tuple(RuntimeMount.from_spec(m) for m in config.effective_mounts()),
+            image_root=image_root,
         )
 
     def env_for_first_process(self, host_env: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -149,6 +154,7 @@ class RuntimeConfig:
                 mounts=tuple(
                     RuntimeMount.from_dict(_typed(m, dict)) for m in _typed(d["mounts"], list)
                 ),
+                image_root=_typed(d.get("image_root", ""), str),
             )
         except ConfigError:
             raise
