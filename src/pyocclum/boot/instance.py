@@ -47,7 +47,6 @@ from pyocclum.image.identity import (
     public_key_of,
     sign,
 )
-from pyocclum.image.manifest import build_image
 from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
 from pyocclum.kernel.procsource import KernelProcSource
@@ -185,6 +184,8 @@ class Instance:
         image = self.path / IMAGE_DIR
         if not image.is_dir():
             raise InstanceError(f"{image} is missing: run `occlum init --force` to recreate it")
+        from pyocclum.image.manifest import build_image
+
         root_dir = self.path / BUILD_ROOT
         if force or (root_dir.exists() and not (root_dir / MANIFEST_NAME).exists()):
             shutil.rmtree(self.path / "build", ignore_errors=True)

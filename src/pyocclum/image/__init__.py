@@ -1,10 +1,22 @@
-"""Building the program image: ``image/`` -> ``build/mount/__ROOT``.
+"""Building the program image and the enclave's identity.
 
-For now the image is an incremental copy; the trusted-image work replaces
-:func:`~pyocclum.image.build.stage_image` with a Merkle-tree integrity image
-behind the same signature (it returns the modules to precompile).
+- :mod:`~pyocclum.image.manifest`: ``image/`` -> the integrity image in ``build/``
+  (blobs, per-file Merkle trees, a manifest whose hash is the image root);
+- :mod:`~pyocclum.image.identity`: MRENCLAVE, the signed signature structure,
+  MRSIGNER, signing keys;
+- :mod:`~pyocclum.image.build`: a plain staged copy of a folder (kept for tools).
+
+Nothing is imported here, so that booting loads only what it uses.
 """
 
-from pyocclum.image.build import StagedImage, find_modules, stage_image
+from typing import Any
 
 __all__ = ["StagedImage", "find_modules", "stage_image"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from pyocclum.image import build
+
+        return getattr(build, name)
+    raise AttributeError(f"module 'pyocclum.image' has no attribute {name!r}")

@@ -19,15 +19,15 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pyocclum.errors import ImageError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _MRENCLAVE_DOMAIN = b"PyOcclum MRENCLAVE v1\0"
 _SIGSTRUCT_DOMAIN = b"PyOcclum SIGSTRUCT v1\0"
@@ -58,6 +58,8 @@ def mrsigner(public_key: Ed25519PublicKey) -> bytes:
 
 
 def _raw_public(public_key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -131,6 +133,9 @@ def sign(unsigned: SigStruct, key: Ed25519PrivateKey) -> SigStruct:
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
     """An Ed25519 private key from a PEM file; ImageError naming the file otherwise."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as e:
@@ -148,6 +153,9 @@ def load_or_create_dev_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
     """The per-user development signing key (created 0600 on first use), and
     whether it was just created (as Occlum's default debug key, for development
     only: anyone with the file can sign as you)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if path.exists():
         return load_signing_key(path), False
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
