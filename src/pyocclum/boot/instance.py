@@ -255,7 +255,12 @@ class Instance:
         """The signed identity of the last build (checked: ImageError if tampered)."""
         if not self.is_built():
             raise InstanceError(f"{self.path} has not been built: run `occlum build` first")
-        sig = SigStruct.from_json((self.path / SIGSTRUCT).read_text(), str(SIGSTRUCT))
+        raw = (self.path / SIGSTRUCT).read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImageError(f"{SIGSTRUCT}: damaged signature structure (not UTF-8)") from None
+        sig = SigStruct.from_json(text, str(SIGSTRUCT))
         sig.verify()
         return sig
 
