@@ -12,7 +12,17 @@ one, write ``bench/<name>.py`` and append it here.
 
 from __future__ import annotations
 
-from bench import cold_start, kill, pipe, process_per_enclave, spawn, spawn_size, syscalls
+from bench import (
+    cold_start,
+    image_read,
+    image_startup,
+    kill,
+    pipe,
+    process_per_enclave,
+    spawn,
+    spawn_size,
+    syscalls,
+)
 from bench.core import Benchmark, Row
 
 BENCHMARKS: tuple[Benchmark, ...] = (
@@ -23,6 +33,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     pipe.BENCHMARK,
     kill.BENCHMARK,
     process_per_enclave.BENCHMARK,
+    image_startup.BENCHMARK,
+    image_read.BENCHMARK,
 )
 
 __all__ = ["BENCHMARKS", "Benchmark", "Row", "by_name"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -46,6 +47,7 @@ SOURCES: dict[str, Program] = {
     "spawn": Program(PROGRAMS / "spawn.c"),
     "pipe": Program(PROGRAMS / "pipe.c"),
     "kill": Program(PROGRAMS / "kill.c"),
+    "readfile": Program(PROGRAMS / "readfile.c"),
     **{
         f"empty_{label}": Program(PROGRAMS / "empty.c", (f"-DPAD_BYTES={pad}",))
         for label, pad in PAD_SIZES.items()
@@ -228,6 +230,7 @@ class Workspace:
         self._wasm: dict[str, Path] = {}
         self._native: dict[str, Path | None] = {}
         self._instance_programs: set[str] = set()
+        self._named: dict[str, tuple[tuple[str, ...], dict[str, Path]]] = {}
 
     def wasm(self, name: str) -> Path:
         """The program ``name`` built for wasm32-wasi with ``occlum-cc`` (-O2 is its default)."""
@@ -285,6 +288,74 @@ class Workspace:
             raise BenchError(f"cannot prepare the instance in {folder}: {e}") from e
         self._instance_programs |= missing
         return folder
+
+
+    def random_file(self, name: str, size: int) -> Path:
+        """A file of ``size`` random bytes under ``data/``, written once per workspace.
+
+        The name includes the size, so files of different sizes never clash;
+        each file has its own random content (an integrity image stores
+        identical files once, so copies would not add to its size).
+        """
+        out = self.root / "data" / f"{name}-{size}.bin"
+        if out.is_file() and out.stat().st_size == size:
+            return out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp")
+        chunk = 1 << 20
+        with tmp.open("wb") as f:
+            left = size
+            while left > 0:
+                n = min(chunk, left)
+                f.write(os.urandom(n))
+                left -= n
+        tmp.replace(out)
+        return out
+
+    def named_instance(self, folder_name: str, programs: Sequence[str],
+                       files: Mapping[str, Path] | None = None) -> Path:
+        """A built instance of its own in ``<workspace>/<folder_name>``; its folder.
+
+        Each of ``programs`` is at ``/bin/<name>``; ``files`` maps paths
+        relative to the instance folder (``image/data/big.bin``,
+        ``host/big.bin``) to host files put there (hard links when possible,
+        copies otherwise). Built at most once per run for the same contents;
+        with a kept ``--workdir`` the build is incremental.
+        """
+        from pyocclum.boot import Instance
+        from pyocclum.config.template import new_instance
+        from pyocclum.errors import ConfigError, InstanceError
+
+        wanted = dict(files or {})
+        key = (tuple(sorted(programs)), wanted)
+        if self._named.get(folder_name) == key:
+            return self.root / folder_name
+        folder = self.root / folder_name
+        try:
+            if not folder.exists():
+                new_instance(folder)
+            for name in programs:
+                shutil.copy2(self.wasm(name), folder / "image" / "bin" / name)
+            for relative, source in wanted.items():
+                _place(source, folder / relative)
+            Instance(folder).build()
+        except (InstanceError, ConfigError, OSError) as e:
+            raise BenchError(f"cannot prepare the instance in {folder}: {e}") from e
+        self._named[folder_name] = key
+        return folder
+
+
+def _place(source: Path, target: Path) -> None:
+    """Make ``target`` hold ``source``'s bytes: a hard link if possible, else a copy."""
+    if target.is_file() and target.samefile(source):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() or target.is_symlink():
+        target.unlink()
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _program(name: str) -> Program:

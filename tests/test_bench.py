@@ -26,6 +26,8 @@ EXPECTED_ROWS = {
     ("process_per_enclave", "spawn + wait, empty program"),
     ("process_per_enclave", "pipe to a child, 128 KiB writes"),
     ("kill", "SIGKILL a busy child (bound: 50 ms)"),
+    ("image_startup", "occlum run hello_world, big image"),
+    ("image_read", "read 1 MiB chunks, integrity image"),
 }
 #: Rows that report without a target (no PASS or MISS).
 REPORT_ONLY = {"spawn_size", "process_per_enclave", "kill"}
@@ -33,6 +35,7 @@ REPORT_ONLY = {"spawn_size", "process_per_enclave", "kill"}
 THROUGHPUT_ROWS = {
     ("pipe", "pipe to a spawned child, 128 KiB writes"),
     ("process_per_enclave", "pipe to a child, 128 KiB writes"),
+    ("image_read", "read 1 MiB chunks, integrity image"),
 }
 
 

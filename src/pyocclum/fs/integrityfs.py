@@ -122,8 +122,15 @@ _BLOB_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_
 
 
 # -- Merkle ---------------------------------------------------------------------
+_LEAF_PREFIX = hashlib.sha256(b"\x00")
+#: Runs of missing blocks longer than this are verified but not cached.
+_CACHE_RUN = 16
+
+
 def leaf_hash(block: bytes | memoryview) -> bytes:
-    return hashlib.sha256(b"\x00" + bytes(block)).digest()
+    h = _LEAF_PREFIX.copy()  # no concatenation: hashes the block where it lies
+    h.update(block)
+    return h.digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -494,14 +501,24 @@ class IntegrityFs(FileSystem):
                                    what="data")
             if len(data) != end - start:
                 raise self._fail(e.path, f"data is short at block {b0 + len(data) // BLOCK}")
+            view = memoryview(data)
+            # A long run is a sequential read: verify and hand it over without
+            # filling the cache with blocks that would only push others out.
+            keep = j - i <= _CACHE_RUN
             for k in range(i, j):
                 off = (k - i) * BLOCK
-                block = data[off : off + BLOCK]
                 idx = first + k
-                if leaf_hash(block) != leaves[idx * HASH_SIZE : (idx + 1) * HASH_SIZE]:
+                expected = leaves[idx * HASH_SIZE : (idx + 1) * HASH_SIZE]
+                if leaf_hash(view[off : off + BLOCK]) != expected:
                     raise self._fail(e.path, f"block {idx} does not match its hash")
-                self._cache_put((e.root, idx), block)
-                out[k] = block
+                if keep:
+                    block = data[off : off + BLOCK]
+                    self._cache_put((e.root, idx), block)
+                    out[k] = block
+            if not keep:
+                out[i] = data  # the whole verified run, in place of its first block
+                for k in range(i + 1, j):
+                    out[k] = b""
             i = j
         return [b for b in out if b is not None]
 
