@@ -23,7 +23,16 @@ from collections.abc import Iterator
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
-from pyocclum.fs.types import DirEntry, FileSystem, Inode, Stat, Stream, check_name, now_ns
+from pyocclum.fs.types import (
+    DirEntry,
+    FileSystem,
+    FixedDirectory,
+    Inode,
+    Stat,
+    Stream,
+    check_name,
+    now_ns,
+)
 
 __all__ = ["DevFs"]
 
@@ -118,7 +127,7 @@ class _DevNode(Inode):
         return self._stream
 
 
-class _DevDir(Inode):
+class _DevDir(FixedDirectory):
     """The fixed ``/dev`` directory."""
 
     def __init__(self, fs: DevFs, nodes: dict[str, _DevNode]) -> None:
@@ -146,7 +155,7 @@ class _DevDir(Inode):
         return iter([DirEntry(n, d.ino, FileType.CHARACTER_DEVICE) for n, d in self._nodes.items()])
 
     # -- everything that would change the tree -----------------------------------
-    def _new_name(self, name: str) -> KernelError:
+    def refuse_new(self, name: str) -> KernelError:
         check_name(name)
         if name in self._nodes:
             return KernelError(Errno.EEXIST, f"{name!r} exists")
@@ -157,17 +166,9 @@ class _DevDir(Inode):
         if name not in self._nodes:
             raise KernelError(Errno.ENOENT, f"no device {name!r}")
 
-    def create(self, name: str, mode: int) -> Inode:
-        raise self._new_name(name)
 
-    def mkdir(self, name: str, mode: int) -> Inode:
-        raise self._new_name(name)
 
-    def symlink(self, name: str, target: str) -> Inode:
-        raise self._new_name(name)
 
-    def link(self, name: str, inode: Inode) -> None:
-        raise self._new_name(name)  # EEXIST or EROFS come before EXDEV on Linux
 
     def unlink(self, name: str) -> None:
         self._old_name(name)

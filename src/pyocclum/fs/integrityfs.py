@@ -73,6 +73,7 @@ from pyocclum.fs.types import (
     MAX_SYMLINK,
     DirEntry,
     FileSystem,
+    FixedDirectory,
     Inode,
     Stat,
     check_name,
@@ -573,7 +574,7 @@ class _Node(Inode):
         raise _erofs()
 
 
-class IntegrityDir(_Node):
+class IntegrityDir(FixedDirectory, _Node):
     _ft = FileType.DIRECTORY
 
     def __init__(self, fs: IntegrityFs, ino: int, e: ImageEntry) -> None:
@@ -600,24 +601,16 @@ class IntegrityDir(_Node):
         # Children were added in sorted path order, i.e. sorted by name.
         return iter([DirEntry(n, c.ino, c._ft) for n, c in self._children.items()])
 
-    def _new_name(self, name: str) -> KernelError:
+    def refuse_new(self, name: str) -> KernelError:
         """Linux's order: a bad name, then EEXIST, then EROFS."""
         check_name(name)
         if name in self._children:
             return KernelError(Errno.EEXIST, f"{name!r} exists")
         return _erofs()
 
-    def create(self, name: str, mode: int) -> Inode:
-        raise self._new_name(name)
 
-    def mkdir(self, name: str, mode: int) -> Inode:
-        raise self._new_name(name)
 
-    def symlink(self, name: str, target: str) -> Inode:
-        raise self._new_name(name)
 
-    def link(self, name: str, inode: Inode) -> None:
-        raise self._new_name(name)
 
     def unlink(self, name: str) -> None:
         check_name(name)

@@ -62,7 +62,15 @@ from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
-from pyocclum.fs.types import DirEntry, FileSystem, Inode, Stat, check_name, now_ns
+from pyocclum.fs.types import (
+    DirEntry,
+    FileSystem,
+    FixedDirectory,
+    Inode,
+    Stat,
+    check_name,
+    now_ns,
+)
 
 __all__ = ["USER_HZ", "ProcFs", "ProcInfo", "ProcSource"]
 
@@ -437,7 +445,7 @@ class _Link(_Node):
         return self._target()
 
 
-class _Dir(_Node):
+class _Dir(FixedDirectory, _Node):
     """A directory of generated entries; every change to it is refused."""
 
     _FILETYPE = FileType.DIRECTORY
@@ -452,22 +460,14 @@ class _Dir(_Node):
         check_name(name)
         return self._find(name)
 
-    def _new_name(self, name: str) -> KernelError:
+    def refuse_new(self, name: str) -> KernelError:
         """Creating ``name``: proc's lookup fails (ENOENT, ESRCH) or the name exists."""
         self.lookup(name)
         return KernelError(Errno.EEXIST, f"{name!r} exists")
 
-    def create(self, name: str, mode: int) -> Inode:
-        raise self._new_name(name)
 
-    def mkdir(self, name: str, mode: int) -> Inode:
-        raise self._new_name(name)
 
-    def symlink(self, name: str, target: str) -> Inode:
-        raise self._new_name(name)
 
-    def link(self, name: str, inode: Inode) -> None:
-        raise self._new_name(name)
 
     def unlink(self, name: str) -> None:
         self.lookup(name)

@@ -26,6 +26,7 @@ __all__ = [
     "DirEntry",
     "FileSystem",
     "FileType",
+    "FixedDirectory",
     "Inode",
     "Stat",
     "Stream",
@@ -224,3 +225,27 @@ class Inode:
     #: For ``/dev/stdin``-like aliases: opening it duplicates this fd of the
     #: opening process (as Linux's ``/proc/self/fd/N`` links do).
     alias_fd: int | None = None
+
+
+class FixedDirectory(Inode):
+    """A directory whose entries never change (devfs, procfs, the integrity image).
+
+    Every call that would add a name fails with the error :meth:`refuse_new`
+    gives, so each file system states its rule (e.g. EEXIST before EROFS, as
+    Linux orders them) in one place.
+    """
+
+    def refuse_new(self, name: str) -> KernelError:
+        raise NotImplementedError
+
+    def create(self, name: str, mode: int) -> Inode:
+        raise self.refuse_new(name)
+
+    def mkdir(self, name: str, mode: int) -> Inode:
+        raise self.refuse_new(name)
+
+    def symlink(self, name: str, target: str) -> Inode:
+        raise self.refuse_new(name)
+
+    def link(self, name: str, inode: Inode) -> None:
+        raise self.refuse_new(name)  # EEXIST or the refusal come before EXDEV on Linux
