@@ -294,27 +294,8 @@ class Pipe:
             q.notify()
 
 
-def _poll_queue(end: PipeReader | PipeWriter) -> WaitQueue:
-    """The end's ``waitq``, made on first use: until someone polls an end,
-    readiness changes notify nobody (a notify costs ~2 us, as much as the rest
-    of a small write)."""
-    q = end._waitq
-    if q is None:
-        with end.pipe._lock:  # one queue even if two pollers race here
-            q = end._waitq
-            if q is None:
-                q = end._waitq = WaitQueue()
-    return q
-
-
-class PipeReader(Stream):
-    """The read end of a :class:`Pipe` (see the module docstring for the rules).
-
-    ``waitq`` is notified whenever this end becomes readable or hung up, for
-    ``poll`` (take a token before checking ``readable_now``, then wait on it).
-    The ``WouldBlock`` that ``read`` raises carries its own waitable, which
-    cannot miss a write made after the failed read.
-    """
+class _PipeEnd(Stream):
+    """What both ends share: their pipe and a wait queue made on first use."""
 
     __slots__ = ("_waitq", "pipe")
 
@@ -329,6 +310,31 @@ class PipeReader(Stream):
     @waitq.setter
     def waitq(self, queue: WaitQueue) -> None:
         self._waitq = queue
+
+
+def _poll_queue(end: _PipeEnd) -> WaitQueue:
+    """The end's ``waitq``, made on first use: until someone polls an end,
+    readiness changes notify nobody (a notify costs ~2 us, as much as the rest
+    of a small write)."""
+    q = end._waitq
+    if q is None:
+        with end.pipe._lock:  # one queue even if two pollers race here
+            q = end._waitq
+            if q is None:
+                q = end._waitq = WaitQueue()
+    return q
+
+
+class PipeReader(_PipeEnd):
+    """The read end of a :class:`Pipe` (see the module docstring for the rules).
+
+    ``waitq`` is notified whenever this end becomes readable or hung up, for
+    ``poll`` (take a token before checking ``readable_now``, then wait on it).
+    The ``WouldBlock`` that ``read`` raises carries its own waitable, which
+    cannot miss a write made after the failed read.
+    """
+
+    __slots__ = ()
 
     def read(self, size: int) -> bytes:
         """Up to ``size`` buffered bytes; ``b""`` at EOF; ``WouldBlock`` if empty."""
@@ -352,26 +358,14 @@ class PipeReader(Stream):
         return f"<PipeReader {self.pipe.name}>"
 
 
-class PipeWriter(Stream):
+class PipeWriter(_PipeEnd):
     """The write end of a :class:`Pipe` (see the module docstring for the rules).
 
     ``waitq`` is notified whenever this end becomes writable (room for
     :data:`PIPE_BUF` bytes) or the read end closes, for ``poll``.
     """
 
-    __slots__ = ("_waitq", "pipe")
-
-    def __init__(self, pipe: Pipe) -> None:
-        self.pipe = pipe
-        self._waitq: WaitQueue | None = None
-
-    @property
-    def waitq(self) -> WaitQueue:
-        return _poll_queue(self)
-
-    @waitq.setter
-    def waitq(self, queue: WaitQueue) -> None:
-        self._waitq = queue
+    __slots__ = ()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write ``data``; returns the count written (> 0; 0 for empty ``data``).
