@@ -142,6 +142,32 @@ def test_build_is_incremental_and_measured(inst: Instance) -> None:
     assert third.mrsigner == again.mrsigner
 
 
+def test_native_code_is_bound_to_the_measurement(
+    inst: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyocclum.wasm.codecache as codecache
+
+    artifacts = sorted((inst.path / CODE_CACHE).glob("*.cwasm"))
+    before = {a.name: a.read_bytes() for a in artifacts}
+    (inst.path / "image" / "data.txt").write_text("a new MRENCLAVE")
+    assert inst.build().compiled == ()
+    after = {a.name: a.read_bytes() for a in artifacts}
+    # Same native code, new tags: the old ones belong to the old measurement.
+    assert {n: b[32:] for n, b in after.items()} == {n: b[32:] for n, b in before.items()}
+    assert all(after[n][:32] != before[n][:32] for n in before)
+
+    def no_compile(*args: object) -> None:
+        raise AssertionError("compiled at run time")
+
+    monkeypatch.setattr(codecache, "compile_module", no_compile)
+    assert inst.run(["/bin/hello"], stdin=b"", capture=True).stdout == b"Hello World\n"
+    # Artifacts re-tagged for the old measurement are not accepted any more.
+    for name, blob in before.items():
+        (inst.path / CODE_CACHE / name).write_bytes(blob)
+    with pytest.raises(AssertionError, match="compiled at run time"):
+        inst.run(["/bin/hello"], stdin=b"", capture=True)
+
+
 def test_tampered_build_refuses_to_start(inst: Instance) -> None:
     runtime = inst.path / "build" / "runtime.json"
     runtime.write_text(runtime.read_text().replace('"max_processes": 256', '"max_processes": 9'))

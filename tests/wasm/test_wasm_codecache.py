@@ -271,3 +271,42 @@ def test_concurrent_store_of_one_module(
         t.join(30)
     assert errors == []
     assert cache.load(ENGINE, DA) is not None
+
+
+M1, M2 = b"\x01" * 32, b"\x02" * 32
+
+
+def test_an_artifact_of_another_measurement_is_not_loaded(
+    tmp_path: Path, spy: DeserializeSpy
+) -> None:
+    CodeCache(tmp_path, SECRET, M1).compile_and_store(ENGINE, A, "/bin/a")
+    assert CodeCache(tmp_path, SECRET, M2).load(ENGINE, DA) is None
+    assert CodeCache(tmp_path, SECRET).load(ENGINE, DA) is None
+    assert spy.calls == []
+
+
+def test_adopt_retags_an_authentic_artifact_for_the_new_measurement(
+    tmp_path: Path, spy: DeserializeSpy
+) -> None:
+    old, new = CodeCache(tmp_path, SECRET, M1), CodeCache(tmp_path, SECRET, M2)
+    old.compile_and_store(ENGINE, A, "/bin/a")
+    assert new.adopt(old, DA)
+    assert spy.calls == []  # re-tagging never deserializes
+    loaded = new.load(ENGINE, DA)
+    assert loaded is not None and answer(loaded) == 42
+    assert old.load(ENGINE, DA) is None  # the old tag is gone
+
+
+def test_adopt_refuses_what_does_not_verify_under_the_old_key(tmp_path: Path) -> None:
+    old, new = CodeCache(tmp_path, SECRET, M1), CodeCache(tmp_path, SECRET, M2)
+    assert not new.adopt(old, DA)  # missing
+    CodeCache(tmp_path, OTHER_SECRET, M1).compile_and_store(ENGINE, A, "/bin/a")
+    before = (tmp_path / f"{DA}.cwasm").read_bytes()
+    assert not new.adopt(old, DA)  # forged: wrong platform secret
+    assert (tmp_path / f"{DA}.cwasm").read_bytes() == before
+    old.compile_and_store(ENGINE, A, "/bin/a")
+    blob = bytearray((tmp_path / f"{DA}.cwasm").read_bytes())
+    blob[-1] ^= 1
+    (tmp_path / f"{DA}.cwasm").write_bytes(bytes(blob))
+    assert not new.adopt(old, DA)  # tampered
+    assert new.load(ENGINE, DA) is None

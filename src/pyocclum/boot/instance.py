@@ -121,6 +121,7 @@ class Instance:
         self.path = Path(path).resolve()
         self._kernel: Kernel | None = None  # the kernel being booted (for procfs)
         self._image_root: bytes | None = None  # the measured image root being booted
+        self._sig: SigStruct | None = None  # the verified identity being booted
         self._user_space = 0
 
     # -- state ----------------------------------------------------------------------
@@ -190,7 +191,15 @@ class Instance:
         if force or (root_dir.exists() and not (root_dir / MANIFEST_NAME).exists()):
             shutil.rmtree(self.path / "build", ignore_errors=True)
         manifest = build_image(image, root_dir)
-        cache = self._code_cache()
+        runtime = RuntimeConfig.from_config(
+            config, hashlib.sha256(config_bytes).hexdigest(), image_root=manifest.root_hex
+        )
+        runtime_bytes = runtime.to_json().encode()
+        mrenclave = compute_mrenclave(
+            __version__, runtime_bytes, manifest.root, runtime.entry_points
+        )
+        previous = self._code_cache(self._previous_measurement())
+        cache = self._code_cache(mrenclave)
         executor = WasmExecutor()
         wanted: dict[str, tuple[str, Path]] = {}
         modules = []
@@ -204,10 +213,13 @@ class Instance:
             modules.append(entry.path)
             data = blob.read_bytes()
             wanted.setdefault(hashlib.sha256(data).hexdigest(), (entry.path, blob))
+        # Artifacts are MAC'd under a key bound to MRENCLAVE: carry over what the
+        # previous build authenticated, compile the rest.
         todo = [
             (digest, rel, blob)
             for digest, (rel, blob) in sorted(wanted.items(), key=lambda kv: kv[1][0])
             if cache.load(executor.engine, digest) is None
+            and not (cache.adopt(previous, digest) and cache.load(executor.engine, digest))
         ]
         compiled = []
         for index, (digest, rel, blob) in enumerate(todo):
@@ -225,13 +237,6 @@ class Instance:
         for stale in cache.entries() - set(wanted):
             cache.remove(stale)
         (self.path / RUN_DIR).mkdir(exist_ok=True)
-        runtime = RuntimeConfig.from_config(
-            config, hashlib.sha256(config_bytes).hexdigest(), image_root=manifest.root_hex
-        )
-        runtime_bytes = runtime.to_json().encode()
-        mrenclave = compute_mrenclave(
-            __version__, runtime_bytes, manifest.root, runtime.entry_points
-        )
         meta = config.metadata
         sig = sign(
             SigStruct(mrenclave, meta.product_id, meta.version_number, meta.debuggable,
@@ -264,8 +269,21 @@ class Instance:
         sig.verify()
         return sig
 
-    def _code_cache(self) -> CodeCache:
-        return CodeCache(self.path / CODE_CACHE, load_or_create_secret(platform_secret_path()))
+    def _code_cache(self, measurement: bytes) -> CodeCache:
+        """The native-code cache whose MAC key is bound to ``measurement`` (MRENCLAVE)."""
+        secret = load_or_create_secret(platform_secret_path())
+        return CodeCache(self.path / CODE_CACHE, secret, measurement)
+
+    def _previous_measurement(self) -> bytes:
+        """MRENCLAVE of the last build, if it left a readable signature structure.
+
+        Unverified on purpose: it only selects a MAC key, and an artifact is
+        carried over only if its tag verifies under that key.
+        """
+        try:
+            return self.identity().mrenclave
+        except (InstanceError, ImageError, OSError):
+            return b""
 
     # -- run ----------------------------------------------------------------------------
     def run(
@@ -373,6 +391,7 @@ class Instance:
                 f"refusing to start: {BUILT_CONFIG} does not match the signed measurement "
                 "(changed since `occlum build`)"
             )
+        self._sig = sig
         if hashlib.sha256(self.config_file.read_bytes()).hexdigest() != runtime.config_sha256:
             raise InstanceError(
                 f"{CONFIG_FILE} changed since the last build: run `occlum build` first"
@@ -403,7 +422,8 @@ class Instance:
             max_open_files=config.max_open_files,
             process_memory=config.process_memory,
         )
-        executor = WasmExecutor(self._code_cache())
+        assert self._sig is not None
+        executor = WasmExecutor(self._code_cache(self._sig.mrenclave))
         self._image_root = bytes.fromhex(config.image_root)
         mounts = config.mounts
         root_spec = config.root_mount()
