@@ -13,6 +13,7 @@ one, write ``bench/<name>.py`` and append it here.
 from __future__ import annotations
 
 from bench import (
+    build_cpython,
     cold_start,
     image_read,
     image_startup,
@@ -35,6 +36,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     process_per_enclave.BENCHMARK,
     image_startup.BENCHMARK,
     image_read.BENCHMARK,
+    build_cpython.BENCHMARK,
 )
 
 __all__ = ["BENCHMARKS", "Benchmark", "Row", "by_name"]

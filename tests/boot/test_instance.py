@@ -145,7 +145,7 @@ def test_build_is_incremental_and_measured(inst: Instance) -> None:
 def test_native_code_is_bound_to_the_measurement(
     inst: Instance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pyocclum.wasm.codecache as codecache
+    from pyocclum.wasm import codecache
 
     artifacts = sorted((inst.path / CODE_CACHE).glob("*.cwasm"))
     before = {a.name: a.read_bytes() for a in artifacts}

@@ -293,7 +293,8 @@ def test_adopt_retags_an_authentic_artifact_for_the_new_measurement(
     assert new.adopt(old, DA)
     assert spy.calls == []  # re-tagging never deserializes
     loaded = new.load(ENGINE, DA)
-    assert loaded is not None and answer(loaded) == 42
+    assert loaded is not None
+    assert answer(loaded) == 42
     assert old.load(ENGINE, DA) is None  # the old tag is gone
 
 
