@@ -20,6 +20,7 @@ from bench import (
     kill,
     pipe,
     process_per_enclave,
+    sefs_io,
     spawn,
     spawn_size,
     syscalls,
@@ -36,6 +37,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     process_per_enclave.BENCHMARK,
     image_startup.BENCHMARK,
     image_read.BENCHMARK,
+    sefs_io.BENCHMARK,
     build_cpython.BENCHMARK,
 )
 

@@ -48,13 +48,14 @@ SOURCES: dict[str, Program] = {
     "pipe": Program(PROGRAMS / "pipe.c"),
     "kill": Program(PROGRAMS / "kill.c"),
     "readfile": Program(PROGRAMS / "readfile.c"),
+    "fileio": Program(PROGRAMS / "fileio.c"),
     **{
         f"empty_{label}": Program(PROGRAMS / "empty.c", (f"-DPAD_BYTES={pad}",))
         for label, pad in PAD_SIZES.items()
     },
 }
 
-Unit = Literal["ms", "us", "ns/call", "MiB/s"]
+Unit = Literal["ms", "us", "ns/call", "MiB/s", "reads/s"]
 
 
 class BenchError(Exception):

@@ -192,3 +192,64 @@ def test_tampered_native_code_is_never_loaded(inst: Instance) -> None:
     r = inst.run(["/bin/hello"], stdin=b"", capture=True)
     assert r.stdout == b"Hello World\n"
     assert r.exit_code == 5
+
+
+def _write_inside(inst: Instance, name: str, data: bytes) -> None:
+    with inst.open_root() as fs:
+        fs.root().lookup("root").create(name, 0o600).write(0, data)
+
+
+def _read_inside(inst: Instance, name: str) -> bytes:
+    with inst.open_root() as fs:
+        return fs.root().lookup("root").lookup(name).read(0, 1 << 16)
+
+
+def test_written_data_survives_a_rebuild_with_a_changed_image(inst: Instance) -> None:
+    _write_inside(inst, "notes.txt", b"written at runtime")
+    assert inst.run(["/bin/hello"], stdin=b"", capture=True).exit_code == 5
+    first = inst.root_image_note()
+    assert first is not None
+    assert first["mrenclave"] == inst.identity().mrenclave.hex()
+    (inst.path / "image" / "bin" / "hello2").write_bytes(HELLO)
+    inst.build()
+    assert _read_inside(inst, "notes.txt") == b"written at runtime"
+    assert inst.run(["/bin/hello2"], stdin=b"", capture=True).exit_code == 5
+    second = inst.root_image_note()
+    assert second is not None
+    assert second["mrenclave"] != first["mrenclave"]
+    assert second["mrsigner"] == first["mrsigner"]
+    # Nothing under run/ holds the plaintext.
+    for path in (inst.path / "run").rglob("*"):
+        if path.is_file():
+            assert b"written at runtime" not in path.read_bytes(), path
+
+
+def test_another_signer_cannot_open_the_writable_root(inst: Instance, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    _write_inside(inst, "mine.txt", b"signer A")
+    upper = inst.path / "run" / "mount" / "__ROOT"
+    before = {p: p.read_bytes() for p in upper.rglob("*") if p.is_file()}
+    key = tmp_path / "other.pem"
+    key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    inst.build(sign_key=key)
+    with pytest.raises(InstanceError, match=r"refusing to start: .*left untouched"):
+        inst.run(["/bin/hello"], stdin=b"", capture=True)
+    after = {p: p.read_bytes() for p in upper.rglob("*") if p.is_file()}
+    assert after == before
+    inst.build()  # the development key again: the data is back
+    assert _read_inside(inst, "mine.txt") == b"signer A"
+
+
+def test_run_key_encrypts_the_root_with_the_user_key(inst: Instance) -> None:
+    key = bytes(range(16))
+    r = inst.run(["/bin/hello"], stdin=b"", capture=True, user_key=key)
+    assert r.exit_code == 5
+    # The root was created under the user key: the sealing key cannot open it.
+    with pytest.raises(InstanceError, match="refusing to start"):
+        inst.run(["/bin/hello"], stdin=b"", capture=True)
+    with inst.open_root(user_key=key) as fs:
+        assert fs.root().lookup("bin").lookup("hello").stat().size == len(HELLO)

@@ -187,3 +187,28 @@ def test_gen_image_key(tmp_path: Path) -> None:
     r = occlum("gen-image-key", "no/such/dir/k", cwd=tmp_path)
     assert r.returncode == 1
     assert b"no/such/dir/k" in r.stderr
+
+
+def test_run_key_and_status_note(built: Path, tmp_path: Path) -> None:
+    import shutil
+
+    inst = tmp_path / "copy"
+    shutil.copytree(built, inst, ignore=shutil.ignore_patterns("run"))
+    assert occlum("gen-image-key", "k", cwd=tmp_path).returncode == 0
+    key = str(tmp_path / "k")
+    r = occlum("run", "--key", key, "/bin/hello_world", cwd=inst)
+    assert (r.returncode, r.stdout) == (0, b"Hello World\n"), r.stderr.decode()
+    r = occlum("run", "--strace", f"--key={key}", "/bin/hello_world", cwd=inst)
+    assert (r.returncode, r.stdout) == (0, b"Hello World\n"), r.stderr.decode()
+    assert b"fd_write" in r.stderr
+    # Without the key the sealing key cannot open what the user key wrote.
+    r = occlum("run", "/bin/hello_world", cwd=inst)
+    assert r.returncode == 1
+    assert b"refusing to start" in r.stderr
+    assert b"left untouched" in r.stderr
+    r = occlum("run", "--key", str(tmp_path / "missing"), "/bin/hello_world", cwd=inst)
+    assert r.returncode == 1
+    assert b"cannot read the key" in r.stderr
+    r = occlum("status", cwd=inst)
+    assert r.stdout == b"built\n"
+    assert b"last written against this build" in r.stderr

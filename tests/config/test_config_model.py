@@ -548,6 +548,11 @@ def test_mount_required_keys() -> None:
             "mount[1].options.autokey_policy: give key or autokey_policy, not both",
         ),
         (
+            {"target": "/s", "type": "sefs", "source": "./s", "options": {"autokey_policy": 4}},
+            "mount[1].options.autokey_policy: autokey_policy must include MRENCLAVE (0x1) or "
+            "MRSIGNER (0x2), not 0x4",
+        ),
+        (
             {"target": "/s", "type": "sefs", "source": "./s", "options": {"cache_size": "128KB"}},
             'mount[1].options.cache_size: must be at least 192KB, not "128KB"',
         ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -27,17 +28,13 @@ from typing import TYPE_CHECKING
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, shell_exit_code, signal_name
-from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig, RuntimeMount
-from pyocclum.crypto import load_or_create_secret
+from pyocclum.boot.mounts import BUILD_ROOT, MountEnv, MountSet
+from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig
+from pyocclum.crypto import Identity, load_or_create_secret
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
-from pyocclum.fs.devfs import DevFs
-from pyocclum.fs.hostfs import HostFs
-from pyocclum.fs.integrityfs import BLOB_DIR, MANIFEST_NAME, IntegrityFs
-from pyocclum.fs.procfs import ProcFs
-from pyocclum.fs.ramfs import RamFs
+from pyocclum.fs.integrityfs import BLOB_DIR, MANIFEST_NAME
 from pyocclum.fs.stdio import BufferStream, BytesInputStream, HostFdStream
 from pyocclum.fs.types import FileSystem, Stream
-from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
 from pyocclum.image.identity import (
     SigStruct,
@@ -60,11 +57,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pyocclum.boot")
 
-BUILD_ROOT = Path("build/mount/__ROOT")
 CODE_CACHE = Path("build/cache")
 BUILT_CONFIG = Path("build/runtime.json")
 SIGSTRUCT = Path("build/sigstruct.json")
 RUN_DIR = Path("run")
+#: Which build the writable root was last written against (``occlum status``).
+ROOT_IMAGE_NOTE = RUN_DIR / "root-image.json"
 #: Exit code when the program could not be started (as a shell's "command not found").
 EXIT_NOT_STARTED = 127
 
@@ -120,7 +118,6 @@ class Instance:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path).resolve()
         self._kernel: Kernel | None = None  # the kernel being booted (for procfs)
-        self._image_root: bytes | None = None  # the measured image root being booted
         self._sig: SigStruct | None = None  # the verified identity being booted
         self._user_space = 0
 
@@ -294,6 +291,7 @@ class Instance:
         capture: bool = False,
         host_env: Mapping[str, str] | None = None,
         strace: TraceSink | None = None,
+        user_key: bytes | None = None,
     ) -> RunResult:
         """Boot the LibOS, run ``argv[0]`` as process 1, wait for it, shut down.
 
@@ -301,7 +299,8 @@ class Instance:
         stdin is ``stdin`` (empty if None); without it, the process uses this
         host process's fds 0-2 (``stdin`` still replaces fd 0 if given).
         ``host_env`` is where ``env.untrusted`` variables come from
-        (default ``os.environ``).
+        (default ``os.environ``). ``user_key`` (``occlum run --key``) is the key
+        of every sefs that does not name its own (see :mod:`pyocclum.boot.mounts`).
         """
         if not argv:
             raise ValueError("argv must name the program")
@@ -328,49 +327,52 @@ class Instance:
             stdout_stream: Stream = out or HostFdStream(1, readable=False, writable=True)
             stderr_stream: Stream = err or HostFdStream(2, readable=False, writable=True)
             console = None if capture else _console(stderr_stream)
-            kernel = self._boot(config, console, strace)
-            stdio = [
-                kernel.new_stdio_file(stdin_stream, readable=True, writable=False),
-                kernel.new_stdio_file(stdout_stream, readable=False, writable=True),
-                kernel.new_stdio_file(stderr_stream, readable=False, writable=True),
-            ]
-            env = config.env_for_first_process(os.environ if host_env is None else host_env)
-            with _forward_host_signals(kernel):
-                try:
-                    proc = kernel.spawn(
-                        path,
-                        [a.encode("utf-8", "surrogateescape") for a in argv],
-                        [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env],
-                        cwd=kernel.vfs.root(),
-                        stdio=stdio,
-                    )
-                except KernelError as e:
-                    # spawn owned the stdio references and has released them.
-                    if e.errno == Errno.ENOENT:
-                        return _not_started(f"{path}: no such file", out, err)
-                    return _not_started(e.msg or f"{path}: {e.errno.name}", out, err)
-                proc.done.wait()
-            # The entry process is the instance's life: what it leaves running stops.
-            kernel.shutdown()
-            kernel.vfs.sync()
-            status = proc.status if proc.status is not None else -1
-            error = ""
-            if status & 0x7F:
-                error = f"{path}: killed by {signal_name(status & 0x7F)}"
-                reason = proc.death_reason
-                if reason and not reason.startswith(signal_name(status & 0x7F)):
-                    error += f" ({reason})"
-                elif reason:
-                    error += f" ({reason.split(': ', 1)[-1]})"
-            elif proc.death_reason:
-                error = proc.death_reason
-            return RunResult(
-                status=status,
-                exit_code=shell_exit_code(status),
-                stdout=out.getvalue() if out else None,
-                stderr=err.getvalue() if err else None,
-                error=error,
-            )
+            kernel, mounts = self._boot(config, console, strace, user_key)
+            try:
+                stdio = [
+                    kernel.new_stdio_file(stdin_stream, readable=True, writable=False),
+                    kernel.new_stdio_file(stdout_stream, readable=False, writable=True),
+                    kernel.new_stdio_file(stderr_stream, readable=False, writable=True),
+                ]
+                env = config.env_for_first_process(os.environ if host_env is None else host_env)
+                with _forward_host_signals(kernel):
+                    try:
+                        proc = kernel.spawn(
+                            path,
+                            [a.encode("utf-8", "surrogateescape") for a in argv],
+                            [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env],
+                            cwd=kernel.vfs.root(),
+                            stdio=stdio,
+                        )
+                    except KernelError as e:
+                        # spawn owned the stdio references and has released them.
+                        if e.errno == Errno.ENOENT:
+                            return _not_started(f"{path}: no such file", out, err)
+                        return _not_started(e.msg or f"{path}: {e.errno.name}", out, err)
+                    proc.done.wait()
+                # The entry process is the instance's life: what it leaves running stops.
+                kernel.shutdown()
+                kernel.vfs.sync()
+                status = proc.status if proc.status is not None else -1
+                error = ""
+                if status & 0x7F:
+                    error = f"{path}: killed by {signal_name(status & 0x7F)}"
+                    reason = proc.death_reason
+                    if reason and not reason.startswith(signal_name(status & 0x7F)):
+                        error += f" ({reason})"
+                    elif reason:
+                        error += f" ({reason.split(': ', 1)[-1]})"
+                elif proc.death_reason:
+                    error = proc.death_reason
+                return RunResult(
+                    status=status,
+                    exit_code=shell_exit_code(status),
+                    stdout=out.getvalue() if out else None,
+                    stderr=err.getvalue() if err else None,
+                    error=error,
+                )
+            finally:
+                mounts.close()
 
     def _built_config(self) -> RuntimeConfig:
         """The built config, after checking the build's signature and measurement."""
@@ -415,8 +417,13 @@ class Instance:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def _boot(
-        self, config: RuntimeConfig, console: Stream | None, strace: TraceSink | None
-    ) -> Kernel:
+        self,
+        config: RuntimeConfig,
+        console: Stream | None,
+        strace: TraceSink | None,
+        user_key: bytes | None,
+    ) -> tuple[Kernel, MountSet]:
+        """A kernel with every mount of ``config`` in place (closed again on failure)."""
         limits = Limits(
             max_processes=config.max_processes,
             max_open_files=config.max_open_files,
@@ -424,62 +431,99 @@ class Instance:
         )
         assert self._sig is not None
         executor = WasmExecutor(self._code_cache(self._sig.mrenclave))
-        self._image_root = bytes.fromhex(config.image_root)
-        mounts = config.mounts
-        root_spec = config.root_mount()
-        vfs = Vfs(_need(self._make_fs(root_spec, 0, console)))
-        kernel = Kernel(vfs, executor, limits=limits, strace=strace)
-        executor.bind(kernel)
-        self._kernel, self._user_space = kernel, config.user_space_size
-        for index, spec in enumerate(mounts):
-            if spec.target == "/":
-                continue
-            fs = self._make_fs(spec, index, console)
-            if fs is None:
-                continue
-            _ensure_dir(vfs, spec.target)
-            vfs.mount(spec.target, fs)
-            log.debug("mounted %s on %s", spec.type, spec.target)
-        return kernel
-
-    def _image_fs(self) -> FileSystem:
-        assert self._image_root is not None
+        mounts = self._mount_set(config, user_key, console)
         try:
-            return IntegrityFs(self.path / BUILD_ROOT, self._image_root)
-        except ImageError as e:
-            raise InstanceError(f"refusing to start: {e}") from None
+            root_spec = config.root_mount()
+            root = mounts.make(root_spec, _root_index(config))
+            if root is None:
+                raise InstanceError(f"{CONFIG_FILE}: the root cannot be a {root_spec.type}")
+            vfs = Vfs(root)
+            kernel = Kernel(vfs, executor, limits=limits, strace=strace)
+            executor.bind(kernel)
+            self._kernel, self._user_space = kernel, config.user_space_size
+            for index, spec in enumerate(config.mounts):
+                if spec.target == "/":
+                    continue
+                fs = mounts.make(spec, index)
+                if fs is None:
+                    continue
+                _ensure_dir(vfs, spec.target)
+                vfs.mount(spec.target, fs)
+                log.debug("mounted %s on %s", spec.type, spec.target)
+        except BaseException:
+            mounts.close()
+            raise
+        self._record_root_image(config)
+        return kernel, mounts
 
-    def _make_fs(
-        self, spec: RuntimeMount, index: int, console: Stream | None
-    ) -> FileSystem | None:
-        where = f"mount[{index}] ({spec.target})"
-        if spec.type == "unionfs":
-            layers = spec.layers
-            images = [layer for layer in layers if layer.image_layer]
-            writable = [layer for layer in layers if not layer.image_layer]
-            lowers: list[FileSystem] = [self._image_fs() for _ in images]
-            lowers += [_need(self._make_fs(layer, index, console)) for layer in writable[:-1]]
-            upper = _need(self._make_fs(writable[-1], index, console)) if writable else RamFs()
-            return UnionFs(upper, lowers)
-        if spec.type == "sefs" and spec.target == "/":
-            # The writable layer of the root. Until the encrypted FS lands it is
-            # kept in memory: nothing written under / reaches the host disk.
-            return RamFs()
-        if spec.type == "hostfs":
-            assert spec.source is not None
-            host = (self.path / spec.source).resolve()
-            host.mkdir(parents=True, exist_ok=True)
-            return HostFs(host)
-        if spec.type == "ramfs":
-            return RamFs()
-        if spec.type == "devfs":
-            return DevFs(console)
-        if spec.type == "procfs":
-            assert self._kernel is not None
-            return ProcFs(KernelProcSource(self._kernel, self._user_space))
-        raise InstanceError(
-            f"{CONFIG_FILE}: {where}: file system type {spec.type!r} is not available yet"
+    def _mount_set(
+        self, config: RuntimeConfig, user_key: bytes | None, console: Stream | None
+    ) -> MountSet:
+        sig = self._sig
+        assert sig is not None
+        identity = Identity(sig.mrenclave, sig.mrsigner, sig.product_id, sig.version_number)
+        env = MountEnv(
+            instance=self.path,
+            image_root=bytes.fromhex(config.image_root),
+            identity=identity,
+            platform_secret=load_or_create_secret(platform_secret_path()),
+            user_key=user_key,
+            console=console,
+            proc_source=self._proc_source,
         )
+        return MountSet(env)
+
+    def _proc_source(self) -> KernelProcSource:
+        assert self._kernel is not None
+        return KernelProcSource(self._kernel, self._user_space)
+
+    def _record_root_image(self, config: RuntimeConfig) -> None:
+        """Note which build the writable root is being written against (for ``status``)."""
+        assert self._sig is not None
+        note = {
+            "image_root": config.image_root,
+            "mrenclave": self._sig.mrenclave.hex(),
+            "mrsigner": self._sig.mrsigner.hex(),
+        }
+        path = self.path / ROOT_IMAGE_NOTE
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(note, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+
+    def root_image_note(self) -> dict[str, str] | None:
+        """The build the writable root was last written against (None: never run).
+
+        Informational (``occlum status``): a plain file the host can change.
+        """
+        try:
+            note = json.loads((self.path / ROOT_IMAGE_NOTE).read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(note, dict) or not all(isinstance(v, str) for v in note.values()):
+            return None
+        return {str(k): v for k, v in note.items()}
+
+    @contextlib.contextmanager
+    def open_root(self, *, user_key: bytes | None = None) -> Iterator[FileSystem]:
+        """The instance's root file system, for host-side tools (``occlum fs``, ``occlum mount``).
+
+        The same file systems a boot mounts at ``/`` (the integrity image under
+        the encrypted writable layer), with the same keys, after the same
+        signature and measurement checks; the writable layer is committed and
+        unlocked on exit. Refused while the instance runs.
+        """
+        self.require_initialized()
+        if not self.is_built():
+            raise InstanceError(f"{self.path} has not been built: run `occlum build` first")
+        config = self._built_config()
+        with self._run_lock():
+            mounts = self._mount_set(config, user_key, None)
+            try:
+                root = mounts.make(config.root_mount(), _root_index(config))
+                assert root is not None
+                yield root
+            finally:
+                mounts.close()
 
 
 #: After SIGTERM, how long processes get to exit before SIGKILL.
@@ -546,10 +590,8 @@ def _console(stderr: Stream) -> Stream | None:
     return stderr if stderr.isatty() else None
 
 
-def _need(fs: FileSystem | None) -> FileSystem:
-    if fs is None:
-        raise InstanceError(f"{CONFIG_FILE}: this file system type cannot be a layer")
-    return fs
+def _root_index(config: RuntimeConfig) -> int:
+    return next(i for i, m in enumerate(config.mounts) if m.target == "/")
 
 
 def _not_started(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pyocclum import __version__
+from pyocclum.cli.fs import fs_group, mount
 from pyocclum.cli.run import run_program, setup_logging
 from pyocclum.errors import ConfigError, ImageError, InstanceError
 
@@ -136,11 +137,13 @@ def print_identity(what: str) -> None:
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--strace", is_flag=True, help="Print every syscall of every process to stderr.")
+@click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
+              help="User key for the encrypted file systems (from `occlum gen-image-key`).")
 @click.argument("program")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(strace: bool, program: str, args: tuple[str, ...]) -> None:
+def run(strace: bool, key: Path | None, program: str, args: tuple[str, ...]) -> None:
     """Run PROGRAM (a path inside the image, e.g. /bin/hello_world) with ARGS."""
-    run_program(program, args, strace=strace)
+    run_program(program, args, strace=strace, key=key)
 
 
 @cli.command("gen-image-key")
@@ -161,7 +164,26 @@ def status() -> None:
     """Print the instance's state: initialized, built or running."""
     from pyocclum.boot import Instance
 
-    state = Instance(Path.cwd()).status()
+    inst = Instance(Path.cwd())
+    state = inst.status()
     if state == "uninitialized":
         _fail("status", f"{Path.cwd()} is not an Occlum instance")
     click.echo(state)
+    note = inst.root_image_note()
+    if note is None:
+        return
+    try:
+        current = inst.identity().mrenclave.hex()
+    except (InstanceError, ImageError):
+        current = ""
+    which = "this build" if note.get("mrenclave") == current else "an earlier build"
+    _stderr().print(
+        f"The writable root (run/mount/__ROOT) was last written against {which}: "
+        f"image root {note.get('image_root', '?')[:16]}, "
+        f"MRENCLAVE {note.get('mrenclave', '?')[:16]}"
+    )
+
+
+# Looking inside from the host: `occlum fs ls|cat|cp|rm` and `occlum mount DIR` (cli/fs.py).
+cli.add_command(fs_group)
+cli.add_command(mount)

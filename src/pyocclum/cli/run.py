@@ -43,9 +43,15 @@ def setup_logging() -> None:
     root.propagate = False
 
 
-def run_program(program: str, args: Sequence[str], *, strace: bool) -> None:
-    """Run ``program`` in the instance in the current folder; exit with its code."""
+def run_program(
+    program: str, args: Sequence[str], *, strace: bool, key: Path | None = None
+) -> None:
+    """Run ``program`` in the instance in the current folder; exit with its code.
+
+    ``key`` is a file holding the user key of the instance's sefs (``--key``).
+    """
     from pyocclum.boot import Instance
+    from pyocclum.boot.mounts import read_user_key
 
     inst = Instance(Path.cwd())
     lock = threading.Lock()
@@ -64,7 +70,8 @@ def run_program(program: str, args: Sequence[str], *, strace: bool) -> None:
 
         strace = True
     try:
-        result = inst.run([program, *args], strace=trace if strace else None)
+        user_key = None if key is None else read_user_key(key)
+        result = inst.run([program, *args], strace=trace if strace else None, user_key=user_key)
     except (InstanceError, ConfigError) as e:
         sys.stderr.write(f"occlum run: {e}\n")
         sys.exit(1)
@@ -79,11 +86,21 @@ def main() -> None:
     """Entry point of ``occlum``: ``run PROGRAM ...`` directly, everything else through click."""
     argv = sys.argv[1:]
     if len(argv) >= 2 and argv[0] == "run":
-        strace = argv[1] == "--strace"
-        rest = argv[2:] if strace else argv[1:]
-        if rest and not rest[0].startswith("-"):
-            setup_logging()
-            run_program(rest[0], rest[1:], strace=strace)
+        strace, key, rest = False, None, argv[1:]
+        while rest and (rest[0] in ("--strace", "--key") or rest[0].startswith("--key=")):
+            option = rest.pop(0)
+            if option == "--strace":
+                strace = True
+            elif option.startswith("--key="):
+                key = Path(option.removeprefix("--key="))
+            elif rest:
+                key = Path(rest.pop(0))
+            else:
+                break  # click explains the missing value
+        else:
+            if rest and not rest[0].startswith("-"):
+                setup_logging()
+                run_program(rest[0], rest[1:], strace=strace, key=key)
     from pyocclum.cli.commands import cli
 
     cli(prog_name="occlum")

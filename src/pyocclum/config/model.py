@@ -503,6 +503,12 @@ class MountSpec(_Model):
             )
         if opts.key is not None and opts.autokey_policy is not None:
             raise _Invalid("give key or autokey_policy, not both", ("options", "autokey_policy"))
+        if opts.autokey_policy is not None and not opts.autokey_policy & 0x3:
+            raise _Invalid(
+                "autokey_policy must include MRENCLAVE (0x1) or MRSIGNER (0x2), "
+                f"not {opts.autokey_policy:#x}",
+                ("options", "autokey_policy"),
+            )
         return self
 
     def is_image_layer(self) -> bool:

@@ -18,7 +18,7 @@ from pyocclum.errors import ConfigError
 if TYPE_CHECKING:
     from pyocclum.config.model import MountSpec, OcclumConfig
 
-FORMAT = 3
+FORMAT = 4
 CONFIG_FILE = "Occlum.json"
 IMAGE_DIR = "image"
 
@@ -48,6 +48,10 @@ def _typed(value: Any, kind: type[_T]) -> _T:
     return value
 
 
+def _optional(value: Any, kind: type[_T]) -> _T | None:
+    return None if value is None else _typed(value, kind)
+
+
 def _pair(value: Any) -> tuple[Any, Any]:
     items = _typed(value, list)
     if len(items) != 2:
@@ -64,16 +68,26 @@ class RuntimeMount:
     #: True for the integrity-protected image layer (a sefs with ``MAC``).
     image_layer: bool = False
     layers: tuple[RuntimeMount, ...] = ()
+    #: A sefs's cache of decrypted nodes, in bytes (None: the default).
+    cache_size: int | None = None
+    #: A sefs's user key, as ``Occlum.json`` gives it (16 hex bytes joined by ``-``).
+    key: str | None = None
+    #: A sefs's key policy bits, as SGX's (1: MRENCLAVE, 2: MRSIGNER).
+    autokey_policy: int | None = None
 
     @classmethod
     def from_spec(cls, spec: MountSpec) -> RuntimeMount:
+        opts = spec.options
         return cls(
             target=spec.target,
             type=spec.type,
             source=spec.source,
-            temporary=spec.options.temporary,
+            temporary=opts.temporary,
             image_layer=spec.is_image_layer(),
-            layers=tuple(cls.from_spec(layer) for layer in spec.options.layers or ()),
+            layers=tuple(cls.from_spec(layer) for layer in opts.layers or ()),
+            cache_size=opts.cache_size,
+            key=opts.key,
+            autokey_policy=opts.autokey_policy,
         )
 
     @classmethod
@@ -86,6 +100,9 @@ class RuntimeMount:
             temporary=_typed(d.get("temporary", False), bool),
             image_layer=_typed(d.get("image_layer", False), bool),
             layers=tuple(cls.from_dict(_typed(x, dict)) for x in _typed(d.get("layers", []), list)),
+            cache_size=_optional(d.get("cache_size"), int),
+            key=_optional(d.get("key"), str),
+            autokey_policy=_optional(d.get("autokey_policy"), int),
         )
 
 
