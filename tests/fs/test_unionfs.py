@@ -885,3 +885,31 @@ UnionMatchesRamFs.TestCase.settings = settings(
     max_examples=150, stateful_step_count=30, deadline=None
 )
 test_union_matches_ramfs = UnionMatchesRamFs.TestCase
+
+
+class UnionOverSefsMatchesRamFs(UnionMatchesRamFs):
+    """The same with the layers a boot uses at ``/``: an encrypted sefs (no cache,
+    so every read goes through decryption) over a read-only lower layer."""
+
+    def __init__(self) -> None:
+        import tempfile
+        from pathlib import Path
+
+        from pyocclum.fs.sefs import SeFs
+
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="union-sefs-"))
+        self.sefs = SeFs(self.tmp / "upper", b"\x42" * 32, cache_size=0)
+        self.union = UnionFs(self.sefs, [self.lower])
+
+    def teardown(self) -> None:
+        import shutil
+
+        self.sefs.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+UnionOverSefsMatchesRamFs.TestCase.settings = settings(
+    max_examples=60, stateful_step_count=30, deadline=None
+)
+test_union_over_sefs_matches_ramfs = UnionOverSefsMatchesRamFs.TestCase
