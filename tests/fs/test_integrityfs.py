@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ImageError, KernelError
+from pyocclum.fs import _leafhash
 from pyocclum.fs.integrityfs import BLOCK, IntegrityFs
 from pyocclum.fs.types import Inode
 from pyocclum.image.manifest import build_image
@@ -375,3 +376,142 @@ def test_property_roundtrip_and_tamper(tmp_path_factory: pytest.TempPathFactory,
             else:
                 assert got == data[b : b + BLOCK]
     assert eio >= 1
+
+
+# -- long runs: native and hashlib back ends ------------------------------------------
+HUGE = os.urandom(600 * BLOCK + 77)  # > 1 MiB runs, > 64 leaves, short last block
+
+
+@pytest.fixture(scope="module")
+def native_lib(tmp_path_factory: pytest.TempPathFactory) -> _leafhash.NativeLeafHasher:
+    return _leafhash.load_native(tmp_path_factory.mktemp("leafhash-cache"))
+
+
+@pytest.fixture(params=["native", "hashlib"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+            native_lib: _leafhash.NativeLeafHasher) -> str:
+    """Which back end _leafhash uses (the hashlib one is the forced fallback)."""
+    monkeypatch.setattr(_leafhash, "_tried", True)
+    monkeypatch.setattr(_leafhash, "_native", native_lib if request.param == "native" else None)
+    assert _leafhash.backend() == request.param
+    return str(request.param)
+
+
+@pytest.fixture
+def huge_image(tmp_path: Path) -> tuple[Path, bytes]:
+    write(tmp_path / "src" / "huge", HUGE)
+    write(tmp_path / "src" / "small", b"x" * 100)
+    dst = tmp_path / "build"
+    return dst, build_image(tmp_path / "src", dst).root
+
+
+def huge_blob(dst: Path, root: bytes, sub: str = "blobs") -> Path:
+    e = next(e for e in IntegrityFs(dst, root).manifest.entries if e.path == "huge")
+    assert e.root is not None
+    return dst / sub / e.root.hex()
+
+
+def test_long_runs(backend: str, huge_image: tuple[Path, bytes]) -> None:
+    dst, root = huge_image
+    fs = IntegrityFs(dst, root)
+    f = fs.root().lookup("huge")
+    assert read_all(f) == HUGE
+    mib = 1 << 20
+    for off in range(0, len(HUGE) + mib, mib):  # the benchmark's pattern
+        assert f.read(off, mib) == HUGE[off : off + mib]
+    for off, size in [(1, 3 * mib), (BLOCK - 1, 20 * BLOCK + 2), (len(HUGE) - 70 * BLOCK - 1, mib),
+                      (599 * BLOCK + 5, 10 * BLOCK), (5 * BLOCK, 17 * BLOCK)]:
+        assert f.read(off, size) == HUGE[off : off + size], (off, size)
+    # Long runs are not cached; the one 17-block read was, block by block.
+    assert fs._cache_used <= 17 * BLOCK
+    assert sum(fs._cached.values()) == len(fs._cache)
+
+
+def test_long_runs_mixed_with_cached_blocks(backend: str, huge_image: tuple[Path, bytes]) -> None:
+    dst, root = huge_image
+    fs = IntegrityFs(dst, root, cache_bytes=40 * BLOCK)
+    f = fs.root().lookup("huge")
+    for b in (3, 4, 10, 300, 301, 599, 600):  # cache a few scattered blocks
+        assert f.read(b * BLOCK, 10) == HUGE[b * BLOCK : b * BLOCK + 10]
+    assert len(fs._cache) == 7
+    assert f.read(0, len(HUGE)) == HUGE
+    assert f.read(2 * BLOCK + 7, 400 * BLOCK) == HUGE[2 * BLOCK + 7 : 402 * BLOCK + 7]
+    for b in range(0, 601, 3):  # evict and refill
+        assert f.read(b * BLOCK, 1) == HUGE[b * BLOCK : b * BLOCK + 1]
+    assert fs._cache_used <= 40 * BLOCK
+    assert sum(fs._cached.values()) == len(fs._cache)
+    assert set(fs._cached) <= {k[0] for k in fs._cache}
+
+
+@pytest.mark.parametrize("block", [0, 1, 255, 256, 257, 511, 512, 599, 600])
+def test_long_run_tampered(backend: str, huge_image: tuple[Path, bytes], block: int,
+                           caplog: pytest.LogCaptureFixture) -> None:
+    """One flipped byte anywhere in a long run: the read that covers it is
+    EIO and the log names the file and the block; runs that do not cover it
+    still read right; never wrong data."""
+    dst, root = huge_image
+    blob = huge_blob(dst, root)
+    raw = bytearray(blob.read_bytes())
+    pos = min(block * BLOCK + 1234, len(raw) - 1)
+    raw[pos] ^= 0x01
+    blob.write_bytes(bytes(raw))
+    fs = IntegrityFs(dst, root)
+    f = fs.root().lookup("huge")
+    with caplog.at_level(logging.ERROR, logger="pyocclum.fs.integrity"):
+        assert errno_of(f.read, 0, len(HUGE)) == Errno.EIO
+    assert f"integrity image: /huge: block {block} does not match its hash" in caplog.text
+    mib = 1 << 20
+    eio = 0
+    for off in range(0, len(HUGE), mib):
+        got = read_or_eio(f, off, mib)
+        if got is None:
+            eio += 1
+            assert off <= pos < off + mib
+        else:
+            assert got == HUGE[off : off + mib]
+    assert eio == 1
+    # Other files are unaffected.
+    assert read_all(fs.root().lookup("small")) == b"x" * 100
+
+
+@pytest.mark.parametrize("what", ["tree_byte", "blob_truncated", "blob_extended"])
+def test_long_file_damaged(backend: str, huge_image: tuple[Path, bytes], what: str,
+                           caplog: pytest.LogCaptureFixture) -> None:
+    dst, root = huge_image
+    if what == "tree_byte":
+        tree = huge_blob(dst, root, "trees")
+        raw = bytearray(tree.read_bytes())
+        raw[len(raw) // 2] ^= 0x80
+        tree.write_bytes(bytes(raw))
+    else:
+        blob = huge_blob(dst, root)
+        blob.write_bytes(HUGE[:-1] if what == "blob_truncated" else HUGE + b"\0")
+    f = IntegrityFs(dst, root).root().lookup("huge")
+    with caplog.at_level(logging.ERROR, logger="pyocclum.fs.integrity"):
+        assert errno_of(f.read, 0, 1 << 20) == Errno.EIO
+    assert "/huge" in caplog.text
+
+
+def test_uses_the_native_back_end_for_long_runs(
+    huge_image: tuple[Path, bytes], native_lib: _leafhash.NativeLeafHasher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 1 MiB read is one native call (read and hash together); a one-block
+    read stays in hashlib."""
+    monkeypatch.setattr(_leafhash, "_tried", True)
+    monkeypatch.setattr(_leafhash, "_native", native_lib)
+    calls: list[int] = []
+    real = _leafhash.NativeLeafHasher.read_leaves
+
+    def spy(self: _leafhash.NativeLeafHasher, fd: int, offset: int, size: int,
+            nthreads: int | None = None) -> tuple[bytes, bytes]:
+        calls.append(size)
+        return real(self, fd, offset, size, nthreads)
+
+    monkeypatch.setattr(_leafhash.NativeLeafHasher, "read_leaves", spy)
+    dst, root = huge_image
+    f = IntegrityFs(dst, root).root().lookup("huge")
+    assert f.read(0, 1 << 20) == HUGE[: 1 << 20]
+    assert calls == [1 << 20]
+    assert f.read(300 * BLOCK, 100) == HUGE[300 * BLOCK : 300 * BLOCK + 100]
+    assert calls == [1 << 20]

@@ -46,10 +46,17 @@ inner node or an empty file):
 Verification is lazy, so mounting costs the manifest only, whatever the size
 of the data: a file's leaf list is read and checked against its root on its
 first read; each block is checked against its leaf when first read, and
-verified blocks are kept in an LRU bounded in bytes. Anything that does not
-verify (a changed, missing, short or long blob or tree, or something that is
-not a regular file) raises ``EIO`` and logs the file's path at error level on
-the ``pyocclum.fs.integrity`` logger; wrong data is never returned.
+verified blocks are kept in an LRU bounded in bytes. Missing blocks are
+read in runs of up to 1 MiB, each read and hashed in one go by
+``_leafhash`` (one native call that reads and hashes on every CPU without
+the GIL, or ``pread`` and hashlib), then compared with the stored leaves in
+one comparison (the failing block is looked for only on a mismatch); a
+long run is a sequential read and is not cached. A leaf list is checked
+against its root one Merkle level per call the same way. Anything that does
+not verify (a changed, missing, short or long blob or tree, or something
+that is not a regular file) raises ``EIO`` and logs the file's path at
+error level on the ``pyocclum.fs.integrity`` logger; wrong data is never
+returned.
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ from typing import Any
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ImageError, KernelError
+from pyocclum.fs import _leafhash
 from pyocclum.fs.types import (
     MAX_SYMLINK,
     DirEntry,
@@ -94,6 +102,7 @@ __all__ = [
     "IntegrityFile",
     "IntegrityFs",
     "IntegritySymlink",
+    "block_leaves",
     "canonical_manifest_bytes",
     "leaf_hash",
     "merkle_levels",
@@ -126,12 +135,21 @@ _BLOB_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_
 _LEAF_PREFIX = hashlib.sha256(b"\x00")
 #: Runs of missing blocks longer than this are verified but not cached.
 _CACHE_RUN = 16
+#: Blocks in one host read.
+_RUN = _IO_MAX // BLOCK
 
 
 def leaf_hash(block: bytes | memoryview) -> bytes:
     h = _LEAF_PREFIX.copy()  # no concatenation: hashes the block where it lies
     h.update(block)
     return h.digest()
+
+
+def block_leaves(data: bytes) -> bytes:
+    """``leaf_hash`` of every 4 KiB block of ``data`` (the last one may be
+    short), concatenated: 32 bytes per block, computed in one native call
+    when possible (see ``_leafhash``)."""
+    return _leafhash.leaves(data)
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -165,10 +183,6 @@ def merkle_root(block_hashes: Sequence[bytes]) -> bytes:
             nxt.append(level[-1])
         level = nxt
     return level[0]
-
-
-def _split_leaves(raw: bytes) -> list[bytes]:
-    return [raw[i : i + HASH_SIZE] for i in range(0, len(raw), HASH_SIZE)]
 
 
 def nblocks(size: int) -> int:
@@ -358,6 +372,10 @@ def _ino_for(path: str, used: set[int]) -> int:
     return ino
 
 
+class _HostError(Exception):
+    """Reading a blob or hash list failed; the message says why."""
+
+
 class IntegrityFs(FileSystem):
     """The image in ``image_dir``, accepted only if its manifest hashes to
     ``expected_root`` (``ImageError`` otherwise, or if it is malformed).
@@ -378,11 +396,15 @@ class IntegrityFs(FileSystem):
         if cache_bytes < 0:
             raise ValueError("cache_bytes must be >= 0")
         self.image_dir = Path(image_dir)
+        self._dir = os.fspath(self.image_dir)
         self.manifest = read_manifest(self.image_dir, expected_root)
         self.lock = threading.Lock()
         self._cache_max = cache_bytes
         self._cache: OrderedDict[tuple[bytes, int], bytes] = OrderedDict()
         self._cache_used = 0
+        #: Blocks in the cache per file root (absent: none), so that a file
+        #: with nothing cached is not probed block by block.
+        self._cached: dict[bytes, int] = {}
         #: Verified leaf lists by file root (files with equal content share one).
         self._leaves: dict[bytes, bytes] = {}
         used: set[int] = set()
@@ -426,41 +448,87 @@ class IntegrityFs(FileSystem):
         raw = self._read_host(e, TREE_DIR, 0, want, expect_size=want, what="hash list")
         if len(raw) != want:
             raise self._fail(e.path, f"hash list is {len(raw)} bytes, expected {want}")
-        if merkle_root(_split_leaves(raw)) != e.root:
+        if _leafhash.merkle_root(raw) != e.root:
             raise self._fail(e.path, "hash list does not match the file's root")
         with self.lock:
             self._leaves[e.root] = raw
         return raw
 
-    def _read_host(
-        self, e: ImageEntry, sub: str, offset: int, size: int, *, expect_size: int, what: str,
-    ) -> bytes:
+    def _open_host(self, e: ImageEntry, sub: str, *, expect_size: int, what: str) -> int:
+        """A descriptor of the stored ``sub`` object of ``e``, which must be a
+        regular file of ``expect_size`` bytes; ``_HostError`` otherwise."""
         assert e.root is not None
-        p = self.image_dir / sub / e.root.hex()
+        p = os.path.join(self._dir, sub, e.root.hex())
         try:
             fd = os.open(p, _BLOB_FLAGS)
         except OSError as err:
-            raise self._fail(e.path, f"cannot open its {what}: {err.strerror or err}") from err
+            raise _HostError(f"cannot open its {what}: {err.strerror or err}") from err
         try:
             st = os.fstat(fd)
             if not host_stat.S_ISREG(st.st_mode):
-                raise self._fail(e.path, f"its {what} is not a regular file")
+                raise _HostError(f"its {what} is not a regular file")
             if st.st_size != expect_size:
-                raise self._fail(
-                    e.path, f"its {what} is {st.st_size} bytes, expected {expect_size}")
-            out = []
-            while size > 0:
-                b = os.pread(fd, min(size, _IO_MAX), offset)
-                if not b:
-                    break
-                out.append(b)
-                offset += len(b)
-                size -= len(b)
-            return b"".join(out)
+                raise _HostError(f"its {what} is {st.st_size} bytes, expected {expect_size}")
         except OSError as err:
-            raise self._fail(e.path, f"cannot read its {what}: {err.strerror or err}") from err
+            os.close(fd)
+            raise _HostError(f"cannot read its {what}: {err.strerror or err}") from err
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _read_host(
+        self, e: ImageEntry, sub: str, offset: int, size: int, *, expect_size: int, what: str,
+    ) -> bytes:
+        """Up to ``size`` bytes at ``offset`` of the stored ``sub`` object of ``e``
+        (short only at its end; see ``_open_host``); ``EIO`` otherwise."""
+        try:
+            fd = self._open_host(e, sub, expect_size=expect_size, what=what)
+            try:
+                out = []
+                while size > 0:
+                    b = os.pread(fd, min(size, _IO_MAX), offset)
+                    if not b:
+                        break
+                    out.append(b)
+                    offset += len(b)
+                    size -= len(b)
+                return b"".join(out)
+            except OSError as err:
+                raise _HostError(f"cannot read its {what}: {err.strerror or err}") from err
+            finally:
+                os.close(fd)
+        except _HostError as err:
+            raise self._fail(e.path, str(err)) from err
+
+    def _read_run(self, e: ImageEntry, b0: int, b1: int) -> tuple[bytes, bytes]:
+        """Blocks ``b0..b1-1`` of ``e``'s data and their leaf hashes as computed
+        (not compared yet), read and hashed in one go (``_leafhash``);
+        ``_HostError`` if they cannot all be read."""
+        start = b0 * BLOCK
+        size = min(b1 * BLOCK, e.size) - start
+        fd = self._open_host(e, BLOB_DIR, expect_size=e.size, what="data")
+        try:
+            data, got = _leafhash.read_leaves(fd, start, size)
+        except OSError as err:
+            raise _HostError(f"cannot read its data: {err.strerror or err}") from err
         finally:
             os.close(fd)
+        if len(data) != size:
+            raise _HostError(f"data is short at block {b0 + len(data) // BLOCK}")
+        return data, got
+
+    def _check(self, e: ImageEntry, leaves: bytes, b0: int, got: bytes) -> None:
+        """``EIO`` unless the computed leaves ``got`` of blocks ``b0``... of
+        ``e`` are the stored ones: one comparison for the whole run; the
+        failing block is looked for only on a mismatch."""
+        want = leaves[b0 * HASH_SIZE : b0 * HASH_SIZE + len(got)]
+        if got == want:
+            return
+        for k in range(0, len(got), HASH_SIZE):
+            if got[k : k + HASH_SIZE] != want[k : k + HASH_SIZE]:
+                raise self._fail(e.path, f"block {b0 + k // HASH_SIZE} does not match its hash")
+        raise self._fail(e.path, f"blocks from {b0} do not match their hashes")
 
     def _cache_get(self, key: tuple[bytes, int]) -> bytes | None:
         with self.lock:
@@ -477,51 +545,56 @@ class IntegrityFs(FileSystem):
                 return
             self._cache[key] = block
             self._cache_used += len(block)
+            self._cached[key[0]] = self._cached.get(key[0], 0) + 1
             while self._cache_used > self._cache_max:
-                _, old = self._cache.popitem(last=False)
+                (old_root, _), old = self._cache.popitem(last=False)
                 self._cache_used -= len(old)
+                left = self._cached[old_root] - 1
+                if left:
+                    self._cached[old_root] = left
+                else:
+                    del self._cached[old_root]
 
+    # -- reading ------------------------------------------------------------------
     def _read_blocks(self, e: ImageEntry, first: int, last: int) -> list[bytes]:
-        """Verified blocks ``first..last`` (inclusive) of file ``e``."""
+        """Verified blocks ``first..last`` (inclusive) of file ``e``, as pieces
+        to concatenate (a long run of blocks comes as one piece)."""
         assert e.root is not None
+        root = e.root
         leaves = self._leaves_for(e)
-        out: list[bytes | None] = [self._cache_get((e.root, i)) for i in range(first, last + 1)]
-        i = 0
-        n = len(out)
-        while i < n:
-            if out[i] is not None:
-                i += 1
-                continue
-            j = i  # a run of missing blocks [i, j)
-            while j < n and out[j] is None and (j - i) * BLOCK < _IO_MAX:
-                j += 1
-            b0 = first + i
-            start = b0 * BLOCK
-            end = min((first + j) * BLOCK, e.size)
-            data = self._read_host(e, BLOB_DIR, start, end - start, expect_size=e.size,
-                                   what="data")
-            if len(data) != end - start:
-                raise self._fail(e.path, f"data is short at block {b0 + len(data) // BLOCK}")
-            view = memoryview(data)
-            # A long run is a sequential read: verify and hand it over without
-            # filling the cache with blocks that would only push others out.
-            keep = j - i <= _CACHE_RUN
-            for k in range(i, j):
-                off = (k - i) * BLOCK
-                idx = first + k
-                expected = leaves[idx * HASH_SIZE : (idx + 1) * HASH_SIZE]
-                if leaf_hash(view[off : off + BLOCK]) != expected:
-                    raise self._fail(e.path, f"block {idx} does not match its hash")
-                if keep:
+        cached: list[bytes | None] | None = None
+        if root in self._cached:  # else nothing of this file is cached: no probing
+            cached = [self._cache_get((root, i)) for i in range(first, last + 1)]
+        pieces: list[bytes] = []
+        b = first
+        while b <= last:
+            if cached is not None:
+                block = cached[b - first]
+                if block is not None:
+                    pieces.append(block)
+                    b += 1
+                    continue
+            end = min(last + 1, b + _RUN)  # a run of missing blocks [b, end)
+            if cached is not None:
+                end = next((k for k in range(b + 1, end) if cached[k - first] is not None), end)
+            try:
+                data, got = self._read_run(e, b, end)
+            except _HostError as err:
+                raise self._fail(e.path, str(err)) from err
+            self._check(e, leaves, b, got)
+            if end - b <= _CACHE_RUN:
+                for k in range(b, end):
+                    off = (k - b) * BLOCK
                     block = data[off : off + BLOCK]
-                    self._cache_put((e.root, idx), block)
-                    out[k] = block
-            if not keep:
-                out[i] = data  # the whole verified run, in place of its first block
-                for k in range(i + 1, j):
-                    out[k] = b""
-            i = j
-        return [b for b in out if b is not None]
+                    self._cache_put((root, k), block)
+                    pieces.append(block)
+            else:
+                # A long run is a sequential read: hand the whole verified run
+                # over without filling the cache with blocks that would only
+                # push others out.
+                pieces.append(data)
+            b = end
+        return pieces
 
 
 def _erofs() -> KernelError:
