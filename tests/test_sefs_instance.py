@@ -97,3 +97,58 @@ def test_a_damaged_data_node_gives_the_reader_eio(instance: Instance) -> None:
                 outcomes.add("eio")
         nodes.write_bytes(before)
     assert "eio" in outcomes, outcomes
+
+
+def test_mounts_from_the_config(instance: Instance) -> None:
+    import json
+
+    config = json.loads(instance.config_file.read_text())
+    config["mount"] += [
+        {"target": "/data", "type": "sefs", "source": "./run/mount/data",
+         "options": {"key": "01-23-45-67-89-ab-cd-ef-01-23-45-67-89-ab-cd-ef",
+                     "cache_size": "256KB"}},
+        {"target": "/scratch", "type": "sefs", "options": {"temporary": True}},
+        {"target": "/fast", "type": "ramfs"},
+        {"target": "/merged", "type": "unionfs", "options": {"layers": [
+            {"target": "/", "type": "hostfs", "source": "./host"},
+            {"target": "/", "type": "sefs", "source": "./run/mount/merged"},
+        ]}},
+    ]
+    instance.config_file.write_text(json.dumps(config))
+    (instance.path / "host" / f"{MARKER}-dir-0").mkdir(parents=True)
+    (instance.path / "host" / f"{MARKER}-dir-0" / f"{MARKER}-file").write_text(MARKER + " host")
+    instance.build()
+
+    def run(where: str, count: str) -> bytes:
+        r = instance.run(["/bin/sefs_marker", where, MARKER, count], capture=True)
+        return (r.stdout or b"") + (r.stderr or b"")
+
+    for where in ("/data/m", "/scratch/m", "/fast/m"):
+        assert run(where, "3") == b"wrote 3\n", where
+    # The next boot: the sefs keeps its data, the temporary sefs and the ramfs do not.
+    assert run("/data/m", "0") == b"wrote 0\n"
+    assert b"No such file" in run("/scratch/m", "0")
+    assert b"No such file" in run("/fast/m", "0")
+    leftovers = instance.path / "run" / "tmp"
+    assert not leftovers.exists() or not any(leftovers.iterdir())
+    # The union reads the host file through its lower layer; writes go to the sefs.
+    assert run("/merged", "0") == b"wrote 0\n"
+    assert b"File exists" in run("/merged", "1")  # the lower's directory is there
+    assert run("/merged/sub", "2") == b"wrote 2\n"
+    assert not (instance.path / "host" / "sub").exists()
+    for path in (instance.path / "run").rglob("*"):
+        if path.is_file():
+            assert MARKER.encode() not in path.read_bytes(), path
+
+
+def test_a_bad_mount_option_names_the_key(instance: Instance) -> None:
+    import json
+
+    from pyocclum.errors import ConfigError
+
+    config = json.loads(instance.config_file.read_text())
+    config["mount"].append({"target": "/d", "type": "sefs", "source": "./d",
+                            "options": {"cache_size": "1KB"}})
+    instance.config_file.write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match=r"mount\[\d\]\.options\.cache_size"):
+        instance.build()
