@@ -409,7 +409,8 @@ class Instance:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise InstanceError(
-                    f"{self.path} is already running (only one `occlum run` per instance)"
+                    f"{self.path} is already running: one `occlum run`, `occlum fs` or "
+                    "`occlum mount` at a time per instance"
                 ) from None
             try:
                 yield
