@@ -74,12 +74,18 @@ class OpenFile:
         return self
 
     def release(self) -> None:
-        """Drop one reference; the last one closes the stream."""
+        """Drop one reference; the last one closes the stream, or syncs a file it
+        could write on a file system that is durable at close (KernelError if that
+        sync fails: the descriptor is gone either way, as with Linux's close)."""
         with self._lock:
             self._refs -= 1
             last = self._refs == 0
-        if last and self.stream is not None:
+        if not last:
+            return
+        if self.stream is not None:
             self.stream.close()
+        elif self.writable and self.inode is not None and self.inode.fs.durable_close:
+            self.inode.sync()
 
     @property
     def nonblocking(self) -> bool:

@@ -128,6 +128,9 @@ class FileSystem:
     #: Name as shown in /proc/mounts (``ramfs``, ``hostfs``, ...).
     fstype: str = "none"
     read_only: bool = False
+    #: Closing the last description that wrote a file makes it durable
+    #: (:meth:`Inode.sync`). Linux's close does not sync; sefs promises it.
+    durable_close: bool = False
 
     def root(self) -> Inode:
         raise NotImplementedError

@@ -160,6 +160,7 @@ class UnionFs(FileSystem):
             raise ValueError("a file system appears twice among the union's layers")
         self._upper_fs = upper
         self._lower_fss = tuple(lowers)
+        self.durable_close = upper.durable_close  # writes land in the upper layer
         self._lock = threading.RLock()
         # Upper-layer inode number of a copied-up object -> the number it had.
         self._origin: dict[int, int] = {}

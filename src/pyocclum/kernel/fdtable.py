@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -11,6 +12,16 @@ from pyocclum.fs.file import OpenFile
 
 #: fd 3 is always the root directory preopen (wasi-libc scans preopens from 3).
 ROOT_FD = 3
+
+log = logging.getLogger("pyocclum.kernel")
+
+
+def _release_quietly(file: OpenFile) -> None:
+    """Release for an implicit close (dup2 over it, exit): nobody can see an error."""
+    try:
+        file.release()
+    except KernelError as e:
+        log.error("closing %s: %s", file.path, e.msg or e.errno.name)
 
 
 @dataclass(slots=True)
@@ -71,7 +82,7 @@ class FdTable:
                 raise KernelError(Errno.EMFILE, f"open files limit ({self.max_fds}) reached")
             self._fds[fd] = FdEntry(file, cloexec)
         if old is not None:
-            old.file.release()
+            _release_quietly(old.file)
 
     def close(self, fd: int) -> None:
         with self._lock:
@@ -89,11 +100,11 @@ class FdTable:
                 return
             old = self._fds[to]
             self._fds[to] = self._fds.pop(fd)
-        old.file.release()
+        _release_quietly(old.file)
 
     def close_all(self) -> None:
         with self._lock:
             entries = list(self._fds.values())
             self._fds.clear()
         for e in entries:
-            e.file.release()
+            _release_quietly(e.file)
