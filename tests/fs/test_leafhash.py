@@ -41,6 +41,11 @@ def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(_leafhash, "_native", None)
     monkeypatch.setenv("PYOCCLUM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv(_leafhash.ENV_SWITCH, raising=False)
+    monkeypatch.delenv(_leafhash.NATIVE_SWITCH, raising=False)
+    monkeypatch.setattr(_leafhash, "_lib_tried", False)
+    monkeypatch.setattr(_leafhash, "_lib", None)
+    monkeypatch.setattr(_leafhash, "_gcm_tried", False)
+    monkeypatch.setattr(_leafhash, "_gcm", None)
     return tmp_path / "cache"
 
 
@@ -117,6 +122,15 @@ def test_native_level_promotes_an_odd_node(lib: _leafhash.NativeLeafHasher) -> N
         assert len(up) == 32 * 1025
         assert up[-32:] == nodes[-32:]
         assert up == _leafhash._level_hashlib(nodes)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
+def test_the_pool_really_starts_workers(tmp_path: Path) -> None:
+    """A worker that cannot be started is silently replaced by the caller; make
+    sure they do start (zig's spawn once failed for stacks glibc found too small)."""
+    lib = _leafhash.load_native(tmp_path)  # a fresh copy of the library, its own pool
+    assert lib.leaves(DATA, 8) == reference_leaves(DATA)
+    assert len(os.listdir("/proc/self/task")) >= 8  # this thread and 7 workers at least
 
 
 def test_concurrent_calls(lib: _leafhash.NativeLeafHasher) -> None:

@@ -19,11 +19,17 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType, Whence
 from pyocclum.errors import ImageError, KernelError
+from pyocclum.fs import _leafhash
 from pyocclum.fs import sefs as sefs_mod
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.ramfs import RamFs
@@ -104,6 +110,21 @@ def abandon(fs: SeFs) -> None:
     fs._closer()
 
 
+@pytest.fixture(autouse=True, params=["native", "python"])
+def crypto_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the native batch AES-GCM (``_leafhash.sefs_gcm``) and
+    with it switched off (``$PYOCCLUM_NATIVE=0``: cryptography, node by node; the
+    switch reaches subprocesses too)."""
+    if request.param == "python":
+        monkeypatch.setenv("PYOCCLUM_NATIVE", "0")
+        assert _leafhash.sefs_gcm() is None
+    else:
+        monkeypatch.delenv("PYOCCLUM_NATIVE", raising=False)
+        if _leafhash.sefs_gcm() is None:
+            pytest.skip("the native sefs AES-GCM is not available here")
+    return str(request.param)
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     return tmp_path / "vol"
@@ -175,6 +196,9 @@ def test_write_accepts_memoryview_and_bytearray(root: Inode) -> None:
     assert f.read(5, len(data)) == bytes(data)
     assert f.write(0, bytearray(b"xy")) == 2  # type: ignore[arg-type]
     assert f.read(0, 3) == b"xy\0"
+    strided = memoryview(pattern(40 * N, 3))[::2]  # not contiguous: sealed from a copy
+    assert f.write(N, strided) == 20 * N  # type: ignore[arg-type]
+    assert f.read(N, 20 * N) == bytes(strided)
 
 
 def test_sparse_holes_read_zeros_and_cost_nothing(fs: SeFs, root: Inode) -> None:
@@ -745,9 +769,25 @@ def test_nonces_never_repeat_across_sessions_and_crashes(
         def decrypt_into(self, *args: object) -> int:
             return self.inner.decrypt_into(*args)  # type: ignore[attr-defined, no-any-return]
 
+    class NativeRecorder:
+        """The native path: nonces ``nonce .. nonce + n - 1`` for each batch sealed."""
+
+        def __init__(self, inner: _leafhash.SefsGcm) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def seal(self, key: bytes, prefix: bytes, idxs: int, nonce: int, n: int,
+                 *args: int) -> None:
+            seen.extend((nonce + i).to_bytes(12, "little") for i in range(n))
+            self.inner.seal(key, prefix, idxs, nonce, n, *args)
+
     for session in range(6):
         fs = SeFs(folder, KEY, cache_size=0)
         fs._aes = Recorder(fs._aes)  # type: ignore[assignment]
+        if fs._gcm is not None:
+            fs._gcm = NativeRecorder(fs._gcm)  # type: ignore[assignment]
         r = fs.root()
         for i in range(5):
             r.create(f"s{session}-{i}", 0o644).write(0, pattern(6 * N, i))
@@ -1144,10 +1184,10 @@ class SeFsMatchesRamFs(RuleBasedStateMachine):
         assert visible(self.sefs.root()) == visible(self.ref.root())
 
 
-SeFsMatchesRamFs.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=35, deadline=None
-)
-test_sefs_matches_ramfs = SeFsMatchesRamFs.TestCase
+def test_sefs_matches_ramfs() -> None:
+    """(A plain test, not the machine's TestCase: it runs on both crypto paths.)"""
+    run_state_machine_as_test(SeFsMatchesRamFs, settings=settings(
+        max_examples=40, stateful_step_count=35, deadline=None))
 
 
 # -- threads ---------------------------------------------------------------------------

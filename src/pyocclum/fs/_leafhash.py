@@ -1,4 +1,5 @@
-"""Leaf hashes of many consecutive blocks at once, for the integrity image.
+"""Leaf hashes of many consecutive blocks at once, for the integrity image;
+AES-GCM of many sefs nodes at once.
 
 ``leaves(data)`` returns, for every consecutive 4096-byte block of ``data``
 (the last one may be short), SHA-256(``0x00`` || block), concatenated: 32
@@ -40,7 +41,27 @@ Two back ends give identical results:
   runs shorter than :data:`NATIVE_MIN_BLOCKS` blocks, and for everything
   when the native library cannot be built or loaded (logged once at debug
   level on ``pyocclum.fs.integrity.leafhash``) or ``$PYOCCLUM_NATIVE_HASH``
-  is ``0``.
+  or ``$PYOCCLUM_NATIVE`` is ``0`` (read once, at the first call).
+
+The same library seals and opens sefs nodes (AES-256-GCM, see ``sefs.py``
+and ``docs/sefs-format.md``) many at a time: :func:`sefs_gcm` gives a
+:class:`SefsGcm` whose ``open`` ``pread``s a run of a file's nodes and
+decrypts and authenticates them, and whose ``seal`` encrypts a batch and
+makes their entries, each in one GIL-free call split over the same threads.
+The AES-GCM is OpenSSL's, through the ``EVP_*`` functions of the libcrypto
+this process has loaded for ``hashlib`` (handed to the library as function
+pointers; nothing of our own touches AES or GHASH), and must reproduce
+``cryptography``'s AESGCM on known inputs (both directions, tampered tags,
+wrong AADs, short files) before it is used. zig's std ``Aes256Gcm`` is the
+other back end (``$PYOCCLUM_NATIVE_AES=zig``), kept for comparison: it is
+several times slower per CPU. ``$PYOCCLUM_NATIVE=0`` (read at every mount)
+makes sefs use ``cryptography`` node by node instead.
+
+Start-up matters (every ``occlum run`` reads its program through this
+module): the self-tests run once per built library and per libcrypto, and
+are recorded next to the library (``self-test-*.ok``, holding the hash of
+what was tested), so a later process only hashes the library file; build
+tools are imported only to build.
 
 The native library is part of the trusted runtime like the Python sources:
 whoever can write the cache folder (only its owner, as checked above) can
@@ -49,19 +70,17 @@ change what it computes, as whoever can write the installed package can.
 
 from __future__ import annotations
 
+import array
+import contextlib
 import ctypes
 import hashlib
-import importlib.metadata
+import importlib.util
 import logging
 import os
-import platform
-import shutil
 import stat
-import subprocess
 import sys
-import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 __all__ = [
@@ -90,11 +109,13 @@ log = logging.getLogger("pyocclum.fs.integrity.leafhash")
 BLOCK = 4096
 HASH_SIZE = 32
 #: Version of the library's exported functions (``pyocclum_leafhash_abi()``).
-ABI = 3
+ABI = 4
 #: Shorter runs are hashed with hashlib (and never trigger the first build).
 NATIVE_MIN_BLOCKS = 4
-#: Set to ``0`` to never build or use the native library.
+#: Set to ``0`` to never use the native library for leaf hashing.
 ENV_SWITCH = "PYOCCLUM_NATIVE_HASH"
+#: Set to ``0`` to never build or use the native library at all (hashing and sefs).
+NATIVE_SWITCH = "PYOCCLUM_NATIVE"
 SOURCE = Path(__file__).with_name("_leafhash.zig")
 LIB_NAME = "libpyocclum_leafhash.so"
 BUILD_FLAGS = ("build-lib", "-dynamic", "-OReleaseFast", "-mcpu=native", "-lc")
@@ -190,6 +211,19 @@ class NativeLeafHasher:
         read.restype = ctypes.c_ssize_t
         new_bytes.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t]
         new_bytes.restype = ctypes.py_object
+        try:
+            sopen = lib.pyocclum_sefs_open
+            sseal = lib.pyocclum_sefs_seal
+        except AttributeError as e:
+            raise NativeUnavailable(f"cannot load {path}: {e}") from e
+        vp, sz = ctypes.c_void_p, ctypes.c_size_t
+        sopen.argtypes = [vp, ctypes.c_int, vp, vp, ctypes.c_uint64, sz, vp, vp, vp, sz,
+                          ctypes.POINTER(ctypes.c_uint32)]
+        sopen.restype = ctypes.c_ssize_t
+        sseal.argtypes = [vp, vp, vp, vp, ctypes.c_uint64, ctypes.c_uint32, sz, vp, vp, vp, vp, sz]
+        sseal.restype = sz
+        self._sefs_open = sopen
+        self._sefs_seal = sseal
         self.path = path
         self._lib = lib
         self._fn = fn
@@ -266,6 +300,8 @@ class NativeLeafHasher:
         try:
             fd = os.memfd_create("pyocclum-leafhash-test", os.MFD_CLOEXEC)
         except (AttributeError, OSError):
+            import tempfile
+
             with tempfile.TemporaryFile() as f:
                 fd = os.dup(f.fileno())
         try:
@@ -290,6 +326,296 @@ class NativeLeafHasher:
             os.close(fd)
 
 
+# -- sefs nodes ---------------------------------------------------------------------
+#: ``EVP_*`` functions of OpenSSL's libcrypto that ``_leafhash.zig``'s ``Evp`` lists.
+_EVP_NAMES = ("EVP_CIPHER_CTX_new", "EVP_CIPHER_CTX_free", "EVP_aes_256_gcm",
+              "EVP_EncryptInit_ex", "EVP_EncryptUpdate", "EVP_EncryptFinal_ex",
+              "EVP_DecryptInit_ex", "EVP_DecryptUpdate", "EVP_DecryptFinal_ex",
+              "EVP_CIPHER_CTX_ctrl")
+NODE = 4096
+ENTRY = 32
+PREFIX = 17
+
+
+def _loaded_libcrypto() -> str | None:
+    """The libcrypto this process has loaded for hashlib (or could load)."""
+    with contextlib.suppress(ImportError):
+        import _hashlib  # noqa: F401  # loads OpenSSL's libcrypto, if Python has it
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                path = line.rstrip("\n").split(None, 5)[-1]
+                if "/libcrypto.so" in path and os.path.isabs(path):
+                    return path
+    except OSError:
+        pass
+    import ctypes.util  # imports subprocess: only when /proc/self/maps did not say
+
+    return ctypes.util.find_library("crypto")
+
+
+def _file_identity(path: str | None) -> str:
+    """Path, size and modification time: a libcrypto upgrade re-runs the self-test."""
+    if not path:
+        return "-"
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+#: Which AES-GCM the native sefs path uses: ``openssl`` (the default) or ``zig``.
+AES_SWITCH = "PYOCCLUM_NATIVE_AES"
+
+
+def evp_table() -> ctypes.Array[ctypes.c_void_p] | None:
+    """OpenSSL's functions for ``pyocclum_sefs_*``, or ``None`` if there is no libcrypto."""
+    path = _loaded_libcrypto()
+    if not path:
+        return None
+    try:
+        lib = ctypes.CDLL(path)
+        ptrs = [ctypes.cast(getattr(lib, name), ctypes.c_void_p).value for name in _EVP_NAMES]
+    except (OSError, AttributeError) as e:
+        log.debug("no usable libcrypto (%s): %s", path, e)
+        return None
+    _EVP_LIBS.append(lib)  # never unloaded while a table may point into it
+    return (ctypes.c_void_p * len(_EVP_NAMES))(*ptrs)
+
+
+_EVP_LIBS: list[ctypes.CDLL] = []
+
+
+class _PyBuffer(ctypes.Structure):
+    """CPython's ``Py_buffer``."""
+
+    _fields_ = [("buf", ctypes.c_void_p), ("obj", ctypes.c_void_p), ("len", ctypes.c_ssize_t),
+                ("itemsize", ctypes.c_ssize_t), ("readonly", ctypes.c_int),
+                ("ndim", ctypes.c_int), ("format", ctypes.c_char_p),
+                ("shape", ctypes.c_void_p), ("strides", ctypes.c_void_p),
+                ("suboffsets", ctypes.c_void_p), ("internal", ctypes.c_void_p)]
+
+
+_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+_get_buffer.argtypes = [ctypes.py_object, ctypes.c_void_p, ctypes.c_int]
+_get_buffer.restype = ctypes.c_int
+_release_buffer = ctypes.pythonapi.PyBuffer_Release
+_release_buffer.argtypes = [ctypes.c_void_p]
+_release_buffer.restype = None
+
+
+class SefsGcm:
+    """AES-256-GCM of sefs nodes, many per call without the GIL (see
+    ``pyocclum_sefs_open`` / ``pyocclum_sefs_seal`` in ``_leafhash.zig``):
+    OpenSSL's when the process has libcrypto (``backend == "openssl"``), else
+    zig's std (``"zig-std"``). Buffers are passed by address: ``addr(buf)``
+    gives that of a bytearray the caller keeps alive and never resizes."""
+
+    def __init__(self, lib: NativeLeafHasher, evp: ctypes.Array[ctypes.c_void_p] | None) -> None:
+        self.lib = lib
+        self._evp = evp
+        self._evp_addr = ctypes.addressof(evp) if evp is not None else None
+        self.backend = "openssl" if evp is not None else "zig-std"
+        #: ``open`` may be given the same address for scratch and out (OpenSSL
+        #: decrypts in place; zig's std is only ever given distinct buffers).
+        self.in_place = evp is not None
+        self.threads = lib.threads
+        self._open = lib._sefs_open
+        self._seal = lib._sefs_seal
+
+    @staticmethod
+    def addr(buf: bytearray) -> int:
+        """The address of ``buf``'s bytes (``buf`` must stay alive and unresized)."""
+        if not buf:
+            raise ValueError("empty buffer")
+        return ctypes.addressof((ctypes.c_char * len(buf)).from_buffer(buf))
+
+    def new_bytes(self, n: int) -> tuple[bytes, int]:
+        """A new, uninitialised ``bytes`` of ``n`` (> 1) bytes and its address: the
+        caller must fill all of it before anything else sees it (or drop it)."""
+        if n <= 1:  # PyBytes_FromStringAndSize shares the 0- and 1-byte objects
+            raise ValueError("too short")
+        buf = self.lib._new_bytes(None, n)
+        if type(buf) is not bytes or len(buf) != n:
+            raise RuntimeError("PyBytes_FromStringAndSize gave no new bytes object")
+        # c_char_p(bytes) points at the object's own buffer.
+        addr = ctypes.cast(ctypes.c_char_p(buf), ctypes.c_void_p).value
+        assert addr is not None
+        return buf, addr
+
+    @staticmethod
+    @contextlib.contextmanager
+    def pinned(data: bytes | bytearray | memoryview) -> Iterator[int]:
+        """The address of ``data``'s bytes (C-contiguous, read-only ones too), held
+        (``PyObject_GetBuffer``) for the ``with`` block."""
+        view = _PyBuffer()
+        if _get_buffer(data, ctypes.byref(view), 0) != 0:  # PyBUF_SIMPLE
+            raise BufferError("no simple buffer")
+        try:
+            if view.buf is None:
+                raise BufferError("empty buffer")
+            yield view.buf
+        finally:
+            _release_buffer(ctypes.byref(view))
+
+    def open(self, fd: int, key: bytes, prefix: bytes, first: int, n: int, ents: bytes,
+             scratch: int, out: int, nthreads: int | None = None) -> tuple[int, int]:
+        """Read and decrypt nodes ``first .. first + n`` (entries ``ents``) into
+        ``out``; returns ``(n, 0)``, or ``(i, why)`` for the first node ``i`` (0-based)
+        that failed (``why``: 1 authentication, 0 missing). ``OSError`` for a host error."""
+        if len(key) != 32 or len(prefix) != PREFIX or len(ents) < ENTRY * n:
+            raise ValueError("bad key, prefix or entries")
+        why = ctypes.c_uint32()  # per call: one SefsGcm serves every volume and thread
+        got = self._open(self._evp_addr, fd, key, prefix, first, n, ents, scratch, out,
+                         self.threads if nthreads is None else nthreads, why)
+        if got < 0:
+            raise OSError(-got, os.strerror(-got))
+        return got, (why.value if got != n else 0)
+
+    def seal(self, key: bytes, prefix: bytes, idxs: int, nonce: int, n: int, plain: int,
+             slots: int, ct: int, ents: int, nthreads: int | None = None) -> None:
+        """Seal ``n`` nodes (see ``pyocclum_sefs_seal``); ``idxs`` is the address of
+        ``n`` u64 indices, ``slots`` of ``n`` u32 slots."""
+        if len(key) != 32 or len(prefix) != PREFIX or not 0 <= nonce < 1 << 96:
+            raise ValueError("bad key, prefix or nonce")
+        got = self._seal(self._evp_addr, key, prefix, idxs, nonce & ((1 << 64) - 1), nonce >> 64,
+                         n, plain, slots, ct, ents, self.threads if nthreads is None else nthreads)
+        if got != n:
+            raise RuntimeError("native AES-GCM sealing failed")
+
+    # Convenience forms on Python buffers (tests, self-test): copies, not for hot paths.
+    def seal_nodes(self, key: bytes, prefix: bytes, idxs: list[int], nonce: int,
+                   plain: bytes, slots: list[int], nthreads: int | None = None
+                   ) -> tuple[bytes, bytes]:
+        """(ciphertexts, entries) of ``len(idxs)`` nodes of ``plain``."""
+        n = len(idxs)
+        if len(plain) != n * NODE or len(slots) != n or n == 0:
+            raise ValueError("sizes do not match")
+        pbuf = bytearray(plain)
+        ct = bytearray(n * NODE)
+        ents = bytearray(n * ENTRY)
+        ia = array.array("Q", idxs)
+        sa = array.array("I", slots)
+        self.seal(key, prefix, ia.buffer_info()[0], nonce, n, self.addr(pbuf),
+                  sa.buffer_info()[0], self.addr(ct), self.addr(ents), nthreads)
+        return bytes(ct), bytes(ents)
+
+    def open_nodes(self, fd: int, key: bytes, prefix: bytes, first: int, ents: bytes,
+                   nthreads: int | None = None, in_place: bool = False
+                   ) -> tuple[bytes, int, int]:
+        """(plaintext, got, why) of the ``len(ents) // 32`` nodes from ``first``."""
+        n = len(ents) // ENTRY
+        if n == 0:
+            raise ValueError("no entries")
+        out = bytearray(n * NODE)
+        scratch = out if in_place else bytearray(n * NODE)
+        got, why = self.open(fd, key, prefix, first, n, bytes(ents), self.addr(scratch),
+                             self.addr(out), nthreads)
+        return bytes(out), got, why
+
+    def self_test(self) -> None:
+        """Compare with ``cryptography``'s AESGCM both ways, and on tampering."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        key = bytes((i * 7 + 3) & 0xFF for i in range(32))
+        prefix = b"sefsnode" + (12345).to_bytes(8, "little") + b"\x00"
+        n = 37
+        plain = bytes((i * 131 + (i >> 12)) & 0xFF for i in range(n * NODE))
+        aes = AESGCM(key)
+        nonce = (1 << 64) - 5  # carries into the high part
+        try:
+            fd = os.memfd_create("pyocclum-sefs-test", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):
+            import tempfile
+
+            with tempfile.TemporaryFile() as f:
+                fd = os.dup(f.fileno())
+        try:
+            for t in (1, 2, 5):
+                ct, ents = self.seal_nodes(key, prefix, list(range(100, 100 + n)), nonce, plain,
+                                           list(range(3, 3 + n)), t)
+                for i in range(n):
+                    e = ents[i * ENTRY : (i + 1) * ENTRY]
+                    want_nonce = (nonce + i).to_bytes(12, "little")
+                    ad = prefix + (100 + i).to_bytes(8, "little")
+                    if (e[:4] != (4 + i).to_bytes(4, "little") or e[4:16] != want_nonce
+                            or aes.encrypt(want_nonce, plain[i * NODE : (i + 1) * NODE], ad)
+                            != ct[i * NODE : (i + 1) * NODE] + e[16:]):
+                        raise NativeUnavailable(
+                            f"{self.lib.path} ({self.backend}) seals node {i} wrongly")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, bytes(3 * NODE) + ct, 0)
+            for t in (1, 2, 5):
+                for in_place in {False, self.in_place}:
+                    out, got, _ = self.open_nodes(fd, key, prefix, 100, ents, t, in_place)
+                    if got != n or out != plain:
+                        raise NativeUnavailable(
+                            f"{self.lib.path} ({self.backend}) opens nodes wrongly")
+                    bad = bytearray(ents)
+                    bad[20 * ENTRY + 16] ^= 1
+                    got, why = self.open_nodes(fd, key, prefix, 100, bytes(bad), t, in_place)[1:]
+                    if (got, why) != (20, 1):
+                        raise NativeUnavailable(
+                            f"{self.lib.path} ({self.backend}) misses a tampered tag")
+            # A wrong AAD (another object's prefix) fails; a short file is reported.
+            got, why = self.open_nodes(fd, key, prefix[:-1] + b"\x01", 100, ents)[1:]
+            if (got, why) != (0, 1):
+                raise NativeUnavailable(f"{self.lib.path} ({self.backend}) misses a wrong AAD")
+            os.ftruncate(fd, (3 + 30) * NODE + 100)
+            got, why = self.open_nodes(fd, key, prefix, 100, ents)[1:]
+            if (got, why) != (30, 0):
+                raise NativeUnavailable(
+                    f"{self.lib.path} ({self.backend}) misreports a short file")
+        except OSError as e:
+            raise NativeUnavailable(f"sefs self-test of {self.lib.path} failed: {e}") from e
+        finally:
+            os.close(fd)
+
+
+_gcm_lock = threading.Lock()
+_gcm_tried = False
+_gcm: SefsGcm | None = None
+
+
+def sefs_gcm() -> SefsGcm | None:
+    """Native AES-GCM for sefs nodes (built, loaded and self-tested on the first
+    call), or ``None`` (sefs then uses ``cryptography`` node by node): switched off
+    (``$PYOCCLUM_NATIVE=0``, read at every call), or not available.
+
+    The AES-GCM is OpenSSL's, from the libcrypto the process has loaded for
+    ``hashlib``; without one there is no native path. ``$PYOCCLUM_NATIVE_AES=zig``
+    (read at the first call) selects zig's std ``Aes256Gcm`` instead: it is
+    about 5 times slower than OpenSSL's per CPU here (no faster than
+    ``cryptography`` on one CPU), so it is only there to compare against."""
+    global _gcm_tried, _gcm
+    if _switched_off(NATIVE_SWITCH) is not None:
+        return None
+    if _gcm_tried:
+        return _gcm
+    with _gcm_lock:
+        if not _gcm_tried:
+            lib = _library()
+            zig = os.environ.get(AES_SWITCH, "openssl").strip() == "zig"
+            evp = None if zig or lib is None else evp_table()
+            if lib is not None and (zig or evp is not None):
+                try:
+                    gcm = SefsGcm(lib, evp)
+                    context = f"gcm {gcm.backend} {_file_identity(_loaded_libcrypto())}"
+                    if not _self_tested(lib.path, "gcm", context):
+                        gcm.self_test()
+                        _record_self_test(lib.path, "gcm", context)
+                    _gcm = gcm
+                    log.debug("native sefs AES-GCM: %s, %d threads", gcm.backend, gcm.threads)
+                except NativeUnavailable as e:
+                    log.debug("native sefs AES-GCM unavailable: %s", e)
+            else:
+                log.debug("native sefs AES-GCM unavailable: %s",
+                          "no native library" if lib is None else "no libcrypto")
+            _gcm_tried = True
+    return _gcm
+
+
 def cache_root() -> Path:
     """$PYOCCLUM_CACHE_DIR, else $XDG_CACHE_HOME/pyocclum, else ~/.cache/pyocclum
     (the same place as ``cli/cc.py``'s libocclum)."""
@@ -302,10 +628,14 @@ def cache_root() -> Path:
 
 
 def _zig_version() -> str:
-    try:
-        return importlib.metadata.version("ziglang")
-    except importlib.metadata.PackageNotFoundError:
+    """The ``ziglang`` package's version, from its ``.dist-info`` folder's name
+    (``importlib.metadata`` costs about 20 ms of imports at every start-up)."""
+    spec = importlib.util.find_spec("ziglang")
+    if spec is None or spec.origin is None:
         return "unknown"
+    site = Path(spec.origin).parent.parent
+    found = sorted(p.name for p in site.glob("ziglang-*.dist-info"))
+    return found[-1].removeprefix("ziglang-").removesuffix(".dist-info") if found else "unknown"
 
 
 def _libc_version() -> str:
@@ -322,18 +652,18 @@ def _cpu_fingerprint() -> str:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             text = f.read(1 << 20)
     except OSError:
-        return platform.processor()
+        return os.uname().machine
     first = text.split("\n\n", 1)[0]
     keep = ("vendor_id", "cpu family", "model", "model name", "flags", "Features",
             "CPU implementer", "CPU architecture", "CPU variant", "CPU part", "isa")
     lines = [ln for ln in first.splitlines() if ln.split(":", 1)[0].strip() in keep]
-    return "\n".join(lines) or platform.processor()
+    return "\n".join(lines) or os.uname().machine
 
 
 def build_key(source: bytes) -> str:
     """Hash of everything that determines the built library."""
     h = hashlib.sha256()
-    for part in (str(ABI), _zig_version(), sys.platform, platform.machine(), _libc_version(),
+    for part in (str(ABI), _zig_version(), sys.platform, os.uname().machine, _libc_version(),
                  _cpu_fingerprint(), *BUILD_FLAGS):
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")
     h.update(len(source).to_bytes(8, "little") + source)
@@ -347,6 +677,10 @@ def native_path(source: bytes, root: Path | None = None) -> Path:
 
 def _build(folder: Path, source: bytes) -> None:
     """Build the library into ``folder`` (which must not exist yet) atomically."""
+    import shutil
+    import subprocess
+    import tempfile
+
     folder.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
@@ -400,32 +734,91 @@ def load_native(root: Path | None = None) -> NativeLeafHasher:
     except OSError as e:
         raise NativeUnavailable(f"cannot build or check {path}: {e}") from e
     lib = NativeLeafHasher(path)
-    lib.self_test()
+    if not _self_tested(path, "leafhash"):
+        lib.self_test()
+        _record_self_test(path, "leafhash")
     return lib
 
 
+def _self_test_digest(library: Path, context: str) -> str:
+    with library.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest() + " " + context
+
+
+def _self_tested(library: Path, name: str, context: str = "") -> bool:
+    """Has this exact library file passed self-test ``name`` (under ``context``)?"""
+    try:
+        marker = (library.parent / f"self-test-{name}.ok").read_text()
+        return marker == _self_test_digest(library, context)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _record_self_test(library: Path, name: str, context: str = "") -> None:
+    """Note that ``library`` passed self-test ``name`` (best effort, atomic)."""
+    marker = library.parent / f"self-test-{name}.ok"
+    tmp = marker.with_name(f".{marker.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        tmp.write_text(_self_test_digest(library, context))
+        tmp.chmod(0o644)
+        os.replace(tmp, marker)
+    except OSError as e:
+        log.debug("cannot record the self-test in %s: %s", marker, e)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 _lock = threading.Lock()
+_lib_tried = False
+_lib: NativeLeafHasher | None = None
+#: What :func:`native` decided (once per process, like the switches it reads).
 _tried = False
 _native: NativeLeafHasher | None = None
 
 
+def _switched_off(*names: str) -> str | None:
+    for name in names:
+        if os.environ.get(name, "1").strip() == "0":
+            return name
+    return None
+
+
+def _library() -> NativeLeafHasher | None:
+    """The native library, built and loaded on the first call (whatever the
+    switches say); ``None`` (after a debug log line) when it cannot be had."""
+    global _lib_tried, _lib
+    if _lib_tried:
+        return _lib
+    with _lock:
+        if not _lib_tried:
+            try:
+                _lib = load_native()
+                log.debug("native library: %s, %d threads", _lib.path, _lib.threads)
+            except NativeUnavailable as e:
+                log.debug("native leaf hashing unavailable, using hashlib: %s", e)
+            _lib_tried = True
+    return _lib
+
+
 def native() -> NativeLeafHasher | None:
-    """The native library, built and loaded on the first call; ``None`` (after
-    a debug log line) when it is switched off or cannot be had."""
+    """The native library for leaf hashing, built and loaded on the first call;
+    ``None`` (after a debug log line) when it is switched off
+    (``$PYOCCLUM_NATIVE_HASH`` or ``$PYOCCLUM_NATIVE`` is ``0`` at the first call)
+    or cannot be had."""
     global _tried, _native
     if _tried:
         return _native
+    off = _switched_off(NATIVE_SWITCH, ENV_SWITCH)
+    lib = None
+    if off is not None:
+        log.debug("native leaf hashing is off (%s=0): using hashlib", off)
+    else:
+        lib = _library()
+        if lib is not None:
+            log.debug("native leaf hashing: %s, %d threads", lib.path, lib.threads)
     with _lock:
         if not _tried:
-            if os.environ.get(ENV_SWITCH, "1").strip() == "0":
-                log.debug("native leaf hashing is off (%s=0): using hashlib", ENV_SWITCH)
-            else:
-                try:
-                    _native = load_native()
-                    log.debug("native leaf hashing: %s, %d threads",
-                              _native.path, _native.threads)
-                except NativeUnavailable as e:
-                    log.debug("native leaf hashing unavailable, using hashlib: %s", e)
+            _native = lib
             _tried = True
     return _native
 

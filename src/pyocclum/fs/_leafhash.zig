@@ -6,16 +6,25 @@
 //! * `pyocclum_read_leafhash`: the same for bytes it first `pread`s from a
 //!   file descriptor into the caller's buffer;
 //! * `pyocclum_merkle_level`: one level of inner nodes,
-//!   SHA-256(0x01 || left || right), an odd last node copied unchanged.
+//!   SHA-256(0x01 || left || right), an odd last node copied unchanged;
+//!
+//! and AES-256-GCM of sefs nodes (see sefs.py and docs/sefs-format.md):
+//!
+//! * `pyocclum_sefs_open`: reads and authenticates a run of a file's nodes;
+//! * `pyocclum_sefs_seal`: seals a batch of nodes and makes their entries;
+//!
+//! with OpenSSL's EVP functions when the caller passes them, else zig's
+//! std.crypto.aead.aes_gcm.Aes256Gcm (no AES or GHASH of our own).
 //!
 //! Built and loaded by _leafhash.py through ctypes, which releases the GIL
 //! for the whole call. SHA-256 is zig's std.crypto.hash.sha2.Sha256 (SHA-NI
 //! on x86_64 when built for a CPU that has it, which -mcpu=native gives).
 //!
-//! Big calls are split over up to `threads` threads: the caller takes the
-//! first share and a small pool of worker threads (started on first use,
-//! kept waiting on a condition variable, reset in a child after fork) the
-//! others. A call that finds the pool busy (another thread's call) spawns
+//! Big calls are split into shares over up to `threads` threads: the caller
+//! and a small pool of worker threads (started on first use, kept waiting
+//! on a condition variable, reset in a child after fork) take shares in
+//! turn until none is left, so a worker that is slow to start does less (or
+//! nothing). A call that finds the pool busy (another thread's call) spawns
 //! threads for itself instead; a share whose thread cannot be started is
 //! done by the caller. Every call returns only when all of its work is done.
 
@@ -26,11 +35,14 @@ const pc = std.c;
 const block_size: usize = 4096;
 const digest_size: usize = Sha256.digest_length;
 const max_threads: usize = 16;
-const stack_size: usize = 64 * 1024;
+/// Worker stacks (virtual memory; only what is touched is committed). With
+/// 64 KiB, pthread_create failed in some processes (glibc takes the static
+/// TLS out of the stack), and the calls then silently ran on one thread.
+const stack_size: usize = 1024 * 1024;
 
 /// Bumped whenever the exported functions change; _leafhash.py checks it.
 export fn pyocclum_leafhash_abi() u32 {
-    return 3;
+    return 4;
 }
 
 // -- splitting work over threads ---------------------------------------------------
@@ -49,7 +61,11 @@ fn split(comptime work: anytype, ctx: anytype, n: usize, threads: usize, min_per
             work(cx.*, first, last);
         }
     };
-    if (runPooled(Wrap.run, &ctx, n, t)) return;
+    // A few shares per thread, taken in turn by whichever thread is free: a
+    // thread that starts late (its CPU busy) does less, and none at all if
+    // the others finish first.
+    const shares = @max(@min(n / min_per_thread, t * shares_per_thread), t);
+    if (runPooled(Wrap.run, &ctx, n, t, shares)) return;
     var spawned: [max_threads]?std.Thread = @splat(null);
     var k: usize = 1;
     while (k < t) : (k += 1) {
@@ -67,17 +83,24 @@ fn split(comptime work: anytype, ctx: anytype, n: usize, threads: usize, min_per
     }
 }
 
-const Task = struct { run: Erased, ctx: *const anyopaque, n: usize, t: usize };
+const shares_per_thread: usize = 4;
+
+const Task = struct { run: Erased, ctx: *const anyopaque, n: usize, t: usize, shares: usize };
 
 /// Held by the one call that uses the workers (others spawn their own threads).
 var pool_lock: pc.pthread_mutex_t = .{};
-/// Guards everything below.
+/// Guards everything below but `next_share`.
 var state_lock: pc.pthread_mutex_t = .{};
 var wake: pc.pthread_cond_t = .{};
 var done: pc.pthread_cond_t = .{};
 var task: Task = undefined;
 var generation: u64 = 0;
-var pending: usize = 0;
+/// The task is finished (every share taken): workers that have not joined it yet do not.
+var closed = true;
+/// Workers that have joined the current task and not finished.
+var active: usize = 0;
+/// The next share of the current task to take (atomic).
+var next_share: usize = 0;
 var workers: usize = 0;
 var atfork_registered = false;
 
@@ -88,12 +111,22 @@ fn resetInChild() callconv(.c) void {
     state_lock = .{};
     wake = .{};
     done = .{};
-    pending = 0;
+    closed = true;
+    active = 0;
     workers = 0;
 }
 
-/// Worker `k` (1-based): runs share `k` of each new task that has more than
-/// `k` shares.
+/// Takes and runs shares of `my` until none is left.
+fn takeShares(my: Task) void {
+    while (true) {
+        const sh = @atomicRmw(usize, &next_share, .Add, 1, .acq_rel);
+        if (sh >= my.shares) return;
+        my.run(my.ctx, my.n * sh / my.shares, my.n * (sh + 1) / my.shares);
+    }
+}
+
+/// Worker `k` (1-based): joins each new task that wants more than `k` threads,
+/// unless it is already finished.
 fn workerMain(k: usize, start_generation: u64) void {
     // Signals are for the process's own threads (Python handles them on its
     // main thread): a worker never takes one.
@@ -106,20 +139,21 @@ fn workerMain(k: usize, start_generation: u64) void {
     while (true) {
         while (generation == seen) _ = pc.pthread_cond_wait(&wake, &state_lock);
         seen = generation;
+        if (closed or k >= task.t) continue;
         const my = task;
-        if (k < my.t) {
-            _ = pc.pthread_mutex_unlock(&state_lock);
-            my.run(my.ctx, my.n * k / my.t, my.n * (k + 1) / my.t);
-            _ = pc.pthread_mutex_lock(&state_lock);
-            pending -= 1;
-            if (pending == 0) _ = pc.pthread_cond_signal(&done);
-        }
+        active += 1;
+        _ = pc.pthread_mutex_unlock(&state_lock);
+        takeShares(my);
+        _ = pc.pthread_mutex_lock(&state_lock);
+        active -= 1;
+        if (active == 0) _ = pc.pthread_cond_signal(&done);
     }
 }
 
 /// Runs the task on the pool and the calling thread; false (nothing done)
-/// if the pool is busy or unusable.
-fn runPooled(run: Erased, ctx: *const anyopaque, n: usize, t_want: usize) bool {
+/// if the pool is busy or unusable. Returns when every share is done and
+/// no worker uses the task any more.
+fn runPooled(run: Erased, ctx: *const anyopaque, n: usize, t_want: usize, shares: usize) bool {
     if (pc.pthread_mutex_trylock(&pool_lock) != .SUCCESS) return false;
     defer _ = pc.pthread_mutex_unlock(&pool_lock);
     if (!atfork_registered) {
@@ -135,14 +169,17 @@ fn runPooled(run: Erased, ctx: *const anyopaque, n: usize, t_want: usize) bool {
         workers += 1;
     }
     const t = @min(t_want, workers + 1);
-    task = .{ .run = run, .ctx = ctx, .n = n, .t = t };
-    pending = t - 1;
+    const my: Task = .{ .run = run, .ctx = ctx, .n = n, .t = t, .shares = shares };
+    task = my;
+    @atomicStore(usize, &next_share, 0, .release);
+    closed = false;
     generation += 1;
     _ = pc.pthread_cond_broadcast(&wake);
     _ = pc.pthread_mutex_unlock(&state_lock);
-    run(ctx, 0, n / t);
+    takeShares(my);
     _ = pc.pthread_mutex_lock(&state_lock);
-    while (pending > 0) _ = pc.pthread_cond_wait(&done, &state_lock);
+    closed = true;
+    while (active > 0) _ = pc.pthread_cond_wait(&done, &state_lock);
     _ = pc.pthread_mutex_unlock(&state_lock);
     return true;
 }
@@ -254,4 +291,260 @@ export fn pyocclum_merkle_level(nodes: [*]const u8, n: usize, out: [*]u8, thread
         @memcpy(out[pairs * digest_size ..][0..digest_size], nodes[(n - 1) * digest_size ..][0..digest_size]);
     }
     return pairs + n % 2;
+}
+
+// -- sefs nodes: AES-256-GCM in batches ----------------------------------------------
+//
+// A sefs node (see docs/sefs-format.md) is 4096 bytes sealed with AES-256-GCM
+// under the volume's node key; its 32-byte entry is `u32 slot + 1 (0: hole)
+// || 12-byte nonce || 16-byte tag`, and its AAD is a 17-byte prefix
+// ("sefsnode" || u64 ino || u8 level) followed by the u64 node index. Each
+// node is one AEAD operation: OpenSSL's (EVP, a context keyed once per share)
+// or zig's std.crypto.aead.aes_gcm.Aes256Gcm.
+
+const Aes256Gcm = std.crypto.aead.aes_gcm.Aes256Gcm;
+const node_size: usize = 4096;
+const entry_size: usize = 32;
+const aad_prefix: usize = 17;
+
+/// OpenSSL's EVP functions, when the caller hands them over (the libcrypto
+/// the Python process has loaded for hashlib): `pyocclum_sefs_*` then seal
+/// and open with OpenSSL's AES-256-GCM (AES-NI/VAES and PCLMUL code, several
+/// times faster than zig's std on x86_64) instead of std's Aes256Gcm. The
+/// two give identical results (checked by the Python side before use).
+pub const Evp = extern struct {
+    ctx_new: *const fn () callconv(.c) ?*anyopaque,
+    ctx_free: *const fn (?*anyopaque) callconv(.c) void,
+    aes_256_gcm: *const fn () callconv(.c) ?*const anyopaque,
+    encrypt_init: *const fn (?*anyopaque, ?*const anyopaque, ?*const anyopaque, ?[*]const u8, ?[*]const u8) callconv(.c) c_int,
+    encrypt_update: *const fn (?*anyopaque, ?[*]u8, *c_int, [*]const u8, c_int) callconv(.c) c_int,
+    encrypt_final: *const fn (?*anyopaque, [*]u8, *c_int) callconv(.c) c_int,
+    decrypt_init: *const fn (?*anyopaque, ?*const anyopaque, ?*const anyopaque, ?[*]const u8, ?[*]const u8) callconv(.c) c_int,
+    decrypt_update: *const fn (?*anyopaque, ?[*]u8, *c_int, [*]const u8, c_int) callconv(.c) c_int,
+    decrypt_final: *const fn (?*anyopaque, [*]u8, *c_int) callconv(.c) c_int,
+    ctrl: *const fn (?*anyopaque, c_int, c_int, ?*anyopaque) callconv(.c) c_int,
+};
+
+const evp_ctrl_gcm_get_tag: c_int = 0x10;
+const evp_ctrl_gcm_set_tag: c_int = 0x11;
+
+/// One thread's AES-256-GCM under one key: an EVP context keyed once, or std.
+const Gcm = struct {
+    evp: ?*const Evp,
+    ctx: ?*anyopaque,
+    key: *const [32]u8,
+    encrypting: bool,
+    /// False if OpenSSL could not set up a context (the caller then fails the call).
+    ok: bool,
+
+    fn init(evp: ?*const Evp, key: *const [32]u8, encrypting: bool) Gcm {
+        var g = Gcm{ .evp = evp, .ctx = null, .key = key, .encrypting = encrypting, .ok = true };
+        if (evp) |e| {
+            g.ctx = e.ctx_new();
+            const init_fn = if (encrypting) e.encrypt_init else e.decrypt_init;
+            g.ok = g.ctx != null and init_fn(g.ctx, e.aes_256_gcm(), null, key, null) == 1;
+        }
+        return g;
+    }
+
+    fn deinit(g: *Gcm) void {
+        if (g.evp) |e| if (g.ctx != null) e.ctx_free(g.ctx);
+    }
+
+    fn seal(g: *Gcm, ct: *[node_size]u8, tag: *[16]u8, m: *const [node_size]u8, ad: []const u8, nonce: [12]u8) bool {
+        const e = g.evp orelse {
+            Aes256Gcm.encrypt(ct, tag, m, ad, nonce, g.key.*);
+            return true;
+        };
+        var outl: c_int = 0;
+        var fin: [16]u8 = undefined;
+        return e.encrypt_init(g.ctx, null, null, null, &nonce) == 1 and
+            e.encrypt_update(g.ctx, null, &outl, ad.ptr, @intCast(ad.len)) == 1 and
+            e.encrypt_update(g.ctx, ct, &outl, m, node_size) == 1 and outl == node_size and
+            e.encrypt_final(g.ctx, &fin, &outl) == 1 and outl == 0 and
+            e.ctrl(g.ctx, evp_ctrl_gcm_get_tag, 16, tag) == 1;
+    }
+
+    /// False if the node fails authentication (or OpenSSL fails: the same to the caller).
+    fn open(g: *Gcm, m: *[node_size]u8, ct: *const [node_size]u8, tag: [16]u8, ad: []const u8, nonce: [12]u8) bool {
+        const e = g.evp orelse {
+            Aes256Gcm.decrypt(m, ct, tag, ad, nonce, g.key.*) catch return false;
+            return true;
+        };
+        var outl: c_int = 0;
+        var fin: [16]u8 = undefined;
+        var t = tag;
+        return e.decrypt_init(g.ctx, null, null, null, &nonce) == 1 and
+            e.decrypt_update(g.ctx, null, &outl, ad.ptr, @intCast(ad.len)) == 1 and
+            e.decrypt_update(g.ctx, m, &outl, ct, node_size) == 1 and outl == node_size and
+            e.ctrl(g.ctx, evp_ctrl_gcm_set_tag, 16, &t) == 1 and
+            e.decrypt_final(g.ctx, &fin, &outl) == 1 and outl == 0;
+    }
+};
+
+const OpenJob = struct {
+    evp: ?*const Evp,
+    fd: c_int,
+    key: *const [32]u8,
+    prefix: *const [aad_prefix]u8,
+    first: u64,
+    ents: [*]const u8,
+    scratch: [*]u8,
+    out: [*]u8,
+    /// First errno seen (0: none).
+    err: *i32,
+    /// Lowest failing node * 2 + (0: missing, 1: fails authentication); max: none.
+    bad: *u64,
+};
+
+fn slotOf(ents: [*]const u8, i: usize) u32 {
+    return std.mem.readInt(u32, ents[i * entry_size ..][0..4], .little);
+}
+
+fn openRange(c: OpenJob, first: usize, last: usize) void {
+    var g = Gcm.init(c.evp, c.key, false);
+    defer g.deinit();
+    if (!g.ok) {
+        _ = @cmpxchgStrong(i32, c.err, 0, @intFromEnum(pc.E.NOMEM), .monotonic, .monotonic);
+        return;
+    }
+    var i = first;
+    while (i < last) {
+        const s1 = slotOf(c.ents, i);
+        if (s1 == 0) { // a hole reads as zeros
+            @memset(c.out[i * node_size ..][0..node_size], 0);
+            i += 1;
+            continue;
+        }
+        // A run of consecutive slots: one pread.
+        var j = i + 1;
+        while (j < last and slotOf(c.ents, j) == s1 +% @as(u32, @truncate(j - i))) j += 1;
+        const want = (j - i) * node_size;
+        const base: u64 = @as(u64, s1 - 1) * node_size;
+        var pos: usize = 0;
+        while (pos < want) {
+            const rc = pc.pread(c.fd, c.scratch + i * node_size + pos, want - pos, @intCast(base + pos));
+            if (rc > 0) {
+                pos += @intCast(rc);
+            } else if (rc == 0) {
+                break;
+            } else {
+                const e = pc._errno().*;
+                if (e == @intFromEnum(pc.E.INTR)) continue;
+                _ = @cmpxchgStrong(i32, c.err, 0, if (e != 0) e else @intFromEnum(pc.E.IO), .monotonic, .monotonic);
+                return;
+            }
+        }
+        const got = i + pos / node_size; // nodes read in full
+        var k = i;
+        while (k < got) : (k += 1) {
+            var ad: [aad_prefix + 8]u8 = undefined;
+            ad[0..aad_prefix].* = c.prefix.*;
+            std.mem.writeInt(u64, ad[aad_prefix..][0..8], c.first + k, .little);
+            const e = c.ents[k * entry_size ..][0..entry_size];
+            if (!g.open(c.out[k * node_size ..][0..node_size], c.scratch[k * node_size ..][0..node_size], e[16..32].*, &ad, e[4..16].*)) {
+                _ = @atomicRmw(u64, c.bad, .Min, @as(u64, k) * 2 + 1, .monotonic);
+                return;
+            }
+        }
+        if (got < j) {
+            _ = @atomicRmw(u64, c.bad, .Min, @as(u64, got) * 2, .monotonic);
+            return;
+        }
+        i = j;
+    }
+}
+
+/// Reads and authenticates `n` consecutive data nodes of one object, nodes
+/// `first .. first + n`, whose entries are `ents[0 .. 32 * n]`: each node's
+/// ciphertext is `pread` from `fd` (slot * 4096; consecutive slots in one
+/// call) into `scratch[i * 4096 ..]` and decrypted into `out[i * 4096 ..]`;
+/// a hole (slot + 1 == 0) gives zeros. `evp`: OpenSSL's functions, or null
+/// for zig's std. Returns `n` when every node authenticated; else the
+/// position (0-based) of the first node that failed, with `why.*` = 1 if it
+/// failed authentication or 0 if the file ended before it; or minus an
+/// errno. `out` is meaningless unless `n` is returned.
+export fn pyocclum_sefs_open(evp: ?*const Evp, fd: c_int, key: *const [32]u8, prefix: *const [aad_prefix]u8, first: u64, n: usize, ents: [*]const u8, scratch: [*]u8, out: [*]u8, threads: usize, why: *u32) isize {
+    var err: i32 = 0;
+    var bad: u64 = std.math.maxInt(u64);
+    if (n > 0) split(openRange, OpenJob{
+        .evp = evp,
+        .fd = fd,
+        .key = key,
+        .prefix = prefix,
+        .first = first,
+        .ents = ents,
+        .scratch = scratch,
+        .out = out,
+        .err = &err,
+        .bad = &bad,
+    }, n, threads, min_nodes_per_thread);
+    const e = @atomicLoad(i32, &err, .acquire);
+    if (e != 0) return -@as(isize, e);
+    const b = @atomicLoad(u64, &bad, .acquire);
+    if (b != std.math.maxInt(u64)) {
+        why.* = @intCast(b & 1);
+        return @intCast(b >> 1);
+    }
+    return @intCast(n);
+}
+
+const min_nodes_per_thread: usize = 8;
+
+const SealJob = struct {
+    evp: ?*const Evp,
+    key: *const [32]u8,
+    prefix: *const [aad_prefix]u8,
+    idxs: [*]const u64,
+    nonce: u96,
+    plain: [*]const u8,
+    slots: [*]const u32,
+    ct: [*]u8,
+    ents: [*]u8,
+    failed: *u32,
+};
+
+fn sealRange(c: SealJob, first: usize, last: usize) void {
+    var g = Gcm.init(c.evp, c.key, true);
+    defer g.deinit();
+    if (!g.ok) {
+        _ = @atomicRmw(u32, c.failed, .Or, 1, .monotonic);
+        return;
+    }
+    var i = first;
+    while (i < last) : (i += 1) {
+        var ad: [aad_prefix + 8]u8 = undefined;
+        ad[0..aad_prefix].* = c.prefix.*;
+        std.mem.writeInt(u64, ad[aad_prefix..][0..8], c.idxs[i], .little);
+        const e = c.ents[i * entry_size ..][0..entry_size];
+        std.mem.writeInt(u32, e[0..4], c.slots[i] +% 1, .little);
+        std.mem.writeInt(u96, e[4..16], c.nonce +% @as(u96, @intCast(i)), .little);
+        if (!g.seal(c.ct[i * node_size ..][0..node_size], e[16..32], c.plain[i * node_size ..][0..node_size], &ad, e[4..16].*)) {
+            _ = @atomicRmw(u32, c.failed, .Or, 1, .monotonic);
+            return;
+        }
+    }
+}
+
+/// Seals `n` nodes of one object and level: node i (index `idxs[i]`, plaintext
+/// `plain[i * 4096 ..]`, nonce the 96-bit little-endian counter `nonce + i`,
+/// slot `slots[i]`) gives its ciphertext at `ct[i * 4096 ..]` and its entry
+/// (slot + 1, nonce, tag) at `ents[i * 32 ..]`. `evp` as for
+/// pyocclum_sefs_open. Returns `n`, or 0 if OpenSSL failed (nothing usable).
+export fn pyocclum_sefs_seal(evp: ?*const Evp, key: *const [32]u8, prefix: *const [aad_prefix]u8, idxs: [*]const u64, nonce_lo: u64, nonce_hi: u32, n: usize, plain: [*]const u8, slots: [*]const u32, ct: [*]u8, ents: [*]u8, threads: usize) usize {
+    var failed: u32 = 0;
+    if (n > 0) split(sealRange, SealJob{
+        .evp = evp,
+        .key = key,
+        .prefix = prefix,
+        .idxs = idxs,
+        .nonce = (@as(u96, nonce_hi) << 64) | nonce_lo,
+        .plain = plain,
+        .slots = slots,
+        .ct = ct,
+        .ents = ents,
+        .failed = &failed,
+    }, n, threads, min_nodes_per_thread);
+    if (@atomicLoad(u32, &failed, .acquire) != 0) return 0;
+    return n;
 }
