@@ -6,6 +6,7 @@ hashlib cleanly."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import subprocess
@@ -327,3 +328,21 @@ def test_build_key_depends_on_source_and_cpu(monkeypatch: pytest.MonkeyPatch) ->
     assert key != _leafhash.build_key(src + b"\n")
     monkeypatch.setattr(_leafhash, "_cpu_fingerprint", lambda: "another cpu")
     assert key != _leafhash.build_key(src)
+
+
+def test_the_self_test_runs_once_per_library_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "cache"
+    lib = _leafhash.load_native(root)  # builds and self-tests
+    marker = lib.path.parent / "self-test-leafhash.ok"
+    assert marker.read_text().startswith(hashlib.sha256(lib.path.read_bytes()).hexdigest())
+    runs: list[str] = []
+    monkeypatch.setattr(_leafhash.NativeLeafHasher, "self_test",
+                        lambda self: runs.append("ran"))
+    _leafhash.load_native(root)
+    assert runs == []  # recorded: start-up does not test again
+    marker.write_text("0" * 64)  # a marker for another file
+    _leafhash.load_native(root)
+    assert runs == ["ran"]
+    assert marker.read_text().startswith(hashlib.sha256(lib.path.read_bytes()).hexdigest())
