@@ -656,6 +656,24 @@ def test_times_follow_linux(root: Inode) -> None:
     assert root.stat().atim > 1
 
 
+def test_reads_follow_relatime(folder: Path) -> None:
+    with SeFs(folder, KEY) as fs:
+        f = fs.root().create("f", 0o644)
+        f.write(0, b"data")
+        f.set_times(1, 1)
+    with SeFs(folder, KEY) as fs:
+        f = fs.root().lookup("f")
+        assert f.read(0, 4) == b"data"
+        first = f.stat().atim
+        assert first > 1  # not newer than the last change: updated
+        fs.sync()
+        assert f.read(0, 4) == b"data"
+        assert f.stat().atim == first  # now newer than mtime and ctime, not a day old
+        assert fs._dirty == set()  # reading did not make this session's commit bigger
+    with SeFs(folder, KEY) as fs:
+        assert fs.root().lookup("f").stat().atim == first
+
+
 def test_root_mode_dev_and_fstype(folder: Path) -> None:
     fs = SeFs(folder, KEY, root_mode=0o1777)
     fs.dev = 7

@@ -1711,6 +1711,18 @@ class _SeNode(Inode):
         self._fs.sync()
 
 
+#: relatime, Linux's default: a read sets ``atim`` only when it is not newer than
+#: the last change or is a day old, so reading does not make every session commit.
+_RELATIME_NS = 86_400 * 1_000_000_000
+
+
+def _read_access(fs: SeFs, c: _Core) -> None:
+    now = now_ns()
+    if c.atim <= c.mtim or c.atim <= c.ctim or now - c.atim >= _RELATIME_NS:
+        c.atim = now
+        fs._dirty.add(c.ino)
+
+
 class SeFile(_SeNode):
     """A regular file: sparse (holes read as zeros and take no slots)."""
 
@@ -1723,8 +1735,7 @@ class SeFile(_SeNode):
             fs._begin()
             c = self._c
             if size:
-                c.atim = now_ns()
-                fs._dirty.add(c.ino)
+                _read_access(fs, c)
             data = fs._read(c, offset, size)
             fs._end()
             return data
@@ -1783,8 +1794,7 @@ class SeSymlink(_SeNode):
         with fs.lock:
             fs._begin()
             c = self._c
-            c.atim = now_ns()
-            fs._dirty.add(c.ino)
+            _read_access(fs, c)
             return c.target
 
     def chmod(self, mode: int) -> None:
@@ -1833,8 +1843,7 @@ class SeDir(_SeNode):
         with fs.lock:
             fs._begin()
             c = self._c
-            c.atim = now_ns()
-            fs._dirty.add(c.ino)
+            _read_access(fs, c)
             snapshot = [DirEntry(n, ino, _FILETYPE[k]) for n, (ino, k) in c.kids.items()]
         return iter(snapshot)
 
