@@ -377,6 +377,10 @@ class SeFs(FileSystem):
         self._wbuf = bytearray((_BATCH << _SHIFT) + _TAG)
         self._rbuf = bytearray((_BATCH << _SHIFT) + _TAG)
         self._obuf = bytearray(_BATCH << _SHIFT)
+        # One node's ciphertext and tag, for _load (called with the lock held).
+        self._lbuf = bytearray(NODE_SIZE + _TAG)
+        self._lview = memoryview(self._lbuf)
+        self._lread = [self._lview[:NODE_SIZE]]
         self._pbuf = bytearray(_BATCH << _SHIFT)
         self._ebuf = bytearray(_BATCH * _ENTRY)
         #: Native AES-GCM over many nodes per call (None: cryptography, node by node).
@@ -825,10 +829,9 @@ class SeFs(FileSystem):
     def _load(self, c: _Core, level: int, m: int, holder: bytearray | bytes, off: int) -> bytearray:
         """Read and authenticate node ``(level, m)`` whose entry is at ``holder[off:]``."""
         slot1, nonce, tag = _ENT.unpack_from(holder, off)
-        buf = bytearray(NODE_SIZE + _TAG)
-        view = memoryview(buf)
+        view = self._lview
         try:
-            got = os.preadv(self._fds.nodes, [view[:NODE_SIZE]], (slot1 - 1) << _SHIFT)
+            got = os.preadv(self._fds.nodes, self._lread, (slot1 - 1) << _SHIFT)
         except OSError as e:
             raise self._io_error(e, "reading a node") from e
         if got != NODE_SIZE:
