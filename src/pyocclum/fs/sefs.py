@@ -1739,6 +1739,24 @@ class SeFile(_SeNode):
             c = self._c
             if size:
                 _read_access(fs, c)
+            end = min(offset + size, c.size)
+            idx = offset >> _SHIFT
+            if offset < end and idx == (end - 1) >> _SHIFT:
+                # Within one node (random 4 KiB reads): the shortest path.
+                p = c.pages.get(idx)
+                if p is None:
+                    p = fs._page(c, idx)
+                    if p is None:
+                        data = bytes(end - offset)
+                    else:
+                        lo = offset & (NODE_SIZE - 1)
+                        data = bytes(p[lo : lo + end - offset])
+                        if fs._npages > fs._max_pages:
+                            fs._evict()
+                    return data
+                fs._lru.move_to_end((c.ino, idx))
+                lo = offset & (NODE_SIZE - 1)
+                return bytes(p[lo : lo + end - offset])
             data = fs._read(c, offset, size)
             fs._end()
             return data
