@@ -709,6 +709,36 @@ class SeFs(FileSystem):
             for bm in (self._busy, self._in_use, self._committed):
                 bm.extend(bytes(grow))
 
+    def _write_slots(self, buf: memoryview, slots: list[int]) -> None:
+        """Write node ``i`` of ``buf`` (4 KiB each) to ``slots[i]``: one write per run
+        of consecutive slots."""
+        k = len(slots)
+        if slots[-1] - slots[0] == k - 1:  # sorted and contiguous: the usual case
+            self._pwrite(buf[: k << _SHIFT], slots[0] << _SHIFT)
+            return
+        i = 0
+        while i < k:
+            j = i + 1
+            while j < k and slots[j] == slots[j - 1] + 1:
+                j += 1
+            self._pwrite(buf[i << _SHIFT : j << _SHIFT], slots[i] << _SHIFT)
+            i = j
+
+    @contextlib.contextmanager
+    def _freed_on_failure(self, fresh: list[int]) -> Iterator[None]:
+        """Give the just-allocated ``fresh`` slots back if sealing or writing them fails
+        (a host error becomes the KernelError :meth:`_io_error` makes)."""
+        try:
+            yield
+        except OSError as e:
+            for slot in fresh:
+                self._release(slot)
+            raise self._io_error(e, "writing nodes") from e
+        except BaseException:
+            for slot in fresh:
+                self._release(slot)
+            raise
+
     def _alloc(self, n: int) -> list[int]:
         """``n`` free slots (lowest first, the rest appended at the end), marked in use."""
         out: list[int] = []
@@ -899,8 +929,8 @@ class SeFs(FileSystem):
             runs.append((holder, off, i, cnt))
             old.extend(s - 1 for s in _SLOTS[cnt].unpack_from(holder, off) if s)
             i = j
-        slots = fresh = self._alloc(k)
-        try:
+        slots = self._alloc(k)
+        with self._freed_on_failure(slots):
             base = self._nonces(k)
             waddr, _, _, paddr, eaddr = self._addrs
             ia = array.array("Q", ms)
@@ -916,25 +946,7 @@ class SeFs(FileSystem):
                     pv[i << _SHIFT : (i + 1) << _SHIFT] = d
                 gcm.seal(self._node_key, prefix, ia.buffer_info()[0], base, k, paddr,
                          sa.buffer_info()[0], waddr, eaddr)
-            buf = memoryview(self._wbuf)
-            if slots[-1] - slots[0] == k - 1:  # sorted: contiguous
-                self._pwrite(buf[: k << _SHIFT], slots[0] << _SHIFT)
-            else:
-                i = 0
-                while i < k:
-                    j = i + 1
-                    while j < k and slots[j] == slots[j - 1] + 1:
-                        j += 1
-                    self._pwrite(buf[i << _SHIFT : j << _SHIFT], slots[i] << _SHIFT)
-                    i = j
-        except OSError as e:
-            for s in fresh:
-                self._release(s)
-            raise self._io_error(e, "writing nodes") from e
-        except BaseException:
-            for s in fresh:
-                self._release(s)
-            raise
+            self._write_slots(memoryview(self._wbuf), slots)
         eb = self._ebuf
         for holder, off, i, cnt in runs:
             holder[off : off + (cnt << 5)] = eb[i << 5 : (i + cnt) << 5]
@@ -970,8 +982,8 @@ class SeFs(FileSystem):
             s = int.from_bytes(holder[off : off + 4], "little") - 1
             if s >= 0:
                 old.append(s)
-        slots = fresh = self._alloc(k)
-        try:
+        slots = self._alloc(k)
+        with self._freed_on_failure(slots):
             base = self._nonces(k)
             buf = memoryview(self._wbuf)
             encrypt = self._aes.encrypt_into
@@ -984,21 +996,7 @@ class SeFs(FileSystem):
                 encrypt(nonce, data, pre + m.to_bytes(8, "little"), buf[o : o + NODE_SIZE + _TAG])
                 nonces.append(nonce)
                 tags.append(bytes(buf[o + NODE_SIZE : o + NODE_SIZE + _TAG]))
-            i = 0
-            while i < k:
-                j = i + 1
-                while j < k and slots[j] == slots[j - 1] + 1:
-                    j += 1
-                self._pwrite(buf[i << _SHIFT : j << _SHIFT], slots[i] << _SHIFT)
-                i = j
-        except OSError as e:
-            for s in fresh:
-                self._release(s)
-            raise self._io_error(e, "writing nodes") from e
-        except BaseException:
-            for s in fresh:
-                self._release(s)
-            raise
+            self._write_slots(buf, slots)
         pack = _ENT.pack_into
         for i in range(k):
             pack(holders[i], offs[i], slots[i] + 1, nonces[i], tags[i])
