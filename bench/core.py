@@ -47,7 +47,6 @@ SOURCES: dict[str, Program] = {
     "spawn": Program(PROGRAMS / "spawn.c"),
     "pipe": Program(PROGRAMS / "pipe.c"),
     "kill": Program(PROGRAMS / "kill.c"),
-    "readfile": Program(PROGRAMS / "readfile.c"),
     "fileio": Program(PROGRAMS / "fileio.c"),
     **{
         f"empty_{label}": Program(PROGRAMS / "empty.c", (f"-DPAD_BYTES={pad}",))

@@ -1,6 +1,6 @@
 """Read throughput from the integrity image vs hostfs, same program, same run.
 
-``programs/readfile.c PATH`` reads a whole file in 1 MiB ``read`` calls and
+``programs/fileio.c read PATH`` reads a whole file in 1 MiB ``read`` calls and
 prints MiB/s (timed inside the program, from ``open`` to ``close``). One
 file of random bytes, 256 MiB (32 MiB with ``--quick``), is put both in the
 instance's ``image/`` as ``/data/big.bin`` (the integrity image: every 4 KiB
@@ -35,17 +35,17 @@ def measure(ctx: Context) -> list[Row]:
     data = ctx.workspace.random_file("readfile", size)
     ctx.say(f"{NAME}: building the instance")
     folder = ctx.workspace.named_instance(
-        "instance_read", ["readfile"],
+        "instance_read", ["fileio"],
         {"image/data/big.bin": data, "host/big.bin": data},
     )
     instance = Instance(folder)
 
     def read(path: str) -> float:
-        out = run_inside(instance, ["/bin/readfile", path])
-        got = parse_figure(out, "read_bytes", f"readfile {path}")
+        out = run_inside(instance, ["/bin/fileio", "read", path])
+        got = parse_figure(out, "read_bytes", f"fileio read {path}")
         if int(got) != size:
-            raise BenchError(f"readfile {path} read {int(got)} bytes, not {size}")
-        return parse_figure(out, "read_mibs", f"readfile {path}")
+            raise BenchError(f"fileio read {path} read {int(got)} bytes, not {size}")
+        return parse_figure(out, "read_mibs", f"fileio read {path}")
 
     read(IMAGE_PATH)  # untimed warm-up of both (host page cache, code cache)
     read(HOST_PATH)
