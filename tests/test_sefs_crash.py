@@ -18,17 +18,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pyocclum.boot import Instance
-from pyocclum.config.template import new_instance
 from pyocclum.errors import KernelError
 
-PROGRAM = Path(__file__).resolve().parent / "programs" / "sefs_writer.c"
 OCCLUM = Path(sys.executable).parent / "occlum"
-CC = Path(sys.executable).parent / "occlum-cc"
 NFILES = 5
 MAX_SIZE = 3 * 4096 + 1000
 KILLS = 100
@@ -42,16 +40,8 @@ def content(file: int, gen: int) -> bytes:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Instance:
-    folder = tmp_path / "inst"
-    new_instance(folder)
-    out = folder / "image" / "bin" / "sefs_writer"
-    r = subprocess.run([str(CC), "-O2", "-Wall", "-Wextra", "-Werror", str(PROGRAM), "-o",
-                        str(out)], capture_output=True, text=True, timeout=600, check=False)
-    assert r.returncode == 0, r.stderr
-    inst = Instance(folder)
-    inst.build()
-    return inst
+def instance(make_instance: Callable[..., Instance]) -> Instance:
+    return make_instance("sefs_writer")
 
 
 def read_files(inst: Instance) -> dict[int, bytes]:

@@ -3,32 +3,20 @@ host only as ciphertext, survives the next boot, and tampering is caught."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pyocclum.boot import Instance
-from pyocclum.config.template import new_instance
 from pyocclum.errors import InstanceError
 
-PROGRAM = Path(__file__).resolve().parent / "programs" / "sefs_marker.c"
-CC = Path(sys.executable).parent / "occlum-cc"
 MARKER = "PlainTextMarker7q"
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Instance:
-    folder = tmp_path / "inst"
-    new_instance(folder)
-    out = folder / "image" / "bin" / "sefs_marker"
-    r = subprocess.run([str(CC), "-O2", "-Wall", "-Wextra", "-Werror", str(PROGRAM), "-o",
-                        str(out)], capture_output=True, text=True, timeout=600, check=False)
-    assert r.returncode == 0, r.stderr
-    inst = Instance(folder)
-    inst.build()
-    return inst
+def instance(make_instance: Callable[..., Instance]) -> Instance:
+    return make_instance("sefs_marker")
 
 
 def host_files(inst: Instance) -> list[Path]:

@@ -1,0 +1,40 @@
+"""Fixtures shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pyocclum.boot import Instance
+from pyocclum.config.template import new_instance
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+CC = Path(sys.executable).parent / "occlum-cc"
+
+
+@pytest.fixture
+def make_instance(tmp_path: Path) -> Callable[..., Instance]:
+    """``make_instance("a", "b")``: a new, built instance in ``tmp_path`` with
+    ``tests/programs/a.c`` and ``b.c`` compiled by occlum-cc (warnings are
+    errors) to ``/bin/a`` and ``/bin/b``."""
+
+    def make(*programs: str) -> Instance:
+        folder = tmp_path / "inst"
+        new_instance(folder)
+        for name in programs:
+            out = folder / "image" / "bin" / name
+            r = subprocess.run(
+                [str(CC), "-O2", "-Wall", "-Wextra", "-Werror", str(PROGRAMS / f"{name}.c"),
+                 "-o", str(out)],
+                capture_output=True, text=True, timeout=600, check=False,
+            )
+            assert r.returncode == 0, r.stderr
+        inst = Instance(folder)
+        inst.build()
+        return inst
+
+    return make
