@@ -487,8 +487,12 @@ class Instance:
             "mrsigner": self._sig.mrsigner.hex(),
         }
         path = self.path / ROOT_IMAGE_NOTE
+        text = json.dumps(note, sort_keys=True) + "\n"
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            if path.read_text() == text:
+                return  # most boots: the same build as last time, nothing to write
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(note, sort_keys=True) + "\n")
+        tmp.write_text(text)
         os.replace(tmp, path)
 
     def root_image_note(self) -> dict[str, str] | None:
