@@ -189,6 +189,30 @@ def test_sizes_roundtrip_and_persist(fs: SeFs, size: int) -> None:
     fs.close()
 
 
+def test_bytes_read_earlier_stay_as_they_were(fs: SeFs, root: Inode) -> None:
+    """A read of a whole cached node shares the cache's immutable copy: a later
+    write, truncate or partial overwrite of that node must not reach it."""
+    f = root.create("f", 0o644)
+    f.write(0, b"a" * (3 * NODE_SIZE))
+    fs.sync()
+    fs = remount(fs)
+    f = walk(fs.root(), "f")
+    whole = f.read(0, NODE_SIZE)
+    again = f.read(0, NODE_SIZE)  # from the cache now
+    second = f.read(NODE_SIZE, NODE_SIZE)
+    third = f.read(2 * NODE_SIZE, NODE_SIZE)
+    f.write(10, b"b")
+    f.write(NODE_SIZE, b"c" * NODE_SIZE)
+    f.truncate(2 * NODE_SIZE + 5)
+    assert whole == again == second == third == b"a" * NODE_SIZE
+    assert f.read(0, NODE_SIZE) == b"a" * 10 + b"b" + b"a" * (NODE_SIZE - 11)
+    assert f.read(NODE_SIZE, NODE_SIZE) == b"c" * NODE_SIZE
+    assert f.read(2 * NODE_SIZE, NODE_SIZE) == b"a" * 5
+    f.truncate(3 * NODE_SIZE)
+    assert f.read(2 * NODE_SIZE, NODE_SIZE) == b"a" * 5 + bytes(NODE_SIZE - 5)
+    fs.close()
+
+
 def test_write_accepts_memoryview_and_bytearray(root: Inode) -> None:
     f = root.create("f", 0o644)
     data = bytearray(pattern(20 * N + 10))
@@ -786,6 +810,9 @@ def test_nonces_never_repeat_across_sessions_and_crashes(
 
         def decrypt_into(self, *args: object) -> int:
             return self.inner.decrypt_into(*args)  # type: ignore[attr-defined, no-any-return]
+
+        def decrypt(self, *args: object) -> bytes:
+            return self.inner.decrypt(*args)  # type: ignore[attr-defined, no-any-return]
 
     class NativeRecorder:
         """The native path: nonces ``nonce .. nonce + n - 1`` for each batch sealed."""

@@ -166,6 +166,7 @@ _ZERO_REC = bytes(_REC)
 _ZERO_PAGE = bytes(NODE_SIZE)
 _HOLE = (0, b"", b"")
 _LEVEL_BYTE = [bytes([i]) for i in range(16)]
+_LEVEL0 = _LEVEL_BYTE[0]
 _NOT_FULL = re.compile(rb"[^\xff]")
 #: The slot fields (slot + 1) of n consecutive entries.
 _SLOTS = [struct.Struct("<" + "I28x" * n) for n in range(_FANOUT + 1)]
@@ -257,9 +258,10 @@ class _Core:
     ``levels[L]`` (L >= 1) maps the index of each table node of level L that is
     in memory to its plaintext; table nodes of an object in memory are never
     evicted, and a table node in memory always has its parent in memory.
-    ``pages`` maps data node indices to cached plaintext, ``dirty`` those not
-    yet written since they changed. ``size`` is the content length (for a
-    directory: its serialized entries).
+    ``pages`` maps data node indices to cached plaintext (``bytes`` as read,
+    which a read of the whole node returns as it is; a ``bytearray`` once
+    changed), ``dirty`` those not yet written since they changed. ``size`` is
+    the content length (for a directory: its serialized entries).
     """
 
     __slots__ = (
@@ -300,7 +302,7 @@ class _Core:
         self.height = _height(_nnodes(size))
         self.levels: list[dict[int, bytearray]] = [{} for _ in range(self.height + 1)]
         self.dirty_levels: list[set[int]] = [set() for _ in range(self.height + 1)]
-        self.pages: dict[int, bytearray] = {}
+        self.pages: dict[int, bytes | bytearray] = {}
         self.dirty: set[int] = set()
         self.kids: dict[str, tuple[int, int]] = {}
         self.kids_blob = b""
@@ -1104,7 +1106,7 @@ class SeFs(FileSystem):
         c.size = 0
 
     # -- the node cache ---------------------------------------------------------------
-    def _cache_put(self, c: _Core, idx: int, page: bytearray) -> None:
+    def _cache_put(self, c: _Core, idx: int, page: bytes | bytearray) -> None:
         c.pages[idx] = page
         self._lru[(c.ino, idx)] = None
         self._npages += 1
@@ -1125,17 +1127,41 @@ class SeFs(FileSystem):
             c.dirty.discard(i)
         self._npages -= len(victims)
 
-    def _page(self, c: _Core, idx: int) -> bytearray | None:
-        """Data node ``idx`` (cached, or read); None for a hole."""
+    def _page(self, c: _Core, idx: int) -> bytes | bytearray | None:
+        """Data node ``idx`` (cached, or read and cached); None for a hole."""
         p = c.pages.get(idx)
         if p is not None:
             self._lru.move_to_end((c.ino, idx))
             return p
-        ref = self._entry_ref(c, 0, idx, False)
-        if ref is None or ref[0][ref[1] : ref[1] + 4] == _ZERO4:
+        # _entry_ref and _load for a data node, inlined: random reads take this path.
+        if c.height:
+            t = c.levels[1].get(idx >> _FSHIFT)
+            if t is None:
+                t = self._table(c, 1, idx >> _FSHIFT, False)
+                if t is None:
+                    return None
+            off = (idx & (_FANOUT - 1)) << 5
+        else:
+            t = c.root
+            off = 0
+        slot1, nonce, tag = _ENT.unpack_from(t, off)
+        if not slot1:
             return None
-        p = self._load(c, 0, idx, ref[0], ref[1])
-        self._cache_put(c, idx, p)
+        view = self._lview
+        try:
+            got = os.preadv(self._fds.nodes, self._lread, (slot1 - 1) << _SHIFT)
+        except OSError as e:
+            raise self._io_error(e, "reading a node") from e
+        if got != NODE_SIZE:
+            raise self._corrupt(c, 0, idx, f"is missing (slot {slot1 - 1} past the end)")
+        view[NODE_SIZE:] = tag
+        try:
+            p = self._aes.decrypt(nonce, view, c.aad + _LEVEL0 + idx.to_bytes(8, "little"))
+        except InvalidTag:
+            raise self._corrupt(c, 0, idx, "fails authentication") from None
+        c.pages[idx] = p
+        self._lru[(c.ino, idx)] = None
+        self._npages += 1
         return p
 
     def _page_w(self, c: _Core, idx: int) -> bytearray:
@@ -1144,6 +1170,9 @@ class SeFs(FileSystem):
         if p is None:
             p = bytearray(NODE_SIZE)
             self._cache_put(c, idx, p)
+        elif type(p) is bytes:
+            p = c.pages[idx] = bytearray(p)
+        assert isinstance(p, bytearray)
         c.dirty.add(idx)
         self._dirty.add(c.ino)
         return p
@@ -1153,7 +1182,7 @@ class SeFs(FileSystem):
         A write-back that fails keeps its pages (the error comes back from sync)."""
         target = self._max_pages - (self._max_pages >> 3)
         lru = self._lru
-        victims: dict[int, list[tuple[int, bytearray]]] = {}
+        victims: dict[int, list[tuple[int, bytes | bytearray]]] = {}
         cores = self._cores
         while self._npages > target and lru:
             (ino, idx), _ = lru.popitem(last=False)
@@ -1289,7 +1318,7 @@ class SeFs(FileSystem):
             if keep:
                 for idx in range(a, a + cnt):
                     d = (idx - first) << _SHIFT
-                    self._cache_put(c, idx, bytearray(ov[d : d + NODE_SIZE]))
+                    self._cache_put(c, idx, ov[d : d + NODE_SIZE].tobytes())
             i = j
 
     def _fetch(self, c: _Core, idxs: list[int], ov: memoryview, first: int, keep: bool) -> None:
@@ -1343,7 +1372,7 @@ class SeFs(FileSystem):
                 except InvalidTag:
                     raise self._corrupt(c, 0, idx, "fails authentication") from None
                 if keep:
-                    self._cache_put(c, idx, bytearray(ov[d : d + NODE_SIZE]))
+                    self._cache_put(c, idx, ov[d : d + NODE_SIZE].tobytes())
             i = j
 
     def _write(self, c: _Core, offset: int, data: bytes | bytearray | memoryview) -> None:
@@ -1389,7 +1418,10 @@ class SeFs(FileSystem):
                 if q is None:
                     self._cache_put(c, idx + i, bytearray(chunk))
                 else:
-                    q[:] = chunk
+                    if isinstance(q, bytearray):
+                        q[:] = chunk
+                    else:
+                        pages[idx + i] = bytearray(chunk)
                     lru.move_to_end((c.ino, idx + i))
                 c.dirty.add(idx + i)
             self._dirty.add(c.ino)
@@ -1429,7 +1461,9 @@ class SeFs(FileSystem):
             except KernelError:
                 p = None  # unreadable (tampered): it stays so, nothing to zero
             if p is not None:
-                p[tail:] = bytes(NODE_SIZE - tail)
+                q = p if type(p) is bytearray else bytearray(p)
+                q[tail:] = bytes(NODE_SIZE - tail)
+                c.pages[size >> _SHIFT] = q
                 c.dirty.add(size >> _SHIFT)
         self._shrink(c, nn)
         self._dirty.add(c.ino)
@@ -1741,18 +1775,13 @@ class SeFile(_SeNode):
             idx = offset >> _SHIFT
             if offset < end and idx == (end - 1) >> _SHIFT:
                 # Within one node (random 4 KiB reads): the shortest path.
-                p = c.pages.get(idx)
+                p = fs._page(c, idx)
                 if p is None:
-                    p = fs._page(c, idx)
-                    if p is None:
-                        data = bytes(end - offset)
-                    else:
-                        lo = offset & (NODE_SIZE - 1)
-                        data = bytes(p[lo : lo + end - offset])
-                        if fs._npages > fs._max_pages:
-                            fs._evict()
-                    return data
-                fs._lru.move_to_end((c.ino, idx))
+                    return bytes(end - offset)
+                if fs._npages > fs._max_pages:
+                    fs._evict()
+                if end - offset == NODE_SIZE and type(p) is bytes:
+                    return p  # immutable: shared with the cache
                 lo = offset & (NODE_SIZE - 1)
                 return bytes(p[lo : lo + end - offset])
             data = fs._read(c, offset, size)
