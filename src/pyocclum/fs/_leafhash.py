@@ -75,6 +75,7 @@ import contextlib
 import ctypes
 import hashlib
 import importlib.util
+import itertools
 import logging
 import os
 import stat
@@ -109,7 +110,7 @@ log = logging.getLogger("pyocclum.fs.integrity.leafhash")
 BLOCK = 4096
 HASH_SIZE = 32
 #: Version of the library's exported functions (``pyocclum_leafhash_abi()``).
-ABI = 4
+ABI = 5
 #: Shorter runs are hashed with hashlib (and never trigger the first build).
 NATIVE_MIN_BLOCKS = 4
 #: Set to ``0`` to never use the native library for leaf hashing.
@@ -214,6 +215,8 @@ class NativeLeafHasher:
         try:
             sopen = lib.pyocclum_sefs_open
             sseal = lib.pyocclum_sefs_seal
+            sbegin = lib.pyocclum_sefs_open_begin
+            send = lib.pyocclum_sefs_open_end
         except AttributeError as e:
             raise NativeUnavailable(f"cannot load {path}: {e}") from e
         vp, sz = ctypes.c_void_p, ctypes.c_size_t
@@ -222,6 +225,12 @@ class NativeLeafHasher:
         sopen.restype = ctypes.c_ssize_t
         sseal.argtypes = [vp, vp, vp, vp, ctypes.c_uint64, ctypes.c_uint32, sz, vp, vp, vp, vp, sz]
         sseal.restype = sz
+        sbegin.argtypes = sopen.argtypes[:-1]
+        sbegin.restype = vp
+        send.argtypes = [vp, ctypes.POINTER(ctypes.c_uint32)]
+        send.restype = ctypes.c_ssize_t
+        self._sefs_open_begin = sbegin
+        self._sefs_open_end = send
         self._sefs_open = sopen
         self._sefs_seal = sseal
         self.path = path
@@ -423,6 +432,8 @@ class SefsGcm:
         self.threads = lib.threads
         self._open = lib._sefs_open
         self._seal = lib._sefs_seal
+        self._begin = lib._sefs_open_begin
+        self._end = lib._sefs_open_end
 
     @staticmethod
     def addr(buf: bytearray) -> int:
@@ -473,6 +484,27 @@ class SefsGcm:
             raise OSError(-got, os.strerror(-got))
         return got, (why.value if got != n else 0)
 
+    def open_begin(self, fd: int, key: bytes, prefix: bytes, first: int, n: int, ents: bytes,
+                   scratch: int, out: int, nthreads: int | None = None) -> int:
+        """``open`` handed to the library's worker threads: returns at once with a
+        handle for :meth:`open_end`, which must be called exactly once (from any
+        thread), before ``key``, ``prefix``, ``ents`` or the buffers go."""
+        if len(key) != 32 or len(prefix) != PREFIX or len(ents) < ENTRY * n:
+            raise ValueError("bad key, prefix or entries")
+        handle = self._begin(self._evp_addr, fd, key, prefix, first, n, ents, scratch, out,
+                             self.threads if nthreads is None else nthreads)
+        if not handle:
+            raise MemoryError("no memory for a native read")
+        return int(handle)
+
+    def open_end(self, handle: int) -> tuple[int, int]:
+        """Finish an :meth:`open_begin` (helping with what is left): as ``open``."""
+        why = ctypes.c_uint32()
+        got = self._end(handle, why)
+        if got < 0:
+            raise OSError(-got, os.strerror(-got))
+        return got, why.value
+
     def seal(self, key: bytes, prefix: bytes, idxs: int, nonce: int, n: int, plain: int,
              slots: int, ct: int, ents: int, nthreads: int | None = None) -> None:
         """Seal ``n`` nodes (see ``pyocclum_sefs_seal``); ``idxs`` is the address of
@@ -502,16 +534,23 @@ class SefsGcm:
         return bytes(ct), bytes(ents)
 
     def open_nodes(self, fd: int, key: bytes, prefix: bytes, first: int, ents: bytes,
-                   nthreads: int | None = None, in_place: bool = False
+                   nthreads: int | None = None, in_place: bool = False, split: bool = False
                    ) -> tuple[bytes, int, int]:
-        """(plaintext, got, why) of the ``len(ents) // 32`` nodes from ``first``."""
+        """(plaintext, got, why) of the ``len(ents) // 32`` nodes from ``first``
+        (``split``: through ``open_begin`` and ``open_end``)."""
         n = len(ents) // ENTRY
         if n == 0:
             raise ValueError("no entries")
         out = bytearray(n * NODE)
         scratch = out if in_place else bytearray(n * NODE)
-        got, why = self.open(fd, key, prefix, first, n, bytes(ents), self.addr(scratch),
-                             self.addr(out), nthreads)
+        ents = bytes(ents)
+        if split:
+            handle = self.open_begin(fd, key, prefix, first, n, ents, self.addr(scratch),
+                                     self.addr(out), nthreads)
+            got, why = self.open_end(handle)
+        else:
+            got, why = self.open(fd, key, prefix, first, n, ents, self.addr(scratch),
+                                 self.addr(out), nthreads)
         return bytes(out), got, why
 
     def self_test(self) -> None:
@@ -546,18 +585,19 @@ class SefsGcm:
                             f"{self.lib.path} ({self.backend}) seals node {i} wrongly")
             os.ftruncate(fd, 0)
             os.pwrite(fd, bytes(3 * NODE) + ct, 0)
-            for t in (1, 2, 5):
-                for in_place in {False, self.in_place}:
-                    out, got, _ = self.open_nodes(fd, key, prefix, 100, ents, t, in_place)
-                    if got != n or out != plain:
-                        raise NativeUnavailable(
-                            f"{self.lib.path} ({self.backend}) opens nodes wrongly")
-                    bad = bytearray(ents)
-                    bad[20 * ENTRY + 16] ^= 1
-                    got, why = self.open_nodes(fd, key, prefix, 100, bytes(bad), t, in_place)[1:]
-                    if (got, why) != (20, 1):
-                        raise NativeUnavailable(
-                            f"{self.lib.path} ({self.backend}) misses a tampered tag")
+            for t, in_place, split in itertools.product((1, 2, 5), {False, self.in_place},
+                                                        (False, True)):
+                out, got, _ = self.open_nodes(fd, key, prefix, 100, ents, t, in_place, split)
+                if got != n or out != plain:
+                    raise NativeUnavailable(
+                        f"{self.lib.path} ({self.backend}) opens nodes wrongly")
+                bad = bytearray(ents)
+                bad[20 * ENTRY + 16] ^= 1
+                got, why = self.open_nodes(fd, key, prefix, 100, bytes(bad), t, in_place,
+                                           split)[1:]
+                if (got, why) != (20, 1):
+                    raise NativeUnavailable(
+                        f"{self.lib.path} ({self.backend}) misses a tampered tag")
             # A wrong AAD (another object's prefix) fails; a short file is reported.
             got, why = self.open_nodes(fd, key, prefix[:-1] + b"\x01", 100, ents)[1:]
             if (got, why) != (0, 1):

@@ -26,7 +26,11 @@
 //! turn until none is left, so a worker that is slow to start does less (or
 //! nothing). A call that finds the pool busy (another thread's call) spawns
 //! threads for itself instead; a share whose thread cannot be started is
-//! done by the caller. Every call returns only when all of its work is done.
+//! done by the caller. Every call returns only when all of its work is done,
+//! but for `pyocclum_sefs_open_begin`, which hands a read to the pool and
+//! returns at once: its `pyocclum_sefs_open_end` takes the shares left and
+//! waits for the rest (sefs's read-ahead: the workers decrypt the next run
+//! while the reader is away, and the reader joins in when it comes back).
 
 const std = @import("std");
 const Sha256 = std.crypto.hash.sha2.Sha256;
@@ -42,7 +46,7 @@ const stack_size: usize = 1024 * 1024;
 
 /// Bumped whenever the exported functions change; _leafhash.py checks it.
 export fn pyocclum_leafhash_abi() u32 {
-    return 4;
+    return 5;
 }
 
 // -- splitting work over threads ---------------------------------------------------
@@ -65,7 +69,8 @@ fn split(comptime work: anytype, ctx: anytype, n: usize, threads: usize, min_per
     // thread that starts late (its CPU busy) does less, and none at all if
     // the others finish first.
     const shares = @max(@min(n / min_per_thread, t * shares_per_thread), t);
-    if (runPooled(Wrap.run, &ctx, n, t, shares)) return;
+    var tk: Task = .{ .run = Wrap.run, .ctx = &ctx, .n = n, .t = t, .shares = shares };
+    if (install(&tk)) return finish(&tk);
     var spawned: [max_threads]?std.Thread = @splat(null);
     var k: usize = 1;
     while (k < t) : (k += 1) {
@@ -85,48 +90,62 @@ fn split(comptime work: anytype, ctx: anytype, n: usize, threads: usize, min_per
 
 const shares_per_thread: usize = 4;
 
-const Task = struct { run: Erased, ctx: *const anyopaque, n: usize, t: usize, shares: usize };
+/// One call's work as the pool sees it. Shares are taken through `next`; a
+/// task stays alive until every share is `finished` and no worker `uses` it.
+const Task = struct {
+    run: Erased,
+    ctx: *const anyopaque,
+    n: usize,
+    t: usize,
+    shares: usize,
+    /// The next share to take (atomic).
+    next: usize = 0,
+    /// Guarded by `state_lock`, as are the globals below.
+    finished: usize = 0,
+    users: usize = 0,
+};
 
-/// Held by the one call that uses the workers (others spawn their own threads).
-var pool_lock: pc.pthread_mutex_t = .{};
-/// Guards everything below but `next_share`.
 var state_lock: pc.pthread_mutex_t = .{};
 var wake: pc.pthread_cond_t = .{};
 var done: pc.pthread_cond_t = .{};
-var task: Task = undefined;
+/// The task workers may join: one at a time, until all its shares are taken
+/// (a call that finds one spawns threads for itself instead).
+var current: ?*Task = null;
 var generation: u64 = 0;
-/// The task is finished (every share taken): workers that have not joined it yet do not.
-var closed = true;
-/// Workers that have joined the current task and not finished.
-var active: usize = 0;
-/// The next share of the current task to take (atomic).
-var next_share: usize = 0;
 var workers: usize = 0;
 var atfork_registered = false;
 
 /// In a child after fork only the forking thread exists: forget the workers
 /// and reset the locks (another thread may have held them).
 fn resetInChild() callconv(.c) void {
-    pool_lock = .{};
     state_lock = .{};
     wake = .{};
     done = .{};
-    closed = true;
-    active = 0;
+    current = null;
     workers = 0;
 }
 
-/// Takes and runs shares of `my` until none is left.
-fn takeShares(my: Task) void {
+/// Takes and runs shares of `tk` until none is left; how many it ran.
+fn takeShares(tk: *Task) usize {
+    var did: usize = 0;
     while (true) {
-        const sh = @atomicRmw(usize, &next_share, .Add, 1, .acq_rel);
-        if (sh >= my.shares) return;
-        my.run(my.ctx, my.n * sh / my.shares, my.n * (sh + 1) / my.shares);
+        const sh = @atomicRmw(usize, &tk.next, .Add, 1, .acq_rel);
+        if (sh >= tk.shares) return did;
+        tk.run(tk.ctx, tk.n * sh / tk.shares, tk.n * (sh + 1) / tk.shares);
+        did += 1;
     }
 }
 
+/// With `state_lock` held, after taking shares of `tk`: count them, and let
+/// the pool go to the next task once every share of this one is taken.
+fn leaveLocked(tk: *Task, did: usize) void {
+    tk.finished += did;
+    if (current == tk) current = null;
+    if (tk.finished == tk.shares) _ = pc.pthread_cond_broadcast(&done);
+}
+
 /// Worker `k` (1-based): joins each new task that wants more than `k` threads,
-/// unless it is already finished.
+/// unless all its shares are taken already.
 fn workerMain(k: usize, start_generation: u64) void {
     // Signals are for the process's own threads (Python handles them on its
     // main thread): a worker never takes one.
@@ -139,49 +158,50 @@ fn workerMain(k: usize, start_generation: u64) void {
     while (true) {
         while (generation == seen) _ = pc.pthread_cond_wait(&wake, &state_lock);
         seen = generation;
-        if (closed or k >= task.t) continue;
-        const my = task;
-        active += 1;
+        const tk = current orelse continue;
+        if (k >= tk.t) continue;
+        tk.users += 1;
         _ = pc.pthread_mutex_unlock(&state_lock);
-        takeShares(my);
+        const did = takeShares(tk);
         _ = pc.pthread_mutex_lock(&state_lock);
-        active -= 1;
-        if (active == 0) _ = pc.pthread_cond_signal(&done);
+        tk.users -= 1;
+        leaveLocked(tk, did);
+        if (tk.users == 0) _ = pc.pthread_cond_broadcast(&done);
     }
 }
 
-/// Runs the task on the pool and the calling thread; false (nothing done)
-/// if the pool is busy or unusable. Returns when every share is done and
-/// no worker uses the task any more.
-fn runPooled(run: Erased, ctx: *const anyopaque, n: usize, t_want: usize, shares: usize) bool {
-    if (pc.pthread_mutex_trylock(&pool_lock) != .SUCCESS) return false;
-    defer _ = pc.pthread_mutex_unlock(&pool_lock);
+/// Makes `tk` the pool's task and wakes the workers (starting those it
+/// wants); false (nothing started) if the pool has a task or cannot be used.
+fn install(tk: *Task) bool {
+    _ = pc.pthread_mutex_lock(&state_lock);
+    defer _ = pc.pthread_mutex_unlock(&state_lock);
+    if (current != null) return false;
     if (!atfork_registered) {
         // Before the first worker exists, so that no child can inherit one
         // without the reset.
         if (pc.pthread_atfork(null, null, resetInChild) != 0) return false;
         atfork_registered = true;
     }
-    _ = pc.pthread_mutex_lock(&state_lock);
-    while (workers + 1 < t_want) {
+    while (workers + 1 < tk.t) {
         const th = std.Thread.spawn(.{ .stack_size = stack_size }, workerMain, .{ workers + 1, generation }) catch break;
         th.detach();
         workers += 1;
     }
-    const t = @min(t_want, workers + 1);
-    const my: Task = .{ .run = run, .ctx = ctx, .n = n, .t = t, .shares = shares };
-    task = my;
-    @atomicStore(usize, &next_share, 0, .release);
-    closed = false;
+    tk.t = @min(tk.t, workers + 1);
+    current = tk;
     generation += 1;
     _ = pc.pthread_cond_broadcast(&wake);
-    _ = pc.pthread_mutex_unlock(&state_lock);
-    takeShares(my);
-    _ = pc.pthread_mutex_lock(&state_lock);
-    closed = true;
-    while (active > 0) _ = pc.pthread_cond_wait(&done, &state_lock);
-    _ = pc.pthread_mutex_unlock(&state_lock);
     return true;
+}
+
+/// The caller's part of an installed task: takes the shares left, then waits
+/// until every share is done and no worker uses `tk` any more.
+fn finish(tk: *Task) void {
+    const did = takeShares(tk);
+    _ = pc.pthread_mutex_lock(&state_lock);
+    leaveLocked(tk, did);
+    while (tk.finished < tk.shares or tk.users > 0) _ = pc.pthread_cond_wait(&done, &state_lock);
+    _ = pc.pthread_mutex_unlock(&state_lock);
 }
 
 // -- leaves -------------------------------------------------------------------------
@@ -479,9 +499,13 @@ export fn pyocclum_sefs_open(evp: ?*const Evp, fd: c_int, key: *const [32]u8, pr
         .err = &err,
         .bad = &bad,
     }, n, threads, min_nodes_per_thread);
-    const e = @atomicLoad(i32, &err, .acquire);
+    return openResult(&err, &bad, n, why);
+}
+
+fn openResult(err: *i32, bad: *u64, n: usize, why: *u32) isize {
+    const e = @atomicLoad(i32, err, .acquire);
     if (e != 0) return -@as(isize, e);
-    const b = @atomicLoad(u64, &bad, .acquire);
+    const b = @atomicLoad(u64, bad, .acquire);
     if (b != std.math.maxInt(u64)) {
         why.* = @intCast(b & 1);
         return @intCast(b >> 1);
@@ -490,6 +514,73 @@ export fn pyocclum_sefs_open(evp: ?*const Evp, fd: c_int, key: *const [32]u8, pr
 }
 
 const min_nodes_per_thread: usize = 8;
+
+/// A read handed to the pool by `pyocclum_sefs_open_begin`.
+const OpenAsync = struct {
+    job: OpenJob,
+    task: Task,
+    err: i32,
+    bad: u64,
+    n: usize,
+    threads: usize,
+    /// The pool took it (else `pyocclum_sefs_open_end` does it all).
+    installed: bool,
+
+    fn run(p: *const anyopaque, first: usize, last: usize) void {
+        const a: *const OpenAsync = @ptrCast(@alignCast(p));
+        openRange(a.job, first, last);
+    }
+};
+
+/// `pyocclum_sefs_open` in two calls: this one gives the work to the pool's
+/// workers (up to `threads - 1` of them) and returns at once, without doing
+/// any itself; `pyocclum_sefs_open_end` (exactly once, from any thread) takes
+/// the shares left, waits for the others, and returns what
+/// `pyocclum_sefs_open` would. Every buffer must stay valid until then. If
+/// the pool is busy, all the work is done by `pyocclum_sefs_open_end`.
+/// Returns null if out of memory (nothing to end).
+export fn pyocclum_sefs_open_begin(evp: ?*const Evp, fd: c_int, key: *const [32]u8, prefix: *const [aad_prefix]u8, first: u64, n: usize, ents: [*]const u8, scratch: [*]u8, out: [*]u8, threads: usize) ?*OpenAsync {
+    const a = std.heap.c_allocator.create(OpenAsync) catch return null;
+    a.* = .{
+        .job = undefined,
+        .task = undefined,
+        .err = 0,
+        .bad = std.math.maxInt(u64),
+        .n = n,
+        .threads = threads,
+        .installed = false,
+    };
+    a.job = .{
+        .evp = evp,
+        .fd = fd,
+        .key = key,
+        .prefix = prefix,
+        .first = first,
+        .ents = ents,
+        .scratch = scratch,
+        .out = out,
+        .err = &a.err,
+        .bad = &a.bad,
+    };
+    const t = @max(@min(@min(@max(threads, 1), max_threads), n / min_nodes_per_thread), 1);
+    if (t > 1) {
+        const shares = @max(@min(n / min_nodes_per_thread, t * shares_per_thread), t);
+        a.task = .{ .run = OpenAsync.run, .ctx = a, .n = n, .t = t, .shares = shares };
+        a.installed = install(&a.task);
+    }
+    return a;
+}
+
+/// Completes (and frees) a read begun by `pyocclum_sefs_open_begin`.
+export fn pyocclum_sefs_open_end(a: *OpenAsync, why: *u32) isize {
+    defer std.heap.c_allocator.destroy(a);
+    if (a.installed) {
+        finish(&a.task);
+    } else if (a.n > 0) {
+        split(openRange, a.job, a.n, a.threads, min_nodes_per_thread);
+    }
+    return openResult(&a.err, &a.bad, a.n, why);
+}
 
 const SealJob = struct {
     evp: ?*const Evp,

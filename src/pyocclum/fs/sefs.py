@@ -140,6 +140,11 @@ _STREAM_MIN = 16
 _CACHE_RUN = 16
 #: Nodes sealed or read per host I/O call (the scratch buffers' size).
 _BATCH = 256
+#: Read-ahead: nodes per run at least and at most (a reader whose calls are
+#: bigger gets none), and how many runs of one file are kept at most.
+_AHEAD_MIN = 256
+_AHEAD_MAX = 512
+_AHEAD_RUNS = 3
 
 _KIND_TABLE = 0
 _KIND_FILE = 1
@@ -252,6 +257,46 @@ class _Fds:
                     os.close(fd)
 
 
+class _Ahead:
+    """A read-ahead: data nodes ``a .. b`` of one file, read and decrypted by
+    the native library's worker threads, from a snapshot of their entries,
+    while the reader is away (``SefsGcm.open_begin``). :meth:`result` finishes
+    it (the caller helps with what is left) and gives their plaintext, or None
+    if that failed. One dropped unfinished is finished when it is collected:
+    its buffers stay alive until the workers are done with them."""
+
+    __slots__ = ("__weakref__", "_end", "_out", "a", "b", "finished")
+
+    def __init__(self, gcm: _leafhash.SefsGcm, fd: int, key: bytes, prefix: bytes, a: int,
+                 b: int, ents: bytes) -> None:
+        self.a = a
+        self.b = b
+        self.finished = False
+        self._out: bytes | None = None
+        n = b - a
+        out, addr = gcm.new_bytes(n << _SHIFT)
+        keep = bytearray(0 if gcm.in_place else n << _SHIFT)
+        handle = gcm.open_begin(fd, key, prefix, a, n, ents, gcm.addr(keep) if keep else addr,
+                                addr)
+        self._end = weakref.finalize(self, _end_ahead, gcm, handle, n, out, (keep, key, prefix,
+                                                                             ents))
+
+    def result(self) -> bytes | None:
+        if not self.finished:
+            self._out = self._end()
+            self.finished = True
+        return self._out
+
+
+def _end_ahead(gcm: _leafhash.SefsGcm, handle: int, n: int, out: bytes,
+               keepalive: tuple[object, ...]) -> bytes | None:
+    try:
+        got, _ = gcm.open_end(handle)
+    except OSError:
+        return None  # the reader reads these nodes itself, and reports the error
+    return out if got == n else None
+
+
 class _Core:
     """Everything about one object: its record fields, its tree and its cached nodes.
 
@@ -266,6 +311,7 @@ class _Core:
 
     __slots__ = (
         "aad",
+        "ahead",
         "atim",
         "ctim",
         "dirty",
@@ -282,6 +328,8 @@ class _Core:
         "nlink",
         "pages",
         "parent",
+        "ra_next",
+        "ra_streak",
         "root",
         "size",
         "target",
@@ -309,6 +357,11 @@ class _Core:
         self.kids_dirty = False
         self.target = ""
         self.aad = b"sefsnode" + ino.to_bytes(8, "little")
+        #: Read-ahead: where a sequential read would start next, how many
+        #: sequential reads in a row there were, and the jobs ahead (in order).
+        self.ra_next = 0
+        self.ra_streak = 0
+        self.ahead: deque[_Ahead] = deque()
 
     def pack(self) -> bytes:
         return _RECORD.pack(
@@ -424,6 +477,8 @@ class SeFs(FileSystem):
                 self._commit()
             finally:
                 self._closed = True
+                for c in self._cores.values():  # before the fds close
+                    self._drop_ahead(c)
                 self._closer()
 
     def __enter__(self) -> SeFs:
@@ -1094,6 +1149,8 @@ class SeFs(FileSystem):
         self._release_entry(ent, 0)
 
     def _free_storage(self, c: _Core) -> None:
+        if c.ahead:
+            self._drop_ahead(c)
         self._drop_pages(c, 0, None)
         if c.height:
             self._free_subtree(c, c.height, 0, bytes(c.root))
@@ -1266,6 +1323,86 @@ class SeFs(FileSystem):
                 self._fetch_native(c, missing, ov, self._addrs[2], first, keep)
         return ov[lo : lo + n].tobytes()
 
+    # -- read-ahead ----------------------------------------------------------------------
+    def _read_file(self, c: _Core, offset: int, size: int) -> bytes:
+        """``_read`` of a regular file, with read-ahead: from the second sequential
+        read in a row on, the next nodes are read and decrypted by the native
+        library's workers while the reader is away (one run per file in flight).
+        Whatever changes the file drops its read-ahead; a run that fails is
+        dropped and its nodes read again here (which reports the error)."""
+        end = min(offset + size, c.size)
+        if end <= offset:
+            return b""
+        if offset != c.ra_next:
+            c.ra_next = end
+            c.ra_streak = 0
+            if c.ahead:
+                self._drop_ahead(c)
+            return self._read(c, offset, size)
+        c.ra_next = end
+        c.ra_streak += 1
+        first = offset >> _SHIFT
+        last = (end - 1) >> _SHIFT
+        data = self._from_ahead(c, first, last, offset, end) if c.ahead else None
+        if data is None:
+            data = self._read(c, offset, size)
+        span = last + 1 - first
+        if c.ra_streak >= 2 and self._gcm is not None and span <= _AHEAD_MAX and not c.dirty:
+            self._read_ahead(c, end >> _SHIFT, max(span, _AHEAD_MIN))
+        return data
+
+    def _drop_ahead(self, c: _Core) -> None:
+        ahead = c.ahead
+        while ahead:
+            ahead.popleft().result()  # the workers must be done with the fd and buffers
+
+    def _from_ahead(self, c: _Core, first: int, last: int, offset: int, end: int) -> bytes | None:
+        """Bytes ``offset .. end`` (data nodes ``first .. last``) from the runs
+        read ahead (finishing them); None unless they cover it all."""
+        ahead = c.ahead
+        while ahead and ahead[0].b <= first:
+            ahead.popleft().result()
+        if not ahead or ahead[0].a > first or ahead[-1].b <= last:
+            return None
+        parts: list[memoryview] = []
+        for job in ahead:
+            out = job.result()
+            if out is None:
+                self._drop_ahead(c)
+                return None
+            base = job.a << _SHIFT
+            lo = max(offset, base) - base
+            hi = min(end, job.b << _SHIFT) - base
+            if not parts and job.b > last and lo == 0 and hi == len(out):
+                return out  # exactly one run: no copy
+            parts.append(memoryview(out)[lo:hi])
+            if job.b > last:
+                break
+        return b"".join(parts)
+
+    def _read_ahead(self, c: _Core, nxt: int, window: int) -> None:
+        """Start reading ``window`` nodes ahead once the reader (now before node
+        ``nxt``) is past the middle of the last run, if none is in flight."""
+        ahead = c.ahead
+        if ahead:
+            last = ahead[-1]
+            if not last.finished or nxt < (last.a + last.b) >> 1 or len(ahead) >= _AHEAD_RUNS:
+                return
+            start = last.b
+        else:
+            start = nxt
+        stop = min(start + window, _nnodes(c.size))
+        if start >= stop:
+            return
+        try:
+            ents = bytes(self._entries(c, start, stop - start))
+        except KernelError:
+            return  # a bad table node: the reader meets it itself
+        gcm = self._gcm
+        assert gcm is not None
+        ahead.append(_Ahead(gcm, self._fds.nodes, self._node_key, c.aad + _LEVEL0, start, stop,
+                            ents))
+
     def _entries(self, c: _Core, a: int, cnt: int) -> bytes | bytearray:
         """The entries of data nodes ``a .. a + cnt`` (holes: zeros), concatenated."""
         if not c.height:
@@ -1376,6 +1513,8 @@ class SeFs(FileSystem):
             i = j
 
     def _write(self, c: _Core, offset: int, data: bytes | bytearray | memoryview) -> None:
+        if c.ahead:
+            self._drop_ahead(c)
         mv = memoryview(data)
         if mv.format != "B" or mv.ndim != 1 or not mv.c_contiguous:
             mv = memoryview(mv.tobytes())
@@ -1432,6 +1571,8 @@ class SeFs(FileSystem):
             p[: n - pos] = mv[pos:]
 
     def _resize(self, c: _Core, size: int) -> None:
+        if c.ahead:
+            self._drop_ahead(c)
         if size < c.size:
             self._cut(c, size)
         elif size > c.size:
@@ -1773,8 +1914,8 @@ class SeFile(_SeNode):
                 _read_access(fs, c)
             end = min(offset + size, c.size)
             idx = offset >> _SHIFT
-            if offset < end and idx == (end - 1) >> _SHIFT:
-                # Within one node (random 4 KiB reads): the shortest path.
+            if offset < end and idx == (end - 1) >> _SHIFT and offset != c.ra_next:
+                # Within one node, not sequential (random 4 KiB reads): the shortest path.
                 p = fs._page(c, idx)
                 if p is None:
                     return bytes(end - offset)
@@ -1784,7 +1925,7 @@ class SeFile(_SeNode):
                     return p  # immutable: shared with the cache
                 lo = offset & (NODE_SIZE - 1)
                 return bytes(p[lo : lo + end - offset])
-            data = fs._read(c, offset, size)
+            data = fs._read_file(c, offset, size)
             fs._end()
             return data
 
