@@ -349,6 +349,65 @@ def test_small_cache_writes_back_and_stays_bounded(folder: Path) -> None:
     fs.close()
 
 
+def test_sequential_reads_match_after_changes_ahead(folder: Path) -> None:
+    """Sequential reads are read ahead: a write, truncate or extension of the
+    part read ahead must show in the next read, and reads that stop being
+    sequential still return the right bytes."""
+    fs = SeFs(folder, KEY)
+    f = fs.root().create("f", 0o644)
+    data = bytearray(pattern(6 << 20, 11))
+    f.write(0, bytes(data))
+    fs = remount(fs)
+    f = walk(fs.root(), "f")
+    mib = 1 << 20
+    assert f.read(0, mib) == data[:mib]
+    assert f.read(mib, mib) == data[mib : 2 * mib]  # the next MiB is read ahead now
+    f.write(2 * mib + 5, b"new")
+    data[2 * mib + 5 : 2 * mib + 8] = b"new"
+    assert f.read(2 * mib, mib) == data[2 * mib : 3 * mib]
+    assert f.read(3 * mib, mib) == data[3 * mib : 4 * mib]
+    f.truncate(4 * mib + 100)
+    del data[4 * mib + 100 :]
+    assert f.read(4 * mib, mib) == data[4 * mib :]
+    f.write(5 * mib, b"x" * 10)
+    data += bytes(5 * mib - len(data)) + b"x" * 10
+    for off, n in ((0, 100), (100, mib), (100 + mib, 3 * mib), (7, 4096), (4 * mib, 2 * mib)):
+        assert f.read(off, n) == data[off : off + n], (off, n)
+    pos = 0
+    while pos < len(data):  # in small sequential reads that straddle nodes
+        assert f.read(pos, 10_000) == data[pos : pos + 10_000], pos
+        pos += 10_000
+    fs.close()
+
+
+def test_sequential_reads_meet_tampered_tables_and_nodes(folder: Path) -> None:
+    """A damaged table node or data node met by sequential reads (read ahead,
+    table nodes read in runs) fails the read that covers it with EIO, and
+    every read before it returns the right bytes."""
+    mib = 1 << 20
+    data = pattern(6 * mib, 12)
+    fs = SeFs(folder, KEY)
+    fs.root().create("f", 0o644).write(0, data)
+    fs.close()
+    fs = SeFs(folder, KEY)
+    c = fs._core(walk(fs.root(), "f").stat().ino)
+    table5 = int.from_bytes(fs._entries(c, 5, 1, 1)[:4], "little") - 1  # nodes 640..767
+    node1100 = int.from_bytes(fs._entries(c, 1100, 1)[:4], "little") - 1
+    fs.close()
+    pristine = host_files(folder)
+    for slot, bad_chunk in ((table5, 2), (node1100, 4)):
+        restore(folder, pristine)
+        raw = bytearray((folder / NODES_NAME).read_bytes())
+        raw[slot * NODE_SIZE + 100] ^= 0x20
+        (folder / NODES_NAME).write_bytes(bytes(raw))
+        fs = SeFs(folder, KEY)
+        f = walk(fs.root(), "f")
+        for chunk in range(bad_chunk):
+            assert f.read(chunk * mib, mib) == data[chunk * mib : (chunk + 1) * mib]
+        assert errno_of(f.read, bad_chunk * mib, mib) == Errno.EIO
+        fs.close()
+
+
 # -- directories ---------------------------------------------------------------------------
 
 

@@ -145,6 +145,8 @@ _BATCH = 256
 _AHEAD_MIN = 256
 _AHEAD_MAX = 512
 _AHEAD_RUNS = 3
+#: Level-1 table nodes read together by a sequential read (each maps 512 KiB).
+_TABLE_RUN = 16
 
 _KIND_TABLE = 0
 _KIND_FILE = 1
@@ -1403,25 +1405,56 @@ class SeFs(FileSystem):
         ahead.append(_Ahead(gcm, self._fds.nodes, self._node_key, c.aad + _LEVEL0, start, stop,
                             ents))
 
-    def _entries(self, c: _Core, a: int, cnt: int) -> bytes | bytearray:
-        """The entries of data nodes ``a .. a + cnt`` (holes: zeros), concatenated."""
-        if not c.height:
+    def _entries(self, c: _Core, a: int, cnt: int, level: int = 0) -> bytes | bytearray:
+        """The entries of nodes ``a .. a + cnt`` of ``level`` (holes: zeros),
+        concatenated. Level-1 tables missing on the way are read in runs."""
+        if level == c.height:
             return bytes(c.root) + bytes((cnt - 1) * _ENTRY)
-        levels1 = c.levels[1]
+        tables = c.levels[level + 1]
         parts = []
         idx = a
         end = a + cnt
         while idx < end:
             j = idx >> _FSHIFT
             stop = min(end, (j + 1) << _FSHIFT)
-            t = levels1.get(j)
+            t = tables.get(j)
             if t is None:
-                t = self._table(c, 1, j, False)
+                if level == 0 and c.height >= 2 and self._gcm is not None:
+                    self._load_tables(c, j)
+                    t = tables.get(j)
+                if t is None:
+                    t = self._table(c, level + 1, j, False)
             o = (idx & (_FANOUT - 1)) << 5
             parts.append(t[o : o + ((stop - idx) << 5)] if t is not None
                          else bytes((stop - idx) << 5))
             idx = stop
         return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _load_tables(self, c: _Core, j: int) -> None:
+        """Read level-1 table node ``j`` and the missing ones after it (up to
+        ``_TABLE_RUN``) in one native call; tables that fail, and the ones after,
+        are left for ``_table`` (which reports the failure)."""
+        tables = c.levels[1]
+        stop = min(j + _TABLE_RUN, (_nnodes(c.size) + _FANOUT - 1) >> _FSHIFT)
+        k = j
+        while k < stop and k not in tables:
+            k += 1
+        n = k - j
+        if n < 2:
+            return
+        gcm = self._gcm
+        assert gcm is not None
+        ents = bytes(self._entries(c, j, n, 1))
+        out, addr = gcm.new_bytes(n << _SHIFT)
+        try:
+            got, _ = gcm.open(self._fds.nodes, self._node_key, c.aad + _LEVEL_BYTE[1], j, n, ents,
+                              addr, addr) if gcm.in_place else (0, 0)
+        except OSError:
+            return
+        view = memoryview(out)
+        for i in range(got):
+            if ents[i << 5 : (i << 5) + 4] != _ZERO4:
+                tables[j + i] = bytearray(view[i << _SHIFT : (i + 1) << _SHIFT])
 
     def _fetch_native(self, c: _Core, idxs: list[int], ov: memoryview, oaddr: int, first: int,
                       keep: bool) -> None:
