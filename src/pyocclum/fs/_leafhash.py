@@ -47,7 +47,10 @@ The same library seals and opens sefs nodes (AES-256-GCM, see ``sefs.py``
 and ``docs/sefs-format.md``) many at a time: :func:`sefs_gcm` gives a
 :class:`SefsGcm` whose ``open`` ``pread``s a run of a file's nodes and
 decrypts and authenticates them, and whose ``seal`` encrypts a batch and
-makes their entries, each in one GIL-free call split over the same threads.
+makes their entries, each in one GIL-free call split over the same threads;
+``open_begin``/``open_end`` split an ``open`` in two calls, the first
+handing the run to the worker threads and returning at once (sefs's
+read-ahead).
 The AES-GCM is OpenSSL's, through the ``EVP_*`` functions of the libcrypto
 this process has loaded for ``hashlib`` (handed to the library as function
 pointers; nothing of our own touches AES or GHASH), and must reproduce

@@ -47,6 +47,14 @@ whole read (EIO): nothing is returned. Single nodes, and everything when the
 native library is unavailable or ``$PYOCCLUM_NATIVE=0``, use
 ``cryptography``'s AESGCM node by node. Both give the same bytes on disk.
 
+Read-ahead: from the second sequential read of a file in a row, the run of
+nodes after it (at least 1 MiB, at least the reader's call) is handed to the
+native library's worker threads (``SefsGcm.open_begin``), which read and
+decrypt it while the reader is away; the next read finishes it, helping
+with what is left. A write, truncation or non-sequential read drops it, and
+a run that fails is read again the ordinary way, which reports the error.
+Sequential reads also read level-1 table nodes 16 at a time.
+
 Locking: one ``threading.RLock`` per file system guards everything (including
 reads, which fill the node cache). Decrypted nodes are kept in an LRU bounded
 by ``cache_size`` bytes, with write-back of dirty nodes on eviction and sync.
