@@ -11,6 +11,7 @@ import errno
 import os
 import random
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,9 +119,10 @@ def test_native_open_matches_cryptography(gcm: _leafhash.SefsGcm, fd: int, seed:
     ents = _store(fd, AESGCM(key), prefix, first, nonces, plain, slots)
     for t in (1, 2, 5):
         for in_place in {False, gcm.in_place}:
-            out, got, why = gcm.open_nodes(fd, key, prefix, first, ents, t, in_place)
-            assert (got, why) == (n, 0)
-            assert out == want
+            for split in (False, True):  # open, and open_begin + open_end
+                out, got, why = gcm.open_nodes(fd, key, prefix, first, ents, t, in_place, split)
+                assert (got, why) == (n, 0)
+                assert out == want
 
 
 @pytest.mark.parametrize("what", ["tag", "ciphertext", "nonce", "aad-index", "aad-prefix",
@@ -155,8 +157,10 @@ def test_tampering_fails_at_the_first_bad_node(gcm: _leafhash.SefsGcm, fd: int,
     elif what == "key":
         use_key, bad = secrets.token_bytes(32), [0]
     for t in (1, 2, 5):
-        _, got, why = gcm.open_nodes(fd, use_key, use_prefix, use_first, bytes(ents), t)
-        assert (got, why) == (bad[0], 1)
+        for split in (False, True):
+            _, got, why = gcm.open_nodes(fd, use_key, use_prefix, use_first, bytes(ents), t,
+                                         split=split)
+            assert (got, why) == (bad[0], 1)
     # cryptography agrees that exactly those nodes fail.
     for i in range(n):
         e = bytes(ents[i * ENTRY : (i + 1) * ENTRY])
@@ -178,12 +182,43 @@ def test_short_file_and_host_errors(gcm: _leafhash.SefsGcm, fd: int) -> None:
     ents = _store(fd, AESGCM(key), prefix, first, nonces, plain, list(range(n)))
     os.ftruncate(fd, 13 * NODE + 5)  # node 13 is cut short
     for t in (1, 2):
-        assert gcm.open_nodes(fd, key, prefix, first, ents, t)[1:] == (13, 0)
+        for split in (False, True):
+            assert gcm.open_nodes(fd, key, prefix, first, ents, t, split=split)[1:] == (13, 0)
     closed = os.dup(fd)
     os.close(closed)
-    with pytest.raises(OSError, match="Bad file descriptor") as info:
-        gcm.open_nodes(closed, key, prefix, first, ents)
-    assert info.value.errno == errno.EBADF
+    for split in (False, True):
+        with pytest.raises(OSError, match="Bad file descriptor") as info:
+            gcm.open_nodes(closed, key, prefix, first, ents, split=split)
+        assert info.value.errno == errno.EBADF
+
+
+def test_reads_begun_together_and_ended_elsewhere(gcm: _leafhash.SefsGcm, fd: int) -> None:
+    """Several reads begun before any ends (the pool takes one; the others are
+    done whole by their ``open_end``), ended in another order and from other
+    threads, all give the right plaintext."""
+    rng = random.Random(9)
+    n = 96
+    key, prefix, first, _, plain = _random_case(rng, n)
+    nonces = [rng.randbytes(12) for _ in range(n)]
+    ents = _store(fd, AESGCM(key), prefix, first, nonces, plain, list(range(n)))
+    parts = [(0, 40), (40, 72), (72, 96), (0, 96)]
+    # Everything handed to open_begin must outlive its open_end.
+    part_ents = [ents[a * ENTRY : b * ENTRY] for a, b in parts]
+    outs = [bytearray((b - a) * NODE) for a, b in parts]
+    scratch = outs if gcm.in_place else [bytearray(len(out)) for out in outs]
+    handles = [gcm.open_begin(fd, key, prefix, first + a, b - a, e, gcm.addr(sc), gcm.addr(out),
+                              2)
+               for (a, b), e, out, sc in zip(parts, part_ents, outs, scratch, strict=True)]
+    results: dict[int, tuple[int, int]] = {}
+    ender = threading.Thread(target=lambda: results.update({2: gcm.open_end(handles[2])}))
+    ender.start()
+    results[3] = gcm.open_end(handles[3])
+    results[0] = gcm.open_end(handles[0])
+    ender.join()
+    results[1] = gcm.open_end(handles[1])
+    for i, (a, b) in enumerate(parts):
+        assert results[i] == (b - a, 0)
+        assert bytes(outs[i]) == plain[a * NODE : b * NODE]
 
 
 def test_bad_arguments_are_refused(gcm: _leafhash.SefsGcm) -> None:
