@@ -485,32 +485,10 @@ fn openRange(c: OpenJob, first: usize, last: usize) void {
 /// failed authentication or 0 if the file ended before it; or minus an
 /// errno. `out` is meaningless unless `n` is returned.
 export fn pyocclum_sefs_open(evp: ?*const Evp, fd: c_int, key: *const [32]u8, prefix: *const [aad_prefix]u8, first: u64, n: usize, ents: [*]const u8, scratch: [*]u8, out: [*]u8, threads: usize, why: *u32) isize {
-    var err: i32 = 0;
-    var bad: u64 = std.math.maxInt(u64);
-    if (n > 0) split(openRange, OpenJob{
-        .evp = evp,
-        .fd = fd,
-        .key = key,
-        .prefix = prefix,
-        .first = first,
-        .ents = ents,
-        .scratch = scratch,
-        .out = out,
-        .err = &err,
-        .bad = &bad,
-    }, n, threads, min_nodes_per_thread);
-    return openResult(&err, &bad, n, why);
-}
-
-fn openResult(err: *i32, bad: *u64, n: usize, why: *u32) isize {
-    const e = @atomicLoad(i32, err, .acquire);
-    if (e != 0) return -@as(isize, e);
-    const b = @atomicLoad(u64, bad, .acquire);
-    if (b != std.math.maxInt(u64)) {
-        why.* = @intCast(b & 1);
-        return @intCast(b >> 1);
-    }
-    return @intCast(n);
+    var a: OpenAsync = undefined;
+    a.init(evp, fd, key, prefix, first, n, ents, scratch, out, threads);
+    if (n > 0) split(openRange, a.job, n, threads, min_nodes_per_thread);
+    return a.result(why);
 }
 
 const min_nodes_per_thread: usize = 8;
@@ -526,9 +504,44 @@ const OpenAsync = struct {
     /// The pool took it (else `pyocclum_sefs_open_end` does it all).
     installed: bool,
 
+    fn init(a: *OpenAsync, evp: ?*const Evp, fd: c_int, key: *const [32]u8, prefix: *const [aad_prefix]u8, first: u64, n: usize, ents: [*]const u8, scratch: [*]u8, out: [*]u8, threads: usize) void {
+        a.* = .{
+            .job = .{
+                .evp = evp,
+                .fd = fd,
+                .key = key,
+                .prefix = prefix,
+                .first = first,
+                .ents = ents,
+                .scratch = scratch,
+                .out = out,
+                .err = &a.err,
+                .bad = &a.bad,
+            },
+            .task = undefined,
+            .err = 0,
+            .bad = std.math.maxInt(u64),
+            .n = n,
+            .threads = threads,
+            .installed = false,
+        };
+    }
+
     fn run(p: *const anyopaque, first: usize, last: usize) void {
         const a: *const OpenAsync = @ptrCast(@alignCast(p));
         openRange(a.job, first, last);
+    }
+
+    /// What `pyocclum_sefs_open` returns, once the work is done.
+    fn result(a: *OpenAsync, why: *u32) isize {
+        const e = @atomicLoad(i32, &a.err, .acquire);
+        if (e != 0) return -@as(isize, e);
+        const b = @atomicLoad(u64, &a.bad, .acquire);
+        if (b != std.math.maxInt(u64)) {
+            why.* = @intCast(b & 1);
+            return @intCast(b >> 1);
+        }
+        return @intCast(a.n);
     }
 };
 
@@ -541,27 +554,7 @@ const OpenAsync = struct {
 /// Returns null if out of memory (nothing to end).
 export fn pyocclum_sefs_open_begin(evp: ?*const Evp, fd: c_int, key: *const [32]u8, prefix: *const [aad_prefix]u8, first: u64, n: usize, ents: [*]const u8, scratch: [*]u8, out: [*]u8, threads: usize) ?*OpenAsync {
     const a = std.heap.c_allocator.create(OpenAsync) catch return null;
-    a.* = .{
-        .job = undefined,
-        .task = undefined,
-        .err = 0,
-        .bad = std.math.maxInt(u64),
-        .n = n,
-        .threads = threads,
-        .installed = false,
-    };
-    a.job = .{
-        .evp = evp,
-        .fd = fd,
-        .key = key,
-        .prefix = prefix,
-        .first = first,
-        .ents = ents,
-        .scratch = scratch,
-        .out = out,
-        .err = &a.err,
-        .bad = &a.bad,
-    };
+    a.init(evp, fd, key, prefix, first, n, ents, scratch, out, threads);
     const t = @max(@min(@min(@max(threads, 1), max_threads), n / min_nodes_per_thread), 1);
     if (t > 1) {
         const shares = @max(@min(n / min_nodes_per_thread, t * shares_per_thread), t);
@@ -579,7 +572,7 @@ export fn pyocclum_sefs_open_end(a: *OpenAsync, why: *u32) isize {
     } else if (a.n > 0) {
         split(openRange, a.job, a.n, a.threads, min_nodes_per_thread);
     }
-    return openResult(&a.err, &a.bad, a.n, why);
+    return a.result(why);
 }
 
 const SealJob = struct {

@@ -923,9 +923,9 @@ class SeFs(FileSystem):
         c.levels[level][j] = t
         return t
 
-    def _load(self, c: _Core, level: int, m: int, holder: bytearray | bytes, off: int) -> bytearray:
-        """Read and authenticate node ``(level, m)`` whose entry is at ``holder[off:]``."""
-        slot1, nonce, tag = _ENT.unpack_from(holder, off)
+    def _sealed(self, c: _Core, level: int, m: int, slot1: int, tag: bytes) -> memoryview:
+        """Node ``(level, m)``'s ciphertext (from slot ``slot1 - 1``) and ``tag``, in
+        the one-node scratch buffer (the lock is held)."""
         view = self._lview
         try:
             got = os.preadv(self._fds.nodes, self._lread, (slot1 - 1) << _SHIFT)
@@ -934,6 +934,12 @@ class SeFs(FileSystem):
         if got != NODE_SIZE:
             raise self._corrupt(c, level, m, f"is missing (slot {slot1 - 1} past the end)")
         view[NODE_SIZE:] = tag
+        return view
+
+    def _load(self, c: _Core, level: int, m: int, holder: bytearray | bytes, off: int) -> bytearray:
+        """Read and authenticate node ``(level, m)`` whose entry is at ``holder[off:]``."""
+        slot1, nonce, tag = _ENT.unpack_from(holder, off)
+        view = self._sealed(c, level, m, slot1, tag)
         out = bytearray(NODE_SIZE)
         try:
             self._aes.decrypt_into(
@@ -1200,7 +1206,7 @@ class SeFs(FileSystem):
         if p is not None:
             self._lru.move_to_end((c.ino, idx))
             return p
-        # _entry_ref and _load for a data node, inlined: random reads take this path.
+        # _entry_ref for a data node, inlined: random reads take this path.
         if c.height:
             t = c.levels[1].get(idx >> _FSHIFT)
             if t is None:
@@ -1214,14 +1220,7 @@ class SeFs(FileSystem):
         slot1, nonce, tag = _ENT.unpack_from(t, off)
         if not slot1:
             return None
-        view = self._lview
-        try:
-            got = os.preadv(self._fds.nodes, self._lread, (slot1 - 1) << _SHIFT)
-        except OSError as e:
-            raise self._io_error(e, "reading a node") from e
-        if got != NODE_SIZE:
-            raise self._corrupt(c, 0, idx, f"is missing (slot {slot1 - 1} past the end)")
-        view[NODE_SIZE:] = tag
+        view = self._sealed(c, 0, idx, slot1, tag)
         try:
             p = self._aes.decrypt(nonce, view, c.aad + _LEVEL0 + idx.to_bytes(8, "little"))
         except InvalidTag:
