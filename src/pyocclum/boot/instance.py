@@ -215,7 +215,7 @@ class Instance:
         todo = [
             (digest, rel, blob)
             for digest, (rel, blob) in sorted(wanted.items(), key=lambda kv: kv[1][0])
-            if cache.load(executor.engine, digest) is None
+            if cache.load(executor.engine, digest, probe=True) is None
             and not (cache.adopt(previous, digest) and cache.load(executor.engine, digest))
         ]
         compiled = []
