@@ -192,6 +192,10 @@ def test_iovecs_out_of_bounds_buffer(guest: Guest, bad: tuple[int, int]) -> None
     with pytest.raises(KernelError) as e:
         guest.mem.iovecs(0, 2)
     assert efault(e)
+    put_iovecs(guest.mem, 0, [bad])  # one iovec takes a shorter path: the same checks
+    with pytest.raises(KernelError) as e:
+        guest.mem.iovecs(0, 1)
+    assert efault(e)
 
 
 def test_iovec_array_out_of_bounds(guest: Guest) -> None:
@@ -199,6 +203,10 @@ def test_iovec_array_out_of_bounds(guest: Guest) -> None:
         guest.mem.iovecs(PAGE - 8, 2)
     assert efault(e)
     assert guest.mem.iovecs(PAGE - 8, 1) == [(0, 0)]
+    for at in (PAGE - 4, PAGE, 0xFFFFFFFC):
+        with pytest.raises(KernelError) as e:
+            guest.mem.iovecs(at, 1)
+        assert efault(e)
 
 
 def test_iovecs_valid_after_growth(guest: Guest) -> None:

@@ -263,7 +263,7 @@ def _dispatch_source(sc: Syscall, traced: bool) -> tuple[str, dict[str, Any]]:
             inputs.append(f"s{n}")
         elif kind is Kind.IOV_OUT:
             pre.append(f"w{n} = mem.iovecs({a}, {b})")
-            pre.append(f"s{n} = sum([m for _, m in w{n}])")
+            pre.append(f"s{n} = w{n}[0][1] if len(w{n}) == 1 else sum([m for _, m in w{n}])")
             inputs.append(f"s{n}")
             post.append(f"mem.scatter(w{n}, {results[ri]}); last = len({results[ri]})")
             ri += 1

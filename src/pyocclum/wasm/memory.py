@@ -75,6 +75,15 @@ class GuestMemory:
 
     def iovecs(self, ptr: int, count: int) -> list[tuple[int, int]]:
         """The (buf, len) pairs of an iovec array, each checked to be in bounds."""
+        if count == 1:  # the usual case, kept short
+            if ptr + 8 > self.size:
+                self.check(ptr, 8)
+            buf, n = _IOVEC.unpack_from(self.view, ptr)
+            if buf + n > self.size:
+                self.check(buf, n)
+            if n > MAX_IOV_BYTES:
+                raise KernelError(Errno.EINVAL, "iovecs describe too many bytes")
+            return [(buf, n)]
         if count > IOV_MAX:
             raise KernelError(Errno.EINVAL, f"more than {IOV_MAX} iovecs")
         self.check(ptr, 8 * count)
@@ -98,6 +107,13 @@ class GuestMemory:
         return b"".join(view[buf : buf + n] for buf, n in iovs)
 
     def scatter(self, iovs: list[tuple[int, int]], data: bytes) -> None:
+        if len(iovs) == 1:
+            buf, n = iovs[0]
+            if len(data) <= n:
+                self.view[buf : buf + len(data)] = data
+            else:
+                self.view[buf : buf + n] = data[:n]
+            return
         view = self.view
         pos = 0
         end = len(data)
