@@ -4,6 +4,7 @@ detection, crash safety, and a random comparison against RamFs (with remounts)."
 from __future__ import annotations
 
 import gc
+import os
 import random
 import shutil
 import signal
@@ -377,6 +378,41 @@ def test_sequential_reads_match_after_changes_ahead(folder: Path) -> None:
     while pos < len(data):  # in small sequential reads that straddle nodes
         assert f.read(pos, 10_000) == data[pos : pos + 10_000], pos
         pos += 10_000
+    fs.close()
+
+
+def test_a_forked_child_leaves_the_parents_read_ahead_alone(folder: Path,
+                                                          crypto_path: str) -> None:
+    """A child forked while a run is being read ahead, finishing it (as its exit
+    would), must not wait for the parent's worker threads, which it has not."""
+    if crypto_path != "native":
+        pytest.skip("read-ahead needs the native library")
+    mib = 1 << 20
+    data = pattern(4 * mib, 13)
+    fs = SeFs(folder, KEY)
+    fs.root().create("f", 0o644).write(0, data)
+    fs = remount(fs)
+    f = walk(fs.root(), "f")
+    assert f.read(0, mib) + f.read(mib, mib) == data[: 2 * mib]
+    c = fs._core(f.stat().ino)
+    assert c.ahead and not c.ahead[-1].finished  # a run is in flight
+    pid = os.fork()
+    if pid == 0:  # the child
+        signal.alarm(10)
+        code = 0 if c.ahead[-1]._end() is None else 1
+        os._exit(code)
+    deadline = time.monotonic() + 30
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung finishing the parent's read-ahead")
+        time.sleep(0.01)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert f.read(2 * mib, mib) == data[2 * mib : 3 * mib]  # the parent's run is intact
     fs.close()
 
 

@@ -288,8 +288,8 @@ class _Ahead:
         keep = bytearray(0 if gcm.in_place else n << _SHIFT)
         handle = gcm.open_begin(fd, key, prefix, a, n, ents, gcm.addr(keep) if keep else addr,
                                 addr)
-        self._end = weakref.finalize(self, _end_ahead, gcm, handle, n, out, (keep, key, prefix,
-                                                                             ents))
+        self._end = weakref.finalize(self, _end_ahead, gcm, handle, n, out, os.getpid(),
+                                     (keep, key, prefix, ents))
 
     def result(self) -> bytes | None:
         if not self.finished:
@@ -298,8 +298,12 @@ class _Ahead:
         return self._out
 
 
-def _end_ahead(gcm: _leafhash.SefsGcm, handle: int, n: int, out: bytes,
+def _end_ahead(gcm: _leafhash.SefsGcm, handle: int, n: int, out: bytes, pid: int,
                keepalive: tuple[object, ...]) -> bytes | None:
+    if os.getpid() != pid:
+        # A forked child (at its exit, say) has none of the parent's workers: what
+        # they were doing would never finish. The run is left alone.
+        return None
     try:
         got, _ = gcm.open_end(handle)
     except OSError:
@@ -1409,8 +1413,11 @@ class SeFs(FileSystem):
             return  # a bad table node: the reader meets it itself
         gcm = self._gcm
         assert gcm is not None
-        ahead.append(_Ahead(gcm, self._fds.nodes, self._node_key, c.aad + _LEVEL0, start, stop,
-                            ents))
+        try:
+            job = _Ahead(gcm, self._fds.nodes, self._node_key, c.aad + _LEVEL0, start, stop, ents)
+        except MemoryError:
+            return  # no read-ahead this time
+        ahead.append(job)
 
     def _entries(self, c: _Core, a: int, cnt: int, level: int = 0) -> bytes | bytearray:
         """The entries of nodes ``a .. a + cnt`` of ``level`` (holes: zeros),
