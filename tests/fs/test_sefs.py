@@ -34,7 +34,7 @@ from pyocclum.fs import _leafhash
 from pyocclum.fs import sefs as sefs_mod
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.ramfs import RamFs
-from pyocclum.fs.sefs import NODE_SIZE, NODES_NAME, SUPER_NAME, SeFs
+from pyocclum.fs.sefs import LOCK_NAME, NODE_SIZE, NODES_NAME, SUPER_NAME, SeFs
 from pyocclum.fs.types import FileSystem, Inode
 from pyocclum.fs.vfs import Vfs
 
@@ -863,6 +863,34 @@ def test_not_a_volume(tmp_path: Path) -> None:
     (junk / NODES_NAME).write_bytes(b"x" * 100)
     with pytest.raises(ImageError, match="is missing"):
         SeFs(junk, KEY)
+
+
+def test_a_creation_killed_in_its_first_commit_is_created_afresh(
+    folder: Path, tmp_path: Path
+) -> None:
+    """A new volume whose first commit never finished (the process died writing
+    its superblock) holds nothing anyone wrote: the next mount creates it
+    afresh. A committed volume whose superblock is deleted is still refused."""
+    script = textwrap.dedent(f"""
+        import os
+        from pyocclum.fs import sefs
+        def die(*args, **kwargs):
+            os._exit(9)  # as SIGKILL: the nodes are written, the superblock is not
+        sefs.SeFs._write_super = die
+        sefs.SeFs({str(folder)!r}, {KEY!r})
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, check=False)
+    assert proc.returncode == 9, proc.stderr
+    assert (folder / NODES_NAME).stat().st_size > 0
+    assert not (folder / SUPER_NAME).exists()
+    with SeFs(folder, KEY) as fs:
+        assert names(fs.root()) == []
+        fs.root().create("f", 0o644).write(0, b"kept")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([LOCK_NAME, NODES_NAME,
+                                                                SUPER_NAME])
+    (folder / SUPER_NAME).unlink()  # the host deletes a committed volume's superblock
+    with pytest.raises(ImageError, match="is missing but"):
+        SeFs(folder, KEY)
 
 
 def test_closed_volume_refuses_operations(fs: SeFs, root: Inode) -> None:

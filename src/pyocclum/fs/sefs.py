@@ -131,6 +131,10 @@ SUPER_NAME = "sefs.super"
 NODES_NAME = "sefs.nodes"
 LOCK_NAME = "sefs.lock"
 _SUPER_TMP = "sefs.super.tmp"
+#: Present from before a new volume's first node is written until its first
+#: commit is durable: a folder with it and without ``sefs.super`` holds a
+#: volume whose creation was interrupted, and is created afresh.
+_NEW_NAME = "sefs.new"
 _MAGIC = b"PYOCSEFS"
 _BODY_MAGIC = b"SEFSBODY"
 _VERSION = 1
@@ -541,12 +545,15 @@ class SeFs(FileSystem):
             if not create:
                 raise _bad(folder, f"there is no sefs volume here ({SUPER_NAME} is missing)")
             nodes = self._read_host_stat(NODES_NAME)
-            if nodes is not None and nodes.st_size > 0:
+            if (nodes is not None and nodes.st_size > 0
+                    and self._read_host_stat(_NEW_NAME) is None):
                 raise _bad(
                     folder, f"{SUPER_NAME} is missing but {NODES_NAME} is not empty: refusing "
                     "to create a new volume over it (delete the folder to start afresh)")
             self._format(key, root_mode)
         else:
+            with contextlib.suppress(OSError):  # left by a creation whose end was not durable
+                os.unlink(_NEW_NAME, dir_fd=fds.dir)
             self._open_volume(key, raw)
 
     def _read_host_stat(self, name: str) -> os.stat_result | None:
@@ -609,6 +616,13 @@ class SeFs(FileSystem):
         return self._check
 
     def _format(self, key: bytes, root_mode: int) -> None:
+        dfd = self._fds.dir
+        try:  # the marker is durable before any node is written
+            os.close(os.open(_NEW_NAME, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                             0o600, dir_fd=dfd))
+            os.fsync(dfd)
+        except OSError as e:
+            raise _bad(self.folder, f"cannot create the volume: {e.strerror or e}") from e
         self._keys(key, secrets.token_bytes(32))
         self._open_nodes(os.O_CREAT | os.O_TRUNC)
         # A fresh volume key has sealed nothing yet: the first commit records the
@@ -630,6 +644,8 @@ class SeFs(FileSystem):
             self._commit()
         except KernelError as e:
             raise _bad(self.folder, f"cannot create the volume: {e.msg}") from e
+        with contextlib.suppress(OSError):  # a later mount removes it if this does not
+            os.unlink(_NEW_NAME, dir_fd=dfd)
 
     def _open_volume(self, key: bytes, raw: bytes) -> None:
         folder = self.folder
