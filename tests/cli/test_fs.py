@@ -201,7 +201,8 @@ def test_user_key(inst: Path, tmp_path: Path) -> None:
     assert ok(inst, "fs", "--key", str(key), "cat", "/root/secret.txt") == b"secret\n"
     # Without the key the writable layer does not open: a message, not a traceback.
     message = fails(inst, "fs", "ls", "/root")
-    assert message.startswith("occlum fs ls: ")
+    assert message.startswith("occlum fs ls: refusing to open the instance's files: ")
+    assert "wrong key or not a sefs volume" in message
 
 
 @contextlib.contextmanager

@@ -458,7 +458,8 @@ class Instance:
         return kernel, mounts
 
     def _mount_set(
-        self, config: RuntimeConfig, user_key: bytes | None, console: Stream | None
+        self, config: RuntimeConfig, user_key: bytes | None, console: Stream | None,
+        refusing: str = "refusing to start",
     ) -> MountSet:
         sig = self._sig
         assert sig is not None
@@ -471,6 +472,7 @@ class Instance:
             user_key=user_key,
             console=console,
             proc_source=self._proc_source,
+            refusing=refusing,
         )
         return MountSet(env)
 
@@ -522,7 +524,8 @@ class Instance:
             raise InstanceError(f"{self.path} has not been built: run `occlum build` first")
         config = self._built_config()
         with self._run_lock():
-            mounts = self._mount_set(config, user_key, None)
+            mounts = self._mount_set(config, user_key, None,
+                                     "refusing to open the instance's files")
             try:
                 root = mounts.make(config.root_mount(), _root_index(config))
                 assert root is not None

@@ -96,6 +96,8 @@ class MountEnv:
     console: Stream | None = None
     #: For a procfs: where it reads processes (None: no procfs can be mounted).
     proc_source: Callable[[], ProcSource] | None = None
+    #: What a refusal says is refused (a boot, or a host tool opening the root).
+    refusing: str = "refusing to start"
 
 
 class MountSet:
@@ -140,7 +142,7 @@ class MountSet:
         try:
             return IntegrityFs(self.env.instance / BUILD_ROOT, self.env.image_root)
         except ImageError as e:
-            raise InstanceError(f"refusing to start: {e}") from None
+            raise InstanceError(f"{self.env.refusing}: {e}") from None
 
     def _sefs_for(self, spec: RuntimeMount, index: int, where: str) -> SeFs:
         if spec.temporary:
@@ -158,7 +160,7 @@ class MountSet:
                 fs = SeFs(folder, key, cache_size=spec.cache_size)
             except ImageError as e:
                 raise InstanceError(
-                    f"refusing to start: {where}: {e}. The data in {spec.source} is left "
+                    f"{self.env.refusing}: {where}: {e}. The data in {spec.source} is left "
                     "untouched: start with the key it was written with (`occlum run --key`, "
                     "the same signer), or move the folder away to start empty"
                 ) from None
