@@ -447,6 +447,41 @@ def test_sequential_reads_meet_tampered_tables_and_nodes(folder: Path) -> None:
         fs.close()
 
 
+def test_table_nodes_in_memory_stay_bounded(folder: Path) -> None:
+    """Table nodes count against a bound of their own (an eighth of cache_size's
+    nodes, at least 64): reading a big file through leaves at most that many
+    clean level-1 tables in memory; dirty ones stay until committed, and the
+    contents are right throughout and after a remount."""
+    mib = 1 << 20
+    data = bytearray(pattern(48 * mib, 14))  # 96 level-1 tables (512 KiB each)
+    fs = SeFs(folder, KEY, cache_size=256 << 10)
+    f = fs.root().create("f", 0o644)
+    f.write(0, bytes(data))
+    fs = remount(fs, cache_size=256 << 10)
+    f = walk(fs.root(), "f")
+    c = fs._core(f.stat().ino)
+    bound = fs._max_tables
+    assert bound == 64
+    for off in range(0, len(data), mib):
+        assert f.read(off, mib) == data[off : off + mib]
+        assert len(c.levels[1]) <= bound
+    rnd = random.Random(5)
+    for _ in range(300):  # small writes all over: dirty tables are kept
+        off = rnd.randrange(len(data) - 10)
+        f.write(off, b"w" * 10)
+        data[off : off + 10] = b"w" * 10
+    assert len(c.levels[1]) > bound
+    fs.sync()
+    f.read(0, 1)
+    f.read(len(data) // 2, mib)  # a read after the commit sheds the clean ones
+    assert len(c.levels[1]) <= bound
+    for off in range(0, len(data), 4 * mib):
+        assert f.read(off, 4 * mib) == data[off : off + 4 * mib]
+    fs = remount(fs)
+    assert walk(fs.root(), "f").read(0, len(data)) == data
+    fs.close()
+
+
 # -- directories ---------------------------------------------------------------------------
 
 

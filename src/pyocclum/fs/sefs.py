@@ -58,8 +58,10 @@ Sequential reads also read level-1 table nodes 16 at a time.
 Locking: one ``threading.RLock`` per file system guards everything (including
 reads, which fill the node cache). Decrypted nodes are kept in an LRU bounded
 by ``cache_size`` bytes, with write-back of dirty nodes on eviction and sync.
-Table nodes of the objects in memory are kept apart from that bound (1/128 of
-the data they map).
+Level-1 table nodes (1/128 of the data they map) have a bound of their own,
+an eighth of that many nodes (at least 64): clean ones beyond it are dropped,
+least recently used objects first, and read again when needed; dirty ones,
+and the few tables above level 1, stay until committed.
 """
 
 from __future__ import annotations
@@ -427,6 +429,11 @@ class SeFs(FileSystem):
         self._closed = False
         self._max_pages = max(cache_size >> _SHIFT, 16)
         self._max_cores = max(1024, self._max_pages)
+        # Level-1 table nodes (each maps 512 KiB of data) kept beyond what is dirty:
+        # an eighth of the bound of data nodes. _ntables counts those loaded since
+        # the last count (an upper bound: dropping objects does not lower it).
+        self._max_tables = max(self._max_pages >> 3, 64)
+        self._ntables = 0
         # The node cache: LRU of (ino, index) over every core's ``pages``.
         self._lru: OrderedDict[tuple[int, int], None] = OrderedDict()
         self._npages = 0
@@ -760,6 +767,8 @@ class SeFs(FileSystem):
         """Bring the caches back within bounds (only here: no core is in use)."""
         if self._npages > self._max_pages:
             self._evict()
+        if self._ntables > self._max_tables:
+            self._shed_tables()
         if len(self._cores) > self._max_cores:
             self._trim_cores()
 
@@ -941,7 +950,28 @@ class SeFs(FileSystem):
         else:
             t = self._load(c, level, j, holder, off)
         c.levels[level][j] = t
+        if level == 1:
+            self._ntables += 1
         return t
+
+    def _shed_tables(self) -> None:
+        """Forget clean level-1 table nodes of objects of height 2 or more (their
+        parents stay), least recently used objects first, down to 3/4 of the
+        bound; they are read again when needed. Dirty ones stay."""
+        cores = [c for c in self._cores.values() if c.height >= 2]
+        total = sum(len(c.levels[1]) for c in cores)
+        goal = self._max_tables - (self._max_tables >> 2)
+        for c in cores:
+            if total <= goal:
+                break
+            tables = c.levels[1]
+            dirty = c.dirty_levels[1]
+            for j in [j for j in tables if j not in dirty][: total - goal]:
+                del tables[j]
+                total -= 1
+        # Counting walks the objects: when what stays is mostly dirty, the next
+        # count waits until a bound's worth more have been loaded.
+        self._ntables = total if total <= self._max_tables else 0
 
     def _sealed(self, c: _Core, level: int, m: int, slot1: int, tag: bytes) -> memoryview:
         """Node ``(level, m)``'s ciphertext (from slot ``slot1 - 1``) and ``tag``, in
@@ -1485,6 +1515,7 @@ class SeFs(FileSystem):
         for i in range(got):
             if ents[i << 5 : (i << 5) + 4] != _ZERO4:
                 tables[j + i] = bytearray(view[i << _SHIFT : (i + 1) << _SHIFT])
+                self._ntables += 1
 
     def _fetch_native(self, c: _Core, idxs: list[int], ov: memoryview, oaddr: int, first: int,
                       keep: bool) -> None:
@@ -1837,6 +1868,7 @@ class SeFs(FileSystem):
         self._busy[:] = self._in_use
         self._hint = 0
         self._dirty.clear()
+        self._ntables = self._max_tables + 1  # tables kept while dirty may go now
         if nslots < self._hw:
             self._hw = nslots
             try:
