@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,3 +41,24 @@ def make_instance(tmp_path: Path) -> Callable[..., Instance]:
         return inst
 
     return make
+
+
+@pytest.fixture
+def wait_child() -> Callable[[int, float, str], int]:
+    """``wait_child(pid, seconds, what)``: the exit code of forked child ``pid``;
+    if it takes longer than ``seconds``, it is killed and the test fails
+    saying that ``what`` hung (a hang must not hang the suite)."""
+
+    def wait(pid: int, seconds: float, what: str) -> int:
+        deadline = time.monotonic() + seconds
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                pytest.fail(f"the forked child hung {what}")
+            time.sleep(0.01)
+
+    return wait

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -156,7 +156,8 @@ def test_concurrent_calls(lib: _leafhash.NativeLeafHasher) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
-def test_fork_after_use(lib: _leafhash.NativeLeafHasher) -> None:
+def test_fork_after_use(lib: _leafhash.NativeLeafHasher,
+                        wait_child: Callable[[int, float, str], int]) -> None:
     """A child forked after the worker pool started gets a fresh pool
     (its parent's workers do not exist there): no hang, right results."""
     want = reference_leaves(DATA)
@@ -165,17 +166,7 @@ def test_fork_after_use(lib: _leafhash.NativeLeafHasher) -> None:
     if pid == 0:  # pragma: no cover - child
         ok = all(lib.leaves(DATA, 2) == want for _ in range(3))
         os._exit(0 if ok else 1)
-    deadline = time.monotonic() + 60
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            pytest.fail("the forked child hung in the native hasher")
-        time.sleep(0.01)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert wait_child(pid, 60, "in the native hasher") == 0
     assert lib.leaves(DATA, 2) == want
 
 

@@ -381,8 +381,9 @@ def test_sequential_reads_match_after_changes_ahead(folder: Path) -> None:
     fs.close()
 
 
-def test_a_forked_child_leaves_the_parents_read_ahead_alone(folder: Path,
-                                                          crypto_path: str) -> None:
+def test_a_forked_child_leaves_the_parents_read_ahead_alone(
+    folder: Path, crypto_path: str, wait_child: Callable[[int, float, str], int]
+) -> None:
     """A child forked while a run is being read ahead, finishing it (as its exit
     would), must not wait for the parent's worker threads, which it has not."""
     mib = 1 << 20
@@ -404,17 +405,7 @@ def test_a_forked_child_leaves_the_parents_read_ahead_alone(folder: Path,
         signal.alarm(10)
         code = 0 if c.ahead[-1]._end() is None else 1
         os._exit(code)
-    deadline = time.monotonic() + 30
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            pytest.fail("the forked child hung finishing the parent's read-ahead")
-        time.sleep(0.01)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert wait_child(pid, 30, "finishing the parent's read-ahead") == 0
     assert f.read(2 * mib, mib) == data[2 * mib : 3 * mib]  # the parent's run is intact
     fs.close()
 
