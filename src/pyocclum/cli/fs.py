@@ -29,7 +29,7 @@ import click
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
-from pyocclum.fs.types import FileSystem, Inode, Stat
+from pyocclum.fs.types import FileSystem, Inode, Stat, lookup_or_none
 from pyocclum.fs.vfs import Location, Vfs
 
 __all__ = ["fs_group", "host_errno_of", "mode_bits", "mount", "reason"]
@@ -386,7 +386,7 @@ def _put(
         return
     mode = st.st_mode & 0o777
     try:
-        existing = _lookup(parent, name)
+        existing = lookup_or_none(parent, name)
         if host_stat.S_ISDIR(st.st_mode):
             if existing is None:
                 directory = parent.mkdir(name, mode | 0o700)
@@ -430,15 +430,6 @@ def _put(
         s.error(shown, e)
     except OSError as e:
         s.error(str(src), e)
-
-
-def _lookup(directory: Inode, name: str) -> Inode | None:
-    try:
-        return directory.lookup(name)
-    except KernelError as e:
-        if e.errno == Errno.ENOENT:
-            return None
-        raise
 
 
 # -- cp, instance -> host -------------------------------------------------------------------

@@ -2112,9 +2112,7 @@ class SeDir(_SeNode):
         fs = self._fs
         with fs.lock:
             fs._begin()
-            ent = self._c.kids.get(name)
-            if ent is None:
-                raise KernelError(Errno.ENOENT, f"no entry {name!r}")
+            ent = self._entry(name)
             c = fs._core(ent[0])
             if c.kind != ent[1]:
                 raise KernelError(Errno.EIO, f"sefs: inode {c.ino} is not what its entry says")
@@ -2188,15 +2186,20 @@ class SeDir(_SeNode):
             self._c.kids[name] = (ic.ino, ic.kind)
             self._touch(now)
 
+    def _entry(self, name: str) -> tuple[int, int]:
+        """(inode, kind) of the entry ``name``; ENOENT if there is none."""
+        ent = self._c.kids.get(name)
+        if ent is None:
+            raise KernelError(Errno.ENOENT, f"no entry {name!r}")
+        return ent
+
     def unlink(self, name: str) -> None:
         check_name(name)
         fs = self._fs
         with fs.lock:
             fs._begin()
             kids = self._c.kids
-            ent = kids.get(name)
-            if ent is None:
-                raise KernelError(Errno.ENOENT, f"no entry {name!r}")
+            ent = self._entry(name)
             if ent[1] == _KIND_DIR:
                 raise KernelError(Errno.EISDIR, f"{name!r} is a directory")
             child = fs._core(ent[0])
@@ -2216,9 +2219,7 @@ class SeDir(_SeNode):
         with fs.lock:
             fs._begin()
             kids = self._c.kids
-            ent = kids.get(name)
-            if ent is None:
-                raise KernelError(Errno.ENOENT, f"no entry {name!r}")
+            ent = self._entry(name)
             if ent[1] != _KIND_DIR:
                 raise KernelError(Errno.ENOTDIR, f"{name!r} is not a directory")
             child = fs._core(ent[0])

@@ -230,6 +230,17 @@ class Inode:
     alias_fd: int | None = None
 
 
+def lookup_or_none(directory: Inode, name: str) -> Inode | None:
+    """``directory.lookup(name)``, or None if there is no such entry (ENOENT);
+    any other error is raised."""
+    try:
+        return directory.lookup(name)
+    except KernelError as e:
+        if e.errno == Errno.ENOENT:
+            return None
+        raise
+
+
 class FixedDirectory(Inode):
     """A directory whose entries never change (devfs, procfs, the integrity image).
 

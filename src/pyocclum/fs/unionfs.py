@@ -79,6 +79,7 @@ from pyocclum.fs.types import (
     Stat,
     Stream,
     check_name,
+    lookup_or_none,
 )
 
 __all__ = ["OPAQUE_NAME", "RESERVED_PREFIX", "WORK_DIR_NAME", "UnionFs", "whiteout_name"]
@@ -115,15 +116,6 @@ def _check_guest_name(name: str) -> None:
     check_name(name)
     if name.startswith(RESERVED_PREFIX):
         raise KernelError(Errno.EPERM, f"names starting with {RESERVED_PREFIX!r} are reserved")
-
-
-def _try_lookup(directory: Inode, name: str) -> Inode | None:
-    try:
-        return directory.lookup(name)
-    except KernelError as e:
-        if e.errno == Errno.ENOENT:
-            return None
-        raise
 
 
 @contextmanager
@@ -189,11 +181,11 @@ class UnionFs(FileSystem):
     def _make_root(self) -> _UnionInode:
         upper_root = self._upper_fs.root()
         lowers: list[tuple[int, Inode]] = []
-        if _try_lookup(upper_root, OPAQUE_NAME) is None:
+        if lookup_or_none(upper_root, OPAQUE_NAME) is None:
             for layer, fs in enumerate(self._lower_fss, start=1):
                 lower_root = fs.root()
                 lowers.append((layer, lower_root))
-                if _try_lookup(lower_root, OPAQUE_NAME) is not None:
+                if lookup_or_none(lower_root, OPAQUE_NAME) is not None:
                     break
         ino = self._union_ino(0, upper_root.ino)
         return _UnionInode(
@@ -203,7 +195,7 @@ class UnionFs(FileSystem):
     def _clean_work_dir(self) -> None:
         """Remove what an earlier mount left in the work directory (e.g. at a crash)."""
         upper_root = self._upper_fs.root()
-        work = _try_lookup(upper_root, WORK_DIR_NAME)
+        work = lookup_or_none(upper_root, WORK_DIR_NAME)
         if work is None:
             return
         if work.filetype != FileType.DIRECTORY:
@@ -239,9 +231,9 @@ class UnionFs(FileSystem):
         """The merged object called ``name`` in ``parent``, or None if none is visible."""
         found: list[tuple[int, Inode]] = []
         for layer, directory in parent.layers():
-            child = _try_lookup(directory, name)
+            child = lookup_or_none(directory, name)
             if child is None:
-                if _try_lookup(directory, whiteout_name(name)) is not None:
+                if lookup_or_none(directory, whiteout_name(name)) is not None:
                     break
                 continue
             is_dir = child.filetype == FileType.DIRECTORY
@@ -251,7 +243,7 @@ class UnionFs(FileSystem):
                     found.append((layer, child))
                 break
             found.append((layer, child))
-            if _try_lookup(child, OPAQUE_NAME) is not None:
+            if lookup_or_none(child, OPAQUE_NAME) is not None:
                 break
         if not found:
             return None
@@ -266,10 +258,10 @@ class UnionFs(FileSystem):
     def _lower_entry(self, parent: _UnionInode, name: str) -> Inode | None:
         """What ``parent``'s lower layers (alone) have at ``name``, whiteouts applied."""
         for _layer, directory in parent.lowers:
-            child = _try_lookup(directory, name)
+            child = lookup_or_none(directory, name)
             if child is not None:
                 return child
-            if _try_lookup(directory, whiteout_name(name)) is not None:
+            if lookup_or_none(directory, whiteout_name(name)) is not None:
                 return None
         return None
 
@@ -301,7 +293,7 @@ class UnionFs(FileSystem):
     def _tmp_name(self, directory: Inode) -> str:
         while True:
             name = f"tmp.{next(self._next_tmp)}"
-            if _try_lookup(directory, name) is None:
+            if lookup_or_none(directory, name) is None:
                 return name
 
     def _make_whiteout(self, upper_dir: Inode, name: str) -> None:
@@ -529,7 +521,7 @@ class _UnionInode(Inode):
         if self.child(name) is not None:
             raise KernelError(Errno.EEXIST, f"{name!r} exists")
         upper_dir = self.fs._copy_up(self)
-        return upper_dir, _try_lookup(upper_dir, whiteout_name(name)) is not None
+        return upper_dir, lookup_or_none(upper_dir, whiteout_name(name)) is not None
 
     def _adopt_new(self, name: str, upper: Inode) -> _UnionInode:
         ino = self.fs._union_ino(0, upper.ino)
