@@ -1,5 +1,5 @@
-"""The native batch AES-GCM of sefs nodes (``_leafhash.SefsGcm``, both back ends:
-OpenSSL's EVP through the library, and zig's std ``Aes256Gcm``) is bit-identical
+"""The native batch AES-GCM of sefs nodes (``_leafhash.SefsGcm``, every back end:
+libgcrypt's and OpenSSL's EVP through the library, and zig's std ``Aes256Gcm``) is bit-identical
 to ``cryptography``'s AESGCM in both directions, on random keys, nonces, AADs
 and data; tampered tags, ciphertexts and AADs fail at exactly the first bad
 node; holes read as zeros, a short node file and host errors are reported; and
@@ -35,13 +35,14 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> _leafhash.NativeLeafHasher:
 
 def _backends(lib: _leafhash.NativeLeafHasher) -> list[_leafhash.SefsGcm]:
     out = [_leafhash.SefsGcm(lib, None)]
-    evp = _leafhash.evp_table()
-    if evp is not None:
-        out.append(_leafhash.SefsGcm(lib, evp))
+    for load in (_leafhash.openssl_aes, _leafhash.gcrypt_aes):
+        aes = load()
+        if aes is not None:
+            out.append(_leafhash.SefsGcm(lib, aes))
     return out
 
 
-@pytest.fixture(params=["zig-std", "openssl"])
+@pytest.fixture(params=["zig-std", "openssl", "gcrypt"])
 def gcm(request: pytest.FixtureRequest, lib: _leafhash.NativeLeafHasher) -> _leafhash.SefsGcm:
     for g in _backends(lib):
         if g.backend == request.param:
@@ -252,6 +253,47 @@ def test_the_switch_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_leafhash, "_native", None)
     assert _leafhash.native() is None
     assert _leafhash.backend() == "hashlib"
+
+
+def _broken_aes() -> _leafhash.AesLibrary | None:
+    """A table whose kind the library does not know: every call fails."""
+    real = _leafhash.openssl_aes()
+    if real is None:
+        return None
+    return _leafhash.AesLibrary("broken", 99, real._lib, _leafhash._EVP_NAMES, None)
+
+
+def test_auto_takes_the_first_library_that_passes_its_self_test(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    if _leafhash.openssl_aes() is None:
+        pytest.skip("no libcrypto here")
+    monkeypatch.setitem(_leafhash._AES_CHOICES, "auto", (_broken_aes, _leafhash.openssl_aes))
+    with caplog.at_level("DEBUG", logger=_leafhash.log.name):
+        gcm = _leafhash._pick_gcm("auto")
+    assert gcm is not None
+    assert gcm.backend == "openssl"
+    assert "broken" in caplog.text  # the failed self-test is logged
+    monkeypatch.setitem(_leafhash._AES_CHOICES, "auto", (_broken_aes,))
+    assert _leafhash._pick_gcm("auto") is None
+
+
+def test_each_choice_gives_its_back_end(caplog: pytest.LogCaptureFixture) -> None:
+    gcrypt = _leafhash.gcrypt_aes() is not None
+    openssl = _leafhash.openssl_aes() is not None
+    auto = _leafhash._pick_gcm("auto")
+    assert (auto.backend if auto else None) == (
+        "gcrypt" if gcrypt else "openssl" if openssl else None)
+    zig = _leafhash._pick_gcm("zig")
+    assert zig is not None
+    assert zig.backend == "zig-std"
+    for name, have in (("gcrypt", gcrypt), ("openssl", openssl)):
+        g = _leafhash._pick_gcm(name)
+        assert (g.backend if g else None) == (name if have else None)
+    with caplog.at_level("WARNING", logger=_leafhash.log.name):
+        other = _leafhash._pick_gcm("aesni")
+    assert (other.backend if other else None) == (auto.backend if auto else None)
+    assert "PYOCCLUM_NATIVE_AES='aesni' is not one of auto, gcrypt, openssl, zig" in caplog.text
 
 
 # -- through sefs -----------------------------------------------------------------------

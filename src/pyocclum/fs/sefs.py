@@ -39,7 +39,7 @@ is used, and each mount starts at a random distance past the last reservation.
 
 Sealing and opening: runs of data nodes read together (a read of 2 nodes or
 more) and batches of nodes written together are decrypted or encrypted in
-one native call each (``_leafhash.SefsGcm``: OpenSSL's AES-GCM on every CPU,
+one native call each (``_leafhash.SefsGcm``: libgcrypt's or OpenSSL's AES-GCM on every CPU,
 without the GIL; a run is read with one ``pread`` per share of consecutive
 slots, straight into the ``bytes`` returned when the read covers whole
 nodes none of which is cached). A node that fails authentication fails the
@@ -1538,7 +1538,7 @@ class SeFs(FileSystem):
             cnt = j - i
             ents = bytes(self._entries(c, a, cnt))
             dst = oaddr + ((a - first) << _SHIFT)
-            try:  # OpenSSL decrypts in place: no scratch copy
+            try:  # libgcrypt and OpenSSL decrypt in place: no scratch copy
                 got, why = gcm.open(fd, key, prefix, a, cnt, ents,
                                     dst if gcm.in_place else raddr, dst)
             except OSError as e:
