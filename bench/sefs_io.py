@@ -121,12 +121,19 @@ def measure(ctx: Context) -> list[Row]:
             target=TARGET_VS_NATIVE, method=method, native=figures["native"],
             higher_is_better=True,
         ))
+    random_method = f"{randoms:,} preads; median of {runs} run{'s' if runs != 1 else ''}"
     rows.append(Row(
-        benchmark=NAME, case=f"random 4 KiB reads (bound: {RANDOM_READS_BOUND:,}/s)",
+        benchmark=NAME, case="random 4 KiB reads, sefs vs hostfs",
         unit="reads/s", pyocclum=rr["sefs"], baseline=rr["hostfs"],
         baseline_is="hostfs inside", target=None, native=rr["native"],
-        method=f"{randoms:,} preads; median of {runs} run{'s' if runs != 1 else ''}",
-        higher_is_better=True,
+        method=random_method, higher_is_better=True,
+    ))
+    # The issue's bound is absolute: the same figure against it, judged.
+    rows.append(Row(
+        benchmark=NAME, case="random 4 KiB reads, sefs vs the bound",
+        unit="reads/s", pyocclum=rr["sefs"], baseline=float(RANDOM_READS_BOUND),
+        baseline_is="issue 5's bound", target=1.0, native=rr["native"],
+        method=random_method, higher_is_better=True,
     ))
     return rows
 
