@@ -168,3 +168,40 @@ def test_unknown_import_is_named(box: Box) -> None:
     with pytest.raises(KernelError) as e:
         box.spawn(box.install("odd", image))
     assert "mystery" in e.value.msg
+
+
+def test_parameters_come_from_the_low_bytes_of_each_value() -> None:
+    import ctypes
+
+    from wasmtime import _ffi as ffi
+
+    from pyocclum.wasm.host import _HOST, _params
+
+    vals = (ffi.wasmtime_val_raw_t * 3)()
+    ctypes.memset(vals, 0xA5, ctypes.sizeof(vals))  # whatever lies above each value
+    vals[0].i32 = -2
+    vals[1].i64 = -3
+    vals[2].i32 = 7
+    got = _params(("i32", "i64", "i32")).unpack_from(_HOST, ctypes.addressof(vals))
+    assert got == (0xFFFFFFFE, (1 << 64) - 3, 7)
+
+
+def test_i64_parameters_and_results_cross_the_boundary(box: Box) -> None:
+    # clock_time_get(MONOTONIC, precision = all ones, &time): 0 and a time;
+    # fd_write to fd -1: EBADF (an i32 read as unsigned, and the errno written back).
+    image = bytes(wasmtime.wat2wasm("""
+      (module
+        (import "wasi_snapshot_preview1" "clock_time_get"
+          (func $clock (param i32 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_write"
+          (func $fd_write (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+        (memory (export "memory") 1)
+        (func (export "_start")
+          (if (call $clock (i32.const 1) (i64.const -1) (i32.const 64))
+            (then (call $exit (i32.const 1))))
+          (if (i64.eqz (i64.load (i32.const 64))) (then (call $exit (i32.const 2))))
+          (call $exit (call $fd_write (i32.const -1) (i32.const 0) (i32.const 0)
+                                      (i32.const 8)))))"""))
+    proc = box.run(image)
+    assert proc.status == int(Errno.EBADF) << 8
