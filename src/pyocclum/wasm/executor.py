@@ -27,28 +27,40 @@ log = logging.getLogger("pyocclum.wasm")
 
 #: How often the engine's epoch advances: the latency of stopping a busy process.
 EPOCH_TICK = 0.01
+#: Seconds a worker thread waits for the next process before it exits.
+WORKER_IDLE_EXIT = 5.0
 
 
 class _Workers:
-    """Reusable threads: starting a Python thread per process costs ~100 us."""
+    """Reusable threads: starting a Python thread per process costs ~100 us. A
+    thread idle for ``idle_exit`` seconds exits, so a host process that boots
+    many LibOS instances does not keep a thread for every one of them."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_exit: float = WORKER_IDLE_EXIT) -> None:
         self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._idle = 0
         self._lock = threading.Lock()
+        self._idle_exit = idle_exit
 
     def submit(self, task: Callable[[], None], name: str) -> None:
         with self._lock:
             spare = self._idle > 0
             if spare:
-                self._idle -= 1
+                self._idle -= 1  # one idle thread is now promised this task
         self._tasks.put(task)
         if not spare:
             threading.Thread(target=self._work, name=name, daemon=True).start()
 
     def _work(self) -> None:
         while True:
-            task = self._tasks.get()
+            try:
+                task = self._tasks.get(timeout=self._idle_exit)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:  # no task is promised to the idle threads' count
+                        self._idle -= 1
+                        return
+                continue  # a submit counted on this thread: its task is coming
             task()
             with self._lock:
                 self._idle += 1
@@ -70,6 +82,8 @@ class WasmExecutor:
         self._binder: Binder | None = None
         self._workers = _Workers()
         self._ticker: threading.Thread | None = None
+        #: Processes started and not finished (the ticker runs while there are any).
+        self._live = 0
 
     def bind(self, kernel: Kernel) -> None:
         """Build the one linker for this kernel (not per spawn)."""
@@ -141,9 +155,13 @@ class WasmExecutor:
             pre = self._instance_pre(image, proc.path)
         except ImageError as e:
             raise KernelError(Errno.ENOEXEC, str(e)) from None
-        self._start_ticker()
         proc.run_handlers = run_handlers
-        self._workers.submit(lambda: self._run(kernel, proc, pre), f"pid-{proc.pid}")
+        self._start_ticker()
+        try:
+            self._workers.submit(lambda: self._run(kernel, proc, pre), f"pid-{proc.pid}")
+        except BaseException:
+            self._finished()
+            raise
 
     def interrupt(self, proc: Process) -> None:
         # Advancing the epoch now makes every running store check at once, so a
@@ -155,19 +173,28 @@ class WasmExecutor:
         return runtime.memory.size if runtime is not None else 0
 
     def _start_ticker(self) -> None:
-        if self._ticker is not None:
-            return
+        """Count a process in, and make sure the epoch advances while it runs: the
+        ticker thread stops once no process of this executor is left (a host
+        process that boots many instances would otherwise keep one ticker per
+        instance, each taking the GIL a hundred times a second)."""
         with self._lock:
+            self._live += 1
             if self._ticker is None:
-                engine = self.engine
-
-                def tick() -> None:
-                    while True:
-                        time.sleep(EPOCH_TICK)
-                        engine.increment_epoch()
-
-                self._ticker = threading.Thread(target=tick, name="epoch", daemon=True)
+                self._ticker = threading.Thread(target=self._tick, name="epoch", daemon=True)
                 self._ticker.start()
+
+    def _tick(self) -> None:
+        while True:
+            time.sleep(EPOCH_TICK)
+            with self._lock:
+                if self._live == 0:
+                    self._ticker = None
+                    return
+            self.engine.increment_epoch()
+
+    def _finished(self) -> None:
+        with self._lock:
+            self._live -= 1
 
     def _run(self, kernel: Kernel, proc: Process, pre: wasmtime.InstancePre) -> None:
         set_current_process(proc)
@@ -185,11 +212,14 @@ class WasmExecutor:
         finally:
             set_current_process(None)
             proc.runtime = None  # drop the memory view before the store goes
-            kernel.exit_process(
-                proc,
-                proc.status if proc.status is not None else status,
-                proc.death_reason or reason,
-            )
+            try:
+                kernel.exit_process(
+                    proc,
+                    proc.status if proc.status is not None else status,
+                    proc.death_reason or reason,
+                )
+            finally:
+                self._finished()
 
     def _exec(
         self, proc: Process, request: tuple[str, bytes, list[bytes], list[bytes]]

@@ -1,0 +1,85 @@
+"""The executor's threads: the epoch ticker runs only while processes do, and
+idle worker threads exit, so a host process that boots many LibOS instances
+(``make bench``, a test session) does not pile up threads."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+
+import wasmtime
+
+from pyocclum.fs.ramfs import RamFs
+from pyocclum.fs.vfs import Vfs
+from pyocclum.kernel import Kernel, Process
+from pyocclum.wasm import executor as ex
+
+
+class _Box:
+    """A kernel with a RamFs root whose processes have no stdio."""
+
+    def __init__(self) -> None:
+        self.fs = RamFs()
+        self.executor = ex.WasmExecutor()
+        self.kernel = Kernel(Vfs(self.fs), self.executor)
+        self.executor.bind(self.kernel)
+
+    def spawn(self, name: str, wat: str) -> Process:
+        self.fs.root().create(name, 0o755).write(0, bytes(wasmtime.wat2wasm(wat)))
+        return self.kernel.spawn(f"/{name}", [name.encode()], [], cwd=self.kernel.vfs.root())
+
+
+def _wait_for(cond: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_the_ticker_stops_when_no_process_runs_and_starts_again() -> None:
+    box = _Box()
+    for round_ in range(2):
+        proc = box.spawn(f"p{round_}", """
+          (module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                  (memory (export "memory") 1)
+                  (func (export "_start") (call $exit (i32.const 0))))""")
+        assert proc.done.wait(5)
+        assert proc.status == 0
+        assert _wait_for(lambda: box.executor._ticker is None)
+        assert box.executor._live == 0
+
+
+def test_a_busy_process_is_still_stopped_by_a_kill() -> None:
+    box = _Box()
+    proc = box.spawn("spin", """
+      (module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))""")
+    assert box.executor._ticker is not None
+    box.kernel.kill(None, proc.pid, 9)
+    assert proc.done.wait(5)
+    assert _wait_for(lambda: box.executor._ticker is None)
+
+
+def test_idle_workers_exit_and_new_work_still_runs() -> None:
+    workers = ex._Workers(idle_exit=0.02)
+    ran = threading.Event()
+    workers.submit(ran.set, "w-test-1")
+    assert ran.wait(5)
+    assert _wait_for(lambda: not any(t.name == "w-test-1" for t in threading.enumerate()))
+    again = threading.Event()
+    workers.submit(again.set, "w-test-2")
+    assert again.wait(5)
+
+
+def test_no_task_is_lost_when_submits_race_idle_exits() -> None:
+    workers = ex._Workers(idle_exit=0.003)
+    rng = random.Random(5)
+    done = threading.Semaphore(0)
+    for _ in range(300):
+        workers.submit(done.release, "w-race")
+        time.sleep(rng.choice([0, 0.001, 0.003, 0.004]))
+    for _ in range(300):
+        assert done.acquire(timeout=5)
