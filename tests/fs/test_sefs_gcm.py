@@ -339,3 +339,26 @@ def test_a_big_read_over_a_tampered_node_returns_nothing(
         # The nodes around it still read.
         assert f.read(0, victim * NODE) == data[: victim * NODE]
         assert f.read((victim + 1) * NODE, 10**9) == data[(victim + 1) * NODE :]
+
+
+def test_each_back_end_keeps_its_own_self_test_record(
+    lib: _leafhash.NativeLeafHasher, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for old in lib.path.parent.glob("self-test-gcm*.ok"):
+        old.unlink()
+    monkeypatch.setattr(_leafhash, "_library", lambda: lib)
+    ran: list[str] = []
+    real = _leafhash.SefsGcm.self_test
+
+    def counted(self: _leafhash.SefsGcm) -> None:
+        ran.append(self.backend)
+        real(self)
+
+    monkeypatch.setattr(_leafhash.SefsGcm, "self_test", counted)
+    for choice in ("zig", "openssl", "zig", "openssl", "gcrypt", "zig"):
+        _leafhash._pick_gcm(choice)
+    have = [b for b in ("openssl", "gcrypt")
+            if (_leafhash.openssl_aes if b == "openssl" else _leafhash.gcrypt_aes)()]
+    assert sorted(ran) == sorted(["zig-std", *have])  # each tested once
+    assert {p.name for p in lib.path.parent.glob("self-test-gcm-*.ok")} == {
+        f"self-test-gcm-{b}.ok" for b in ["zig-std", *have]}

@@ -728,10 +728,12 @@ def _pick_gcm(choice: str) -> SefsGcm | None:
             continue
         try:
             gcm = SefsGcm(lib, aes)
+            # One record per back end: switching between them does not re-test.
+            name = f"gcm-{gcm.backend}"
             context = f"gcm {gcm.backend} {_file_identity(aes.path if aes else None)}"
-            if not _self_tested(lib.path, "gcm", context):
+            if not _self_tested(lib.path, name, context):
                 gcm.self_test()
-                _record_self_test(lib.path, "gcm", context)
+                _record_self_test(lib.path, name, context)
         except NativeUnavailable as e:
             log.debug("native sefs AES-GCM %s unavailable: %s", aes.backend if aes else "zig", e)
             continue
