@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,7 @@ def proc(pid: int, **kw: object) -> ProcInfo:
         start_ns=12 * SEC + 345_678_901,
         memory_bytes=16 * MiB,
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return base._replace(**kw)  # type: ignore[arg-type]
 
 
 @dataclass

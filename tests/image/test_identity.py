@@ -6,7 +6,6 @@ import hashlib
 import os
 import re
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,12 +65,12 @@ def test_any_change_breaks_the_signature(field: str) -> None:
     key = Ed25519PrivateKey.generate()
     signed = sign(unsigned(key), key)
     changed = {
-        "mrenclave": replace(signed, mrenclave=b"\x12" * 32),
-        "product_id": replace(signed, product_id=8),
-        "version_number": replace(signed, version_number=4),
-        "debuggable": replace(signed, debuggable=True),
-        "signature": replace(
-            signed, signature=bytes([signed.signature[0] ^ 1]) + signed.signature[1:]
+        "mrenclave": signed._replace(mrenclave=b"\x12" * 32),
+        "product_id": signed._replace(product_id=8),
+        "version_number": signed._replace(version_number=4),
+        "debuggable": signed._replace(debuggable=True),
+        "signature": signed._replace(
+            signature=bytes([signed.signature[0] ^ 1]) + signed.signature[1:]
         ),
     }[field]
     with pytest.raises(ImageError, match="does not verify"):
@@ -81,7 +80,7 @@ def test_any_change_breaks_the_signature(field: str) -> None:
 def test_another_signer_cannot_pass_for_the_first() -> None:
     key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     signed = sign(unsigned(key), key)
-    forged = replace(signed, signer=public_key_of(other))
+    forged = signed._replace(signer=public_key_of(other))
     with pytest.raises(ImageError):
         forged.verify()
     with pytest.raises(ValueError, match="does not match"):

@@ -21,9 +21,8 @@ import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
@@ -85,8 +84,7 @@ def platform_secret_path() -> Path:
     return Path(data) / "pyocclum" / "platform-secret"
 
 
-@dataclass(frozen=True, slots=True)
-class BuildReport:
+class BuildReport(NamedTuple):
     files: int
     modules: tuple[str, ...]
     compiled: tuple[str, ...]
@@ -96,8 +94,7 @@ class BuildReport:
     dev_key_created: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(NamedTuple):
     """How a run ended. ``status`` uses Linux ``wait4`` encoding (-1: never started)."""
 
     status: int

@@ -29,8 +29,8 @@ import logging
 import secrets
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pyocclum.config.runtime import CONFIG_FILE, RuntimeMount
 from pyocclum.crypto import Identity, KeyPolicy, derive_key, sealing_key
@@ -82,8 +82,7 @@ def user_sefs_key(user_key: bytes) -> bytes:
     return derive_key(user_key, "pyocclum sefs user key")
 
 
-@dataclass(frozen=True, slots=True)
-class MountEnv:
+class MountEnv(NamedTuple):
     """What building the mounts needs from the instance being booted."""
 
     instance: Path

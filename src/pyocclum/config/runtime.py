@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pyocclum.errors import ConfigError
 
@@ -59,8 +58,7 @@ def _pair(value: Any) -> tuple[Any, Any]:
     return items[0], items[1]
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeMount:
+class RuntimeMount(NamedTuple):
     target: str
     type: str
     source: str | None = None
@@ -106,8 +104,17 @@ class RuntimeMount:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeConfig:
+def _json_data(value: Any) -> Any:
+    """JSON data for a record: its fields by name, records inside it likewise
+    (as ``dataclasses.asdict`` gave, so the measured bytes stay the same)."""
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {k: _json_data(v) for k, v in value._asdict().items()}
+    if isinstance(value, tuple | list):
+        return [_json_data(v) for v in value]
+    return value
+
+
+class RuntimeConfig(NamedTuple):
     """The resolved settings a boot uses. ``config_sha256`` identifies the
     ``Occlum.json`` it came from."""
 
@@ -119,7 +126,7 @@ class RuntimeConfig:
     entry_points: tuple[str, ...]
     env_default: tuple[tuple[str, str], ...]
     env_untrusted: tuple[str, ...]
-    mounts: tuple[RuntimeMount, ...] = field(default=())
+    mounts: tuple[RuntimeMount, ...] = ()
     #: Hex SHA-256 root of the integrity image this config boots (measured with it).
     image_root: str = ""
 
@@ -145,7 +152,7 @@ class RuntimeConfig:
         return merge_env(self.env_default, self.env_untrusted, host_env)
 
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT, **asdict(self)}, indent=1, sort_keys=True)
+        return json.dumps({"format": FORMAT, **_json_data(self)}, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, source: str) -> RuntimeConfig:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyocclum.crypto.keys import derive_key
 
@@ -21,18 +21,23 @@ class KeyPolicy(enum.Enum):
     MRSIGNER = "MRSIGNER"
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """What an enclave is: its measurement, its signer, and the signer's product ids."""
-
+class _IdentityFields(NamedTuple):
     mrenclave: bytes
     mrsigner: bytes
     product_id: int = 0
     version_number: int = 0
 
-    def __post_init__(self) -> None:
-        if len(self.mrenclave) != 32 or len(self.mrsigner) != 32:
+
+class Identity(_IdentityFields):
+    """What an enclave is: its measurement, its signer, and the signer's product ids."""
+
+    __slots__ = ()
+
+    def __new__(cls, mrenclave: bytes, mrsigner: bytes, product_id: int = 0,
+                version_number: int = 0) -> Identity:
+        if len(mrenclave) != 32 or len(mrsigner) != 32:
             raise ValueError("MRENCLAVE and MRSIGNER are 32-byte SHA-256 values")
+        return super().__new__(cls, mrenclave, mrsigner, product_id, version_number)
 
 
 def sealing_key(

@@ -69,9 +69,8 @@ import stat as host_stat
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
@@ -190,8 +189,7 @@ def nblocks(size: int) -> int:
 
 
 # -- the manifest ---------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ImageEntry:
+class ImageEntry(NamedTuple):
     """One object in the image. ``root`` is set for files, ``target`` for symlinks."""
 
     path: str
@@ -211,8 +209,7 @@ class ImageEntry:
         return {"path": self.path, "type": "symlink", "target": self.target}
 
 
-@dataclass(frozen=True, slots=True)
-class ImageManifest:
+class ImageManifest(NamedTuple):
     """A parsed manifest; ``root`` is SHA-256 of its canonical bytes."""
 
     entries: tuple[ImageEntry, ...]

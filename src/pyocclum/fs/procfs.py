@@ -53,10 +53,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal
@@ -113,8 +112,7 @@ _PID_SLOTS: Mapping[str, int] = MappingProxyType(
 _FD_SLOT = 1 << 31
 
 
-@dataclass(frozen=True, slots=True)
-class ProcInfo:
+class ProcInfo(NamedTuple):
     """A snapshot of one process, as the kernel sees it."""
 
     pid: int

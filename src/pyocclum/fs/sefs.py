@@ -81,8 +81,8 @@ import weakref
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -241,8 +241,7 @@ def _bad(folder: Path, msg: str) -> ImageError:
     return ImageError(f"sefs volume {folder}: {msg}")
 
 
-@dataclass(frozen=True, slots=True)
-class _SuperState:
+class _SuperState(NamedTuple):
     """What a commit makes durable (everything in the sealed superblock but the nonce limit)."""
 
     seq: int

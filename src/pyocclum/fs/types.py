@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
@@ -62,8 +61,7 @@ def check_symlink_target(target: str) -> None:
         raise KernelError(Errno.ENAMETOOLONG, "symlink target too long")
 
 
-@dataclass(frozen=True, slots=True)
-class Stat:
+class Stat(NamedTuple):
     """What ``stat`` reports. ``mode`` holds permission bits only (0o7777)."""
 
     dev: int
@@ -77,8 +75,7 @@ class Stat:
     ctim: int
 
 
-@dataclass(frozen=True, slots=True)
-class DirEntry:
+class DirEntry(NamedTuple):
     name: str
     ino: int
     filetype: FileType

@@ -8,7 +8,7 @@ points, as Linux's physical walk does.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
@@ -21,15 +21,13 @@ MAX_SYMLINKS = 40
 PATH_MAX = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Mount:
+class Mount(NamedTuple):
     path: str
     fs: FileSystem
     options: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """Where a walk ended: the chain ``[("", root), (name, inode), ...]``."""
 
     chain: tuple[tuple[str, Inode], ...]
@@ -43,8 +41,7 @@ class Location:
         return "/" + "/".join(name for name, _ in self.chain[1:])
 
 
-@dataclass(frozen=True, slots=True)
-class ParentLocation:
+class ParentLocation(NamedTuple):
     """A walk that stopped before the last component (for create, unlink, ...)."""
 
     parent: Location

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
@@ -24,10 +23,17 @@ def _release_quietly(file: OpenFile) -> None:
         log.error("closing %s: %s", file.path, e.msg or e.errno.name)
 
 
-@dataclass(slots=True)
 class FdEntry:
-    file: OpenFile
-    cloexec: bool = False
+    """One slot of the table: the open file description and the fd's own flag."""
+
+    __slots__ = ("cloexec", "file")
+
+    def __init__(self, file: OpenFile, cloexec: bool = False) -> None:
+        self.file = file
+        self.cloexec = cloexec
+
+    def __repr__(self) -> str:
+        return f"FdEntry({self.file!r}, cloexec={self.cloexec})"
 
 
 class FdTable:

@@ -14,8 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_signaled
@@ -42,8 +41,7 @@ INIT_PID = 1
 PROGRAM_CACHE = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """Limits the kernel enforces (from ``Occlum.json``)."""
 
     max_processes: int = 256

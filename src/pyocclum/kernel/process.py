@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pyocclum.abi.errno import Errno
@@ -30,51 +29,69 @@ def set_current_process(proc: Process | None) -> None:
     this_thread.process = proc
 
 
-@dataclass(eq=False)
 class Process:
     """One process. ``status`` is set once, with Linux ``wait4`` encoding.
 
     Lifecycle: running -> exited (``status`` set, resources released) ->
     reaped by the parent's ``wait4`` (or at once if nobody will wait).
+    Compared by identity. (A plain class: a dataclass costs start-up time.)
     """
 
-    pid: int
-    ppid: int
-    path: str
-    argv: list[bytes]
-    env: list[bytes]
-    cwd: Location
-    fds: FdTable
-    start_ns: int
-    pgid: int = 0
-    sid: int = 0
-    umask: int = 0o022
-    status: int | None = None
-    #: Human-readable reason for a death by signal (e.g. "out-of-bounds memory access").
-    death_reason: str = ""
-    #: Memory limit (bytes) for the process's linear memory.
-    memory_limit: int = 0
-    #: Set by the executor: anything it needs to keep per process (store, memory).
-    runtime: Any = None
-    done: threading.Event = field(default_factory=threading.Event)
-    sig: SignalState = field(default_factory=SignalState)
-    #: Guards ``sig``, ``children`` and ``waiting_on``.
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    children: set[int] = field(default_factory=set)
-    #: Woken when a child exits (wait4 sleeps here).
-    child_waitq: WaitQueue = field(default_factory=WaitQueue)
-    #: What a blocked syscall of this process sleeps on (a signal wakes it).
-    waiting_on: Waitable | None = None
-    #: Set when a fatal signal must stop the process wherever it is (even in a loop).
-    kill_status: int | None = None
-    #: A pending ``execve``: (path, image, argv, env), carried out by the executor.
-    exec_request: tuple[str, bytes, list[bytes], list[bytes]] | None = None
-    #: Runs pending handled signals in the guest; returns True if every handler
-    #: asked for SA_RESTART (set by the executor).
-    run_handlers: Callable[[Process], bool] | None = None
-    rlimits: dict[int, tuple[int, int]] = field(default_factory=dict)
-    alarm: threading.Timer | None = None
-    alarm_deadline: float = 0.0
+    def __init__(
+        self,
+        pid: int,
+        ppid: int,
+        path: str,
+        argv: list[bytes],
+        env: list[bytes],
+        cwd: Location,
+        fds: FdTable,
+        start_ns: int,
+        pgid: int = 0,
+        sid: int = 0,
+        umask: int = 0o022,
+        memory_limit: int = 0,
+    ) -> None:
+        self.pid = pid
+        self.ppid = ppid
+        self.path = path
+        self.argv = argv
+        self.env = env
+        self.cwd = cwd
+        self.fds = fds
+        self.start_ns = start_ns
+        self.pgid = pgid
+        self.sid = sid
+        self.umask = umask
+        self.status: int | None = None
+        #: Human-readable reason for a death by signal (e.g. "out-of-bounds memory access").
+        self.death_reason = ""
+        #: Memory limit (bytes) for the process's linear memory.
+        self.memory_limit = memory_limit
+        #: Set by the executor: anything it needs to keep per process (store, memory).
+        self.runtime: Any = None
+        self.done = threading.Event()
+        self.sig = SignalState()
+        #: Guards ``sig``, ``children`` and ``waiting_on``.
+        self.lock = threading.Lock()
+        self.children: set[int] = set()
+        #: Woken when a child exits (wait4 sleeps here).
+        self.child_waitq = WaitQueue()
+        #: What a blocked syscall of this process sleeps on (a signal wakes it).
+        self.waiting_on: Waitable | None = None
+        #: Set when a fatal signal must stop the process wherever it is (even in a loop).
+        self.kill_status: int | None = None
+        #: A pending ``execve``: (path, image, argv, env), carried out by the executor.
+        self.exec_request: tuple[str, bytes, list[bytes], list[bytes]] | None = None
+        #: Runs pending handled signals in the guest; returns True if every handler
+        #: asked for SA_RESTART (set by the executor).
+        self.run_handlers: Callable[[Process], bool] | None = None
+        self.rlimits: dict[int, tuple[int, int]] = {}
+        self.alarm: threading.Timer | None = None
+        self.alarm_deadline = 0.0
+
+    def __repr__(self) -> str:
+        return f"Process(pid={self.pid}, path={self.path!r}, status={self.status})"
 
     @property
     def cwd_path(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import NSIG, Signal
@@ -38,8 +38,7 @@ def check_signal(sig: int, *, allow_zero: bool = False) -> None:
         raise KernelError(Errno.EINVAL, f"bad signal number {sig}")
 
 
-@dataclass(frozen=True, slots=True)
-class SigAction:
+class SigAction(NamedTuple):
     """``handler`` is SIG_DFL, SIG_IGN or a guest function-table index."""
 
     handler: int = SIG_DFL

@@ -13,8 +13,7 @@ from __future__ import annotations
 import enum
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 
 class Kind(enum.Enum):
@@ -59,8 +58,7 @@ _OUTPUT = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
     name: str
     kind: Kind
     layout: struct.Struct | None = None  # for OUT_STRUCT(_OPT), STRUCT_IN, ARRAY_IN
@@ -93,8 +91,7 @@ class Slot:
 Handler = Callable[..., Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Syscall:
+class Syscall(NamedTuple):
     """One imported function: name, slots, handler, and what the wasm function returns:
     ``"errno"`` (the usual), ``"value"`` (the handler's int, as i32) or ``"none"``
     (``proc_exit``).

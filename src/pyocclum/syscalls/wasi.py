@@ -13,7 +13,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyocclum.abi import wasi
 from pyocclum.abi.errno import Errno
@@ -62,8 +62,7 @@ def _fmt_flags(flag_type: type[FdFlags] | type[OFlags] | type[FstFlags]) -> Call
     return fmt
 
 
-@dataclass(frozen=True, slots=True)
-class _Sub:
+class _Sub(NamedTuple):
     userdata: int
     kind: int
     clock_id: int = 0
