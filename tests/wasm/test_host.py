@@ -205,3 +205,13 @@ def test_i64_parameters_and_results_cross_the_boundary(box: Box) -> None:
                                       (i32.const 8)))))"""))
     proc = box.run(image)
     assert proc.status == int(Errno.EBADF) << 8
+
+
+def test_strace_shows_records_with_their_field_names() -> None:
+    from pyocclum.fs.types import DirEntry
+    from pyocclum.wasm.host import _format_result
+
+    entry = DirEntry("a", 7, FileType.DIRECTORY)
+    assert _format_result(entry) == f"{{name='a', ino=7, filetype={int(FileType.DIRECTORY)}}}"
+    assert _format_result((3, entry)) == (
+        f"(3, {{name='a', ino=7, filetype={int(FileType.DIRECTORY)}}})")
