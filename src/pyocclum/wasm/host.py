@@ -119,8 +119,8 @@ def _format_result(value: Any) -> str:
     if isinstance(value, tuple):
         names = getattr(value, "_fields", None)  # a record (NamedTuple): with its field names
         if names is not None:
-            shown = (f"{n}={_format_result(v)}" for n, v in zip(names, value, strict=True))
-            return "{" + ", ".join(shown) + "}"
+            fields = (f"{n}={_format_result(v)}" for n, v in zip(names, value, strict=True))
+            return "{" + ", ".join(fields) + "}"
         return "(" + ", ".join(_format_result(v) for v in value) + ")"
     if isinstance(value, int):
         return str(int(value))  # plain numbers, not enum reprs
