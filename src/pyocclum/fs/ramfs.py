@@ -27,6 +27,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
 from pyocclum.fs.types import (
+    MAX_FILE_SIZE,
     MAX_SYMLINK,
     DirEntry,
     FileSystem,
@@ -34,6 +35,8 @@ from pyocclum.fs.types import (
     Stat,
     check_name,
     check_symlink_target,
+    check_truncate,
+    check_write,
     now_ns,
 )
 
@@ -43,7 +46,6 @@ __all__ = ["CHUNK_SIZE", "MAX_FILE_SIZE", "MAX_SYMLINK", "RamDir", "RamFile", "R
 #: small enough that a hole-y file wastes little.
 CHUNK_SIZE = 1 << 16
 #: Linux's MAX_LFS_FILESIZE on 64-bit.
-MAX_FILE_SIZE = (1 << 63) - 1
 #: Longest symlink target (Linux PATH_MAX - 1).
 
 
@@ -223,10 +225,7 @@ class RamFile(_RamNode):
         """Write ``data`` at ``offset``; short only when ``capacity`` runs out
         after part of it was stored (``ENOSPC`` if none was)."""
         n = len(data)
-        if offset < 0:
-            raise KernelError(Errno.EINVAL, "negative offset")
-        if offset + n > MAX_FILE_SIZE:
-            raise KernelError(Errno.EFBIG, "file would exceed the maximum size")
+        check_write(offset, n)
         if n == 0:
             return 0
         fs = self._fs
@@ -268,10 +267,7 @@ class RamFile(_RamNode):
             return done
 
     def truncate(self, size: int) -> None:
-        if size < 0:
-            raise KernelError(Errno.EINVAL, "negative size")
-        if size > MAX_FILE_SIZE:
-            raise KernelError(Errno.EFBIG, "size exceeds the maximum file size")
+        check_truncate(size)
         fs = self._fs
         with fs.lock:
             if size < self._length:

@@ -93,12 +93,15 @@ from pyocclum.crypto.keys import derive_key, mac
 from pyocclum.errors import ImageError, KernelError
 from pyocclum.fs import _leafhash
 from pyocclum.fs.types import (
+    MAX_FILE_SIZE,
     DirEntry,
     FileSystem,
     Inode,
     Stat,
     check_name,
     check_symlink_target,
+    check_truncate,
+    check_write,
     now_ns,
 )
 
@@ -125,7 +128,6 @@ _FANOUT = 128
 _FSHIFT = 7
 _REC = 128
 _TAG = 16
-MAX_FILE_SIZE = (1 << 63) - 1
 #: Slot numbers are stored plus one in 32 bits (0 marks a hole).
 _MAX_SLOTS = (1 << 32) - 1
 _MAX_INODES = 1 << 32
@@ -2026,10 +2028,7 @@ class SeFile(_SeNode):
     def write(self, offset: int, data: bytes) -> int:
         """Write all of ``data`` at ``offset`` (durable after the next sync)."""
         n = len(data)
-        if offset < 0:
-            raise KernelError(Errno.EINVAL, "negative offset")
-        if offset + n > MAX_FILE_SIZE:
-            raise KernelError(Errno.EFBIG, "file would exceed the maximum size")
+        check_write(offset, n)
         if n == 0:
             return 0
         fs = self._fs
@@ -2043,10 +2042,7 @@ class SeFile(_SeNode):
         return n
 
     def truncate(self, size: int) -> None:
-        if size < 0:
-            raise KernelError(Errno.EINVAL, "negative size")
-        if size > MAX_FILE_SIZE:
-            raise KernelError(Errno.EFBIG, "size exceeds the maximum file size")
+        check_truncate(size)
         fs = self._fs
         with fs.lock:
             fs._begin()

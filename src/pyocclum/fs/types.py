@@ -37,10 +37,29 @@ __all__ = [
 MAX_NAME = 255
 #: Longest symlink target, in bytes (Linux: PATH_MAX - 1).
 MAX_SYMLINK = 4095
+#: Largest size of a regular file (Linux's MAX_LFS_FILESIZE on 64 bits).
+MAX_FILE_SIZE = (1 << 63) - 1
 
 
 def now_ns() -> int:
     return time.time_ns()
+
+
+def check_write(offset: int, n: int) -> None:
+    """A write of ``n`` bytes at ``offset``: EINVAL for a negative offset, EFBIG if
+    the file would grow past ``MAX_FILE_SIZE``."""
+    if offset < 0:
+        raise KernelError(Errno.EINVAL, "negative offset")
+    if offset + n > MAX_FILE_SIZE:
+        raise KernelError(Errno.EFBIG, "file would exceed the maximum size")
+
+
+def check_truncate(size: int) -> None:
+    """A size to truncate a file to: EINVAL if negative, EFBIG past ``MAX_FILE_SIZE``."""
+    if size < 0:
+        raise KernelError(Errno.EINVAL, "negative size")
+    if size > MAX_FILE_SIZE:
+        raise KernelError(Errno.EFBIG, "size exceeds the maximum file size")
 
 
 def check_name(name: str) -> None:
