@@ -18,6 +18,7 @@ hostfs and native reads are served from the host's page cache. The file is
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -87,6 +88,10 @@ def measure(ctx: Context) -> list[Row]:
     reads: dict[str, list[float]] = {k: [] for k in cases}
     randoms_per_s: dict[str, list[float]] = {k: [] for k in cases}
     runs = ctx.settings.repetitions(FULL_RUNS, QUICK_RUNS)
+    # Earlier benchmarks leave hundreds of MB of unwritten page cache (images,
+    # programs) that the first fsyncs here would otherwise have to wait behind:
+    # start from a settled disk, as every case below ends in an fsync.
+    os.sync()
     for i in range(runs):
         order = list(cases) if i % 2 == 0 else list(reversed(cases))
         for where in order:
