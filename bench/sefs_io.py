@@ -18,11 +18,19 @@ hostfs and native reads are served from the host's page cache. The file is
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
-from bench.core import BenchError, Benchmark, Context, Row, median, parse_figure, run_inside
+from bench.core import (
+    BenchError,
+    Benchmark,
+    Context,
+    Row,
+    median,
+    parse_figure,
+    run_inside,
+    settle_page_cache,
+)
 
 NAME = "sefs_io"
 #: sefs against hostfs inside, and against the host natively (issue 5's targets).
@@ -88,10 +96,9 @@ def measure(ctx: Context) -> list[Row]:
     reads: dict[str, list[float]] = {k: [] for k in cases}
     randoms_per_s: dict[str, list[float]] = {k: [] for k in cases}
     runs = ctx.settings.repetitions(FULL_RUNS, QUICK_RUNS)
-    # Earlier benchmarks leave hundreds of MB of unwritten page cache (images,
-    # programs) that the first fsyncs here would otherwise have to wait behind:
-    # start from a settled disk, as every case below ends in an fsync.
-    os.sync()
+    # After the earlier benchmarks (GBs of images and programs in the page cache),
+    # writes here took several times the system CPU time they take alone.
+    settle_page_cache(ctx.workspace.root)
     for i in range(runs):
         order = list(cases) if i % 2 == 0 else list(reversed(cases))
         for where in order:

@@ -125,3 +125,19 @@ def test_unknown_benchmark_is_a_usage_error() -> None:
     assert proc.returncode == 2
     assert "no_such_benchmark" in proc.stderr
     assert "cold_start" in proc.stderr
+
+
+def test_settling_the_page_cache_keeps_files_and_skips_what_it_cannot_open(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    from bench.core import settle_page_cache
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data").write_bytes(b"x" * 100_000)
+    os.mkfifo(tmp_path / "fifo")  # opening it for reading must not block
+    (tmp_path / "link").symlink_to(tmp_path / "sub" / "data")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    settle_page_cache(tmp_path)
+    assert (tmp_path / "sub" / "data").read_bytes() == b"x" * 100_000
