@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 EXPECTED_ROWS = {
     ("cold_start", "occlum run /bin/hello_world"),
@@ -128,10 +130,11 @@ def test_unknown_benchmark_is_a_usage_error() -> None:
 
 
 def test_settling_the_page_cache_keeps_files_and_skips_what_it_cannot_open(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import os
 
+    monkeypatch.syspath_prepend(str(REPO))  # bench is a folder of the repository, not installed
     from bench.core import settle_page_cache
 
     (tmp_path / "sub").mkdir()
