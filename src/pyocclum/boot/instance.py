@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -183,6 +182,7 @@ class Instance:
 
         root_dir = self.path / BUILD_ROOT
         if force or (root_dir.exists() and not (root_dir / MANIFEST_NAME).exists()):
+            import shutil  # only here: start-up does not pay for it
             shutil.rmtree(self.path / "build", ignore_errors=True)
         manifest = build_image(image, root_dir)
         runtime = RuntimeConfig.from_config(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -146,6 +145,7 @@ class MountSet:
     def _sefs_for(self, spec: RuntimeMount, index: int, where: str) -> SeFs:
         if spec.temporary:
             folder = self.env.instance / TEMPORARY_DIR / f"mount-{index}"
+            import shutil  # only here: start-up does not pay for it
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             self._temporary.append(folder)
@@ -204,6 +204,7 @@ class MountSet:
                 log.error("closing a sefs failed: %s", e)
                 errors.append(e)
         while self._temporary:
+            import shutil  # only here: start-up does not pay for it
             shutil.rmtree(self._temporary.pop(), ignore_errors=True)
         if errors:
             raise InstanceError(f"could not make the encrypted file systems durable: {errors[0]}")

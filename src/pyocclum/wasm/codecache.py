@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import wasmtime
@@ -102,6 +101,8 @@ class CodeCache:
     def _store(self, digest: str, artifact: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         # A private temporary name: two threads may store the same module at once.
+        import tempfile  # only when storing: start-up does not pay for it
+
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{digest[:16]}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
