@@ -61,7 +61,7 @@ for comparison: it is several times slower per CPU. ``$PYOCCLUM_NATIVE=0``
 (read at every mount) makes sefs use ``cryptography`` node by node instead.
 
 Start-up matters (every ``occlum run`` reads its program through this
-module): the self-tests run once per built library and per libcrypto, and
+module): the self-tests run once per built library and per AES-GCM library, and
 are recorded next to the library (``self-test-*.ok``, holding the hash of
 what was tested), so a later process only hashes the library file; build
 tools are imported only to build.
