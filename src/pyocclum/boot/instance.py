@@ -32,7 +32,7 @@ from pyocclum.crypto import Identity, load_or_create_secret
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
 from pyocclum.fs.integrityfs import BLOB_DIR, MANIFEST_NAME
 from pyocclum.fs.stdio import BufferStream, BytesInputStream, HostFdStream
-from pyocclum.fs.types import FileSystem, Stream
+from pyocclum.fs.types import FileSystem, FileType, Stream
 from pyocclum.fs.vfs import Vfs
 from pyocclum.image.identity import (
     SigStruct,
@@ -289,6 +289,7 @@ class Instance:
         host_env: Mapping[str, str] | None = None,
         strace: TraceSink | None = None,
         user_key: bytes | None = None,
+        cwd: str = "/",
     ) -> RunResult:
         """Boot the LibOS, run ``argv[0]`` as process 1, wait for it, shut down.
 
@@ -298,6 +299,8 @@ class Instance:
         ``host_env`` is where ``env.untrusted`` variables come from
         (default ``os.environ``). ``user_key`` (``occlum run --key``) is the key
         of every sefs that does not name its own (see :mod:`pyocclum.boot.mounts`).
+        ``cwd`` (absolute) is process 1's current directory; if it is not a
+        directory inside, the program is not started.
         """
         if not argv:
             raise ValueError("argv must name the program")
@@ -326,6 +329,12 @@ class Instance:
             console = None if capture else _console(stderr_stream)
             kernel, mounts = self._boot(config, console, strace, user_key)
             try:
+                try:
+                    start = kernel.vfs.resolve(kernel.vfs.root(), cwd)
+                except KernelError as e:
+                    return _not_started(f"{cwd}: {e.msg or e.errno.name}", out, err)
+                if start.inode.filetype != FileType.DIRECTORY:
+                    return _not_started(f"{cwd}: not a directory", out, err)
                 stdio = [
                     kernel.new_stdio_file(stdin_stream, readable=True, writable=False),
                     kernel.new_stdio_file(stdout_stream, readable=False, writable=True),
@@ -338,7 +347,7 @@ class Instance:
                             path,
                             [a.encode("utf-8", "surrogateescape") for a in argv],
                             [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env],
-                            cwd=kernel.vfs.root(),
+                            cwd=start,
                             stdio=stdio,
                         )
                     except KernelError as e:

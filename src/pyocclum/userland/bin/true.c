@@ -1,0 +1,2 @@
+/* true: do nothing, successfully (coreutils' true; --help/--version are not parsed). */
+int main(void) { return 0; }
