@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from userland_harness import Userland
 
 from pyocclum.boot import Instance
+from pyocclum.cli.userland import install_userland
 from pyocclum.config.template import new_instance
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -62,3 +64,25 @@ def wait_child() -> Callable[[int, float, str], int]:
             time.sleep(0.01)
 
     return wait
+
+
+# The userland tests (tests/userland): one built instance with /bin/sh and the
+# utilities per session (per xdist worker); the helpers are in
+# tests/userland/userland_harness.py.
+@pytest.fixture(scope="session")
+def userland_instance(tmp_path_factory: pytest.TempPathFactory) -> Userland:
+    folder = tmp_path_factory.mktemp("userland") / "inst"
+    new_instance(folder)
+    install_userland(folder / "image" / "bin")
+    instance = Instance(folder)
+    instance.build()
+    return Userland(instance)
+
+
+@pytest.fixture
+def userland(userland_instance: Userland) -> Iterator[Userland]:
+    """The shared userland instance, with an empty ``/host`` (= ``userland.host``)."""
+    userland_instance.clear()
+    yield userland_instance
+    userland_instance.clear()
+

@@ -9,12 +9,12 @@ Sources live in ``pyocclum/userland`` (installed with the package):
 
 Every program also gets the aliases in :data:`ALIASES` (``[`` is ``test``).
 
-The programs are built by ``occlum-cc`` once, into
-``<cache_root>/userland-<version>-<hash>/``, where the hash covers the
-sources, the flags and libocclum's own key (a change to libocclum rebuilds
-the userland). As with libocclum, the build happens in a temporary folder
-renamed into place, so concurrent builds are safe and a finished folder is
-complete and never rebuilt.
+Each program is built by ``occlum-cc`` once, into
+``<cache_root>/userland-<version>/<name>-<hash>``, where the hash covers its
+sources, ``lib/``, the flags and libocclum's own key (a change to libocclum
+rebuilds everything). As with libocclum, a program is built under a
+temporary name and renamed into place, so concurrent builds are safe and a
+finished file is complete and never rebuilt.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ __all__ = [
     "USERLAND_DIR",
     "ensure_userland",
     "install_userland",
+    "program_key",
     "program_sources",
-    "userland_key",
 ]
 
 USERLAND_DIR = Path(__file__).resolve().parent.parent / "userland"
@@ -71,65 +71,69 @@ def program_sources() -> dict[str, list[Path]]:
     return programs
 
 
-def userland_key() -> str:
-    """Hash of everything that determines the userland's build output."""
+def _digest(paths: list[Path], *parts: str) -> str:
     h = hashlib.sha256()
-    for part in (__version__, libocclum_key(), *CFLAGS,
-                 *(f"{alias}={target}" for alias, target in sorted(ALIASES.items()))):
+    for part in parts:
         h.update(part.encode() + b"\0")
-    files = sorted(p for p in USERLAND_DIR.rglob("*") if p.is_file() and p.suffix in (".c", ".h"))
-    for path in files:
+    for path in paths:
         h.update(str(path.relative_to(USERLAND_DIR)).encode() + b"\0")
         data = path.read_bytes()
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()[:16]
 
 
-def _build_one(name: str, sources: list[Path], dest: Path, libocclum: Path) -> None:
-    argv = [*CFLAGS, "-I", str(USERLAND_DIR / "lib"), *map(str, sources),
-            *map(str, _lib_sources()), "-o", str(dest / name)]
-    cmd = compile_command(argv, cxx=False, libocclum_dir=libocclum)
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise CompilerError(f"building /bin/{name} failed:\n{proc.stdout}{proc.stderr}")
+def program_key(name: str, sources: list[Path]) -> str:
+    """Hash of everything that determines one program's build output."""
+    lib = USERLAND_DIR / "lib"
+    shared = sorted(p for p in lib.glob("*") if p.suffix in (".c", ".h")) if lib.is_dir() else []
+    return _digest([*sources, *shared], __version__, libocclum_key(), name, *CFLAGS)
 
 
-def build_userland(dest: Path) -> None:
-    """Compile every userland program into ``dest`` (an existing empty folder)."""
-    libocclum = ensure_libocclum()
-    programs = program_sources()
-    workers = max(1, min(len(programs), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_build_one, name, sources, dest, libocclum)
-                   for name, sources in programs.items()]
-        for future in futures:
-            future.result()
-    for alias, target in ALIASES.items():
-        if (dest / target).exists():
-            shutil.copyfile(dest / target, dest / alias)
-
-
-def ensure_userland() -> Path:
-    """The folder holding the built userland programs, building it once.
-
-    Raises :class:`~pyocclum.cli.cc.CompilerError` if a program fails to build.
-    """
-    final = cache_root() / f"userland-{__version__}-{userland_key()}"
-    if final.is_dir():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+def _build_one(name: str, sources: list[Path], final: Path, libocclum: Path) -> None:
+    if final.is_file():
+        return
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.tmp-", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
     try:
-        build_userland(tmp)
+        argv = [*CFLAGS, "-I", str(USERLAND_DIR / "lib"), *map(str, sources),
+                *map(str, _lib_sources()), "-o", str(tmp)]
+        cmd = compile_command(argv, cxx=False, libocclum_dir=libocclum)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise CompilerError(f"building /bin/{name} failed:\n{proc.stdout}{proc.stderr}")
         tmp.chmod(0o755)
-        try:
-            tmp.rename(final)
-        except OSError:
-            if not final.is_dir():
-                raise
+        tmp.replace(final)  # atomic: a finished file is complete
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+        tmp.unlink(missing_ok=True)
+
+
+def ensure_userland() -> dict[str, Path]:
+    """Every userland program (aliases included) by name, with the file it was built to.
+
+    Each program is built once into ``<cache_root>/userland-<version>/`` under a
+    name holding its :func:`program_key`, so editing one source rebuilds only
+    the programs that use it. Raises :class:`~pyocclum.cli.cc.CompilerError`
+    if a program fails to build.
+    """
+    folder = cache_root() / f"userland-{__version__}"
+    folder.mkdir(parents=True, exist_ok=True)
+    programs = program_sources()
+    built = {name: folder / f"{name}-{program_key(name, sources)}"
+             for name, sources in programs.items()}
+    missing = [name for name, path in built.items() if not path.is_file()]
+    if missing:
+        libocclum = ensure_libocclum()
+        workers = max(1, min(len(missing), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_build_one, name, programs[name], built[name], libocclum)
+                       for name in missing]
+            for future in futures:
+                future.result()
+    for alias, target in ALIASES.items():
+        if target in built:
+            built[alias] = built[target]
+    return built
 
 
 def install_userland(bin_dir: Path) -> list[str]:
@@ -137,13 +141,12 @@ def install_userland(bin_dir: Path) -> list[str]:
 
     A file already there is kept (it is the user's); returns the names copied.
     """
-    built = ensure_userland()
     copied = []
-    for program in sorted(built.iterdir()):
-        target = bin_dir / program.name
+    for name, program in sorted(ensure_userland().items()):
+        target = bin_dir / name
         if target.exists() or target.is_symlink():
             continue
         shutil.copyfile(program, target)
         target.chmod(0o755)
-        copied.append(program.name)
+        copied.append(name)
     return copied

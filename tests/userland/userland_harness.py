@@ -1,25 +1,18 @@
-"""Fixtures for the userland tests: one built instance with ``/bin/sh`` and the utilities.
+"""What the userland tests share: a built instance with the userland, and the host
+folder it shares as ``/host``, to run the same command inside and on the host.
 
-The userland is built once (cached, see :mod:`pyocclum.cli.userland`) and
-installed into one instance per test session (per xdist worker). Tests
-compare what a program prints inside with what the host's coreutils (or
-shell) print for the same input: :class:`Userland` gives both sides the same
-working folder, the instance's ``host/`` folder, which is ``/host`` inside.
+Imported by name (``from userland_harness import Userland``): pytest's
+``pythonpath`` puts this folder on ``sys.path``.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-import pytest
-
 from pyocclum.boot import Instance
-from pyocclum.cli.userland import install_userland
-from pyocclum.config.template import new_instance
 
 
 class Ran(NamedTuple):
@@ -66,22 +59,3 @@ class Userland:
         r = subprocess.run(list(argv), input=stdin, capture_output=True, cwd=self.host,
                            env=environ, timeout=60, check=False)
         return Ran(r.returncode, r.stdout, r.stderr)
-
-
-@pytest.fixture(scope="session")
-def userland_instance(tmp_path_factory: pytest.TempPathFactory) -> Userland:
-    folder = tmp_path_factory.mktemp("userland") / "inst"
-    new_instance(folder)
-    install_userland(folder / "image" / "bin")
-    instance = Instance(folder)
-    instance.build()
-    return Userland(instance)
-
-
-@pytest.fixture
-def userland(userland_instance: Userland) -> Iterator[Userland]:
-    """The shared userland instance, with an empty ``/host`` (= ``userland.host``)."""
-    userland_instance.clear()
-    yield userland_instance
-    userland_instance.clear()
-
