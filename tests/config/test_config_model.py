@@ -116,7 +116,7 @@ def test_empty_object_gives_template_defaults() -> None:
     assert config.process.default_heap_size == 32 * MB
     assert config.process.default_mmap_size == 100 * MB
     assert config.entry_points == ("/bin",)
-    assert config.env.default == ("OCCLUM=yes",)
+    assert config.env.default == ("OCCLUM=yes", "HOME=/root", "PATH=/bin:/usr/bin")
     assert config.env.untrusted == ()
     assert config.metadata.debuggable is True
     assert config.metadata.enable_kss is False
@@ -665,7 +665,7 @@ def test_env_values_may_contain_equals_signs() -> None:
 
 def test_default_untrusted_list_passes_nothing() -> None:
     assert OcclumConfig().env_for_first_process({"OCCLUM": "no", "PATH": "/x"}) == [
-        ("OCCLUM", "yes")
+        ("OCCLUM", "yes"), ("HOME", "/root"), ("PATH", "/bin:/usr/bin")
     ]
 
 

@@ -44,7 +44,8 @@ def test_default_config_json_has_occlum_layout() -> None:
         "default_mmap_size": "100MB",
     }
     assert data["entry_points"] == ["/bin"]
-    assert data["env"] == {"default": ["OCCLUM=yes"], "untrusted": ["EXAMPLE"]}
+    assert data["env"] == {"default": ["OCCLUM=yes", "HOME=/root", "PATH=/bin:/usr/bin"],
+                           "untrusted": ["EXAMPLE"]}
     assert data["metadata"] == {
         "product_id": 0,
         "version_number": 0,

@@ -50,9 +50,28 @@ def cli() -> None:
     setup_logging()
 
 
+_BARE_HELP = "Leave out /bin/sh and the utilities (an image with only what you copy in)."
+
+
+def _add_userland(verb: str, folder: Path, bare: bool) -> None:
+    """Put the userland (/bin/sh, the utilities) into ``folder``'s image unless ``bare``."""
+    if bare:
+        return
+    from pyocclum.cli.cc import CompilerError
+    from pyocclum.cli.userland import install_userland
+    from pyocclum.config.template import IMAGE_DIR
+
+    try:
+        install_userland(folder / IMAGE_DIR / "bin")
+    except (CompilerError, OSError) as e:
+        _fail(verb, f"cannot put /bin/sh and the utilities into the image "
+                    f"(use --bare to go without): {e}")
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
-def new(directory: Path) -> None:
+@click.option("--bare", is_flag=True, help=_BARE_HELP)
+def new(directory: Path, bare: bool) -> None:
     """Create DIRECTORY and initialize an instance in it."""
     from pyocclum.config.template import new_instance
 
@@ -60,12 +79,14 @@ def new(directory: Path) -> None:
         new_instance(directory)
     except InstanceError as e:
         _fail("new", str(e))
+    _add_userland("new", directory, bare)
     _stderr().print(f"Initialized an empty Occlum instance in {directory.resolve()}")
 
 
 @cli.command()
 @click.option("--force", is_flag=True, help="Re-initialize an existing instance (keeps image/).")
-def init(force: bool) -> None:
+@click.option("--bare", is_flag=True, help=_BARE_HELP)
+def init(force: bool, bare: bool) -> None:
     """Turn the current folder into an instance."""
     from pyocclum.config.template import init_instance
 
@@ -73,6 +94,7 @@ def init(force: bool) -> None:
         init_instance(Path.cwd(), force=force)
     except InstanceError as e:
         _fail("init", str(e))
+    _add_userland("init", Path.cwd(), bare)
     _stderr().print(f"Initialized an empty Occlum instance in {Path.cwd()}")
 
 

@@ -85,7 +85,7 @@ DEFAULT_STACK_SIZE = 4 * MiB
 DEFAULT_HEAP_SIZE = 32 * MiB
 DEFAULT_MMAP_SIZE = 100 * MiB
 DEFAULT_ENTRY_POINTS: tuple[str, ...] = ("/bin",)
-DEFAULT_ENV: tuple[str, ...] = ("OCCLUM=yes",)
+DEFAULT_ENV: tuple[str, ...] = ("OCCLUM=yes", "HOME=/root", "PATH=/bin:/usr/bin")
 
 MIN_CACHE_SIZE = 192 * KiB
 """Smallest ``cache_size`` Occlum's SEFS accepts."""
@@ -361,8 +361,9 @@ class ProcessConfig(_Model):
 class EnvConfig(_Model):
     """``env``: ``default`` (trusted ``KEY=VALUE``) and ``untrusted`` (host names that may pass).
 
-    A left-out ``default`` is ``["OCCLUM=yes"]``; a left-out ``untrusted`` is
-    empty, so no host variable passes unless named.
+    A left-out ``default`` is ``["OCCLUM=yes", "HOME=/root", "PATH=/bin:/usr/bin"]``
+    (what a login shell would have); a left-out ``untrusted`` is empty, so no
+    host variable passes unless named.
     """
 
     default: tuple[EnvAssignment, ...] = DEFAULT_ENV
