@@ -48,6 +48,7 @@ SOURCES: dict[str, Program] = {
     "pipe": Program(PROGRAMS / "pipe.c"),
     "kill": Program(PROGRAMS / "kill.c"),
     "fileio": Program(PROGRAMS / "fileio.c"),
+    "sha256": Program(PROGRAMS / "sha256.c"),
     **{
         f"empty_{label}": Program(PROGRAMS / "empty.c", (f"-DPAD_BYTES={pad}",))
         for label, pad in PAD_SIZES.items()
