@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyocclum.kernel.kernel import Kernel
+from pyocclum.syscalls.host import HostCalls
 from pyocclum.syscalls.occlum import OcclumSyscalls
 from pyocclum.syscalls.spec import Syscall
 from pyocclum.syscalls.wasi import WasiSyscalls
@@ -13,4 +14,4 @@ __all__ = ["Syscall", "syscall_table"]
 def syscall_table(kernel: Kernel) -> list[Syscall]:
     """Every function a process may import, bound to ``kernel``."""
     wasi = WasiSyscalls(kernel)
-    return wasi.table() + OcclumSyscalls(kernel, wasi).table()
+    return wasi.table() + OcclumSyscalls(kernel, wasi).table() + HostCalls().table()

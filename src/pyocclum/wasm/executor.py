@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import Literal, NamedTuple
 
 import wasmtime
 
@@ -78,6 +79,8 @@ class WasmExecutor:
         self._digests: dict[int, tuple[bytes, str]] = {}
         #: Bytes of linear memory each linked program starts with (its data and stack).
         self._image_memory: dict[int, int] = {}
+        #: How each linked program is started (a command's ``_start`` or a reactor's ``run``).
+        self._entry: dict[int, Entry] = {}
         self._linker: wasmtime.Linker | None = None
         self._binder: Binder | None = None
         self._workers = _Workers()
@@ -133,6 +136,7 @@ class WasmExecutor:
         module = self.module(image, name)
         if self._linker is None or self._binder is None:
             raise RuntimeError("WasmExecutor.bind(kernel) was not called")
+        entry = entry_of(module, name)
         with self._lock:
             self._binder.define_imports(module)
             try:
@@ -141,6 +145,7 @@ class WasmExecutor:
                 raise ImageError(f"{name}: cannot be linked: {_clean(e)}") from None
             self._pre[digest] = pre
             self._image_memory[id(pre)] = _initial_memory(module)
+            self._entry[id(pre)] = entry
         return pre
 
     def load(self, path: str, image: bytes) -> None:
@@ -256,21 +261,76 @@ class WasmExecutor:
                 ) from None
             proc.runtime = ProcessRuntime(store, instance)
             proc.runtime.epoch_check = epoch_check
-            start = export(store, instance, "_start")
-            if not isinstance(start, wasmtime.Func):
-                raise KernelError(Errno.ENOEXEC, "module has no _start function")
+            entry = self._entry[id(pre)]
+            result: object = None
             try:
-                start(store)
+                for name in entry.calls:
+                    func = export(store, instance, name)
+                    if not isinstance(func, wasmtime.Func):  # checked at link time
+                        raise KernelError(Errno.ENOEXEC, f"module has no {name} function")
+                    result = func(store)
             except wasmtime.Trap as trap:
                 if proc.status is None and proc.exec_request is None:
                     return trap_status(trap)
+                return wait_status_exited(0), ""
             except wasmtime.WasmtimeError as e:
                 # A host function's trap (exit, exec, kill, kernel bug) has recorded why.
                 if proc.status is None and proc.exec_request is None:
                     return wait_status_signaled(Signal.SIGKILL), f"killed: {_clean(e)}"
-            return wait_status_exited(0), ""
+                return wait_status_exited(0), ""
+            # A reactor's run returns its exit status; as with exit(), only the low 8 bits.
+            return wait_status_exited(result & 0xFF if isinstance(result, int) else 0), ""
         except KernelError as e:
             return wait_status_exited(127), f"{proc.path}: {e.msg or e.errno.name}"
+
+
+class Entry(NamedTuple):
+    """How a program starts: the exports called in order (no arguments). The last
+    one's i32 result, if any, is the exit status."""
+
+    kind: Literal["command", "reactor"]
+    calls: tuple[str, ...]
+
+
+#: The export a reactor's work starts from, after ``_initialize``.
+REACTOR_ENTRY = "run"
+
+
+def entry_of(module: wasmtime.Module, name: str) -> Entry:
+    """How ``module`` is started; ``ImageError`` if it is not a program.
+
+    A *command* (WASI's default execution model) exports ``_start``, which
+    runs ``main`` and the exit handlers. A *reactor* (``-mexec-model=reactor``)
+    has no ``_start``: it exports ``_initialize`` (constructors, wasi-libc
+    set-up) and its functions. PyOcclum runs a reactor that exports ``run``,
+    with no parameters and an optional i32 result: ``_initialize`` (when
+    exported), then ``run``, whose result is the exit status. ``run`` reads
+    its arguments and environment through ``args_get``/``environ_get``, as
+    ``main`` does.
+    """
+    funcs = {
+        exp.name: exp.type for exp in module.exports if isinstance(exp.type, wasmtime.FuncType)
+    }
+    if "_start" in funcs:
+        return Entry("command", ("_start",))
+    run = funcs.get(REACTOR_ENTRY)
+    if run is None:
+        raise ImageError(
+            f"{name}: not a program: it exports neither _start (a command) "
+            f"nor {REACTOR_ENTRY} (a reactor)"
+        )
+    results = [str(t) for t in run.results]
+    if list(run.params) or results not in ([], ["i32"]):
+        params = ", ".join(str(t) for t in run.params)
+        raise ImageError(
+            f"{name}: a reactor's {REACTOR_ENTRY} must take no parameters and return "
+            f"nothing or an i32 exit status (it is ({params}) -> ({', '.join(results)}))"
+        )
+    init = funcs.get("_initialize")
+    if init is not None and (list(init.params) or list(init.results)):
+        raise ImageError(f"{name}: _initialize must take no parameters and return nothing")
+    calls = ("_initialize", REACTOR_ENTRY) if init is not None else (REACTOR_ENTRY,)
+    return Entry("reactor", calls)
 
 
 def _initial_memory(module: wasmtime.Module) -> int:
