@@ -37,7 +37,7 @@ test: lint
 	$(BIN)/pytest -q -n 2
 
 bench: bytecode
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --markdown docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) $(DEMO) .mypy_cache .ruff_cache .pytest_cache

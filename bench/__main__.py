@@ -18,7 +18,7 @@ from rich.console import Console
 
 from bench import BENCHMARKS, by_name
 from bench.core import BenchError, Context, Row, Settings, Workspace
-from bench.report import table, write_json
+from bench.report import table, write_json, write_markdown
 
 
 def _positive(text: str) -> int:
@@ -40,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=_positive,
                    help="count of every timing loop (calls, spawns, 128 KiB writes)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--markdown", type=Path, metavar="FILE",
+                   help="also write the results as Markdown, with PNG plots beside it")
     p.add_argument("--workdir", type=Path, metavar="DIR",
                    help="build programs and the instance here and keep them (default: a temp dir)")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
@@ -87,6 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"[bold red]{name}: could not measure:[/] {message}", soft_wrap=True)
     if args.json is not None:
         write_json(args.json, rows, errors, quick=settings.quick)
+    if args.markdown is not None:
+        from bench.plots import draw_all
+
+        plots = draw_all(args.markdown.parent, rows)
+        command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
+        write_markdown(args.markdown, rows, errors, quick=settings.quick, command=command,
+                       plots=plots)
     return 1 if errors else 0
 
 

@@ -74,6 +74,7 @@ def measure(ctx: Context) -> list[Row]:
             unit="ms",
             pyocclum=median(inside),
             baseline=median(native),
+            native=median(native),
             baseline_is="Linux (gcc -O2)",
             target=None,
             method=f"median of {runs} run{'s' if runs != 1 else ''}, hashing time only",

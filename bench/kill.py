@@ -35,6 +35,7 @@ def measure(ctx: Context) -> list[Row]:
             unit="ms",
             pyocclum=inside,
             baseline=native,
+            native=native,
             baseline_is="Linux (gcc -O2)",
             target=None,
             method=f"worst of {kills} kills",

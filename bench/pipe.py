@@ -73,6 +73,7 @@ def measure(ctx: Context) -> list[Row]:
             unit="MiB/s",
             pyocclum=median(inside),
             baseline=median(linux),
+            native=median(linux),
             baseline_is="Linux (gcc -O2)",
             target=TARGET_RATIO,
             higher_is_better=True,

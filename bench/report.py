@@ -114,3 +114,42 @@ def write_json(path: Path, rows: Sequence[Row], errors: dict[str, str], *, quick
         "errors": errors,
     }
     path.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write_markdown(path: Path, rows: Sequence[Row], errors: dict[str, str], *,
+                   quick: bool, command: str, plots: Sequence[str]) -> None:
+    """The results as a Markdown page (``docs/benchmarks.md``), the plots linked below it."""
+    import datetime
+
+    env = environment()
+    lines = [
+        "# PyOcclum benchmarks",
+        "",
+        f"Written by `{command}` on {datetime.date.today().isoformat()}: every figure "
+        "was measured in that run, next to its baseline (see `bench/README.md` for what "
+        "each benchmark does). Rerun it to refresh this page.",
+        "",
+        f"Machine: {env['machine']}; python {env['python']}, wasmtime {env['wasmtime']}"
+        + ("; `--quick`: fewer repetitions, rough figures." if quick else "."),
+        "",
+        "| benchmark | case | PyOcclum | baseline | baseline is | native | ratio | target "
+        "| result | method |",
+        "|---|---|--:|--:|---|--:|--:|--:|:-:|---|",
+    ]
+    for row in rows:
+        result = {None: "report", True: "PASS", False: "**MISS**"}[row.passed]
+        cells = [row.benchmark, row.case, figure(row.pyocclum, row.unit),
+                 figure(row.baseline, row.unit), row.baseline_is, figure(row.native, row.unit),
+                 ratio_text(row.ratio), target_text(row), result, row.method]
+        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    if errors:
+        lines += ["", "Could not measure:", ""]
+        lines += [f"- `{name}`: {_md_cell(message)}" for name, message in errors.items()]
+    if plots:
+        lines += ["", "## Plots", ""]
+        lines += [f"![{name}]({name})" for name in plots]
+    path.write_text("\n".join(lines) + "\n")

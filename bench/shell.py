@@ -101,6 +101,7 @@ def measure(ctx: Context) -> list[Row]:
             unit="ms",
             pyocclum=median(inside),
             baseline=median(native),
+            native=median(native),
             baseline_is="bash + coreutils",
             target=TARGET_RATIO,
             method=f"median of {runs} run{'s' if runs != 1 else ''}, "

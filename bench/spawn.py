@@ -74,6 +74,7 @@ def measure(ctx: Context) -> list[Row]:
             unit="us",
             pyocclum=inside,
             baseline=native,
+            native=native,
             baseline_is="Linux (gcc -O2)",
             target=TARGET_RATIO,
             method=method(runs, spawns),

@@ -97,6 +97,7 @@ def measure(ctx: Context) -> list[Row]:
                 unit="us",
                 pyocclum=inside,
                 baseline=native,
+                native=native,
                 baseline_is="Linux (gcc -O2)",
                 target=None,
                 method=f"{sizes}\n{method(runs, spawns)}",

@@ -74,8 +74,10 @@ def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_quick_run_prints_every_row_with_positive_figures(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
+    page = tmp_path / "benchmarks.md"
     # Tiny counts: 20 calls per syscall loop, 20 spawns, 20 x 128 KiB through each pipe.
-    proc = run_bench("--quick", "--runs", "1", "--iterations", "20", "--json", str(out))
+    proc = run_bench("--quick", "--runs", "1", "--iterations", "20", "--json", str(out),
+                     "--markdown", str(page))
     assert proc.returncode == 0, proc.stderr
 
     table = proc.stdout
@@ -113,6 +115,11 @@ def test_quick_run_prints_every_row_with_positive_figures(tmp_path: Path) -> Non
                    else row["ratio"] <= row["target"])
             assert row["passed"] == met
         assert f"{row['ratio']:.3g}x" in table
+        assert f"| {row['benchmark']} | {row['case']} |" in page.read_text()
+    for plot in ("spawn-size", "pipes", "sefs", "ratios"):
+        png = tmp_path / f"benchmarks-{plot}.png"
+        assert png.read_bytes().startswith(b"\x89PNG"), plot
+        assert f"]({png.name})" in page.read_text()
 
 
 def test_list_names_every_benchmark() -> None:
