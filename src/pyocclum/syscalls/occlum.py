@@ -51,6 +51,15 @@ POSIX_SPAWN_SETSID = 0x80
 RLIMIT_DATA, RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_AS = 2, 3, 6, 7, 9
 RLIM_INFINITY = (1 << 64) - 1
 ACTION_OPEN, ACTION_DUP2, ACTION_CLOSE, ACTION_CHDIR, ACTION_FCHDIR = 1, 2, 3, 4, 5
+AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = -100, 0x100, 0x1000
+#: Linux's S_IF* type bits of each file type (st_mode's upper bits).
+S_IFMT_OF = {
+    FileType.REGULAR_FILE: 0o100000, FileType.DIRECTORY: 0o040000,
+    FileType.SYMBOLIC_LINK: 0o120000, FileType.CHARACTER_DEVICE: 0o020000,
+    FileType.BLOCK_DEVICE: 0o060000, FileType.SOCKET_STREAM: 0o140000,
+    FileType.SOCKET_DGRAM: 0o140000,
+}
+S_IFIFO = 0o010000
 
 FILE_ACTION = struct.Struct("<IiiIIIII")  # kind, fd, newfd, oflags, mode, path, path_len, -
 FILE_ACTION_PATH = 5  # the (path, path_len) pair: the handler receives it as one str
@@ -61,6 +70,8 @@ FD_PAIR = struct.Struct("<II")
 RLIMIT = struct.Struct("<QQ")
 UTSNAME = struct.Struct("<65s65s65s65s65s")
 SYSINFO = struct.Struct("<QQQII")
+# dev, ino, mode (type and permission bits), nlink, uid, gid, size, atim, mtim, ctim (ns)
+STAT = struct.Struct("<QQIIIIQqqq")
 
 
 def _fdflags_from_linux(flags: int) -> int:
@@ -222,7 +233,7 @@ class OcclumSyscalls:
         )
 
     def execve(self, p: Process, path: str, argv: list[bytes], envp: list[bytes]) -> None:
-        loc, image = self.kernel.read_program(p.cwd, path)
+        loc, image, argv = self.kernel.load_program(p.cwd, path, argv)
         self.kernel.executor.load(loc.path, image)  # ENOEXEC here, while we can return it
         p.exec_request = (loc.path, image, argv, envp)
         raise ProcessExec()
@@ -411,6 +422,53 @@ class OcclumSyscalls:
         old, p.umask = p.umask, mask & 0o777
         return old
 
+    # == file modes ======================================================================
+    def _at(self, p: Process, fd: int, path: str, flags: int) -> Location | OpenFile:
+        """What an ``*at`` call names: the object at ``path`` from ``fd`` (``AT_FDCWD``:
+        the cwd), or with ``AT_EMPTY_PATH`` and an empty path the open file ``fd`` itself."""
+        if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+            raise KernelError(Errno.EINVAL, f"bad *at flags {flags:#x}")
+        if not path and flags & AT_EMPTY_PATH:
+            if fd == AT_FDCWD:
+                return p.cwd
+            return p.fds.get(fd)
+        if fd == AT_FDCWD or path.startswith("/"):
+            start = p.cwd
+        else:
+            f = p.fds.get(fd)
+            if f.inode is None or not f.is_directory:
+                raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
+            start = self.vfs.location_of(f.path)
+        return self.vfs.resolve(start, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
+
+    def fstatat(self, p: Process, fd: int, path: str, flags: int) -> tuple[int, ...]:
+        """Linux ``fstatat``: what ``stat`` says plus the S_IF* type bits and the
+        owner (every process runs as root: uid and gid 0)."""
+        target = self._at(p, fd, path, flags)
+        if isinstance(target, OpenFile) and target.inode is None:
+            # A pipe or host stream has no inode: Linux shows a pipe as prw-------.
+            now = time.time_ns()
+            kind = S_IFMT_OF.get(target.filetype, S_IFIFO)
+            return (0, 0, kind | 0o600, 1, 0, 0, 0, now, now, now)
+        inode = target.inode
+        assert inode is not None
+        st = inode.stat()
+        kind = S_IFMT_OF.get(st.filetype, 0)
+        return (st.dev, st.ino, kind | (st.mode & 0o7777), st.nlink, 0, 0, st.size,
+                st.atim, st.mtim, st.ctim)
+
+    def fchmodat(self, p: Process, fd: int, path: str, mode: int, flags: int) -> None:
+        """Linux ``fchmodat2``: set the permission bits (``mode & 07777``). With
+        ``AT_SYMLINK_NOFOLLOW`` a symlink itself cannot be changed (EOPNOTSUPP, as Linux)."""
+        target = self._at(p, fd, path, flags)
+        if isinstance(target, OpenFile) and target.inode is None:
+            return  # a pipe's mode lives only as long as the pipe: nothing to keep
+        inode = target.inode
+        assert inode is not None
+        if flags & AT_SYMLINK_NOFOLLOW and inode.filetype == FileType.SYMBOLIC_LINK:
+            raise KernelError(Errno.ENOTSUP, "a symbolic link has no mode of its own")
+        inode.chmod(mode & 0o7777)
+
     # == system ===========================================================================
     def getrlimit(self, p: Process, resource: int) -> tuple[int, int]:
         if resource in p.rlimits:
@@ -487,6 +545,10 @@ class OcclumSyscalls:
             S.Syscall(m, "fcntl", (fd, S.u32("cmd"), S.u32("arg"), S.out_u32("result")),
                       self.fcntl),
             S.Syscall(m, "umask", (S.u32("mask"), S.out_u32("old")), self.umask),
+            S.Syscall(m, "fstatat", (S.s32("fd"), S.string("path"), S.u32("flags"),
+                                     S.out_struct("stat", STAT)), self.fstatat),
+            S.Syscall(m, "fchmodat", (S.s32("fd"), S.string("path"), S.u32("mode"),
+                                      S.u32("flags")), self.fchmodat),
             S.Syscall(m, "getrlimit", (S.u32("resource"), S.out_struct("limit", RLIMIT)),
                       self.getrlimit),
             S.Syscall(m, "setrlimit", (S.u32("resource"), S.struct_in("limit", RLIMIT)),

@@ -69,6 +69,21 @@ struct occlum_sigaction {
     uint64_t mask;
 };
 
+/* What the fstatat call writes (64 bytes): mode holds Linux's S_IF* type
+ * bits and the permission bits; times are nanoseconds since the epoch. */
+struct occlum_stat {
+    uint64_t dev;
+    uint64_t ino;
+    uint32_t mode;
+    uint32_t nlink;
+    uint32_t uid;
+    uint32_t gid;
+    uint64_t size;
+    int64_t atim;
+    int64_t mtim;
+    int64_t ctim;
+};
+
 /* What the sysinfo call writes (32 bytes). */
 struct occlum_sysinfo {
     uint64_t uptime;
@@ -131,6 +146,12 @@ int32_t __occlum_fcntl(int32_t fd, int32_t cmd, int32_t arg, int32_t *out)
     __OCCLUM_IMPORT(fcntl);
 int32_t __occlum_fchdir(int32_t fd) __OCCLUM_IMPORT(fchdir);
 int32_t __occlum_umask(uint32_t mask, uint32_t *out_old) __OCCLUM_IMPORT(umask);
+/* fd: a directory, or -100 (AT_FDCWD); flags: Linux's AT_SYMLINK_NOFOLLOW
+ * (0x100), AT_EMPTY_PATH (0x1000: an empty path names fd itself). */
+int32_t __occlum_fstatat(int32_t fd, const char *path, size_t path_len, uint32_t flags,
+                         struct occlum_stat *out) __OCCLUM_IMPORT(fstatat);
+int32_t __occlum_fchmodat(int32_t fd, const char *path, size_t path_len, uint32_t mode,
+                          uint32_t flags) __OCCLUM_IMPORT(fchmodat);
 
 /* --- version 2: system --- */
 

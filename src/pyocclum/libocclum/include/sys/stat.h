@@ -1,8 +1,30 @@
 /*
  * sys/stat.h: wasi-libc's, plus umask(), which libocclum implements over the
- * kernel (the kernel applies the mask when it creates files).
+ * kernel (the kernel applies the mask when it creates files), and the stat
+ * and chmod families routed to libocclum by asm labels (src/stat.c): the
+ * kernel reports and sets the permission bits that WASI's filestat lacks.
  */
 #pragma GCC system_header
+
+#if !defined(_PYOCCLUM_SYS_STAT_LABELS) && !defined(__OCCLUM_BUILDING_LIBOCCLUM)
+#define _PYOCCLUM_SYS_STAT_LABELS
+#include <__typedef_mode_t.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+struct stat;
+int stat(const char *__restrict, struct stat *__restrict) __asm__("__occlum_wrap_stat");
+int lstat(const char *__restrict, struct stat *__restrict) __asm__("__occlum_wrap_lstat");
+int fstat(int, struct stat *) __asm__("__occlum_wrap_fstat");
+int fstatat(int, const char *__restrict, struct stat *__restrict, int)
+    __asm__("__occlum_wrap_fstatat");
+int chmod(const char *, mode_t) __asm__("__occlum_wrap_chmod");
+int fchmod(int, mode_t) __asm__("__occlum_wrap_fchmod");
+int fchmodat(int, const char *, mode_t, int) __asm__("__occlum_wrap_fchmodat");
+#ifdef __cplusplus
+}
+#endif
+#endif
 
 #include_next <sys/stat.h>
 
