@@ -352,7 +352,7 @@ class Instance:
                         )
                     except KernelError as e:
                         # spawn owned the stdio references and has released them.
-                        if e.errno == Errno.ENOENT:
+                        if e.errno == Errno.ENOENT and not e.msg.startswith(f"{path}: "):
                             return _not_started(f"{path}: no such file", out, err)
                         return _not_started(e.msg or f"{path}: {e.errno.name}", out, err)
                     proc.done.wait()

@@ -11,6 +11,7 @@ parent ignores SIGCHLD).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +40,11 @@ WNOHANG = 1
 INIT_PID = 1
 #: How many recently run programs the kernel keeps in memory.
 PROGRAM_CACHE = 32
+#: Linux reads at most this much of a script's ``#!`` line (BINPRM_BUF_SIZE).
+SHEBANG_LINE_MAX = 256
+_SHEBANG = re.compile(rb"[ \t]*([^ \t]*)[ \t]*(.*?)[ \t]*", re.DOTALL)
+#: Scripts whose interpreter is a script again: Linux follows at most 4 (then ELOOP).
+SHEBANG_DEPTH = 4
 
 
 class Limits(NamedTuple):
@@ -188,6 +194,44 @@ class Kernel:
             self._programs[key] = (loc, image)
         return loc, image
 
+    def load_program(
+        self, start: Location, path: str, argv: Sequence[bytes]
+    ) -> tuple[Location, bytes, list[bytes]]:
+        """:meth:`read_program`, following ``#!`` lines as Linux's ``execve`` does.
+
+        For a script starting with ``#!interpreter [arg]`` the interpreter is
+        run instead, with argv ``[interpreter, arg (if any), path, argv[1:]...]``;
+        an interpreter that is a script again is followed too, up to
+        :data:`SHEBANG_DEPTH` levels (ELOOP beyond). Returns the program's
+        location, its module bytes and the argv to start it with. Anything
+        that is not a script is returned as it is (the executor refuses a
+        non-module with ENOEXEC).
+        """
+        args = list(argv)
+        script = ""
+        for _ in range(SHEBANG_DEPTH + 1):
+            try:
+                loc, image = self.read_program(start, path)
+            except KernelError as e:
+                if script and e.errno == Errno.ENOENT:
+                    raise KernelError(
+                        e.errno, f"{script}: bad interpreter {path}: no such file") from None
+                raise
+            if not image.startswith(b"#!"):
+                return loc, image, args
+            line = image[2:SHEBANG_LINE_MAX].split(b"\n", 1)[0]
+            # Linux: the interpreter runs to the first blank; the rest, trimmed, is one arg.
+            match = _SHEBANG.fullmatch(line)
+            assert match is not None  # every line matches: each part may be empty
+            interpreter, arg = match.groups()
+            if not interpreter:
+                raise KernelError(Errno.ENOEXEC, f"{path}: no interpreter after #!")
+            script = path
+            args = [interpreter, *([arg] if arg else []), path.encode("utf-8", "surrogateescape"),
+                    *args[1:]]
+            path = interpreter.decode("utf-8", "surrogateescape")
+        raise KernelError(Errno.ELOOP, f"{path}: more than {SHEBANG_DEPTH} nested #! interpreters")
+
     def spawn(
         self,
         path: str,
@@ -203,7 +247,8 @@ class Kernel:
         sig: SignalState | None = None,
         umask: int = 0o022,
     ) -> Process:
-        """Start the program at ``path`` (resolved against ``cwd``) as a new process.
+        """Start the program at ``path`` (resolved against ``cwd``) as a new process
+        (a ``#!`` script through its interpreter: :meth:`load_program`).
 
         ``fds`` is the child's prepared fd table, or None for a fresh one made
         from ``stdio``; either way the kernel owns it from here on (and closes
@@ -212,7 +257,7 @@ class Kernel:
         if fds is None:
             fds = self.new_fd_table(stdio)
         try:
-            loc, image = self.read_program(cwd, path)
+            loc, image, argv = self.load_program(cwd, path, argv)
             self.executor.load(loc.path, image)
             with self._lock:
                 pid = self._alloc_pid()

@@ -13,7 +13,7 @@ import time
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal
-from pyocclum.abi.wasi import RIGHTS_STREAM, FdFlags, FileType, OFlags, Rights
+from pyocclum.abi.wasi import RIGHTS_ALL, RIGHTS_STREAM, FdFlags, FileType, OFlags, Rights
 from pyocclum.errors import KernelError, ProcessExec
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.vfs import Location
@@ -51,6 +51,7 @@ POSIX_SPAWN_SETSID = 0x80
 RLIMIT_DATA, RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_AS = 2, 3, 6, 7, 9
 RLIM_INFINITY = (1 << 64) - 1
 ACTION_OPEN, ACTION_DUP2, ACTION_CLOSE, ACTION_CHDIR, ACTION_FCHDIR = 1, 2, 3, 4, 5
+LINUX_AT_FDCWD = -100
 AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = -100, 0x100, 0x1000
 #: Linux's S_IF* type bits of each file type (st_mode's upper bits).
 S_IFMT_OF = {
@@ -229,8 +230,27 @@ class OcclumSyscalls:
         return self.wasi.open_file(
             fds, start, path, follow=not flags & O_NOFOLLOW, oflags=oflags,
             readable=acc in (0, O_RDWR), writable=acc in (O_WRONLY, O_RDWR),
-            fdflags=_fdflags_from_linux(flags), mode=mode,
+            fdflags=_fdflags_from_linux(flags), mode=mode, rights_inheriting=RIGHTS_ALL,
         )
+
+    def openat(self, p: Process, fd: int, path: str, flags: int, mode: int) -> int:
+        """Linux ``openat``: ``flags`` are Linux's ``O_*``; a file it creates gets
+        ``mode & ~umask`` (WASI's ``path_open`` has no mode: through it every new
+        file would be 0666 & ~umask, whatever the program asked for). ``fd`` is
+        ``AT_FDCWD`` (-100) or a directory; an absolute path ignores it."""
+        if fd == LINUX_AT_FDCWD or path.startswith("/"):
+            start = p.cwd
+        else:
+            d = p.fds.get(fd)
+            if d.inode is None or not d.is_directory:
+                raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
+            start = self.vfs.location_of(d.path)
+        f = self._open_linux(p.fds, start, path, flags, mode & 0o7777 & ~p.umask)
+        try:
+            return p.fds.install(f, cloexec=bool(flags & O_CLOEXEC))
+        except KernelError:
+            f.release()
+            raise
 
     def execve(self, p: Process, path: str, argv: list[bytes], envp: list[bytes]) -> None:
         loc, image, argv = self.kernel.load_program(p.cwd, path, argv)
@@ -545,6 +565,8 @@ class OcclumSyscalls:
             S.Syscall(m, "fcntl", (fd, S.u32("cmd"), S.u32("arg"), S.out_u32("result")),
                       self.fcntl),
             S.Syscall(m, "umask", (S.u32("mask"), S.out_u32("old")), self.umask),
+            S.Syscall(m, "openat", (S.s32("dirfd"), S.string("path"), S.u32("flags"),
+                                    S.u32("mode"), S.out_u32("fd")), self.openat),
             S.Syscall(m, "fstatat", (S.s32("fd"), S.string("path"), S.u32("flags"),
                                      S.out_struct("stat", STAT)), self.fstatat),
             S.Syscall(m, "fchmodat", (S.s32("fd"), S.string("path"), S.u32("mode"),
