@@ -1,0 +1,131 @@
+/* uniq: report or omit repeated adjacent lines (GNU coreutils' uniq:
+ * -c -d -D -u -i -f N -s N -w N -z, [INPUT [OUTPUT]]). */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "textutil.h"
+
+static int count, only_repeated, all_repeated, only_unique, fold;
+static uintmax_t skip_fields, skip_chars, check_chars = UINTMAX_MAX;
+static char delim = '\n';
+
+/* The part of a line that is compared. */
+static void compared_part(const char *p, size_t n, const char **s, size_t *len)
+{
+    const char *lim = p + n;
+    for (uintmax_t f = 0; f < skip_fields; f++) {
+        while (p < lim && isblank((unsigned char)*p))
+            p++;
+        while (p < lim && !isblank((unsigned char)*p))
+            p++;
+    }
+    for (uintmax_t c = 0; c < skip_chars && p < lim; c++)
+        p++;
+    size_t left = (size_t)(lim - p);
+    *s = p;
+    *len = check_chars < left ? (size_t)check_chars : left;
+}
+
+static int same(const char *a, size_t an, const char *b, size_t bn)
+{
+    const char *x, *y;
+    size_t xn, yn;
+    compared_part(a, an, &x, &xn);
+    compared_part(b, bn, &y, &yn);
+    if (xn != yn)
+        return 0;
+    return fold ? strncasecmp(x, y, xn) == 0 : memcmp(x, y, xn) == 0;
+}
+
+static void put_line(const char *p, size_t n, uintmax_t times)
+{
+    if (count)
+        printf("%7ju ", times);
+    fwrite(p, 1, n, stdout);
+    putchar(delim);
+}
+
+static uintmax_t parse_number(const char *arg, const char *what)
+{
+    uintmax_t v;
+    if (tu_parse_count(arg, &v) != 0 || strpbrk(arg, "bKMGTPEZY"))
+        tu_die(1, "%s: %s", arg, what);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"count", no_argument, 0, 'c'},
+        {"repeated", no_argument, 0, 'd'},
+        {"all-repeated", optional_argument, 0, 'D'},
+        {"skip-fields", required_argument, 0, 'f'},
+        {"ignore-case", no_argument, 0, 'i'},
+        {"skip-chars", required_argument, 0, 's'},
+        {"unique", no_argument, 0, 'u'},
+        {"check-chars", required_argument, 0, 'w'},
+        {"zero-terminated", no_argument, 0, 'z'},
+        {0, 0, 0, 0},
+    };
+    const char *optstring = "cdDf:is:uw:z";
+    tu_init(argv);
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': count = 1; break;
+        case 'd': only_repeated = 1; break;
+        case 'D': all_repeated = 1; break;
+        case 'f': skip_fields = parse_number(optarg, "invalid number of fields to skip"); break;
+        case 'i': fold = 1; break;
+        case 's': skip_chars = parse_number(optarg, "invalid number of bytes to skip"); break;
+        case 'u': only_unique = 1; break;
+        case 'w': check_chars = parse_number(optarg, "invalid number of bytes to compare"); break;
+        case 'z': delim = 0; break;
+        default: tu_bad_option(argv, optstring, 1);
+        }
+    }
+    if (argc - optind > 2) {
+        tu_warn("extra operand '%s'", argv[optind + 2]);
+        tu_usage(1);
+    }
+    if (count && all_repeated) {
+        tu_warn("printing all duplicated lines and repeat counts is meaningless");
+        tu_usage(1);
+    }
+    const char *in = optind < argc ? argv[optind] : "-";
+    FILE *f = tu_open(in);
+    if (!f)
+        tu_die(1, "%s: %s", in, strerror(errno));
+    if (optind + 1 < argc && strcmp(argv[optind + 1], "-") != 0 &&
+        !freopen(argv[optind + 1], "w", stdout))
+        tu_die(1, "%s: %s", argv[optind + 1], strerror(errno));
+
+    struct tu_buf b = {0};
+    if (tu_read_all(f, &b) != 0)
+        tu_die(1, "%s: %s", in, strerror(errno));
+    struct tu_line *lines;
+    size_t n = tu_split_lines(&b, delim, &lines);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && same(lines[i].p, lines[i].n, lines[j].p, lines[j].n))
+            j++;
+        uintmax_t times = j - i;
+        if (all_repeated) {
+            if (times > 1)
+                for (size_t k = i; k < j; k++)
+                    put_line(lines[k].p, lines[k].n, 0);
+        } else if (!((only_repeated && times == 1) || (only_unique && times > 1))) {
+            put_line(lines[i].p, lines[i].n, times);
+        }
+        i = j;
+    }
+    tu_flush_stdout();
+    return 0;
+}
