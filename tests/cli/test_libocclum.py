@@ -73,6 +73,7 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fcntl": ((I32, I32, I32, I32), ERRNO),
     "fchdir": ((I32,), ERRNO),
     "umask": ((I32, I32), ERRNO),
+    "openat": ((I32,) * 6, ERRNO),
     "getrlimit": ((I32, I32), ERRNO),
     "setrlimit": ((I32, I32), ERRNO),
     "uname": ((I32,), ERRNO),
@@ -805,6 +806,9 @@ static void fds(void) {
     fd = openat(AT_FDCWD, "/data.txt", O_RDONLY | O_CLOEXEC);
     printf("openat-cloexec %d\n", fd >= 0);
     close(fd);
+    fd = openat(5, "new", O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_APPEND, 0640);
+    printf("openat-create %d\n", fd >= 0);
+    close(fd);
     SHOW("fchdir", fchdir(3));
     char buf[64];
     printf("cwd %s\n", getcwd(buf, sizeof buf));
@@ -1177,6 +1181,14 @@ class FakeKernel:
         m.write(out, struct.pack("<I", 0o022))
         return 0
 
+    def _openat(self, m: Memory, dirfd: int, path: int, path_len: int, flags: int, mode: int,
+                out: int) -> int:
+        self.calls.append(("openat", dirfd, m.read(path, path_len).decode(), flags, mode))
+        rc = self.result("openat")
+        if rc == 0:
+            m.write(out, struct.pack("<i", 40))
+        return rc
+
     # system
 
     def _getrlimit(self, m: Memory, resource: int, out: int) -> int:
@@ -1401,20 +1413,22 @@ def test_descriptors_use_linux_flags(probe: Path, root: Path) -> None:
         "umask": (0o022, 0),
     }
     assert {"fds 5 6", "getfl wronly 1 append 1 nonblock 0", "open-cloexec 1", "open 1",
-            "openat-cloexec 1", "cwd /tmp"} <= set(run.out)
-    # open/openat with O_CLOEXEC: wasi-libc opens, then the kernel marks the new
-    # descriptor (a real one, from wasmtime); a plain open calls nothing.
-    opened = [fd for fd, _, _ in fcntls[7:]]
-    assert len(opened) == 2
-    assert fcntls[7:] == [(fd, F_SETFD, 1) for fd in opened]
-    assert min(opened) > 3
+            "openat-cloexec 1", "openat-create 1", "cwd /tmp"} <= set(run.out)
+    # open/openat go to the kernel with Linux's flags, AT_FDCWD as -100 and the
+    # mode of a file they may create (wasi-libc's open would drop it).
+    assert kernel.of("openat") == [
+        (-100, "/data.txt", O_CLOEXEC, 0), (-100, "/data.txt", 0, 0),
+        (-100, "/data.txt", O_CLOEXEC, 0),
+        (5, "new", O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_APPEND, 0o640),
+    ]
+    assert len(fcntls) == 7  # close-on-exec came with the open
     assert kernel.of("fchdir") == [(3,)]
     assert kernel.of("umask") == [(0o777,)]
 
 
 def test_fcntl_without_the_kernel_falls_back_to_wasi(probe: Path, root: Path) -> None:
     """A harness without the kernel answers ENOSYS: fcntl behaves as wasi-libc's."""
-    kernel = FakeKernel(absent={"fcntl"})
+    kernel = FakeKernel(absent={"fcntl", "openat"})
     run = run_probe(probe, root, kernel, "fallback")
     assert run.code == 0
     assert {"open-cloexec 1", "getfl rdwr 1 append 1 nonblock 0", "nonblock 1"} <= set(run.out)

@@ -51,7 +51,6 @@ POSIX_SPAWN_SETSID = 0x80
 RLIMIT_DATA, RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_AS = 2, 3, 6, 7, 9
 RLIM_INFINITY = (1 << 64) - 1
 ACTION_OPEN, ACTION_DUP2, ACTION_CLOSE, ACTION_CHDIR, ACTION_FCHDIR = 1, 2, 3, 4, 5
-LINUX_AT_FDCWD = -100
 AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = -100, 0x100, 0x1000
 #: Linux's S_IF* type bits of each file type (st_mode's upper bits).
 S_IFMT_OF = {
@@ -238,7 +237,7 @@ class OcclumSyscalls:
         ``mode & ~umask`` (WASI's ``path_open`` has no mode: through it every new
         file would be 0666 & ~umask, whatever the program asked for). ``fd`` is
         ``AT_FDCWD`` (-100) or a directory; an absolute path ignores it."""
-        if fd == LINUX_AT_FDCWD or path.startswith("/"):
+        if fd == AT_FDCWD or path.startswith("/"):
             start = p.cwd
         else:
             d = p.fds.get(fd)

@@ -1,11 +1,14 @@
 /*
  * fcntl.h: wasi-libc's <fcntl.h> with what a program that spawns processes
  * needs:
+ *   - open/openat go to the kernel (asm labels route them to
+ *     __occlum_wrap_open/__occlum_wrap_openat), which takes Linux's flags and
+ *     gives a created file the mode asked for (less the umask): wasi-libc's
+ *     open drops the mode, as WASI's path_open has none;
  *   - O_CLOEXEC is 0 in wasi-libc (WASI has no exec); here it is a bit of
  *     its own that wasi-libc's open ignores. libocclum turns it into the
- *     kernel's close-on-exec flag: in open/openat (asm labels route them to
- *     __occlum_open/__occlum_openat, which open without it and then set
- *     FD_CLOEXEC), pipe2, dup3 and posix_spawn_file_actions_addopen;
+ *     kernel's close-on-exec flag: in open/openat, pipe2, dup3 and
+ *     posix_spawn_file_actions_addopen;
  *   - F_DUPFD and F_DUPFD_CLOEXEC (Linux's values; F_GETFD..F_SETFL and
  *     FD_CLOEXEC already match Linux's). libocclum's fcntl sends every
  *     command to the kernel, so close-on-exec flags live there.
@@ -19,8 +22,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-int open(const char *, int, ...) __asm__("__occlum_open");
-int openat(int, const char *, int, ...) __asm__("__occlum_openat");
+int open(const char *, int, ...) __asm__("__occlum_wrap_open");
+int openat(int, const char *, int, ...) __asm__("__occlum_wrap_openat");
 #ifdef __cplusplus
 }
 #endif

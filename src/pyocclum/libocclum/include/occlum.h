@@ -146,6 +146,10 @@ int32_t __occlum_fcntl(int32_t fd, int32_t cmd, int32_t arg, int32_t *out)
     __OCCLUM_IMPORT(fcntl);
 int32_t __occlum_fchdir(int32_t fd) __OCCLUM_IMPORT(fchdir);
 int32_t __occlum_umask(uint32_t mask, uint32_t *out_old) __OCCLUM_IMPORT(umask);
+/* Linux openat: dirfd a directory or -100 (AT_FDCWD), Linux O_* flags; a
+ * created file gets mode & ~umask (WASI's path_open has no mode). */
+int32_t __occlum_openat(int32_t dirfd, const char *path, size_t path_len, uint32_t flags,
+                        uint32_t mode, int32_t *out_fd) __OCCLUM_IMPORT(openat);
 /* fd: a directory, or -100 (AT_FDCWD); flags: Linux's AT_SYMLINK_NOFOLLOW
  * (0x100), AT_EMPTY_PATH (0x1000: an empty path names fd itself). */
 int32_t __occlum_fstatat(int32_t fd, const char *path, size_t path_len, uint32_t flags,

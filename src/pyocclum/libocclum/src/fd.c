@@ -1,6 +1,6 @@
 /*
  * Files and descriptors over the kernel: pipe, dup, fcntl, close-on-exec,
- * fchdir, umask. Programs pass wasi-libc's O_* values (and libocclum's
+ * fchdir, umask, open with a mode. Programs pass wasi-libc's O_* values (and libocclum's
  * O_CLOEXEC, see include/fcntl.h); the kernel takes Linux's, so they are
  * translated here. fcntl() itself lives in init.c (it takes over
  * wasi-libc's) and calls __occlum_fcntl_impl.
@@ -32,6 +32,8 @@
 #define LINUX_O_CLOEXEC   02000000u
 #define LINUX_O_SYNC      04010000u /* includes O_DSYNC */
 #define LINUX_O_PATH      010000000u
+
+#define LINUX_AT_FDCWD (-100)
 
 #define LINUX_F_DUPFD 0
 #define LINUX_F_GETFD 1
@@ -156,12 +158,12 @@ int __occlum_fcntl_impl(int fd, int cmd, int arg) {
     return out;
 }
 
-/* --- open with O_CLOEXEC (include/fcntl.h routes open/openat here) --- */
+/* --- open and openat (include/fcntl.h routes them here) --- */
 
-/* wasi-libc opens without the flag (it has no such thing); then the kernel
- * marks the new descriptor. No other thread can spawn in between. Without
- * a kernel (ENOSYS) there is no exec either: the flag would change nothing. */
-static int finish_open(int fd, int flags) {
+/* Without the kernel's openat (a harness answering ENOSYS): wasi-libc opens,
+ * then the kernel marks the new descriptor close-on-exec if it can. */
+static int wasi_openat(int dirfd, const char *path, int flags, mode_t mode) {
+    int fd = openat(dirfd, path, flags & ~O_CLOEXEC, mode);
     if (fd < 0 || !(flags & O_CLOEXEC))
         return fd;
     int32_t rc = __occlum_fcntl(fd, LINUX_F_SETFD, FD_CLOEXEC, &(int32_t){0});
@@ -173,18 +175,22 @@ static int finish_open(int fd, int flags) {
     return fd;
 }
 
-int __occlum_open(const char *path, int flags, ...) {
-    mode_t mode = 0;
-    if (flags & O_CREAT) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
-    return finish_open(open(path, flags & ~O_CLOEXEC, mode), flags);
+/* The kernel opens with Linux's flags and the mode (wasi-libc's open drops
+ * the mode: WASI's path_open has none, so every file it creates would be
+ * 0666 & ~umask, and a program that checks the mode it asked for with fstat,
+ * as SQLite does for its temporary files, would see a different one). */
+static int kernel_openat(int dirfd, const char *path, int flags, mode_t mode) {
+    int32_t fd = -1;
+    int32_t rc = __occlum_openat(dirfd == AT_FDCWD ? LINUX_AT_FDCWD : dirfd, path, strlen(path),
+                                 __occlum_linux_oflags(flags), (uint32_t)mode, &fd);
+    if (rc == ENOSYS)
+        return wasi_openat(dirfd, path, flags, mode);
+    if (rc != 0)
+        return __occlum_result(rc);
+    return fd;
 }
 
-int __occlum_openat(int dirfd, const char *path, int flags, ...) {
+int __occlum_wrap_open(const char *path, int flags, ...) {
     mode_t mode = 0;
     if (flags & O_CREAT) {
         va_list ap;
@@ -192,7 +198,18 @@ int __occlum_openat(int dirfd, const char *path, int flags, ...) {
         mode = (mode_t)va_arg(ap, int);
         va_end(ap);
     }
-    return finish_open(openat(dirfd, path, flags & ~O_CLOEXEC, mode), flags);
+    return kernel_openat(AT_FDCWD, path, flags, mode);
+}
+
+int __occlum_wrap_openat(int dirfd, const char *path, int flags, ...) {
+    mode_t mode = 0;
+    if (flags & O_CREAT) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    return kernel_openat(dirfd, path, flags, mode);
 }
 
 /* --- pipes and duplicates --- */
