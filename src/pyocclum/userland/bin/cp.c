@@ -1,0 +1,123 @@
+/* cp: copy files and directories (GNU coreutils' cp: -r/-R, -a, -d, -p,
+ * --preserve=LIST, -P, -L, -H, -f, -i, -n, -v, -T, -t DIR). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+
+static int preserve_list(const char *list, struct fu_copy_options *o) {
+    char *copy = fu_xstrdup(list), *save = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (strcmp(w, "mode") == 0)
+            o->preserve_mode = 1;
+        else if (strcmp(w, "timestamps") == 0)
+            o->preserve_times = 1;
+        else if (strcmp(w, "all") == 0)
+            o->preserve_mode = o->preserve_times = 1;
+        else if (strcmp(w, "ownership") && strcmp(w, "links") && strcmp(w, "xattr") &&
+                 strcmp(w, "context"))
+            return -1;
+    }
+    free(copy);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    enum { PRESERVE = 256 };
+    static const struct option longopts[] = {
+        {"recursive", no_argument, 0, 'r'},
+        {"archive", no_argument, 0, 'a'},
+        {"force", no_argument, 0, 'f'},
+        {"interactive", no_argument, 0, 'i'},
+        {"no-clobber", no_argument, 0, 'n'},
+        {"verbose", no_argument, 0, 'v'},
+        {"dereference", no_argument, 0, 'L'},
+        {"no-dereference", no_argument, 0, 'P'},
+        {"no-target-directory", no_argument, 0, 'T'},
+        {"target-directory", required_argument, 0, 't'},
+        {"preserve", optional_argument, 0, PRESERVE},
+        {0, 0, 0, 0},
+    };
+    fu_init(argv);
+    opterr = 0;
+    struct fu_copy_options o = {0};
+    int deref = -1, no_target_dir = 0, c;
+    const char *target_dir = NULL;
+    while ((c = getopt_long(argc, argv, ":rRadpfinvLPHTt:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+        case 'R': o.recursive = 1; break;
+        case 'a': o.recursive = 1; deref = 0; o.preserve_mode = o.preserve_times = 1; break;
+        case 'd': deref = 0; break;
+        case 'p': o.preserve_mode = o.preserve_times = 1; break;
+        case 'f': o.force = 1; break;
+        case 'i': o.interactive = 1; o.no_clobber = 0; break;
+        case 'n': o.no_clobber = 1; o.interactive = 0; break;
+        case 'v': o.verbose = 1; break;
+        case 'L': deref = 1; break;
+        case 'P': deref = 0; break;
+        case 'H': deref = 2; break;
+        case 'T': no_target_dir = 1; break;
+        case 't': target_dir = optarg; break;
+        case PRESERVE:
+            if (preserve_list(optarg ? optarg : "mode,timestamps", &o) != 0) {
+                fu_warn(0, "invalid argument %s for '--preserve'", fu_quote(optarg));
+                fu_usage(1);
+            }
+            break;
+        default: fu_bad_option(argv, c, 1);
+        }
+    }
+    /* Without -r, symlinks are followed; with it, copied as links (coreutils). */
+    if (deref < 0)
+        deref = o.recursive ? 0 : 1;
+    o.dereference = deref == 1;
+    o.deref_args = deref == 1 || deref == 2;
+
+    int n = argc - optind;
+    char **ops = argv + optind;
+    if (n == 0) {
+        fu_warn(0, "missing file operand");
+        fu_usage(1);
+    }
+    if (n == 1 && !target_dir) {
+        fu_warn(0, "missing destination file operand after %s", fu_quote(ops[0]));
+        fu_usage(1);
+    }
+    int status = 0;
+    struct stat st;
+    const char *dir = target_dir;
+    int count = n;
+    if (!dir && !no_target_dir) {
+        if (stat(ops[n - 1], &st) == 0 && S_ISDIR(st.st_mode)) {
+            dir = ops[n - 1];
+            count = n - 1;
+        } else if (n > 2) {
+            int e = stat(ops[n - 1], &st) != 0 ? errno : ENOTDIR;
+            fu_die(1, e, "target %s", fu_quote(ops[n - 1]));
+        }
+    } else if (no_target_dir && n > 2) {
+        fu_warn(0, "extra operand %s", fu_quote(ops[2]));
+        fu_usage(1);
+    }
+    if (dir) {
+        if (target_dir && (stat(target_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+            fu_die(1, errno ? errno : ENOTDIR, "target directory %s", fu_quote(target_dir));
+        for (int i = 0; i < count; i++) {
+            char *base = fu_basename(ops[i]);
+            char *dst = fu_join(dir, base);
+            status |= fu_copy(ops[i], dst, &o);
+            free(dst);
+            free(base);
+        }
+    } else {
+        status = fu_copy(ops[0], ops[1], &o);
+    }
+    fu_flush_stdout(1);
+    return status;
+}

@@ -1,0 +1,132 @@
+/* ln: make links (GNU coreutils' ln: -s, -f, -n, -v, -T, -t DIR; the
+ * forms TARGET LINK, TARGET, and TARGET... DIRECTORY). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+
+static int symbolic, force, no_deref, verbose;
+
+static int is_dir(const char *path, int follow) {
+    struct stat st;
+    return (follow ? stat(path, &st) : lstat(path, &st)) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int make_link(const char *target, const char *name) {
+    struct stat src, dst;
+    if (!symbolic) {
+        if (lstat(target, &src) != 0) {
+            fu_warn(errno, "failed to access %s", fu_quote(target));
+            return 1;
+        }
+        if (S_ISDIR(src.st_mode)) {
+            fu_warn(0, "%s: hard link not allowed for directory", fu_quotef(target));
+            return 1;
+        }
+    }
+    if (force && lstat(name, &dst) == 0) {
+        if (!symbolic && src.st_dev == dst.st_dev && src.st_ino == dst.st_ino) {
+            fu_warn(0, "%s and %s are the same file", fu_quote(target), fu_quote(name));
+            return 1;
+        }
+        if (S_ISDIR(dst.st_mode)) {
+            fu_warn(0, "%s: cannot overwrite directory", fu_quote(name));
+            return 1;
+        }
+        if (unlink(name) != 0 && errno != ENOENT) {
+            fu_warn(errno, "cannot remove %s", fu_quote(name));
+            return 1;
+        }
+    }
+    int r = symbolic ? symlink(target, name) : link(target, name);
+    if (r != 0) {
+        int e = errno;
+        if (symbolic)
+            fu_warn(e, "failed to create symbolic link %s", fu_quote(name));
+        else if (e == EEXIST || e == ENOSPC || e == EROFS)
+            fu_warn(e, "failed to create hard link %s", fu_quote(name));
+        else
+            fu_warn(e, "failed to create hard link %s => %s", fu_quote(name), fu_quote(target));
+        return 1;
+    }
+    if (verbose)
+        printf("%s %s %s\n", fu_quote(name), symbolic ? "->" : "=>", fu_quote(target));
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    static const struct option longopts[] = {
+        {"symbolic", no_argument, 0, 's'},
+        {"force", no_argument, 0, 'f'},
+        {"no-dereference", no_argument, 0, 'n'},
+        {"verbose", no_argument, 0, 'v'},
+        {"no-target-directory", no_argument, 0, 'T'},
+        {"target-directory", required_argument, 0, 't'},
+        {0, 0, 0, 0},
+    };
+    fu_init(argv);
+    opterr = 0;
+    int no_target_dir = 0, c;
+    const char *target_dir = NULL;
+    while ((c = getopt_long(argc, argv, ":sfnvTt:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': symbolic = 1; break;
+        case 'f': force = 1; break;
+        case 'n': no_deref = 1; break;
+        case 'v': verbose = 1; break;
+        case 'T': no_target_dir = 1; break;
+        case 't': target_dir = optarg; break;
+        default: fu_bad_option(argv, c, 1);
+        }
+    }
+    int n = argc - optind;
+    char **ops = argv + optind;
+    if (n == 0) {
+        fu_warn(0, "missing file operand");
+        fu_usage(1);
+    }
+    if (target_dir && no_target_dir)
+        fu_die(1, 0, "cannot combine --target-directory and --no-target-directory");
+    if (no_target_dir && n != 2) {
+        if (n < 2)
+            fu_warn(0, "missing destination file operand after %s", fu_quote(ops[0]));
+        else
+            fu_warn(0, "extra operand %s", fu_quote(ops[2]));
+        fu_usage(1);
+    }
+    int status = 0;
+    const char *dir = target_dir;
+    int count = n;
+    if (!dir && !no_target_dir) {
+        if (n == 1) {
+            dir = ".";
+        } else if (is_dir(ops[n - 1], !no_deref)) {
+            dir = ops[n - 1];
+            count = n - 1;
+        } else if (n > 2) {
+            struct stat st;
+            int e = stat(ops[n - 1], &st) != 0 ? errno : ENOTDIR;
+            fu_die(1, e, "target %s", fu_quote(ops[n - 1]));
+        }
+    }
+    if (dir) {
+        if (target_dir && !is_dir(target_dir, 1))
+            fu_die(1, errno ? errno : ENOTDIR, "target directory %s", fu_quote(target_dir));
+        for (int i = 0; i < count; i++) {
+            char *base = fu_basename(ops[i]);
+            char *link = fu_join(dir, base);
+            status |= make_link(ops[i], link);
+            free(link);
+            free(base);
+        }
+    } else {
+        status = make_link(ops[0], ops[1]);
+    }
+    fu_flush_stdout(1);
+    return status;
+}

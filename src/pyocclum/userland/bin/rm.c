@@ -1,0 +1,153 @@
+/* rm: remove files and directories (GNU coreutils' rm: -f, -r/-R, -d, -v,
+ * --preserve-root, --no-preserve-root; -i is refused: no prompting). */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+
+static int force, recursive, dirs, verbose, preserve_root = 1;
+
+static int remove_path(const char *path);
+
+/* Remove everything in DIR, then DIR. */
+static int remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        fu_warn(errno, "cannot remove %s", fu_quote(dir));
+        return 1;
+    }
+    int status = 0;
+    struct dirent *e;
+    char **names = NULL;
+    size_t n = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        names = fu_xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = fu_xstrdup(e->d_name);
+    }
+    closedir(d);
+    for (size_t i = 0; i < n; i++) {
+        char *child = fu_join(dir, names[i]);
+        status |= remove_path(child);
+        free(child);
+        free(names[i]);
+    }
+    free(names);
+    if (status)
+        return status;
+    if (rmdir(dir) != 0) {
+        fu_warn(errno, "cannot remove %s", fu_quote(dir));
+        return 1;
+    }
+    if (verbose)
+        printf("removed directory %s\n", fu_quote(dir));
+    return 0;
+}
+
+static int remove_path(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (force && errno == ENOENT)
+            return 0;
+        fu_warn(errno, "cannot remove %s", fu_quote(path));
+        return 1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (recursive)
+            return remove_tree(path);
+        if (!dirs) {
+            fu_warn(EISDIR, "cannot remove %s", fu_quote(path));
+            return 1;
+        }
+        if (rmdir(path) != 0) {
+            fu_warn(errno, "cannot remove %s", fu_quote(path));
+            return 1;
+        }
+        if (verbose)
+            printf("removed directory %s\n", fu_quote(path));
+        return 0;
+    }
+    if (unlink(path) != 0) {
+        fu_warn(errno, "cannot remove %s", fu_quote(path));
+        return 1;
+    }
+    if (verbose)
+        printf("removed %s\n", fu_quote(path));
+    return 0;
+}
+
+/* "." or ".." as the last component (coreutils refuses them). */
+static int dot_or_dotdot(const char *path) {
+    char *base = fu_basename(path);
+    int r = strcmp(base, ".") == 0 || strcmp(base, "..") == 0;
+    free(base);
+    return r;
+}
+
+int main(int argc, char **argv) {
+    enum { NO_PRESERVE = 256, PRESERVE };
+    static const struct option longopts[] = {
+        {"force", no_argument, 0, 'f'},
+        {"recursive", no_argument, 0, 'r'},
+        {"dir", no_argument, 0, 'd'},
+        {"verbose", no_argument, 0, 'v'},
+        {"no-preserve-root", no_argument, 0, NO_PRESERVE},
+        {"preserve-root", no_argument, 0, PRESERVE},
+        {0, 0, 0, 0},
+    };
+    fu_init(argv);
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":frRdvi", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': force = 1; break;
+        case 'r':
+        case 'R': recursive = 1; break;
+        case 'd': dirs = 1; break;
+        case 'v': verbose = 1; break;
+        case 'i': fu_die(1, 0, "-i is not supported: rm never prompts here"); break;
+        case NO_PRESERVE: preserve_root = 0; break;
+        case PRESERVE: preserve_root = 1; break;
+        default: fu_bad_option(argv, c, 1);
+        }
+    }
+    if (optind >= argc) {
+        if (force)
+            return 0;
+        fu_missing_operand(NULL, 1);
+    }
+    int status = 0;
+    for (int i = optind; i < argc; i++) {
+        const char *path = argv[i];
+        struct stat st;
+        if (lstat(path, &st) != 0) {
+            if (!(force && errno == ENOENT)) {
+                fu_warn(errno, "cannot remove %s", fu_quote(path));
+                status = 1;
+            }
+            continue;
+        }
+        if (dot_or_dotdot(path)) {
+            fu_warn(0, "refusing to remove '.' or '..' directory: skipping %s", fu_quote(path));
+            status = 1;
+            continue;
+        }
+        if (recursive && preserve_root && path[strspn(path, "/")] == 0 && path[0] == '/') {
+            fu_warn(0, "it is dangerous to operate recursively on %s", fu_quote(path));
+            fu_warn(0, "use --no-preserve-root to override this failsafe");
+            status = 1;
+            continue;
+        }
+        status |= remove_path(path);
+        fflush(stdout);
+    }
+    fu_flush_stdout(1);
+    return status;
+}

@@ -1,0 +1,81 @@
+/* sleep: pause for the sum of its arguments (GNU coreutils' sleep: fractions,
+ * exponents and the suffixes s, m, h, d). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fileutil.h"
+
+/* One interval in seconds, or -1 if malformed. */
+static double interval(const char *s) {
+    char *end;
+    errno = 0;
+    if (!*s || strchr(" \t\n", *s))
+        return -1;
+    double v = strtod(s, &end);
+    if (end == s || v < 0 || isnan(v))
+        return -1;
+    /* strtod also takes hex floats and inf; coreutils' xstrtod does too. */
+    if (*end && end[1])
+        return -1;
+    switch (*end) {
+    case 0:
+    case 's': break;
+    case 'm': v *= 60; break;
+    case 'h': v *= 3600; break;
+    case 'd': v *= 86400; break;
+    default: return -1;
+    }
+    return v;
+}
+
+int main(int argc, char **argv) {
+    fu_init(argv);
+    int first = 1;
+    if (argc > 1 && strcmp(argv[1], "--") == 0)
+        first = 2;
+    else if (argc > 1 && argv[1][0] == '-' && argv[1][1] && !(argv[1][1] >= '0' && argv[1][1] <= '9') && argv[1][1] != '.') {
+        if (argv[1][1] == '-')
+            fu_warn(0, "unrecognized option '%s'", argv[1]);
+        else
+            fu_warn(0, "invalid option -- '%c'", argv[1][1]);
+        fu_usage(1);
+    }
+    if (first >= argc) {
+        fu_warn(0, "missing operand");
+        fu_usage(1);
+    }
+    double total = 0;
+    int bad = 0;
+    for (int i = first; i < argc; i++) {
+        double v = interval(argv[i]);
+        if (v < 0) {
+            fu_warn(0, "invalid time interval %s", fu_quote(argv[i]));
+            bad = 1;
+            continue;
+        }
+        total += v;
+    }
+    if (bad)
+        fu_usage(1);
+    struct timespec ts;
+    if (total >= 1e18) {
+        ts.tv_sec = (time_t)1e18;
+        ts.tv_nsec = 0;
+    } else {
+        ts.tv_sec = (time_t)total;
+        ts.tv_nsec = (long)ceil((total - (double)ts.tv_sec) * 1e9);
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+    }
+    while (nanosleep(&ts, &ts) != 0) {
+        if (errno != EINTR)
+            fu_die(1, errno, "cannot read realtime clock");
+    }
+    return 0;
+}
