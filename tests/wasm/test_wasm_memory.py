@@ -274,3 +274,19 @@ def test_bounds_property(shared: Guest, ptr: int, n: int) -> None:
         with pytest.raises(KernelError) as e:
             mem.read(ptr, n)
         assert efault(e)
+
+
+def test_cstring_running_into_grown_memory_is_read(guest: Guest) -> None:
+    """A string that starts in the mapped part and ends in memory grown since
+    (a spawn argument malloc'd after a memory.grow) is read, not EFAULT."""
+    from pyocclum.wasm.host import _read_cstring
+
+    guest.mem.check(0, 1)  # maps the first page
+    assert guest.grow(1) == 1
+    for i, byte in enumerate(b"abcdef\0"):
+        guest.store8(PAGE - 3 + i, byte)
+    assert _read_cstring(guest.mem, PAGE - 3) == b"abcdef"
+    guest.store8(2 * PAGE - 1, ord("x"))
+    with pytest.raises(KernelError) as err:
+        _read_cstring(guest.mem, 2 * PAGE - 1)
+    assert err.value.errno == Errno.EFAULT

@@ -440,20 +440,25 @@ def _read_str_array(mem: GuestMemory, ptr: int, count: int) -> list[bytes]:
 
 def _read_cstring(mem: GuestMemory, ptr: int) -> bytes:
     """A NUL-terminated string at ``ptr``, looked for in growing pieces (most are short)."""
-    view = mem.view
     piece = 256
     start = ptr
     while True:
         mem.check(start, 1)
         end = min(mem.size, start + piece)
-        found = bytes(view[start:end]).find(b"\0")
+        found = bytes(mem.view[start:end]).find(b"\0")
         if found >= 0:
             length = start - ptr + found
             if length > MAX_ARG_STRLEN:
                 break
-            return bytes(view[ptr : ptr + length])
+            return bytes(mem.view[ptr : ptr + length])
         if end >= mem.size:
-            raise KernelError(Errno.EFAULT, "unterminated string at the end of memory")
+            # The memory may have grown since the view was mapped: check remaps it.
+            try:
+                mem.check(end, 1)
+            except KernelError:
+                raise KernelError(
+                    Errno.EFAULT, "unterminated string at the end of memory"
+                ) from None
         start = end
         piece *= 4
         if start - ptr > MAX_ARG_STRLEN:
