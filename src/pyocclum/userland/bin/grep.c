@@ -329,7 +329,7 @@ static void grep_stream(FILE *f, const char *name)
     struct tu_buf b = {0};
     if (tu_read_all(f, &b) != 0) {
         if (!no_messages)
-            tu_warn("%s: %s", name, strerror(errno));
+            tu_warn("%s: %s", name, tu_strerror(errno));
         status_error = 1;
     } else {
         grep_buffer(b.data, b.len, name);
@@ -510,7 +510,7 @@ int main(int argc, char **argv)
             FILE *f = tu_open(optarg);
             struct tu_buf b = {0};
             if (!f || tu_read_all(f, &b) != 0)
-                tu_die(2, "%s: %s", optarg, strerror(errno));
+                tu_die(2, "%s: %s", optarg, tu_strerror(errno));
             tu_close(f);
             /* Each line is a pattern; an empty file has none. */
             if (b.len > 0)

@@ -443,12 +443,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < nfiles; i++) {
         FILE *f = tu_open(files[i]);
         if (!f)
-            tu_die(2, "cannot read: %s: %s", files[i], strerror(errno));
+            tu_die(2, "cannot read: %s: %s", files[i], tu_strerror(errno));
         struct stat st;
         size_t before = all.len;
         if ((fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode) && (errno = EISDIR)) ||
             tu_read_all(f, &all) != 0)
-            tu_die(2, "read failed: %s: %s", files[i], strerror(errno));
+            tu_die(2, "read failed: %s: %s", files[i], tu_strerror(errno));
         tu_close(f);
         if (all.len > before && all.data[all.len - 1] != delim)
             tu_buf_addc(&all, delim);
@@ -474,7 +474,7 @@ int main(int argc, char **argv)
     struct tu_line *tmp = tu_xmalloc(n * sizeof *tmp);
     merge_sort(lines, tmp, n);
     if (output && !freopen(output, "w", stdout))
-        tu_die(2, "open failed: %s: %s", output, strerror(errno));
+        tu_die(2, "open failed: %s: %s", output, tu_strerror(errno));
     for (size_t i = 0; i < n; i++) {
         if (unique && i > 0 && compare(&lines[i - 1], &lines[i]) == 0)
             continue;
@@ -482,6 +482,6 @@ int main(int argc, char **argv)
         putchar(delim);
     }
     if (fflush(stdout) != 0 || ferror(stdout))
-        tu_die(2, "write failed: %s", strerror(errno));
+        tu_die(2, "write failed: %s", tu_strerror(errno));
     return 0;
 }

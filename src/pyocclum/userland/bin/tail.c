@@ -137,7 +137,7 @@ int main(int argc, char **argv)
         followed[i] = NULL;
         FILE *f = tu_open(name);
         if (!f) {
-            tu_warn("cannot open '%s' for reading: %s", name, strerror(errno));
+            tu_warn("cannot open '%s' for reading: %s", name, tu_strerror(errno));
             status = 1;
             continue;
         }
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
             rc = tu_read_all(f, &b);
         }
         if (rc != 0) {
-            tu_warn("error reading '%s': %s", shown, strerror(errno));
+            tu_warn("error reading '%s': %s", shown, tu_strerror(errno));
             status = 1;
         } else {
             tail_buf(&b, count, bytes, from_start);

@@ -74,7 +74,7 @@ int main(int argc, char **argv)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            tu_warn("read error: %s", strerror(errno));
+            tu_warn("read error: %s", tu_strerror(errno));
             status = 1;
             break;
         }

@@ -33,7 +33,50 @@ void tu_warn(const char *fmt, ...)
 
 void tu_warn_errno(const char *name)
 {
-    tu_warn("%s: %s", name, strerror(errno));
+    tu_warn("%s: %s", name, tu_strerror(errno));
+}
+
+const char *tu_strerror(int err)
+{
+    switch (err) {
+    case ERANGE: return "Numerical result out of range";
+    case EIO: return "Input/output error";
+    case ELOOP: return "Too many levels of symbolic links";
+    case ENAMETOOLONG: return "File name too long";
+    case EXDEV: return "Invalid cross-device link";
+    case ENOTSUP: return "Operation not supported";
+    case EAGAIN: return "Resource temporarily unavailable";
+    case ENOTCAPABLE: return "Permission denied";
+    default: return strerror(err);
+    }
+}
+
+const char *tu_quote(const char *name)
+{
+    static char bufs[2][1024];
+    static int which;
+    char *out = bufs[which];
+    which ^= 1;
+    size_t o = 0;
+    out[o++] = '\'';
+    for (const unsigned char *p = (const unsigned char *)name; *p && o < sizeof bufs[0] - 6; p++) {
+        static const char from[] = "\a\b\f\n\r\t\v", to[] = "abfnrtv";
+        const char *e = *p ? strchr(from, *p) : NULL;
+        if (*p == '\'' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)*p;
+        } else if (e) {
+            out[o++] = '\\';
+            out[o++] = to[e - from];
+        } else if (*p < 32 || *p == 127) {
+            o += (size_t)sprintf(out + o, "\\%03o", *p);
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o++] = '\'';
+    out[o] = 0;
+    return out;
 }
 
 void tu_die(int status, const char *fmt, ...)
@@ -86,7 +129,7 @@ void tu_close(FILE *f)
 void tu_flush_stdout(void)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "%s: write error: %s\n", tu_prog, strerror(errno));
+        fprintf(stderr, "%s: write error: %s\n", tu_prog, tu_strerror(errno));
         exit(1);
     }
 }

@@ -17,6 +17,15 @@ extern const char *tu_prog;
 /* Remember argv[0] for messages. */
 void tu_init(char **argv);
 
+/* strerror with glibc's wording where wasi-libc's (musl's) differs, so messages
+ * read as on Linux ("Numerical result out of range", "Input/output error"...). */
+const char *tu_strerror(int err);
+
+/* NAME quoted as GNU's quote() does in the C locale: 'NAME', with ' and \
+ * backslash-escaped and control characters as C escapes. Returns a static
+ * buffer (two calls may be used in one message). */
+const char *tu_quote(const char *name);
+
 /* "PROG: FORMAT\n" on stderr. */
 void tu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
