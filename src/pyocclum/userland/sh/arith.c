@@ -1,0 +1,241 @@
+/* sh: $(( ... )) arithmetic on longs, with C's operators and precedence. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sh.h"
+
+struct ar {
+    const char *s;
+    size_t i;
+    int noeval; /* inside the untaken side of && || ?: */
+};
+
+static long ternary(struct ar *a);
+
+static void ws(struct ar *a) {
+    while (isspace((unsigned char)a->s[a->i]))
+        a->i++;
+}
+
+static _Noreturn void bad(struct ar *a) {
+    sh_fatal(2, "arithmetic expression: expecting primary: \"%s\"", a->s);
+}
+
+static long var_value(const char *name) {
+    const char *v = var_get(name);
+    if (v == NULL || *v == '\0') {
+        if (v == NULL && opt_u)
+            sh_fatal(2, "%s: parameter not set", name);
+        return 0;
+    }
+    char *end;
+    long n = strtol(v, &end, 0);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end != '\0')
+        sh_fatal(2, "Illegal number: %s", v);
+    return n;
+}
+
+static int match(struct ar *a, const char *op) {
+    ws(a);
+    size_t n = strlen(op);
+    if (strncmp(a->s + a->i, op, n) != 0)
+        return 0;
+    /* do not take "<" out of "<<" or "<=", "&" out of "&&", "=" out of "==" ... */
+    char next = a->s[a->i + n];
+    if (n == 1 && strchr("<>&|=!", op[0]) && (next == op[0] || next == '=') &&
+        !(op[0] == '!' && next == '!'))
+        return 0;
+    if (n == 2 && (strcmp(op, "<<") == 0 || strcmp(op, ">>") == 0) && next == '=')
+        return 0;
+    a->i += n;
+    return 1;
+}
+
+static long assign_to(struct ar *a, const char *name, long v) {
+    if (!a->noeval) {
+        char num[32];
+        snprintf(num, sizeof num, "%ld", v);
+        if (var_set(name, num, 0) < 0)
+            sh_exit(2);
+    }
+    return v;
+}
+
+static long apply(struct ar *a, const char *op, long l, long r) {
+    if ((op[0] == '/' || op[0] == '%') && r == 0) {
+        if (a->noeval)
+            return 0;
+        sh_fatal(2, "arithmetic expression: division by zero: \"%s\"", a->s);
+    }
+    switch (op[0]) {
+    case '*': return l * r;
+    case '/': return l / r;
+    case '%': return l % r;
+    case '+': return l + r;
+    case '-': return l - r;
+    case '<': return l << r;
+    case '>': return l >> r;
+    case '&': return l & r;
+    case '^': return l ^ r;
+    case '|': return l | r;
+    }
+    return 0;
+}
+
+static long primary(struct ar *a) {
+    ws(a);
+    const char *s = a->s;
+    char c = s[a->i];
+    if (c == '(') {
+        a->i++;
+        long v = ternary(a);
+        if (!match(a, ")"))
+            bad(a);
+        return v;
+    }
+    if (c == '+' && s[a->i + 1] != '+') {
+        a->i++;
+        return primary(a);
+    }
+    if (c == '-' && s[a->i + 1] != '-') {
+        a->i++;
+        return -primary(a);
+    }
+    if (c == '!' && s[a->i + 1] != '=') {
+        a->i++;
+        return !primary(a);
+    }
+    if (c == '~') {
+        a->i++;
+        return ~primary(a);
+    }
+    if (isdigit((unsigned char)c)) {
+        char *end;
+        long v = strtol(s + a->i, &end, 0);
+        if (isalnum((unsigned char)*end) || *end == '_')
+            sh_fatal(2, "arithmetic expression: bad number: \"%s\"", s);
+        a->i = (size_t)(end - s);
+        return v;
+    }
+    if (isalpha((unsigned char)c) || c == '_') {
+        size_t st = a->i;
+        while (isalnum((unsigned char)s[a->i]) || s[a->i] == '_')
+            a->i++;
+        char *name = xstrndup(s + st, a->i - st);
+        ws(a);
+        static const char *const ops[] = {"<<=", ">>=", "*=", "/=", "%=", "+=", "-=",
+                                          "&=", "^=", "|="};
+        for (size_t k = 0; k < sizeof ops / sizeof *ops; k++) {
+            size_t n = strlen(ops[k]);
+            if (strncmp(s + a->i, ops[k], n) == 0) {
+                a->i += n;
+                long r = ternary(a);
+                long l = a->noeval ? 0 : var_value(name);
+                long v = assign_to(a, name, apply(a, ops[k], l, r));
+                free(name);
+                return v;
+            }
+        }
+        if (s[a->i] == '=' && s[a->i + 1] != '=') {
+            a->i++;
+            long v = assign_to(a, name, ternary(a));
+            free(name);
+            return v;
+        }
+        long v = a->noeval ? 0 : var_value(name);
+        free(name);
+        return v;
+    }
+    bad(a);
+}
+
+/* Binary levels, lowest first. */
+static const char *const levels[][5] = {
+    {"|", NULL}, {"^", NULL}, {"&", NULL}, {"==", "!=", NULL},
+    {"<=", ">=", "<", ">", NULL}, {"<<", ">>", NULL}, {"+", "-", NULL},
+    {"*", "/", "%", NULL}};
+#define NLEVELS (int)(sizeof levels / sizeof *levels)
+
+static long binary(struct ar *a, int level) {
+    if (level >= NLEVELS)
+        return primary(a);
+    long l = binary(a, level + 1);
+    for (;;) {
+        const char *op = NULL;
+        for (int k = 0; levels[level][k]; k++)
+            if (match(a, levels[level][k])) {
+                op = levels[level][k];
+                break;
+            }
+        if (!op)
+            return l;
+        long r = binary(a, level + 1);
+        if (strcmp(op, "==") == 0) l = l == r;
+        else if (strcmp(op, "!=") == 0) l = l != r;
+        else if (strcmp(op, "<=") == 0) l = l <= r;
+        else if (strcmp(op, ">=") == 0) l = l >= r;
+        else if (strcmp(op, "<") == 0) l = l < r;
+        else if (strcmp(op, ">") == 0) l = l > r;
+        else l = apply(a, op, l, r);
+    }
+}
+
+static long logand(struct ar *a) {
+    long l = binary(a, 0);
+    while (match(a, "&&")) {
+        int save = a->noeval;
+        if (!l)
+            a->noeval = 1;
+        long r = binary(a, 0);
+        a->noeval = save;
+        l = l && r;
+    }
+    return l;
+}
+
+static long logor(struct ar *a) {
+    long l = logand(a);
+    while (match(a, "||")) {
+        int save = a->noeval;
+        if (l)
+            a->noeval = 1;
+        long r = logand(a);
+        a->noeval = save;
+        l = l || r;
+    }
+    return l;
+}
+
+static long ternary(struct ar *a) {
+    long c = logor(a);
+    if (!match(a, "?"))
+        return c;
+    int save = a->noeval;
+    if (!c)
+        a->noeval = 1;
+    long t = ternary(a);
+    a->noeval = save;
+    if (!match(a, ":"))
+        bad(a);
+    if (c)
+        a->noeval = 1;
+    long f = ternary(a);
+    a->noeval = save;
+    return c ? t : f;
+}
+
+long arith_eval(const char *expr) {
+    struct ar a = {expr, 0, 0};
+    ws(&a);
+    if (a.s[a.i] == '\0')
+        return 0;
+    long v = ternary(&a);
+    ws(&a);
+    if (a.s[a.i] != '\0')
+        bad(&a);
+    return v;
+}

@@ -1,0 +1,888 @@
+/*
+ * sh: evaluating trees: lists, and-or, pipelines, compound commands,
+ * simple commands (builtin, function or program), redirections, command
+ * substitution, and reading commands from strings and files.
+ *
+ * No fork: a program is posix_spawn'ed with the shell's fds 0-9 as they are
+ * at that moment (redirections are applied in the shell and undone after);
+ * anything that must run in a separate shell (a subshell, a compound
+ * pipeline element, a background list) is a child `sh --subshell STATE SRC`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sh.h"
+
+int exitstatus;
+int evalskip, skipcount, loopnest, funcnest;
+int opt_e, opt_x, opt_u, opt_f, opt_C, opt_a, opt_n, opt_v;
+pid_t shell_pid;
+pid_t last_bg;
+
+/* --- redirections --- */
+
+static int heredoc_fd(const char *text) {
+    size_t n = strlen(text);
+    int p[2];
+    if (n <= 4096 && pipe2(p, O_CLOEXEC) == 0) {
+        /* fits in the pipe: nobody has to read concurrently */
+        write_all(p[1], text, n);
+        close(p[1]);
+        return p[0];
+    }
+    static int seq;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/.sh-here-%d-%d", (int)getpid(), seq++);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    unlink(path);
+    write_all(fd, text, n);
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+static void save_fd(struct redir_save *save, int fd) {
+    if (!save)
+        return;
+    for (int i = 0; i < save->n; i++)
+        if (save->v[i].fd == fd)
+            return;
+    if (save->n == save->cap) {
+        save->cap = save->cap ? 2 * save->cap : 4;
+        save->v = xrealloc(save->v, (size_t)save->cap * sizeof *save->v);
+    }
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    save->v[save->n].fd = fd;
+    save->v[save->n].saved = copy;
+    save->n++;
+}
+
+int redirs_apply(struct redir *r, struct redir_save *save) {
+    for (; r; r = r->next) {
+        int fd = r->fd, newfd = -1, is_dup = 0, close_it = 0;
+        char *target = NULL;
+        if (r->type == R_HERE) {
+            char *text = r->here_lit ? xstrdup(r->here) : expand_heredoc(r->here);
+            newfd = heredoc_fd(text);
+            free(text);
+            if (newfd < 0) {
+                sh_warn("cannot create here-document: %s", strerror(errno));
+                return -1;
+            }
+        } else {
+            target = expand_str(r->word);
+            if (r->type == R_DUPIN || r->type == R_DUPOUT) {
+                long v;
+                if (strcmp(target, "-") == 0) {
+                    close_it = 1;
+                } else if (parse_int(target, &v) == 0 && v >= 0) {
+                    newfd = (int)v;
+                    is_dup = 1;
+                    if (fcntl(newfd, F_GETFD) < 0) {
+                        sh_warn("%d: Bad file descriptor", newfd);
+                        free(target);
+                        return -1;
+                    }
+                } else {
+                    sh_warn("Syntax error: Bad fd number");
+                    free(target);
+                    return -1;
+                }
+            } else {
+                int flags = O_RDONLY;
+                switch (r->type) {
+                case R_OUT:
+                    flags = O_WRONLY | O_CREAT | O_TRUNC;
+                    if (opt_C) {
+                        struct stat st;
+                        if (stat(target, &st) == 0 && S_ISREG(st.st_mode)) {
+                            sh_warn("cannot create %s: File exists", target);
+                            free(target);
+                            return -1;
+                        }
+                    }
+                    break;
+                case R_CLOBBER: flags = O_WRONLY | O_CREAT | O_TRUNC; break;
+                case R_APPEND: flags = O_WRONLY | O_CREAT | O_APPEND; break;
+                case R_RDWR: flags = O_RDWR | O_CREAT; break;
+                }
+                newfd = open(target, flags | O_CLOEXEC, 0666);
+                if (newfd < 0) {
+                    sh_warn("cannot %s %s: %s", r->type == R_IN ? "open" : "create", target,
+                            errno == ENOENT ? "No such file" : strerror(errno));
+                    free(target);
+                    return -1;
+                }
+            }
+        }
+        free(target);
+        save_fd(save, fd);
+        if (close_it) {
+            close(fd);
+        } else if (newfd != fd) {
+            dup2(newfd, fd);
+            if (!is_dup)
+                close(newfd);
+        } else {
+            /* landed on the wanted number: keep it across spawns */
+            fcntl(fd, F_SETFD, 0);
+        }
+    }
+    return 0;
+}
+
+void redirs_restore(struct redir_save *save) {
+    for (int i = save->n - 1; i >= 0; i--) {
+        struct saved_fd *s = &save->v[i];
+        if (s->saved >= 0) {
+            dup2(s->saved, s->fd);
+            close(s->saved);
+        } else {
+            close(s->fd);
+        }
+    }
+    free(save->v);
+    save->v = NULL;
+    save->n = save->cap = 0;
+}
+
+/* Points fd at `to` for a spawn (saving the old one); -1 leaves it alone. */
+static void move_fd(struct redir_save *save, int to, int fd) {
+    if (to < 0 || to == fd)
+        return;
+    save_fd(save, fd);
+    dup2(to, fd);
+}
+
+/* --- xtrace --- */
+
+static void xtrace_word(sbuf *b, const char *w) {
+    int plain = *w != '\0';
+    for (const char *q = w; *q; q++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+./:=,@%^", *q))
+            plain = 0;
+    if (plain) {
+        sb_adds(b, w);
+        return;
+    }
+    sb_addc(b, '\'');
+    for (const char *q = w; *q; q++) {
+        if (*q == '\'')
+            sb_adds(b, "'\\''");
+        else
+            sb_addc(b, *q);
+    }
+    sb_addc(b, '\'');
+}
+
+void xtrace_words(char **assigns, int nassigns, char **argv, int argc) {
+    sbuf b = {0};
+    const char *ps4 = var_get("PS4");
+    sb_adds(&b, ps4 ? ps4 : "+ ");
+    int first = 1;
+    for (int i = 0; i < nassigns; i++) {
+        if (!first)
+            sb_addc(&b, ' ');
+        first = 0;
+        const char *eq = strchr(assigns[i], '=');
+        sb_addn(&b, assigns[i], (size_t)(eq - assigns[i]) + 1);
+        xtrace_word(&b, eq + 1);
+    }
+    for (int i = 0; i < argc; i++) {
+        if (!first)
+            sb_addc(&b, ' ');
+        first = 0;
+        xtrace_word(&b, argv[i]);
+    }
+    sb_addc(&b, '\n');
+    write_all(2, b.s, b.len);
+    sb_free(&b);
+}
+
+/* --- simple commands --- */
+
+static void errexit_check(int status, int flags) {
+    if (status != 0 && opt_e && !(flags & EV_TESTED) && !evalskip)
+        sh_exit(status);
+}
+
+/* The expanded assignments of a simple command ("name=value", malloc'd). */
+static char **expand_assigns(struct node *n) {
+    char **v = xmalloc((size_t)(n->nassigns + 1) * sizeof(char *));
+    for (int i = 0; i < n->nassigns; i++) {
+        const char *eq = strchr(n->assigns[i], '=');
+        char *val = expand_assign_value(eq + 1);
+        size_t ln = (size_t)(eq - n->assigns[i]);
+        char *s = xmalloc(ln + strlen(val) + 2);
+        memcpy(s, n->assigns[i], ln + 1);
+        strcpy(s + ln + 1, val);
+        free(val);
+        v[i] = s;
+    }
+    v[n->nassigns] = NULL;
+    return v;
+}
+
+static void free_strv(char **v, int n) {
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+struct tempvar {
+    char *name;
+    char *old;
+    int existed, flags;
+};
+
+/* Assignments in front of a regular builtin or a function last for it only. */
+static struct tempvar *temp_assign(char **assigns, int n) {
+    if (n == 0)
+        return NULL;
+    struct tempvar *t = xmalloc((size_t)n * sizeof *t);
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(assigns[i], '=');
+        t[i].name = xstrndup(assigns[i], (size_t)(eq - assigns[i]));
+        struct var *v = var_find(t[i].name);
+        t[i].existed = v && !(v->flags & V_UNSET);
+        t[i].old = t[i].existed ? xstrdup(v->value) : NULL;
+        t[i].flags = v ? v->flags : 0;
+        var_set(t[i].name, eq + 1, V_EXPORT);
+    }
+    return t;
+}
+
+static void temp_restore(struct tempvar *t, int n) {
+    if (!t)
+        return;
+    for (int i = n - 1; i >= 0; i--) {
+        struct var *v = var_find(t[i].name);
+        if (v && !(v->flags & V_READONLY)) {
+            if (t[i].existed) {
+                var_set(t[i].name, t[i].old, 0);
+                v->flags = t[i].flags;
+            } else {
+                var_unset(t[i].name);
+                v->flags = t[i].flags | V_UNSET;
+            }
+            var_export(t[i].name); /* refreshes the environment */
+            v->flags = t[i].existed ? t[i].flags : (t[i].flags | V_UNSET);
+        }
+        free(t[i].name);
+        free(t[i].old);
+    }
+    free(t);
+}
+
+static int run_function(struct func *f, struct strlist *args, int flags) {
+    struct params saved = pos;
+    pos.v = NULL;
+    pos.n = 0;
+    params_set(&pos, args->v + 1, args->n - 1);
+    funcnest++;
+    local_push();
+    int st = eval_tree(f->body, flags & EV_TESTED);
+    if (evalskip == SKIP_RETURN) {
+        evalskip = 0;
+        st = exitstatus;
+    }
+    local_pop();
+    funcnest--;
+    params_free(&pos);
+    pos = saved;
+    return st;
+}
+
+static int spawn_error(const char *name, int err) {
+    if (err == ENOENT) {
+        sh_warn("%s: not found", name);
+        return 127;
+    }
+    sh_warn("%s: %s", name, strerror(err));
+    return 126;
+}
+
+int run_command(struct strlist *args, char **assigns, int nassigns, struct redir *redirs,
+                int flags, int nofunc) {
+    const char *name = args->v[0];
+    const struct builtin *bi = builtin_find(name);
+    struct func *fn = (!bi || !bi->special) && !nofunc ? func_find(name) : NULL;
+    struct redir_save save = {0};
+    int st;
+    if (bi && bi->special && !fn) {
+        for (int i = 0; i < nassigns; i++)
+            if (var_set_assign(assigns[i], 0) < 0)
+                sh_exit(2);
+        /* `exec` without a command: the redirections stay */
+        int keep = args->n == 1 && strcmp(name, "exec") == 0;
+        if (redirs_apply(redirs, keep ? NULL : &save) < 0) {
+            redirs_restore(&save);
+            return 1;
+        }
+        st = bi->fn(args->n, args->v);
+        out_flush();
+        redirs_restore(&save);
+        return st;
+    }
+    if (fn || bi) {
+        if (redirs_apply(redirs, &save) < 0) {
+            redirs_restore(&save);
+            return 1;
+        }
+        struct tempvar *t = temp_assign(assigns, nassigns);
+        if (fn) {
+            st = run_function(fn, args, flags);
+        } else {
+            st = bi->fn(args->n, args->v);
+            out_flush();
+        }
+        temp_restore(t, nassigns);
+        redirs_restore(&save);
+        return st;
+    }
+    char *path = path_lookup(name);
+    if (!path) {
+        if (redirs_apply(redirs, &save) == 0)
+            sh_warn("%s: not found", name);
+        redirs_restore(&save);
+        return 127;
+    }
+    if (redirs_apply(redirs, &save) < 0) {
+        redirs_restore(&save);
+        free(path);
+        return 1;
+    }
+    char **envp = env_build(assigns, nassigns);
+    pid_t pid;
+    int err = spawn_external(path, args->v, envp, &pid);
+    if (nassigns)
+        free(envp);
+    redirs_restore(&save);
+    free(path);
+    if (err)
+        return spawn_error(name, err);
+    return wait_pid(pid);
+}
+
+static int eval_simple(struct node *n, int flags) {
+    struct strlist args = {0};
+    cmdsubst_ran = 0;
+    for (int i = 0; i < n->nwords; i++)
+        expand_fields(n->words[i], &args);
+    int st;
+    if (args.n == 0) {
+        /* assignments only: each one sees the ones before it */
+        for (int i = 0; i < n->nassigns; i++) {
+            const char *eq = strchr(n->assigns[i], '=');
+            char *name = xstrndup(n->assigns[i], (size_t)(eq - n->assigns[i]));
+            char *val = expand_assign_value(eq + 1);
+            if (opt_x) {
+                char *a = xmalloc(strlen(name) + strlen(val) + 2);
+                sprintf(a, "%s=%s", name, val);
+                xtrace_words(&a, 1, NULL, 0);
+                free(a);
+            }
+            if (var_set(name, val, 0) < 0)
+                sh_exit(2);
+            free(name);
+            free(val);
+        }
+        st = cmdsubst_ran ? cmdsubst_status : 0;
+        if (n->redirs) {
+            struct redir_save save = {0};
+            if (redirs_apply(n->redirs, &save) < 0)
+                st = 1;
+            redirs_restore(&save);
+        }
+    } else {
+        char **assigns = expand_assigns(n);
+        if (opt_x)
+            xtrace_words(assigns, n->nassigns, args.v, args.n);
+        st = run_command(&args, assigns, n->nassigns, n->redirs, flags, 0);
+        free_strv(assigns, n->nassigns);
+    }
+    sl_free(&args);
+    return st;
+}
+
+/* --- pipelines and children --- */
+
+/* Spawns a simple command without waiting: a program directly, anything else
+ * (builtin, function, assignments only) as a child shell. */
+static int spawn_simple(struct node *n, pid_t *pid, int stdin_null) {
+    struct strlist args = {0};
+    for (int i = 0; i < n->nwords; i++)
+        expand_fields(n->words[i], &args);
+    int st = -1;
+    if (args.n > 0 && !builtin_find(args.v[0]) && !func_find(args.v[0])) {
+        char *path = path_lookup(args.v[0]);
+        if (!path) {
+            sh_warn("%s: not found", args.v[0]);
+            st = 127;
+        } else {
+            char **assigns = expand_assigns(n);
+            if (opt_x)
+                xtrace_words(assigns, n->nassigns, args.v, args.n);
+            struct redir_save save = {0};
+            if (stdin_null) {
+                int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                move_fd(&save, nul, 0);
+                if (nul >= 0)
+                    close(nul);
+            }
+            if (redirs_apply(n->redirs, &save) < 0) {
+                st = 1;
+            } else {
+                char **envp = env_build(assigns, n->nassigns);
+                int err = spawn_external(path, args.v, envp, pid);
+                if (n->nassigns)
+                    free(envp);
+                st = err ? spawn_error(args.v[0], err) : 0;
+            }
+            redirs_restore(&save);
+            free_strv(assigns, n->nassigns);
+            free(path);
+        }
+        sl_free(&args);
+        return st;
+    }
+    sl_free(&args);
+    return spawn_shell(n->src, pid, stdin_null) ? 126 : 0;
+}
+
+/* Spawns any command as a child; 0 with *pid, or an exit status (no child). */
+static int spawn_node(struct node *n, pid_t *pid, int stdin_null) {
+    if (n->type == N_SIMPLE)
+        return spawn_simple(n, pid, stdin_null);
+    const char *src = n->src;
+    if (n->type == N_SUBSHELL && !n->redirs && n->a && n->a->src)
+        src = n->a->src;
+    if (!src)
+        return 2;
+    return spawn_shell(src, pid, stdin_null) ? 126 : 0;
+}
+
+static const char *plain_name(const char *raw) {
+    for (const char *q = raw; *q; q++)
+        if (strchr("'\"\\$`*?[~", *q))
+            return NULL;
+    return raw;
+}
+
+/* May this pipeline element run in the shell itself? Only builtins that do
+ * nothing but write output, so the pipeline behaves as if in a subshell. */
+static int runs_inside(struct node *n) {
+    if (n->type != N_SIMPLE || n->nwords == 0 || n->nassigns)
+        return 0;
+    const char *name = plain_name(n->words[0]);
+    if (!name || func_find(name))
+        return 0;
+    const struct builtin *bi = builtin_find(name);
+    return bi && bi->pure;
+}
+
+static int eval_pipe(struct node *n, int flags) {
+    int k = n->nkids;
+    int *in = xmalloc((size_t)k * sizeof(int)), *out = xmalloc((size_t)k * sizeof(int));
+    pid_t *pids = xmalloc((size_t)k * sizeof(pid_t));
+    int *early = xmalloc((size_t)k * sizeof(int));
+    int prev = -1;
+    for (int i = 0; i < k; i++) {
+        int p[2] = {-1, -1};
+        if (i < k - 1 && pipe2(p, O_CLOEXEC) < 0) {
+            sh_warn("pipe: %s", strerror(errno));
+            p[0] = p[1] = -1;
+        }
+        in[i] = prev;
+        out[i] = p[1];
+        prev = p[0];
+        pids[i] = -1;
+        early[i] = 0;
+    }
+    int inside = -1;
+    for (int i = 0; i < k && inside < 0; i++)
+        if (runs_inside(n->kids[i]))
+            inside = i;
+    for (int i = 0; i < k; i++) {
+        if (i == inside)
+            continue;
+        struct redir_save save = {0};
+        move_fd(&save, in[i], 0);
+        move_fd(&save, out[i], 1);
+        early[i] = spawn_node(n->kids[i], &pids[i], 0);
+        redirs_restore(&save);
+        if (in[i] >= 0)
+            close(in[i]);
+        if (out[i] >= 0)
+            close(out[i]);
+    }
+    int st = 0;
+    if (inside >= 0) {
+        struct redir_save save = {0};
+        move_fd(&save, in[inside], 0);
+        move_fd(&save, out[inside], 1);
+        struct sigaction ign = {0}, old;
+        ign.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &ign, &old);
+        early[inside] = eval_simple(n->kids[inside], flags | EV_TESTED);
+        sigaction(SIGPIPE, &old, NULL);
+        redirs_restore(&save);
+        if (in[inside] >= 0)
+            close(in[inside]);
+        if (out[inside] >= 0)
+            close(out[inside]);
+    }
+    for (int i = 0; i < k; i++) {
+        int s = pids[i] > 0 && (i != inside) && early[i] == 0 ? wait_pid(pids[i]) : early[i];
+        if (i == k - 1)
+            st = s;
+    }
+    free(in);
+    free(out);
+    free(pids);
+    free(early);
+    return st;
+}
+
+static int read_all(int fd, sbuf *b) {
+    char buf[4096];
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? -1 : 0;
+        sb_addn(b, buf, (size_t)r);
+    }
+}
+
+/* $(...): the fast path runs a lone program directly (or a pure builtin in
+ * the shell); anything else runs in a child shell. */
+char *capture_output(const char *text, int *status) {
+    size_t pos = 0, len = strlen(text);
+    int pst;
+    struct node *tree = parse_command_line(text, len, &pos, &pst, 1);
+    int simple = tree && pst == 0 && tree->nkids == 1 && tree->kids[0]->type == N_SIMPLE;
+    if (simple) {
+        size_t p2 = pos;
+        int st2;
+        struct node *more = parse_command_line(text, len, &p2, &st2, 1);
+        if (more || st2 != 0)
+            simple = 0;
+        tree_free(more);
+    }
+    if (!simple && pst == 2) {
+        tree_free(tree);
+        sh_exit(2);
+    }
+    sbuf result = {0};
+    int p[2];
+    if (simple) {
+        struct node *n = tree->kids[0];
+        struct strlist args = {0};
+        for (int i = 0; i < n->nwords; i++)
+            expand_fields(n->words[i], &args);
+        const struct builtin *bi = args.n ? builtin_find(args.v[0]) : NULL;
+        if (args.n && bi && bi->pure && !func_find(args.v[0]) && !n->redirs && !n->nassigns) {
+            out_flush();
+            out1_capture = 1;
+            *status = bi->fn(args.n, args.v);
+            out1_capture = 0;
+            char *s = sb_take(&out1);
+            sl_free(&args);
+            tree_free(tree);
+            return s;
+        }
+        if (args.n && !bi && !func_find(args.v[0])) {
+            if (pipe2(p, O_CLOEXEC) < 0)
+                sh_fatal(2, "pipe: %s", strerror(errno));
+            pid_t pid;
+            struct redir_save save = {0};
+            move_fd(&save, p[1], 1);
+            int st = spawn_simple(n, &pid, 0);
+            redirs_restore(&save);
+            close(p[1]);
+            read_all(p[0], &result);
+            close(p[0]);
+            *status = st == 0 ? wait_pid(pid) : st;
+            sl_free(&args);
+            tree_free(tree);
+            return sb_take(&result);
+        }
+        sl_free(&args);
+    }
+    tree_free(tree);
+    if (pipe2(p, O_CLOEXEC) < 0)
+        sh_fatal(2, "pipe: %s", strerror(errno));
+    pid_t pid;
+    struct redir_save save = {0};
+    move_fd(&save, p[1], 1);
+    int err = spawn_shell(text, &pid, 0);
+    redirs_restore(&save);
+    close(p[1]);
+    if (!err)
+        read_all(p[0], &result);
+    close(p[0]);
+    *status = err ? 126 : wait_pid(pid);
+    return sb_take(&result);
+}
+
+/* --- compound commands --- */
+
+/* After break/continue/return in a loop body: 1 to leave the loop. */
+static int loop_leave(void) {
+    if (evalskip == SKIP_BREAK || evalskip == SKIP_CONT) {
+        if (--skipcount <= 0) {
+            int was = evalskip;
+            evalskip = 0;
+            return was == SKIP_BREAK;
+        }
+    }
+    return 1;
+}
+
+static int eval_loop(struct node *n, int flags) {
+    int st = 0;
+    loopnest++;
+    for (;;) {
+        int c = eval_tree(n->a, EV_TESTED);
+        if (evalskip) {
+            if (loop_leave())
+                break;
+            continue;
+        }
+        if ((n->type == N_WHILE) != (c == 0))
+            break;
+        st = eval_tree(n->b, flags);
+        if (evalskip && loop_leave())
+            break;
+    }
+    loopnest--;
+    return st;
+}
+
+static int eval_for(struct node *n, int flags) {
+    struct strlist items = {0};
+    if (n->for_has_in) {
+        for (int i = 0; i < n->nwords; i++)
+            expand_fields(n->words[i], &items);
+    } else {
+        for (int i = 0; i < pos.n; i++)
+            sl_add(&items, xstrdup(pos.v[i]));
+    }
+    int st = 0;
+    loopnest++;
+    for (int i = 0; i < items.n; i++) {
+        if (var_set(n->name, items.v[i], 0) < 0)
+            sh_exit(2);
+        st = eval_tree(n->b, flags);
+        if (evalskip && loop_leave())
+            break;
+    }
+    loopnest--;
+    sl_free(&items);
+    return st;
+}
+
+static int eval_case(struct node *n, int flags) {
+    char *word = expand_str(n->name);
+    int st = 0;
+    for (struct caseitem *ci = n->items; ci; ci = ci->next) {
+        for (int i = 0; i < ci->npats; i++) {
+            char *pat = expand_pattern(ci->pats[i]);
+            int m = fnmatch(pat, word, 0) == 0;
+            free(pat);
+            if (m) {
+                st = ci->body ? eval_tree(ci->body, flags) : 0;
+                free(word);
+                return st;
+            }
+        }
+    }
+    free(word);
+    return st;
+}
+
+static int eval_with_redirs(struct node *n, int flags) {
+    struct redir_save save = {0};
+    if (redirs_apply(n->redirs, &save) < 0) {
+        redirs_restore(&save);
+        return 1;
+    }
+    int st = 0;
+    switch (n->type) {
+    case N_GROUP: st = eval_tree(n->a, flags); break;
+    case N_IF: {
+        int c = eval_tree(n->a, EV_TESTED);
+        if (evalskip)
+            break;
+        if (c == 0)
+            st = eval_tree(n->b, flags);
+        else if (n->c)
+            st = eval_tree(n->c, flags);
+        break;
+    }
+    case N_WHILE:
+    case N_UNTIL: st = eval_loop(n, flags); break;
+    case N_FOR: st = eval_for(n, flags); break;
+    case N_CASE: st = eval_case(n, flags); break;
+    case N_SUBSHELL: {
+        pid_t pid;
+        int e = spawn_node(n->a, &pid, 0);
+        st = e ? e : wait_pid(pid);
+        break;
+    }
+    }
+    redirs_restore(&save);
+    return st;
+}
+
+int eval_tree(struct node *n, int flags) {
+    if (!n || evalskip)
+        return exitstatus;
+    int st = 0;
+    switch (n->type) {
+    case N_LIST:
+        st = exitstatus;
+        for (int i = 0; i < n->nkids && !evalskip; i++) {
+            st = eval_tree(n->kids[i], flags);
+            if (pending_signals)
+                traps_run();
+        }
+        return st;
+    case N_SIMPLE:
+        st = eval_simple(n, flags);
+        break;
+    case N_PIPE:
+        st = eval_pipe(n, flags);
+        break;
+    case N_AND:
+    case N_OR:
+        st = eval_tree(n->a, flags | EV_TESTED);
+        if (!evalskip && ((st == 0) == (n->type == N_AND)))
+            st = eval_tree(n->b, flags);
+        exitstatus = st;
+        return st;
+    case N_NOT:
+        st = eval_tree(n->a, flags | EV_TESTED);
+        exitstatus = st = !st;
+        return st;
+    case N_BG: {
+        pid_t pid;
+        int e = spawn_node(n->a, &pid, 1);
+        if (e == 0) {
+            last_bg = pid;
+            job_add(pid);
+        }
+        exitstatus = e;
+        return e;
+    }
+    case N_FUNCDEF:
+        func_define(n->name, n->a, n->src);
+        tree_pinned = 1;
+        exitstatus = 0;
+        return 0;
+    case N_SUBSHELL:
+        st = eval_with_redirs(n, flags);
+        break;
+    default:
+        exitstatus = st = eval_with_redirs(n, flags);
+        return st;
+    }
+    exitstatus = st;
+    errexit_check(st, flags);
+    return st;
+}
+
+/* --- reading commands --- */
+
+static int eval_buffer(const char *s, size_t len, int flags) {
+    size_t pos = 0;
+    int st = exitstatus;
+    int outer_pinned = tree_pinned;
+    while (pos < len) {
+        int ps;
+        tree_pinned = 0;
+        struct node *t = parse_command_line(s, len, &pos, &ps, 1);
+        if (ps == 2)
+            sh_exit(2);
+        if (!t)
+            break;
+        if (!opt_n)
+            st = eval_tree(t, flags);
+        if (!tree_pinned)
+            tree_free(t);
+        if (evalskip)
+            break;
+    }
+    tree_pinned = outer_pinned;
+    return st;
+}
+
+int eval_string(const char *s, int flags) { return eval_buffer(s, strlen(s), flags); }
+
+int eval_fd_input(int fd) {
+    sbuf buf = {0};
+    size_t pos = 0;
+    int eof = 0;
+    for (;;) {
+        int ps = 1;
+        struct node *t = NULL;
+        tree_pinned = 0;
+        if (pos < buf.len || eof)
+            t = parse_command_line(buf.s ? buf.s : "", buf.len, &pos, &ps, eof);
+        if (ps == 1 && !eof) {
+            /* incomplete: read more (never more than a chunk ahead, as dash) */
+            char chunk[4096];
+            ssize_t r = read(fd, chunk, sizeof chunk);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                eof = 1;
+            else
+                sb_addn(&buf, chunk, (size_t)r);
+            continue;
+        }
+        if (ps == 2)
+            sh_exit(2);
+        if (!t)
+            break;
+        if (!opt_n)
+            eval_tree(t, 0);
+        if (!tree_pinned)
+            tree_free(t);
+        evalskip = 0;
+        if (pos > 0) {
+            memmove(buf.s, buf.s + pos, buf.len - pos);
+            buf.len -= pos;
+            pos = 0;
+        }
+    }
+    sb_free(&buf);
+    return exitstatus;
+}
+
+/* Reads a whole file and runs it in this shell (scripts, `.`). */
+int eval_file(const char *path, int must_exist) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (!must_exist)
+            return 0;
+        sh_warn("%s: %s", path, errno == ENOENT ? "No such file" : strerror(errno));
+        return -1;
+    }
+    sbuf b = {0};
+    read_all(fd, &b);
+    close(fd);
+    int st = eval_buffer(b.s ? b.s : "", b.len, 0);
+    sb_free(&b);
+    return st;
+}
