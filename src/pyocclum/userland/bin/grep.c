@@ -58,24 +58,6 @@ static void add_glob(char ***list, size_t *n, const char *g)
     (*list)[(*n)++] = (char *)g;
 }
 
-static const char *gnu_regerror(int code)
-{
-    switch (code) {
-    case REG_EPAREN: return "Unmatched ( or \\(";
-    case REG_EBRACK: return "Unmatched [, [^, [:, [., or [=";
-    case REG_EBRACE: return "Unmatched \\{";
-    case REG_BADBR: return "Invalid content of \\{\\}";
-    case REG_ERANGE: return "Invalid range end";
-    case REG_ECTYPE: return "Invalid character class name";
-    case REG_EESCAPE: return "Trailing backslash";
-    case REG_ESUBREG: return "Invalid back reference";
-    case REG_BADRPT: return "Invalid preceding regular expression";
-    case REG_ECOLLATE: return "Invalid collation character";
-    case REG_ESPACE: return "Memory exhausted";
-    default: return "Invalid regular expression";
-    }
-}
-
 static void compile_patterns(void)
 {
     if (mode == MODE_FIXED)
@@ -85,7 +67,7 @@ static void compile_patterns(void)
     for (size_t i = 0; i < npatterns; i++) {
         int rc = regcomp(&regexes[i], patterns[i], flags);
         if (rc != 0)
-            tu_die(2, "%s", gnu_regerror(rc));
+            tu_die(2, "%s", tu_regerror(rc));
     }
 }
 

@@ -26,6 +26,9 @@ const char *tu_strerror(int err);
  * buffer (two calls may be used in one message). */
 const char *tu_quote(const char *name);
 
+/* GNU regex's message for a regcomp error code ("Unmatched ( or \\("...). */
+const char *tu_regerror(int code);
+
 /* "PROG: FORMAT\n" on stderr. */
 void tu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
