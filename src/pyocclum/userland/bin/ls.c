@@ -1,0 +1,412 @@
+/* ls: list directory contents (GNU coreutils' ls: -a, -A, -l, -g, -o, -n, -1,
+ * -R, -d, -h, -t, -S, -U, -r, -i, -F, -p, -L). Output is one name per line,
+ * as coreutils writes when stdout is not a terminal (no columns, even on a
+ * terminal), names are printed as they are (no quoting), and times in UTC. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+
+enum { SORT_NAME, SORT_TIME, SORT_SIZE, SORT_NONE };
+enum { ALL_NONE, ALL_DOTS, ALL_ALMOST };
+
+static int show_all = ALL_NONE, long_format, recursive, list_dirs, human, reverse, sort_by = SORT_NAME;
+static int show_inode, classify, slash_only, deref, no_owner, no_group, numeric_ids;
+static int status;
+static struct timespec now;
+
+struct entry {
+    char *name;  /* as shown */
+    char *path;  /* to stat and read */
+    struct stat st;
+    int ok;      /* st is valid */
+    char *target;         /* symlink target (long format) */
+    struct stat target_st;
+    int target_ok;
+};
+
+static int compare(const void *pa, const void *pb) {
+    const struct entry *a = pa, *b = pb;
+    int r = 0;
+    if (sort_by == SORT_TIME) {
+        if (a->st.st_mtim.tv_sec != b->st.st_mtim.tv_sec)
+            r = a->st.st_mtim.tv_sec < b->st.st_mtim.tv_sec ? 1 : -1;
+        else if (a->st.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec)
+            r = a->st.st_mtim.tv_nsec < b->st.st_mtim.tv_nsec ? 1 : -1;
+    } else if (sort_by == SORT_SIZE) {
+        if (a->st.st_size != b->st.st_size)
+            r = a->st.st_size < b->st.st_size ? 1 : -1;
+    }
+    if (r == 0)
+        r = strcmp(a->name, b->name);
+    return reverse ? -r : r;
+}
+
+static void sort_entries(struct entry *v, size_t n) {
+    if (sort_by != SORT_NONE)
+        qsort(v, n, sizeof *v, compare);
+}
+
+/* GNU's human-readable size: powers of 1024, rounded up, one decimal below 10. */
+static void human_size(unsigned long long n, char *out, size_t size) {
+    static const char units[] = "KMGTPEZY";
+    if (n < 1024) {
+        snprintf(out, size, "%llu", n);
+        return;
+    }
+    unsigned long long div = 1024;
+    int u = 0;
+    while (n / div >= 1024 && u < 7) {
+        div *= 1024;
+        u++;
+    }
+    if (n / div < 10) {
+        unsigned long long tenths = (n * 10 + div - 1) / div;
+        if (tenths < 100) {
+            snprintf(out, size, "%llu.%llu%c", tenths / 10, tenths % 10, units[u]);
+            return;
+        }
+        snprintf(out, size, "%llu%c", tenths / 10, units[u]);
+        return;
+    }
+    unsigned long long whole = (n + div - 1) / div;
+    if (whole >= 1024 && u < 7) {
+        snprintf(out, size, "1.0%c", units[u + 1]);
+        return;
+    }
+    snprintf(out, size, "%llu%c", whole, units[u]);
+}
+
+static void size_text(const struct entry *e, char *out, size_t n) {
+    if (S_ISCHR(e->st.st_mode) || S_ISBLK(e->st.st_mode)) {
+        snprintf(out, n, "%u, %u", (unsigned)((e->st.st_rdev >> 8) & 0xfff),
+                 (unsigned)((e->st.st_rdev & 0xff) | ((e->st.st_rdev >> 12) & 0xfff00)));
+    } else if (human) {
+        human_size((unsigned long long)e->st.st_size, out, n);
+    } else {
+        snprintf(out, n, "%lld", (long long)e->st.st_size);
+    }
+}
+
+static char indicator(mode_t m) {
+    if (S_ISDIR(m))
+        return '/';
+    if (slash_only)
+        return 0;
+    if (S_ISLNK(m))
+        return '@';
+    if (S_ISFIFO(m))
+        return '|';
+    if (S_ISSOCK(m))
+        return '=';
+    if (S_ISREG(m) && (m & (S_IXUSR | S_IXGRP | S_IXOTH)))
+        return '*';
+    return 0;
+}
+
+static const char *owner(uid_t u) {
+    static char buf[24];
+    if (numeric_ids) {
+        snprintf(buf, sizeof buf, "%u", (unsigned)u);
+        return buf;
+    }
+    return fu_user_name(u);
+}
+
+static const char *group(gid_t g) {
+    static char buf[24];
+    if (numeric_ids) {
+        snprintf(buf, sizeof buf, "%u", (unsigned)g);
+        return buf;
+    }
+    return fu_group_name(g);
+}
+
+static void print_entries(struct entry *v, size_t n, int with_total) {
+    int w_ino = 0, w_nlink = 0, w_owner = 0, w_group = 0, w_size = 0;
+    unsigned long long blocks = 0;
+    char buf[64];
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].ok)
+            continue;
+        int k;
+        k = snprintf(buf, sizeof buf, "%llu", (unsigned long long)v[i].st.st_ino);
+        w_ino = k > w_ino ? k : w_ino;
+        k = snprintf(buf, sizeof buf, "%lu", (unsigned long)v[i].st.st_nlink);
+        w_nlink = k > w_nlink ? k : w_nlink;
+        k = (int)strlen(owner(v[i].st.st_uid));
+        w_owner = k > w_owner ? k : w_owner;
+        k = (int)strlen(group(v[i].st.st_gid));
+        w_group = k > w_group ? k : w_group;
+        size_text(&v[i], buf, sizeof buf);
+        k = (int)strlen(buf);
+        w_size = k > w_size ? k : w_size;
+        blocks += (unsigned long long)v[i].st.st_blocks;
+    }
+    if (with_total && long_format) {
+        if (human)
+            human_size(blocks * 512, buf, sizeof buf);
+        else
+            snprintf(buf, sizeof buf, "%llu", (blocks + 1) / 2);
+        printf("total %s\n", buf);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct entry *e = &v[i];
+        if (show_inode) {
+            if (e->ok)
+                printf("%*llu ", w_ino, (unsigned long long)e->st.st_ino);
+            else
+                printf("%*s ", w_ino, "?");
+        }
+        if (long_format && !e->ok) {
+            /* What could not be stat'ed: its type if known, "?" for the rest. */
+            char mode[11];
+            fu_mode_string(e->st.st_mode, mode);
+            if (!e->st.st_mode)
+                mode[0] = '?';
+            memset(mode + 1, '?', 9);
+            printf("%s %*s ", mode, w_nlink, "?");
+            if (!no_owner)
+                printf("%-*s ", w_owner, "?");
+            if (!no_group)
+                printf("%-*s ", w_group, "?");
+            printf("%*s %12s ", w_size, "?", "?");
+        } else if (long_format) {
+            char mode[11];
+            fu_mode_string(e->st.st_mode, mode);
+            printf("%s %*lu ", mode, w_nlink, (unsigned long)e->st.st_nlink);
+            if (!no_owner)
+                printf("%-*s ", w_owner, owner(e->st.st_uid));
+            if (!no_group)
+                printf("%-*s ", w_group, group(e->st.st_gid));
+            size_text(e, buf, sizeof buf);
+            printf("%*s ", w_size, buf);
+            struct tm tm;
+            time_t t = e->st.st_mtim.tv_sec;
+            gmtime_r(&t, &tm);
+            long long age = (long long)now.tv_sec - (long long)t;
+            int recent = age < 31556952 / 2 &&
+                         (t < now.tv_sec || (t == now.tv_sec && e->st.st_mtim.tv_nsec <= now.tv_nsec));
+            strftime(buf, sizeof buf, recent ? "%b %e %H:%M" : "%b %e  %Y", &tm);
+            printf("%s ", buf);
+        }
+        fputs(e->name, stdout);
+        if (long_format && e->target) {
+            printf(" -> %s", e->target);
+            if (classify && e->target_ok) {
+                char c = indicator(e->target_st.st_mode);
+                if (c)
+                    putchar(c);
+            }
+        } else if (classify && e->ok) {
+            char c = indicator(e->st.st_mode);
+            if (c)
+                putchar(c);
+        }
+        putchar('\n');
+    }
+}
+
+/* Stat E (following a symlink if FOLLOW). On failure, e->ok is 0 and e->st.st_mode
+ * holds at most the type lstat saw, for the "l?????????" line; returns the errno. */
+static int fill(struct entry *e, int follow) {
+    int err = 0;
+    e->ok = (follow ? stat(e->path, &e->st) : lstat(e->path, &e->st)) == 0;
+    if (!e->ok) {
+        err = errno;
+        struct stat l;
+        memset(&e->st, 0, sizeof e->st);
+        if (lstat(e->path, &l) == 0)
+            e->st.st_mode = l.st_mode & S_IFMT;
+    }
+    e->target = NULL;
+    e->target_ok = 0;
+    if (e->ok && long_format && S_ISLNK(e->st.st_mode)) {
+        char t[4097];
+        ssize_t k = readlink(e->path, t, sizeof t - 1);
+        if (k >= 0) {
+            t[k] = 0;
+            e->target = fu_xstrdup(t);
+            e->target_ok = stat(e->path, &e->target_st) == 0;
+        }
+    }
+    return err;
+}
+
+static void free_entries(struct entry *v, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].path);
+        free(v[i].target);
+    }
+    free(v);
+}
+
+static void list_dir(const char *dir, int header, int *first);
+
+static void list_dir(const char *dir, int header, int *first) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        fu_warn(errno, "cannot open directory %s", fu_quote(dir));
+        status = 2;
+        return;
+    }
+    struct entry *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    int saw_dot = 0, saw_dotdot = 0;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        int dot = strcmp(name, ".") == 0, dotdot = strcmp(name, "..") == 0;
+        saw_dot |= dot;
+        saw_dotdot |= dotdot;
+        if (name[0] == '.' && (show_all == ALL_NONE || (show_all == ALL_ALMOST && (dot || dotdot))))
+            continue;
+        if (n == cap)
+            v = fu_xrealloc(v, (cap = cap * 2 + 16) * sizeof *v);
+        v[n].name = fu_xstrdup(name);
+        /* Entries of "." are named without "./" in messages, as coreutils does. */
+        v[n].path = strcmp(dir, ".") == 0 ? fu_xstrdup(name) : fu_join(dir, name);
+        int err = fill(&v[n], deref);
+        if (err) {
+            fu_warn(err, "cannot access %s", fu_quote(v[n].path));
+            status = status ? status : 1;
+        }
+        n++;
+    }
+    closedir(d);
+    /* "." and ".." are listed with -a even if the file system does not report them. */
+    for (int k = 0; show_all == ALL_DOTS && k < 2; k++) {
+        if (k == 0 ? saw_dot : saw_dotdot)
+            continue;
+        if (n == cap)
+            v = fu_xrealloc(v, (cap = cap * 2 + 16) * sizeof *v);
+        v[n].name = fu_xstrdup(k == 0 ? "." : "..");
+        v[n].path = fu_join(dir, v[n].name);
+        fill(&v[n], deref);
+        n++;
+    }
+    sort_entries(v, n);
+    if (header) {
+        if (!*first)
+            putchar('\n');
+        printf("%s:\n", dir);
+    }
+    *first = 0;
+    print_entries(v, n, 1);
+    if (recursive) {
+        for (size_t i = 0; i < n; i++) {
+            if (!v[i].ok || !S_ISDIR(v[i].st.st_mode))
+                continue;
+            if (strcmp(v[i].name, ".") == 0 || strcmp(v[i].name, "..") == 0)
+                continue;
+            char *sub = fu_join(dir, v[i].name); /* "./d" under ".", as coreutils */
+            list_dir(sub, 1, first);
+            free(sub);
+        }
+    }
+    free_entries(v, n);
+}
+
+int main(int argc, char **argv) {
+    static const struct option longopts[] = {
+        {"all", no_argument, 0, 'a'},
+        {"almost-all", no_argument, 0, 'A'},
+        {"recursive", no_argument, 0, 'R'},
+        {"directory", no_argument, 0, 'd'},
+        {"human-readable", no_argument, 0, 'h'},
+        {"reverse", no_argument, 0, 'r'},
+        {"inode", no_argument, 0, 'i'},
+        {"classify", no_argument, 0, 'F'},
+        {"dereference", no_argument, 0, 'L'},
+        {"numeric-uid-gid", no_argument, 0, 'n'},
+        {0, 0, 0, 0},
+    };
+    fu_init(argv);
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":aAlgon1RdhtSUriFpLC", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'a': show_all = ALL_DOTS; break;
+        case 'A': show_all = ALL_ALMOST; break;
+        case 'l': long_format = 1; break;
+        case 'g': long_format = 1; no_owner = 1; break;
+        case 'o': long_format = 1; no_group = 1; break;
+        case 'n': long_format = 1; numeric_ids = 1; break;
+        case '1': long_format = 0; break;
+        case 'C': break; /* columns: not supported, one per line */
+        case 'R': recursive = 1; break;
+        case 'd': list_dirs = 1; break;
+        case 'h': human = 1; break;
+        case 't': sort_by = SORT_TIME; break;
+        case 'S': sort_by = SORT_SIZE; break;
+        case 'U': sort_by = SORT_NONE; break;
+        case 'r': reverse = 1; break;
+        case 'i': show_inode = 1; break;
+        case 'F': classify = 1; slash_only = 0; break;
+        case 'p': classify = 1; slash_only = 1; break;
+        case 'L': deref = 1; break;
+        default: fu_bad_option(argv, c, 2);
+        }
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    char *dot[] = {".", NULL};
+    char **args = optind < argc ? argv + optind : dot;
+    size_t nargs = optind < argc ? (size_t)(argc - optind) : 1;
+
+    /* Command-line symlinks to directories are followed unless -l, -d or -F
+     * (coreutils' --dereference-command-line-symlink-to-dir). */
+    int follow_args = deref || !(long_format || list_dirs || classify);
+    struct entry *files = fu_xmalloc(nargs * sizeof *files);
+    struct entry *dirs = fu_xmalloc(nargs * sizeof *dirs);
+    size_t nfiles = 0, ndirs = 0;
+    for (size_t i = 0; i < nargs; i++) {
+        struct entry e = {.name = fu_xstrdup(args[i]), .path = fu_xstrdup(args[i])};
+        struct stat st;
+        if (lstat(args[i], &st) != 0) {
+            fu_warn(errno, "cannot access %s", fu_quote(args[i]));
+            status = 2;
+            free(e.name);
+            free(e.path);
+            continue;
+        }
+        int follow = deref || (follow_args && S_ISLNK(st.st_mode));
+        int err = fill(&e, follow);
+        if (err && !deref) {
+            fill(&e, 0); /* a dangling link named on the command line is listed as a link */
+        } else if (err) {
+            fu_warn(err, "cannot access %s", fu_quote(args[i]));
+            status = 2;
+            free(e.name);
+            free(e.path);
+            free(e.target);
+            continue;
+        }
+        if (S_ISDIR(e.st.st_mode) && !list_dirs)
+            dirs[ndirs++] = e;
+        else
+            files[nfiles++] = e;
+    }
+    sort_entries(files, nfiles);
+    sort_entries(dirs, ndirs);
+    int first = 1;
+    if (nfiles) {
+        print_entries(files, nfiles, 0);
+        first = 0;
+    }
+    int headers = recursive || nargs > 1;
+    for (size_t i = 0; i < ndirs; i++)
+        list_dir(dirs[i].path, headers, &first);
+    free_entries(files, nfiles);
+    free_entries(dirs, ndirs);
+    fu_flush_stdout(2);
+    return status;
+}
