@@ -209,13 +209,15 @@ static int unescape_delim(const char *s)
 {
     if (s[0] && !s[1])
         return (unsigned char)s[0];
+    if (s[0] == '\\' && s[1] == '\\')
+        return '\\';
     if (s[0] == '\\') {
         const char *p = s + 1;
         int out;
         if (tu_escape(&p, 0, &out) && !*p)
             return out;
     }
-    tu_die(1, "invalid input delimiter specification %s: the delimiter must be either a single "
+    tu_die(1, "Invalid input delimiter specification %s: the delimiter must be either a single "
               "character or an escape sequence starting with \\.", s);
 }
 
