@@ -230,9 +230,6 @@ static long ternary(struct ar *a) {
 
 long arith_eval(const char *expr) {
     struct ar a = {expr, 0, 0};
-    ws(&a);
-    if (a.s[a.i] == '\0')
-        return 0;
     long v = ternary(&a);
     ws(&a);
     if (a.s[a.i] != '\0')

@@ -2,6 +2,8 @@
  * sh: start-up (sh -c, sh script, sh reading stdin, and the child shells
  * that stand in for fork: `sh --subshell STATE SRC`), options, exit.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,11 +178,16 @@ int main(int argc, char **argv) {
     }
     if (first < argc && !seen[1]) {
         const char *script = argv[first++];
+        int fd = open(script, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            sh_warn("cannot open %s: %s", script, errno == ENOENT ? "No such file" : strerror(errno));
+            sh_exit(2); /* as dash */
+        }
+        close(fd);
         free(arg0);
         arg0 = xstrdup(script);
         params_set(&pos, argv + first, argc - first);
-        if (eval_file(script, 1) < 0)
-            sh_exit(127);
+        eval_file(script, 1);
         sh_exit(exitstatus);
     }
     params_set(&pos, argv + first, argc - first);

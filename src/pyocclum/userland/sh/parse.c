@@ -761,8 +761,6 @@ static struct node *parse_command(struct parser *p) {
                 n->name = name;
                 if (!p->err)
                     n->a = parse_command(p);
-                if (!p->err && n->a && n->a->type == N_SIMPLE)
-                    syntax(p, "function body must be a compound command");
                 if (p->err) {
                     tree_free(n);
                     return NULL;
