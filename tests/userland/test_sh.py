@@ -332,6 +332,99 @@ printf 'echo one\nread l\necho "l=$l"\necho two\n' | sh
 printf 'f() {\n echo multi-line func\n}\nf\nfor i in 1 2; do\n echo $i\ndone\n' | sh
 printf 'echo "$0 $1"\n' > s; sh s x; sh -s y < s
 """,
+    "kill_bg": r"""
+sleep 5 & p=$!; kill $p; wait $p 2>/dev/null; echo "killed $?"
+sleep 5 & kill -9 $!; wait $! 2>/dev/null; echo "killed9 $?"
+kill -l 15; kill -l 137
+""",
+    "wait_trap": r"""
+trap 'echo trapped' USR1
+sh -c 'sleep 0.3; kill -USR1 '$$ &
+wait; echo "after wait"
+""",
+    "heredoc_func_subshell": r"""
+f() {
+  cat <<EOF
+in f: $1
+EOF
+}
+f one | cat
+g() { cat <<'X'
+literal $1
+X
+}
+g two | tr a-z A-Z
+( f sub )
+""",
+    "local_dash": r"""
+x=global
+f() { local x; echo "[$x]"; x=inner; echo "[$x]"; local y=2; echo $y; }
+f; echo "[$x] [$y]"
+g() { local x=g1; h; echo "g:$x"; }; h() { x=h-set; }; g; echo $x
+""",
+    "sete_cases": r"""
+set -e
+f() { false; echo "f continues (tested)"; }
+if f; then echo "if-f ok"; fi
+f && echo "and ok"
+g() { return 3; }
+g || echo "g failed $?"
+while false; do :; done
+for i in 1; do true; done
+x=$(echo ok); echo $x
+{ false; } || echo grouped
+echo end
+false
+echo never
+""",
+    "exec_replace": r"""
+exec echo replaced; echo never
+""",
+    "exec_redirect_all": r"""
+exec > out.txt; echo to file; exec >&2; cat out.txt >&2
+""",
+    "subshell_exit_status": r"""
+(exit 3); echo $?; (false); echo $?; ( : ); echo $?
+x=$( (exit 5) ); echo $?
+if (exit 0); then echo sub-true; fi
+""",
+    "cd_home": r"""
+HOME=/tmp; cd; pwd; cd /; echo "$OLDPWD"
+""",
+    "pipeline_status_neg": r"""
+! echo a | grep -q b; echo $?
+echo a | grep -q a | cat; echo $?
+""",
+    "unset_var": r"""
+x=1; unset x; echo "[${x-unset}]"; f() { echo f; }; unset -f f; f 2>/dev/null || echo "no f"
+""",
+    "assign_then_cmd": r"""
+x=1; x=2 true; echo $x; y=5 sh -c 'echo $y'; echo "[$y]"
+""",
+    "printf_more": r"""
+printf '%5d|%-5d|%05d|%+d|%.2f|%e|%g\n' 42 42 42 42 3.14159 1234.5 0.0001
+printf '%b\n' 'tab\there' 'nl\\n'
+printf '%s %s\n' a b c
+printf '%c%c\n' hello world
+printf '%d\n' "'A"
+printf '[%10.3s]\n' abcdef
+""",
+    "echo_escapes": r"""
+echo 'a\tb'; echo 'c\nd'; echo -n 'no-nl'; echo; echo 'stop\cnot'; echo '\0101'
+""",
+    "long_pipeline": r"""
+seq 1 100 | grep 1 | sort -r | head -3 | tr 1 X | cat | wc -l
+""",
+    "for_glob_empty": r"""
+for f in *.nothing; do echo "$f"; done
+for f in; do echo never; done; echo empty-for
+""",
+    "special_cases": r"""
+echo ${#}; set -- a b; echo ${#} ${#1}
+echo "${@}" "${*}"
+x=abc; echo ${x%} ${x#} "${x:-}"
+echo $((  ))
+""",
 }
 
 
