@@ -156,7 +156,7 @@ def measure(ctx: Context) -> list[Row]:
     baseline = [sys.executable, str(CHILD), str(cwasm)]
     runs = ctx.settings.repetitions(FULL_RUNS, QUICK_RUNS)
     spawns = ctx.settings.loop_count(FULL_SPAWNS, QUICK_SPAWNS)
-    size = str(ctx.settings.loop_count(FULL_SIZE, QUICK_SIZE))
+    size = str(QUICK_SIZE if ctx.settings.quick else FULL_SIZE)
     cpu_args = ["-c", CPU_SCRIPT, size]
 
     # Untimed warm-up of each side, which also checks that they compute what the host does.
