@@ -302,7 +302,7 @@ static int bi_exec(int argc, char **argv) {
     if (err == ENOEXEC) {
         /* a script: run it in a child and leave with its status */
         pid_t pid;
-        err = spawn_external(path, argv + i, envp, &pid);
+        err = spawn_external(path, argv + i, envp, &pid, NULL);
         if (!err)
             sh_exit(wait_pid(pid));
     }

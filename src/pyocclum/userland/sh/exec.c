@@ -362,7 +362,7 @@ int run_command(struct strlist *args, char **assigns, int nassigns, struct redir
     }
     char **envp = env_build(assigns, nassigns);
     pid_t pid;
-    int err = spawn_external(path, args->v, envp, &pid);
+    int err = spawn_external(path, args->v, envp, &pid, NULL);
     if (nassigns)
         free(envp);
     redirs_restore(&save);
@@ -416,8 +416,9 @@ static int eval_simple(struct node *n, int flags) {
 /* --- pipelines and children --- */
 
 /* Spawns a simple command without waiting: a program directly, anything else
- * (builtin, function, assignments only) as a child shell. */
-static int spawn_simple(struct node *n, pid_t *pid, int stdin_null) {
+ * (builtin, function, assignments only) as a child shell. With its own
+ * redirections, fds are set up in the shell (the pipe first, then those). */
+static int spawn_simple(struct node *n, pid_t *pid, const struct spawn_fds *fds) {
     struct strlist args = {0};
     for (int i = 0; i < n->nwords; i++)
         expand_fields(n->words[i], &args);
@@ -432,17 +433,22 @@ static int spawn_simple(struct node *n, pid_t *pid, int stdin_null) {
             if (opt_x)
                 xtrace_words(assigns, n->nassigns, args.v, args.n);
             struct redir_save save = {0};
-            if (stdin_null) {
-                int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                move_fd(&save, nul, 0);
-                if (nul >= 0)
-                    close(nul);
+            if (n->redirs && fds) {
+                if (fds->null_in) {
+                    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                    move_fd(&save, nul, 0);
+                    if (nul >= 0)
+                        close(nul);
+                }
+                move_fd(&save, fds->in, 0);
+                move_fd(&save, fds->out, 1);
+                fds = NULL;
             }
             if (redirs_apply(n->redirs, &save) < 0) {
                 st = 1;
             } else {
                 char **envp = env_build(assigns, n->nassigns);
-                int err = spawn_external(path, args.v, envp, pid);
+                int err = spawn_external(path, args.v, envp, pid, fds);
                 if (n->nassigns)
                     free(envp);
                 st = err ? spawn_error(args.v[0], err) : 0;
@@ -455,19 +461,19 @@ static int spawn_simple(struct node *n, pid_t *pid, int stdin_null) {
         return st;
     }
     sl_free(&args);
-    return spawn_shell(n->src, pid, stdin_null) ? 126 : 0;
+    return spawn_shell(n->src, pid, fds) ? 126 : 0;
 }
 
 /* Spawns any command as a child; 0 with *pid, or an exit status (no child). */
-static int spawn_node(struct node *n, pid_t *pid, int stdin_null) {
+static int spawn_node(struct node *n, pid_t *pid, const struct spawn_fds *fds) {
     if (n->type == N_SIMPLE)
-        return spawn_simple(n, pid, stdin_null);
+        return spawn_simple(n, pid, fds);
     const char *src = n->src;
     if (n->type == N_SUBSHELL && !n->redirs && n->a && n->a->src)
         src = n->a->src;
     if (!src)
         return 2;
-    return spawn_shell(src, pid, stdin_null) ? 126 : 0;
+    return spawn_shell(src, pid, fds) ? 126 : 0;
 }
 
 static const char *plain_name(const char *raw) {
@@ -514,11 +520,8 @@ static int eval_pipe(struct node *n, int flags) {
     for (int i = 0; i < k; i++) {
         if (i == inside)
             continue;
-        struct redir_save save = {0};
-        move_fd(&save, in[i], 0);
-        move_fd(&save, out[i], 1);
-        early[i] = spawn_node(n->kids[i], &pids[i], 0);
-        redirs_restore(&save);
+        struct spawn_fds f = {in[i], out[i], 0};
+        early[i] = spawn_node(n->kids[i], &pids[i], &f);
         if (in[i] >= 0)
             close(in[i]);
         if (out[i] >= 0)
@@ -605,10 +608,8 @@ char *capture_output(const char *text, int *status) {
             if (pipe2(p, O_CLOEXEC) < 0)
                 sh_fatal(2, "pipe: %s", strerror(errno));
             pid_t pid;
-            struct redir_save save = {0};
-            move_fd(&save, p[1], 1);
-            int st = spawn_simple(n, &pid, 0);
-            redirs_restore(&save);
+            struct spawn_fds f = {-1, p[1], 0};
+            int st = spawn_simple(n, &pid, &f);
             close(p[1]);
             read_all(p[0], &result);
             close(p[0]);
@@ -623,10 +624,8 @@ char *capture_output(const char *text, int *status) {
     if (pipe2(p, O_CLOEXEC) < 0)
         sh_fatal(2, "pipe: %s", strerror(errno));
     pid_t pid;
-    struct redir_save save = {0};
-    move_fd(&save, p[1], 1);
-    int err = spawn_shell(text, &pid, 0);
-    redirs_restore(&save);
+    struct spawn_fds f = {-1, p[1], 0};
+    int err = spawn_shell(text, &pid, &f);
     close(p[1]);
     if (!err)
         read_all(p[0], &result);
@@ -736,7 +735,7 @@ static int eval_with_redirs(struct node *n, int flags) {
     case N_CASE: st = eval_case(n, flags); break;
     case N_SUBSHELL: {
         pid_t pid;
-        int e = spawn_node(n->a, &pid, 0);
+        int e = spawn_node(n->a, &pid, NULL);
         st = e ? e : wait_pid(pid);
         break;
     }
@@ -777,7 +776,8 @@ int eval_tree(struct node *n, int flags) {
         return st;
     case N_BG: {
         pid_t pid;
-        int e = spawn_node(n->a, &pid, 1);
+        struct spawn_fds bg = {-1, -1, 1};
+        int e = spawn_node(n->a, &pid, &bg);
         if (e == 0) {
             last_bg = pid;
             job_add(pid);

@@ -593,9 +593,16 @@ char *expand_pattern(const char *word) { return pattern_of(word, strlen(word)); 
 static void glob_or_add(const char *c, const char *f, size_t n, struct strlist *out) {
     int magic = 0;
     if (!opt_f)
-        for (size_t i = 0; i < n; i++)
-            if (!(f[i] & FQ) && (c[i] == '*' || c[i] == '?' || c[i] == '['))
+        for (size_t i = 0; i < n && !magic; i++) {
+            if (f[i] & FQ)
+                continue;
+            if (c[i] == '*' || c[i] == '?')
                 magic = 1;
+            /* "[" alone (the test command) is no pattern: no lookup */
+            for (size_t j = i + 1; c[i] == '[' && j < n && !magic; j++)
+                if (c[j] == ']' && !(f[j] & FQ))
+                    magic = 1;
+        }
     if (magic) {
         sbuf pat = {0};
         for (size_t i = 0; i < n; i++) {

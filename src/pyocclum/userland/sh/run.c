@@ -73,8 +73,26 @@ char *path_lookup(const char *name) {
 
 /* --- spawning --- */
 
-static int spawn_depth(const char *path, char **argv, char **envp, pid_t *pid, int depth) {
-    int rc = posix_spawn(pid, path, NULL, NULL, argv, envp);
+static void fd_actions(posix_spawn_file_actions_t *fa, const struct spawn_fds *fds) {
+    posix_spawn_file_actions_init(fa);
+    if (!fds)
+        return;
+    if (fds->out == 0) /* would be overwritten by the stdin action */
+        posix_spawn_file_actions_adddup2(fa, fds->out, 1);
+    if (fds->null_in && fds->in < 0)
+        posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
+    if (fds->in >= 0 && fds->in != 0)
+        posix_spawn_file_actions_adddup2(fa, fds->in, 0);
+    if (fds->out > 0 && fds->out != 1)
+        posix_spawn_file_actions_adddup2(fa, fds->out, 1);
+}
+
+static int spawn_depth(const char *path, char **argv, char **envp, pid_t *pid,
+                       const struct spawn_fds *fds, int depth) {
+    posix_spawn_file_actions_t fa;
+    fd_actions(&fa, fds);
+    int rc = posix_spawn(pid, path, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
     if (rc != ENOEXEC || depth > 3)
         return rc;
     /* Not a program: a #! script runs its interpreter, any other text file
@@ -126,13 +144,14 @@ static int spawn_depth(const char *path, char **argv, char **envp, pid_t *pid, i
     for (int i = 1; i < argc; i++)
         nargv[k++] = argv[i];
     nargv[k] = NULL;
-    rc = spawn_depth(nargv[0], nargv, envp, pid, depth + 1);
+    rc = spawn_depth(nargv[0], nargv, envp, pid, fds, depth + 1);
     free(nargv);
     return rc;
 }
 
-int spawn_external(const char *path, char **argv, char **envp, pid_t *pid) {
-    return spawn_depth(path, argv, envp, pid, 0);
+int spawn_external(const char *path, char **argv, char **envp, pid_t *pid,
+                   const struct spawn_fds *fds) {
+    return spawn_depth(path, argv, envp, pid, fds, 0);
 }
 
 /* The state a child shell gets: records "<type><length>:<data>". */
@@ -244,20 +263,18 @@ void subshell_state_apply(const char *s) {
 #define STATE_FD 19
 #define STATE_ARGV_MAX 60000
 
-int spawn_shell(const char *src, pid_t *pid, int stdin_null) {
+int spawn_shell(const char *src, pid_t *pid, const struct spawn_fds *fds) {
     char *state = state_encode();
     size_t slen = strlen(state);
     int p[2] = {-1, -1};
     char *argv[] = {(char *)"sh", (char *)"--subshell", state, (char *)src, NULL};
     posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
+    fd_actions(&fa, fds);
     if (slen > STATE_ARGV_MAX && pipe2(p, O_CLOEXEC) == 0) {
         argv[1] = (char *)"--subshell-fd";
         argv[2] = (char *)"19";
         posix_spawn_file_actions_adddup2(&fa, p[0], STATE_FD);
     }
-    if (stdin_null)
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     int rc = posix_spawn(pid, shell_path, &fa, NULL, argv, env_build(NULL, 0));
     posix_spawn_file_actions_destroy(&fa);
     if (p[0] >= 0) {

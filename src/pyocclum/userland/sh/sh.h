@@ -202,8 +202,15 @@ void redirs_restore(struct redir_save *save);
 /* --- run.c: spawning, waiting, jobs, traps --- */
 char *path_lookup(const char *name); /* malloc'd path, or NULL */
 void path_hash_clear(void);
-int spawn_external(const char *path, char **argv, char **envp, pid_t *pid); /* 0 or errno */
-int spawn_shell(const char *src, pid_t *pid, int stdin_null);
+/* Where a child's fds 0 and 1 come from (done by spawn file actions, so the
+ * shell's own fds are not touched): -1 for the shell's own. */
+struct spawn_fds {
+    int in, out;
+    int null_in; /* stdin from /dev/null (background commands) */
+};
+int spawn_external(const char *path, char **argv, char **envp, pid_t *pid,
+                   const struct spawn_fds *fds); /* 0 or errno */
+int spawn_shell(const char *src, pid_t *pid, const struct spawn_fds *fds);
 int wait_pid(pid_t pid); /* exit status, 128+sig when killed */
 int status_of(int wstatus);
 void job_add(pid_t pid);
