@@ -114,14 +114,22 @@ static int search_one(size_t i, const char *line, size_t len, size_t from, size_
         }
         return 0;
     }
-    regmatch_t m;
-    const char *sub = terminated(line + from, limit - from);
-    int flags = (from > 0 ? REG_NOTBOL : 0) | (limit < len ? REG_NOTEOL : 0);
-    if (regexec(&regexes[i], sub, 1, &m, flags) != 0)
-        return 0;
-    *ms = from + (size_t)m.rm_so;
-    *me = from + (size_t)m.rm_eo;
-    return 1;
+    /* regexec stops at a NUL (grep -a on binary data): search the pieces between. */
+    for (size_t a = from;;) {
+        const char *nul = memchr(line + a, 0, limit - a);
+        size_t b = nul ? (size_t)(nul - line) : limit;
+        regmatch_t m;
+        const char *sub = terminated(line + a, b - a);
+        int flags = (a > 0 ? REG_NOTBOL : 0) | (b < len ? REG_NOTEOL : 0);
+        if (regexec(&regexes[i], sub, 1, &m, flags) == 0) {
+            *ms = a + (size_t)m.rm_so;
+            *me = a + (size_t)m.rm_eo;
+            return 1;
+        }
+        if (!nul)
+            return 0;
+        a = b + 1;
+    }
 }
 
 /* A match of pattern i at or after from that satisfies -w / -x. */
@@ -193,14 +201,14 @@ static void print_prefix(const char *name, size_t lineno, size_t offset, char se
 static long grep_buffer(char *data, size_t size, const char *name)
 {
     int binary = 0;
-    if (!text_binary && memchr(data, 0, size)) {
+    /* With -z a NUL ends a line: in the C locale nothing makes the data binary. */
+    if (!text_binary && eol != 0 && memchr(data, 0, size)) {
         binary = 1;
         if (skip_binary)
             return 0;
-        if (eol != 0)
-            for (size_t i = 0; i < size; i++)
-                if (data[i] == 0)
-                    data[i] = eol;
+        for (size_t i = 0; i < size; i++)
+            if (data[i] == 0)
+                data[i] = eol;
     }
     int printing = !(count_only || list_files || list_nonmatching || quiet);
     long selected_count = 0;

@@ -56,11 +56,7 @@ int main(int argc, char **argv)
     names[0] = "standard output";
     for (int i = 0; i < nfiles; i++) {
         const char *name = argv[optind + i];
-        names[i + 1] = name;
-        if (strcmp(name, "-") == 0) {
-            fds[i + 1] = 1;
-            continue;
-        }
+        names[i + 1] = name; /* "-" is a file named "-", as in GNU tee */
         FILE *f = fopen(name, append ? "a" : "w");
         fds[i + 1] = f ? fileno(f) : -1;
         if (!f) {

@@ -46,8 +46,9 @@ static void unary_advance(void)
 
 static int is_binop(const char *s)
 {
+    /* GNU test has no string < and > (shells' builtins do). */
     static const char *ops[] = {"=", "!=", "==", "-nt", "-ot", "-ef", "-eq", "-ne",
-                                "-lt", "-le", "-gt", "-ge", ">", "<"};
+                                "-lt", "-le", "-gt", "-ge"};
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         if (strcmp(s, ops[i]) == 0)
             return 1;
@@ -179,11 +180,7 @@ static int binary_operator(int l_is_l)
     pos += 3;
     if (strcmp(o, "=") == 0 || strcmp(o, "==") == 0)
         return strcmp(l, r) == 0;
-    if (strcmp(o, "!=") == 0)
-        return strcmp(l, r) != 0;
-    if (strcmp(o, ">") == 0)
-        return strcmp(l, r) > 0;
-    return strcmp(l, r) < 0;
+    return strcmp(l, r) != 0; /* "!=" */
 }
 
 static int unary_operator(void)
@@ -209,8 +206,14 @@ static int unary_operator(void)
     const char *path = argv_[pos - 1];
     if (c == 'h' || c == 'L')
         return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
-    if (c == 'r' || c == 'w' || c == 'x')
-        return access(path, c == 'r' ? R_OK : c == 'w' ? W_OK : X_OK) == 0;
+    if (c == 'r' || c == 'w')
+        return access(path, c == 'r' ? R_OK : W_OK) == 0;
+    if (c == 'x') {
+        /* For root (every process inside), as Linux: some execute bit, or a directory. */
+        if (access(path, X_OK) != 0 || stat(path, &st) != 0)
+            return 0;
+        return geteuid() != 0 || S_ISDIR(st.st_mode) || (st.st_mode & 0111) != 0;
+    }
     if (stat(path, &st) != 0)
         return 0;
     switch (c) {
