@@ -425,6 +425,70 @@ echo "${@}" "${*}"
 x=abc; echo ${x%} ${x#} "${x:-}"
 echo $((  ))
 """,
+    "idioms": r"""
+f() { for a in ${1+"$@"}; do echo "[$a]"; done; }; f "x y" z; f
+while [ $# -gt 0 ]; do
+  case $1 in -v) echo verbose;; -o) shift; echo "out=$1";; *) echo "arg $1";; esac
+  shift
+done
+set -- $(echo a b c); echo $#
+printf 'l 1\n  l2  \n' | while IFS= read -r line; do echo "<$line>"; done
+[ -z "${UNSETV+x}" ] && echo unset-detected
+command -v nosuch >/dev/null 2>&1 || echo "nosuch missing"
+command -v cat >/dev/null && echo "cat found"
+echo "a b" > file; n=$(( $(wc -l < file) + 1 )); echo $n
+dir=$(dirname /a/b/c); base=$(basename /a/b/c.txt .txt); echo "$dir $base"
+x=5; x=$((x + 1)); : $((x += 2)); echo $x
+tmp=tmpfile; trap 'rm -f $tmp; echo cleaned' EXIT; touch $tmp; [ -f $tmp ] && echo $tmp
+""",
+    "exec_args": r"""
+set -- echo "exec'd" args; exec "$@"
+""",
+    "nested_subst_case": r"""
+x=$(case a in a) echo matched-a;; esac); echo $x
+y=$(for i in 1 2; do case $i in 1) echo one;; 2) echo two;; esac; done); echo $y
+echo "$(echo "$(echo "$(echo deep)")")"
+""",
+    "redirect_order": r"""
+{ echo out; echo err >&2; } > both.txt 2>&1; sort both.txt
+{ echo out2; echo err2 >&2; } 2>&1 > only-out.txt | tr a-z A-Z; cat only-out.txt
+echo hi > a.txt 2>&1; cat a.txt
+cat < a.txt > b.txt; cat b.txt
+exec 4>&1; echo "to 4" >&4; exec 4>&-
+""",
+    "readvars": r"""
+echo "a b c d" | { read x y; echo "$x|$y"; }
+echo "  lead  trail  " | { read x; echo "[$x]"; }
+printf 'a\\\nb\n' | { read x; echo "[$x]"; }
+printf 'a\\\nb\n' | { read -r x; echo "[$x]"; }
+printf 'no newline' | { read x; echo "$? [$x]"; }
+echo "x:y" | { IFS=: read a b; echo "$a $b"; }
+""",
+    "func_redirect": r"""
+f() { echo in-f; echo err-f >&2; }
+f > fout 2>&1; cat fout
+g() { echo "g:$1"; } > gout; g one; g two; cat gout
+""",
+    "loop_redirect": r"""
+for i in 1 2 3; do echo $i; done > loop.txt; cat loop.txt
+while read l; do echo "r:$l"; done < loop.txt
+i=0; while [ $i -lt 2 ]; do echo $i; i=$((i+1)); done | cat
+""",
+    "positional_func": r"""
+f() { echo "$#:$*"; set -- changed; echo "$1"; }; set -- a b; f x y z; echo "$#:$*"
+""",
+    "eval_cases": r"""
+eval 'f() { echo evf; }'; f
+v=x; eval "$v=42"; eval echo \$$v
+eval 'for i in 1 2; do echo e$i; done'
+""",
+    "dot_func": r"""
+printf 'helper() { echo "helper $1"; }\nHV=1\n' > lib.sh
+. ./lib.sh; helper x; echo $HV
+""",
+    "exit_in_func": r"""
+f() { echo in; exit 4; echo never; }; f; echo never
+""",
 }
 
 
