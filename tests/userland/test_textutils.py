@@ -10,6 +10,7 @@ the program is called as ``/bin/NAME`` and GNU names itself by ``argv[0]``, so
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 import pytest
@@ -74,7 +75,8 @@ def _write(userland: Userland, files: dict[str, bytes]) -> None:
 
 def _normalize(ran: Ran, name: str) -> Ran:
     """Inside, GNU-style messages name the program ``/bin/NAME``; read it as ``NAME``."""
-    return Ran(ran.exit_code, ran.stdout, ran.stderr.replace(f"/bin/{name}".encode(), name.encode()))
+    stderr = ran.stderr.replace(f"/bin/{name}".encode(), name.encode())
+    return Ran(ran.exit_code, ran.stdout, stderr)
 
 
 def _sorted_lines(data: bytes) -> list[bytes]:
@@ -111,12 +113,13 @@ def same(
     return inside
 
 
-def cases(*argvs: list[str] | tuple[list[str], bytes]) -> pytest.MarkDecorator:
-    """Parametrize ``argv`` (and ``stdin``: empty, or given as ``(argv, stdin)``)."""
+def cases(*commands: str | tuple[str, bytes]) -> pytest.MarkDecorator:
+    """Parametrize ``argv`` from shell-quoted commands (and ``stdin``: empty, or given
+    as ``(command, stdin)``)."""
     params = []
-    for item in argvs:
-        argv, stdin = item if isinstance(item, tuple) else (item, b"")
-        params.append(pytest.param(argv, stdin, id=" ".join(argv)[:60]))
+    for item in commands:
+        command, stdin = item if isinstance(item, tuple) else (item, b"")
+        params.append(pytest.param(shlex.split(command), stdin, id=command[:60]))
     return pytest.mark.parametrize(("argv", "stdin"), params)
 
 
@@ -124,36 +127,25 @@ def cases(*argvs: list[str] | tuple[list[str], bytes]) -> pytest.MarkDecorator:
 
 
 @cases(
-    ["echo"], ["echo", "a", "b  c", ""], ["echo", "-n", "x"], ["echo", "-e", r"a\tb\x41\0101\n\c", "z"],
-    ["echo", "-E", r"a\tb"], ["echo", "-neE", r"1\n2"], ["echo", "-x", "--", "-n"], ["echo", "-e", r"\e\a\v\\"],
-    ["echo", "-e", r"\x", r"\0", r"\z"],
+    "echo", "echo a 'b  c' ''", "echo -n x", r"echo -e 'a\tb\x41\0101\n\c' z", r"echo -E 'a\tb'",
+    r"echo -neE '1\n2'", "echo -x -- -n", r"echo -e '\e\a\v\\'", r"echo -e '\x' '\0' '\z'",
 )
 def test_echo(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin, files={})
 
 
 @cases(
-    ["printf", r"%s|%5s|%-5s|%.2s|%c\n", "abc", "d", "e", "fgh", "ij"],
-    ["printf", r"%d %i %o %u %x %X %#x %#o\n", "42", "-7", "8", "-1", "255", "255", "0", "8"],
-    ["printf", r"%05d|%+d|% d|%-4d|%.3d|%*d|%-*.*f|\n", "6", "4", "5", "3", "7", "5", "42", "8", "2", "3.14159"],
-    ["printf", r"%f %e %E %g %G %.0f %.0f\n", "3.5", "1234.5", "0.5", "0.0001", "1e20", "2.5", "3.5"],
-    ["printf", r"%s-%s\n", "a", "b", "c"],
-    ["printf", r"%s %d\n"],
-    ["printf", r"%d\n", "abc", "12abc", "'A", " 7", "99999999999999999999", "0x1f", "010", "'"],
-    ["printf", r"%b|%b\n", r"a\tb\0101\101\q", r"x\cy", "never"],
-    ["printf", r"a\qb\n\t\"\\\101\x41\e|\n"],
-    ["printf", r"\x"],
-    ["printf", r"%z"],
-    ["printf", r"%5%"],
-    ["printf", r"%.3b"],
-    ["printf", "x\n", "extra"],
-    ["printf"],
-    ["printf", "--", r"%s\n", "dash"],
-    ["printf", r"%q %q %q\n", "a b", "plain", ""],
-    ["printf", r"\u00e9 \U0001F600\n"],
-    ["printf", r"\u0041"],
-    ["printf", r"%i %f\n", "1.5", "1.5x"],
-    ["printf", r"%c%c|\n", "hello", ""],
+    r"printf '%s|%5s|%-5s|%.2s|%c\n' abc d e fgh ij",
+    r"printf '%d %i %o %u %x %X %#x %#o\n' 42 -7 8 -1 255 255 0 8",
+    r"printf '%05d|%+d|% d|%-4d|%.3d|%*d|%-*.*f|\n' 6 4 5 3 7 5 42 8 2 3.14159",
+    r"printf '%f %e %E %g %G %.0f %.0f\n' 3.5 1234.5 0.5 0.0001 1e20 2.5 3.5",
+    r"printf '%s-%s\n' a b c", r"printf '%s %d\n'",
+    r"""printf '%d\n' abc 12abc "'A" ' 7' 99999999999999999999 0x1f 010 "'" """,
+    r"printf '%b|%b\n' 'a\tb\0101\101\q' 'x\cy' never",
+    r"""printf 'a\qb\n\t\"\\\101\x41\e|\n'""", r"printf '\x'", "printf %z", "printf %5%",
+    "printf %.3b", "printf 'x\n' extra", "printf", r"printf -- '%s\n' dash",
+    r"printf '%q %q %q\n' 'a b' plain ''", r"printf '\u00e9 \U0001F600\n'", r"printf '\u0041'",
+    r"printf '%i %f\n' 1.5 1.5x", r"printf '%c%c|\n' hello ''",
 )
 def test_printf(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin, files={})
@@ -163,44 +155,40 @@ def test_printf(userland: Userland, argv: list[str], stdin: bytes) -> None:
 
 
 @cases(
-    ["cat", "words", "nonl"], ["cat", "-n", "words", "nonl"], ["cat", "-b", "words"], ["cat", "-s", "words"],
-    ["cat", "-E", "words"], ["cat", "-A", "words"], ["cat", "-vET", "words", "bin"], ["cat", "-e", "bin"],
-    ["cat", "-t", "words"], ["cat", "-snb", "words"], ["cat", "nope", "dir", "nonl"],
-    (["cat", "-n", "-", "nonl", "-"], b"from stdin\n"), ["cat", "-z"],
+    "cat words nonl", "cat -n words nonl", "cat -b words", "cat -s words", "cat -E words",
+    "cat -A words", "cat -vET words bin", "cat -e bin", "cat -t words", "cat -snb words",
+    "cat nope dir nonl", ("cat -n - nonl -", b'from stdin\n'), "cat -z",
 )
 def test_cat(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
 
 
 @cases(
-    ["wc", "words"], ["wc", "words", "nums", "empty", "nonl"], ["wc", "-l", "words"], ["wc", "-w", "words"],
-    ["wc", "-c", "words"], ["wc", "-m", "words"], ["wc", "-L", "words", "table"], ["wc", "-lwmcL", "words", "bin"],
-    ["wc", "nope", "words"], ["wc", "-l", "nope", "words"], ["wc", "dir", "words"], (["wc"], b"a b\tc\n\nd"),
-    (["wc", "-c"], b"abc"), (["wc", "-", "nonl"], b"x y\n"), ["wc", "--lines", "--bytes", "fields"], ["wc", "-q"],
+    "wc words", "wc words nums empty nonl", "wc -l words", "wc -w words", "wc -c words",
+    "wc -m words", "wc -L words table", "wc -lwmcL words bin", "wc nope words", "wc -l nope words",
+    "wc dir words", ("wc", b'a b\tc\n\nd'), ("wc -c", b'abc'), ("wc - nonl", b'x y\n'),
+    "wc --lines --bytes fields", "wc -q",
 )
 def test_wc(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
 
 
 @cases(
-    ["head", "lines"], ["head", "-n", "3", "lines"], ["head", "-3", "lines"], ["head", "-n", "-25", "lines"],
-    ["head", "-c", "20", "lines"], ["head", "-c", "-180", "lines"], ["head", "-n", "2", "lines", "nonl", "empty"],
-    ["head", "-q", "-n1", "lines", "nonl"], ["head", "-v", "-n1", "nonl"], ["head", "-n", "-1", "nonl"],
-    ["head", "-c", "1K", "nonl"], ["head", "-n", "x", "lines"], ["head", "-c", "x", "lines"],
-    ["head", "nope", "-n1", "nonl"], ["head", "dir"], (["head", "-n", "2", "-", "nonl"], b"a\nb\nc\n"),
-    ["head", "-n", "0", "lines"],
+    "head lines", "head -n 3 lines", "head -3 lines", "head -n -25 lines", "head -c 20 lines",
+    "head -c -180 lines", "head -n 2 lines nonl empty", "head -q -n1 lines nonl",
+    "head -v -n1 nonl", "head -n -1 nonl", "head -c 1K nonl", "head -n x lines", "head -c x lines",
+    "head nope -n1 nonl", "head dir", ("head -n 2 - nonl", b'a\nb\nc\n'), "head -n 0 lines",
 )
 def test_head(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
 
 
 @cases(
-    ["tail", "lines"], ["tail", "-n", "3", "lines"], ["tail", "-3", "lines"], ["tail", "-n", "+25", "lines"],
-    ["tail", "+28", "lines"], ["tail", "-c", "20", "lines"], ["tail", "-c", "+180", "lines"],
-    ["tail", "-n", "2", "lines", "nonl", "empty"], ["tail", "-q", "-n1", "lines", "nonl"],
-    ["tail", "-v", "-n1", "nonl"], ["tail", "-n", "1", "nonl"], ["tail", "-n", "+0", "nonl"],
-    ["tail", "-n", "0", "lines"], ["tail", "-2c", "nonl"], ["tail", "-n", "x", "lines"], ["tail", "nope"],
-    ["tail", "dir"], (["tail", "-n", "2"], b"a\nb\nc\n"), (["tail", "-c", "3"], b"abcdef"),
+    "tail lines", "tail -n 3 lines", "tail -3 lines", "tail -n +25 lines", "tail +28 lines",
+    "tail -c 20 lines", "tail -c +180 lines", "tail -n 2 lines nonl empty",
+    "tail -q -n1 lines nonl", "tail -v -n1 nonl", "tail -n 1 nonl", "tail -n +0 nonl",
+    "tail -n 0 lines", "tail -2c nonl", "tail -n x lines", "tail nope", "tail dir",
+    ("tail -n 2", b'a\nb\nc\n'), ("tail -c 3", b'abcdef'),
 )
 def test_tail(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
@@ -210,17 +198,15 @@ def test_tail(userland: Userland, argv: list[str], stdin: bytes) -> None:
 
 
 @cases(
-    ["sort", "table"], ["sort", "-r", "table"], ["sort", "-f", "table"], ["sort", "-u", "table"],
-    ["sort", "-fu", "table"], ["sort", "-n", "nums"], ["sort", "-rn", "nums"], ["sort", "-nu", "nums"],
-    ["sort", "-g", "nums"], ["sort", "-h", "nums"], ["sort", "-k2", "table"], ["sort", "-k2n", "table"],
-    ["sort", "-k2,2n", "table"], ["sort", "-k2,2nr", "-k1,1", "table"], ["sort", "-s", "-k2,2n", "table"],
-    ["sort", "-b", "-k2", "table"], ["sort", "-k1.2", "table"], ["sort", "-k1.2,1.3", "table"],
-    ["sort", "-k3.2b,3.2", "table"], ["sort", "-k4M", "table"], ["sort", "-t:", "-k3,3n", "fields"],
-    ["sort", "-t:", "-k7", "-k1r", "fields"], ["sort", "-d", "words"], ["sort", "-i", "words"],
-    ["sort", "words", "nonl", "empty"], ["sort", "-c", "table"], ["sort", "-C", "lines"],
-    ["sort", "-nc", "lines"], ["sort", "-z", "bin"], ["sort", "nope"], ["sort", "-k0", "table"],
-    ["sort", "-t", "ab", "table"], ["sort", "-k1.x", "table"], ["sort", "-k", "1,1x", "table"],
-    (["sort", "-o", "out", "-"], b"b\na\n"),
+    "sort table", "sort -r table", "sort -f table", "sort -u table", "sort -fu table",
+    "sort -n nums", "sort -rn nums", "sort -nu nums", "sort -g nums", "sort -h nums",
+    "sort -k2 table", "sort -k2n table", "sort -k2,2n table", "sort -k2,2nr -k1,1 table",
+    "sort -s -k2,2n table", "sort -b -k2 table", "sort -k1.2 table", "sort -k1.2,1.3 table",
+    "sort -k3.2b,3.2 table", "sort -k4M table", "sort -t: -k3,3n fields",
+    "sort -t: -k7 -k1r fields", "sort -d words", "sort -i words", "sort words nonl empty",
+    "sort -c table", "sort -C lines", "sort -nc lines", "sort -z bin", "sort nope",
+    "sort -k0 table", "sort -t ab table", "sort -k1.x table", "sort -k 1,1x table",
+    ("sort -o out -", b'b\na\n'),
 )
 def test_sort(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
@@ -234,25 +220,24 @@ def test_sort_output_file_may_be_an_input(userland: Userland) -> None:
 
 
 @cases(
-    ["uniq", "words"], ["uniq", "-c", "words"], ["uniq", "-d", "words"], ["uniq", "-u", "words"],
-    ["uniq", "-i", "words"], ["uniq", "-ic", "words"], ["uniq", "-D", "words"], ["uniq", "-f", "1", "table"],
-    ["uniq", "-s", "2", "words"], ["uniq", "-w", "3", "words"], ["uniq", "-c", "-f1", "-s1", "table"],
-    ["uniq", "-cd", "words"], ["uniq", "-u", "-d", "words"], ["uniq", "-c", "-D", "words"], ["uniq", "nope"],
-    ["uniq", "a", "b", "c"], ["uniq", "-s", "x", "words"], (["uniq", "-c"], b"a\na\nb\na"), ["uniq", "-z", "bin"],
+    "uniq words", "uniq -c words", "uniq -d words", "uniq -u words", "uniq -i words",
+    "uniq -ic words", "uniq -D words", "uniq -f 1 table", "uniq -s 2 words", "uniq -w 3 words",
+    "uniq -c -f1 -s1 table", "uniq -cd words", "uniq -u -d words", "uniq -c -D words", "uniq nope",
+    "uniq a b c", "uniq -s x words", ("uniq -c", b'a\na\nb\na'), "uniq -z bin",
 )
 def test_uniq(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
 
 
 @cases(
-    ["cut", "-d:", "-f1", "fields"], ["cut", "-d:", "-f2-", "fields"], ["cut", "-d:", "-f-2,6", "fields"],
-    ["cut", "-d:", "-f3,1", "fields"], ["cut", "-d:", "-s", "-f2", "fields"], ["cut", "-d:", "-f2", "--complement", "fields"],
-    ["cut", "-d:", "-f1,7", "--output-delimiter=->", "fields"], ["cut", "-b2-4", "fields"], ["cut", "-c1,3,5-", "fields"],
-    ["cut", "-b1-2,4-6", "--output-delimiter=|", "fields"], ["cut", "-b", "3", "--complement", "fields"], ["cut", "-f2", "table"],
-    ["cut", "-f", "x", "fields"], ["cut", "-f", "0", "fields"], ["cut", "-f", "3-1", "fields"], ["cut", "-f", "1-2-", "fields"],
-    ["cut", "-f", "-", "fields"], ["cut", "fields"], ["cut", "-b1", "-f2", "fields"], ["cut", "-d", "ab", "-f1", "fields"],
-    ["cut", "-b1", "-s", "fields"], ["cut", "-c", "1", "nope", "nonl"], ["cut", "-d", " ", "-f", "2,4", "words"],
-    ["cut", "-f", "1 3", "-d:", "fields"], ["cut", "-z", "-d", "a", "-f1", "bin"],
+    "cut -d: -f1 fields", "cut -d: -f2- fields", "cut -d: -f-2,6 fields", "cut -d: -f3,1 fields",
+    "cut -d: -s -f2 fields", "cut -d: -f2 --complement fields",
+    "cut -d: -f1,7 '--output-delimiter=->' fields", "cut -b2-4 fields", "cut -c1,3,5- fields",
+    "cut -b1-2,4-6 '--output-delimiter=|' fields", "cut -b 3 --complement fields", "cut -f2 table",
+    "cut -f x fields", "cut -f 0 fields", "cut -f 3-1 fields", "cut -f 1-2- fields",
+    "cut -f - fields", "cut fields", "cut -b1 -f2 fields", "cut -d ab -f1 fields",
+    "cut -b1 -s fields", "cut -c 1 nope nonl", "cut -d ' ' -f 2,4 words", "cut -f '1 3' -d: fields",
+    "cut -z -d a -f1 bin",
 )
 def test_cut(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
@@ -262,17 +247,18 @@ TR_INPUT = b"Hello World 123\naabbcc\t\t x\\y [a] -_ \x01\xe9\n"
 
 
 @cases(
-    (["tr", "a-z", "A-Z"], TR_INPUT), (["tr", "-c", "a-z", "X"], TR_INPUT), (["tr", "-s", "a-c"], TR_INPUT),
-    (["tr", "-cs", "a", "x"], TR_INPUT), (["tr", "-d", "[:digit:][:space:]"], TR_INPUT),
-    (["tr", "-ds", "a-z", " "], TR_INPUT), (["tr", "-cd", "[:print:]"], TR_INPUT),
-    (["tr", "[:lower:]", "[:upper:]"], TR_INPUT), (["tr", "[:upper:][:lower:]", "[:lower:][:upper:]"], TR_INPUT),
-    (["tr", "a[x*]", "y"], TR_INPUT), (["tr", "ab", "[x*]y"], TR_INPUT), (["tr", "abc", "[x*2]y"], TR_INPUT),
-    (["tr", "[a*3]", "x"], TR_INPUT), (["tr", "-t", "abc", "xy"], TR_INPUT), (["tr", "a-c-", "x"], TR_INPUT),
-    (["tr", "[]", "xy"], TR_INPUT), (["tr", r"\n\t\\", "_-/"], TR_INPUT), (["tr", r"\141\x", "zX"], TR_INPUT),
-    (["tr", "[=a=]", "z"], TR_INPUT), (["tr", "-c", "[:alnum:]", r"\n"], TR_INPUT), (["tr", "a", "[:digit:]"], TR_INPUT),
-    (["tr", "[:foo:]", "x"], TR_INPUT), (["tr", "a", "[:lower:]"], TR_INPUT), (["tr", "z-a", "x"], TR_INPUT),
-    (["tr", "a", ""], TR_INPUT), (["tr", "a\\", "xy"], TR_INPUT), (["tr"], TR_INPUT), (["tr", "a"], TR_INPUT),
-    (["tr", "a", "b", "c"], TR_INPUT), (["tr", "-d", "a", "b"], TR_INPUT), (["tr", "[a*]", "x"], TR_INPUT),
+    ("tr a-z A-Z", TR_INPUT), ("tr -c a-z X", TR_INPUT), ("tr -s a-c", TR_INPUT),
+    ("tr -cs a x", TR_INPUT), ("tr -d '[:digit:][:space:]'", TR_INPUT),
+    ("tr -ds a-z ' '", TR_INPUT), ("tr -cd '[:print:]'", TR_INPUT),
+    ("tr '[:lower:]' '[:upper:]'", TR_INPUT),
+    ("tr '[:upper:][:lower:]' '[:lower:][:upper:]'", TR_INPUT), ("tr 'a[x*]' y", TR_INPUT),
+    ("tr ab '[x*]y'", TR_INPUT), ("tr abc '[x*2]y'", TR_INPUT), ("tr '[a*3]' x", TR_INPUT),
+    ("tr -t abc xy", TR_INPUT), ("tr a-c- x", TR_INPUT), ("tr '[]' xy", TR_INPUT),
+    (r"tr '\n\t\\' _-/", TR_INPUT), (r"tr '\141\x' zX", TR_INPUT), ("tr '[=a=]' z", TR_INPUT),
+    (r"tr -c '[:alnum:]' '\n'", TR_INPUT), ("tr a '[:digit:]'", TR_INPUT),
+    ("tr '[:foo:]' x", TR_INPUT), ("tr a '[:lower:]'", TR_INPUT), ("tr z-a x", TR_INPUT),
+    ("tr a ''", TR_INPUT), (r"tr 'a\' xy", TR_INPUT), ("tr", TR_INPUT), ("tr a", TR_INPUT),
+    ("tr a b c", TR_INPUT), ("tr -d a b", TR_INPUT), ("tr '[a*]' x", TR_INPUT),
 )
 def test_tr(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin, files={})
@@ -282,36 +268,34 @@ def test_tr(userland: Userland, argv: list[str], stdin: bytes) -> None:
 
 
 @cases(
-    ["grep", "fox", "words"], ["grep", "-i", "the", "words"], ["grep", "-v", "fox", "words"], ["grep", "-c", "fox", "words", "nums"],
-    ["grep", "-n", "o", "words", "nonl"], ["grep", "-l", "o", "words", "nums", "bin"], ["grep", "-L", "fox", "words", "nums"],
-    ["grep", "-q", "fox", "words"], ["grep", "-q", "fox", "nope", "words"], ["grep", "-s", "fox", "nope", "words"],
-    ["grep", "fox", "nope", "words"], ["grep", "-E", "fo+|ba[rz]$", "words"], ["grep", "-F", "x.y", "words"],
-    ["grep", "-F", "-e", "fox", "-e", "dog", "words"], ["grep", "-w", "foo", "words"], ["grep", "-w", "foo_bar", "words"],
-    ["grep", "-x", "the quick brown fox", "words"], ["grep", "-xF", "", "words"], ["grep", "-o", "o[a-z]", "words"],
-    ["grep", "-ow", "the", "words"], ["grep", "-ob", "fox", "words"], ["grep", "-o", "x*", "words"],
-    ["grep", "-hn", "fox", "words", "dir/a.txt"], ["grep", "-H", "fox", "words"], ["grep", "-m", "2", "fox", "words"],
-    ["grep", "-A", "1", "5", "lines"], ["grep", "-B", "2", "-n", "line 1[05]", "lines"], ["grep", "-C", "1", "line [23]$", "lines"],
-    ["grep", "-2", "line 20", "lines"], ["grep", "-A1", "-m1", "line 1", "lines"], ["grep", "ary", "bin"],
-    ["grep", "-c", "line", "bin"], ["grep", "-a", "ary", "bin"], ["grep", "-e", "fox", "-e", "dog", "words"],
-    ["grep", "-iw", "QUICK", "words"], ["grep", r"\(o\).*\1", "words"], ["grep", r"fo\+", "words"],
-    ["grep", r"laz\?y", "words"], ["grep", r"dog\|baz", "words"], ["grep", r"\<the", "words"], ["grep", r"fox\>", "words"],
-    ["grep", r"\bfoo\b", "words"], ["grep", "-o", r"\w\+", "nonl"], ["grep", "-o", "[[:upper:]]*", "words"],
-    ["grep", r"\(", "words"], ["grep", "-E", "(", "words"], ["grep", "[a", "words"], ["grep", "-c", "", "words"],
-    ["grep", "-v", "-c", "", "words"], ["grep", "-c", "-f", "empty", "words"], ["grep", "-v", "-f", "empty", "nonl"],
-    ["grep", "-f", "nonl", "words", "lines"], ["grep", "-m0", "fox", "words"], ["grep", "fox", "dir"],
-    ["grep", "-z", "ary", "bin"], ["grep", "-y", "FOX", "words"], (["grep", "-c", "x", "-", "nonl"], b"x\ny\nxx\n"),
-    (["grep", "--label=in", "-H", "a"], b"a\nb\n"), ["grep", "-n", "^$", "words"], ["grep", "-x", "-E", "one|two", "nonl"],
-    ["grep"], ["grep", "-k", "x"], ["grep", "-A", "x", "fox", "words"], ["grep", "-Zl", "fox", "words", "lines"],
+    "grep fox words", "grep -i the words", "grep -v fox words", "grep -c fox words nums",
+    "grep -n o words nonl", "grep -l o words nums bin", "grep -L fox words nums",
+    "grep -q fox words", "grep -q fox nope words", "grep -s fox nope words", "grep fox nope words",
+    "grep -E 'fo+|ba[rz]$' words", "grep -F x.y words", "grep -F -e fox -e dog words",
+    "grep -w foo words", "grep -w foo_bar words", "grep -x 'the quick brown fox' words",
+    "grep -xF '' words", "grep -o 'o[a-z]' words", "grep -ow the words", "grep -ob fox words",
+    "grep -o 'x*' words", "grep -hn fox words dir/a.txt", "grep -H fox words",
+    "grep -m 2 fox words", "grep -A 1 5 lines", "grep -B 2 -n 'line 1[05]' lines",
+    "grep -C 1 'line [23]$' lines", "grep -2 'line 20' lines", "grep -A1 -m1 'line 1' lines",
+    "grep ary bin", "grep -c line bin", "grep -a ary bin", "grep -e fox -e dog words",
+    "grep -iw QUICK words", r"grep '\(o\).*\1' words", r"grep 'fo\+' words", r"grep 'laz\?y' words",
+    r"grep 'dog\|baz' words", r"grep '\<the' words", r"grep 'fox\>' words", r"grep '\bfoo\b' words",
+    r"grep -o '\w\+' nonl", "grep -o '[[:upper:]]*' words", r"grep '\(' words", "grep -E '(' words",
+    "grep '[a' words", "grep -c '' words", "grep -v -c '' words", "grep -c -f empty words",
+    "grep -v -f empty nonl", "grep -f nonl words lines", "grep -m0 fox words", "grep fox dir",
+    "grep -z ary bin", "grep -y FOX words", ("grep -c x - nonl", b'x\ny\nxx\n'),
+    ("grep --label=in -H a", b'a\nb\n'), "grep -n '^$' words", "grep -x -E 'one|two' nonl", "grep",
+    "grep -k x", "grep -A x fox words", "grep -Zl fox words lines",
 )
 def test_grep(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
 
 
 @cases(
-    ["grep", "-r", "fox", "dir"], ["grep", "-rh", "fox", "dir"], ["grep", "-rl", "fox", "dir"], ["grep", "-rc", "fox", "dir"],
-    ["grep", "-r", "--include=*.txt", "fox", "dir"], ["grep", "-r", "--exclude=*.txt", "fox", "dir"],
-    ["grep", "-r", "--exclude-dir=sub", "fox", "dir"], ["grep", "-rL", "fox", "dir"], ["grep", "-rn", "fox", "dir/sub", "dir/b.c"],
-    ["grep", "-r", "fox", "dir/b.c"],
+    "grep -r fox dir", "grep -rh fox dir", "grep -rl fox dir", "grep -rc fox dir",
+    "grep -r '--include=*.txt' fox dir", "grep -r '--exclude=*.txt' fox dir",
+    "grep -r --exclude-dir=sub fox dir", "grep -rL fox dir", "grep -rn fox dir/sub dir/b.c",
+    "grep -r fox dir/b.c",
 )
 def test_grep_recursive(userland: Userland, argv: list[str], stdin: bytes) -> None:
     # Directory order differs between the host's file system and hostfs.
@@ -333,8 +317,9 @@ def test_grep_recursive_without_operand_searches_the_current_directory(userland:
 # ---------------------------------------------------------------- tee
 
 
-@pytest.mark.parametrize("argv", [["tee", "o1", "o2"], ["tee", "-a", "o1"], ["tee", "o1", "nodir/x", "-"], ["tee"]])
-def test_tee(userland: Userland, argv: list[str]) -> None:
+@pytest.mark.parametrize("command", ["tee o1 o2", "tee -a o1", "tee o1 nodir/x -", "tee"])
+def test_tee(userland: Userland, command: str) -> None:
+    argv = shlex.split(command)
     results = []
     for run, name in ((userland.inside, "inside"), (userland.native, "native")):
         userland.clear()
@@ -351,25 +336,24 @@ def test_tee(userland: Userland, argv: list[str]) -> None:
 
 
 @cases(
-    ["seq", "5"], ["seq", "-3"], ["seq", "2", "6"], ["seq", "10", "-3", "1"], ["seq", "1", "0"], ["seq", "-w", "-1", "1"],
-    ["seq", "0", "0.1", "0.3"], ["seq", "1", "0.1", "2"], ["seq", "0", "0.01", "0.1"], ["seq", "-s,", "3"],
-    ["seq", "-s", "", "3"], ["seq", "-f", "%03g", "2"], ["seq", "-f", "a%%b%gc", "1"], ["seq", "-f", "%5.1e", "1", "2"],
-    ["seq", "-w", "1", "3", "11"], ["seq", "-w", "0.5", "1.5", "10"], ["seq", "-w", "-5", "-.5", "-6"], ["seq", "-w", ".5", "1", "3.5"],
-    ["seq", "1.5", "3"], ["seq", "1e2", "1e2"], ["seq", "1e-2", "1e-2", "3e-2"], ["seq", "0x10", "0x11"], ["seq", "-0", "2"],
-    ["seq", "1", "-0.25", "0"], ["seq"], ["seq", "x"], ["seq", "1", "0", "3"], ["seq", "1", "2", "3", "4"], ["seq", "-f", "x", "2"],
-    ["seq", "-f", "%d", "1"], ["seq", "-f", "%g%g", "1"], ["seq", "-f", "%", "1"], ["seq", "-w", "-f", "%g", "1"], ["seq", "nan"],
-    ["seq", "-x"], ["seq", "-s:", "-w", "8", "10"],
+    "seq 5", "seq -3", "seq 2 6", "seq 10 -3 1", "seq 1 0", "seq -w -1 1", "seq 0 0.1 0.3",
+    "seq 1 0.1 2", "seq 0 0.01 0.1", "seq -s, 3", "seq -s '' 3", "seq -f %03g 2",
+    "seq -f a%%b%gc 1", "seq -f %5.1e 1 2", "seq -w 1 3 11", "seq -w 0.5 1.5 10",
+    "seq -w -5 -.5 -6", "seq -w .5 1 3.5", "seq 1.5 3", "seq 1e2 1e2", "seq 1e-2 1e-2 3e-2",
+    "seq 0x10 0x11", "seq -0 2", "seq 1 -0.25 0", "seq", "seq x", "seq 1 0 3", "seq 1 2 3 4",
+    "seq -f x 2", "seq -f %d 1", "seq -f %g%g 1", "seq -f % 1", "seq -w -f %g 1", "seq nan",
+    "seq -x", "seq -s: -w 8 10",
 )
 def test_seq(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin, files={})
 
 
 @cases(
-    ["basename", "/usr/lib/x.so"], ["basename", "a/b/"], ["basename", "/"], ["basename", "//"], ["basename", "///"],
-    ["basename", ""], ["basename", "a/b.c", ".c"], ["basename", ".c", ".c"], ["basename", "/a.c", "a.c"],
-    ["basename", "-a", "a/b/", "/x//", "c"], ["basename", "-s", ".c", "a.c", "b.c", "d.h"], ["basename", "-z", "a/b"],
-    ["basename", "--", "-a"], ["basename"], ["basename", "a", "b", "c"], ["basename", "-a"],
-    ["dirname", "a/b/", "/", "//", "", "a", "///a//b//", "/a", "a//b"], ["dirname", "-z", "a/b"], ["dirname"],
+    "basename /usr/lib/x.so", "basename a/b/", "basename /", "basename //", "basename ///",
+    "basename ''", "basename a/b.c .c", "basename .c .c", "basename /a.c a.c",
+    "basename -a a/b/ /x// c", "basename -s .c a.c b.c d.h", "basename -z a/b", "basename -- -a",
+    "basename", "basename a b c", "basename -a", "dirname a/b/ / // '' a ///a//b// /a a//b",
+    "dirname -z a/b", "dirname",
 )
 def test_basename_dirname(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin, files={})
@@ -379,18 +363,17 @@ def test_basename_dirname(userland: Userland, argv: list[str], stdin: bytes) -> 
 
 
 @cases(
-    ["expr", "1", "+", "2", "*", "3", "-", "4", "/", "2", "%", "3"], ["expr", "(", "2", "+", "3", ")", "*", "4"],
-    ["expr", "-7", "%", "3"], ["expr", "-1", "/", "2"], ["expr", "99999999999999999999", "+", "1"], ["expr", "1", "-", "-1"],
-    ["expr", "a", "+", "1"], ["expr", "1", "/", "0"], ["expr", "5", "%", "0"], ["expr", "1", "+"], ["expr", "1", "2"],
-    ["expr", "(", "1"], ["expr", "(", "1", "2"], ["expr", ")"], ["expr"], ["expr", "--", "1", "+", "1"],
-    ["expr", "0", "|", "0"], ["expr", "", "|", "0"], ["expr", "a", "|", "b"], ["expr", "00", "|", "x"], ["expr", "-0", "|", "y"],
-    ["expr", "a", "&", "0"], ["expr", "x", "&", "y"], ["expr", "0", "&", "x"], ["expr", "1", "=", "01"], ["expr", "a", "<", "b"],
-    ["expr", "10", "<", "9"], ["expr", "3", ">", "2a"], ["expr", "10", "!=", "10"], ["expr", "b", "<=", "a"], ["expr", "10", ">=", "9"],
-    ["expr", "abc", ":", ".*"], ["expr", "abc", ":", "x"], ["expr", "abc", ":", "b"], ["expr", "abcd", ":", r"a\(b.\)"],
-    ["expr", "abc", ":", r"x\(b\)"], ["expr", "abc", ":", r"a\(b"], ["expr", "match", "abc", "a."], ["expr", "aaa", ":", r"a\+"],
-    ["expr", "substr", "hello", "2", "3"], ["expr", "substr", "hello", "0", "2"], ["expr", "substr", "hello", "2", "10"],
-    ["expr", "index", "hello", "lo"], ["expr", "length", "hello"], ["expr", "length", "12345", "+", "1"], ["expr", "+", "length"],
-    ["expr", "+", ":", "+", ":"], ["expr", "length"], ["expr", "substr", "abc"], ["expr", ":"], ["expr", "a", ":"],
+    "expr 1 + 2 '*' 3 - 4 / 2 % 3", "expr '(' 2 + 3 ')' '*' 4", "expr -7 % 3", "expr -1 / 2",
+    "expr 99999999999999999999 + 1", "expr 1 - -1", "expr a + 1", "expr 1 / 0", "expr 5 % 0",
+    "expr 1 +", "expr 1 2", "expr '(' 1", "expr '(' 1 2", "expr ')'", "expr", "expr -- 1 + 1",
+    "expr 0 '|' 0", "expr '' '|' 0", "expr a '|' b", "expr 00 '|' x", "expr -0 '|' y",
+    "expr a '&' 0", "expr x '&' y", "expr 0 '&' x", "expr 1 = 01", "expr a '<' b", "expr 10 '<' 9",
+    "expr 3 '>' 2a", "expr 10 '!=' 10", "expr b '<=' a", "expr 10 '>=' 9", "expr abc : '.*'",
+    "expr abc : x", "expr abc : b", r"expr abcd : 'a\(b.\)'", r"expr abc : 'x\(b\)'",
+    r"expr abc : 'a\(b'", "expr match abc a.", r"expr aaa : 'a\+'", "expr substr hello 2 3",
+    "expr substr hello 0 2", "expr substr hello 2 10", "expr index hello lo", "expr length hello",
+    "expr length 12345 + 1", "expr + length", "expr + : + :", "expr length", "expr substr abc",
+    "expr :", "expr a :",
 )
 def test_expr(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin, files={})
@@ -401,24 +384,23 @@ def test_expr(userland: Userland, argv: list[str], stdin: bytes) -> None:
 TEST_FILES: dict[str, bytes] = {"f": b"x\n", "e": b"", "dd/inner": b""}
 
 TEST_ARGS = [
-    [], ["a"], [""], ["-a", "x"], ["-o", "x"], ["-a"], ["1", "-eq"], ["a", "b"], ["a", "b", "c"], ["(", "a"], ["!", "!", "a"],
-    ["1", "-eq", "a"], ["-l", "abc", "-eq", "3"], ["x", "-a"], ["(", "a", "b", "c", "d", "e"], ["a", "=", "b", "-o"], ["-e"],
-    ["-e", "f"], ["-e", "nope"], ["-f", "f"], ["-f", "dd"], ["-d", "dd"], ["-d", "f"], ["-s", "f"], ["-s", "e"], ["-h", "l"],
-    ["-L", "f"], ["-L", "dangling"], ["-e", "dangling"], ["-r", "f"], ["-x", "x"], ["-x", "f"], ["-c", "/dev/null"],
-    ["-b", "f"], ["-S", "f"], ["-p", "f"], ["-u", "f"], ["-g", "f"], ["-k", "f"], ["-N", "f"], ["-t", "0"], ["-t", "x"],
-    ["-n", ""], ["-z", ""], ["-n", "x"], ["-z", "x"], ["a", "=", "a"], ["a", "==", "b"], ["a", "!=", "b"], ["a", "<", "b"],
-    ["b", ">", "a"], ["1", "-lt", "2"], ["-1", "-gt", "-2"], [" 3 ", "-eq", "3"], ["00010", "-eq", "10"],
-    ["99999999999999999999999", "-gt", "99999999999999999999998"], ["+5", "-ge", "5"], ["5", "-le", "4"], ["a", "-ne", "b"],
-    ["f", "-ef", "l"], ["f", "-ef", "e"], ["nope", "-nt", "f"], ["f", "-ot", "nope"], ["!", "a", "=", "a"],
-    ["a", "=", "a", "-a", "b", "=", "c"], ["a", "=", "a", "-o", "b", "=", "c"], ["(", "a", "=", "b", ")", "-o", "x"],
-    ["!", "(", "a", "=", "b", ")"], ["(", "", ")"], ["!", "-e", "nope"], ["-z"], ["!"], ["!", "!"], ["a", "=", "b", "=", "c"],
-    ["(", "a", "b"], ["x", "y", "z", "w", "v"], ["-l", "abc", "=", "3"], ["-e", "f", "-a", "-e", "dd", "-a", "!", "-e", "nope"],
-    ["1", "-eq", "1", "-a"], ["=", "=", "="], ["!", "=", "!"], ["(", ")"], ["-t"],
+    "", "a", "''", "-a x", "-o x", "-a", "1 -eq", "a b", "a b c", "'(' a", "'!' '!' a", "1 -eq a",
+    "-l abc -eq 3", "x -a", "'(' a b c d e", "a = b -o", "-e", "-e f", "-e nope", "-f f", "-f dd",
+    "-d dd", "-d f", "-s f", "-s e", "-h l", "-L f", "-L dangling", "-e dangling", "-r f", "-x x",
+    "-x f", "-c /dev/null", "-b f", "-S f", "-p f", "-u f", "-g f", "-k f", "-N f", "-t 0", "-t x",
+    "-n ''", "-z ''", "-n x", "-z x", "a = a", "a == b", "a '!=' b", "a '<' b", "b '>' a",
+    "1 -lt 2", "-1 -gt -2", "' 3 ' -eq 3", "00010 -eq 10",
+    "99999999999999999999999 -gt 99999999999999999999998", "+5 -ge 5", "5 -le 4", "a -ne b",
+    "f -ef l", "f -ef e", "nope -nt f", "f -ot nope", "'!' a = a", "a = a -a b = c",
+    "a = a -o b = c", "'(' a = b ')' -o x", "'!' '(' a = b ')'", "'(' '' ')'", "'!' -e nope", "-z",
+    "'!'", "'!' '!'", "a = b = c", "'(' a b", "x y z w v", "-l abc = 3",
+    "-e f -a -e dd -a '!' -e nope", "1 -eq 1 -a", "= = =", "'!' = '!'", "'(' ')'", "-t",
 ]
 
 
-@pytest.mark.parametrize("args", [pytest.param(a, id=" ".join(a) or "(none)") for a in TEST_ARGS])
-def test_test_and_bracket(userland: Userland, args: list[str]) -> None:
+@pytest.mark.parametrize("command", TEST_ARGS)
+def test_test_and_bracket(userland: Userland, command: str) -> None:
+    args = shlex.split(command)
     _write(userland, TEST_FILES)
     (userland.host / "f").chmod(0o644)
     (userland.host / "x").write_bytes(b"#!/bin/sh\n")
@@ -439,16 +421,18 @@ def test_bracket_requires_a_closing_bracket(userland: Userland, args: list[str])
 
 
 @cases(
-    (["xargs"], b"a 'b c' \"d  e\" f\\ g\n"), (["xargs", "-n", "2", "echo", "x"], b"a b c d e\n"), (["xargs", "-n", "1"], b"a\\ b \"c d\" e\\\"f\n"),
-    (["xargs", "-t", "echo", "x"], b"a b\n"), (["xargs", "echo", "hi"], b""), (["xargs", "-r", "echo", "hi"], b""),
-    (["xargs", "-I{}", "echo", "[{}]", "{}"], b"  a b  \n c\n"), (["xargs", "-i", "echo", "{}-{}"], b"x y\n"),
-    (["xargs", "-I", "%", "echo", "%", "%"], b"x\ny\n"), (["xargs", "-0", "-n1", "echo"], b"a\x00b c\x00"),
-    (["xargs", "-d,", "echo"], b"a,b,c"), (["xargs", "-d,", "-n1", "echo"], b"a,,b,"), (["xargs", "-d", r"\n", "echo"], b"a b\nc\n"),
-    (["xargs", "-d", r"\t", "echo"], b"a\tb\n"), (["xargs", "-d", "xy", "echo"], b"a"), (["xargs", "-L", "1", "echo"], b"a b\nc \nd\ne\n"),
-    (["xargs", "-E", "b", "echo"], b"a b c\n"), (["xargs", "-s", "12", "echo"], b"a b c d e f\n"), (["xargs", "-n", "0"], b"a"),
-    (["xargs", "-q"], b""), (["xargs", "echo"], b"a 'b\n"), (["xargs"], b'a "b\n'), (["xargs", "nosuchcmd"], b"a\n"),
-    (["xargs", "false"], b"a\n"), (["xargs", "/etc"], b"a\n"), (["xargs", "-P", "2", "-n", "1", "echo"], b"a\n"),
-    (["xargs", "-a", "nonl", "echo"], b"ignored\n"), (["xargs", "cat"], b"nonl nope\n"),
+    ("xargs", b'a \'b c\' "d  e" f\\ g\n'), ("xargs -n 2 echo x", b'a b c d e\n'),
+    ("xargs -n 1", b'a\\ b "c d" e\\"f\n'), ("xargs -t echo x", b'a b\n'), ("xargs echo hi", b''),
+    ("xargs -r echo hi", b''), ("xargs '-I{}' echo '[{}]' '{}'", b'  a b  \n c\n'),
+    ("xargs -i echo '{}-{}'", b'x y\n'), ("xargs -I % echo % %", b'x\ny\n'),
+    ("xargs -0 -n1 echo", b'a\x00b c\x00'), ("xargs -d, echo", b'a,b,c'),
+    ("xargs -d, -n1 echo", b'a,,b,'), (r"xargs -d '\n' echo", b'a b\nc\n'),
+    (r"xargs -d '\t' echo", b'a\tb\n'), ("xargs -d xy echo", b'a'),
+    ("xargs -L 1 echo", b'a b\nc \nd\ne\n'), ("xargs -E b echo", b'a b c\n'),
+    ("xargs -s 12 echo", b'a b c d e f\n'), ("xargs -n 0", b'a'), ("xargs -q", b''),
+    ("xargs echo", b"a 'b\n"), ("xargs", b'a "b\n'), ("xargs nosuchcmd", b'a\n'),
+    ("xargs false", b'a\n'), ("xargs /etc", b'a\n'), ("xargs -P 2 -n 1 echo", b'a\n'),
+    ("xargs -a nonl echo", b'ignored\n'), ("xargs cat", b'nonl nope\n'),
 )
 def test_xargs(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
