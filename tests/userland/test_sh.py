@@ -489,6 +489,44 @@ printf 'helper() { echo "helper $1"; }\nHV=1\n' > lib.sh
     "exit_in_func": r"""
 f() { echo in; exit 4; echo never; }; f; echo never
 """,
+    "signals_children": r"""
+trap '' INT; sh -c 'kill -INT $$; echo survived-int'
+trap 'echo parent-usr1' USR1; sh -c 'kill -USR1 $$; echo not-reached'; echo "child $?"
+trap - INT USR1; trap
+trap 'echo t' TERM HUP; trap
+""",
+    "errors_in_children": r"""
+( echo ${x?custom message}; echo never ) 2>/dev/null; echo "status $?"
+echo $(echo ${y?oops} ) 2>/dev/null; echo "after $?"
+(shift 3) 2>/dev/null; echo "shift status $?"
+""",
+    "return_top": r"""
+f() { return; }; false; f; echo "plain return keeps $?"
+g() { false; return; }; g; echo "g $?"
+return 3; echo never
+""",
+    "break_in_func": r"""
+b() { break; }; for i in 1 2 3; do echo $i; b; done; echo out
+""",
+    "misc_status": r"""
+x=$(exit 4) y=1; echo $?
+true $(exit 5); echo $?
+if false; then :; fi; echo "if-none $?"
+case x in y) :;; esac; echo "case-none $?"
+for i in; do :; done; echo "for-none $?"
+false; { true; }; echo $?
+""",
+    "arith_vars": r"""
+a=3 b=4; echo $((a*b)) $(( a > b ? a : b )) $((a<<b)) $(( (a+b) % 5 ))
+n=010; echo $((n)) $((n+0))
+h=0x1f; echo $((h))
+c=-5; echo $((c*-1)) $((- c))
+echo $((2147483647 + 1)) $(( 1 << 40 ))
+""",
+    "kill_bg_msg": r"""
+sleep 5 & p=$!; kill $p; wait $p; echo "killed $?"
+sleep 5 & kill -9 $!; wait $!; echo "killed9 $?"
+""",
 }
 
 

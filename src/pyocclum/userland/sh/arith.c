@@ -1,4 +1,4 @@
-/* sh: $(( ... )) arithmetic on longs, with C's operators and precedence. */
+/* sh: $(( ... )) arithmetic on 64-bit integers, with C's operators and precedence. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,13 +6,16 @@
 
 #include "sh.h"
 
+/* 64 bits, as dash on Linux (long is 32 bits on wasm32) */
+typedef long long num;
+
 struct ar {
     const char *s;
     size_t i;
     int noeval; /* inside the untaken side of && || ?: */
 };
 
-static long ternary(struct ar *a);
+static num ternary(struct ar *a);
 
 static void ws(struct ar *a) {
     while (isspace((unsigned char)a->s[a->i]))
@@ -23,7 +26,7 @@ static _Noreturn void bad(struct ar *a) {
     sh_fatal(2, "arithmetic expression: expecting primary: \"%s\"", a->s);
 }
 
-static long var_value(const char *name) {
+static num var_value(const char *name) {
     const char *v = var_get(name);
     if (v == NULL || *v == '\0') {
         if (v == NULL && opt_u)
@@ -31,7 +34,7 @@ static long var_value(const char *name) {
         return 0;
     }
     char *end;
-    long n = strtol(v, &end, 0);
+    num n = strtoll(v, &end, 0);
     while (isspace((unsigned char)*end))
         end++;
     if (*end != '\0')
@@ -55,17 +58,17 @@ static int match(struct ar *a, const char *op) {
     return 1;
 }
 
-static long assign_to(struct ar *a, const char *name, long v) {
+static num assign_to(struct ar *a, const char *name, num v) {
     if (!a->noeval) {
-        char num[32];
-        snprintf(num, sizeof num, "%ld", v);
-        if (var_set(name, num, 0) < 0)
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", v);
+        if (var_set(name, buf, 0) < 0)
             sh_exit(2);
     }
     return v;
 }
 
-static long apply(struct ar *a, const char *op, long l, long r) {
+static num apply(struct ar *a, const char *op, num l, num r) {
     if ((op[0] == '/' || op[0] == '%') && r == 0) {
         if (a->noeval)
             return 0;
@@ -86,13 +89,13 @@ static long apply(struct ar *a, const char *op, long l, long r) {
     return 0;
 }
 
-static long primary(struct ar *a) {
+static num primary(struct ar *a) {
     ws(a);
     const char *s = a->s;
     char c = s[a->i];
     if (c == '(') {
         a->i++;
-        long v = ternary(a);
+        num v = ternary(a);
         if (!match(a, ")"))
             bad(a);
         return v;
@@ -115,7 +118,7 @@ static long primary(struct ar *a) {
     }
     if (isdigit((unsigned char)c)) {
         char *end;
-        long v = strtol(s + a->i, &end, 0);
+        num v = strtoll(s + a->i, &end, 0);
         if (isalnum((unsigned char)*end) || *end == '_')
             sh_fatal(2, "arithmetic expression: bad number: \"%s\"", s);
         a->i = (size_t)(end - s);
@@ -133,20 +136,20 @@ static long primary(struct ar *a) {
             size_t n = strlen(ops[k]);
             if (strncmp(s + a->i, ops[k], n) == 0) {
                 a->i += n;
-                long r = ternary(a);
-                long l = a->noeval ? 0 : var_value(name);
-                long v = assign_to(a, name, apply(a, ops[k], l, r));
+                num r = ternary(a);
+                num l = a->noeval ? 0 : var_value(name);
+                num v = assign_to(a, name, apply(a, ops[k], l, r));
                 free(name);
                 return v;
             }
         }
         if (s[a->i] == '=' && s[a->i + 1] != '=') {
             a->i++;
-            long v = assign_to(a, name, ternary(a));
+            num v = assign_to(a, name, ternary(a));
             free(name);
             return v;
         }
-        long v = a->noeval ? 0 : var_value(name);
+        num v = a->noeval ? 0 : var_value(name);
         free(name);
         return v;
     }
@@ -160,10 +163,10 @@ static const char *const levels[][5] = {
     {"*", "/", "%", NULL}};
 #define NLEVELS (int)(sizeof levels / sizeof *levels)
 
-static long binary(struct ar *a, int level) {
+static num binary(struct ar *a, int level) {
     if (level >= NLEVELS)
         return primary(a);
-    long l = binary(a, level + 1);
+    num l = binary(a, level + 1);
     for (;;) {
         const char *op = NULL;
         for (int k = 0; levels[level][k]; k++)
@@ -173,7 +176,7 @@ static long binary(struct ar *a, int level) {
             }
         if (!op)
             return l;
-        long r = binary(a, level + 1);
+        num r = binary(a, level + 1);
         if (strcmp(op, "==") == 0) l = l == r;
         else if (strcmp(op, "!=") == 0) l = l != r;
         else if (strcmp(op, "<=") == 0) l = l <= r;
@@ -184,53 +187,53 @@ static long binary(struct ar *a, int level) {
     }
 }
 
-static long logand(struct ar *a) {
-    long l = binary(a, 0);
+static num logand(struct ar *a) {
+    num l = binary(a, 0);
     while (match(a, "&&")) {
         int save = a->noeval;
         if (!l)
             a->noeval = 1;
-        long r = binary(a, 0);
+        num r = binary(a, 0);
         a->noeval = save;
         l = l && r;
     }
     return l;
 }
 
-static long logor(struct ar *a) {
-    long l = logand(a);
+static num logor(struct ar *a) {
+    num l = logand(a);
     while (match(a, "||")) {
         int save = a->noeval;
         if (l)
             a->noeval = 1;
-        long r = logand(a);
+        num r = logand(a);
         a->noeval = save;
         l = l || r;
     }
     return l;
 }
 
-static long ternary(struct ar *a) {
-    long c = logor(a);
+static num ternary(struct ar *a) {
+    num c = logor(a);
     if (!match(a, "?"))
         return c;
     int save = a->noeval;
     if (!c)
         a->noeval = 1;
-    long t = ternary(a);
+    num t = ternary(a);
     a->noeval = save;
     if (!match(a, ":"))
         bad(a);
     if (c)
         a->noeval = 1;
-    long f = ternary(a);
+    num f = ternary(a);
     a->noeval = save;
     return c ? t : f;
 }
 
-long arith_eval(const char *expr) {
+num arith_eval(const char *expr) {
     struct ar a = {expr, 0, 0};
-    long v = ternary(&a);
+    num v = ternary(&a);
     ws(&a);
     if (a.s[a.i] != '\0')
         bad(&a);

@@ -289,7 +289,10 @@ static int run_function(struct func *f, struct strlist *args, int flags) {
     params_set(&pos, args->v + 1, args->n - 1);
     funcnest++;
     local_push();
+    int saved_loops = loopnest;
+    loopnest = 0; /* break/continue do not reach the caller's loops (dash) */
     int st = eval_tree(f->body, flags & EV_TESTED);
+    loopnest = saved_loops;
     if (evalskip == SKIP_RETURN) {
         evalskip = 0;
         st = exitstatus;
@@ -464,9 +467,45 @@ static int spawn_simple(struct node *n, pid_t *pid, const struct spawn_fds *fds)
     return spawn_shell(n->src, pid, fds) ? 126 : 0;
 }
 
+/* Can this word be expanded in the shell for a command that POSIX runs in a
+ * subshell? Not if expanding it may fail or assign (${x?} ${x=} $((x=1)),
+ * set -u): that must happen in the child, as with fork. */
+static int word_safe(const char *w) {
+    if (opt_u)
+        return 0;
+    for (const char *p = w; *p; p++) {
+        if (p[0] == '$' && p[1] == '{') {
+            for (const char *q = p + 2; *q && *q != '}'; q++)
+                if (*q == '?' || *q == '=')
+                    return 0;
+        } else if (p[0] == '$' && p[1] == '(' && p[2] == '(') {
+            for (const char *q = p + 3; *q; q++) {
+                if (q[0] == ')' && q[1] == ')')
+                    break;
+                if (*q == '=' && !strchr("=!<>", q[1]) && !strchr("=!<>", q[-1]))
+                    return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static int node_safe(struct node *n) {
+    for (int i = 0; i < n->nwords; i++)
+        if (!word_safe(n->words[i]))
+            return 0;
+    for (int i = 0; i < n->nassigns; i++)
+        if (!word_safe(n->assigns[i]))
+            return 0;
+    for (struct redir *r = n->redirs; r; r = r->next)
+        if (!word_safe(r->word) || (r->here && !r->here_lit && !word_safe(r->here)))
+            return 0;
+    return 1;
+}
+
 /* Spawns any command as a child; 0 with *pid, or an exit status (no child). */
 static int spawn_node(struct node *n, pid_t *pid, const struct spawn_fds *fds) {
-    if (n->type == N_SIMPLE)
+    if (n->type == N_SIMPLE && node_safe(n))
         return spawn_simple(n, pid, fds);
     const char *src = n->src;
     if (n->type == N_SUBSHELL && !n->redirs && n->a && n->a->src)
@@ -573,7 +612,12 @@ char *capture_output(const char *text, int *status) {
     size_t pos = 0, len = strlen(text);
     int pst;
     struct node *tree = parse_command_line(text, len, &pos, &pst, 1);
-    int simple = tree && pst == 0 && tree->nkids == 1 && tree->kids[0]->type == N_SIMPLE;
+    if (!tree && pst == 0) {
+        *status = 0; /* $() */
+        return xstrdup("");
+    }
+    int simple = tree && pst == 0 && tree->nkids == 1 && tree->kids[0]->type == N_SIMPLE &&
+                 node_safe(tree->kids[0]);
     if (simple) {
         size_t p2 = pos;
         int st2;
@@ -776,6 +820,7 @@ int eval_tree(struct node *n, int flags) {
         return st;
     case N_BG: {
         pid_t pid;
+        jobs_reap(); /* no pile of finished children */
         struct spawn_fds bg = {-1, -1, 1};
         int e = spawn_node(n->a, &pid, &bg);
         if (e == 0) {

@@ -382,10 +382,10 @@ static void expand_dollar(struct xstate *x, const char *s, size_t len, size_t *i
             expand_brace(x, s + i + 2, (size_t)e - i - 3, dq);
         } else if (i + 2 < len && s[i + 2] == '(' && s[e - 2] == ')') {
             char *expr = str_of(s + i + 3, (size_t)e - i - 5, 0);
-            long v = arith_eval(expr);
+            long long v = arith_eval(expr);
             free(expr);
             char num[32];
-            snprintf(num, sizeof num, "%ld", v);
+            snprintf(num, sizeof num, "%lld", v);
             add_result(x, num, dq);
         } else {
             char *text = xstrndup(s + i + 2, (size_t)e - i - 3);

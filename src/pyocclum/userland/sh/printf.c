@@ -51,12 +51,12 @@ static int escape(const char **pp, int in_b, sbuf *o) {
     return 0;
 }
 
-static long num_arg(const char *s) {
+static long long num_arg(const char *s) {
     if ((s[0] == '\'' || s[0] == '"') && s[1])
         return (unsigned char)s[1];
     char *end;
     errno = 0;
-    long v = strtol(s, &end, 0);
+    long long v = strtoll(s, &end, 0);
     if (*s == '\0')
         return 0;
     if (*end || errno) {
@@ -122,9 +122,9 @@ int bi_printf(int argc, char **argv) {
                     spec[sl++] = *p++;
                 }
                 if (*p == '*') {
-                    long w = ai < nargs ? num_arg(args[ai++]) : 0;
+                    long long w = ai < nargs ? num_arg(args[ai++]) : 0;
                     used = 1;
-                    sl += (size_t)snprintf(spec + sl, sizeof spec - sl, "%ld", w);
+                    sl += (size_t)snprintf(spec + sl, sizeof spec - sl, "%lld", w);
                     p++;
                 } else {
                     while (*p >= '0' && *p <= '9' && sl < 60)
@@ -147,17 +147,19 @@ int bi_printf(int argc, char **argv) {
             switch (conv) {
             case 'd': case 'i': {
                 spec[sl++] = 'l';
+                spec[sl++] = 'l';
                 spec[sl++] = conv;
                 spec[sl] = '\0';
-                snprintf(buf, sizeof buf, spec, a ? num_arg(a) : 0L);
+                snprintf(buf, sizeof buf, spec, a ? num_arg(a) : 0LL);
                 sb_adds(&o, buf);
                 break;
             }
             case 'o': case 'u': case 'x': case 'X': {
                 spec[sl++] = 'l';
+                spec[sl++] = 'l';
                 spec[sl++] = conv;
                 spec[sl] = '\0';
-                snprintf(buf, sizeof buf, spec, (unsigned long)(a ? num_arg(a) : 0L));
+                snprintf(buf, sizeof buf, spec, (unsigned long long)(a ? num_arg(a) : 0LL));
                 sb_adds(&o, buf);
                 break;
             }

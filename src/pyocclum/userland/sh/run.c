@@ -305,12 +305,22 @@ int status_of(int w) {
     return 1;
 }
 
+/* As dash: a child killed by a signal (but SIGINT and SIGPIPE) is reported. */
+static int status_reported(int w) {
+    if (WIFSIGNALED(w) && WTERMSIG(w) != SIGINT && WTERMSIG(w) != SIGPIPE) {
+        const char *m = strsignal(WTERMSIG(w));
+        write_all(2, m, strlen(m));
+        write_all(2, "\n", 1);
+    }
+    return status_of(w);
+}
+
 int wait_pid(pid_t pid) {
     int w;
     for (;;) {
         pid_t r = waitpid(pid, &w, 0);
         if (r == pid)
-            return status_of(w);
+            return status_reported(w);
         if (r < 0 && errno != EINTR)
             return 127;
     }
@@ -343,7 +353,7 @@ void jobs_reap(void) {
         int w;
         if (!jobs[i].done && waitpid(jobs[i].pid, &w, WNOHANG) == jobs[i].pid) {
             jobs[i].done = 1;
-            jobs[i].status = status_of(w);
+            jobs[i].status = status_reported(w);
         }
     }
 }
@@ -357,7 +367,7 @@ int job_wait(pid_t pid, int *status) {
             pid_t r = waitpid(pid, &w, 0);
             if (r == pid) {
                 jobs[i].done = 1;
-                jobs[i].status = status_of(w);
+                jobs[i].status = status_reported(w);
             } else if (r < 0 && errno == EINTR) {
                 if (pending_signals)
                     return -2;

@@ -162,7 +162,7 @@ extern int cmdsubst_status; /* status of the last $(...) in an expansion */
 extern int cmdsubst_ran;
 
 /* --- arith.c --- */
-long arith_eval(const char *expr);
+long long arith_eval(const char *expr);
 
 /* --- exec.c --- */
 #define EV_TESTED 1 /* errexit does not apply (condition, && || ! operand) */

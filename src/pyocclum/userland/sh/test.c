@@ -14,12 +14,12 @@ struct t {
 
 static int t_or(struct t *t);
 
-static int to_num(struct t *t, const char *s, long *out) {
+static int to_num(struct t *t, const char *s, long long *out) {
     const char *p = s;
     while (*p == ' ' || *p == '\t')
         p++;
     char *end;
-    long v = strtol(p, &end, 10);
+    long long v = strtoll(p, &end, 10);
     while (*end == ' ' || *end == '\t')
         end++;
     if (*p == '\0' || *end != '\0') {
@@ -52,7 +52,7 @@ static int unary(struct t *t, const char *op, const char *arg) {
     if (c == 'z')
         return *arg == '\0';
     if (c == 't') {
-        long fd;
+        long long fd;
         return to_num(t, arg, &fd) && isatty((int)fd);
     }
     if (c == 'h' || c == 'L')
@@ -98,7 +98,7 @@ static int binary(struct t *t, const char *a, const char *op, const char *b) {
             return ha && (!hb || sa.st_mtime > sb.st_mtime);
         return hb && (!ha || sa.st_mtime < sb.st_mtime);
     }
-    long x, y;
+    long long x, y;
     if (!to_num(t, a, &x) || !to_num(t, b, &y))
         return 0;
     if (strcmp(op, "-eq") == 0) return x == y;
