@@ -1,7 +1,6 @@
 /*
- * sh: evaluating trees: lists, and-or, pipelines, compound commands,
- * simple commands (builtin, function or program), redirections, command
- * substitution, and reading commands from strings and files.
+ * sh: evaluating trees: lists, and-or, pipelines, compound commands and
+ * simple commands (builtin, function or program); command substitution.
  *
  * No fork: a program is posix_spawn'ed with the shell's fds 0-9 as they are
  * at that moment (redirections are applied in the shell and undone after);
@@ -25,142 +24,6 @@ int evalskip, skipcount, loopnest, funcnest;
 int opt_e, opt_x, opt_u, opt_f, opt_C, opt_a, opt_n, opt_v;
 pid_t shell_pid;
 pid_t last_bg;
-
-/* --- redirections --- */
-
-static int heredoc_fd(const char *text) {
-    size_t n = strlen(text);
-    int p[2];
-    if (n <= 4096 && pipe2(p, O_CLOEXEC) == 0) {
-        /* fits in the pipe: nobody has to read concurrently */
-        write_all(p[1], text, n);
-        close(p[1]);
-        return p[0];
-    }
-    static int seq;
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/.sh-here-%d-%d", (int)getpid(), seq++);
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    unlink(path);
-    write_all(fd, text, n);
-    lseek(fd, 0, SEEK_SET);
-    return fd;
-}
-
-static void save_fd(struct redir_save *save, int fd) {
-    if (!save)
-        return;
-    for (int i = 0; i < save->n; i++)
-        if (save->v[i].fd == fd)
-            return;
-    if (save->n == save->cap) {
-        save->cap = save->cap ? 2 * save->cap : 4;
-        save->v = xrealloc(save->v, (size_t)save->cap * sizeof *save->v);
-    }
-    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-    save->v[save->n].fd = fd;
-    save->v[save->n].saved = copy;
-    save->n++;
-}
-
-int redirs_apply(struct redir *r, struct redir_save *save) {
-    for (; r; r = r->next) {
-        int fd = r->fd, newfd = -1, is_dup = 0, close_it = 0;
-        char *target = NULL;
-        if (r->type == R_HERE) {
-            char *text = r->here_lit ? xstrdup(r->here) : expand_heredoc(r->here);
-            newfd = heredoc_fd(text);
-            free(text);
-            if (newfd < 0) {
-                sh_warn("cannot create here-document: %s", strerror(errno));
-                return -1;
-            }
-        } else {
-            target = expand_str(r->word);
-            if (r->type == R_DUPIN || r->type == R_DUPOUT) {
-                long v;
-                if (strcmp(target, "-") == 0) {
-                    close_it = 1;
-                } else if (parse_int(target, &v) == 0 && v >= 0) {
-                    newfd = (int)v;
-                    is_dup = 1;
-                    if (fcntl(newfd, F_GETFD) < 0) {
-                        sh_warn("%d: Bad file descriptor", newfd);
-                        free(target);
-                        return -1;
-                    }
-                } else {
-                    sh_warn("Syntax error: Bad fd number");
-                    free(target);
-                    return -1;
-                }
-            } else {
-                int flags = O_RDONLY;
-                switch (r->type) {
-                case R_OUT:
-                    flags = O_WRONLY | O_CREAT | O_TRUNC;
-                    if (opt_C) {
-                        struct stat st;
-                        if (stat(target, &st) == 0 && S_ISREG(st.st_mode)) {
-                            sh_warn("cannot create %s: File exists", target);
-                            free(target);
-                            return -1;
-                        }
-                    }
-                    break;
-                case R_CLOBBER: flags = O_WRONLY | O_CREAT | O_TRUNC; break;
-                case R_APPEND: flags = O_WRONLY | O_CREAT | O_APPEND; break;
-                case R_RDWR: flags = O_RDWR | O_CREAT; break;
-                }
-                newfd = open(target, flags | O_CLOEXEC, 0666);
-                if (newfd < 0) {
-                    sh_warn("cannot %s %s: %s", r->type == R_IN ? "open" : "create", target,
-                            errno == ENOENT ? "No such file" : strerror(errno));
-                    free(target);
-                    return -1;
-                }
-            }
-        }
-        free(target);
-        save_fd(save, fd);
-        if (close_it) {
-            close(fd);
-        } else if (newfd != fd) {
-            dup2(newfd, fd);
-            if (!is_dup)
-                close(newfd);
-        } else {
-            /* landed on the wanted number: keep it across spawns */
-            fcntl(fd, F_SETFD, 0);
-        }
-    }
-    return 0;
-}
-
-void redirs_restore(struct redir_save *save) {
-    for (int i = save->n - 1; i >= 0; i--) {
-        struct saved_fd *s = &save->v[i];
-        if (s->saved >= 0) {
-            dup2(s->saved, s->fd);
-            close(s->saved);
-        } else {
-            close(s->fd);
-        }
-    }
-    free(save->v);
-    save->v = NULL;
-    save->n = save->cap = 0;
-}
-
-/* Points fd at `to` for a spawn (saving the old one); -1 leaves it alone. */
-static void move_fd(struct redir_save *save, int to, int fd) {
-    if (to < 0 || to == fd)
-        return;
-    save_fd(save, fd);
-    dup2(to, fd);
-}
 
 /* --- xtrace --- */
 
@@ -594,7 +457,7 @@ static int eval_pipe(struct node *n, int flags) {
     return st;
 }
 
-static int read_all(int fd, sbuf *b) {
+int read_all(int fd, sbuf *b) {
     char buf[4096];
     for (;;) {
         ssize_t r = read(fd, buf, sizeof buf);
@@ -844,90 +707,5 @@ int eval_tree(struct node *n, int flags) {
     }
     exitstatus = st;
     errexit_check(st, flags);
-    return st;
-}
-
-/* --- reading commands --- */
-
-static int eval_buffer(const char *s, size_t len, int flags) {
-    size_t pos = 0;
-    int st = exitstatus;
-    int outer_pinned = tree_pinned;
-    while (pos < len) {
-        int ps;
-        tree_pinned = 0;
-        struct node *t = parse_command_line(s, len, &pos, &ps, 1);
-        if (ps == 2)
-            sh_exit(2);
-        if (!t)
-            break;
-        if (!opt_n)
-            st = eval_tree(t, flags);
-        if (!tree_pinned)
-            tree_free(t);
-        if (evalskip)
-            break;
-    }
-    tree_pinned = outer_pinned;
-    return st;
-}
-
-int eval_string(const char *s, int flags) { return eval_buffer(s, strlen(s), flags); }
-
-int eval_fd_input(int fd) {
-    sbuf buf = {0};
-    size_t pos = 0;
-    int eof = 0;
-    for (;;) {
-        int ps = 1;
-        struct node *t = NULL;
-        tree_pinned = 0;
-        if (pos < buf.len || eof)
-            t = parse_command_line(buf.s ? buf.s : "", buf.len, &pos, &ps, eof);
-        if (ps == 1 && !eof) {
-            /* incomplete: read more (never more than a chunk ahead, as dash) */
-            char chunk[4096];
-            ssize_t r = read(fd, chunk, sizeof chunk);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                eof = 1;
-            else
-                sb_addn(&buf, chunk, (size_t)r);
-            continue;
-        }
-        if (ps == 2)
-            sh_exit(2);
-        if (!t)
-            break;
-        if (!opt_n)
-            eval_tree(t, 0);
-        if (!tree_pinned)
-            tree_free(t);
-        evalskip = 0;
-        if (pos > 0) {
-            memmove(buf.s, buf.s + pos, buf.len - pos);
-            buf.len -= pos;
-            pos = 0;
-        }
-    }
-    sb_free(&buf);
-    return exitstatus;
-}
-
-/* Reads a whole file and runs it in this shell (scripts, `.`). */
-int eval_file(const char *path, int must_exist) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (!must_exist)
-            return 0;
-        sh_warn("%s: %s", path, errno == ENOENT ? "No such file" : strerror(errno));
-        return -1;
-    }
-    sbuf b = {0};
-    read_all(fd, &b);
-    close(fd);
-    int st = eval_buffer(b.s ? b.s : "", b.len, 0);
-    sb_free(&b);
     return st;
 }

@@ -198,6 +198,8 @@ struct redir_save {
 };
 int redirs_apply(struct redir *r, struct redir_save *save); /* -1 on failure */
 void redirs_restore(struct redir_save *save);
+void move_fd(struct redir_save *save, int to, int fd);
+int read_all(int fd, sbuf *b);
 
 /* --- run.c: spawning, waiting, jobs, traps --- */
 char *path_lookup(const char *name); /* malloc'd path, or NULL */
@@ -239,5 +241,7 @@ const struct builtin *builtin_find(const char *name);
 int bi_test(int argc, char **argv);
 int bi_printf(int argc, char **argv);
 int bi_echo(int argc, char **argv);
+int bi_read(int argc, char **argv);
+int bi_getopts(int argc, char **argv);
 
 #endif
