@@ -15,12 +15,14 @@ from __future__ import annotations
 from bench import (
     build_cpython,
     cold_start,
+    cpu,
     image_read,
     image_startup,
     kill,
     pipe,
     process_per_enclave,
     sefs_io,
+    shell,
     spawn,
     spawn_size,
     syscalls,
@@ -39,6 +41,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     image_read.BENCHMARK,
     sefs_io.BENCHMARK,
     build_cpython.BENCHMARK,
+    shell.BENCHMARK,
+    cpu.BENCHMARK,
 )
 
 __all__ = ["BENCHMARKS", "Benchmark", "Row", "by_name"]

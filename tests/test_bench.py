@@ -38,9 +38,11 @@ EXPECTED_ROWS = {
     ("sefs_io", "random 4 KiB reads, sefs vs the bound"),
     ("build_cpython", "occlum build, new instance with CPython"),
     ("build_cpython", "occlum build again, one data file changed"),
+    ("shell", "20 iterations of echo | grep | wc; cat; $(expr)"),
+    ("cpu", "SHA-256 of 20 MiB (C)"),
 }
 #: Rows that report without a target (no PASS or MISS).
-REPORT_ONLY = {"spawn_size", "process_per_enclave", "kill", "build_cpython"}
+REPORT_ONLY = {"spawn_size", "process_per_enclave", "kill", "build_cpython", "cpu"}
 #: Single report-only rows of benchmarks that otherwise have targets.
 REPORT_ONLY_ROWS = {("sefs_io", "random 4 KiB reads, sefs vs hostfs")}
 
