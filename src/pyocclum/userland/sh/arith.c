@@ -100,11 +100,11 @@ static num primary(struct ar *a) {
             bad(a);
         return v;
     }
-    if (c == '+' && s[a->i + 1] != '+') {
+    if (c == '+') {
         a->i++;
         return primary(a);
     }
-    if (c == '-' && s[a->i + 1] != '-') {
+    if (c == '-') {
         a->i++;
         return -primary(a);
     }

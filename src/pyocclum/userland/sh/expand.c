@@ -22,6 +22,7 @@ long skip_construct(const char *s, size_t len, size_t i);
 struct field {
     sbuf c, f;
     int quoted; /* contained quotes: kept even when empty */
+    long last_q; /* where the last quotes ended (-1: none); see split_field */
 };
 
 enum { M_FIELDS, M_STR };
@@ -76,6 +77,7 @@ static void field_end(struct xstate *x) {
         sb_free(&x->cur.f);
     }
     memset(&x->cur, 0, sizeof x->cur);
+    x->cur.last_q = -1;
 }
 
 /* Between the words of "$@": a new field, or a space in a string. */
@@ -170,8 +172,10 @@ static void expand_at(struct xstate *x, int dq, int star) {
         if (i > 0)
             field_break(x);
         add_result(x, pos.v[i], dq);
-        if (dq)
+        if (dq) {
             x->cur.quoted = 1; /* "$@": an empty parameter is a field */
+            x->cur.last_q = (long)x->cur.c.len;
+        }
     }
 }
 
@@ -501,6 +505,7 @@ static void expand_segment(struct xstate *x, const char *s, size_t len, int dq, 
                 e = (long)len + 1;
             adds(x, s + i + 1, (size_t)e - i - 2, FQ);
             x->cur.quoted = 1;
+            x->cur.last_q = (long)x->cur.c.len;
             i = (size_t)e;
         } else if (c == '"') {
             long e = skip_construct(s, len, i);
@@ -510,8 +515,10 @@ static void expand_segment(struct xstate *x, const char *s, size_t len, int dq, 
             int saved = x->at_empty;
             x->at_empty = 0;
             expand_segment(x, s + i + 1, (size_t)e - i - 2, 1, FQ, 0);
-            if (!(x->at_empty && x->cur.c.len == before))
+            if (!(x->at_empty && x->cur.c.len == before)) {
                 x->cur.quoted = 1;
+                x->cur.last_q = (long)x->cur.c.len;
+            }
             x->at_empty = saved;
             i = (size_t)e;
         } else {
@@ -540,6 +547,7 @@ static char *flat(struct xstate *x) {
 static char *str_of(const char *s, size_t len, int dq) {
     struct xstate x;
     memset(&x, 0, sizeof x);
+    x.cur.last_q = -1;
     x.mode = M_STR;
     expand_segment(&x, s, len, dq, 0, 0);
     return flat(&x);
@@ -550,6 +558,7 @@ char *expand_str(const char *word) { return str_of(word, strlen(word), 0); }
 char *expand_heredoc(const char *body) {
     struct xstate x;
     memset(&x, 0, sizeof x);
+    x.cur.last_q = -1;
     x.mode = M_STR;
     expand_segment(&x, body, strlen(body), 2, FQ, 0);
     return flat(&x);
@@ -558,6 +567,7 @@ char *expand_heredoc(const char *body) {
 char *expand_assign_value(const char *value) {
     struct xstate x;
     memset(&x, 0, sizeof x);
+    x.cur.last_q = -1;
     x.mode = M_STR;
     expand_segment(&x, value, strlen(value), 0, 0, 1);
     return flat(&x);
@@ -575,6 +585,7 @@ static void escape_into(sbuf *b, const char *c, const char *f, size_t n) {
 static char *pattern_of(const char *s, size_t len) {
     struct xstate x;
     memset(&x, 0, sizeof x);
+    x.cur.last_q = -1;
     x.mode = M_STR;
     expand_segment(&x, s, len, 0, 0, 0);
     field_end(&x);
@@ -656,7 +667,8 @@ static void split_field(struct field *fd, struct strlist *out) {
             i++;
         }
     }
-    if (cur < n || (!any_delim && (n > 0 || fd->quoted)))
+    /* the last piece: not empty, or quotes after the last delimiter ($x"") */
+    if (cur < n || (any_delim ? fd->last_q >= (long)cur : (n > 0 || fd->quoted)))
         glob_or_add(c + cur, f + cur, n - cur, out);
 #undef SPL
 #undef SPLWS
@@ -665,6 +677,7 @@ static void split_field(struct field *fd, struct strlist *out) {
 void expand_fields(const char *word, struct strlist *out) {
     struct xstate x;
     memset(&x, 0, sizeof x);
+    x.cur.last_q = -1;
     x.mode = M_FIELDS;
     expand_segment(&x, word, strlen(word), 0, 0, 0);
     field_end(&x);
