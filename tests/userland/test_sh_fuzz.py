@@ -79,3 +79,36 @@ def test_arithmetic(userland: Userland, exprs: list[str]) -> None:
     exprs = [e.replace("<<", "<< 3 +0*").replace(">>", ">> 2 +0*") for e in exprs]
     lines += [f"echo $(( {e} ))" for e in exprs]
     same_as_dash(userland, "\n".join(lines))
+
+
+def word() -> st.SearchStrategy[str]:
+    """Shell words built from every kind of quoting and expansion, nested."""
+    plain = st.text(alphabet=st.sampled_from(list("ab.-_/=:%")), min_size=1, max_size=3)
+    squoted = st.text(alphabet=st.sampled_from(list("a $\"\\`*;|")), max_size=4).map(
+        lambda s: "'" + s + "'")
+    escaped = st.sampled_from(list("a $'\"\\*;|&<>()#")).map(lambda c: "\\" + c)
+    param = st.sampled_from(["$v", "${v}", "$e", "${e:-d}", "${u-x y}", "${v#a}", "${#v}",
+                             "$1", "$#", "${v:+'q'}", "$((2*3))", "\"$@\"", "$*"])
+    leaf = st.one_of(plain, squoted, escaped, param)
+
+    def nest(sub: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        parts = st.lists(sub, min_size=1, max_size=3).map("".join)
+        inner_dq = st.lists(st.one_of(plain, param, st.just("\\\""), st.just(" ")),
+                            max_size=3).map("".join)
+        return st.one_of(
+            parts,
+            inner_dq.map(lambda s: '"' + s + '"'),
+            parts.map(lambda s: "$(printf '%s|' " + s + ")"),
+            parts.map(lambda s: '"$(printf "%s" ' + s + ')"'),
+            st.tuples(inner_dq).map(lambda t: '"`printf %s "' + t[0] + '"`"'),
+        )
+
+    return st.recursive(leaf, nest, max_leaves=6)
+
+
+@SETTINGS
+@given(st.lists(st.lists(word(), min_size=1, max_size=4), min_size=1, max_size=20))
+def test_words_expand_as_in_dash(userland: Userland, commands: list[list[str]]) -> None:
+    lines = ["set -f; v='a b*'; e=''; set -- 'p 1' '' p3"]
+    lines += ["printf '<%s>' " + " ".join(words) + "; echo" for words in commands]
+    same_as_dash(userland, "\n".join(lines))
