@@ -15,6 +15,7 @@ import wasmtime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pyocclum.wasm import codecache
 from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import make_engine
 
@@ -52,17 +53,25 @@ def answer(module: wasmtime.Module) -> int:
 
 
 class DeserializeSpy:
-    """Records every artifact handed to ``wasmtime.Module.deserialize``."""
+    """Records every artifact handed to wasmtime for deserializing: through
+    ``wasmtime.Module.deserialize`` or the cache's copy-free ``_deserialize``."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[bytes] = []
         original: Callable[..., wasmtime.Module] = wasmtime.Module.deserialize
+        in_place: Callable[..., wasmtime.Module] = codecache._deserialize
 
         def spy(engine: wasmtime.Engine, encoded: Any) -> wasmtime.Module:
             self.calls.append(bytes(encoded))
             return original(engine, encoded)
 
+        def spy_in_place(engine: wasmtime.Engine, buffer: bytearray,
+                         offset: int) -> wasmtime.Module:
+            self.calls.append(bytes(buffer[offset:]))
+            return in_place(engine, buffer, offset)
+
         monkeypatch.setattr(wasmtime.Module, "deserialize", staticmethod(spy))
+        monkeypatch.setattr(codecache, "_deserialize", spy_in_place)
 
 
 @pytest.fixture

@@ -58,8 +58,8 @@ def mac(key: bytes, data: bytes) -> bytes:
     return h.finalize()
 
 
-def verify_mac(key: bytes, data: bytes, tag: bytes) -> bool:
-    """Constant-time check of an HMAC-SHA256 tag."""
+def verify_mac(key: bytes, data: bytes | bytearray | memoryview, tag: bytes) -> bool:
+    """Constant-time check of an HMAC-SHA256 tag (``data``: any bytes-like, not copied)."""
     h = hmac.HMAC(key, hashes.SHA256())
     h.update(data)
     try:

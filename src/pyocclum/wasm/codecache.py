@@ -17,12 +17,14 @@ nothing unauthenticated is ever re-tagged.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import logging
 import os
 from pathlib import Path
 
 import wasmtime
+from wasmtime import _ffi
 
 from pyocclum.crypto import derive_key, mac, verify_mac
 from pyocclum.wasm.engine import compile_module, engine_fingerprint
@@ -43,22 +45,35 @@ class CodeCache:
     def _path(self, digest: str) -> Path:
         return self.folder / f"{digest}.cwasm"
 
-    def _tag(self, digest: str, artifact: bytes) -> bytes:
+    def _tag(self, digest: str, artifact: bytes | memoryview) -> bytes:
         return mac(self._key, bytes.fromhex(digest) + artifact)
 
     def has(self, digest: str) -> bool:
         return self._path(digest).is_file()
 
-    def _authentic(self, digest: str) -> bytes | None:
-        """The artifact stored for ``digest`` if its tag verifies under this cache's key."""
+    def _authentic(self, digest: str) -> bytearray | None:
+        """The artifact stored for ``digest`` if its tag verifies under this cache's key.
+
+        Returned as ``digest bytes || artifact`` in one private buffer: the
+        file is read once into memory the host cannot change afterwards, the
+        tag is taken out and the digest written in its place, so the MAC runs
+        over the buffer as it is and the artifact is deserialized from the very
+        bytes that were verified (a 66 MB artifact: no copies of it beyond
+        the read and wasmtime's own).
+        """
         try:
-            blob = self._path(digest).read_bytes()
+            with self._path(digest).open("rb", buffering=0) as f:
+                blob = bytearray(os.fstat(f.fileno()).st_size)
+                size = f.readinto(blob)
         except OSError:
             return None
-        tag, artifact = blob[:_TAG], blob[_TAG:]
-        if len(tag) != _TAG or not verify_mac(self._key, bytes.fromhex(digest) + artifact, tag):
+        if size != len(blob) or size < _TAG:
+            return None  # changed while being read, or too short to hold a tag
+        tag = bytes(blob[:_TAG])
+        blob[:_TAG] = bytes.fromhex(digest)
+        if not verify_mac(self._key, blob, tag):
             return None
-        return artifact
+        return blob
 
     def adopt(self, previous: CodeCache, digest: str) -> bool:
         """Re-tag ``previous``'s authentic artifact for ``digest`` under this key.
@@ -66,10 +81,10 @@ class CodeCache:
         Both caches share one folder; False (nothing written) if the artifact
         is missing or does not verify under ``previous``'s key.
         """
-        artifact = previous._authentic(digest)
-        if artifact is None:
+        blob = previous._authentic(digest)
+        if blob is None:
             return False
-        self._store(digest, artifact)
+        self._store(digest, memoryview(blob)[_TAG:])
         return True
 
     def load(self, engine: wasmtime.Engine, digest: str, *, probe: bool = False
@@ -77,13 +92,13 @@ class CodeCache:
         """The module compiled from the source with this SHA-256, if a valid artifact
         exists. An artifact that fails authentication is logged as a warning, unless
         ``probe`` (a build trying the new key before carrying artifacts over)."""
-        artifact = self._authentic(digest)
-        if artifact is None:
+        blob = self._authentic(digest)
+        if blob is None:
             if self.has(digest) and not probe:
                 log.warning("code cache: %s fails authentication; recompiling", self._path(digest))
             return None
         try:
-            return wasmtime.Module.deserialize(engine, artifact)
+            return _deserialize(engine, blob, _TAG)
         except wasmtime.WasmtimeError as e:
             # Authentic but from another engine build: compile again.
             log.info("code cache: %s not loadable (%s); recompiling", digest[:12], e)
@@ -98,7 +113,7 @@ class CodeCache:
         self._store(digest, bytes(module.serialize()))
         return module
 
-    def _store(self, digest: str, artifact: bytes) -> None:
+    def _store(self, digest: str, artifact: bytes | memoryview) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         # A private temporary name: two threads may store the same module at once.
         import tempfile  # only when storing: start-up does not pay for it
@@ -120,3 +135,19 @@ class CodeCache:
 
     def remove(self, digest: str) -> None:
         self._path(digest).unlink(missing_ok=True)
+
+
+def _deserialize(engine: wasmtime.Engine, buffer: bytearray, offset: int) -> wasmtime.Module:
+    """``Module.deserialize`` of ``buffer[offset:]`` without copying it first.
+
+    wasmtime-py's ``Module.deserialize`` copies its argument into a ctypes
+    array before handing it to wasmtime, which copies it again into its own
+    executable mapping; here wasmtime reads the verified buffer in place.
+    """
+    size = len(buffer) - offset
+    array = (ctypes.c_uint8 * size).from_buffer(buffer, offset)
+    ptr = ctypes.POINTER(_ffi.wasmtime_module_t)()
+    error = _ffi.wasmtime_module_deserialize(engine.ptr(), array, size, ctypes.byref(ptr))
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+    return wasmtime.Module._from_ptr(ptr)
