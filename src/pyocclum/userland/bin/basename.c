@@ -77,7 +77,7 @@ int main(int argc, char **argv)
             perform(argv[i], suffix, end);
     } else {
         if (argc - optind > 2) {
-            tu_warn("extra operand '%s'", argv[optind + 2]);
+            tu_warn("extra operand %s", tu_quote(argv[optind + 2]));
             tu_usage(1);
         }
         perform(argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, end);

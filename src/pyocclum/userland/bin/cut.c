@@ -83,18 +83,63 @@ static void parse_list(const char *s, int fields)
             value = value > (SIZE_MAX - 9) / 10 ? SIZE_MAX - 1 : value * 10 + (size_t)(*s - '0');
             s++;
         } else {
-            list_error(fields ? "invalid field value '%s'" : "invalid byte/character position '%s'",
-                       s);
+            list_error(fields ? "invalid field value %s" : "invalid byte/character position %s",
+                       tu_quote(s));
         }
     }
 }
 
+static int compare_ranges(const void *a, const void *b)
+{
+    const struct range *x = a, *y = b;
+    return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* As GNU: sort, merge overlapping ranges, and with --complement take the gaps. */
+static void normalize_ranges(void)
+{
+    qsort(ranges, nranges, sizeof *ranges, compare_ranges);
+    size_t out = 0;
+    for (size_t i = 0; i < nranges; i++) {
+        if (out > 0 && ranges[out - 1].hi >= ranges[i].lo) {
+            if (ranges[i].hi > ranges[out - 1].hi)
+                ranges[out - 1].hi = ranges[i].hi;
+        } else {
+            ranges[out++] = ranges[i];
+        }
+    }
+    nranges = out;
+    if (!complement)
+        return;
+    struct range *old = ranges;
+    size_t n = nranges;
+    ranges = NULL;
+    nranges = 0;
+    size_t next = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (old[i].lo > next)
+            add_range(next, old[i].lo - 1);
+        next = old[i].hi == SIZE_MAX ? SIZE_MAX : old[i].hi + 1;
+    }
+    if (next != SIZE_MAX)
+        add_range(next, SIZE_MAX);
+    free(old);
+}
+
 static int selected(size_t i)
 {
-    int in = 0;
-    for (size_t r = 0; r < nranges && !in; r++)
-        in = ranges[r].lo <= i && i <= ranges[r].hi;
-    return in != complement;
+    for (size_t r = 0; r < nranges; r++)
+        if (ranges[r].lo <= i && i <= ranges[r].hi)
+            return 1;
+    return 0;
+}
+
+static int range_start(size_t i)
+{
+    for (size_t r = 0; r < nranges; r++)
+        if (ranges[r].lo == i)
+            return 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -158,6 +203,7 @@ int main(int argc, char **argv)
         tu_usage(1);
     }
     parse_list(list, mode == 'f');
+    normalize_ranges();
     char delim_str[2] = {delim, 0};
     size_t out_len = out_delim ? strlen(out_delim) : 1;
     if (!out_delim)
@@ -184,17 +230,15 @@ int main(int argc, char **argv)
             const char *p = lines[l].p;
             size_t len = lines[l].n;
             if (mode == 'b') {
-                /* An output delimiter goes between separate runs of selected bytes. */
-                int prev = 0, printed = 0;
+                /* --output-delimiter goes before each range but the first printed. */
+                int printed = 0;
                 for (size_t i = 0; i < len; i++) {
-                    int on = selected(i + 1);
-                    if (on) {
-                        if (printed && !prev && out_delim != delim_str)
-                            fwrite(out_delim, 1, out_len, stdout);
-                        putchar(p[i]);
-                        printed = 1;
-                    }
-                    prev = on;
+                    if (!selected(i + 1))
+                        continue;
+                    if (printed && out_delim != delim_str && range_start(i + 1))
+                        fwrite(out_delim, 1, out_len, stdout);
+                    putchar(p[i]);
+                    printed = 1;
                 }
             } else {
                 if (!memchr(p, delim, len)) {

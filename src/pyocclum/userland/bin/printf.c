@@ -208,7 +208,7 @@ static int print_formatted(const char *fmt)
             const char *a = next_arg();
             intmax_t w = a ? arg_int(a) : 0;
             if (w < -2147483647 || w > 2147483647)
-                tu_die(1, "invalid field width: '%s'", a);
+                tu_die(1, "invalid field width: %s", tu_quote(a));
             width = (int)w;
             have_width = 1;
             f++;
@@ -227,7 +227,7 @@ static int print_formatted(const char *fmt)
                 const char *a = next_arg();
                 intmax_t pr = a ? arg_int(a) : 0;
                 if (pr < -2147483647 || pr > 2147483647)
-                    tu_die(1, "invalid precision: '%s'", a);
+                    tu_die(1, "invalid precision: %s", tu_quote(a));
                 prec = (int)pr;
                 have_prec = 1;
                 f++;
@@ -374,7 +374,7 @@ int main(int argc, char **argv)
         used = print_formatted(fmt);
     } while (used > 0 && nargs > 0);
     if (nargs > 0)
-        tu_warn("warning: ignoring excess arguments, starting with '%s'", args[0]);
+        tu_warn("warning: ignoring excess arguments, starting with %s", tu_quote(args[0]));
     tu_flush_stdout();
     return status;
 }

@@ -23,11 +23,11 @@ static struct operand scan_arg(const char *arg)
     char *end;
     r.value = strtold(arg, &end);
     if (end == arg || *end || !*arg) {
-        tu_warn("invalid floating point argument: '%s'", arg);
+        tu_warn("invalid floating point argument: %s", tu_quote(arg));
         tu_usage(1);
     }
     if (isnan(r.value)) {
-        tu_warn("invalid 'not-a-number' argument: '%s'", arg);
+        tu_warn("invalid 'not-a-number' argument: %s", tu_quote(arg));
         tu_usage(1);
     }
     while (isspace((unsigned char)*arg) || *arg == '+')
@@ -91,7 +91,7 @@ static char *long_double_format(const char *fmt)
             continue;
         }
         if (seen)
-            tu_die(1, "format '%s' has too many %% directives", fmt);
+            tu_die(1, "format %s has too many %% directives", tu_quote(fmt));
         seen = 1;
         out[o++] = fmt[i++];
         while (fmt[i] && strchr("-+ #0'", fmt[i]))
@@ -106,15 +106,15 @@ static char *long_double_format(const char *fmt)
         if (fmt[i] == 'L')
             i++;
         if (!fmt[i])
-            tu_die(1, "format '%s' ends in %%", fmt);
+            tu_die(1, "format %s ends in %%", tu_quote(fmt));
         if (!strchr("efgaEFGA", fmt[i]))
-            tu_die(1, "format '%s' has unknown %%%c directive", fmt, fmt[i]);
+            tu_die(1, "format %s has unknown %%%c directive", tu_quote(fmt), fmt[i]);
         out[o++] = 'L';
         out[o++] = fmt[i];
     }
     out[o] = 0;
     if (!seen)
-        tu_die(1, "format '%s' has no %% directive", fmt);
+        tu_die(1, "format %s has no %% directive", tu_quote(fmt));
     return out;
 }
 
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
         tu_usage(1);
     }
     if (n > 3) {
-        tu_warn("extra operand '%s'", argv[optind + 3]);
+        tu_warn("extra operand %s", tu_quote(argv[optind + 3]));
         tu_usage(1);
     }
     if (format && equal_width) {
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
     if (n == 3) {
         step = scan_arg(argv[optind++]);
         if (step.value == 0) {
-            tu_warn("invalid Zero increment value: '%s'", argv[optind - 1]);
+            tu_warn("invalid Zero increment value: %s", tu_quote(argv[optind - 1]));
             tu_usage(1);
         }
     }

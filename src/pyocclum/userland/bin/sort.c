@@ -309,13 +309,13 @@ static const char *set_ordering(const char *s, struct key *k, int blank_end)
 
 static void bad_spec(const char *why, const char *spec)
 {
-    tu_die(2, "%s: invalid field specification '%s'", why, spec);
+    tu_die(2, "%s: invalid field specification %s", why, tu_quote(spec));
 }
 
 static const char *parse_count(const char *s, size_t *out, const char *what, const char *spec)
 {
     if (!isdigit((unsigned char)*s))
-        tu_die(2, "%s: invalid count at start of '%s'", what, s);
+        tu_die(2, "%s: invalid count at start of %s", what, tu_quote(s));
     (void)spec;
     errno = 0;
     char *end;
@@ -400,7 +400,7 @@ int main(int argc, char **argv)
                 if (strcmp(optarg, "\\0") == 0)
                     tab = 0;
                 else
-                    tu_die(2, "multi-character tab '%s'", optarg);
+                    tu_die(2, "multi-character tab %s", tu_quote(optarg));
             } else if (!optarg[0]) {
                 tu_die(2, "empty tab");
             } else {
@@ -437,7 +437,7 @@ int main(int argc, char **argv)
     if (!nfiles)
         nfiles = 1;
     if (check && nfiles > 1)
-        tu_die(2, "extra operand '%s' not allowed with -%c", files[1], check == 2 ? 'C' : 'c');
+        tu_die(2, "extra operand %s not allowed with -%c", tu_quote(files[1]), check == 2 ? 'C' : 'c');
 
     struct tu_buf all = {0};
     for (int i = 0; i < nfiles; i++) {

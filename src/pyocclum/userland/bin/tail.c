@@ -97,7 +97,7 @@ int main(int argc, char **argv)
             end++;
         }
         if (*end)
-            tu_die(1, "invalid number of lines: '%s'", argv[1] + 1);
+            tu_die(1, "invalid number of lines: %s", tu_quote(argv[1] + 1));
         argv[1] = argv[0];
         argv++;
         argc--;
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
         case 'n':
             bytes = c == 'c';
             if (parse_amount(optarg, &count, &from_start) != 0)
-                tu_die(1, "invalid number of %s: '%s'", bytes ? "bytes" : "lines", optarg);
+                tu_die(1, "invalid number of %s: %s", bytes ? "bytes" : "lines", tu_quote(optarg));
             break;
         case 'f':
         case 'F': follow = 1; break;
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
         followed[i] = NULL;
         FILE *f = tu_open(name);
         if (!f) {
-            tu_warn("cannot open '%s' for reading: %s", name, tu_strerror(errno));
+            tu_warn("cannot open %s for reading: %s", tu_quote(name), tu_strerror(errno));
             status = 1;
             continue;
         }
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
             rc = tu_read_all(f, &b);
         }
         if (rc != 0) {
-            tu_warn("error reading '%s': %s", shown, tu_strerror(errno));
+            tu_warn("error reading %s: %s", tu_quote(shown), tu_strerror(errno));
             status = 1;
         } else {
             tail_buf(&b, count, bytes, from_start);

@@ -18,6 +18,10 @@ struct set {
     long fill_at;
     int fill_c;
     int has_other_class;
+    int has_equiv; /* a [=c=] */
+    int has_class; /* any [:class:] */
+    int ends_with_class;
+    int nfills; /* [c*] constructs */
 };
 
 static void set_add(struct set *s, int c, char cls)
@@ -82,6 +86,7 @@ static void parse_set(const char *str, struct set *s, int second)
     s->fill_at = -1;
     const char *p = str;
     while (*p) {
+        s->ends_with_class = 0;
         if (p[0] == '[' && p[1] == ':') {
             const char *end = strstr(p + 2, ":]");
             if (end) {
@@ -95,6 +100,7 @@ static void parse_set(const char *str, struct set *s, int second)
                 char cls = found == 10 ? 'u' : found == 6 ? 'l' : 0;
                 if (!cls)
                     s->has_other_class = 1;
+                s->has_class = 1;
                 int first = 1;
                 for (int c = 0; c < 256; c++) {
                     if (in_class(found, c)) {
@@ -103,11 +109,13 @@ static void parse_set(const char *str, struct set *s, int second)
                     }
                 }
                 p = end + 2;
+                s->ends_with_class = 1;
                 continue;
             }
         }
         if (p[0] == '[' && p[1] == '=' && p[2] && p[3] == '=' && p[4] == ']') {
             set_add(s, (unsigned char)p[2], 0);
+            s->has_equiv = 1;
             p += 5;
             continue;
         }
@@ -125,6 +133,7 @@ static void parse_set(const char *str, struct set *s, int second)
                     if (digits == 0) {
                         s->fill_at = (long)s->n;
                         s->fill_c = c;
+                        s->nfills++;
                     } else {
                         char *end;
                         unsigned long count = strtoul(num, &end, num[0] == '0' ? 8 : 10);
@@ -134,6 +143,7 @@ static void parse_set(const char *str, struct set *s, int second)
                         if (count == 0) {
                             s->fill_at = (long)s->n;
                             s->fill_c = c;
+                            s->nfills++;
                         }
                         for (unsigned long i = 0; i < count; i++)
                             set_add(s, c, 0);
@@ -190,7 +200,7 @@ int main(int argc, char **argv)
         if (nops == 0)
             tu_warn("missing operand");
         else {
-            tu_warn("missing operand after '%s'", argv[argc - 1]);
+            tu_warn("missing operand after %s", tu_quote(argv[argc - 1]));
             fprintf(stderr, del && squeeze ? "Two strings must be given when both deleting and squeezing repeats.\n"
                                            : "Two strings must be given when translating.\n");
         }
@@ -198,7 +208,7 @@ int main(int argc, char **argv)
     }
     int max_ops = (del && !squeeze) ? 1 : 2;
     if (nops > max_ops) {
-        tu_warn("extra operand '%s'", argv[optind + max_ops]);
+        tu_warn("extra operand %s", tu_quote(argv[optind + max_ops]));
         if (del && !squeeze)
             fprintf(stderr, "Only one string may be given when deleting without squeezing repeats.\n");
         tu_usage(1);
@@ -206,6 +216,7 @@ int main(int argc, char **argv)
 
     struct set s1, s2;
     parse_set(argv[optind], &s1, 0);
+    int s1_has_class = s1.has_class;
     int in1[256] = {0};
     for (size_t i = 0; i < s1.n; i++)
         in1[s1.c[i]] = 1;
@@ -225,10 +236,24 @@ int main(int argc, char **argv)
     int squeeze_set[256] = {0};
     if (nops == 2) {
         parse_set(argv[optind + 1], &s2, 1);
+        /* GNU's checks, in GNU's order. */
+        if (s2.nfills > 1)
+            tu_die(1, "only one [c*] repeat construct may appear in string2");
+        if (!translating && s2.nfills > 0)
+            tu_die(1, "the [c*] construct may appear in string2 only when translating");
         if (translating) {
+            if (s2.has_equiv)
+                tu_die(1, "[=c=] expressions may not appear in string2 when translating");
             if (s2.has_other_class)
                 tu_die(1, "when translating, the only character classes that may appear in\n"
                           "string2 are 'upper' and 'lower'");
+            if (s1.n > s2.n + (s2.fill_at >= 0 ? s1.n : 0) && !truncate) {
+                if (s2.n == 0)
+                    tu_die(1, "when not truncating set1, string2 must be non-empty");
+                if (s2.ends_with_class)
+                    tu_die(1, "when translating with string1 longer than string2,\n"
+                              "the latter string must not end with a character class");
+            }
             if (s2.fill_at >= 0 && s1.n > s2.n) {
                 /* [c*] fills SET2 up to SET1's length. */
                 size_t extra = s1.n - s2.n;
@@ -242,6 +267,15 @@ int main(int argc, char **argv)
                 }
                 t.fill_at = -1;
                 s2 = t;
+            }
+            if (complement && s1_has_class) {
+                /* Every byte of the complement must map to one and the same byte. */
+                int homogeneous = s2.n > 0;
+                for (size_t i = 1; i < s2.n; i++)
+                    homogeneous &= s2.c[i] == s2.c[0];
+                if (!homogeneous || (s2.n < s1.n && truncate))
+                    tu_die(1, "when translating with complemented character classes,\n"
+                              "string2 must map all characters in the domain to one");
             }
             for (size_t i = 0; i < s2.n; i++) {
                 if (s2.class_at[i] &&

@@ -11,7 +11,9 @@
 
 #include "textutil.h"
 
-static int count, only_repeated, all_repeated, only_unique, fold;
+static int count, fold;
+/* GNU's three switches: -d clears unique, -u clears first_repeated, -D sets later_repeated. */
+static int output_unique = 1, output_first_repeated = 1, output_later_repeated;
 static uintmax_t skip_fields, skip_chars, check_chars = UINTMAX_MAX;
 static char delim = '\n';
 
@@ -43,10 +45,13 @@ static int same(const char *a, size_t an, const char *b, size_t bn)
     return fold ? strncasecmp(x, y, xn) == 0 : memcmp(x, y, xn) == 0;
 }
 
-static void put_line(const char *p, size_t n, uintmax_t times)
+/* GNU's writeline: linecount is how many lines before this one matched. */
+static void put_line(const char *p, size_t n, int match, uintmax_t linecount)
 {
+    if (!(linecount == 0 ? output_unique : !match ? output_first_repeated : output_later_repeated))
+        return;
     if (count)
-        printf("%7ju ", times);
+        printf("%7ju ", linecount + 1);
     fwrite(p, 1, n, stdout);
     putchar(delim);
 }
@@ -80,22 +85,22 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
         switch (c) {
         case 'c': count = 1; break;
-        case 'd': only_repeated = 1; break;
-        case 'D': all_repeated = 1; break;
+        case 'd': output_unique = 0; break;
+        case 'D': output_unique = 0; output_later_repeated = 1; break;
         case 'f': skip_fields = parse_number(optarg, "invalid number of fields to skip"); break;
         case 'i': fold = 1; break;
         case 's': skip_chars = parse_number(optarg, "invalid number of bytes to skip"); break;
-        case 'u': only_unique = 1; break;
+        case 'u': output_first_repeated = 0; break;
         case 'w': check_chars = parse_number(optarg, "invalid number of bytes to compare"); break;
         case 'z': delim = 0; break;
         default: tu_bad_option(argv, optstring, 1);
         }
     }
     if (argc - optind > 2) {
-        tu_warn("extra operand '%s'", argv[optind + 2]);
+        tu_warn("extra operand %s", tu_quote(argv[optind + 2]));
         tu_usage(1);
     }
-    if (count && all_repeated) {
+    if (count && output_later_repeated) {
         tu_warn("printing all duplicated lines and repeat counts is meaningless");
         tu_usage(1);
     }
@@ -112,20 +117,21 @@ int main(int argc, char **argv)
         tu_die(1, "%s: %s", in, tu_strerror(errno));
     struct tu_line *lines;
     size_t n = tu_split_lines(&b, delim, &lines);
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && same(lines[i].p, lines[i].n, lines[j].p, lines[j].n))
-            j++;
-        uintmax_t times = j - i;
-        if (all_repeated) {
-            if (times > 1)
-                for (size_t k = i; k < j; k++)
-                    put_line(lines[k].p, lines[k].n, 0);
-        } else if (!((only_repeated && times == 1) || (only_unique && times > 1))) {
-            put_line(lines[i].p, lines[i].n, times);
+    /* GNU's loop: a line is written when its group ends, or at once with -D. */
+    size_t prev = 0;
+    uintmax_t match_count = 0;
+    for (size_t i = 1; i < n; i++) {
+        int match = same(lines[prev].p, lines[prev].n, lines[i].p, lines[i].n);
+        match_count += (uintmax_t)match;
+        if (!match || output_later_repeated) {
+            put_line(lines[prev].p, lines[prev].n, match, match_count);
+            prev = i;
+            if (!match)
+                match_count = 0;
         }
-        i = j;
     }
+    if (n > 0)
+        put_line(lines[prev].p, lines[prev].n, 0, match_count);
     tu_flush_stdout();
     return 0;
 }

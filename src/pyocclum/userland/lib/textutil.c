@@ -69,7 +69,7 @@ const char *tu_quote(const char *name)
         } else if (e) {
             out[o++] = '\\';
             out[o++] = to[e - from];
-        } else if (*p < 32 || *p == 127) {
+        } else if (*p < 32 || *p >= 127) {
             o += (size_t)sprintf(out + o, "\\%03o", *p);
         } else {
             out[o++] = (char)*p;

@@ -1,0 +1,162 @@
+"""Property tests: the text utilities on random input behave as the host's GNU tools.
+
+Hypothesis draws the input text (and options where they are wide, such as
+sort keys, cut lists and tr sets); each example runs inside (one LibOS boot)
+and on the host, and everything must be the same: exit status, stdout and
+stderr (with ``/bin/NAME`` inside read as ``NAME``). Examples are few per
+property because every one boots the LibOS.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from userland_harness import Userland
+
+# The `userland` fixture is function-scoped but only empties /host, which
+# these tests do not use: sharing it between examples is safe.
+# TEXTUTILS_EXAMPLES=200 searches harder (a few minutes).
+SETTINGS = settings(
+    max_examples=int(os.environ.get("TEXTUTILS_EXAMPLES", "8")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# Few distinct characters, so that lines repeat, fields line up and keys tie.
+WORD = st.text(alphabet="abAB01 _-:.", min_size=0, max_size=6)
+LINE = st.lists(WORD, min_size=0, max_size=4).map(":".join)
+NUMBER = st.one_of(
+    st.integers(-50, 50).map(str),
+    st.decimals(-20, 20, places=2, allow_nan=False).map(str),
+    st.sampled_from(["", "x", " 7", "-0", "007", "1e2", "+3", "3a"]),
+)
+
+
+def lines_to_bytes(lines: Sequence[str], final_newline: bool) -> bytes:
+    text = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    return text.encode()
+
+
+TEXT = st.builds(lines_to_bytes, st.lists(st.one_of(LINE, NUMBER), max_size=12), st.booleans())
+BYTES = st.binary(max_size=200)
+
+
+def same(userland: Userland, argv: Sequence[str], stdin: bytes) -> None:
+    inside = userland.inside(argv, stdin=stdin)
+    native = userland.native(argv, stdin=stdin)
+    stderr = inside.stderr.replace(f"/bin/{argv[0]}".encode(), argv[0].encode())
+    assert (inside.exit_code, inside.stdout, stderr) == (
+        native.exit_code,
+        native.stdout,
+        native.stderr,
+    ), argv
+
+
+SORT_OPTIONS = st.sampled_from(
+    [[], ["-n"], ["-r"], ["-f"], ["-u"], ["-nu"], ["-fu"], ["-rn"], ["-d"], ["-i"], ["-s", "-k1,1"],
+     ["-t:", "-k2"], ["-t:", "-k2,2", "-k1,1r"], ["-t:", "-k2n"], ["-b", "-k2"], ["-k1.2,1.3"],
+     ["-t:", "-s", "-k3,3f"], ["-c"], ["-cu"], ["-h"], ["-g"], ["-M"], ["-t:", "-u", "-k1,1"]]
+)
+
+
+@SETTINGS
+@given(text=TEXT, options=SORT_OPTIONS)
+def test_sort(userland: Userland, text: bytes, options: list[str]) -> None:
+    same(userland, ["sort", *options], text)
+
+
+UNIQ_OPTIONS = st.lists(
+    st.sampled_from(["-c", "-d", "-u", "-i", "-f1", "-s1", "-w2", "-D"]), max_size=3, unique=True
+)
+
+
+@SETTINGS
+@given(text=TEXT, options=UNIQ_OPTIONS)
+def test_uniq(userland: Userland, text: bytes, options: list[str]) -> None:
+    # Sorted input has runs to fold.
+    lines = sorted(text.split(b"\n"))
+    same(userland, ["uniq", *options], b"\n".join(lines))
+
+
+@SETTINGS
+@given(
+    data=st.one_of(TEXT, BYTES),
+    options=st.sampled_from([[], ["-l"], ["-w"], ["-c"], ["-m"], ["-L"], ["-lwL"]]),
+)
+def test_wc(userland: Userland, data: bytes, options: list[str]) -> None:
+    same(userland, ["wc", *options], data)
+
+
+RANGE = st.one_of(
+    st.integers(1, 5).map(str),
+    st.tuples(st.integers(1, 4), st.integers(1, 6)).map(lambda t: f"{t[0]}-{t[1]}"),
+    st.integers(1, 5).map(lambda n: f"{n}-"),
+    st.integers(1, 5).map(lambda n: f"-{n}"),
+)
+CUT_LIST = st.lists(RANGE, min_size=1, max_size=3).map(",".join)
+
+
+@SETTINGS
+@given(
+    text=TEXT,
+    fields=st.booleans(),
+    cut_list=CUT_LIST,
+    extra=st.sampled_from([[], ["-s"], ["--complement"], ["--output-delimiter=|"]]),
+)
+def test_cut(
+    userland: Userland, text: bytes, fields: bool, cut_list: str, extra: list[str]
+) -> None:
+    if fields:
+        argv = ["cut", "-d:", "-f", cut_list, *extra]
+    else:
+        argv = ["cut", "-b", cut_list, *[e for e in extra if e != "-s"]]
+    same(userland, argv, text)
+
+
+TR_PIECE = st.one_of(
+    st.sampled_from(list("abxyz09:. ")),
+    st.sampled_from(["a-c", "x-z", "0-9", r"\n", r"\t", "[:digit:]", "[:alpha:]", "[:space:]",
+                     "[:upper:]", "[:lower:]", "[:punct:]", "[=a=]"]),
+)
+TR_SET = st.lists(TR_PIECE, min_size=1, max_size=4).map("".join)
+
+
+@SETTINGS
+@given(
+    text=st.one_of(TEXT, BYTES),
+    options=st.sampled_from([[], ["-d"], ["-s"], ["-c"], ["-cd"], ["-ds"], ["-cs"], ["-t"]]),
+    sets=st.lists(TR_SET, min_size=1, max_size=2),
+)
+def test_tr(userland: Userland, text: bytes, options: list[str], sets: list[str]) -> None:
+    same(userland, ["tr", *options, *sets], text)
+
+
+GREP_PATTERN = st.one_of(
+    st.text(alphabet="ab:.01", min_size=1, max_size=3),
+    st.sampled_from(["^a", "b$", "a*", "[0-9]", "a.b", "^$", "x\\|a", "\\(a\\)\\1", ":"]),
+)
+GREP_OPTIONS = st.lists(
+    st.sampled_from(["-v", "-c", "-n", "-o", "-w", "-x", "-i", "-F", "-b", "-m2"]),
+    max_size=3,
+    unique=True,
+)
+
+
+@SETTINGS
+@given(text=TEXT, pattern=GREP_PATTERN, options=GREP_OPTIONS)
+def test_grep(userland: Userland, text: bytes, pattern: str, options: list[str]) -> None:
+    same(userland, ["grep", *options, "-e", pattern], text)
+
+
+@SETTINGS
+@given(
+    first=st.integers(-20, 20),
+    step=st.integers(-7, 7).filter(bool),
+    last=st.integers(-30, 30),
+    options=st.sampled_from([[], ["-w"], ["-s", ","], ["-f", "%04.1f"]]),
+)
+def test_seq(userland: Userland, first: int, step: int, last: int, options: list[str]) -> None:
+    same(userland, ["seq", *options, str(first), str(step), str(last)], b"")
