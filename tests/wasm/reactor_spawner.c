@@ -1,15 +1,26 @@
 /* A command that posix_spawns the reactor /bin/reactor with arguments and
- * an environment, waits for it and prints how it ended. */
+ * an environment, waits for it and prints how it ended; with the argument
+ * "exec" it replaces itself with the reactor instead (execve). */
 #include <spawn.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
-    char *argv[] = {"reactor", "from-spawn", "--exit=9", NULL};
+    if (argc == 2 && strcmp(argv[1], "exec") == 0) {
+        char *exec_argv[] = {"reactor", "from-exec", "--exit=6", NULL};
+        char *envp[] = {"GREETING=bonjour", NULL};
+        fflush(stdout);
+        execve("/bin/reactor", exec_argv, envp);
+        perror("execve");
+        return 1;
+    }
+    char *spawn_argv[] = {"reactor", "from-spawn", "--exit=9", NULL};
     char *envp[] = {"GREETING=hello", NULL};
     pid_t pid;
-    int rc = posix_spawn(&pid, "/bin/reactor", NULL, NULL, argv, envp);
+    int rc = posix_spawn(&pid, "/bin/reactor", NULL, NULL, spawn_argv, envp);
     if (rc != 0) {
         printf("spawn failed: %d\n", rc);
         return 1;

@@ -210,3 +210,11 @@ def test_c_reactor_spawned_by_a_command(reactor_instance: Instance) -> None:
         b"child exited=1 status=9\n"
     ), r.stderr
     assert r.exit_code == 0
+
+
+def test_c_reactor_replaces_a_command_through_execve(reactor_instance: Instance) -> None:
+    r = reactor_instance.run(["/bin/spawner", "exec"], capture=True)
+    assert r.stdout == (
+        b"initialized=1 argc=3 greeting=bonjour\narg from-exec\narg --exit=6\n"
+    ), r.stderr
+    assert r.exit_code == 6
