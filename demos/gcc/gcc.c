@@ -159,7 +159,8 @@ static const char *suffix_of(const char *path)
 }
 
 /* A new empty file /tmp/ccXXXXXXXX<suffix> of our own, removed at exit
- * (wasi-libc has no mkstemps: a random name, created with O_EXCL). */
+ * (wasi-libc has no mkstemps: a random name, created with O_EXCL); with
+ * -### only a name. */
 static char *temp_file(const char *suffix)
 {
     size_t size = strlen("/tmp/cc") + 8 + strlen(suffix) + 1;
@@ -169,6 +170,8 @@ static char *temp_file(const char *suffix)
         if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
             fatal("getrandom: %s", strerror(errno));
         snprintf(name, size, "/tmp/cc%08x%s", r, suffix);
+        if (dry_run)
+            return name;
         int fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600);
         if (fd >= 0) {
             close(fd);
@@ -409,11 +412,9 @@ int main(int argc, char **argv)
             push(&cmd, "-o");
             push(&cmd, asm_file);
             run("cc1", &cmd);
-        } else if (stop == 'S') {
-            continue;  /* gcc -S leaves assembly input alone */
         }
         if (stop == 'S')
-            continue;
+            continue;  /* and gcc -S leaves assembly input alone */
         const char *obj = stop == 'c' ? absolute(out ? out : replace_suffix(src, ".o"))
                                       : temp_file(".o");
         struct list cmd = {0};
