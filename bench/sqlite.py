@@ -34,6 +34,7 @@ Target for the total: **<= 3.0x**; the phases only report.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 import time
@@ -99,6 +100,7 @@ def measure(ctx: Context) -> list[Row]:
     for i in range(runs):
         ctx.say(f"{NAME}: run {i + 1}/{runs}: {rows} rows, an index, {inserts} autocommits")
         native_db = work / f"bench-{i}.db"
+        os.sync()  # the syncs timed below must not wait behind earlier runs' dirty pages
         for phase in phases:
             sides = ["inside", "native"] if i % 2 == 0 else ["native", "inside"]
             out: dict[str, bytes] = {}
