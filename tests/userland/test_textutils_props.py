@@ -68,6 +68,41 @@ def test_sort(userland: Userland, text: bytes, options: list[str]) -> None:
     same(userland, ["sort", *options], text)
 
 
+KEY_OPTS = st.text(alphabet="bdfinrMgh", max_size=2)
+KEY_POS = st.tuples(st.integers(1, 4), st.one_of(st.none(), st.integers(1, 3)), KEY_OPTS).map(
+    lambda t: f"{t[0]}{'' if t[1] is None else f'.{t[1]}'}{t[2]}"
+)
+KEY = st.tuples(KEY_POS, st.one_of(st.none(), KEY_POS)).map(
+    lambda t: "-k" + t[0] + ("" if t[1] is None else "," + t[1])
+)
+
+
+@SETTINGS
+@given(
+    text=TEXT,
+    keys=st.lists(KEY, min_size=1, max_size=3),
+    options=st.lists(
+        st.sampled_from(["-t:", "-t.", "-s", "-u", "-r", "-b", "-f", "-n"]), max_size=3
+    ),
+)
+def test_sort_keys(userland: Userland, text: bytes, keys: list[str], options: list[str]) -> None:
+    same(userland, ["sort", *options, *keys], text)
+
+
+@SETTINGS
+@given(
+    data=st.one_of(TEXT, BYTES),
+    program=st.sampled_from(["head", "tail"]),
+    unit=st.sampled_from(["-n", "-c"]),
+    count=st.integers(0, 15).map(str),
+    sign=st.sampled_from(["", "-", "+"]),
+)
+def test_head_tail(
+    userland: Userland, data: bytes, program: str, unit: str, count: str, sign: str
+) -> None:
+    same(userland, [program, unit, sign + count], data)
+
+
 UNIQ_OPTIONS = st.lists(
     st.sampled_from(["-c", "-d", "-u", "-i", "-f1", "-s1", "-w2", "-D"]), max_size=3, unique=True
 )
@@ -136,10 +171,19 @@ def test_tr(userland: Userland, text: bytes, options: list[str], sets: list[str]
 
 GREP_PATTERN = st.one_of(
     st.text(alphabet="ab:.01", min_size=1, max_size=3),
-    st.sampled_from(["^a", "b$", "a*", "[0-9]", "a.b", "^$", "x\\|a", "\\(a\\)\\1", ":"]),
+    st.sampled_from(
+        ["^a", "b$", "a*", "[0-9]", "a.b", "^$", "x\\|a", "\\(a\\)\\1", ":", "[[:upper:]]"]
+    ),
+    st.lists(
+        st.sampled_from(["a", "b", ".", "*", "^", "$", "[ab]", "[^a]", "\\+", ":", "(a)", "\\1"]),
+        min_size=1,
+        max_size=4,
+    ).map("".join),
 )
 GREP_OPTIONS = st.lists(
-    st.sampled_from(["-v", "-c", "-n", "-o", "-w", "-x", "-i", "-F", "-b", "-m2"]),
+    st.sampled_from(
+        ["-v", "-c", "-n", "-o", "-w", "-x", "-i", "-F", "-E", "-b", "-m2", "-A1", "-B1"]
+    ),
     max_size=3,
     unique=True,
 )

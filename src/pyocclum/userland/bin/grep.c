@@ -58,6 +58,134 @@ static void add_glob(char ***list, size_t *n, const char *g)
     (*list)[(*n)++] = (char *)g;
 }
 
+/* A back-reference to a group the pattern does not have: GNU refuses it
+ * ("Invalid back reference"); <regex.h> takes it in an ERE. */
+static int bad_backref(const char *p, int ere)
+{
+    int groups = 0, max_ref = 0;
+    for (; *p; p++) {
+        if (*p == '[') {
+            /* Skip a bracket expression ("[]..." and "[^]..." hold a literal ']'). */
+            p++;
+            if (*p == '^')
+                p++;
+            if (*p == ']')
+                p++;
+            while (*p && *p != ']') {
+                if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+                    const char *end = strchr(p + 2, p[1]);
+                    p = end && end[1] == ']' ? end + 1 : p;
+                }
+                p++;
+            }
+            if (!*p)
+                break;
+        } else if (*p == '\\' && p[1]) {
+            p++;
+            if (!ere && *p == '(')
+                groups++;
+            else if (*p >= '1' && *p <= '9' && *p - '0' > max_ref)
+                max_ref = *p - '0';
+        } else if (ere && *p == '(') {
+            groups++;
+        }
+    }
+    return max_ref > groups;
+}
+
+/* Length of the bracket expression at p ("[...]"), or 0 if it is not closed. */
+static size_t bracket_len(const char *p)
+{
+    const char *q = p + 1;
+    if (*q == '^')
+        q++;
+    if (*q == ']')
+        q++;
+    while (*q && *q != ']') {
+        if (*q == '[' && (q[1] == ':' || q[1] == '=' || q[1] == '.')) {
+            const char *end = strchr(q + 2, q[1]);
+            if (end && end[1] == ']')
+                q = end + 1;
+        }
+        q++;
+    }
+    return *q ? (size_t)(q - p) + 1 : 0;
+}
+
+/* Is "{...}" at p a valid interval ({n}, {n,}, {,m}, {n,m})? */
+static int valid_interval(const char *p)
+{
+    const char *q = p + 1;
+    int digits = 0;
+    while (*q >= '0' && *q <= '9')
+        q++, digits++;
+    if (*q == ',') {
+        q++;
+        while (*q >= '0' && *q <= '9')
+            q++, digits++;
+    }
+    return *q == '}' && digits > 0;
+}
+
+/* Rewrite an ERE for <regex.h>: a '{' that starts no valid interval is literal
+ * (as in GNU); with to_bre, the equivalent BRE (for back-references, which
+ * <regex.h> supports only in BREs). */
+static char *rewrite_ere(const char *p, int to_bre)
+{
+    struct tu_buf b = {0};
+    while (*p) {
+        if (*p == '[') {
+            size_t n = bracket_len(p);
+            if (n) {
+                tu_buf_add(&b, p, n);
+                p += n;
+                continue;
+            }
+        }
+        if (*p == '\\' && p[1]) {
+            if (to_bre && strchr("(){}|+?", p[1]))
+                tu_buf_add(&b, p + 1, 1); /* an escaped ERE operator is a plain char in a BRE */
+            else
+                tu_buf_add(&b, p, 2);
+            p += 2;
+            continue;
+        }
+        if (*p == '{' && !valid_interval(p)) {
+            tu_buf_add(&b, to_bre ? "{" : "\\{", to_bre ? 1 : 2);
+        } else if (*p == '{' && p[1] == ',') {
+            tu_buf_add(&b, to_bre ? "\\{0" : "{0", to_bre ? 3 : 2); /* {,m} is {0,m} */
+        } else if (to_bre && strchr("(){}|+?", *p)) {
+            tu_buf_addc(&b, '\\');
+            tu_buf_addc(&b, *p);
+        } else {
+            tu_buf_addc(&b, *p);
+        }
+        p++;
+    }
+    if (!b.data)
+        tu_buf_add(&b, "", 0);
+    return b.data;
+}
+
+static int has_backref(const char *p)
+{
+    for (; *p; p++) {
+        if (*p == '[') {
+            size_t n = bracket_len(p);
+            if (n) {
+                p += n - 1;
+                continue;
+            }
+        }
+        if (*p == '\\' && p[1]) {
+            if (p[1] >= '1' && p[1] <= '9')
+                return 1;
+            p++;
+        }
+    }
+    return 0;
+}
+
 static void compile_patterns(void)
 {
     if (mode == MODE_FIXED)
@@ -65,7 +193,17 @@ static void compile_patterns(void)
     regexes = tu_xmalloc(npatterns * sizeof *regexes);
     int flags = (mode == MODE_ERE ? REG_EXTENDED : 0) | (icase ? REG_ICASE : 0);
     for (size_t i = 0; i < npatterns; i++) {
-        int rc = regcomp(&regexes[i], patterns[i], flags);
+        if (bad_backref(patterns[i], mode == MODE_ERE))
+            tu_die(2, "Invalid back reference");
+        int rc;
+        if (mode == MODE_ERE) {
+            int to_bre = has_backref(patterns[i]);
+            char *re = rewrite_ere(patterns[i], to_bre);
+            rc = regcomp(&regexes[i], re, to_bre ? flags & ~REG_EXTENDED : flags);
+            free(re);
+        } else {
+            rc = regcomp(&regexes[i], patterns[i], flags);
+        }
         if (rc != 0)
             tu_die(2, "%s", tu_regerror(rc));
     }

@@ -294,17 +294,42 @@ static const char *set_ordering(const char *s, struct key *k, int blank_end)
             else
                 k->skip_sblanks = 1;
             break;
-        case 'd': k->dictionary = 1; break;
+        case 'd': k->dictionary = 1; k->ignore_nonprint = 0; break; /* d wins over i */
         case 'f': k->fold = 1; break;
         case 'g': k->general = 1; break;
         case 'h': k->human = 1; break;
-        case 'i': k->ignore_nonprint = 1; break;
+        case 'i': k->ignore_nonprint = !k->dictionary; break;
         case 'M': k->month = 1; break;
         case 'n': k->numeric = 1; break;
         case 'r': k->reverse = 1; break;
         default: return s;
         }
     }
+}
+
+/* GNU: at most one of n, g, h, M and an ignore option (d or i) per key. */
+static void check_compatible(const struct key *k)
+{
+    if (k->numeric + k->general + k->human + k->month + (k->dictionary || k->ignore_nonprint) <= 1)
+        return;
+    char opts[16];
+    size_t n = 0;
+    if (k->dictionary)
+        opts[n++] = 'd';
+    if (k->fold)
+        opts[n++] = 'f';
+    if (k->general)
+        opts[n++] = 'g';
+    if (k->human)
+        opts[n++] = 'h';
+    if (k->ignore_nonprint)
+        opts[n++] = 'i';
+    if (k->month)
+        opts[n++] = 'M';
+    if (k->numeric)
+        opts[n++] = 'n';
+    opts[n] = 0;
+    tu_die(2, "options '-%s' are incompatible", opts);
 }
 
 static void bad_spec(const char *why, const char *spec)
@@ -430,6 +455,8 @@ int main(int argc, char **argv)
         keys[0].eword = SIZE_MAX;
         nkeys = 1;
     }
+    for (size_t i = 0; i < nkeys; i++)
+        check_compatible(&keys[i]);
 
     int nfiles = argc - optind;
     char *dash[] = {"-", NULL};
