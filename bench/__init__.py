@@ -25,6 +25,7 @@ from bench import (
     shell,
     spawn,
     spawn_size,
+    sqlite,
     syscalls,
 )
 from bench.core import Benchmark, Row
@@ -42,6 +43,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     sefs_io.BENCHMARK,
     build_cpython.BENCHMARK,
     shell.BENCHMARK,
+    sqlite.BENCHMARK,
     cpu.BENCHMARK,
 )
 
