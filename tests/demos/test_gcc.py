@@ -159,6 +159,32 @@ def test_avr_objdump_disassembles_it(hello_elf: Path) -> None:
     assert f"jmp\t{elf.reset_target():#x}" in vectors[1], vectors[1]
 
 
+@pytest.mark.skipif(shutil.which("avr-ld") is None or shutil.which("avr-objcopy") is None,
+                    reason="avr-ld/avr-objcopy not installed (apt-get install binutils-avr)")
+def test_our_linker_script_lays_flash_out_as_binutils_own_script(prepared: Prepared,
+                                                                 tmp_path: Path) -> None:
+    # The host's binutils links the object compiled inside with its default avr5
+    # script and -Tdata 0x800100 (what avr-gcc passes for this device): the flash
+    # contents (.text and .data's load image) must equal what our script gives.
+    r = prepared.instance.run(["/bin/gcc", "-Os", "-c", "/host/hello.c", "-o", "/host/ls.o"],
+                              capture=True)
+    assert r.exit_code == 0, r
+    r = prepared.instance.run(["/bin/gcc", "/host/ls.o", "-o", "/host/ls.elf"], capture=True)
+    assert r.exit_code == 0, r
+    libgcc = demo.toolchain() / "sysroot" / "avr5"
+    subprocess.run(["avr-ld", "-m", "avr5", "-Tdata", "0x800100", "-o", str(tmp_path / "ref.elf"),
+                    str(prepared.work / "crtatmega328p.o"), str(prepared.host / "ls.o"),
+                    f"-L{libgcc}", "--start-group", "-lgcc", "-lm", "--end-group"], check=True)
+
+    def flash(elf: Path) -> str:
+        hex_file = tmp_path / (elf.name + ".hex")
+        subprocess.run(["avr-objcopy", "-O", "ihex", "-j", ".text", "-j", ".data", str(elf),
+                        str(hex_file)], check=True)
+        return hex_file.read_text()
+
+    assert flash(prepared.host / "ls.elf") == flash(tmp_path / "ref.elf")
+
+
 @pytest.mark.skipif(shutil.which("simavr") is None,
                     reason="simavr not installed (apt-get install simavr)")
 def test_simavr_runs_it_and_it_prints_what_it_computes(hello_elf: Path) -> None:
