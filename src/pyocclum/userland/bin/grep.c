@@ -3,6 +3,7 @@
  * -r -R -a -I -z -Z --include --exclude --exclude-dir --label --color=never;
  * regular expressions from <regex.h>; binary files (with a NUL byte) as GNU:
  * NULs end lines for matching and a match is reported, not printed). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -127,13 +128,34 @@ static int valid_interval(const char *p)
     return *q == '}' && digits > 0;
 }
 
-/* Rewrite an ERE for <regex.h>: a '{' that starts no valid interval is literal
- * (as in GNU); with to_bre, the equivalent BRE (for back-references, which
- * <regex.h> supports only in BREs). */
-static char *rewrite_ere(const char *p, int to_bre)
+/* Rewrite a pattern for <regex.h> so that it means what it means to GNU grep:
+ * an escaped letter that GNU does not know stands for itself (\\d is "d", not
+ * a digit); in an ERE a repetition at the start of an expression is dropped
+ * with GNU's warning, a '{' that starts no valid interval is literal, and
+ * {,m} is {0,m}; with to_bre, the ERE becomes the equivalent BRE (for
+ * back-references, which <regex.h> supports only in BREs). */
+static char *rewrite_pattern(const char *p, int ere, int to_bre)
 {
     struct tu_buf b = {0};
+    int at_start = 1; /* where a repetition has nothing to repeat */
     while (*p) {
+        if (ere && at_start &&
+            (*p == '*' || *p == '+' || *p == '?' || (*p == '{' && valid_interval(p)))) {
+            tu_warn("warning: %s at start of expression", *p == '{' ? "{...}" : (char[]){*p, 0});
+            p = *p == '{' ? strchr(p, '}') + 1 : p + 1;
+            continue;
+        }
+        if (!ere && at_start && p[0] == '\\' && p[1] == '{') {
+            tu_buf_addc(&b, '{'); /* nothing to repeat: a plain '{' */
+            p += 2;
+            at_start = 0;
+            continue;
+        }
+        int was_start = at_start;
+        at_start = ere ? (*p == '(' || *p == '|')
+                       : (*p == '\\' && (p[1] == '(' || p[1] == '|'));
+        if (*p == '^' && was_start)
+            at_start = 1;
         if (*p == '[') {
             size_t n = bracket_len(p);
             if (n) {
@@ -143,16 +165,19 @@ static char *rewrite_ere(const char *p, int to_bre)
             }
         }
         if (*p == '\\' && p[1]) {
-            if (to_bre && strchr("(){}|+?", p[1]))
-                tu_buf_add(&b, p + 1, 1); /* an escaped ERE operator is a plain char in a BRE */
+            char c = p[1];
+            if (isalpha((unsigned char)c) && !strchr("wWsSbB", c))
+                tu_buf_addc(&b, c); /* GNU: an unknown escape is the letter itself */
+            else if (to_bre && strchr("(){}|+?", c))
+                tu_buf_addc(&b, c); /* an escaped ERE operator is a plain char in a BRE */
             else
                 tu_buf_add(&b, p, 2);
             p += 2;
             continue;
         }
-        if (*p == '{' && !valid_interval(p)) {
+        if (ere && *p == '{' && !valid_interval(p)) {
             tu_buf_add(&b, to_bre ? "{" : "\\{", to_bre ? 1 : 2);
-        } else if (*p == '{' && p[1] == ',') {
+        } else if (ere && *p == '{' && p[1] == ',') {
             tu_buf_add(&b, to_bre ? "\\{0" : "{0", to_bre ? 3 : 2); /* {,m} is {0,m} */
         } else if (to_bre && strchr("(){}|+?", *p)) {
             tu_buf_addc(&b, '\\');
@@ -195,15 +220,10 @@ static void compile_patterns(void)
     for (size_t i = 0; i < npatterns; i++) {
         if (bad_backref(patterns[i], mode == MODE_ERE))
             tu_die(2, "Invalid back reference");
-        int rc;
-        if (mode == MODE_ERE) {
-            int to_bre = has_backref(patterns[i]);
-            char *re = rewrite_ere(patterns[i], to_bre);
-            rc = regcomp(&regexes[i], re, to_bre ? flags & ~REG_EXTENDED : flags);
-            free(re);
-        } else {
-            rc = regcomp(&regexes[i], patterns[i], flags);
-        }
+        int ere = mode == MODE_ERE, to_bre = ere && has_backref(patterns[i]);
+        char *re = rewrite_pattern(patterns[i], ere, to_bre);
+        int rc = regcomp(&regexes[i], re, to_bre ? flags & ~REG_EXTENDED : flags);
+        free(re);
         if (rc != 0)
             tu_die(2, "%s", tu_regerror(rc));
     }

@@ -429,6 +429,8 @@ int main(int argc, char **argv)
             } else if (!optarg[0]) {
                 tu_die(2, "empty tab");
             } else {
+                if (tab >= 0 && tab != (unsigned char)optarg[0])
+                    tu_die(2, "incompatible tabs");
                 tab = (unsigned char)optarg[0];
             }
             break;
