@@ -10,6 +10,15 @@ static char **env_cache;
 struct params pos;
 char *arg0;
 
+/* The exported variables changed: the next spawn builds the environment anew. */
+static void env_invalidate(void) {
+    if (env_cache)
+        for (char **e = env_cache; *e; e++)
+            free(*e);
+    free(env_cache);
+    env_cache = NULL;
+}
+
 static unsigned hash(const char *s) {
     unsigned h = 5381;
     while (*s)
@@ -42,8 +51,7 @@ static struct var *var_create(const char *name) {
 
 static void var_changed(struct var *v) {
     if (v->flags & V_EXPORT) {
-        free(env_cache);
-        env_cache = NULL;
+        env_invalidate();
     }
     if (strcmp(v->name, "PATH") == 0)
         path_hash_clear();
@@ -87,8 +95,7 @@ int var_unset(const char *name) {
     v->value = NULL;
     v->flags = V_UNSET;
     if (was_exported) {
-        free(env_cache);
-        env_cache = NULL;
+        env_invalidate();
     }
     if (strcmp(name, "PATH") == 0)
         path_hash_clear();
@@ -100,8 +107,7 @@ void var_export(const char *name) {
     if (!v)
         v = var_create(name);
     v->flags |= V_EXPORT;
-    free(env_cache);
-    env_cache = NULL;
+    env_invalidate();
 }
 
 void vars_init(char **envp) {
@@ -133,7 +139,7 @@ char **env_build(char **extra, int nextra) {
                     memcpy(s, v->name, ln);
                     s[ln] = '=';
                     memcpy(s + ln + 1, v->value, lv + 1);
-                    env_cache[n++] = s; /* leaked with the cache: rebuilt rarely */
+                    env_cache[n++] = s;
                 }
         env_cache[n] = NULL;
     }
@@ -237,8 +243,7 @@ void local_pop(void) {
         int was_exported = v->flags & V_EXPORT;
         v->flags = l->existed ? l->flags : V_UNSET;
         if (was_exported || (v->flags & V_EXPORT)) {
-            free(env_cache);
-            env_cache = NULL;
+            env_invalidate();
         }
         if (strcmp(l->name, "PATH") == 0)
             path_hash_clear();
