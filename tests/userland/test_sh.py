@@ -527,6 +527,17 @@ echo $((2147483647 + 1)) $(( 1 << 40 ))
 sleep 5 & p=$!; kill $p; wait $p; echo "killed $?"
 sleep 5 & kill -9 $!; wait $!; echo "killed9 $?"
 """,
+    "sete_children": r"""
+set -e
+if (false; echo "subshell in a condition goes on"); then echo y; fi
+f() { false; echo "function in a tested pipeline goes on"; }
+if f | cat; then echo z; fi
+(false; echo w) || echo v
+(false; echo never) | cat
+echo "pipeline status $?"
+(false; echo never)
+echo never
+""",
 }
 
 

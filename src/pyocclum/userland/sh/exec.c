@@ -423,7 +423,9 @@ static int eval_pipe(struct node *n, int flags) {
         if (i == inside)
             continue;
         struct spawn_fds f = {in[i], out[i], 0};
+        child_tested = (flags & EV_TESTED) != 0;
         early[i] = spawn_node(n->kids[i], &pids[i], &f);
+        child_tested = 0;
         if (in[i] >= 0)
             close(in[i]);
         if (out[i] >= 0)
@@ -642,7 +644,9 @@ static int eval_with_redirs(struct node *n, int flags) {
     case N_CASE: st = eval_case(n, flags); break;
     case N_SUBSHELL: {
         pid_t pid;
+        child_tested = (flags & EV_TESTED) != 0;
         int e = spawn_node(n->a, &pid, NULL);
+        child_tested = 0;
         st = e ? e : wait_pid(pid);
         break;
     }

@@ -15,6 +15,8 @@
 extern char **environ;
 const char *shell_path = "/bin/sh";
 int in_subshell;
+int child_tested;
+int start_flags;
 
 static int *flag_of(char c) {
     switch (c) {
@@ -138,7 +140,7 @@ int main(int argc, char **argv) {
         /* a child standing in for a forked subshell */
         in_subshell = 1;
         subshell_state_apply(argv[2]);
-        eval_string(argv[3], 0);
+        eval_string(argv[3], start_flags);
         sh_exit(exitstatus);
     }
     if (argc >= 4 && strcmp(argv[1], "--subshell-fd") == 0) {
@@ -152,7 +154,7 @@ int main(int argc, char **argv) {
         in_subshell = 1;
         subshell_state_apply(st.s ? st.s : "");
         sb_free(&st);
-        eval_string(argv[3], 0);
+        eval_string(argv[3], start_flags);
         sh_exit(exitstatus);
     }
 

@@ -193,6 +193,8 @@ static char *state_encode(void) {
     if (opt_a) *o++ = 'a';
     *o = '\0';
     rec(&b, 'o', opts);
+    if (child_tested)
+        rec(&b, 'T', ""); /* set -e is off in there, as in dash's forked child */
     char num[64];
     snprintf(num, sizeof num, "%d %d %d", exitstatus, (int)shell_pid, (int)last_bg);
     rec(&b, 's', num);
@@ -241,6 +243,7 @@ void subshell_state_apply(const char *s) {
                 if (*c == 'a') opt_a = 1;
             }
             break;
+        case 'T': start_flags |= EV_TESTED; break;
         case 's': {
             int st = 0, sp = 0, lb = 0;
             sscanf(data, "%d %d %d", &st, &sp, &lb);
