@@ -145,8 +145,8 @@ static char *rewrite_pattern(const char *p, int ere, int to_bre)
             p = *p == '{' ? strchr(p, '}') + 1 : p + 1;
             continue;
         }
-        if (!ere && at_start && p[0] == '\\' && p[1] == '{') {
-            tu_buf_addc(&b, '{'); /* nothing to repeat: a plain '{' */
+        if (!ere && at_start && p[0] == '\\' && (p[1] == '{' || p[1] == '+' || p[1] == '?')) {
+            tu_buf_addc(&b, p[1]); /* nothing to repeat: a plain character */
             p += 2;
             at_start = 0;
             continue;
