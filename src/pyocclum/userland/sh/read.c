@@ -78,8 +78,22 @@ int bi_read(int argc, char **argv) {
                 size_t e = n;
                 while (e > p && !l[e - 1] && ifs_is_ws(s[e - 1]))
                     e--;
+                /* one field and the delimiter after it: only the field (dash) */
+                size_t k = p;
+                while (k < e && !(!l[k] && ifs_is(s[k])))
+                    k++;
+                if (k < e) {
+                    size_t d = k;
+                    while (d < e && !l[d] && ifs_is_ws(s[d]))
+                        d++;
+                    if (d < e && !l[d] && ifs_is(s[d]) && !ifs_is_ws(s[d]))
+                        d++;
+                    while (d < e && !l[d] && ifs_is_ws(s[d]))
+                        d++;
+                    if (d == e)
+                        e = k;
+                }
                 sb_addn(&v, s + p, e - p);
-                /* a single trailing non-white IFS char is dropped too */
                 p = n;
             } else {
                 while (p < n && !(!l[p] && ifs_is(s[p])))
