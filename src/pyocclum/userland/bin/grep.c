@@ -631,7 +631,7 @@ int main(int argc, char **argv)
     const char *optstring = "0123456789A:B:C:EFGHILRZabce:f:hilm:noqrsvwxyz";
     tu_init(argv);
     opterr = 0;
-    int c, have_patterns = 0;
+    int c, have_patterns = 0, matcher_given = 0;
     long digits_ctx = -1;
     while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
         switch (c) {
@@ -642,9 +642,16 @@ int main(int argc, char **argv)
         case 'A': after_ctx = parse_num(optarg, "invalid context length argument"); break;
         case 'B': before_ctx = parse_num(optarg, "invalid context length argument"); break;
         case 'C': digits_ctx = parse_num(optarg, "invalid context length argument"); break;
-        case 'E': mode = MODE_ERE; break;
-        case 'F': mode = MODE_FIXED; break;
-        case 'G': mode = MODE_BRE; break;
+        case 'E':
+        case 'F':
+        case 'G': {
+            int m = c == 'E' ? MODE_ERE : c == 'F' ? MODE_FIXED : MODE_BRE;
+            if (matcher_given && m != mode)
+                tu_die(2, "conflicting matchers specified");
+            mode = m;
+            matcher_given = 1;
+            break;
+        }
         case 'H': with_filename = 1; break;
         case 'I': skip_binary = 1; break;
         case 'L': list_nonmatching = 1; list_files = 0; break;

@@ -278,7 +278,7 @@ int main(int argc, char **argv)
                               "string2 must map all characters in the domain to one");
             }
             /* GNU checks the alignment of case classes only without -c. */
-            for (size_t i = 0; i < s2.n && !complement; i++) {
+            for (size_t i = 0; i < s2.n && i <= s1.n && !complement; i++) {
                 if (s2.class_at[i] && !(i < s1.n && s1.class_at[i]))
                     tu_die(1, "misaligned [:upper:] and/or [:lower:] construct");
             }
