@@ -1,6 +1,6 @@
 """/bin/sh against dash on generated input: field splitting, quoting, pattern
 removal and arithmetic. Each example is one script holding many cases, so one
-LibOS boot checks them all."""
+LibOS boot (in the test process: tens of ms) checks them all."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from userland_harness import Userland
 
-SETTINGS = settings(max_examples=6, deadline=None,
+SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # Printable text with the characters the shell treats specially.
@@ -130,4 +130,44 @@ def test_read_splits_as_dash(userland: Userland, cases: list[tuple[str, str, boo
         lines.append(f"printf '%s\\n' {squote(text)} | {{ IFS={squote(ifs)}; "
                      f"read {flag}a b c; echo \"$? [$a] [$b] [$c]\"; }}")
         lines.append(f"printf '%s' {squote(text)} | {{ read {flag}l; echo \"$? [$l]\"; }}")
+    same_as_dash(userland, "\n".join(lines))
+
+
+def program(depth: int = 0) -> st.SearchStrategy[str]:
+    """Small random programs: every compound command, pipelines, and-or lists,
+    functions, subshells, $(...) and $?, with bounded loops."""
+    simple = st.one_of(
+        st.sampled_from(["true", "false", ":", "echo $?", "x=$((x + 1))", "echo x=$x",
+                         "f a", "f b c", "echo $(f s)", "echo \"$(echo q; false)\" $?",
+                         "printf '%s.' $x", "[ $x -gt 2 ]", "x=$((x * 2)); echo $x"]),
+    )
+    if depth >= 3:
+        return simple
+    sub = program(depth + 1)
+    block = st.lists(sub, min_size=1, max_size=3).map("; ".join)
+    loop_var = f"n{depth}"
+    return st.one_of(
+        simple,
+        simple,
+        st.tuples(sub, block, block).map(lambda t: f"if {t[0]}; then {t[1]}; else {t[2]}; fi"),
+        st.tuples(sub, block).map(lambda t: f"if {t[0]}; then {t[1]}; fi"),
+        block.map(lambda b: f"for i in 1 2; do {b}; done"),
+        block.map(lambda b: f"{loop_var}=0; while [ ${loop_var} -lt 2 ]; do "
+                            f"{loop_var}=$(({loop_var} + 1)); {b}; done"),
+        st.tuples(block, block).map(lambda t: f"case $x in 1|3) {t[0]};; *) {t[1]};; esac"),
+        block.map(lambda b: "{ " + b + "; }"),
+        block.map(lambda b: "( " + b + " )"),
+        st.tuples(sub, st.sampled_from(["&&", "||", "|"]), sub).map(
+            lambda t: f"{t[0]} {t[1]} {t[2]}"),
+        sub.map(lambda s: "! " + s),
+        block.map(lambda b: f"echo \"[$( {b} )]\""),
+        block.map(lambda b: f"{{ {b}; }} | while read l; do echo \"<$l>\"; done"),
+    )
+
+
+@SETTINGS
+@given(st.lists(program(), min_size=1, max_size=8))
+def test_programs_run_as_in_dash(userland: Userland, statements: list[str]) -> None:
+    lines = ['x=0; f() { echo "f:$*:$x"; x=$((x + 1)); [ $# -gt 1 ]; }']
+    lines += [f"{s}; echo \"status $? x=$x\"" for s in statements]
     same_as_dash(userland, "\n".join(lines))

@@ -508,7 +508,8 @@ char *capture_output(const char *text, int *status) {
             out1_capture = 1;
             *status = bi->fn(args.n, args.v);
             out1_capture = 0;
-            char *s = sb_take(&out1);
+            char *s = xstrndup(out1.s ? out1.s : "", out1.len);
+            out1.len = 0;
             sl_free(&args);
             tree_free(tree);
             return s;

@@ -418,9 +418,13 @@ static struct node *parse_command(struct parser *p) {
 static struct node *parse_pipeline(struct parser *p) {
     size_t start = (peek(p), p->tstart);
     int negate = 0;
-    while (is_kw(p, "!")) {
+    if (is_kw(p, "!")) {
         drop(p);
-        negate = !negate;
+        negate = 1;
+        if (is_kw(p, "!")) { /* one "!" only (POSIX grammar, dash) */
+            syntax(p, NULL);
+            return NULL;
+        }
     }
     struct node *first = parse_command(p);
     if (p->err)

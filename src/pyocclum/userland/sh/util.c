@@ -168,6 +168,7 @@ void out_flush(void) {
         return;
     write_all(1, out1.s, out1.len);
     out1.len = 0;
+    out1.s[0] = '\0';
 }
 
 void outs(const char *s) { sb_adds(&out1, s); }
