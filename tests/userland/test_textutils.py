@@ -314,6 +314,17 @@ def test_grep_recursive_without_operand_searches_the_current_directory(userland:
     assert b"dir/sub/c.txt:the fox" in inside.stdout
 
 
+MISSING_NAMES = ["a b", "it's", "x$y", "a'b c", "plain", "~x", "a~", "#a", "a=b", "a,b", "n\nl",
+                 "a\x01\tb", ""]
+
+
+@pytest.mark.parametrize(
+    "program", ["cat", "wc", "head", "tail", "sort", "uniq", "cut -b1", "grep x"]
+)
+def test_file_names_in_messages_are_quoted_as_gnu(userland: Userland, program: str) -> None:
+    same(userland, [*shlex.split(program), *MISSING_NAMES], files={})
+
+
 # ---------------------------------------------------------------- tee
 
 

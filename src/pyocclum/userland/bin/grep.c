@@ -343,6 +343,12 @@ static int find_match(const char *line, size_t len, size_t from, size_t *ms, siz
     return found;
 }
 
+/* grep names files as given (no shell quoting, unlike coreutils). */
+static void warn_file(const char *name)
+{
+    tu_warn("%s: %s", name, tu_strerror(errno));
+}
+
 static void print_prefix(const char *name, size_t lineno, size_t offset, char sep)
 {
     if (with_filename) {
@@ -500,7 +506,7 @@ static void grep_dir(const char *path, int command_line)
     DIR *d = opendir(path);
     if (!d) {
         if (!no_messages)
-            tu_warn_errno(path);
+            warn_file(path);
         status_error = 1;
         return;
     }
@@ -538,9 +544,13 @@ static void grep_path(const char *path, int command_line)
     }
     struct stat st;
     int rc = (recursive && !follow_links && !command_line) ? lstat(path, &st) : stat(path, &st);
+    if (!*path) {
+        rc = -1;
+        errno = ENOENT; /* as Linux (WASI would take the current directory) */
+    }
     if (rc != 0) {
         if (!no_messages)
-            tu_warn_errno(path);
+            warn_file(path);
         status_error = 1;
         return;
     }
@@ -568,7 +578,7 @@ static void grep_path(const char *path, int command_line)
     FILE *f = fopen(path, "r");
     if (!f) {
         if (!no_messages)
-            tu_warn_errno(path);
+            warn_file(path);
         status_error = 1;
         return;
     }

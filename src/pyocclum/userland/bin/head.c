@@ -142,7 +142,7 @@ int main(int argc, char **argv)
         const char *shown = strcmp(name, "-") == 0 ? "standard input" : name;
         FILE *f = tu_open(name);
         if (!f) {
-            tu_warn("cannot open %s for reading: %s", tu_quote(name), tu_strerror(errno));
+            tu_warn("cannot open %s for reading: %s", tu_quotef(name, 1), tu_strerror(errno));
             status = 1;
             continue;
         }
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
             rc = all_but ? head_all_but(f, count, bytes) : head_first(f, count, bytes);
         }
         if (rc != 0) {
-            tu_warn("error reading %s: %s", tu_quote(shown), tu_strerror(errno));
+            tu_warn("error reading %s: %s", tu_quotef(shown, 1), tu_strerror(errno));
             status = 1;
         }
         tu_close(f);

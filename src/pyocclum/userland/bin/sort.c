@@ -472,12 +472,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < nfiles; i++) {
         FILE *f = tu_open(files[i]);
         if (!f)
-            tu_die(2, "cannot read: %s: %s", files[i], tu_strerror(errno));
+            tu_die(2, "cannot read: %s: %s", tu_quotef(files[i], 0), tu_strerror(errno));
         struct stat st;
         size_t before = all.len;
         if ((fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode) && (errno = EISDIR)) ||
             tu_read_all(f, &all) != 0)
-            tu_die(2, "read failed: %s: %s", files[i], tu_strerror(errno));
+            tu_die(2, "read failed: %s: %s", tu_quotef(files[i], 0), tu_strerror(errno));
         tu_close(f);
         if (all.len > before && all.data[all.len - 1] != delim)
             tu_buf_addc(&all, delim);
@@ -503,7 +503,7 @@ int main(int argc, char **argv)
     struct tu_line *tmp = tu_xmalloc(n * sizeof *tmp);
     merge_sort(lines, tmp, n);
     if (output && !freopen(output, "w", stdout))
-        tu_die(2, "open failed: %s: %s", output, tu_strerror(errno));
+        tu_die(2, "open failed: %s: %s", tu_quotef(output, 0), tu_strerror(errno));
     for (size_t i = 0; i < n; i++) {
         if (unique && i > 0 && compare(&lines[i - 1], &lines[i]) == 0)
             continue;

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
         followed[i] = NULL;
         FILE *f = tu_open(name);
         if (!f) {
-            tu_warn("cannot open %s for reading: %s", tu_quote(name), tu_strerror(errno));
+            tu_warn("cannot open %s for reading: %s", tu_quotef(name, 1), tu_strerror(errno));
             status = 1;
             continue;
         }
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
             rc = tu_read_all(f, &b);
         }
         if (rc != 0) {
-            tu_warn("error reading %s: %s", tu_quote(shown), tu_strerror(errno));
+            tu_warn("error reading %s: %s", tu_quotef(shown, 1), tu_strerror(errno));
             status = 1;
         } else {
             tail_buf(&b, count, bytes, from_start);

@@ -107,14 +107,14 @@ int main(int argc, char **argv)
     const char *in = optind < argc ? argv[optind] : "-";
     FILE *f = tu_open(in);
     if (!f)
-        tu_die(1, "%s: %s", in, tu_strerror(errno));
+        tu_die(1, "%s: %s", tu_quotef(in, 0), tu_strerror(errno));
     if (optind + 1 < argc && strcmp(argv[optind + 1], "-") != 0 &&
         !freopen(argv[optind + 1], "w", stdout))
-        tu_die(1, "%s: %s", argv[optind + 1], tu_strerror(errno));
+        tu_die(1, "%s: %s", tu_quotef(argv[optind + 1], 0), tu_strerror(errno));
 
     struct tu_buf b = {0};
     if (tu_read_all(f, &b) != 0)
-        tu_die(1, "%s: %s", in, tu_strerror(errno));
+        tu_die(1, "%s: %s", tu_quotef(in, 0), tu_strerror(errno));
     struct tu_line *lines;
     size_t n = tu_split_lines(&b, delim, &lines);
     /* GNU's loop: a line is written when its group ends, or at once with -D. */

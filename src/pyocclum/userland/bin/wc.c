@@ -128,7 +128,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < nfiles; i++) {
             struct stat st;
             int ok = strcmp(files[i], "-") == 0 ? fstat(0, &st) : stat(files[i], &st);
-            if (ok != 0)
+            if (ok != 0 || !files[i][0])
                 continue;
             if (S_ISREG(st.st_mode))
                 total += (uintmax_t)st.st_size;
@@ -145,6 +145,11 @@ int main(int argc, char **argv)
     int status = 0;
     for (int i = 0; i < nfiles; i++) {
         struct counts one = {0, 0, 0, 0, 0};
+        if (!files[i][0]) {
+            tu_warn("invalid zero-length file name");
+            status = 1;
+            continue;
+        }
         FILE *f = tu_open(files[i]);
         if (!f) {
             tu_warn_errno(files[i]);

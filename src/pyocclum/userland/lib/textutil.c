@@ -34,7 +34,78 @@ void tu_warn(const char *fmt, ...)
 
 void tu_warn_errno(const char *name)
 {
-    tu_warn("%s: %s", name, tu_strerror(errno));
+    tu_warn("%s: %s", tu_quotef(name, 0), tu_strerror(errno));
+}
+
+const char *tu_quotef(const char *name, int always)
+{
+    static char bufs[2][2048];
+    static int which;
+    char *out = bufs[which];
+    which ^= 1;
+    const unsigned char *p = (const unsigned char *)name;
+    int special = !*p || *p == '#' || *p == '~', control = 0, squote = 0, dq_special = 0;
+    for (; *p; p++) {
+        if (*p < 32 || *p >= 127)
+            control = 1;
+        else if (strchr(" !\"$&'()*;<=>?[\\]^`{|}:", *p))
+            special = 1;
+        if (*p == '\'')
+            squote = 1;
+        if (*p && strchr("$`\\\"!", *p))
+            dq_special = 1;
+    }
+    size_t o = 0, cap = sizeof bufs[0] - 16;
+    if (!*name)
+        return "''";
+    if (!special && !control && !always)
+        return name;
+    if (!special && !control && always) {
+        snprintf(out, sizeof bufs[0], "'%s'", name);
+        return out;
+    }
+    if (squote && !control && !dq_special) {
+        snprintf(out, sizeof bufs[0], "\"%s\"", name);
+        return out;
+    }
+    /* '...' runs; a ' as '\''; a control byte as $'\n' or $'\ooo'. */
+    int open = 0;
+    for (p = (const unsigned char *)name; *p && o < cap; p++) {
+        if (*p < 32 || *p >= 127 || *p == '\'') {
+            if (open) {
+                out[o++] = '\'';
+                open = 0;
+            }
+            if (*p == '\'') {
+                out[o++] = '\\';
+                out[o++] = '\'';
+                continue;
+            }
+            /* A run of control bytes shares one $'...'. */
+            static const char from[] = "\a\b\f\n\r\t\v", to[] = "abfnrtv";
+            out[o++] = '$';
+            out[o++] = '\'';
+            for (; *p && (*p < 32 || *p >= 127) && o < cap; p++) {
+                const char *e = strchr(from, *p);
+                if (e)
+                    o += (size_t)sprintf(out + o, "\\%c", to[e - from]);
+                else
+                    o += (size_t)sprintf(out + o, "\\%03o", *p);
+            }
+            out[o++] = '\'';
+            p--;
+            continue;
+        }
+        if (!open) {
+            out[o++] = '\'';
+            open = 1;
+        }
+        out[o++] = (char)*p;
+    }
+    if (open)
+        out[o++] = '\'';
+    out[o] = 0;
+    return out;
 }
 
 const char *tu_strerror(int err)
@@ -116,6 +187,10 @@ FILE *tu_open(const char *name)
 {
     if (strcmp(name, "-") == 0)
         return stdin;
+    if (!*name) {
+        errno = ENOENT; /* as Linux (wasi-libc would open the current directory) */
+        return NULL;
+    }
     return fopen(name, "r");
 }
 

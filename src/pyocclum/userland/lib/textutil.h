@@ -26,13 +26,19 @@ const char *tu_strerror(int err);
  * buffer (two calls may be used in one message). */
 const char *tu_quote(const char *name);
 
+/* A file name as GNU's quotef (always = 0) or quoteaf (always = 1) shows it:
+ * shell-quoted when it holds characters special to the shell ('a b', "it's",
+ * 'n'$'\n''l'); with always, quoted even when plain. Static buffers (two
+ * calls may be used in one message). */
+const char *tu_quotef(const char *name, int always);
+
 /* GNU regex's message for a regcomp error code ("Unmatched ( or \\("...). */
 const char *tu_regerror(int code);
 
 /* "PROG: FORMAT\n" on stderr. */
 void tu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "PROG: NAME: strerror(errno)\n" on stderr. */
+/* "PROG: NAME: strerror(errno)\n" on stderr (NAME as tu_quotef shows it). */
 void tu_warn_errno(const char *name);
 
 /* tu_warn, then exit(status). */
