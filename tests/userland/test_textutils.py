@@ -50,6 +50,9 @@ TABLE = (
     b"A 1e3 k7 xyz\n"
     b"a\t5 t5 Oct\n"
 )
+# Names that GNU quotes in messages (and printf %q) in different ways.
+MISSING_NAMES = ["a b", "it's", "x$y", "a'b c", "plain", "~x", "a~", "#a", "a=b", "a,b", "n\nl",
+                 "a\x01\tb", ""]
 FILES: dict[str, bytes] = {
     "words": WORDS,
     "nums": NUMS,
@@ -149,6 +152,11 @@ def test_echo(userland: Userland, argv: list[str], stdin: bytes) -> None:
 )
 def test_printf(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin, files={})
+
+
+def test_printf_q_quotes_for_the_shell_as_gnu(userland: Userland) -> None:
+    words = [*MISSING_NAMES, "a:b", "\x01a", "a\"b", "a'$b", "\xe9"]
+    same(userland, ["printf", "%q|", *words], files={})
 
 
 # ---------------------------------------------------------------- cat, wc, head, tail
@@ -312,10 +320,6 @@ def test_grep_recursive_without_operand_searches_the_current_directory(userland:
     assert inside.exit_code == native.exit_code == 0
     assert _sorted_lines(inside.stdout) == _sorted_lines(native.stdout)
     assert b"dir/sub/c.txt:the fox" in inside.stdout
-
-
-MISSING_NAMES = ["a b", "it's", "x$y", "a'b c", "plain", "~x", "a~", "#a", "a=b", "a,b", "n\nl",
-                 "a\x01\tb", ""]
 
 
 @pytest.mark.parametrize(

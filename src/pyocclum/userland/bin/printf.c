@@ -154,27 +154,6 @@ static const char *print_escape(const char *p, int octal_0)
     return p;
 }
 
-static void print_shell_quoted(const char *s)
-{
-    if (!*s) {
-        fputs("''", stdout);
-        return;
-    }
-    if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:,+@%=-") ==
-        strlen(s)) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputs("'\\''", stdout);
-        else
-            putchar(*s);
-    }
-    putchar('\'');
-}
-
 /* One pass over the format; returns how many arguments it used. */
 static int print_formatted(const char *fmt)
 {
@@ -349,7 +328,7 @@ static int print_formatted(const char *fmt)
             }
             break;
         case 'q':
-            print_shell_quoted(arg ? arg : "");
+            fputs(tu_shell_quote(arg ? arg : "", 0, 0), stdout); /* GNU's shell-escape quoting */
             break;
         }
     }

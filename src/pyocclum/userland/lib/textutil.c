@@ -39,6 +39,11 @@ void tu_warn_errno(const char *name)
 
 const char *tu_quotef(const char *name, int always)
 {
+    return tu_shell_quote(name, always, 1);
+}
+
+const char *tu_shell_quote(const char *name, int always, int colon)
+{
     static char bufs[2][2048];
     static int which;
     char *out = bufs[which];
@@ -48,7 +53,7 @@ const char *tu_quotef(const char *name, int always)
     for (; *p; p++) {
         if (*p < 32 || *p >= 127)
             control = 1;
-        else if (strchr(" !\"$&'()*;<=>?[\\]^`{|}:", *p))
+        else if (strchr(" !\"$&'()*;<=>?[\\]^`{|}", *p) || (colon && *p == ':'))
             special = 1;
         if (*p == '\'')
             squote = 1;
@@ -68,8 +73,13 @@ const char *tu_quotef(const char *name, int always)
         snprintf(out, sizeof bufs[0], "\"%s\"", name);
         return out;
     }
-    /* '...' runs; a ' as '\''; a control byte as $'\n' or $'\ooo'. */
+    /* '...' runs; a ' as '\''; a control byte as $'\n' or $'\ooo'
+     * (after '' when it comes first, as GNU). */
     int open = 0;
+    if ((unsigned char)name[0] < 32 || (unsigned char)name[0] >= 127) {
+        out[o++] = '\'';
+        out[o++] = '\'';
+    }
     for (p = (const unsigned char *)name; *p && o < cap; p++) {
         if (*p < 32 || *p >= 127 || *p == '\'') {
             if (open) {

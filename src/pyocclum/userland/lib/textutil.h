@@ -32,6 +32,10 @@ const char *tu_quote(const char *name);
  * calls may be used in one message). */
 const char *tu_quotef(const char *name, int always);
 
+/* The same shell-escape quoting; colon: ':' needs quoting too (file names in
+ * "NAME: message" do; printf's %q does not). */
+const char *tu_shell_quote(const char *name, int always, int colon);
+
 /* GNU regex's message for a regcomp error code ("Unmatched ( or \\("...). */
 const char *tu_regerror(int code);
 
