@@ -423,10 +423,11 @@ def disassemble(path: Path) -> str | None:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def simulate(path: Path, timeout: float = 60) -> str | None:
+def simulate(path: Path, timeout: float = 20) -> str | None:
     """What ``path`` sends on USART0 when simavr runs it as an ATmega328P at
     16 MHz, or None without simavr. simavr prints each line the program sends
-    to its stderr, in colour, with the newline shown as a final ``.``."""
+    to its stderr, in colour, with the newline shown as a final ``.``. A
+    program that crashes makes simavr wait for a debugger: the timeout ends it."""
     simavr = shutil.which("simavr")
     if simavr is None:
         return None
@@ -436,6 +437,9 @@ def simulate(path: Path, timeout: float = 60) -> str | None:
     except subprocess.TimeoutExpired:
         raise DemoError(f"simavr did not stop within {timeout:.0f} s running {path}") from None
     lines = _ANSI.sub("", proc.stderr).splitlines()
+    if proc.returncode != 0:
+        raise DemoError(f"simavr exited with {proc.returncode} running {path}: "
+                        + " / ".join(lines[-3:]))
     return "".join(line[:-1] + "\n" for line in lines if line.endswith("."))
 
 
