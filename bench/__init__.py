@@ -21,6 +21,7 @@ from bench import (
     kill,
     pipe,
     process_per_enclave,
+    python,
     sefs_io,
     shell,
     spawn,
@@ -44,6 +45,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     build_cpython.BENCHMARK,
     shell.BENCHMARK,
     sqlite.BENCHMARK,
+    python.BENCHMARK,
     cpu.BENCHMARK,
 )
 

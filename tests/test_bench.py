@@ -44,6 +44,9 @@ EXPECTED_ROWS = {
     ("sqlite", "SQLite CREATE INDEX + 2 queries"),
     ("sqlite", "SQLite 30 autocommit inserts"),
     ("sqlite", "SQLite total (insert + index + autocommit)"),
+    ("python", "python -c pass, fresh host process"),
+    ("python", "CPython started in a running LibOS (spawn + wait)"),
+    ("python", "CPU-bound Python script (size 18)"),
 }
 #: Rows that report without a target (no PASS or MISS).
 REPORT_ONLY = {"spawn_size", "process_per_enclave", "kill", "build_cpython", "cpu"}
