@@ -214,21 +214,17 @@ int main(int argc, char **argv)
     int status = 0;
     for (; *files; files++) {
         FILE *f = tu_open(*files);
-        struct tu_buf b = {0};
-        if (!f || tu_read_all(f, &b) != 0) {
+        if (!f) {
             tu_warn_errno(*files);
             status = 1;
-            if (f)
-                tu_close(f);
-            tu_buf_free(&b);
             continue;
         }
-        tu_close(f);
-        struct tu_line *lines;
-        size_t n = tu_split_lines(&b, eol, &lines);
-        for (size_t l = 0; l < n; l++) {
-            const char *p = lines[l].p;
-            size_t len = lines[l].n;
+        /* Line by line, so that cut works on endless input in a pipeline. */
+        char *p = NULL;
+        size_t cap = 0;
+        ssize_t got;
+        while ((got = getdelim(&p, &cap, eol, f)) > 0) {
+            size_t len = (size_t)got - (p[got - 1] == eol);
             if (mode == 'b') {
                 /* --output-delimiter goes before each range but the first printed. */
                 int printed = 0;
@@ -265,8 +261,12 @@ int main(int argc, char **argv)
             }
             putchar(eol);
         }
-        free(lines);
-        tu_buf_free(&b);
+        if (ferror(f)) {
+            tu_warn_errno(*files);
+            status = 1;
+        }
+        free(p);
+        tu_close(f);
     }
     tu_flush_stdout();
     return status;

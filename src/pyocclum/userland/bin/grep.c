@@ -361,32 +361,123 @@ static void print_prefix(const char *name, size_t lineno, size_t offset, char se
         printf("%zu%c", offset, sep);
 }
 
-/* Search one buffer; returns the number of selected lines. */
-static long grep_buffer(char *data, size_t size, const char *name)
+/* Reads lines from a stream, after the first bytes, which were read ahead to see
+ * whether the input is binary (GNU looks at its first buffer the same way). */
+struct reader {
+    FILE *f;
+    char ahead[32768];
+    size_t ahead_len, ahead_pos;
+    int nul_ends_line; /* binary: a NUL ends a line too, as GNU reads binary data */
+    int saw_nul;
+    char *gl;
+    size_t glcap;
+};
+
+/* The next line into b (without its end); 0 at the end of the input. */
+static int read_line(struct reader *r, struct tu_buf *b, int *terminated)
 {
-    int binary = 0;
-    /* With -z a NUL ends a line: in the C locale nothing makes the data binary. */
-    if (!text_binary && eol != 0 && memchr(data, 0, size)) {
-        binary = 1;
-        if (skip_binary)
-            return 0;
-        for (size_t i = 0; i < size; i++)
-            if (data[i] == 0)
-                data[i] = eol;
+    b->len = 0;
+    if (!b->data)
+        tu_buf_add(b, "", 0);
+    *terminated = 0;
+    int any = 0;
+    while (r->ahead_pos < r->ahead_len) {
+        char c = r->ahead[r->ahead_pos++];
+        any = 1;
+        if (c == eol || (c == 0 && r->nul_ends_line)) {
+            *terminated = 1;
+            return 1;
+        }
+        if (c == 0)
+            r->saw_nul = 1;
+        tu_buf_addc(b, c);
     }
-    int printing = !(count_only || list_files || list_nonmatching || quiet);
+    if (r->nul_ends_line) {
+        int c;
+        while ((c = getc(r->f)) != EOF) {
+            any = 1;
+            if (c == eol || c == 0) {
+                *terminated = 1;
+                return 1;
+            }
+            tu_buf_addc(b, (char)c);
+        }
+        return any;
+    }
+    ssize_t n = getdelim(&r->gl, &r->glcap, eol, r->f);
+    if (n <= 0)
+        return any;
+    *terminated = r->gl[n - 1] == eol;
+    size_t len = (size_t)n - (size_t)*terminated;
+    if (memchr(r->gl, 0, len))
+        r->saw_nul = 1;
+    tu_buf_add(b, r->gl, len);
+    return 1;
+}
+
+/* Print a selected (sep ':') or context (sep '-') line; with -o only the parts
+ * that match, each on its own line, as GNU does for both kinds. */
+static void emit(const char *name, size_t lineno, size_t pos, const char *line, size_t len,
+                 char sep)
+{
+    if (!only_matching) {
+        print_prefix(name, lineno, pos, sep);
+        fwrite(line, 1, len, stdout);
+        putchar(eol);
+        return;
+    }
+    size_t from = 0, ms, me;
+    while (from <= len && find_match(line, len, from, &ms, &me)) {
+        if (me == ms) {
+            from = ms + 1;
+            continue;
+        }
+        print_prefix(name, lineno, pos + ms, sep);
+        fwrite(line + ms, 1, me - ms, stdout);
+        putchar(eol);
+        from = me;
+    }
+}
+
+struct context_line {
+    struct tu_buf text;
+    size_t lineno, offset;
+};
+
+/* Search one input, line by line (so that grep -m/-q/-l stop reading early);
+ * returns the number of selected lines. */
+static long grep_stream(FILE *f, const char *name)
+{
+    struct reader *r = tu_xmalloc(sizeof *r);
+    r->f = f;
+    r->ahead_len = fread(r->ahead, 1, sizeof r->ahead, f);
+    r->ahead_pos = 0;
+    r->saw_nul = 0;
+    r->gl = NULL;
+    r->glcap = 0;
+    /* With -z a NUL ends a line: in the C locale nothing makes the data binary. */
+    int binary = !text_binary && eol != 0 && memchr(r->ahead, 0, r->ahead_len);
+    r->nul_ends_line = binary;
     long selected_count = 0;
-    size_t lineno = 0, last_printed = 0; /* 1-based line numbers; 0: none */
+    if (binary && skip_binary)
+        goto done;
+    int printing = !(count_only || list_files || list_nonmatching || quiet);
+    size_t lineno = 0, last_printed = 0, offset = 0; /* 1-based line numbers; 0: none */
     long after_left = 0;
-    size_t pos = 0;
-    /* Line starts of the previous lines, for -B. */
-    size_t ring_n = before_ctx > 0 ? (size_t)before_ctx : 0;
-    size_t *ring = ring_n ? tu_xmalloc(ring_n * sizeof *ring) : NULL;
-    while (pos < size) {
-        const char *line = data + pos;
-        const char *end = memchr(line, eol, size - pos);
-        size_t len = end ? (size_t)(end - line) : size - pos;
-        size_t next = pos + len + (end != NULL);
+    size_t ring_n = before_ctx > 0 ? (size_t)before_ctx : 0, ring_used = 0;
+    struct context_line *ring = ring_n ? tu_xmalloc(ring_n * sizeof *ring) : NULL;
+    for (size_t i = 0; i < ring_n; i++)
+        memset(&ring[i], 0, sizeof ring[i]);
+    struct tu_buf lb = {0};
+    int terminated;
+    while (read_line(r, &lb, &terminated)) {
+        if (r->saw_nul && !text_binary && eol != 0 && !binary) {
+            binary = 1; /* a NUL further on: binary from here, as GNU */
+            r->nul_ends_line = 1;
+        }
+        const char *line = lb.data;
+        size_t len = lb.len, pos = offset;
+        offset += len + (size_t)terminated;
         lineno++;
         size_t ms, me;
         int matched = find_match(line, len, 0, &ms, &me);
@@ -404,62 +495,57 @@ static long grep_buffer(char *data, size_t size, const char *name)
                     fprintf(stderr, "%s: %s: binary file matches\n", tu_prog, name);
                     break;
                 }
-                /* Context before. */
-                size_t first_ctx = lineno;
-                for (size_t k = ring_n < lineno - 1 ? ring_n : lineno - 1; k > 0; k--)
-                    if (lineno - k > last_printed) {
-                        first_ctx = lineno - k;
+                /* Context before: the remembered lines not printed yet. */
+                size_t first = ring_used;
+                for (size_t k = 0; k < ring_used; k++) {
+                    if (ring[(lineno - 1 - ring_used + k) % ring_n].lineno > last_printed) {
+                        first = k;
                         break;
                     }
+                }
+                size_t first_ctx = first < ring_used ? lineno - ring_used + first : lineno;
                 if ((after_ctx > 0 || before_ctx > 0) && printed_something &&
                     first_ctx != last_printed + 1)
                     fputs("--\n", stdout);
-                for (size_t ln = first_ctx; ln < lineno; ln++) {
-                    size_t st = ring[(ln - 1) % ring_n];
-                    const char *l = data + st;
-                    const char *le = memchr(l, eol, size - st);
-                    print_prefix(name, ln, st, '-');
-                    fwrite(l, 1, le ? (size_t)(le - l) : size - st, stdout);
-                    putchar(eol);
+                for (size_t k = first; k < ring_used; k++) {
+                    struct context_line *c = &ring[(lineno - 1 - ring_used + k) % ring_n];
+                    emit(name, c->lineno, c->offset, c->text.data, c->text.len, '-');
                 }
-                if (only_matching) {
-                    if (!invert) {
-                        size_t from = 0;
-                        while (from <= len && find_match(line, len, from, &ms, &me)) {
-                            if (me == ms) {
-                                from = ms + 1;
-                                continue;
-                            }
-                            print_prefix(name, lineno, pos + ms, ':');
-                            fwrite(line + ms, 1, me - ms, stdout);
-                            putchar(eol);
-                            from = me;
-                        }
-                    }
-                } else {
-                    print_prefix(name, lineno, pos, ':');
-                    fwrite(line, 1, len, stdout);
-                    putchar(eol);
-                }
+                emit(name, lineno, pos, line, len, ':');
                 last_printed = lineno;
                 printed_something = 1;
                 after_left = after_ctx > 0 ? after_ctx : 0;
             }
         } else if (printing && after_left > 0 && !selected) {
-            print_prefix(name, lineno, pos, '-');
-            fwrite(line, 1, len, stdout);
-            putchar(eol);
+            emit(name, lineno, pos, line, len, '-');
             last_printed = lineno;
             after_left--;
         } else if (max_count >= 0 && selected_count >= max_count) {
             if (!printing || after_left == 0 || selected)
                 break;
         }
-        if (ring_n)
-            ring[(lineno - 1) % ring_n] = pos;
-        pos = next;
+        if (ring_n) {
+            struct context_line *c = &ring[(lineno - 1) % ring_n];
+            c->text.len = 0;
+            tu_buf_add(&c->text, line, len);
+            c->lineno = lineno;
+            c->offset = pos;
+            if (ring_used < ring_n)
+                ring_used++;
+        }
     }
+    for (size_t i = 0; i < ring_n; i++)
+        tu_buf_free(&ring[i].text);
     free(ring);
+    tu_buf_free(&lb);
+    if (ferror(f)) {
+        if (!no_messages)
+            tu_warn("%s: %s", name, tu_strerror(errno));
+        status_error = 1;
+    }
+done:
+    free(r->gl);
+    free(r);
     if (count_only) {
         if (with_filename) {
             fputs(name, stdout);
@@ -476,19 +562,6 @@ static long grep_buffer(char *data, size_t size, const char *name)
         putchar(null_after_name ? 0 : '\n');
     }
     return selected_count;
-}
-
-static void grep_stream(FILE *f, const char *name)
-{
-    struct tu_buf b = {0};
-    if (tu_read_all(f, &b) != 0) {
-        if (!no_messages)
-            tu_warn("%s: %s", name, tu_strerror(errno));
-        status_error = 1;
-    } else {
-        grep_buffer(b.data, b.len, name);
-    }
-    tu_buf_free(&b);
 }
 
 static int glob_listed(char **list, size_t n, const char *name)

@@ -112,26 +112,39 @@ int main(int argc, char **argv)
         !freopen(argv[optind + 1], "w", stdout))
         tu_die(1, "%s: %s", tu_quotef(argv[optind + 1], 0), tu_strerror(errno));
 
-    struct tu_buf b = {0};
-    if (tu_read_all(f, &b) != 0)
-        tu_die(1, "%s: %s", tu_quotef(in, 0), tu_strerror(errno));
-    struct tu_line *lines;
-    size_t n = tu_split_lines(&b, delim, &lines);
-    /* GNU's loop: a line is written when its group ends, or at once with -D. */
-    size_t prev = 0;
+    /* GNU's loop, line by line: a line is written when its group ends, or at
+     * once with -D. */
+    char *prev = NULL, *cur = NULL;
+    size_t prev_cap = 0, cur_cap = 0, prev_len = 0;
     uintmax_t match_count = 0;
-    for (size_t i = 1; i < n; i++) {
-        int match = same(lines[prev].p, lines[prev].n, lines[i].p, lines[i].n);
-        match_count += (uintmax_t)match;
-        if (!match || output_later_repeated) {
-            put_line(lines[prev].p, lines[prev].n, match, match_count);
-            prev = i;
+    ssize_t got;
+    int have_prev = 0;
+    while ((got = getdelim(&cur, &cur_cap, delim, f)) > 0) {
+        size_t len = (size_t)got - (cur[got - 1] == delim);
+        if (!have_prev) {
+            have_prev = 1;
+        } else {
+            int match = same(prev, prev_len, cur, len);
+            match_count += (uintmax_t)match;
+            if (!(!match || output_later_repeated))
+                continue;
+            put_line(prev, prev_len, match, match_count);
             if (!match)
                 match_count = 0;
         }
+        /* The current line becomes the previous one. */
+        char *t = prev;
+        size_t tc = prev_cap;
+        prev = cur;
+        prev_cap = cur_cap;
+        prev_len = len;
+        cur = t;
+        cur_cap = tc;
     }
-    if (n > 0)
-        put_line(lines[prev].p, lines[prev].n, 0, match_count);
+    if (ferror(f))
+        tu_die(1, "error reading %s", tu_quotef(in, 1));
+    if (have_prev)
+        put_line(prev, prev_len, 0, match_count);
     tu_flush_stdout();
     return 0;
 }
