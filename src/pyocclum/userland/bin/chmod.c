@@ -87,7 +87,7 @@ static int change_one(const char *name, int top) {
     } else if (stat(name, &st) != 0) {
         int e = errno;
         struct stat lst;
-        if (recursive && e == ENOENT && lstat(name, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        if (e == ENOENT && lstat(name, &lst) == 0 && S_ISLNK(lst.st_mode)) {
             if (verbosity != V_QUIET)
                 fu_warn(0, "cannot operate on dangling symlink %s", fu_quote(name));
             if (verbosity == V_HIGH)

@@ -67,6 +67,8 @@ int main(int argc, char **argv) {
         case PRESERVE:
             if (preserve_list(optarg ? optarg : "mode,timestamps", &o) != 0) {
                 fu_warn(0, "invalid argument %s for '--preserve'", fu_quote(optarg));
+                fputs("Valid arguments are:\n  - 'mode'\n  - 'timestamps'\n  - 'ownership'\n"
+                      "  - 'links'\n  - 'context'\n  - 'xattr'\n  - 'all'\n", stderr);
                 fu_usage(1);
             }
             break;
@@ -106,8 +108,10 @@ int main(int argc, char **argv) {
         fu_usage(1);
     }
     if (dir) {
-        if (target_dir && (stat(target_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-            fu_die(1, errno ? errno : ENOTDIR, "target directory %s", fu_quote(target_dir));
+        if (target_dir && stat(target_dir, &st) != 0)
+            fu_die(1, errno, "target directory %s", fu_quote(target_dir));
+        if (target_dir && !S_ISDIR(st.st_mode))
+            fu_die(1, ENOTDIR, "target directory %s", fu_quote(target_dir));
         for (int i = 0; i < count; i++) {
             char *base = fu_basename(ops[i]);
             char *dst = fu_join(dir, base);

@@ -46,7 +46,9 @@ static int make_link(const char *target, const char *name) {
     int r = symbolic ? symlink(target, name) : link(target, name);
     if (r != 0) {
         int e = errno;
-        if (symbolic)
+        if (symbolic && (!*target || e == ENAMETOOLONG))
+            fu_warn(e, "failed to create symbolic link %s -> %s", fu_quote(name), fu_quote(target));
+        else if (symbolic)
             fu_warn(e, "failed to create symbolic link %s", fu_quote(name));
         else if (e == EEXIST || e == ENOSPC || e == EROFS)
             fu_warn(e, "failed to create hard link %s", fu_quote(name));
@@ -115,8 +117,11 @@ int main(int argc, char **argv) {
         }
     }
     if (dir) {
-        if (target_dir && !is_dir(target_dir, 1))
-            fu_die(1, errno ? errno : ENOTDIR, "target directory %s", fu_quote(target_dir));
+        struct stat st;
+        if (target_dir && stat(target_dir, &st) != 0)
+            fu_die(1, errno, "failed to access %s", fu_quote(target_dir));
+        if (target_dir && !S_ISDIR(st.st_mode))
+            fu_die(1, 0, "target %s is not a directory", fu_quote(target_dir));
         for (int i = 0; i < count; i++) {
             char *base = fu_basename(ops[i]);
             char *link = fu_join(dir, base);

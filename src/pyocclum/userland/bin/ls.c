@@ -129,25 +129,43 @@ static const char *group(gid_t g) {
     return fu_group_name(g);
 }
 
-static void print_entries(struct entry *v, size_t n, int with_total) {
-    int w_ino = 0, w_nlink = 0, w_owner = 0, w_group = 0, w_size = 0;
+struct widths {
+    int ino, nlink, owner, group, size;
+};
+
+/* Column widths over V (and W, if not NULL: the command line's directories count
+ * for the widths of its files, as in coreutils). */
+static struct widths measure(const struct entry *v, size_t n, const struct entry *w, size_t nw) {
+    struct widths out = {0};
+    char buf[64];
+    for (size_t j = 0; j < n + nw; j++) {
+        const struct entry *e = j < n ? &v[j] : &w[j - n];
+        if (!e->ok)
+            continue;
+        int k;
+        k = snprintf(buf, sizeof buf, "%llu", (unsigned long long)e->st.st_ino);
+        out.ino = k > out.ino ? k : out.ino;
+        k = snprintf(buf, sizeof buf, "%lu", (unsigned long)e->st.st_nlink);
+        out.nlink = k > out.nlink ? k : out.nlink;
+        k = (int)strlen(owner(e->st.st_uid));
+        out.owner = k > out.owner ? k : out.owner;
+        k = (int)strlen(group(e->st.st_gid));
+        out.group = k > out.group ? k : out.group;
+        size_text(e, buf, sizeof buf);
+        k = (int)strlen(buf);
+        out.size = k > out.size ? k : out.size;
+    }
+    return out;
+}
+
+static void print_entries(struct entry *v, size_t n, int with_total, struct widths wd) {
+    int w_ino = wd.ino, w_nlink = wd.nlink, w_owner = wd.owner, w_group = wd.group,
+        w_size = wd.size;
     unsigned long long blocks = 0;
     char buf[64];
     for (size_t i = 0; i < n; i++) {
         if (!v[i].ok)
             continue;
-        int k;
-        k = snprintf(buf, sizeof buf, "%llu", (unsigned long long)v[i].st.st_ino);
-        w_ino = k > w_ino ? k : w_ino;
-        k = snprintf(buf, sizeof buf, "%lu", (unsigned long)v[i].st.st_nlink);
-        w_nlink = k > w_nlink ? k : w_nlink;
-        k = (int)strlen(owner(v[i].st.st_uid));
-        w_owner = k > w_owner ? k : w_owner;
-        k = (int)strlen(group(v[i].st.st_gid));
-        w_group = k > w_group ? k : w_group;
-        size_text(&v[i], buf, sizeof buf);
-        k = (int)strlen(buf);
-        w_size = k > w_size ? k : w_size;
         blocks += (unsigned long long)v[i].st.st_blocks;
     }
     if (with_total && long_format) {
@@ -276,6 +294,14 @@ static void list_dir(const char *dir, int header, int *first) {
         /* Entries of "." are named without "./" in messages, as coreutils does. */
         v[n].path = strcmp(dir, ".") == 0 ? fu_xstrdup(name) : fu_join(dir, name);
         int err = fill(&v[n], deref);
+        /* coreutils stats only what the format needs: a plain "ls -L" lists a
+         * dangling link without a word. */
+        int need_stat = long_format || classify || show_inode || recursive ||
+                        sort_by == SORT_TIME || sort_by == SORT_SIZE;
+        if (err && !need_stat) {
+            fill(&v[n], 0);
+            err = 0;
+        }
         if (err) {
             fu_warn(err, "cannot access %s", fu_quote(v[n].path));
             status = status ? status : 1;
@@ -301,7 +327,7 @@ static void list_dir(const char *dir, int header, int *first) {
         printf("%s:\n", dir);
     }
     *first = 0;
-    print_entries(v, n, 1);
+    print_entries(v, n, 1, measure(v, n, NULL, 0));
     if (recursive) {
         for (size_t i = 0; i < n; i++) {
             if (!v[i].ok || !S_ISDIR(v[i].st.st_mode))
@@ -399,7 +425,7 @@ int main(int argc, char **argv) {
     sort_entries(dirs, ndirs);
     int first = 1;
     if (nfiles) {
-        print_entries(files, nfiles, 0);
+        print_entries(files, nfiles, 0, measure(files, nfiles, dirs, ndirs));
         first = 0;
     }
     int headers = recursive || nargs > 1;

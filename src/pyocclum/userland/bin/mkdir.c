@@ -44,7 +44,7 @@ static int make_parents(const char *dir, mode_t parent_mode, mode_t mode) {
         struct stat st;
         mode_t want = last ? mode : parent_mode;
         if (mkdir(path, want) == 0) {
-            created(path);
+            created(last ? dir : path); /* the last one as given ("a/b/") */
             if (want != KERNEL_DIR_MODE && chmod(path, want) != 0) {
                 fu_warn(errno, "cannot set permissions of %s", fu_quote(path));
                 free(path);

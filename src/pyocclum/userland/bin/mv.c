@@ -66,14 +66,10 @@ static int move(const char *src, const char *dst) {
         return 1;
     }
     struct fu_copy_options o = {.recursive = 1, .preserve_mode = 1, .preserve_times = 1,
-                                .force = 1, .move = 1};
+                                .force = 1, .move = 1, .verbose = verbose};
     if (fu_copy(src, dst, &o) != 0)
         return 1;
-    if (fu_remove_tree(src) != 0)
-        return 1;
-    if (verbose)
-        printf("renamed %s -> %s\n", fu_quote(src), fu_quote(dst));
-    return 0;
+    return fu_remove_tree(src, verbose);
 }
 
 int main(int argc, char **argv) {
@@ -128,8 +124,10 @@ int main(int argc, char **argv) {
         fu_usage(1);
     }
     if (dir) {
-        if (target_dir && (stat(target_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-            fu_die(1, errno ? errno : ENOTDIR, "target directory %s", fu_quote(target_dir));
+        if (target_dir && stat(target_dir, &st) != 0)
+            fu_die(1, errno, "target directory %s", fu_quote(target_dir));
+        if (target_dir && !S_ISDIR(st.st_mode))
+            fu_die(1, ENOTDIR, "target directory %s", fu_quote(target_dir));
         for (int i = 0; i < count; i++) {
             char *base = fu_basename(ops[i]);
             char *dst = fu_join(dir, base);

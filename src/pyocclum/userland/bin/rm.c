@@ -1,5 +1,5 @@
-/* rm: remove files and directories (GNU coreutils' rm: -f, -r/-R, -d, -v,
- * --preserve-root, --no-preserve-root; -i is refused: no prompting). */
+/* rm: remove files and directories (GNU coreutils' rm: -f, -i, -r/-R, -d, -v,
+ * --preserve-root, --no-preserve-root). */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -11,12 +11,41 @@
 
 #include "fileutil.h"
 
-static int force, recursive, dirs, verbose, preserve_root = 1;
+static int force, interactive, recursive, dirs, verbose, preserve_root = 1;
 
 static int remove_path(const char *path);
 
+/* -i: ask before removing (what coreutils asks, by file type). */
+static int confirm(const char *what, const char *path) {
+    return !interactive || fu_yes("%s %s", what, fu_quote(path));
+}
+
+static const char *kind(const struct stat *st) {
+    if (S_ISDIR(st->st_mode))
+        return "remove directory";
+    if (S_ISLNK(st->st_mode))
+        return "remove symbolic link";
+    if (S_ISREG(st->st_mode))
+        return st->st_size ? "remove regular file" : "remove regular empty file";
+    return "remove file";
+}
+
+static int is_empty_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
 /* Remove everything in DIR, then DIR. */
 static int remove_tree(const char *dir) {
+    if (interactive && !is_empty_dir(dir) && !confirm("descend into directory", dir))
+        return 0;
     DIR *d = opendir(dir);
     if (!d) {
         fu_warn(errno, "cannot remove %s", fu_quote(dir));
@@ -42,6 +71,8 @@ static int remove_tree(const char *dir) {
     free(names);
     if (status)
         return status;
+    if (!confirm("remove directory", dir))
+        return 0;
     if (rmdir(dir) != 0) {
         fu_warn(errno, "cannot remove %s", fu_quote(dir));
         return 1;
@@ -66,6 +97,12 @@ static int remove_path(const char *path) {
             fu_warn(EISDIR, "cannot remove %s", fu_quote(path));
             return 1;
         }
+        if (!is_empty_dir(path)) {
+            fu_warn(ENOTEMPTY, "cannot remove %s", fu_quote(path));
+            return 1;
+        }
+        if (!confirm("remove directory", path))
+            return 0;
         if (rmdir(path) != 0) {
             fu_warn(errno, "cannot remove %s", fu_quote(path));
             return 1;
@@ -74,6 +111,8 @@ static int remove_path(const char *path) {
             printf("removed directory %s\n", fu_quote(path));
         return 0;
     }
+    if (!confirm(kind(&st), path))
+        return 0;
     if (unlink(path) != 0) {
         fu_warn(errno, "cannot remove %s", fu_quote(path));
         return 1;
@@ -107,12 +146,12 @@ int main(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, ":frRdvi", longopts, NULL)) != -1) {
         switch (c) {
-        case 'f': force = 1; break;
+        case 'f': force = 1; interactive = 0; break;
         case 'r':
         case 'R': recursive = 1; break;
         case 'd': dirs = 1; break;
         case 'v': verbose = 1; break;
-        case 'i': fu_die(1, 0, "-i is not supported: rm never prompts here"); break;
+        case 'i': interactive = 1; force = 0; break;
         case NO_PRESERVE: preserve_root = 0; break;
         case PRESERVE: preserve_root = 1; break;
         default: fu_bad_option(argv, c, 1);
@@ -134,7 +173,7 @@ int main(int argc, char **argv) {
             }
             continue;
         }
-        if (dot_or_dotdot(path)) {
+        if (recursive && dot_or_dotdot(path)) {
             fu_warn(0, "refusing to remove '.' or '..' directory: skipping %s", fu_quote(path));
             status = 1;
             continue;

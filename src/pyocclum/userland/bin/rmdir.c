@@ -11,8 +11,9 @@
 
 static int verbose, ignore_non_empty;
 
-/* 0 if removed (or a non-empty one ignored), else 1 after the message. */
-static int remove_one(const char *dir) {
+/* 0 if removed, 2 if a non-empty one was ignored, else 1 after the message
+ * (a parent removed by -p is called "directory" in it, as coreutils does). */
+static int remove_one(const char *dir, int parent) {
     if (verbose)
         printf("%s: removing directory, %s\n", fu_prog, fu_quote(dir));
     if (rmdir(dir) == 0)
@@ -21,7 +22,7 @@ static int remove_one(const char *dir) {
     if (ignore_non_empty && (e == ENOTEMPTY || e == EEXIST))
         return 2;
     fu_flush_stdout(1);
-    fu_warn(e, "failed to remove %s", fu_quote(dir));
+    fu_warn(e, parent ? "failed to remove directory %s" : "failed to remove %s", fu_quote(dir));
     return 1;
 }
 
@@ -48,7 +49,7 @@ int main(int argc, char **argv) {
         fu_missing_operand(NULL, 1);
     int status = 0;
     for (int i = optind; i < argc; i++) {
-        int r = remove_one(argv[i]);
+        int r = remove_one(argv[i], 0);
         if (r == 1)
             status = 1;
         if (r || !parents)
@@ -66,7 +67,7 @@ int main(int argc, char **argv) {
             if (n == 0)
                 break;
             path[n] = 0;
-            r = remove_one(path);
+            r = remove_one(path, 1);
             if (r == 1)
                 status = 1;
             if (r)

@@ -34,26 +34,34 @@ static double interval(const char *s) {
 
 int main(int argc, char **argv) {
     fu_init(argv);
-    int first = 1;
-    if (argc > 1 && strcmp(argv[1], "--") == 0)
-        first = 2;
-    else if (argc > 1 && argv[1][0] == '-' && argv[1][1] && !(argv[1][1] >= '0' && argv[1][1] <= '9') && argv[1][1] != '.') {
-        if (argv[1][1] == '-')
-            fu_warn(0, "unrecognized option '%s'", argv[1]);
-        else
-            fu_warn(0, "invalid option -- '%c'", argv[1][1]);
-        fu_usage(1);
+    /* Options as GNU getopt sees them (it permutes: any "-x" before "--"). */
+    char **ops = fu_xmalloc((size_t)argc * sizeof *ops);
+    int nops = 0, dashdash = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!dashdash && strcmp(a, "--") == 0) {
+            dashdash = 1;
+            continue;
+        }
+        if (!dashdash && a[0] == '-' && a[1]) {
+            if (a[1] == '-')
+                fu_warn(0, "unrecognized option '%s'", a);
+            else
+                fu_warn(0, "invalid option -- '%c'", a[1]);
+            fu_usage(1);
+        }
+        ops[nops++] = argv[i];
     }
-    if (first >= argc) {
+    if (nops == 0) {
         fu_warn(0, "missing operand");
         fu_usage(1);
     }
     double total = 0;
     int bad = 0;
-    for (int i = first; i < argc; i++) {
-        double v = interval(argv[i]);
+    for (int i = 0; i < nops; i++) {
+        double v = interval(ops[i]);
         if (v < 0) {
-            fu_warn(0, "invalid time interval %s", fu_quote(argv[i]));
+            fu_warn(0, "invalid time interval %s", fu_quote(ops[i]));
             bad = 1;
             continue;
         }

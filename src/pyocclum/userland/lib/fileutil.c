@@ -385,6 +385,19 @@ struct fu_mode_change *fu_mode_compile(const char *spec) {
             char op = *s++;
             mode_t value = 0;
             int flag = FLAG_ORDINARY;
+            if (!affected && *s >= '0' && *s <= '7') {
+                /* "=755", "-0": an octal value after an operator, for every class. */
+                for (; *s >= '0' && *s <= '7'; s++) {
+                    value = value * 8 + (mode_t)(*s - '0');
+                    if (value > ALL_BITS)
+                        goto bad;
+                }
+                if (*s && *s != ',')
+                    goto bad;
+                /* Unlike a plain octal mode, every bit counts as named (as coreutils). */
+                list[used++] = (struct fu_mode_change){op, FLAG_ORDINARY, ALL_BITS, value, ALL_BITS};
+                break;
+            }
             if (*s == 'u' || *s == 'g' || *s == 'o') {
                 value = *s == 'u' ? S_IRWXU : *s == 'g' ? S_IRWXG : S_IRWXO;
                 flag = FLAG_COPY;
@@ -407,9 +420,11 @@ struct fu_mode_change *fu_mode_compile(const char *spec) {
                         break;
                 }
             }
+            /* "mentioned": the bits the clause names (gnulib's modechange.c), so that
+             * "chmod a=rwx dir" keeps a directory's setuid/setgid bits. */
             list[used++] = (struct fu_mode_change){
                 op, flag, affected, flag == FLAG_COPY ? value : value & (affected ? affected : ALL_BITS),
-                affected ? affected : ALL_BITS};
+                affected ? affected & value : value};
         }
         if (*s == ',') {
             s++;
@@ -681,6 +696,13 @@ static int copy_file(const char *src, const char *dst, const struct stat *st,
     }
     struct stat dst_st;
     int existed = stat(dst, &dst_st) == 0;
+    size_t len = strlen(dst);
+    if (!existed && len > 0 && dst[len - 1] == '/') {
+        /* "cp f new/": a file cannot be created by a name that says "directory". */
+        fu_warn(ENOTDIR, "cannot create regular file %s", fu_quote(dst));
+        close(in);
+        return 1;
+    }
     int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, st->st_mode & 07777);
     if (out < 0 && o->force && existed) {
         unlink(dst);
@@ -735,7 +757,9 @@ static int copy_dir(const char *src, const char *dst, const struct stat *st,
         }
         created = 1;
     }
-    if (o->verbose && created)
+    if (o->verbose && created && o->move)
+        printf("created directory %s\n", fu_quote(dst));
+    else if (o->verbose && created)
         printf("%s -> %s\n", fu_quote(src), fu_quote(dst));
     DIR *d = opendir(src);
     if (!d) {
@@ -846,11 +870,11 @@ int fu_copy(const char *src, const char *dst, const struct fu_copy_options *o) {
         return 1;
     }
     if (status == 0 && o->verbose)
-        printf("%s -> %s\n", fu_quote(src), fu_quote(dst));
+        printf("%s%s -> %s\n", o->move ? "copied " : "", fu_quote(src), fu_quote(dst));
     return status;
 }
 
-int fu_remove_tree(const char *path) {
+int fu_remove_tree(const char *path, int verbose) {
     struct stat st;
     if (lstat(path, &st) != 0) {
         fu_warn(errno, "cannot remove %s", fu_quote(path));
@@ -861,6 +885,8 @@ int fu_remove_tree(const char *path) {
             fu_warn(errno, "cannot remove %s", fu_quote(path));
             return 1;
         }
+        if (verbose)
+            printf("removed %s\n", fu_quote(path));
         return 0;
     }
     DIR *d = opendir(path);
@@ -881,7 +907,7 @@ int fu_remove_tree(const char *path) {
     int status = 0;
     for (size_t i = 0; i < n; i++) {
         char *child = fu_join(path, names[i]);
-        status |= fu_remove_tree(child);
+        status |= fu_remove_tree(child, verbose);
         free(child);
         free(names[i]);
     }
@@ -890,5 +916,7 @@ int fu_remove_tree(const char *path) {
         fu_warn(errno, "cannot remove %s", fu_quote(path));
         return 1;
     }
+    if (status == 0 && verbose)
+        printf("removed directory %s\n", fu_quote(path));
     return status;
 }

@@ -97,15 +97,17 @@ struct fu_copy_options {
     int no_clobber;     /* never overwrite (-n) */
     int interactive;    /* ask before overwriting (-i) */
     int verbose;        /* "'SRC' -> 'DST'" */
-    int move;           /* mv's copy: messages say so, and nothing is left half-done */
+    int move;           /* mv's copy across file systems: -v says "created directory",
+                           "copied 'a' -> 'b'" as coreutils' mv does */
 };
 
 /* Copy SRC to DST (DST is the final name, not a directory to copy into).
  * Reports errors itself (as cp does); returns 0 or 1. */
 int fu_copy(const char *src, const char *dst, const struct fu_copy_options *o);
 
-/* Remove PATH and everything below it (mv's cleanup after a copy). 0 or 1 (reported). */
-int fu_remove_tree(const char *path);
+/* Remove PATH and everything below it (mv's cleanup after a copy), saying
+ * "removed 'x'" / "removed directory 'd'" if VERBOSE. 0 or 1 (reported). */
+int fu_remove_tree(const char *path, int verbose);
 
 /* Does DIR contain PATH (both existing; compared by device and inode up the tree)? */
 int fu_is_inside(const char *dir, const char *path);
