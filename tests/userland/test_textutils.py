@@ -329,6 +329,13 @@ def test_file_names_in_messages_are_quoted_as_gnu(userland: Userland, program: s
     same(userland, [*shlex.split(program), *MISSING_NAMES], files={})
 
 
+@pytest.mark.parametrize(
+    "program", ["cat", "wc", "head", "tail", "sort", "uniq", "cut -b1", "grep x", "grep -c x"]
+)
+def test_a_directory_operand(userland: Userland, program: str) -> None:
+    same(userland, [*shlex.split(program), "dir", "nonl"])
+
+
 # ---------------------------------------------------------------- tee
 
 

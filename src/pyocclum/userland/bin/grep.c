@@ -439,6 +439,8 @@ static void emit(const char *name, size_t lineno, size_t pos, const char *line, 
     }
 }
 
+static void report_file(const char *name, long selected_count);
+
 struct context_line {
     struct tu_buf text;
     size_t lineno, offset;
@@ -546,6 +548,13 @@ static long grep_stream(FILE *f, const char *name)
 done:
     free(r->gl);
     free(r);
+    report_file(name, selected_count);
+    return selected_count;
+}
+
+/* What -c, -l and -L print for a file, once it has been searched. */
+static void report_file(const char *name, long selected_count)
+{
     if (count_only) {
         if (with_filename) {
             fputs(name, stdout);
@@ -561,7 +570,6 @@ done:
         fputs(name, stdout);
         putchar(null_after_name ? 0 : '\n');
     }
-    return selected_count;
 }
 
 static int glob_listed(char **list, size_t n, const char *name)
@@ -631,9 +639,11 @@ static void grep_path(const char *path, int command_line)
     base = base ? base + 1 : path;
     if (S_ISDIR(st.st_mode)) {
         if (!recursive) {
+            /* As GNU: reading it fails, and it counts as a file with no lines. */
             if (!no_messages)
                 tu_warn("%s: Is a directory", path);
             status_error = 1;
+            report_file(path, 0);
             return;
         }
         if (!command_line && glob_listed(exclude_dirs, nexclude_dirs, base))
