@@ -16,6 +16,7 @@ from bench import (
     build_cpython,
     cold_start,
     cpu,
+    gcc,
     image_read,
     image_startup,
     kill,
@@ -46,6 +47,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     shell.BENCHMARK,
     sqlite.BENCHMARK,
     python.BENCHMARK,
+    gcc.BENCHMARK,
     cpu.BENCHMARK,
 )
 

@@ -47,6 +47,9 @@ EXPECTED_ROWS = {
     ("python", "python -c pass, fresh host process"),
     ("python", "CPython started in a running LibOS (spawn + wait)"),
     ("python", "CPU-bound Python script (size 18)"),
+    ("gcc", "cc1 + as + ld, 1,000-line C file, LibOS running, vs one process"),
+    ("gcc", "cc1 + as + ld, 1,000-line C file, LibOS running, vs process per tool"),
+    ("gcc", "cc1 + as + ld, 1,000-line C file, fresh occlum run, vs process per tool"),
 }
 #: Rows that report without a target (no PASS or MISS).
 REPORT_ONLY = {"spawn_size", "process_per_enclave", "kill", "build_cpython", "cpu"}
@@ -56,6 +59,7 @@ REPORT_ONLY_ROWS = {
     ("sqlite", "SQLite insert 20 rows, one transaction"),
     ("sqlite", "SQLite CREATE INDEX + 2 queries"),
     ("sqlite", "SQLite 30 autocommit inserts"),
+    ("gcc", "cc1 + as + ld, 1,000-line C file, fresh occlum run, vs process per tool"),
 }
 
 
