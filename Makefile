@@ -31,9 +31,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Best effort: libfuse for `occlum mount`'s test (which skips, saying why, without it).
+# Best effort: libfuse for `occlum mount`'s test, binutils-avr and simavr for the gcc
+# demo's host checks (those tests skip, saying why, without them).
 test: lint
 	-sh scripts/ensure-fuse.sh
+	-sh scripts/ensure-avr.sh
 	$(BIN)/pytest -q -n 2
 
 bench: bytecode
