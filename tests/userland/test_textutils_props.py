@@ -204,3 +204,57 @@ def test_grep(userland: Userland, text: bytes, pattern: str, options: list[str])
 )
 def test_seq(userland: Userland, first: int, step: int, last: int, options: list[str]) -> None:
     same(userland, ["seq", *options, str(first), str(step), str(last)], b"")
+
+
+CONVERSION = st.builds(
+    lambda flags, width, precision, conv: f"%{flags}{width}{precision}{conv}",
+    st.text(alphabet="-+ #0", max_size=2),
+    st.sampled_from(["", "3", "7", "*"]),
+    st.sampled_from(["", ".0", ".2", ".5", ".*"]),
+    st.sampled_from(list("diouxXfeEgGcs")),
+)
+FORMAT_PIECE = st.one_of(
+    CONVERSION,
+    st.sampled_from(["a", " ", "|", "%%", r"\n", r"\t", r"\\", r"\101", r"\x41", r"\"", "%b"]),
+)
+PRINTF_ARG = st.one_of(
+    st.integers(-300, 300).map(str),
+    st.sampled_from(["0", "-0", "3.25", "-1.5e3", "1e-7", "0x1F", "017", "'A", "abc", "", "12z",
+                     r"a\tb", r"\0101", "inf", "-nan"]),
+)
+
+
+@SETTINGS
+@given(
+    pieces=st.lists(FORMAT_PIECE, min_size=1, max_size=5),
+    args=st.lists(PRINTF_ARG, max_size=6),
+)
+def test_printf(userland: Userland, pieces: list[str], args: list[str]) -> None:
+    same(userland, ["printf", "".join(pieces), *args], b"")
+
+
+EXPR_ATOM = st.one_of(
+    st.integers(-20, 20).map(str),
+    st.sampled_from(["abc", "", "0", "a1", "ab.c", "10", "-0"]),
+)
+EXPR_OP = st.sampled_from(["+", "-", "*", "/", "%", "<", "<=", "=", "!=", ">=", ">", "|", "&", ":"])
+
+
+@SETTINGS
+@given(
+    first=EXPR_ATOM,
+    rest=st.lists(st.tuples(EXPR_OP, EXPR_ATOM), max_size=4),
+    wrap=st.sampled_from(["", "length", "+", "("]),
+)
+def test_expr(userland: Userland, first: str, rest: list[tuple[str, str]], wrap: str) -> None:
+    argv = ["expr"]
+    if wrap == "(":
+        argv.append("(")
+    elif wrap:
+        argv.append(wrap)
+    argv.append(first)
+    for op, atom in rest:
+        argv += [op, atom]
+    if wrap == "(":
+        argv.append(")")
+    same(userland, argv, b"")

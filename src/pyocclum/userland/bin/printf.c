@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static _Noreturn void stop(void)
 /* Check a numeric argument's conversion as GNU's verify_numeric does. */
 static void verify(const char *arg, const char *end)
 {
-    if (errno) {
+    if (errno == ERANGE) { /* glibc sets no other errno here (musl: EINVAL, no digits) */
         tu_warn("%s: %s", tu_quote(arg), tu_strerror(errno));
         status = 1;
     } else if (*end) {
@@ -90,6 +91,13 @@ static long double arg_float(const char *arg)
     errno = 0;
     long double v = strtold(arg, &end);
     verify(arg, end);
+    if (isnan(v)) {
+        /* wasi-libc loses the sign of "-nan"; glibc keeps it (printf shows "-nan"). */
+        const char *p = arg;
+        while (isspace((unsigned char)*p))
+            p++;
+        v = copysignl(v, *p == '-' ? -1.0L : 1.0L);
+    }
     return v;
 }
 
@@ -177,11 +185,21 @@ static int print_formatted(const char *fmt)
         size_t sl = 0;
         spec[sl++] = '%';
         int have_width = 0, have_prec = 0, width = 0, prec = 0, modified = 0;
+        /* Conversions a flag or a precision rules out (GNU's table). */
+        char refused[32] = "";
         while (*f && strchr("-+ #0'", *f)) {
+            if (*f == '#')
+                strcat(refused, "cdisu");
+            else if (*f == '0')
+                strcat(refused, "cs");
+            else if (*f == '\'')
+                strcat(refused, "aAceEosxX");
             if (sl < 20)
                 spec[sl++] = *f;
             f++;
             modified = 1;
+            if (strlen(refused) > 20)
+                refused[20] = 0;
         }
         if (*f == '*') {
             const char *a = next_arg();
@@ -202,6 +220,7 @@ static int print_formatted(const char *fmt)
         if (*f == '.') {
             f++;
             modified = 1;
+            strcat(refused, "c");
             if (*f == '*') {
                 const char *a = next_arg();
                 intmax_t pr = a ? arg_int(a) : 0;
@@ -222,7 +241,7 @@ static int print_formatted(const char *fmt)
         while (*f && strchr("hlLjzt", *f))
             f++;
         char conv = *f;
-        if (!conv || !strchr("diouxXfFeEgGaAcsbq", conv) ||
+        if (!conv || !strchr("diouxXfFeEgGaAcsbq", conv) || strchr(refused, conv) ||
             ((conv == 'b' || conv == 'q') && (modified || have_width))) {
             tu_die(1, "%.*s: invalid conversion specification", (int)(f - start + (conv != 0)),
                    start);
