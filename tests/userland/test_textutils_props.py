@@ -20,7 +20,7 @@ from userland_harness import Userland
 # these tests do not use: sharing it between examples is safe.
 # TEXTUTILS_EXAMPLES=200 searches harder (a few minutes).
 SETTINGS = settings(
-    max_examples=int(os.environ.get("TEXTUTILS_EXAMPLES", "8")),
+    max_examples=int(os.environ.get("TEXTUTILS_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
