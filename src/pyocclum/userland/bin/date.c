@@ -93,15 +93,21 @@ static void directive(struct out *o, char flag, int width, int colons, char c, c
     int swap_lower = 0; /* '#' lowercases these instead of uppercasing */
     switch (c) {
     case 'N': {
-        int digits = width > 0 ? width : 9;
-        snprintf(buf, sizeof buf, "%09ld", ts->tv_nsec);
-        if (digits <= 9) {
-            put(o, buf, (size_t)digits);
-        } else {
-            put(o, buf, 9);
-            for (int i = 9; i < digits; i++)
-                put(o, "0", 1);
-        }
+        /* WIDTH digits of the fraction (9 by default); GNU's '_' turns the trailing
+         * zeros into spaces, and '-' drops them when a width is given. */
+        int digits = width > 0 ? (width < 100 ? width : 100) : 9;
+        char frac[128];
+        snprintf(frac, sizeof frac, "%09ld", ts->tv_nsec);
+        for (int i = 9; i < digits; i++)
+            frac[i] = '0';
+        frac[digits] = 0;
+        int end = digits;
+        if ((flag == '-' && width > 0) || flag == '_')
+            while (end > 1 && frac[end - 1] == '0')
+                end--;
+        put(o, frac, (size_t)end);
+        for (int i = end; flag == '_' && i < digits; i++)
+            put(o, " ", 1);
         return;
     }
     case 'z':
@@ -133,13 +139,13 @@ static void directive(struct out *o, char flag, int width, int colons, char c, c
     }
     char text[128];
     snprintf(text, sizeof text, "%s", s);
-    if (flag == '^')
+    if (flag == '^' && c != 'P') /* GNU keeps %P lower case */
         for (char *q = text; *q; q++)
             *q = (char)toupper((unsigned char)*q);
-    if (flag == '#')
+    if (flag == '#' && strchr("aAbBhpZ", c)) /* GNU's "swap case": names up, %p and %Z down */
         for (char *q = text; *q; q++)
             *q = (char)(swap_lower ? tolower((unsigned char)*q) : toupper((unsigned char)*q));
-    for (int n = (int)strlen(text); n < width; n++)
+    for (int n = (int)strlen(text); flag != '-' && n < width; n++)
         put(o, flag == '0' ? "0" : " ", 1);
     put(o, text, strlen(text));
 }

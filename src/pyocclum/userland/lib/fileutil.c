@@ -56,7 +56,9 @@ static const struct {
     {ETXTBSY, "Text file busy"},
     {EOVERFLOW, "Value too large for defined data type"},
     {EILSEQ, "Invalid or incomplete multibyte or wide character"},
+#ifdef ENOTCAPABLE
     {ENOTCAPABLE, "Capabilities insufficient"},
+#endif
 };
 
 const char *fu_strerror(int e) {
@@ -101,6 +103,16 @@ static void qescape(struct qbuf *b, unsigned char c) {
     qputs(b, tmp);
 }
 
+/* Can the character stand inside both C and shell double quotes unchanged (gnulib's
+ * "c_and_shell_quote_compat")? '#' and '~' only at the start. */
+static int dq_compatible(unsigned char c, size_t i) {
+    if (needs_escape(c))
+        return 0;
+    if (c == '#' || c == '~')
+        return i == 0;
+    return !strchr("!\"$&()*;<=>[^`|?{}\\", c);
+}
+
 const char *fu_quote(const char *name) {
     static struct qbuf bufs[4];
     static int next;
@@ -109,52 +121,44 @@ const char *fu_quote(const char *name) {
     b->len = 0;
     qput(b, "", 0);
 
-    int has_quote = 0, has_escape = 0, has_dq_special = 0;
-    for (const unsigned char *s = (const unsigned char *)name; *s; s++) {
-        has_quote |= *s == '\'';
-        has_escape |= needs_escape(*s);
-        has_dq_special |= *s == '"' || *s == '$' || *s == '`' || *s == '\\';
+    const unsigned char *u = (const unsigned char *)name;
+    size_t n = strlen(name);
+    int has_quote = 0, compatible = 1;
+    for (size_t i = 0; i < n; i++) {
+        has_quote |= u[i] == '\'';
+        compatible &= dq_compatible(u[i], i);
     }
-    if (has_quote && !has_escape && !has_dq_special) {
+    if (has_quote && compatible) { /* "it's" */
         qputs(b, "\"");
         qputs(b, name);
         qputs(b, "\"");
         return b->p;
     }
-    int in_quote = 1, in_dollar = 0;
+    /* Single quotes, with $'...' around the bytes that need an escape. gnulib writes
+     * a name holding a quote in a second pass that starts in the escape state its
+     * first pass ended in, so coreutils shows "a'<TAB>" with two extra quotes at the
+     * start; kept, to print what coreutils prints. */
+    int pending = has_quote && n > 0 && needs_escape(u[n - 1]);
     qputs(b, "'");
-    for (const unsigned char *s = (const unsigned char *)name; *s; s++) {
-        if (needs_escape(*s)) {
-            if (in_quote) {
-                qputs(b, "'");
-                in_quote = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (needs_escape(u[i])) {
+            if (!pending) {
+                qputs(b, "'$'");
+                pending = 1;
             }
-            if (!in_dollar) {
-                qputs(b, "$'");
-                in_dollar = 1;
+            qescape(b, u[i]);
+        } else if (u[i] == '\'') {
+            qputs(b, "'\\''");
+            pending = 0;
+        } else {
+            if (pending) {
+                qputs(b, "''");
+                pending = 0;
             }
-            qescape(b, *s);
-            continue;
+            qput(b, (const char *)&u[i], 1);
         }
-        if (in_dollar) {
-            qputs(b, "'");
-            in_dollar = 0;
-        }
-        if (*s == '\'') {
-            if (in_quote)
-                qputs(b, "'");
-            qputs(b, "\\''");
-            in_quote = 1;
-            continue;
-        }
-        if (!in_quote) {
-            qputs(b, "'");
-            in_quote = 1;
-        }
-        qput(b, (const char *)s, 1);
     }
-    if (in_dollar || in_quote)
-        qputs(b, "'");
+    qputs(b, "'");
     return b->p;
 }
 
