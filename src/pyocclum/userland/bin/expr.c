@@ -136,7 +136,7 @@ static struct value docolon(struct value *sv, struct value *pv)
     tostring(sv);
     tostring(pv);
     regex_t re;
-    int rc = regcomp(&re, pv->s, 0);
+    int rc = tu_regcomp(&re, pv->s, 0, 0);
     if (rc != 0)
         invalid("%s", tu_regerror(rc));
     regmatch_t m[2];

@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,22 +391,3 @@ size_t tu_split_lines(const struct tu_buf *b, char delim, struct tu_line **lines
     *lines = v;
     return count;
 }
-
-const char *tu_regerror(int code)
-{
-    switch (code) {
-    case REG_EPAREN: return "Unmatched ( or \\(";
-    case REG_EBRACK: return "Unmatched [, [^, [:, [., or [=";
-    case REG_EBRACE: return "Unmatched \\{";
-    case REG_BADBR: return "Invalid content of \\{\\}";
-    case REG_ERANGE: return "Invalid range end";
-    case REG_ECTYPE: return "Invalid character class name";
-    case REG_EESCAPE: return "Trailing backslash";
-    case REG_ESUBREG: return "Invalid back reference";
-    case REG_BADRPT: return "Invalid preceding regular expression";
-    case REG_ECOLLATE: return "Invalid collation character";
-    case REG_ESPACE: return "Memory exhausted";
-    default: return "Invalid regular expression";
-    }
-}
-

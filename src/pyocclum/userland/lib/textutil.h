@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <regex.h>
 #include <stdio.h>
 
 /* argv[0], set by tu_init. */
@@ -35,6 +36,13 @@ const char *tu_quotef(const char *name, int always);
 /* The same shell-escape quoting; colon: ':' needs quoting too (file names in
  * "NAME: message" do; printf's %q does not). */
 const char *tu_shell_quote(const char *name, int always, int colon);
+
+/* regcomp(pattern) as GNU grep (ere: -E) and expr read patterns: unknown escaped
+ * letters stand for themselves, in an ERE a repetition with nothing to repeat is
+ * dropped (with GNU's warning), a '{' that starts no interval is literal, {,m}
+ * is {0,m}, back-references work (the ERE is run as the equivalent BRE) and a
+ * back-reference to a missing group is REG_ESUBREG. Returns 0 or a REG_* code. */
+int tu_regcomp(regex_t *re, const char *pattern, int ere, int icase);
 
 /* GNU regex's message for a regcomp error code ("Unmatched ( or \\("...). */
 const char *tu_regerror(int code);
