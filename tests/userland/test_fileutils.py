@@ -66,6 +66,18 @@ def test_ls_total_and_sizes_with_human_units(userland: Userland) -> None:
     compare(userland, ["ls -lh", "ls -lhS", "ls -lhr"], spec, mutates=False)
 
 
+def test_ls_columns(userland: Userland) -> None:
+    lengths = [1, 2, 3, 4, 5, 6, 9, 13, 21, 1, 1, 1, 7, 2, 32, 1, 1, 1, 1, 2, 3, 8, 15]
+    spec: Spec = {chr(ord("a") + i) * n: b"" for i, n in enumerate(lengths)}
+    spec = {**spec, "dir": None, "dir/x": b"", "dir/yy": b""}
+    compare(userland, [
+        "ls -C", "ls -x", "ls -Cw 40", "ls -xw40", "ls -CF", "ls -Ci", "ls -xF", "ls -C -w 1",
+        "ls -w 0 -C", "ls -w0 -x", "ls -Cw 200", "ls -xi -w 60", "ls -Cr", "ls -CR", "ls -xS",
+        "COLUMNS=50 ls -C", "COLUMNS=50 ls -Cw 70", "ls -C aaaaaaaaaaaaa dir a", "ls -C -1",
+        "ls -1 -C dir", "ls -lC dir", "ls -Cl dir",
+    ], spec, mutates=False)
+
+
 STAT_FORMAT = "%n|%N|%a|%A|%b|%B|%f|%F|%g|%G|%h|%i|%o|%s|%u|%U|%x|%X|%y|%Y|%z|%Z|%t|%T"
 
 

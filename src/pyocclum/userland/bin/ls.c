@@ -1,13 +1,14 @@
-/* ls: list directory contents (GNU coreutils' ls: -a, -A, -l, -g, -o, -n, -1,
- * -R, -d, -h, -t, -S, -U, -r, -i, -F, -p, -L). Output is one name per line,
- * as coreutils writes when stdout is not a terminal (no columns, even on a
- * terminal), names are printed as they are (no quoting), and times in UTC. */
+/* ls: list directory contents (GNU coreutils' ls: -a, -A, -l, -g, -o, -n, -1, -C, -x,
+ * -w COLS, -R, -d, -h, -t, -S, -U, -r, -i, -F, -p, -L). As coreutils: columns on a
+ * terminal (width $COLUMNS or 80), one name per line otherwise. Names are printed as
+ * they are (coreutils quotes unusual ones on a terminal), and times in UTC. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,7 +18,11 @@
 enum { SORT_NAME, SORT_TIME, SORT_SIZE, SORT_NONE };
 enum { ALL_NONE, ALL_DOTS, ALL_ALMOST };
 
+enum { FMT_ONE, FMT_LONG, FMT_COLUMNS, FMT_ACROSS };
 static int show_all = ALL_NONE, long_format, recursive, list_dirs, human, reverse, sort_by = SORT_NAME;
+static int format = -1;          /* FMT_*; -1 until the options say */
+static size_t line_length = 80;  /* for -C and -x */
+static int tab_size = 8;         /* columns are padded with tabs, none with -w 0 */
 static int show_inode, classify, slash_only, deref, no_owner, no_group, numeric_ids;
 static int status;
 static struct timespec now;
@@ -158,9 +163,10 @@ static struct widths measure(const struct entry *v, size_t n, const struct entry
     return out;
 }
 
+static void print_columns(struct entry *v, size_t n, struct widths wd);
+static size_t print_one(const struct entry *e, struct widths wd);
+
 static void print_entries(struct entry *v, size_t n, int with_total, struct widths wd) {
-    int w_ino = wd.ino, w_nlink = wd.nlink, w_owner = wd.owner, w_group = wd.group,
-        w_size = wd.size;
     unsigned long long blocks = 0;
     char buf[64];
     for (size_t i = 0; i < n; i++) {
@@ -175,9 +181,25 @@ static void print_entries(struct entry *v, size_t n, int with_total, struct widt
             snprintf(buf, sizeof buf, "%llu", (blocks + 1) / 2);
         printf("total %s\n", buf);
     }
+    if (format == FMT_COLUMNS || format == FMT_ACROSS) {
+        print_columns(v, n, wd);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
-        struct entry *e = &v[i];
+        print_one(&v[i], wd);
+        putchar('\n');
+    }
+}
+
+/* One entry without its newline; returns the width of a short-format entry. */
+static size_t print_one(const struct entry *e, struct widths wd) {
+    int w_ino = wd.ino, w_nlink = wd.nlink, w_owner = wd.owner, w_group = wd.group,
+        w_size = wd.size;
+    char buf[64];
+    size_t width = 0;
+    {
         if (show_inode) {
+            width += (size_t)w_ino + 1;
             if (e->ok)
                 printf("%*llu ", w_ino, (unsigned long long)e->st.st_ino);
             else
@@ -216,6 +238,7 @@ static void print_entries(struct entry *v, size_t n, int with_total, struct widt
             printf("%s ", buf);
         }
         fputs(e->name, stdout);
+        width += strlen(e->name);
         if (long_format && e->target) {
             printf(" -> %s", e->target);
             if (classify && e->target_ok) {
@@ -225,11 +248,103 @@ static void print_entries(struct entry *v, size_t n, int with_total, struct widt
             }
         } else if (classify && e->ok) {
             char c = indicator(e->st.st_mode);
-            if (c)
+            if (c) {
                 putchar(c);
+                width++;
+            }
+        }
+    }
+    return width;
+}
+
+/* The width print_one gives E in a short format. */
+static size_t entry_width(const struct entry *e, struct widths wd) {
+    size_t w = strlen(e->name) + (show_inode ? (size_t)wd.ino + 1 : 0);
+    if (classify && e->ok && indicator(e->st.st_mode))
+        w++;
+    return w;
+}
+
+/* Pad from column FROM to column TO with tabs and spaces, as coreutils. */
+static void indent(size_t from, size_t to) {
+    while (from < to) {
+        if (tab_size && to / tab_size > (from + 1) / tab_size) {
+            putchar('\t');
+            from += tab_size - from % tab_size;
+        } else {
+            putchar(' ');
+            from++;
+        }
+    }
+}
+
+/* -C (down the columns) and -x (across): as many columns as fit in line_length,
+ * each as wide as its widest entry plus two (coreutils' calculate_columns). */
+static void print_columns(struct entry *v, size_t n, struct widths wd) {
+    if (n == 0)
+        return;
+    int by_columns = format == FMT_COLUMNS;
+    size_t max_cols = line_length / 3 ? line_length / 3 : 1;
+    if (max_cols > n)
+        max_cols = n;
+    size_t *widths = fu_xmalloc(n * sizeof *widths);
+    for (size_t i = 0; i < n; i++)
+        widths[i] = entry_width(&v[i], wd);
+    size_t cols = 1, *best = NULL;
+    for (size_t c = max_cols; c >= 1; c--) {
+        size_t rows = (n + c - 1) / c;
+        size_t *col = fu_xmalloc(c * sizeof *col);
+        for (size_t k = 0; k < c; k++)
+            col[k] = 3;
+        size_t line = c * 3;
+        for (size_t i = 0; i < n; i++) {
+            size_t idx = by_columns ? i / rows : i % c;
+            size_t real = widths[i] + (idx == c - 1 ? 0 : 2);
+            if (col[idx] < real) {
+                line += real - col[idx];
+                col[idx] = real;
+            }
+        }
+        if (line < line_length || c == 1) {
+            cols = c;
+            best = col;
+            break;
+        }
+        free(col);
+    }
+    if (by_columns) {
+        size_t rows = (n + cols - 1) / cols;
+        for (size_t row = 0; row < rows; row++) {
+            size_t pos = 0, col = 0;
+            for (size_t i = row;;) {
+                size_t w = print_one(&v[i], wd);
+                size_t max = best[col++];
+                i += rows;
+                if (i >= n)
+                    break;
+                indent(pos + w, pos + max);
+                pos += max;
+            }
+            putchar('\n');
+        }
+    } else {
+        size_t pos = 0, w = print_one(&v[0], wd), max = best[0];
+        for (size_t i = 1; i < n; i++) {
+            size_t col = i % cols;
+            if (col == 0) {
+                putchar('\n');
+                pos = 0;
+            } else {
+                indent(pos + w, pos + max);
+                pos += max;
+            }
+            w = print_one(&v[i], wd);
+            max = best[col];
         }
         putchar('\n');
     }
+    free(best);
+    free(widths);
 }
 
 /* Stat E (following a symlink if FOLLOW). On failure, e->ok is 0 and e->st.st_mode
@@ -354,21 +469,32 @@ int main(int argc, char **argv) {
         {"classify", no_argument, 0, 'F'},
         {"dereference", no_argument, 0, 'L'},
         {"numeric-uid-gid", no_argument, 0, 'n'},
+        {"width", required_argument, 0, 'w'},
         {0, 0, 0, 0},
     };
     fu_init(argv);
     opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":aAlgon1RdhtSUriFpLC", longopts, NULL)) != -1) {
+    int c, width_given = 0;
+    while ((c = getopt_long(argc, argv, ":aAlgon1CxRdhtSUriFpLw:", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': show_all = ALL_DOTS; break;
         case 'A': show_all = ALL_ALMOST; break;
-        case 'l': long_format = 1; break;
-        case 'g': long_format = 1; no_owner = 1; break;
-        case 'o': long_format = 1; no_group = 1; break;
-        case 'n': long_format = 1; numeric_ids = 1; break;
-        case '1': long_format = 0; break;
-        case 'C': break; /* columns: not supported, one per line */
+        case 'l': format = FMT_LONG; break;
+        case 'g': format = FMT_LONG; no_owner = 1; break;
+        case 'o': format = FMT_LONG; no_group = 1; break;
+        case 'n': format = FMT_LONG; numeric_ids = 1; break;
+        case '1': format = FMT_ONE; break;
+        case 'C': format = FMT_COLUMNS; break;
+        case 'x': format = FMT_ACROSS; break;
+        case 'w': {
+            width_given = 1;
+            uintmax_t w;
+            if (fu_parse_uint(optarg, &w) != 0)
+                fu_die(2, 0, "invalid line width: %s", fu_quote(optarg));
+            line_length = w ? (size_t)w : SIZE_MAX;
+            tab_size = w ? 8 : 0;
+            break;
+        }
         case 'R': recursive = 1; break;
         case 'd': list_dirs = 1; break;
         case 'h': human = 1; break;
@@ -383,6 +509,14 @@ int main(int argc, char **argv) {
         default: fu_bad_option(argv, c, 2);
         }
     }
+    /* Columns on a terminal, one per line otherwise (coreutils); $COLUMNS sets the width. */
+    if (format < 0)
+        format = isatty(STDOUT_FILENO) ? FMT_COLUMNS : FMT_ONE;
+    long_format = format == FMT_LONG;
+    const char *env_cols = getenv("COLUMNS");
+    uintmax_t cols;
+    if (!width_given && env_cols && fu_parse_uint(env_cols, &cols) == 0 && cols > 0)
+        line_length = (size_t)cols;
     clock_gettime(CLOCK_REALTIME, &now);
     char *dot[] = {".", NULL};
     char **args = optind < argc ? argv + optind : dot;
