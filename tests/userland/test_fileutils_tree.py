@@ -39,6 +39,9 @@ def test_mkdir(userland: Userland) -> None:
         "mkdir -pm 700 m5/m6", "mkdir -m xyz bad", "mkdir -m", "mkdir", "mkdir --bogus",
         "mkdir -v ./dot/", "mkdir -- -dash",
         "stat -c '%A %n' n a b p p/q p/q/r m1 m2 m3 m4 m5 m5/m6",
+        # The umask shapes what mkdir, touch and cp create (a subshell keeps it there).
+        "(umask 027 && mkdir u1 && mkdir -p u2/u3 && mkdir -m g+w u4 && touch u5 && cp exe u6"
+        " && cp -p exe u7 && stat -c '%a %n' u1 u2 u2/u3 u4 u5 u6 u7)",
     ], TREE, modes=MODES)
 
 
