@@ -460,6 +460,14 @@ def test_xargs(userland: Userland, argv: list[str], stdin: bytes) -> None:
     same(userland, argv, stdin)
 
 
+@cases(
+    ("xargs sh -c 'exit 3'", b"a\n"), ("xargs sh -c 'exit 255'", b"a\nb\n"),
+    ("xargs -n1 sh -c 'kill -9 $$'", b"a\nb\n"), ("xargs -n1 sh -c 'echo $0 $1' s", b"x y\n"),
+)
+def test_xargs_statuses_through_sh(userland: Userland, argv: list[str], stdin: bytes) -> None:
+    same(userland, argv, stdin, files={})
+
+
 def test_xargs_gives_commands_an_empty_stdin(userland: Userland) -> None:
     same(userland, ["xargs", "-n", "1", "cat", "-"], b"a\nb\n")
 
@@ -468,3 +476,13 @@ def test_xargs_exit_statuses_of_commands(userland: Userland) -> None:
     """123 when a command fails; the failing command is the userland's own `test`."""
     same(userland, ["xargs", "-n", "1", "test", "x", "="], b"x\ny\n")
     same(userland, ["xargs", "-n", "2", "expr"], b"1 +\n")
+
+
+def test_tail_follow_prints_what_is_appended(userland: Userland) -> None:
+    """tail -f (through the userland's sh): lines appended later are printed too."""
+    script = (
+        "echo one > f; tail -f f > out & p=$!; sleep 1; echo two >> f; sleep 2; "
+        "kill $p; wait $p; cat out"
+    )
+    ran = userland.inside(["sh", "-c", script])
+    assert ran.stdout == b"one\ntwo\n", ran
