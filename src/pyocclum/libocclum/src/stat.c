@@ -75,10 +75,12 @@ int __occlum_wrap_fstatat(int fd, const char *__restrict path, struct stat *__re
         return -1;
     }
     uint32_t flags = (flag & AT_SYMLINK_NOFOLLOW) ? LINUX_AT_SYMLINK_NOFOLLOW : 0;
+    int saved = errno;
     if (kernel_stat(linux_dirfd(fd), path, flags, out) == 0)
         return 0;
     if (errno != ENOSYS)
         return -1;
+    errno = saved; /* a successful stat leaves errno alone (readdir loops test it) */
     return fstatat(fd, path, out, flag);
 }
 
@@ -95,10 +97,12 @@ int __occlum_wrap_fstat(int fd, struct stat *out) {
         errno = EBADF;
         return -1;
     }
+    int saved = errno;
     if (kernel_stat(fd, "", LINUX_AT_EMPTY_PATH, out) == 0)
         return 0;
     if (errno != ENOSYS)
         return -1;
+    errno = saved;
     return fstat(fd, out);
 }
 
