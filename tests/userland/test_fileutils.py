@@ -133,7 +133,7 @@ def test_env(userland: Userland) -> None:
         "env -i", "env -i A=1 B=2", "env -i A=1 B=2 env", "env -i A=1 -u A B=2 env",
         "env -i A=1 B=2 env -u A", "env -i A=1 env -i B=2 env", "env -i - C=3 env",
         "env -i -0 A=1 B=2", "env -i PATH=/bin:/usr/bin A=x env -C d ls",
-        "env -C nope true", "env -C d", "env -0 true", "env nope", "env ./d",
+        "env -C nope true", "env -C d", "env -0 true", "env nope", "env ./d", "env ./exe",
         "env -u", "env -u A=B true", "env --bogus", "env -i A=1 true",
     ], TREE, modes=MODES)
 
