@@ -106,7 +106,13 @@ def test_date(userland: Userland) -> None:
     ]
     stamps = ["@0", "@1700000000.123456789", "@-1.5", "@86399", "@951782400", "@4102444799",
               "2024-02-29", "2024-02-29T12:34:56", "'2024-02-29 12:34'", "2024-02-29T12:34:56Z",
-              "'2024-02-29 12:34:56 +0530'", "'2000-01-01 00:00:00.5 UTC'", "@-86400"]
+              "'2024-02-29 12:34:56 +0530'", "'2000-01-01 00:00:00.5 UTC'", "@-86400",
+              # Relative items after a date, as GNU reads them.
+              "'2024-01-31 1 month'", "'2024-03-31 -1 month'", "'2024-02-29 1 year'",
+              "'2024-02-29 12:00 +2 days 3 hours ago'", "'2024-02-29 next week'",
+              "'2024-02-29 last year'", "'2024-02-29 2 fortnights'", "'2024-02-29 +90min'",
+              "'2024-02-29 yesterday'", "'2024-02-29 tomorrow 5 seconds'", "'2024-02-29 hour'",
+              "'2023-12-31 23:59:59 +1 sec'", "'2024-02-29 -18 months'"]
     commands = [f"date -d {s} '+{f}'" for s in stamps for f in formats]
     commands += [f"date -d {s}" for s in stamps]
     commands += [  # (read-only: "date -r" sees the same file both times)
@@ -116,16 +122,22 @@ def test_date(userland: Userland) -> None:
         "date --rfc-3339=date -d @5", "date --rfc-3339=seconds -d @5", "date --rfc-3339=ns -d @5",
         "date -r five", "date -r five +%s", "date -r nope", "date -d xx", "date -d @1 x",
         "date -d @1 +%s +%s", "date -Ix", "date --rfc-3339=x", "date --bogus", "date -d",
+        "date -d '@0 +1 day'", "date -d '2024-02-29 next'", "date -d '2024-02-29 3 parsecs'",
     ]
     compare(userland, commands, TREE, mutates=False)
 
 
 def test_date_now_is_the_clock(userland: Userland) -> None:
+    # Relative items without a date count from now.
+    checks = {"now": 0, "today": 0, "yesterday": -86400, "tomorrow": 86400,
+              "1 week ago": -7 * 86400, "2 days 3 hours ago": 2 * 86400 - 3 * 3600,
+              "-5 min": -300, "next hour": 3600}
     before = time.time()
-    r = userland.inside(["date", "+%s.%N"])
+    r = userland.inside(["sh", "-c", "; ".join(f"date -d '{d}' +%s.%N" for d in checks)])
     after = time.time()
-    assert r.exit_code == 0
-    assert before - 1 <= float(r.stdout) <= after + 1
+    assert r.exit_code == 0, r.stderr
+    for (what, delta), line in zip(checks.items(), r.stdout.split(), strict=True):
+        assert before - 1 + delta <= float(line) <= after + 1 + delta, what
 
 
 def test_env(userland: Userland) -> None:

@@ -64,7 +64,8 @@ def test_touch(userland: Userland) -> None:
         "touch -a -d @1000000000 d/x", "touch -m -d @2000000000 d/e/y",
         "touch -r f t4", "touch -r nope t5", "touch -d xx t6", "touch -t 1 t7",
         "touch -d @1500000000 lf", "touch -c -d @1600000000 dangling", "touch", "touch --bogus",
-        f"{stamp} f g exe empty t1 t2 d/x d/e/y t4 ld",
+        "touch -h -d @1400000000 ld dangling", "touch -h nope", "touch -h -r ld t8",
+        f"{stamp} f g exe empty t1 t2 d/x d/e/y t4 ld dangling t8",
     ], TREE, modes=MODES)
 
 

@@ -1,5 +1,5 @@
 /* touch: change file timestamps, creating missing files (GNU coreutils' touch:
- * -a, -m, -c, -d DATE, -r FILE, -t STAMP). */
+ * -a, -m, -c, -h, -d DATE, -r FILE, -t STAMP). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -55,18 +55,20 @@ int main(int argc, char **argv) {
         {"no-create", no_argument, 0, 'c'},
         {"date", required_argument, 0, 'd'},
         {"reference", required_argument, 0, 'r'},
+        {"no-dereference", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     fu_init(argv);
     opterr = 0;
-    int only_a = 0, only_m = 0, no_create = 0, have_time = 0, c;
+    int only_a = 0, only_m = 0, no_create = 0, have_time = 0, no_deref = 0, c;
     struct timespec times[2];
     const char *ref = NULL;
-    while ((c = getopt_long(argc, argv, ":acd:fmr:t:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":acd:fhmr:t:", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': only_a = 1; break;
         case 'm': only_m = 1; break;
         case 'c': no_create = 1; break;
+        case 'h': no_deref = 1; break; /* the link itself; never creates (a missing one is an error) */
         case 'f': break; /* ignored, as coreutils does */
         case 'd':
             if (fu_parse_date(optarg, &times[0]) != 0)
@@ -86,7 +88,7 @@ int main(int argc, char **argv) {
     }
     if (ref) {
         struct stat st;
-        if (stat(ref, &st) != 0)
+        if ((no_deref ? lstat(ref, &st) : stat(ref, &st)) != 0)
             fu_die(1, errno, "failed to get attributes of %s", fu_quote(ref));
         times[0] = st.st_atim;
         times[1] = st.st_mtim;
@@ -114,7 +116,7 @@ int main(int argc, char **argv) {
             }
             continue;
         }
-        if (!no_create) {
+        if (!no_create && !no_deref) {
             int fd = open(name, O_WRONLY | O_CREAT | O_NONBLOCK, 0666);
             if (fd >= 0) {
                 close(fd);
@@ -128,7 +130,7 @@ int main(int argc, char **argv) {
                 }
             }
         }
-        if (utimensat(AT_FDCWD, name, times, 0) != 0) {
+        if (utimensat(AT_FDCWD, name, times, no_deref ? AT_SYMLINK_NOFOLLOW : 0) != 0) {
             if (no_create && errno == ENOENT)
                 continue;
             fu_warn(errno, "setting times of %s", fu_quote(name));

@@ -120,10 +120,13 @@ int fu_parse_uint(const char *s, uintmax_t *out);
 
 
 
-/* Dates (date -d, touch -d): "@SECONDS[.FRACTION]", "now", or
- * "YYYY-MM-DD[( |T)HH:MM[:SS[.FRACTION]]][ ][Z|UTC|(+|-)HH[:]MM]". Times without
- * a zone are UTC: the LibOS has no time zone database and the tests run
- * coreutils with TZ=UTC. 0 and *out on success, -1 for anything else. */
+/* Dates (date -d, touch -d): "@SECONDS[.FRACTION]" alone, or an optional
+ * "YYYY-MM-DD[( |T)HH:MM[:SS[.FRACTION]]][ ][Z|UTC|(+|-)HH[:]MM]" followed by
+ * relative items as GNU reads them ("[+-]N unit", "next/last unit", "N unit ago",
+ * "now", "today", "yesterday", "tomorrow"; units year month fortnight week day
+ * hour minute min second sec, plurals too). Without a date the items count from
+ * now. Times without a zone are UTC: the LibOS has no time zone database and the
+ * tests run coreutils with TZ=UTC. 0 and *out on success, -1 for anything else. */
 int fu_parse_date(const char *s, struct timespec *out);
 
 /* Seconds since the epoch of a UTC calendar date (no range checks beyond
