@@ -68,7 +68,7 @@ def test_sort(userland: Userland, text: bytes, options: list[str]) -> None:
     same(userland, ["sort", *options], text)
 
 
-KEY_OPTS = st.text(alphabet="bdfinrMgh", max_size=2)
+KEY_OPTS = st.text(alphabet="bdfinrMghV", max_size=2)
 KEY_POS = st.tuples(st.integers(1, 4), st.one_of(st.none(), st.integers(1, 3)), KEY_OPTS).map(
     lambda t: f"{t[0]}{'' if t[1] is None else f'.{t[1]}'}{t[2]}"
 )
@@ -101,6 +101,18 @@ def test_head_tail(
     userland: Userland, data: bytes, program: str, unit: str, count: str, sign: str
 ) -> None:
     same(userland, [program, unit, sign + count], data)
+
+
+VERSION = st.text(alphabet="0123456789.~-_aBz", max_size=10)
+
+
+@SETTINGS
+@given(
+    versions=st.lists(VERSION, max_size=12),
+    options=st.sampled_from([["-V"], ["-rV"], ["-Vu"], ["-sV"]]),
+)
+def test_sort_versions(userland: Userland, versions: list[str], options: list[str]) -> None:
+    same(userland, ["sort", *options], lines_to_bytes(versions, True))
 
 
 UNIQ_OPTIONS = st.lists(

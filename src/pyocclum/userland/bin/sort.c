@@ -18,7 +18,7 @@ struct key {
     size_t sword, schar;     /* 0-based start field and character */
     size_t eword, echar;     /* 0-based end field; echar 0 = end of that field */
     int skip_sblanks, skip_eblanks;
-    int dictionary, fold, ignore_nonprint, numeric, general, human, month, reverse;
+    int dictionary, fold, ignore_nonprint, numeric, general, human, month, version, reverse;
 };
 
 static struct key *keys;
@@ -185,6 +185,96 @@ static int month_of(const char *p, const char *lim)
     return 0;
 }
 
+/* -V: gnulib's filenvercmp as in coreutils 9.1 (Debian's version order, file
+ * suffixes (\.[A-Za-z~][A-Za-z0-9~]*)*$ compared last; a name that is all
+ * suffix, like ".a", has an empty prefix). */
+static size_t file_prefixlen(const char *s, size_t n)
+{
+    for (size_t i = 0;; i++) {
+        size_t prefixlen = i;
+        while (i + 1 < n && s[i] == '.' && (isalpha((unsigned char)s[i + 1]) || s[i + 1] == '~'))
+            for (i += 2; i < n && (isalnum((unsigned char)s[i]) || s[i] == '~'); i++)
+                ;
+        if (i >= n)
+            return prefixlen;
+    }
+}
+
+static int ver_order(const char *s, size_t pos, size_t len)
+{
+    if (pos == len)
+        return -1;
+    unsigned char c = (unsigned char)s[pos];
+    if (isdigit(c))
+        return 0;
+    if (isalpha(c))
+        return c;
+    if (c == '~')
+        return -2;
+    return c + 256;
+}
+
+static int verrevcmp(const char *s1, size_t l1, const char *s2, size_t l2)
+{
+    size_t p1 = 0, p2 = 0;
+    while (p1 < l1 || p2 < l2) {
+        int first_diff = 0;
+        while ((p1 < l1 && !isdigit((unsigned char)s1[p1])) ||
+               (p2 < l2 && !isdigit((unsigned char)s2[p2]))) {
+            int c1 = ver_order(s1, p1, l1), c2 = ver_order(s2, p2, l2);
+            if (c1 != c2)
+                return c1 - c2;
+            p1++;
+            p2++;
+        }
+        while (p1 < l1 && s1[p1] == '0')
+            p1++;
+        while (p2 < l2 && s2[p2] == '0')
+            p2++;
+        while (p1 < l1 && p2 < l2 && isdigit((unsigned char)s1[p1]) &&
+               isdigit((unsigned char)s2[p2])) {
+            if (!first_diff)
+                first_diff = s1[p1] - s2[p2];
+            p1++;
+            p2++;
+        }
+        if (p1 < l1 && isdigit((unsigned char)s1[p1]))
+            return 1;
+        if (p2 < l2 && isdigit((unsigned char)s2[p2]))
+            return -1;
+        if (first_diff)
+            return first_diff;
+    }
+    return 0;
+}
+
+static int filenvercmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (!alen)
+        return -(blen != 0);
+    if (!blen)
+        return 1;
+    if (a[0] == '.') {
+        if (b[0] != '.')
+            return -1;
+        if (alen == 1)
+            return -(blen != 1);
+        if (blen == 1)
+            return 1;
+        int add = a[1] == '.' && alen == 2, bdd = b[1] == '.' && blen == 2;
+        if (add)
+            return -!bdd;
+        if (bdd)
+            return 1;
+    } else if (b[0] == '.') {
+        return 1;
+    }
+    size_t ap = file_prefixlen(a, alen), bp = file_prefixlen(b, blen);
+    int one_pass = ap == alen && bp == blen;
+    int r = verrevcmp(a, ap, b, bp);
+    return r || one_pass ? r : verrevcmp(a, alen, b, blen);
+}
+
 static int ignored(const struct key *k, int c)
 {
     if (k->dictionary && !(isalnum(c) || is_blank(c)))
@@ -193,8 +283,39 @@ static int ignored(const struct key *k, int c)
 }
 
 static int compare_text(const struct key *k, const char *a, const char *alim, const char *b,
+                        const char *blim);
+
+/* A copy of [p, lim) without the bytes the key ignores, folded with -f. */
+static char *filtered(const struct key *k, const char *p, const char *lim, size_t *len)
+{
+    char *out = tu_xmalloc((size_t)(lim - p) + 1);
+    size_t n = 0;
+    for (; p < lim; p++) {
+        int c = (unsigned char)*p;
+        if (ignored(k, c))
+            continue;
+        out[n++] = (char)(k->fold ? toupper(c) : c);
+    }
+    out[n] = 0;
+    *len = n;
+    return out;
+}
+
+static int compare_text(const struct key *k, const char *a, const char *alim, const char *b,
                         const char *blim)
 {
+    if ((k->numeric || k->general || k->human || k->month || k->version) &&
+        (k->dictionary || k->ignore_nonprint || k->fold)) {
+        /* GNU drops ignored bytes and folds case first, then compares. */
+        struct key plain = *k;
+        plain.dictionary = plain.ignore_nonprint = plain.fold = 0;
+        size_t la, lb;
+        char *fa = filtered(k, a, alim, &la), *fb = filtered(k, b, blim, &lb);
+        int d = compare_text(&plain, fa, fa + la, fb, fb + lb);
+        free(fa);
+        free(fb);
+        return d;
+    }
     if (k->numeric)
         return numcompare(a, alim, b, blim);
     if (k->general)
@@ -205,6 +326,8 @@ static int compare_text(const struct key *k, const char *a, const char *alim, co
     }
     if (k->month)
         return month_of(a, alim) - month_of(b, blim);
+    if (k->version)
+        return filenvercmp(a, (size_t)(alim - a), b, (size_t)(blim - b));
     if (k->dictionary || k->fold || k->ignore_nonprint) {
         for (;;) {
             while (a < alim && ignored(k, (unsigned char)*a))
@@ -280,7 +403,8 @@ static void merge_sort(struct tu_line *v, struct tu_line *tmp, size_t n)
 static int has_ordering(const struct key *k)
 {
     return k->skip_sblanks || k->skip_eblanks || k->dictionary || k->fold ||
-           k->ignore_nonprint || k->numeric || k->general || k->human || k->month || k->reverse;
+           k->ignore_nonprint || k->numeric || k->general || k->human || k->month || k->version ||
+           k->reverse;
 }
 
 /* Ordering letters (from -k or global options); returns the rest of s. */
@@ -302,6 +426,7 @@ static const char *set_ordering(const char *s, struct key *k, int blank_end)
         case 'M': k->month = 1; break;
         case 'n': k->numeric = 1; break;
         case 'r': k->reverse = 1; break;
+        case 'V': k->version = 1; break;
         default: return s;
         }
     }
@@ -310,7 +435,8 @@ static const char *set_ordering(const char *s, struct key *k, int blank_end)
 /* GNU: at most one of n, g, h, M and an ignore option (d or i) per key. */
 static void check_compatible(const struct key *k)
 {
-    if (k->numeric + k->general + k->human + k->month + (k->dictionary || k->ignore_nonprint) <= 1)
+    if (k->numeric + k->general + k->human + k->month +
+            (k->version || k->dictionary || k->ignore_nonprint) <= 1)
         return;
     char opts[16];
     size_t n = 0;
@@ -328,6 +454,8 @@ static void check_compatible(const struct key *k)
         opts[n++] = 'M';
     if (k->numeric)
         opts[n++] = 'n';
+    if (k->version)
+        opts[n++] = 'V';
     opts[n] = 0;
     tu_die(2, "options '-%s' are incompatible", opts);
 }
@@ -396,10 +524,11 @@ int main(int argc, char **argv)
         {"stable", no_argument, 0, 's'},
         {"field-separator", required_argument, 0, 't'},
         {"unique", no_argument, 0, 'u'},
+        {"version-sort", no_argument, 0, 'V'},
         {"zero-terminated", no_argument, 0, 'z'},
         {0, 0, 0, 0},
     };
-    const char *optstring = "bcCdfghik:Mnmo:rsS:t:T:uz";
+    const char *optstring = "bcCdfghik:Mnmo:rsS:t:T:uVz";
     tu_init(argv);
     opterr = 0;
     int c, check = 0;
@@ -407,7 +536,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
         switch (c) {
         case 'b': case 'd': case 'f': case 'g': case 'h': case 'i': case 'M': case 'n':
-        case 'r': {
+        case 'r': case 'V': {
             char letter[2] = {(char)c, 0};
             set_ordering(letter, &global_opts, 0);
             if (c == 'b')
