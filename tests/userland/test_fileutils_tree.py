@@ -130,6 +130,15 @@ def test_cp_preserves_with_p_and_a(userland: Userland) -> None:
         times={"g": OLD - 86400, "d": OLD - 3600})
 
 
+def test_cp_and_mv_update(userland: Userland) -> None:
+    spec: Spec = {"new": b"new", "old": b"old", "same": b"same", "d": None, "d/new": b"x"}
+    times = {"new": OLD + 100, "old": OLD, "same": OLD, "d/new": OLD + 200}
+    compare(userland, [
+        "cp -uv old new", "cp -uv same old", "cp -uv new old", "cp -uv new d", "cp -u d/new new",
+        "cat old new", "mv -uv same old", "mv -uv d/new new", "mv -u old missing", "ls",
+    ], spec, times=times)
+
+
 @pytest.mark.parametrize("answer", [b"y\n", b"n\n", b""])
 def test_cp_and_mv_interactive(userland: Userland, answer: bytes) -> None:
     compare(userland, ["cp -i f g", "cat g"], TREE, stdin=answer)

@@ -1,5 +1,5 @@
 /* cp: copy files and directories (GNU coreutils' cp: -r/-R, -a, -d, -p,
- * --preserve=LIST, -P, -L, -H, -f, -i, -n, -v, -T, -t DIR). */
+ * --preserve=LIST, -P, -L, -H, -f, -i, -n, -u, -v, -T, -t DIR). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
         {"force", no_argument, 0, 'f'},
         {"interactive", no_argument, 0, 'i'},
         {"no-clobber", no_argument, 0, 'n'},
+        {"update", no_argument, 0, 'u'},
         {"verbose", no_argument, 0, 'v'},
         {"dereference", no_argument, 0, 'L'},
         {"no-dereference", no_argument, 0, 'P'},
@@ -48,7 +49,7 @@ int main(int argc, char **argv) {
     struct fu_copy_options o = {0};
     int deref = -1, no_target_dir = 0, c;
     const char *target_dir = NULL;
-    while ((c = getopt_long(argc, argv, ":rRadpfinvLPHTt:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":rRadpfinuvLPHTt:", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
         case 'R': o.recursive = 1; break;
@@ -58,6 +59,7 @@ int main(int argc, char **argv) {
         case 'f': o.force = 1; break;
         case 'i': o.interactive = 1; o.no_clobber = 0; break;
         case 'n': o.no_clobber = 1; o.interactive = 0; break;
+        case 'u': o.update = 1; break;
         case 'v': o.verbose = 1; break;
         case 'L': deref = 1; break;
         case 'P': deref = 0; break;

@@ -1,4 +1,4 @@
-/* mv: move (rename) files (GNU coreutils' mv: -f, -i, -n, -v, -T, -t DIR;
+/* mv: move (rename) files (GNU coreutils' mv: -f, -i, -n, -u, -v, -T, -t DIR;
  * across file systems a copy that keeps modes and times, then a removal). */
 #include <errno.h>
 #include <getopt.h>
@@ -10,7 +10,7 @@
 
 #include "fileutil.h"
 
-static int interactive, no_clobber, verbose;
+static int interactive, no_clobber, update, verbose;
 
 static int move(const char *src, const char *dst) {
     struct stat st, dst_st;
@@ -33,7 +33,7 @@ static int move(const char *src, const char *dst) {
             fu_warn(0, "cannot overwrite directory %s with non-directory", fu_quote(dst));
             return 1;
         }
-        if (no_clobber)
+        if (no_clobber || (update && !S_ISDIR(st.st_mode) && !fu_newer(&st, &dst_st)))
             return 0;
         if (interactive && !fu_yes("overwrite %s", fu_quote(dst)))
             return 0;
@@ -77,6 +77,7 @@ int main(int argc, char **argv) {
         {"force", no_argument, 0, 'f'},
         {"interactive", no_argument, 0, 'i'},
         {"no-clobber", no_argument, 0, 'n'},
+        {"update", no_argument, 0, 'u'},
         {"verbose", no_argument, 0, 'v'},
         {"no-target-directory", no_argument, 0, 'T'},
         {"target-directory", required_argument, 0, 't'},
@@ -86,11 +87,12 @@ int main(int argc, char **argv) {
     opterr = 0;
     int no_target_dir = 0, c;
     const char *target_dir = NULL;
-    while ((c = getopt_long(argc, argv, ":finvTt:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":finuvTt:", longopts, NULL)) != -1) {
         switch (c) {
         case 'f': interactive = no_clobber = 0; break;
         case 'i': interactive = 1; no_clobber = 0; break;
         case 'n': no_clobber = 1; interactive = 0; break;
+        case 'u': update = 1; break;
         case 'v': verbose = 1; break;
         case 'T': no_target_dir = 1; break;
         case 't': target_dir = optarg; break;

@@ -810,6 +810,12 @@ int fu_yes(const char *fmt, ...) {
     return line[0] == 'y' || line[0] == 'Y';
 }
 
+int fu_newer(const struct stat *a, const struct stat *b) {
+    if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
+        return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
+    return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
+}
+
 int fu_is_inside(const char *dir, const char *path) {
     struct stat d, p;
     if (stat(dir, &d) != 0)
@@ -982,7 +988,7 @@ int fu_copy(const char *src, const char *dst, const struct fu_copy_options *o) {
             return 1;
         }
         if (!S_ISDIR(st.st_mode)) {
-            if (o->no_clobber)
+            if (o->no_clobber || (o->update && !fu_newer(&st, &dst_st)))
                 return 0;
             if (o->interactive && !fu_yes("overwrite %s", fu_quote(dst)))
                 return 0;

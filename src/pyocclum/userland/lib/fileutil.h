@@ -95,6 +95,7 @@ struct fu_copy_options {
     int preserve_mode, preserve_times;
     int force;          /* remove a destination that cannot be opened, then retry */
     int no_clobber;     /* never overwrite (-n) */
+    int update;         /* overwrite only an older destination (-u) */
     int interactive;    /* ask before overwriting (-i) */
     int verbose;        /* "'SRC' -> 'DST'" */
     int move;           /* mv's copy across file systems: -v says "created directory",
@@ -108,6 +109,9 @@ int fu_copy(const char *src, const char *dst, const struct fu_copy_options *o);
 /* Remove PATH and everything below it (mv's cleanup after a copy), saying
  * "removed 'x'" / "removed directory 'd'" if VERBOSE. 0 or 1 (reported). */
 int fu_remove_tree(const char *path, int verbose);
+
+/* Is A's modification time later than B's? */
+int fu_newer(const struct stat *a, const struct stat *b);
 
 /* Does DIR contain PATH (both existing; compared by device and inode up the tree)? */
 int fu_is_inside(const char *dir, const char *path);
