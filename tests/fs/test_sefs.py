@@ -34,7 +34,7 @@ from pyocclum.fs import _leafhash
 from pyocclum.fs import sefs as sefs_mod
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.ramfs import RamFs
-from pyocclum.fs.sefs import LOCK_NAME, NODE_SIZE, NODES_NAME, SUPER_NAME, SeFs
+from pyocclum.fs.sefs import LOCK_NAME, NODE_SIZE, NODES_NAME, SUPER_B_NAME, SUPER_NAME, SeFs
 from pyocclum.fs.types import FileSystem, Inode
 from pyocclum.fs.vfs import Vfs
 
@@ -913,7 +913,7 @@ def test_a_creation_killed_in_its_first_commit_is_created_afresh(
         assert names(fs.root()) == []
         fs.root().create("f", 0o644).write(0, b"kept")
     assert sorted(p.name for p in folder.iterdir()) == sorted([LOCK_NAME, NODES_NAME,
-                                                                SUPER_NAME])
+                                                                SUPER_NAME, SUPER_B_NAME])
     (folder / SUPER_NAME).unlink()  # the host deletes a committed volume's superblock
     with pytest.raises(ImageError, match="is missing but"):
         SeFs(folder, KEY)
@@ -1027,34 +1027,47 @@ def test_host_never_sees_plaintext(folder: Path) -> None:
     scan()  # while mounted (after eviction and a commit)
     fs.close()
     scan()
-    assert sorted(p.name for p in folder.iterdir()) == ["sefs.lock", "sefs.nodes", "sefs.super"]
+    assert sorted(p.name for p in folder.iterdir()) == ["sefs.lock", "sefs.nodes", "sefs.super",
+                                                        "sefs.super.b"]
 
 
 # -- tamper, swap and rollback -------------------------------------------------------------------
 
 
-def build_sample(folder: Path) -> dict[str, tuple[object, ...]]:
+State = dict[str, tuple[object, ...]]
+
+
+def build_sample(folder: Path) -> tuple[State, State]:
+    """A volume whose newest superblock (generation 3, in slot A) holds the
+    returned first state and whose older one (generation 2, slot B) the second."""
     fs = SeFs(folder, KEY)
     r = fs.root()
     r.create("a", 0o644).write(0, pattern(3 * N + 5, 1))
     r.create("b", 0o600).write(0, b"small b")
+    fs.sync()
+    older = visible(r)
+    r.lookup("b").write(0, b"new b")
     r.create("e", 0o644)
     d = r.mkdir("d", 0o750)
     d.create("c", 0o644).write(0, pattern(N, 2))
     r.symlink("s", "d/c")
     want = visible(r)
     fs.close()
-    return want
+    assert fs._gen == 3
+    assert fs._cur == 0
+    return want, older
 
 
-def outcome(folder: Path, want: dict[str, tuple[object, ...]]) -> str:
-    """'ok' (everything as written), or 'detected' (refused or EIO); never wrong data."""
+def outcome(folder: Path, want: State, older: State | None = None) -> str:
+    """'ok' (everything as written), 'older' (everything exactly as of the
+    previous commit: the whole volume rolled back), or 'detected' (refused or
+    EIO); never wrong data, never a mix of the two."""
     try:
         fs = SeFs(folder, KEY, create=False)
     except ImageError:
         return "detected"
     err: KernelError | None = None
-    got: dict[str, tuple[object, ...]] = {}
+    got: State = {}
     try:
         got = visible(fs.root())
     except KernelError as e:
@@ -1064,24 +1077,53 @@ def outcome(folder: Path, want: dict[str, tuple[object, ...]]) -> str:
     if err is not None:
         assert err.errno == Errno.EIO, err
         return "detected"
+    if older is not None and got == older:
+        return "older"
     assert got == want, "tampering produced wrong data"
     return "ok"
 
 
+#: Bytes of a superblock slot's header that hold its format version: another
+#: version refuses the mount (a newer format is never skipped).
+VERSION_BYTES = range(8, 12)
+
+
 def test_tamper_sweep_every_byte_of_metadata_and_every_slot(folder: Path) -> None:
-    want = build_sample(folder)
+    want, older = build_sample(folder)
     original = host_files(folder)
     with SeFs(folder, KEY) as fs:
         used = [s for s in range(fs._hw) if fs._committed[s >> 3] >> (s & 7) & 1]
     restore(folder, original)
     assert original["sefs.lock"] == b""
-    sup = original[SUPER_NAME]
-    for pos in range(len(sup)):  # every byte of the superblock
-        for flip in (0x01, 0x80):
-            damaged = bytearray(sup)
-            damaged[pos] ^= flip
-            (folder / SUPER_NAME).write_bytes(damaged)
-            assert outcome(folder, want) == "detected", pos
+    assert sorted(original) == sorted([LOCK_NAME, NODES_NAME, SUPER_NAME, SUPER_B_NAME])
+    # Every byte of both superblock slots. Damage to the newest (slot A) makes the
+    # mount fall back to the older one: the whole volume as of the commit before
+    # (the same as a crash while slot A was being written, and what a host that
+    # kept the older folder can do anyway). Damage to the older one changes nothing.
+    for name, intact in ((SUPER_NAME, "older"), (SUPER_B_NAME, "ok")):
+        sup = original[name]
+        assert len(sup) % 4096 == 0
+        end = 72 + int.from_bytes(sup[64:72], "little")  # then zero padding
+        assert not sup[end:].strip(b"\0")
+        for pos in [*range(end), *range(end, len(sup), 61), len(sup) - 1]:
+            for flip in (0x01, 0x80):
+                damaged = bytearray(sup)
+                damaged[pos] ^= flip
+                (folder / name).write_bytes(damaged)
+                result = outcome(folder, want, older)
+                assert result == ("detected" if pos in VERSION_BYTES else intact), (name, pos)
+            restore(folder, original)
+        for cut in (0, 1, 50, 71, 72, 100, len(sup) // 2, len(sup) - 1):
+            (folder / name).write_bytes(sup[:cut])
+            assert outcome(folder, want, older) == intact, (name, cut)
+            restore(folder, original)
+    # Both slots damaged: refused.
+    for a, b in ((3, 3), (100, 200), (5000 % len(original[SUPER_NAME]), 40)):
+        for name, pos in ((SUPER_NAME, a), (SUPER_B_NAME, b)):
+            damaged = bytearray(original[name])
+            damaged[pos] ^= 0x04
+            (folder / name).write_bytes(damaged)
+        assert outcome(folder, want, older) == "detected", (a, b)
         restore(folder, original)
     nodes = original[NODES_NAME]
     nslots = len(nodes) // N
@@ -1094,21 +1136,23 @@ def test_tamper_sweep_every_byte_of_metadata_and_every_slot(folder: Path) -> Non
             result = outcome(folder, want)
             assert result == ("detected" if slot in used else "ok"), (slot, off)
             restore(folder, original)
-    # Truncation: of the superblock, and of the node file at every slot boundary.
-    for name, cuts in ((SUPER_NAME, [0, 1, 50, len(sup) // 2, len(sup) - 1]),
-                       (NODES_NAME, [s * N for s in range(nslots)] + [len(nodes) - 1])):
-        for cut in cuts:
-            (folder / name).write_bytes(original[name][:cut])
-            result = outcome(folder, want)
-            lost = name == SUPER_NAME or any(s >= cut // N for s in used)
-            assert result == ("detected" if lost else "ok"), (name, cut)
-            restore(folder, original)
-    # Deleting a file: the superblock refuses the mount; the node file is "tampered".
+    # Truncation of the node file at every slot boundary.
+    for cut in [s * N for s in range(nslots)] + [len(nodes) - 1]:
+        (folder / NODES_NAME).write_bytes(nodes[:cut])
+        result = outcome(folder, want)
+        lost = any(s >= cut // N for s in used)
+        assert result == ("detected" if lost else "ok"), cut
+        restore(folder, original)
+    # Deleting a file: slot A (which says there is a volume) refuses the mount;
+    # slot B falls back to slot A, the newest; the node file is "tampered".
     for name in (SUPER_NAME, NODES_NAME):
         (folder / name).unlink()
         with pytest.raises(ImageError):
             SeFs(folder, KEY, create=False)
         restore(folder, original)
+    (folder / SUPER_B_NAME).unlink()
+    assert outcome(folder, want) == "ok"
+    restore(folder, original)
     assert outcome(folder, want) == "ok"
 
 

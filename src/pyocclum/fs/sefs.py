@@ -1,12 +1,14 @@
 """``sefs``: the writable encrypted file system (DESIGN.md section 4).
 
-Everything lives in one host folder, in three files (the exact format is in
+Everything lives in one host folder, in four files (the exact format is in
 ``docs/sefs-format.md``)::
 
-    sefs.super   plaintext header (magic, version, random volume id, key check)
-                 + the sealed superblock: commit number, nonce reservation,
-                 root of the inode table, slot and inode allocation bitmaps,
-                 orphan list; replaced atomically at every commit
+    sefs.super   superblock slot A: plaintext header (magic, version, random
+                 volume id, key check) + the sealed superblock: generation,
+                 nonce reservation, root of the inode table, slot and inode
+                 allocation bitmaps, orphan list; zero padding to 4 KiB
+    sefs.super.b superblock slot B, the same; superblocks are written to A
+                 and B alternately, in place
     sefs.nodes   4 KiB slots; slot ``k`` at offset ``k * 4096``; each used slot
                  holds one node sealed with AES-256-GCM (ciphertext only: the
                  nonce and tag live in the node's parent)
@@ -27,11 +29,18 @@ Crash safety is shadow paging: a slot that the last commit (or the current
 state) refers to is never overwritten; a node's new version always goes to a
 free slot, and slots the last commit uses are reused only after the next
 commit is durable. A commit writes dirty nodes, then the table nodes above
-them, then the inode records, then fsyncs the node file and atomically
-replaces the superblock (temporary file, fsync, ``rename``, fsync of the
-folder). :meth:`SeFs.sync` and :meth:`Inode.sync` commit the whole file
-system; :meth:`SeFs.close` commits and unlocks (a volume dropped without
-``close`` loses what was not synced, as in a crash).
+them, then the inode records, then ``fdatasync``s the node file and writes
+the superblock, with the next generation, in place over the superblock slot
+that does not hold the newest durable one, and ``fdatasync``s it. A torn
+superblock write fails authentication and the mount uses the other slot (the
+valid one with the highest generation): the last durable commit. So the host
+can roll the whole volume back by one commit (damaging the newest slot looks
+like a crash), as it can to any older copy of the folder; never part of it.
+:meth:`SeFs.sync` commits the whole file system; :meth:`Inode.sync` commits
+it if that object has uncommitted changes and does nothing otherwise;
+:meth:`SeFs.close` commits and unlocks (a volume dropped without ``close``
+loses what was not synced, as in a crash). A version-1 volume (one
+superblock replaced by ``rename``) is converted at mount.
 
 Nonces are a 96-bit counter under a per-volume key (HKDF of the user key and
 the random volume id); a range is reserved in a durable superblock before it
@@ -132,8 +141,12 @@ _TAG = 16
 _MAX_SLOTS = (1 << 32) - 1
 _MAX_INODES = 1 << 32
 SUPER_NAME = "sefs.super"
+#: The second superblock slot (slot B; ``sefs.super`` is slot A): superblocks are
+#: written alternately to the two, in place, each sealed with its generation.
+SUPER_B_NAME = "sefs.super.b"
 NODES_NAME = "sefs.nodes"
 LOCK_NAME = "sefs.lock"
+#: Used only by the first superblock write of a new volume (an atomic rename).
 _SUPER_TMP = "sefs.super.tmp"
 #: Present from before a new volume's first node is written until its first
 #: commit is durable: a folder with it and without ``sefs.super`` holds a
@@ -141,7 +154,17 @@ _SUPER_TMP = "sefs.super.tmp"
 _NEW_NAME = "sefs.new"
 _MAGIC = b"PYOCSEFS"
 _BODY_MAGIC = b"SEFSBODY"
-_VERSION = 1
+_VERSION = 2
+#: Version 1 (one superblock, replaced by rename) is still read, and converted at mount.
+_VERSION_1 = 1
+#: Superblock slot files are padded with zeros to a multiple of this.
+_SLOT_ALIGN = 4096
+#: Generations are u64 and never wrap: a volume at the last one refuses to commit.
+_MAX_GEN = (1 << 64) - 1
+#: A commit shrinks ``sefs.nodes`` only when the free tail is at least this many
+#: slots (and an eighth of the slots in use): rewriting the same blocks is what
+#: makes a small commit's ``fdatasync`` cheap.
+_TAIL_SLACK = 256
 _MAX_SEALED = 1 << 30
 _NONCE_SPACE = 1 << 96
 #: Nonces reserved by one superblock write (16M nodes, 64 GiB of data).
@@ -244,9 +267,9 @@ def _bad(folder: Path, msg: str) -> ImageError:
 
 
 class _SuperState(NamedTuple):
-    """What a commit makes durable (everything in the sealed superblock but the nonce limit)."""
+    """What a commit makes durable (everything in the sealed superblock but its
+    generation and the nonce limit)."""
 
-    seq: int
     itable_size: int
     itable_root: bytes
     nslots: int
@@ -255,17 +278,43 @@ class _SuperState(NamedTuple):
     orphans: tuple[int, ...]
 
 
+class _Unsupported(ImageError):
+    """A superblock slot of a format version this code does not know: the mount
+    is refused rather than falling back to the other slot."""
+
+    def __init__(self, folder: Path, msg: str) -> None:
+        super().__init__(f"sefs volume {folder}: {msg}")
+
+
+class _Slot(NamedTuple):
+    """One superblock slot that authenticated."""
+
+    slot: int  # 0: A (sefs.super), 1: B (sefs.super.b)
+    version: int
+    volume_id: bytes
+    gen: int
+    state: _SuperState
+    limit: int
+
+
 class _Fds:
     """The host descriptors of a mounted volume (closed by ``close`` or at collection)."""
 
-    __slots__ = ("dir", "lock", "nodes")
+    __slots__ = ("dir", "lock", "nodes", "supers")
 
     def __init__(self) -> None:
         self.dir = -1
         self.lock = -1
         self.nodes = -1
+        #: Superblock slots A (``sefs.super``) and B (``sefs.super.b``), open for writing.
+        self.supers = [-1, -1]
 
     def close(self) -> None:
+        for i, fd in enumerate(self.supers):
+            if fd >= 0:
+                self.supers[i] = -1
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         for name in ("nodes", "dir", "lock"):  # the lock last: nothing may write after it
             fd = getattr(self, name)
             if fd >= 0:
@@ -471,6 +520,13 @@ class SeFs(FileSystem):
         self._nonce_next = 0
         self._nonce_limit = 0
         self._state: _SuperState | None = None
+        #: The generation of the newest durable superblock, the slot (0: A, 1: B)
+        #: holding it, the sizes of the two slot files, and whether slot B's
+        #: directory entry still has to be made durable.
+        self._gen = 0
+        self._cur = 0
+        self._slot_len = [0, 0]
+        self._b_dirsync = False
         try:
             self._mount(key, create, root_mode & 0o7777)
         except BaseException:
@@ -562,7 +618,7 @@ class SeFs(FileSystem):
         else:
             with contextlib.suppress(OSError):  # left by a creation whose end was not durable
                 os.unlink(_NEW_NAME, dir_fd=fds.dir)
-            self._open_volume(key, raw)
+            self._open_volume(key, raw, self._read_host_file(SUPER_B_NAME))
 
     def _read_host_stat(self, name: str) -> os.stat_result | None:
         try:
@@ -607,6 +663,13 @@ class SeFs(FileSystem):
             raise _bad(self.folder, f"cannot open {NODES_NAME}: {e.strerror or e}") from e
         if not host_stat.S_ISREG(st.st_mode):
             raise _bad(self.folder, f"{NODES_NAME} is not a regular file")
+
+    @staticmethod
+    def _super_keys(key: bytes, volume_id: bytes) -> tuple[AESGCM, bytes]:
+        """The superblock cipher and the key check of volume ``volume_id``."""
+        vk = derive_key(key, "pyocclum sefs volume", volume_id)
+        return (AESGCM(derive_key(vk, "pyocclum sefs superblock")),
+                mac(vk, b"pyocclum sefs key check")[:16])
 
     def _keys(self, key: bytes, volume_id: bytes) -> bytes:
         vk = derive_key(key, "pyocclum sefs volume", volume_id)
@@ -655,29 +718,76 @@ class SeFs(FileSystem):
         with contextlib.suppress(OSError):  # a later mount removes it if this does not
             os.unlink(_NEW_NAME, dir_fd=dfd)
 
-    def _open_volume(self, key: bytes, raw: bytes) -> None:
+    def _open_slot(self, key: bytes, slot: int, raw: bytes,
+                   keys: dict[bytes, tuple[AESGCM, bytes]]) -> _Slot:
+        """Check and open one superblock slot (ImageError saying what is wrong)."""
         folder = self.folder
+        name = (SUPER_NAME, SUPER_B_NAME)[slot]
         if len(raw) < _HDR.size:
-            raise _bad(folder, f"{SUPER_NAME} is too short: wrong key or not a sefs volume")
+            raise _bad(folder, f"{name} is too short: wrong key or not a sefs volume")
         magic, version, flags, volume_id, check, sealed_len = _HDR.unpack_from(raw)
         if magic != _MAGIC:
-            raise _bad(folder, f"{SUPER_NAME} has no sefs magic: wrong key or not a sefs volume")
-        if version != _VERSION or flags != 0:
-            raise _bad(folder, f"format version {version} (flags {flags}) is not supported")
-        if not hmac.compare_digest(self._keys(key, volume_id), check):
-            raise _bad(folder, "the key does not open this volume: wrong key or not a sefs "
+            raise _bad(folder, f"{name} has no sefs magic: wrong key or not a sefs volume")
+        if version not in (_VERSION, _VERSION_1):
+            raise _Unsupported(folder, f"{name}: format version {version} is not supported")
+        if flags != 0 or (version == _VERSION_1 and slot != 0):
+            raise _bad(folder, f"{name} has version {version} and flags {flags}")
+        if volume_id not in keys:
+            keys[volume_id] = self._super_keys(key, volume_id)
+        aes, want = keys[volume_id]
+        if not hmac.compare_digest(want, check):
+            raise _bad(folder, f"the key does not open {name}: wrong key or not a sefs "
                        "volume (or its header was changed)")
-        if sealed_len != len(raw) - _HDR.size or sealed_len < 12 + _TAG:
-            raise _bad(folder, f"{SUPER_NAME} has the wrong length (truncated or tampered with)")
+        end = _HDR.size + sealed_len
+        if version == _VERSION_1:
+            good = end == len(raw)
+        else:  # zero padding up to a multiple of _SLOT_ALIGN
+            good = (end <= len(raw) and len(raw) % _SLOT_ALIGN == 0
+                    and not raw[end:].strip(b"\0"))
+        if not good or sealed_len < 12 + _TAG:
+            raise _bad(folder, f"{name} has the wrong length (truncated or tampered with)")
         header = raw[: _HDR.size]
-        nonce = raw[_HDR.size : _HDR.size + 12]
         try:
-            body = self._super_aes.decrypt(nonce, raw[_HDR.size + 12 :], header)
+            body = aes.decrypt(raw[_HDR.size : _HDR.size + 12], raw[_HDR.size + 12 : end],
+                               header)
         except InvalidTag as e:
-            raise _bad(folder, f"{SUPER_NAME} fails authentication (tampered with or "
+            raise _bad(folder, f"{name} fails authentication (tampered with or "
                        "corrupted)") from e
-        state, limit = self._parse_body(body)
+        gen, state, limit = self._parse_body(body)
+        if version != _VERSION_1 and gen == 0:
+            raise _bad(folder, f"{name} has generation 0")
+        return _Slot(slot, version, volume_id, gen, state, limit)
+
+    def _open_volume(self, key: bytes, raw_a: bytes, raw_b: bytes | None) -> None:
+        """Mount from the valid superblock slot with the highest generation."""
+        folder = self.folder
+        keys: dict[bytes, tuple[AESGCM, bytes]] = {}
+        found: list[_Slot] = []
+        errors: list[ImageError] = []
+        for slot, raw in enumerate((raw_a, raw_b)):
+            if raw is None:
+                continue
+            try:
+                found.append(self._open_slot(key, slot, raw, keys))
+            except _Unsupported:
+                raise  # written by a newer version: never fall back past it
+            except ImageError as e:
+                errors.append(e)
+        prefix = str(_bad(folder, ""))
+        if not found:
+            raise _bad(folder, "; ".join(str(e).removeprefix(prefix) for e in errors))
+        if len({f.volume_id for f in found}) > 1:
+            raise _bad(folder, f"{SUPER_NAME} and {SUPER_B_NAME} belong to different volumes")
+        best = max(found, key=lambda f: f.gen)
+        for err in errors:  # a crash while writing the other slot, or tampering
+            log.warning("sefs %s: using the superblock of generation %d (%s); the other "
+                        "slot is not valid: %s", folder, best.gen,
+                        (SUPER_NAME, SUPER_B_NAME)[best.slot], str(err).removeprefix(prefix))
+        self._keys(key, best.volume_id)
+        state, limit = best.state, best.limit
         self._state = state
+        self._gen = best.gen
+        self._cur = best.slot
         self._hw = state.nslots
         self._in_use = bytearray(state.slots)
         self._committed = bytearray(state.slots)
@@ -691,12 +801,24 @@ class SeFs(FileSystem):
                              state.itable_root, 0)
         self._cores[0] = self._itable
         self._open_nodes(0)
+        self._open_supers(raw_a, raw_b)
         try:
             st = os.fstat(self._fds.nodes)
             if st.st_size > self._hw << _SHIFT:  # uncommitted slots of a crashed session
                 os.ftruncate(self._fds.nodes, self._hw << _SHIFT)
         except OSError as e:
             raise _bad(folder, f"cannot resize {NODES_NAME}: {e.strerror or e}") from e
+        # A version-1 volume becomes version 2 now: a write to slot B, then one
+        # over the version-1 superblock in slot A (which older versions would
+        # otherwise keep reading).
+        if any(f.version == _VERSION_1 for f in found):
+            try:
+                for _ in range(2):  # slot B first if slot A holds the version-1 one
+                    self._write_super(state, limit)
+                    if self._cur == 0:
+                        break
+            except (OSError, KernelError) as e:
+                raise _bad(folder, f"cannot convert the version-1 volume: {e}") from e
         try:
             with self.lock:
                 root = self._core(1)
@@ -712,11 +834,24 @@ class SeFs(FileSystem):
         except KernelError as e:
             raise _bad(folder, f"metadata does not authenticate: {e.msg}") from e
 
-    def _parse_body(self, body: bytes) -> tuple[_SuperState, int]:
+    def _open_supers(self, raw_a: bytes, raw_b: bytes | None) -> None:
+        """Open the slot files for writing in place (slot B is created by its first write)."""
+        for slot, (name, raw) in enumerate(((SUPER_NAME, raw_a), (SUPER_B_NAME, raw_b))):
+            if raw is None:
+                continue
+            try:
+                fd = os.open(name, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW, dir_fd=self._fds.dir)
+            except OSError as e:
+                raise _bad(self.folder, f"cannot open {name}: {e.strerror or e}") from e
+            self._fds.supers[slot] = fd
+            self._slot_len[slot] = len(raw)
+
+    def _parse_body(self, body: bytes) -> tuple[int, _SuperState, int]:
+        """The generation, the committed state and the nonce limit of a superblock body."""
         folder = self.folder
         if len(body) < _BODY.size:
             raise _bad(folder, "superblock body is too short")
-        (magic, seq, limit_b, it_size, it_root, nslots, n_orphans, inos_len,
+        (magic, gen, limit_b, it_size, it_root, nslots, n_orphans, inos_len,
          slots_len) = _BODY.unpack_from(body)
         if magic != _BODY_MAGIC:
             raise _bad(folder, "superblock body has no magic")
@@ -742,8 +877,8 @@ class SeFs(FileSystem):
             raise _bad(folder, "orphan list names a free inode")
         if nslots and not (slots[(nslots - 1) >> 3] >> ((nslots - 1) & 7)) & 1:
             raise _bad(folder, "slot count does not end at a used slot")
-        state = _SuperState(seq, it_size, it_root, nslots, slots, inos, tuple(orphans))
-        return state, limit
+        state = _SuperState(it_size, it_root, nslots, slots, inos, tuple(orphans))
+        return gen, state, limit
 
     def _inflate(self, data: bytes, size: int, bits: int, what: str) -> bytes:
         try:
@@ -1847,7 +1982,6 @@ class SeFs(FileSystem):
         nslots = _last_bit(self._in_use) + 1
         ninos = it.size // _REC
         state = _SuperState(
-            seq=(self._state.seq + 1) if self._state is not None else 1,
             itable_size=it.size,
             itable_root=bytes(it.root),
             nslots=nslots,
@@ -1859,7 +1993,7 @@ class SeFs(FileSystem):
         if limit >= _NONCE_SPACE:
             limit = self._nonce_limit
         try:
-            os.fsync(self._fds.nodes)
+            os.fdatasync(self._fds.nodes)  # the nodes before the superblock that names them
             self._write_super(state, limit)
         except OSError as e:
             raise self._io_error(e, "commit") from e
@@ -1871,9 +2005,14 @@ class SeFs(FileSystem):
         self._dirty.clear()
         self._ntables = self._max_tables + 1  # tables kept while dirty may go now
         if nslots < self._hw:
+            # Slots past nslots are free (the next ones allocated are appended there).
+            # The file keeps a small free tail: writing into blocks it already has
+            # keeps a small commit's fdatasync from also committing a new size.
             self._hw = nslots
             try:
-                os.ftruncate(self._fds.nodes, nslots << _SHIFT)
+                size = os.fstat(self._fds.nodes).st_size
+                if (size >> _SHIFT) - nslots >= max(_TAIL_SLACK, nslots >> 3):
+                    os.ftruncate(self._fds.nodes, nslots << _SHIFT)
             except OSError as e:
                 log.warning("sefs %s: cannot shrink %s: %s", self.folder, NODES_NAME, e)
 
@@ -1898,10 +2037,23 @@ class SeFs(FileSystem):
         c.kids_dirty = False
 
     def _write_super(self, state: _SuperState, limit: int) -> None:
+        """Make ``state`` with nonce limit ``limit`` durable as the next generation.
+
+        It goes to the slot that does not hold the newest durable superblock,
+        in place, followed by ``fdatasync``: a torn write leaves the other slot,
+        which stays the newest valid one. Only the first superblock of a volume
+        (nothing to fall back to) appears by an atomic rename, and slot B's
+        creation also syncs the folder. Raises OSError (or KernelError when the
+        generations are used up); the newest durable superblock is then unchanged.
+        """
+        gen = self._gen + 1
+        if gen > _MAX_GEN:
+            raise KernelError(Errno.EIO, "the commit generations of this sefs volume are "
+                              "used up")
         inos_z = zlib.compress(state.inos, 6)
         slots_z = zlib.compress(state.slots, 6)
         body = b"".join([
-            _BODY.pack(_BODY_MAGIC, state.seq, limit.to_bytes(16, "little"), state.itable_size,
+            _BODY.pack(_BODY_MAGIC, gen, limit.to_bytes(16, "little"), state.itable_size,
                        state.itable_root, state.nslots, len(state.orphans), len(inos_z),
                        len(slots_z)),
             struct.pack(f"<{len(state.orphans)}Q", *state.orphans),
@@ -1912,20 +2064,50 @@ class SeFs(FileSystem):
                            12 + len(body) + _TAG)
         nonce = secrets.token_bytes(12)
         raw = header + nonce + self._super_aes.encrypt(nonce, body, header)
-        dfd = self._fds.dir
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(_SUPER_TMP, dir_fd=dfd)
-        fd = os.open(_SUPER_TMP, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-                     | os.O_NOFOLLOW, 0o600, dir_fd=dfd)
-        try:
-            view = memoryview(raw)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(_SUPER_TMP, SUPER_NAME, src_dir_fd=dfd, dst_dir_fd=dfd)
-        os.fsync(dfd)
+        fds = self._fds
+        dfd = fds.dir
+        target = 1 - self._cur
+        if fds.supers[0] < 0:  # a new volume's first superblock
+            target = 0
+            raw = raw.ljust(-(-len(raw) // _SLOT_ALIGN) * _SLOT_ALIGN, b"\0")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(_SUPER_TMP, dir_fd=dfd)
+            fd = os.open(_SUPER_TMP, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                         | os.O_NOFOLLOW, 0o600, dir_fd=dfd)
+            try:
+                self._pwrite_all(fd, raw)
+                os.fsync(fd)
+                os.replace(_SUPER_TMP, SUPER_NAME, src_dir_fd=dfd, dst_dir_fd=dfd)
+                os.fsync(dfd)
+            except BaseException:
+                os.close(fd)
+                raise
+            fds.supers[0] = fd
+        else:
+            fd = fds.supers[target]
+            if fd < 0:
+                fd = os.open(SUPER_B_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                             0o600, dir_fd=dfd)
+                fds.supers[target] = fd
+                self._b_dirsync = True
+            # Padded with zeros over whatever a longer superblock left in the slot.
+            size = max(-(-len(raw) // _SLOT_ALIGN) * _SLOT_ALIGN, self._slot_len[target])
+            raw = raw.ljust(size, b"\0")
+            self._pwrite_all(fd, raw)
+            os.fdatasync(fd)  # the data, and the size if it grew
+            if target == 1 and self._b_dirsync:
+                os.fsync(dfd)  # slot B's name, once
+                self._b_dirsync = False
+        self._slot_len[target] = len(raw)
+        self._gen = gen
+        self._cur = target
+
+    @staticmethod
+    def _pwrite_all(fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        offset = 0
+        while offset < len(view):
+            offset += os.pwrite(fd, view[offset:], offset)
 
 
 # -- inodes handed to the VFS ------------------------------------------------------------
@@ -1979,8 +2161,14 @@ class _SeNode(Inode):
             fs._dirty.add(c.ino)
 
     def sync(self) -> None:
-        """Commit the whole volume (this object's data and metadata included)."""
-        self._fs.sync()
+        """Make this object's data and metadata durable: a commit of the whole
+        volume if the object has changes not yet committed; nothing otherwise
+        (its last commit already holds it as it is)."""
+        fs = self._fs
+        with fs.lock:
+            fs._begin()
+            if self._c.ino in fs._dirty:
+                fs._commit()
 
 
 #: relatime, Linux's default: a read sets ``atim`` only when it is not newer than
