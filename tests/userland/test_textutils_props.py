@@ -270,3 +270,46 @@ def test_expr(userland: Userland, first: str, rest: list[tuple[str, str]], wrap:
     if wrap == "(":
         argv.append(")")
     same(userland, argv, b"")
+
+
+@SETTINGS
+@given(data=BYTES, options=st.lists(st.sampled_from(list("AbeEnstTuv")), max_size=3))
+def test_cat(userland: Userland, data: bytes, options: list[str]) -> None:
+    same(userland, ["cat", *(f"-{o}" for o in options)], data)
+
+
+PATH = st.text(alphabet="/a.b", max_size=8)
+
+
+@SETTINGS
+@given(paths=st.lists(PATH, min_size=1, max_size=4), suffix=st.sampled_from(["", ".b", "b", "a/"]))
+def test_basename_dirname(userland: Userland, paths: list[str], suffix: str) -> None:
+    same(userland, ["dirname", *paths], b"")
+    same(userland, ["basename", "-a", *(["-s", suffix] if suffix else []), *paths], b"")
+
+
+TEST_TOKEN = st.sampled_from(
+    ["!", "(", ")", "-a", "-o", "=", "!=", "-eq", "-lt", "-n", "-z", "-e", "-f", "-d", "1", "2",
+     "-3", "a", "", "x y", "/", "/nope"]
+)
+
+
+@SETTINGS
+@given(args=st.lists(TEST_TOKEN, max_size=7))
+def test_test(userland: Userland, args: list[str]) -> None:
+    same(userland, ["test", *args], b"")
+
+
+ECHO_PIECE = st.sampled_from(
+    ["a", " ", r"\n", r"\t", r"\\", r"\0101", r"\x4a", r"\c", r"\e", r"\q", r"\0", r"\x", "-n",
+     "-e"]
+)
+
+
+@SETTINGS
+@given(
+    options=st.sampled_from([[], ["-n"], ["-e"], ["-E"], ["-ne"], ["-e", "-E"]]),
+    args=st.lists(st.lists(ECHO_PIECE, max_size=4).map("".join), max_size=3),
+)
+def test_echo(userland: Userland, options: list[str], args: list[str]) -> None:
+    same(userland, ["echo", *options, *args], b"")
