@@ -249,3 +249,23 @@ def test_messages_name_argv0_as_given(userland: Userland, name: str) -> None:
     r = userland.inside([name, "--no-such-option"])
     n = userland.native([f"/bin/{name}", "--no-such-option"])
     assert (r.exit_code, r.stderr) == (n.exit_code, n.stderr)
+
+
+FILE_UTILITIES = ["ls", "cp", "mv", "rm", "mkdir", "rmdir", "touch", "sleep", "env", "pwd",
+                  "ln", "date", "stat", "chmod", "ps"]
+
+
+def test_help_and_version(userland: Userland) -> None:
+    # Not GNU's texts (these are not GNU's programs): a usage line naming the program
+    # as invoked, the options, status 0. env passes a command's own --help on. (By
+    # path: pwd is also a shell builtin.)
+    text = "; ".join(f"/bin/{n} --help; echo rc=$?; /bin/{n} --version; echo rc=$?"
+                     for n in FILE_UTILITIES) + "; env -i ls --help | head -1; ls -- --help"
+    r = userland.inside(["sh", "-c", text])
+    out = r.stdout.decode()
+    for name in FILE_UTILITIES:
+        assert f"Usage: /bin/{name} " in out, name
+        assert f"{name} (PyOcclum userland)\n" in out, name
+    assert out.count("rc=0\n") == 2 * len(FILE_UTILITIES)
+    assert out.endswith("Usage: ls [OPTION]... [FILE]...\n")
+    assert r.stderr.decode() == "ls: cannot access '--help': No such file or directory\n"

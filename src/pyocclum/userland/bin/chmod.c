@@ -131,6 +131,20 @@ static int looks_like_mode(const char *a) {
     return a[0] == '-' && a[1] && strspn(a + 1, "rwxXstugoa,+-=01234567") == strlen(a + 1);
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... MODE[,MODE]... FILE...\n"
+    "  or:  chmod [OPTION]... OCTAL-MODE FILE...\n"
+    "  or:  chmod [OPTION]... --reference=RFILE FILE...\n"
+    "Change the mode of each FILE to MODE.\n"
+    "\n"
+    "  -c, --changes          like verbose but report only when a change is made\n"
+    "  -f, --silent, --quiet  suppress most error messages\n"
+    "  -v, --verbose          output a diagnostic for every file processed\n"
+    "      --reference=RFILE  use RFILE's mode instead of MODE values\n"
+    "  -R, --recursive        change files and directories recursively\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     enum { REFERENCE = 256 };
     static const struct option longopts[] = {
@@ -143,6 +157,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     /* Take a mode that looks like an option ("chmod -w f") out of argv first. */
     char *mode_arg = NULL;

@@ -27,6 +27,28 @@ static int preserve_list(const char *list, struct fu_copy_options *o) {
     return 0;
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... SOURCE... DEST\n"
+    "Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY.\n"
+    "\n"
+    "  -a, --archive             same as -dR --preserve=all\n"
+    "  -d                        copy symbolic links as links\n"
+    "  -f, --force               remove a destination that cannot be opened and try again\n"
+    "  -i, --interactive         prompt before overwrite\n"
+    "  -H                        follow command-line symbolic links in SOURCE\n"
+    "  -L, --dereference         always follow symbolic links in SOURCE\n"
+    "  -n, --no-clobber          do not overwrite an existing file\n"
+    "  -P, --no-dereference      never follow symbolic links in SOURCE\n"
+    "  -p                        same as --preserve=mode,timestamps\n"
+    "      --preserve[=LIST]     preserve mode, timestamps (all)\n"
+    "  -R, -r, --recursive       copy directories recursively\n"
+    "  -t, --target-directory=DIRECTORY  copy all SOURCE arguments into DIRECTORY\n"
+    "  -T, --no-target-directory  treat DEST as a normal file\n"
+    "  -u, --update              copy only when SOURCE is newer than DEST or DEST is missing\n"
+    "  -v, --verbose             explain what is being done\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     enum { PRESERVE = 256 };
     static const struct option longopts[] = {
@@ -45,6 +67,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     struct fu_copy_options o = {0};
     int deref = -1, no_target_dir = 0, c;

@@ -185,6 +185,19 @@ static void format(struct out *o, const char *fmt, const struct tm *tm, const st
     }
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... [+FORMAT]\n"
+    "Display the date and time (UTC) in the given FORMAT.\n"
+    "\n"
+    "  -d, --date=STRING          display time described by STRING, not 'now'\n"
+    "  -I[FMT], --iso-8601[=FMT]  output date/time in ISO 8601 format (date, hours, minutes, seconds, ns)\n"
+    "  -r, --reference=FILE       display the last modification time of FILE\n"
+    "  -R, --rfc-email            output date and time in RFC 5322 format\n"
+    "      --rfc-3339=FMT         output date/time in RFC 3339 format (date, seconds, ns)\n"
+    "  -u, --utc, --universal     print Coordinated Universal Time (UTC)\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     enum { RFC3339 = 256 };
     static const struct option longopts[] = {
@@ -199,6 +212,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     const char *date = NULL, *ref = NULL, *fmt = NULL;
     int c;

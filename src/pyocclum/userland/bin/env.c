@@ -14,6 +14,17 @@ extern char **environ;
 /* env's own failures exit 125; a command that cannot run, 126 or 127. */
 enum { EXIT_CANCELED = 125, EXIT_CANNOT_INVOKE = 126, EXIT_ENOENT = 127 };
 
+static const char usage[] =
+    "Usage: %s [OPTION]... [-] [NAME=VALUE]... [COMMAND [ARG]...]\n"
+    "Set each NAME to VALUE in the environment and run COMMAND.\n"
+    "\n"
+    "  -i, --ignore-environment  start with an empty environment\n"
+    "  -0, --null           end each output line with NUL, not newline\n"
+    "  -u, --unset=NAME     remove variable from the environment\n"
+    "  -C, --chdir=DIR      change working directory to DIR\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"ignore-environment", no_argument, 0, 'i'},
@@ -23,6 +34,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 1);
     opterr = 0;
     int ignore = 0, null_sep = 0, c;
     const char *dir = NULL;

@@ -61,6 +61,22 @@ static int make_link(const char *target, const char *name) {
     return 0;
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... [-T] TARGET LINK_NAME\n"
+    "  or:  ln [OPTION]... TARGET\n"
+    "  or:  ln [OPTION]... TARGET... DIRECTORY\n"
+    "  or:  ln [OPTION]... -t DIRECTORY TARGET...\n"
+    "Create links; hard links by default, symbolic links with --symbolic.\n"
+    "\n"
+    "  -f, --force                 remove existing destination files\n"
+    "  -n, --no-dereference        treat LINK_NAME as a normal file if it is a symbolic link to a directory\n"
+    "  -s, --symbolic              make symbolic links instead of hard links\n"
+    "  -t, --target-directory=DIRECTORY  specify the DIRECTORY in which to create the links\n"
+    "  -T, --no-target-directory   treat LINK_NAME as a normal file always\n"
+    "  -v, --verbose               print name of each linked file\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"symbolic", no_argument, 0, 's'},
@@ -72,6 +88,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int no_target_dir = 0, c;
     const char *target_dir = NULL;

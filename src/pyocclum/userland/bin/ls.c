@@ -457,6 +457,34 @@ static void list_dir(const char *dir, int header, int *first) {
     free_entries(v, n);
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... [FILE]...\n"
+    "List information about the FILEs (the current directory by default).\n"
+    "\n"
+    "  -a, --all              do not ignore entries starting with .\n"
+    "  -A, --almost-all       do not list implied . and ..\n"
+    "  -C                     list entries by columns\n"
+    "  -d, --directory        list directories themselves, not their contents\n"
+    "  -F, --classify         append indicator (one of */=@|) to entries\n"
+    "  -g                     like -l, but do not list owner\n"
+    "  -h, --human-readable   with -l, print sizes like 1K 234M 2G\n"
+    "  -i, --inode            print the index number of each file\n"
+    "  -l                     use a long listing format\n"
+    "  -L, --dereference      show information for the file a symbolic link references\n"
+    "  -n, --numeric-uid-gid  like -l, but list numeric user and group IDs\n"
+    "  -o                     like -l, but do not list group information\n"
+    "  -p                     append / indicator to directories\n"
+    "  -r, --reverse          reverse order while sorting\n"
+    "  -R, --recursive        list subdirectories recursively\n"
+    "  -S                     sort by file size, largest first\n"
+    "  -t                     sort by modification time, newest first\n"
+    "  -U                     do not sort; list entries in directory order\n"
+    "  -w, --width=COLS       set output width to COLS; 0 means no limit\n"
+    "  -x                     list entries by lines instead of by columns\n"
+    "  -1                     list one file per line\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"all", no_argument, 0, 'a'},
@@ -473,6 +501,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int c, width_given = 0;
     while ((c = getopt_long(argc, argv, ":aAlgon1CxRdhtSUriFpLw:", longopts, NULL)) != -1) {

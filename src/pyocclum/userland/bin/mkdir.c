@@ -68,6 +68,16 @@ static int make_parents(const char *dir, mode_t parent_mode, mode_t mode) {
     return 0;
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... DIRECTORY...\n"
+    "Create the DIRECTORY(ies), if they do not already exist.\n"
+    "\n"
+    "  -m, --mode=MODE   set file mode (as in chmod), not a=rwx - umask\n"
+    "  -p, --parents     no error if existing, make parent directories as needed\n"
+    "  -v, --verbose     print a message for each created directory\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"parents", no_argument, 0, 'p'},
@@ -76,6 +86,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int parents = 0, c;
     const char *mode_spec = NULL;

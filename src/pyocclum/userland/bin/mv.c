@@ -72,6 +72,20 @@ static int move(const char *src, const char *dst) {
     return fu_remove_tree(src, verbose);
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... SOURCE... DEST\n"
+    "Rename SOURCE to DEST, or move SOURCE(s) to DIRECTORY.\n"
+    "\n"
+    "  -f, --force               do not prompt before overwriting\n"
+    "  -i, --interactive         prompt before overwrite\n"
+    "  -n, --no-clobber          do not overwrite an existing file\n"
+    "  -t, --target-directory=DIRECTORY  move all SOURCE arguments into DIRECTORY\n"
+    "  -T, --no-target-directory  treat DEST as a normal file\n"
+    "  -u, --update              move only when SOURCE is newer than DEST or DEST is missing\n"
+    "  -v, --verbose             explain what is being done\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"force", no_argument, 0, 'f'},
@@ -84,6 +98,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int no_target_dir = 0, c;
     const char *target_dir = NULL;

@@ -249,8 +249,22 @@ static _Noreturn void bad_list(void) {
     exit(1);
 }
 
+static const char usage[] =
+    "Usage: %s [options]\n"
+    "Report the processes inside (from /proc).\n"
+    "\n"
+    "  -e, -A        all processes\n"
+    "  -f            full format\n"
+    "  -p LIST       these pids\n"
+    "  -o FORMAT     user-defined format (pid ppid pgid sid comm args user uid tty time stat vsz rss etime nlwp c stime start %cpu %mem)\n"
+    "  aux           BSD user format\n"
+    "  --no-headers  no header line\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     int all = 0, full = 0, bsd_u = 0, no_header = 0, npids = 0;
     int *pids = NULL;
     struct field fields[64];

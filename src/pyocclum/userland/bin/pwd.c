@@ -25,6 +25,15 @@ static const char *logical(void) {
     return pwd;
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]...\n"
+    "Print the full filename of the current working directory.\n"
+    "\n"
+    "  -L, --logical   use PWD from environment, even if it contains symlinks\n"
+    "  -P, --physical  avoid all symlinks (the default)\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"logical", no_argument, 0, 'L'},
@@ -32,6 +41,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int use_logical = getenv("POSIXLY_CORRECT") != NULL, c;
     while ((c = getopt_long(argc, argv, ":LP", longopts, NULL)) != -1) {

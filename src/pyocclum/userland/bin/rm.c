@@ -130,6 +130,20 @@ static int dot_or_dotdot(const char *path) {
     return r;
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... [FILE]...\n"
+    "Remove (unlink) the FILE(s).\n"
+    "\n"
+    "  -f, --force           ignore nonexistent files and arguments, never prompt\n"
+    "  -i                    prompt before every removal\n"
+    "  -r, -R, --recursive   remove directories and their contents recursively\n"
+    "  -d, --dir             remove empty directories\n"
+    "  -v, --verbose         explain what is being done\n"
+    "      --no-preserve-root  do not treat '/' specially\n"
+    "      --preserve-root   do not remove '/' (default)\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     enum { NO_PRESERVE = 256, PRESERVE };
     static const struct option longopts[] = {
@@ -142,6 +156,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":frRdvi", longopts, NULL)) != -1) {

@@ -26,6 +26,16 @@ static int remove_one(const char *dir, int parent) {
     return 1;
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... DIRECTORY...\n"
+    "Remove the DIRECTORY(ies), if they are empty.\n"
+    "\n"
+    "      --ignore-fail-on-non-empty  ignore each failure to remove a non-empty directory\n"
+    "  -p, --parents   remove DIRECTORY and its ancestors\n"
+    "  -v, --verbose   output a diagnostic for every directory processed\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     enum { IGNORE = 256 };
     static const struct option longopts[] = {
@@ -35,6 +45,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int parents = 0, c;
     while ((c = getopt_long(argc, argv, ":pv", longopts, NULL)) != -1) {

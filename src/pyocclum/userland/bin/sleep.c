@@ -32,8 +32,15 @@ static double interval(const char *s) {
     return v;
 }
 
+static const char usage[] =
+    "Usage: %s NUMBER[SUFFIX]...\n"
+    "Pause for NUMBER seconds (SUFFIX s, m, h or d); the arguments are summed.\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     /* Options as GNU getopt sees them (it permutes: any "-x" before "--"). */
     char **ops = fu_xmalloc((size_t)argc * sizeof *ops);
     int nops = 0, dashdash = 0;

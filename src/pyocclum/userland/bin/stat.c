@@ -245,6 +245,17 @@ static const char device_format[] =
     "Access: %x\nModify: %y\nChange: %z\n Birth: %w\n";
 static const char terse_format[] = "%n %s %b %f %u %g %D %i %h %t %T %X %Y %Z %W %o\n";
 
+static const char usage[] =
+    "Usage: %s [OPTION]... FILE...\n"
+    "Display file status.\n"
+    "\n"
+    "  -L, --dereference     follow links\n"
+    "  -c  --format=FORMAT   use the specified FORMAT instead of the default\n"
+    "      --printf=FORMAT   like --format, but interpret backslash escapes, no newline\n"
+    "  -t, --terse           print the information in terse form\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     enum { PRINTF = 256 };
     static const struct option longopts[] = {
@@ -255,6 +266,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int deref = 0, terse = 0, escapes = 0, c;
     const char *format = NULL;

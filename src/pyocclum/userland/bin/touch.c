@@ -50,6 +50,20 @@ static int parse_stamp(const char *s, struct timespec *out) {
     return 0;
 }
 
+static const char usage[] =
+    "Usage: %s [OPTION]... FILE...\n"
+    "Update the access and modification times of each FILE to the current time.\n"
+    "\n"
+    "  -a                     change only the access time\n"
+    "  -c, --no-create        do not create any files\n"
+    "  -d, --date=STRING      parse STRING and use it instead of current time\n"
+    "  -h, --no-dereference   affect each symbolic link instead of any referenced file\n"
+    "  -m                     change only the modification time\n"
+    "  -r, --reference=FILE   use this file's times instead of current time\n"
+    "  -t STAMP               use [[CC]YY]MMDDhhmm[.ss] instead of current time\n"
+    "      --help     display this help and exit\n"
+    "      --version  output version information and exit\n";
+
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"no-create", no_argument, 0, 'c'},
@@ -59,6 +73,7 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     fu_init(argv);
+    fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
     int only_a = 0, only_m = 0, no_create = 0, have_time = 0, no_deref = 0, c;
     struct timespec times[2];

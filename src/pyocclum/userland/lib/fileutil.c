@@ -15,6 +15,28 @@ void fu_init(char **argv) {
         fu_prog = argv[0];
 }
 
+void fu_standard_options(int argc, char **argv, const char *usage, int stop_at_operand) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0 || (stop_at_operand && argv[i][0] != '-'))
+            return;
+        if (strcmp(argv[i], "--help") == 0) {
+            const char *at = strstr(usage, "%s"); /* the program's name goes there */
+            fwrite(usage, 1, (size_t)(at - usage), stdout);
+            fputs(fu_prog, stdout);
+            fputs(at + 2, stdout);
+            exit(fflush(stdout) == 0 ? 0 : 1);
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            char *base = fu_basename(fu_prog);
+            printf("%s (PyOcclum userland)\n"
+                   "Written for PyOcclum after GNU coreutils; see pyocclum/userland/README.md.\n",
+                   base);
+            free(base);
+            exit(fflush(stdout) == 0 ? 0 : 1);
+        }
+    }
+}
+
 /* glibc's wording where it differs from musl's (the programs are compared
  * with GNU coreutils on glibc). */
 static const struct {

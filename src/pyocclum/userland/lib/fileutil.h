@@ -20,6 +20,11 @@ extern const char *fu_prog;
 /* Remember argv[0] for messages; make stdout fully buffered. */
 void fu_init(char **argv);
 
+/* --help (print USAGE, with the program's name where it says "%s") and --version,
+ * recognised anywhere before "--" as GNU's getopt would (before the first operand
+ * if STOP_AT_OPERAND: env's command has options of its own); both exit 0. Call first. */
+void fu_standard_options(int argc, char **argv, const char *usage, int stop_at_operand);
+
 /* glibc's text for errno e (musl's where glibc has no different one). */
 const char *fu_strerror(int e);
 
