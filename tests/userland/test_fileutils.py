@@ -45,6 +45,8 @@ def test_ls(userland: Userland) -> None:
         "ls", "ls -a d", "ls -A", "ls -1", "ls -l", "ls -la d", "ls -lA", "ls -lh", "ls -lS",
         "ls -lSr", "ls -lt", "ls -ltr", "ls -r", "ls -i", "ls -li", "ls -lih", "ls -F",
         "ls -p", "ls -lF", "ls -n", "ls -g", "ls -o", "ls -lL", "ls -L", "ls -U -d d",
+        "ls -s", "ls -sh", "ls -ls", "ls -si", "ls -sC", "ls -s d", "ls -lc", "ls -ltc", "ls -c",
+        "ls -lu", "ls -ltu", "ls -u", "ls -cr", "ls -lcS",
     ], TREE, modes=MODES, times={"recent": recent()}, mutates=False)
 
 

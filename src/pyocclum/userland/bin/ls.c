@@ -1,5 +1,5 @@
 /* ls: list directory contents (GNU coreutils' ls: -a, -A, -l, -g, -o, -n, -1, -C, -x,
- * -w COLS, -R, -d, -h, -t, -S, -U, -r, -i, -F, -p, -L). As coreutils: columns on a
+ * -w COLS, -R, -d, -h, -s, -t, -c, -u, -S, -U, -r, -i, -F, -p, -L). As coreutils: columns on a
  * terminal (width $COLUMNS or 80), one name per line otherwise. Names are printed as
  * they are (coreutils quotes unusual ones on a terminal), and times in UTC. */
 #include <dirent.h>
@@ -24,6 +24,9 @@ static int format = -1;          /* FMT_*; -1 until the options say */
 static size_t line_length = 80;  /* for -C and -x */
 static int tab_size = 8;         /* columns are padded with tabs, none with -w 0 */
 static int show_inode, classify, slash_only, deref, no_owner, no_group, numeric_ids;
+static int show_blocks;          /* -s */
+enum { TIME_MTIME, TIME_CTIME, TIME_ATIME };
+static int time_kind = TIME_MTIME; /* -c, -u: which time -l shows and -t sorts by */
 static int status;
 static struct timespec now;
 
@@ -37,14 +40,20 @@ struct entry {
     int target_ok;
 };
 
+static struct timespec shown_time(const struct stat *st) {
+    return time_kind == TIME_CTIME ? st->st_ctim : time_kind == TIME_ATIME ? st->st_atim
+                                                                            : st->st_mtim;
+}
+
 static int compare(const void *pa, const void *pb) {
     const struct entry *a = pa, *b = pb;
     int r = 0;
     if (sort_by == SORT_TIME) {
-        if (a->st.st_mtim.tv_sec != b->st.st_mtim.tv_sec)
-            r = a->st.st_mtim.tv_sec < b->st.st_mtim.tv_sec ? 1 : -1;
-        else if (a->st.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec)
-            r = a->st.st_mtim.tv_nsec < b->st.st_mtim.tv_nsec ? 1 : -1;
+        struct timespec ta = shown_time(&a->st), tb = shown_time(&b->st);
+        if (ta.tv_sec != tb.tv_sec)
+            r = ta.tv_sec < tb.tv_sec ? 1 : -1;
+        else if (ta.tv_nsec != tb.tv_nsec)
+            r = ta.tv_nsec < tb.tv_nsec ? 1 : -1;
     } else if (sort_by == SORT_SIZE) {
         if (a->st.st_size != b->st.st_size)
             r = a->st.st_size < b->st.st_size ? 1 : -1;
@@ -135,8 +144,17 @@ static const char *group(gid_t g) {
 }
 
 struct widths {
-    int ino, nlink, owner, group, size;
+    int ino, nlink, owner, group, size, blocks;
 };
+
+/* -s: the blocks an entry takes, in KiB (or -h units). */
+static void blocks_text(const struct entry *e, char *out, size_t n) {
+    unsigned long long b = (unsigned long long)e->st.st_blocks;
+    if (human)
+        human_size(b * 512, out, n);
+    else
+        snprintf(out, n, "%llu", (b + 1) / 2);
+}
 
 /* Column widths over V (and W, if not NULL: the command line's directories count
  * for the widths of its files, as in coreutils). */
@@ -159,6 +177,9 @@ static struct widths measure(const struct entry *v, size_t n, const struct entry
         size_text(e, buf, sizeof buf);
         k = (int)strlen(buf);
         out.size = k > out.size ? k : out.size;
+        blocks_text(e, buf, sizeof buf);
+        k = (int)strlen(buf);
+        out.blocks = k > out.blocks ? k : out.blocks;
     }
     return out;
 }
@@ -174,7 +195,7 @@ static void print_entries(struct entry *v, size_t n, int with_total, struct widt
             continue;
         blocks += (unsigned long long)v[i].st.st_blocks;
     }
-    if (with_total && long_format) {
+    if (with_total && (long_format || show_blocks)) {
         if (human)
             human_size(blocks * 512, buf, sizeof buf);
         else
@@ -205,6 +226,12 @@ static size_t print_one(const struct entry *e, struct widths wd) {
             else
                 printf("%*s ", w_ino, "?");
         }
+        if (show_blocks) {
+            width += (size_t)wd.blocks + 1;
+            if (e->ok)
+                blocks_text(e, buf, sizeof buf);
+            printf("%*s ", wd.blocks, e->ok ? buf : "?");
+        }
         if (long_format && !e->ok) {
             /* What could not be stat'ed: its type if known, "?" for the rest. */
             char mode[11];
@@ -229,11 +256,12 @@ static size_t print_one(const struct entry *e, struct widths wd) {
             size_text(e, buf, sizeof buf);
             printf("%*s ", w_size, buf);
             struct tm tm;
-            time_t t = e->st.st_mtim.tv_sec;
+            struct timespec when = shown_time(&e->st);
+            time_t t = when.tv_sec;
             gmtime_r(&t, &tm);
             long long age = (long long)now.tv_sec - (long long)t;
             int recent = age < 31556952 / 2 &&
-                         (t < now.tv_sec || (t == now.tv_sec && e->st.st_mtim.tv_nsec <= now.tv_nsec));
+                         (t < now.tv_sec || (t == now.tv_sec && when.tv_nsec <= now.tv_nsec));
             strftime(buf, sizeof buf, recent ? "%b %e %H:%M" : "%b %e  %Y", &tm);
             printf("%s ", buf);
         }
@@ -259,7 +287,8 @@ static size_t print_one(const struct entry *e, struct widths wd) {
 
 /* The width print_one gives E in a short format. */
 static size_t entry_width(const struct entry *e, struct widths wd) {
-    size_t w = strlen(e->name) + (show_inode ? (size_t)wd.ino + 1 : 0);
+    size_t w = strlen(e->name) + (show_inode ? (size_t)wd.ino + 1 : 0) +
+               (show_blocks ? (size_t)wd.blocks + 1 : 0);
     if (classify && e->ok && indicator(e->st.st_mode))
         w++;
     return w;
@@ -411,7 +440,7 @@ static void list_dir(const char *dir, int header, int *first) {
         int err = fill(&v[n], deref);
         /* coreutils stats only what the format needs: a plain "ls -L" lists a
          * dangling link without a word. */
-        int need_stat = long_format || classify || show_inode || recursive ||
+        int need_stat = long_format || classify || show_inode || show_blocks || recursive ||
                         sort_by == SORT_TIME || sort_by == SORT_SIZE;
         if (err && !need_stat) {
             fill(&v[n], 0);
@@ -463,6 +492,8 @@ static const char usage[] =
     "\n"
     "  -a, --all              do not ignore entries starting with .\n"
     "  -A, --almost-all       do not list implied . and ..\n"
+    "  -c                     with -lt: sort by, and show, ctime; with -l: show ctime;\n"
+    "                         otherwise: sort by ctime, newest first\n"
     "  -C                     list entries by columns\n"
     "  -d, --directory        list directories themselves, not their contents\n"
     "  -F, --classify         append indicator (one of */=@|) to entries\n"
@@ -476,8 +507,10 @@ static const char usage[] =
     "  -p                     append / indicator to directories\n"
     "  -r, --reverse          reverse order while sorting\n"
     "  -R, --recursive        list subdirectories recursively\n"
+    "  -s, --size             print the allocated size of each file, in blocks\n"
     "  -S                     sort by file size, largest first\n"
     "  -t                     sort by modification time, newest first\n"
+    "  -u                     like -c, with the access time\n"
     "  -U                     do not sort; list entries in directory order\n"
     "  -w, --width=COLS       set output width to COLS; 0 means no limit\n"
     "  -x                     list entries by lines instead of by columns\n"
@@ -494,6 +527,7 @@ int main(int argc, char **argv) {
         {"human-readable", no_argument, 0, 'h'},
         {"reverse", no_argument, 0, 'r'},
         {"inode", no_argument, 0, 'i'},
+        {"size", no_argument, 0, 's'},
         {"classify", no_argument, 0, 'F'},
         {"dereference", no_argument, 0, 'L'},
         {"numeric-uid-gid", no_argument, 0, 'n'},
@@ -503,8 +537,8 @@ int main(int argc, char **argv) {
     fu_init(argv);
     fu_standard_options(argc, argv, usage, 0);
     opterr = 0;
-    int c, width_given = 0;
-    while ((c = getopt_long(argc, argv, ":aAlgon1CxRdhtSUriFpLw:", longopts, NULL)) != -1) {
+    int c, width_given = 0, sort_given = 0;
+    while ((c = getopt_long(argc, argv, ":aAlgon1CxRdhtcusSUriFpLw:", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': show_all = ALL_DOTS; break;
         case 'A': show_all = ALL_ALMOST; break;
@@ -527,9 +561,12 @@ int main(int argc, char **argv) {
         case 'R': recursive = 1; break;
         case 'd': list_dirs = 1; break;
         case 'h': human = 1; break;
-        case 't': sort_by = SORT_TIME; break;
-        case 'S': sort_by = SORT_SIZE; break;
-        case 'U': sort_by = SORT_NONE; break;
+        case 't': sort_by = SORT_TIME; sort_given = 1; break;
+        case 'c': time_kind = TIME_CTIME; break;
+        case 'u': time_kind = TIME_ATIME; break;
+        case 's': show_blocks = 1; break;
+        case 'S': sort_by = SORT_SIZE; sort_given = 1; break;
+        case 'U': sort_by = SORT_NONE; sort_given = 1; break;
         case 'r': reverse = 1; break;
         case 'i': show_inode = 1; break;
         case 'F': classify = 1; slash_only = 0; break;
@@ -542,6 +579,9 @@ int main(int argc, char **argv) {
     if (format < 0)
         format = isatty(STDOUT_FILENO) ? FMT_COLUMNS : FMT_ONE;
     long_format = format == FMT_LONG;
+    /* -c and -u sort by that time unless -l shows it (then -t must ask), as coreutils. */
+    if (time_kind != TIME_MTIME && !long_format && !sort_given)
+        sort_by = SORT_TIME;
     const char *env_cols = getenv("COLUMNS");
     uintmax_t cols;
     if (!width_given && env_cols && fu_parse_uint(env_cols, &cols) == 0 && cols > 0)
