@@ -240,6 +240,12 @@ def test_ps(userland: Userland) -> None:
     assert lines[17:] == [_ps_header(userland), "rc=1"]  # ps -p 999: nothing, status 1
 
 
+def test_ps_shows_long_command_lines_whole(userland: Userland) -> None:
+    long = " ".join(["0"] * 300)  # sleep sums its operands: 5 seconds in all
+    r = userland.inside(["sh", "-c", f"sleep 5 {long} & ps -ef; ps -o args; kill $!"])
+    assert r.stdout.decode().count(f"sleep 5 {long}\n") == 2
+
+
 def test_ps_bad_options(userland: Userland) -> None:
     for args in (["-p", "x"], ["-o", "nosuchfield"], ["-p"]):
         assert userland.inside(["ps", *args]).exit_code == userland.native(["ps", *args]).exit_code

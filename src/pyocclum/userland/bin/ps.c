@@ -416,11 +416,15 @@ int main(int argc, char **argv) {
     char bufs[64][256];
     for (size_t k = 0; k < n; k++) {
         for (size_t i = 0; i < nf; i++) {
-            if (!strcmp(fields[i].col->key, "bsdtime"))
+            const char *key = fields[i].col->key;
+            if (!strcmp(key, "bsdtime"))
                 snprintf(bufs[i], sizeof bufs[i], "0:00");
+            else if (!strcmp(key, "args") || !strcmp(key, "cmd") || !strcmp(key, "command"))
+                cells[i] = procs[k].args; /* whole: a command line may be long */
             else
                 value(fields[i].col, &procs[k], bufs[i], sizeof bufs[i]);
-            cells[i] = bufs[i];
+            if (strcmp(key, "args") && strcmp(key, "cmd") && strcmp(key, "command"))
+                cells[i] = bufs[i];
         }
         print_row(fields, nf, cells, 1);
         free(procs[k].args);
