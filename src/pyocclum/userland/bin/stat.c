@@ -53,17 +53,20 @@ static void put_int(const char *spec, intmax_t v) {
 
 /* %N: the quoted name, and " -> 'target'" for a symlink. */
 static void quoted_name(const char *spec, const char *name, const struct stat *st) {
-    char buf[8300];
-    int n = snprintf(buf, sizeof buf, "%s", fu_quote(name));
+    const char *qname = fu_quote(name);
+    char *out = NULL;
     if (S_ISLNK(st->st_mode)) {
         char target[4097];
         ssize_t len = readlink(name, target, sizeof target - 1);
         if (len >= 0) {
             target[len] = 0;
-            snprintf(buf + n, sizeof buf - (size_t)n, " -> %s", fu_quote(target));
+            const char *qtarget = fu_quote(target);
+            out = fu_xmalloc(strlen(qname) + strlen(qtarget) + 5);
+            sprintf(out, "%s -> %s", qname, qtarget);
         }
     }
-    put_str(spec, buf);
+    put_str(spec, out ? out : qname);
+    free(out);
 }
 
 /* %X %Y %Z: seconds, with PRECISION fraction digits (nanoseconds, then zeros). */
