@@ -262,3 +262,15 @@ def test_chmod_rm_cp_on_the_image_copy_up(userland: Userland) -> None:
 
 def _rwx(mode: int) -> str:
     return "".join(c if mode & (0o400 >> i) else "-" for i, c in enumerate("rwxrwxrwx"))
+
+
+def test_image_files_show_their_modes_and_sizes(userland: Userland) -> None:
+    # The integrity image keeps each file's permission bits and size from the host's image/.
+    image = userland.instance.path / "image"
+    names = ["bin/ls", "bin/sh", "etc/hosts", "etc/hostname"]
+    r = userland.inside(["stat", "-c", "%n %a %s %F", *(f"/{n}" for n in names)], cwd="/")
+    want = "".join(f"/{n} {(image / n).stat().st_mode & 0o7777:o} {(image / n).stat().st_size} "
+                   "regular file\n" for n in names)
+    assert (r.exit_code, r.stdout.decode()) == (0, want)
+    assert userland.inside(["ls", "-F", "/bin/ls", "/etc/hosts"], cwd="/").stdout == (
+        b"/bin/ls*\n/etc/hosts\n")
