@@ -85,6 +85,17 @@ def _no_times(out: bytes) -> bytes:
     return re.sub(rb"(Nov 14  2023|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d)", b"TIME", out)
 
 
+def test_ln_relative(userland: Userland) -> None:
+    spec: Spec = {"a": None, "a/b": None, "a/f": b"f", "c": None}
+    compare(userland, [
+        "ln -srv a/f c/l1", "ln -srv a/f l2", "ln -srv a/b/../f c/l3",
+        "ln -srv \"$PWD/a/f\" a/b/l4",
+        "ln -srv nowhere/x c/l5", "ln -srv a c/l6", "ln -srv c/l6/f l7", "ln -rv a/f hard",
+        "ln -srv . c/l8", "ln -srv c c/l9", "ln -sr a/f a/b/", "ln -sr -t c a/b a/f",
+        "stat -c %N c/* a/b/*",
+    ], spec)
+
+
 def test_rm(userland: Userland) -> None:
     compare(userland, [
         "rm f", "rm f", "rm -f f nope", "rm d", "rm -d empty", "rm -d d", "rm -v lf ld dangling",

@@ -1,4 +1,4 @@
-/* ln: make links (GNU coreutils' ln: -s, -f, -n, -v, -T, -t DIR; the
+/* ln: make links (GNU coreutils' ln: -s, -r, -f, -n, -v, -T, -t DIR; the
  * forms TARGET LINK, TARGET, and TARGET... DIRECTORY). */
 #include <errno.h>
 #include <getopt.h>
@@ -10,7 +10,125 @@
 
 #include "fileutil.h"
 
-static int symbolic, force, no_deref, verbose;
+static int symbolic, force, no_deref, verbose, relative;
+
+/* PATH made absolute, "." and ".." resolved and the symlinks of its existing
+ * components followed; missing components are kept as they are (coreutils'
+ * canonicalize_filename_mode with CAN_MISSING). malloc'd; NULL on a loop. */
+static char *canonical(const char *path) {
+    char *rest;
+    if (path[0] == '/') {
+        rest = fu_xstrdup(path);
+    } else {
+        char *cwd = getcwd(NULL, 0);
+        if (!cwd)
+            return NULL;
+        rest = fu_join(cwd, path);
+        free(cwd);
+    }
+    char *out = fu_xstrdup("");
+    int links = 0;
+    char *p = rest;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, "/");
+        char *part = fu_xmalloc(n + 1);
+        memcpy(part, p, n);
+        part[n] = 0;
+        p += n;
+        if (strcmp(part, ".") == 0) {
+            free(part);
+            continue;
+        }
+        if (strcmp(part, "..") == 0) {
+            char *slash = strrchr(out, '/');
+            if (slash)
+                *slash = 0;
+            free(part);
+            continue;
+        }
+        size_t len = strlen(out);
+        out = fu_xrealloc(out, len + n + 2);
+        out[len] = '/';
+        strcpy(out + len + 1, part);
+        free(part);
+        char target[4097];
+        ssize_t t = readlink(out, target, sizeof target - 1);
+        if (t < 0)
+            continue; /* not a link, or missing: kept as it is */
+        if (++links > 40) {
+            free(out);
+            free(rest);
+            return NULL;
+        }
+        target[t] = 0;
+        out[len] = 0; /* the link's directory */
+        char *again = fu_xmalloc(strlen(target) + strlen(p) + 2);
+        sprintf(again, "%s%s", target, p);
+        if (target[0] == '/')
+            out[0] = 0;
+        free(rest);
+        rest = again;
+        p = rest;
+    }
+    free(rest);
+    if (!*out) {
+        free(out);
+        out = fu_xstrdup("/");
+    }
+    return out;
+}
+
+/* The components of an absolute path: a malloc'd copy cut at the slashes. */
+static size_t split(char *path, char **parts, size_t max) {
+    size_t n = 0;
+    for (char *tok = strtok(path, "/"); tok && n < max; tok = strtok(NULL, "/"))
+        parts[n++] = tok;
+    return n;
+}
+
+/* ln -r: TARGET relative to the directory LINK will be in. malloc'd. */
+static char *relative_target(const char *target, const char *link) {
+    char *dir_of_link = fu_xstrdup(link);
+    char *slash = strrchr(dir_of_link, '/');
+    if (slash == dir_of_link)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        strcpy(dir_of_link, ".");
+    char *from = canonical(target), *dir = canonical(dir_of_link);
+    free(dir_of_link);
+    if (!from || !dir) {
+        free(from);
+        free(dir);
+        return fu_xstrdup(target);
+    }
+    static char *a[2048], *b[2048];
+    size_t na = split(from, a, 2048), nb = split(dir, b, 2048), c = 0;
+    while (c < na && c < nb && strcmp(a[c], b[c]) == 0)
+        c++;
+    size_t len = 2;
+    for (size_t i = c; i < na; i++)
+        len += strlen(a[i]) + 1;
+    char *out = fu_xmalloc(len + 3 * (nb - c));
+    out[0] = 0;
+    for (size_t i = c; i < nb; i++)
+        strcat(out, i + 1 < nb || c < na ? "../" : "..");
+    for (size_t i = c; i < na; i++) {
+        strcat(out, a[i]);
+        if (i + 1 < na)
+            strcat(out, "/");
+    }
+    if (!*out)
+        strcpy(out, ".");
+    free(from);
+    free(dir);
+    return out;
+}
 
 static int is_dir(const char *path, int follow) {
     struct stat st;
@@ -43,6 +161,9 @@ static int make_link(const char *target, const char *name) {
             return 1;
         }
     }
+    char *rel = relative ? relative_target(target, name) : NULL;
+    if (rel)
+        target = rel;
     int r = symbolic ? symlink(target, name) : link(target, name);
     if (r != 0) {
         int e = errno;
@@ -54,10 +175,12 @@ static int make_link(const char *target, const char *name) {
             fu_warn(e, "failed to create hard link %s", fu_quote(name));
         else
             fu_warn(e, "failed to create hard link %s => %s", fu_quote(name), fu_quote(target));
+        free(rel);
         return 1;
     }
     if (verbose)
         printf("%s %s %s\n", fu_quote(name), symbolic ? "->" : "=>", fu_quote(target));
+    free(rel);
     return 0;
 }
 
@@ -70,6 +193,7 @@ static const char usage[] =
     "\n"
     "  -f, --force                 remove existing destination files\n"
     "  -n, --no-dereference        treat LINK_NAME as a normal file if it is a symbolic link to a directory\n"
+    "  -r, --relative              with -s, create links relative to link location\n"
     "  -s, --symbolic              make symbolic links instead of hard links\n"
     "  -t, --target-directory=DIRECTORY  specify the DIRECTORY in which to create the links\n"
     "  -T, --no-target-directory   treat LINK_NAME as a normal file always\n"
@@ -85,6 +209,7 @@ int main(int argc, char **argv) {
         {"verbose", no_argument, 0, 'v'},
         {"no-target-directory", no_argument, 0, 'T'},
         {"target-directory", required_argument, 0, 't'},
+        {"relative", no_argument, 0, 'r'},
         {0, 0, 0, 0},
     };
     fu_init(argv);
@@ -92,17 +217,20 @@ int main(int argc, char **argv) {
     opterr = 0;
     int no_target_dir = 0, c;
     const char *target_dir = NULL;
-    while ((c = getopt_long(argc, argv, ":sfnvTt:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":sfnrvTt:", longopts, NULL)) != -1) {
         switch (c) {
         case 's': symbolic = 1; break;
         case 'f': force = 1; break;
         case 'n': no_deref = 1; break;
         case 'v': verbose = 1; break;
+        case 'r': relative = 1; break;
         case 'T': no_target_dir = 1; break;
         case 't': target_dir = optarg; break;
         default: fu_bad_option(argv, c, 1);
         }
     }
+    if (relative && !symbolic)
+        fu_die(1, 0, "cannot do --relative without --symbolic");
     int n = argc - optind;
     char **ops = argv + optind;
     if (n == 0) {
