@@ -313,3 +313,24 @@ ECHO_PIECE = st.sampled_from(
 )
 def test_echo(userland: Userland, options: list[str], args: list[str]) -> None:
     same(userland, ["echo", *options, *args], b"")
+
+
+XARGS_INPUT = st.lists(
+    st.sampled_from(
+        ["a", "b c", " ", "\n", "\t", "'q q'", '"d"', "\\ ", "\\'", "x\\", "\x00", "e,f"]
+    ),
+    max_size=8,
+).map(lambda parts: "".join(parts).encode())
+
+
+@SETTINGS
+@given(
+    data=XARGS_INPUT,
+    options=st.sampled_from(
+        [[], ["-n", "1"], ["-n", "2"], ["-L", "1"], ["-0"], ["-d", ","], ["-r"], ["-I", "{}"],
+         ["-t", "-n", "3"], ["-s", "20"], ["-E", "b"], ["-x", "-s", "12"]]
+    ),
+)
+def test_xargs(userland: Userland, data: bytes, options: list[str]) -> None:
+    command = ["echo", "[{}]"] if "-I" in options else ["echo", "+"]
+    same(userland, ["xargs", *options, *command], data)

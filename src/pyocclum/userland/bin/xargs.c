@@ -25,10 +25,29 @@ static const char *replace;  /* -I */
 static long max_args, max_lines, max_procs = 1;
 static size_t max_chars = 128 * 1024;
 static int trace, no_run_if_empty, exit_if_too_long, stdin_from_file;
-static int status, running, eof_seen, unmatched_quote;
+static int status, running, eof_seen, unmatched_quote, warned_nul;
+static size_t item_len; /* bytes in the last item read (a NUL inside counts, as GNU) */
+static size_t max_item = SIZE_MAX; /* longest item that fits in a command line */
+static int item_overflow;          /* the item being read is longer */
 
 static char **init_args;
 static int ninit;
+
+/* Add a byte of an item split by blanks and quotes. */
+static void add_byte(struct tu_buf *b, int c)
+{
+    if (b->len >= max_item) {
+        item_overflow = 1; /* GNU's line buffer is full: the item cannot fit */
+        return;
+    }
+    if (c == 0 && !warned_nul) {
+        /* GNU: the argument ends there (a C string), with this warning once. */
+        tu_warn("WARNING: a NUL character occurred in the input.  It cannot be passed "
+                "through in the argument list.  Did you mean to use the --null option?");
+        warned_nul = 1;
+    }
+    tu_buf_addc(b, (char)c);
+}
 
 /* One input item; *line_end set when it ended a (non-continued) line. */
 static char *read_item(int *line_end)
@@ -48,6 +67,7 @@ static char *read_item(int *line_end)
         if (!b.data)
             tu_buf_add(&b, "", 0);
         *line_end = 1;
+        item_len = b.len;
         return b.data;
     }
     /* Skip blanks (newlines end a line for -L, unless the line ended in a blank). */
@@ -80,7 +100,7 @@ static char *read_item(int *line_end)
             if (c == quote)
                 quote = 0;
             else
-                tu_buf_addc(&b, (char)c);
+                add_byte(&b, c);
         } else if (c == EOF) {
             break;
         } else if (c == '\n') {
@@ -103,10 +123,12 @@ static char *read_item(int *line_end)
             c = getc(input);
             if (c == EOF)
                 break;
-            tu_buf_addc(&b, (char)c);
+            add_byte(&b, c);
         } else {
-            tu_buf_addc(&b, (char)c);
+            add_byte(&b, c);
         }
+        if (item_overflow)
+            break;
         c = getc(input);
     }
     if (!b.data)
@@ -117,7 +139,18 @@ static char *read_item(int *line_end)
         tu_buf_free(&b);
         return NULL;
     }
+    item_len = b.len;
     return b.data;
+}
+
+static void wait_one(void);
+
+/* Report and exit 1 once the commands already started have ended (as GNU). */
+static _Noreturn void fail(const char *msg)
+{
+    while (running > 0)
+        wait_one();
+    tu_die(1, "%s", msg);
 }
 
 static void check_child(pid_t pid, int wstatus, const char *name)
@@ -152,7 +185,7 @@ static void run(char **argv)
 {
     if (trace) {
         for (int i = 0; argv[i]; i++)
-            fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+            fprintf(stderr, "%s%s", i ? " " : "", tu_shell_quote(argv[i], 0, 0));
         fputc('\n', stderr);
     }
     while (running >= max_procs && max_procs > 0)
@@ -175,15 +208,16 @@ static void run(char **argv)
     running++;
 }
 
-/* Replace every occurrence of replace in s with item. */
-static char *substitute(const char *s, const char *item)
+/* Replace every occurrence of replace in s with item (all its len bytes: a NUL in
+ * it ends the argument there, as in GNU). */
+static char *substitute(const char *s, const char *item, size_t len)
 {
     struct tu_buf b = {0};
     size_t rl = strlen(replace);
     const char *p;
     while ((p = strstr(s, replace)) != NULL && rl > 0) {
         tu_buf_add(&b, s, (size_t)(p - s));
-        tu_buf_add(&b, item, strlen(item));
+        tu_buf_add(&b, item, len);
         s = p + rl;
     }
     tu_buf_add(&b, s, strlen(s));
@@ -280,14 +314,14 @@ int main(int argc, char **argv)
     if (max_procs == 0)
         max_procs = 1 << 20;
 
-    int ran = 0;
+    int ran = 0, too_long = 0;
     if (replace) {
         int line_end;
         char *item;
         while ((item = read_item(&line_end)) != NULL) {
             char **cmd = tu_xmalloc((size_t)(ninit + 1) * sizeof *cmd);
             for (int i = 0; i < ninit; i++)
-                cmd[i] = substitute(init_args[i], item);
+                cmd[i] = substitute(init_args[i], item, item_len);
             cmd[ninit] = NULL;
             run(cmd);
             for (int i = 0; i < ninit; i++)
@@ -300,7 +334,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < ninit; i++)
             base_len += strlen(init_args[i]) + 1;
         if (base_len > max_chars)
-            tu_die(1, "argument list too long");
+            fail("cannot fit single argument within argument list size limit");
+        max_item = max_chars - base_len; /* an item and its NUL must fit */
         for (int done = 0; !done;) {
             size_t cap = (size_t)ninit + 16, n = (size_t)ninit, len = base_len;
             char **cmd = tu_xmalloc(cap * sizeof *cmd);
@@ -309,19 +344,33 @@ int main(int argc, char **argv)
             int line_end;
             char *item;
             static char *pending;
+            static size_t pending_len;
             for (;;) {
+                size_t ilen = pending_len;
                 item = pending ? pending : read_item(&line_end);
                 if (pending)
                     line_end = 0;
+                else
+                    ilen = item_len;
                 pending = NULL;
                 if (!item) {
                     done = 1;
                     break;
                 }
-                if (len + strlen(item) + 1 > max_chars) {
-                    if (items == 0 || exit_if_too_long)
-                        tu_die(1, "argument line too long");
+                if (len + ilen + 1 > max_chars || item_overflow) {
+                    if (base_len + ilen + 1 > max_chars || item_overflow) {
+                        /* Too long even alone: GNU runs what it has (not with -x), then fails. */
+                        if (exit_if_too_long || items == 0)
+                            fail("argument line too long");
+                        too_long = 1;
+                        done = 1;
+                        break;
+                    }
+                    /* -x: -n/-L asked for more arguments than fit. */
+                    if (exit_if_too_long && (max_args || max_lines))
+                        fail("argument list too long");
                     pending = item;
+                    pending_len = ilen;
                     break;
                 }
                 if (n + 2 > cap) {
@@ -329,20 +378,26 @@ int main(int argc, char **argv)
                     cmd = tu_xrealloc(cmd, cap * sizeof *cmd);
                 }
                 cmd[n++] = item;
-                len += strlen(item) + 1;
+                len += ilen + 1;
                 items++;
                 lines += line_end;
                 if ((max_args && items >= max_args) || (max_lines && lines >= max_lines))
                     break;
             }
             cmd[n] = NULL;
-            if (items > 0 || (!ran && !no_run_if_empty)) {
+            /* An unmatched quote runs only the complete items before it (GNU). */
+            if (items > 0 || (!ran && !no_run_if_empty && !unmatched_quote)) {
                 run(cmd);
                 ran = 1;
             }
             for (size_t i = (size_t)ninit; i < n; i++)
                 free(cmd[i]);
             free(cmd);
+            if (too_long) {
+                while (running > 0)
+                    wait_one();
+                fail("argument line too long");
+            }
             if (pending)
                 done = 0;
         }
