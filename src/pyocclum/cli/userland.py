@@ -100,7 +100,9 @@ def _build_one(name: str, sources: list[Path], final: Path, libocclum: Path) -> 
                 *map(str, _lib_sources()), "-o", str(tmp)]
         cmd = compile_command(argv, cxx=False, libocclum_dir=libocclum)
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
+        # zig drops -Wl,--fatal-warnings; a linker warning (a signature mismatch from
+        # a stale object, say) would otherwise give a program that traps when run.
+        if proc.returncode != 0 or "wasm-ld: warning" in proc.stderr:
             raise CompilerError(f"building /bin/{name} failed:\n{proc.stdout}{proc.stderr}")
         tmp.chmod(0o755)
         tmp.replace(final)  # atomic: a finished file is complete
