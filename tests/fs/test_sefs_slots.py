@@ -1,11 +1,13 @@
-"""sefs's two superblock slots (docs/sefs-format.md, "Commit protocol").
+"""sefs's superblocks (docs/sefs-format.md, "Commit protocol").
 
-Superblocks are written alternately, in place, to ``sefs.super`` (slot A) and
-``sefs.super.b`` (slot B), each with a generation one higher than the last;
-a mount uses the valid slot with the highest generation. These tests tear
-slot writes at every sector, damage and replay slots as a host could, run
-the generations to their end, convert a version-1 volume, and check that a
-sync of a file with nothing new writes nothing.
+Anchors are written alternately, in place, to ``sefs.super`` (slot A) and
+``sefs.super.b`` (slot B); small commits in between are log records in the
+log area of ``sefs.nodes``, each durable with its nodes by one fdatasync.
+Every superblock has a generation one higher than the last; a mount uses the
+valid anchor with the highest generation, then the records after it. These
+tests tear anchor and record writes, damage and replay them as a host could,
+run the generations to their end, convert version-1 and version-2 volumes,
+and check that a sync of a file with nothing new writes nothing.
 """
 
 from __future__ import annotations
@@ -96,6 +98,12 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path / "vol"
 
 
+@pytest.fixture
+def anchors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every commit writes an anchor (a slot file), none a log record."""
+    monkeypatch.setattr(sefs_mod, "_VERIFY_MAX", -1)
+
+
 def history(folder: Path, commits: int) -> Iterator[tuple[State, dict[str, bytes]]]:
     """A volume through ``commits`` commits after its creation: after each, what
     a program sees and the host files (the volume stays mounted between them)."""
@@ -121,7 +129,7 @@ def history(folder: Path, commits: int) -> Iterator[tuple[State, dict[str, bytes
 # -- the slots in normal operation ---------------------------------------------------------
 
 
-def test_commits_alternate_between_the_slots_in_place(folder: Path) -> None:
+def test_commits_alternate_between_the_slots_in_place(folder: Path, anchors: None) -> None:
     inodes: dict[str, int] = {}
     for n, (_, files) in enumerate(history(folder, 6)):
         gen = n + 1
@@ -165,7 +173,7 @@ def test_a_sync_with_nothing_new_writes_nothing(folder: Path) -> None:
 # -- torn writes and host replays --------------------------------------------------------------
 
 
-def test_a_torn_slot_write_leaves_the_previous_commit(folder: Path) -> None:
+def test_a_torn_slot_write_leaves_the_previous_commit(folder: Path, anchors: None) -> None:
     """A crash while a commit writes its slot: the slot holds the new bytes up
     to some sector and its old bytes after. The volume mounts as of the commit
     before (or the new one, once every byte of it is there); never anything else."""
@@ -194,7 +202,7 @@ def test_a_torn_slot_write_leaves_the_previous_commit(folder: Path) -> None:
     assert older != before != after
 
 
-def test_both_slots_bad_refuses_the_mount(folder: Path) -> None:
+def test_both_slots_bad_refuses_the_mount(folder: Path, anchors: None) -> None:
     *_, (_, files) = history(folder, 2)
     for damage in (lambda b: b[:100], lambda b: b"", lambda b: bytes(len(b)),
                    lambda b: b[:200] + bytes([b[200] ^ 1]) + b[201:]):
@@ -208,22 +216,22 @@ def test_both_slots_bad_refuses_the_mount(folder: Path) -> None:
     assert isinstance(mounted_state(folder), dict)
 
 
-def test_slots_of_another_volume_or_a_newer_format_are_refused(folder: Path,
-                                                               tmp_path: Path) -> None:
+def test_slots_of_another_volume_or_a_newer_format_are_refused(folder: Path, tmp_path: Path,
+                                                               anchors: None) -> None:
     *_, (_, files) = history(folder, 1)
     *_, (_, other) = history(tmp_path / "other", 3)
     put(folder, {**files, SUPER_B_NAME: other[SUPER_B_NAME]})  # same key, other volume
     with pytest.raises(ImageError, match="different volumes"):
         SeFs(folder, KEY, create=False)
     future = bytearray(files[SUPER_B_NAME])
-    future[8:12] = (3).to_bytes(4, "little")
+    future[8:12] = (4).to_bytes(4, "little")
     put(folder, {**files, SUPER_B_NAME: bytes(future)})  # never skipped for the older slot
-    with pytest.raises(ImageError, match="format version 3 is not supported"):
+    with pytest.raises(ImageError, match="format version 4 is not supported"):
         SeFs(folder, KEY, create=False)
 
 
 def test_older_slots_replayed_by_the_host_roll_back_only_the_whole_volume(
-    folder: Path,
+    folder: Path, anchors: None,
 ) -> None:
     """The host puts back superblocks it saw earlier. That can only make the
     whole volume an earlier commit (what a host that copied the whole folder
@@ -252,8 +260,9 @@ def test_older_slots_replayed_by_the_host_roll_back_only_the_whole_volume(
     assert mounted_state(folder) == states[-2][0]
 
 
-def test_a_failed_slot_write_is_retried_in_the_same_slot(folder: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_slot_write_is_retried_in_the_same_slot(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, anchors: None,
+) -> None:
     fs = SeFs(folder, KEY)
     r = fs.root()
     r.create("a", 0o644).write(0, b"1")
@@ -282,7 +291,7 @@ def test_a_failed_slot_write_is_retried_in_the_same_slot(folder: Path,
     assert mounted_state(folder) == {"/a": ("file", 0o644, 1, b"2")}
 
 
-def test_generations_never_wrap(folder: Path) -> None:
+def test_generations_never_wrap(folder: Path, anchors: None) -> None:
     fs = SeFs(folder, KEY)
     r = fs.root()
     r.create("a", 0o644).write(0, b"last")
@@ -335,12 +344,13 @@ def test_nonces_stay_unique_when_a_torn_slot_write_drops_a_reservation(
         pass
 
     real_pwrite_all: Callable[[int, bytes], None] = SeFs._pwrite_all
+    real_write_record = SeFs._write_record
     rng = random.Random(3)
-    for session in range(12):
+    for session in range(16):
         fs = SeFs(folder, KEY, cache_size=0)
         assert fs._gcm is None
         fs._aes = Recorder(fs._aes)  # type: ignore[assignment]
-        budget = rng.randrange(1, 6)  # tear the budget-th slot write of this session
+        budget = rng.randrange(1, 8)  # tear the budget-th superblock write of this session
 
         def tearing(fd: int, data: bytes, fs: SeFs = fs) -> None:
             nonlocal budget
@@ -351,7 +361,29 @@ def test_nonces_stay_unique_when_a_torn_slot_write_drops_a_reservation(
                     raise Crash
             real_pwrite_all(fd, data)
 
+        def tearing_record(self: SeFs, state: sefs_mod._SuperState, limit: int) -> bool:
+            nonlocal budget
+            budget -= 1
+            if budget != 0:
+                return real_write_record(self, state, limit)
+            # A crash before the record's fdatasync: the record torn, or whole
+            # but without one of its nodes.
+            real_pwrite = self._pwrite
+            slot = self._log[self._logpos]
+            if rng.random() < 0.5:
+                self._pwrite = lambda view, offset: real_pwrite(  # type: ignore[method-assign]
+                    view[: rng.randrange(0, 300)], offset)
+                real_write_record(self, state, limit)
+            elif real_write_record(self, state, limit):
+                new = int.from_bytes(self._in_use, "little") & ~int.from_bytes(
+                    self._committed, "little")
+                victim = (new & -new).bit_length() - 1
+                if victim >= 0 and victim != slot:
+                    real_pwrite(memoryview(bytes(4096)), victim << 12)
+            raise Crash
+
         monkeypatch.setattr(SeFs, "_pwrite_all", staticmethod(tearing))
+        monkeypatch.setattr(SeFs, "_write_record", tearing_record)
         try:
             for i in range(4):
                 f = fs.root().create(f"s{session}-{i}", 0o644)
@@ -359,11 +391,10 @@ def test_nonces_stay_unique_when_a_torn_slot_write_drops_a_reservation(
                 if i % 2:
                     f.sync()
             fs.close()
-        except Crash:
-            abandon(fs)
-        except KernelError:
+        except (Crash, KernelError):
             abandon(fs)
         monkeypatch.setattr(SeFs, "_pwrite_all", staticmethod(real_pwrite_all))
+        monkeypatch.setattr(SeFs, "_write_record", real_write_record)
     assert len(seen) > 100
     assert len(set(seen)) == len(seen)
     state = mounted_state(folder)
@@ -374,9 +405,10 @@ def test_nonces_stay_unique_when_a_torn_slot_write_drops_a_reservation(
 # -- version 1 --------------------------------------------------------------------------------
 
 
-def as_version_1(folder: Path) -> None:
-    """Rewrite the volume's newest superblock in version 1's form (one file,
-    no padding, replaced by rename) and remove slot B."""
+def as_old_version(folder: Path, version: int) -> bytes:
+    """Rewrite the volume's newest anchor in the form of format ``version`` (1: one
+    file, no padding; 2: padded to 4 KiB; both without a log area) into
+    sefs.super, and remove sefs.super.b. Returns what sefs.super holds."""
     files = host_files(folder)
     raw = max((files[n] for n in SLOTS if n in files), key=generation)
     hdr = sefs_mod._HDR
@@ -384,31 +416,142 @@ def as_version_1(folder: Path) -> None:
     aes, _ = SeFs._super_keys(KEY, volume_id)
     body = aes.decrypt(raw[hdr.size : hdr.size + 12], raw[hdr.size + 12 : hdr.size + sealed_len],
                        raw[: hdr.size])
-    header = hdr.pack(magic, 1, flags, volume_id, check, sealed_len)
+    fields = sefs_mod._BODY.unpack_from(body)
+    log_len, n_verify = fields[9:]
+    assert n_verify == 0
+    rest = body[sefs_mod._BODY.size : len(body) - 4 * log_len]
+    old_body = sefs_mod._BODY_OLD.pack(*fields[:9]) + rest
+    header = hdr.pack(magic, version, flags, volume_id, check, 12 + len(old_body) + 16)
     nonce = os.urandom(12)
-    (folder / SUPER_NAME).write_bytes(header + nonce + aes.encrypt(nonce, body, header))
+    out = header + nonce + aes.encrypt(nonce, old_body, header)
+    if version == 2:
+        out = out.ljust(4096, b"\0")
+    (folder / SUPER_NAME).write_bytes(out)
     (folder / SUPER_B_NAME).unlink(missing_ok=True)
+    return out
 
 
-def test_a_version_1_volume_is_converted_at_its_first_mount(folder: Path) -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_old_volume_is_converted_at_its_first_mount(folder: Path, anchors: None,
+                                                       version: int) -> None:
     *_, (want, _) = history(folder, 3)
-    as_version_1(folder)
-    v1 = (folder / SUPER_NAME).read_bytes()
-    assert len(v1) % 4096 != 0
-    gen = generation(v1)
+    old = as_old_version(folder, version)
+    gen = generation(old)
     assert mounted_state(folder) == want
     files = host_files(folder)
     assert sorted(files) == sorted(["sefs.lock", NODES_NAME, SUPER_NAME, SUPER_B_NAME])
-    for name in SLOTS:  # both slots are version 2 now: older versions refuse the volume
-        assert int.from_bytes(files[name][8:12], "little") == 2
+    for name in SLOTS:  # both slots are version 3 now: older versions refuse the volume
+        assert int.from_bytes(files[name][8:12], "little") == 3
     assert generation(files[SUPER_B_NAME]) == gen + 1
     assert generation(files[SUPER_NAME]) == gen + 2
     assert mounted_state(folder) == want
-    # A conversion interrupted after slot B: the version-2 slot B is newer and wins,
-    # and slot A is converted by the next mount.
-    put(folder, {**files, SUPER_NAME: v1})
+    # A conversion interrupted after slot B: slot B is newer and wins, and slot A
+    # is converted by the next mount.
+    put(folder, {**files, SUPER_NAME: old})
     assert mounted_state(folder) == want
-    assert int.from_bytes((folder / SUPER_NAME).read_bytes()[8:12], "little") == 2
-    # Version 1 never appears in slot B.
-    put(folder, {**files, SUPER_B_NAME: v1})
-    assert mounted_state(folder) == want  # slot B is ignored (it is not valid there)
+    assert int.from_bytes((folder / SUPER_NAME).read_bytes()[8:12], "little") == 3
+    # Version 1 never appears in slot B (it is not valid there, and ignored).
+    put(folder, {**files, SUPER_B_NAME: old})
+    assert mounted_state(folder) == want
+    # The converted volume takes log records.
+    fs = SeFs(folder, KEY)
+    fs.root().create("new", 0o644).write(0, b"x")
+    fs.close()
+    assert mounted_state(folder) == {**want, "/new": ("file", 0o644, 1, b"x")}
+
+
+# -- log records ------------------------------------------------------------------------------
+
+
+def count_syncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The descriptors os.fdatasync and os.fsync are called with, from now on."""
+    calls: list[int] = []
+    real_fdatasync, real_fsync = os.fdatasync, os.fsync
+
+    def fdatasync(fd: int) -> None:
+        calls.append(fd)
+        real_fdatasync(fd)
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+def test_small_commits_are_log_records_with_one_sync_each(
+    folder: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fs = SeFs(folder, KEY)
+    f = fs.root().create("f", 0o644)
+    f.write(0, bytes(4096 * (sefs_mod._VERIFY_MAX + 1)))
+    fs.sync()  # too many new slots for a record: the second anchor, in sefs.super.b
+    anchors = host_files(folder)
+    assert generation(anchors[SUPER_B_NAME]) == fs._gen
+    syncs = count_syncs(monkeypatch)
+    for n in range(sefs_mod._LOG_LEN):
+        f.write(n * 10, b"0123456789")
+        f.sync()
+        assert syncs == [fs._fds.nodes], n  # one fdatasync of the node file, nothing else
+        syncs.clear()
+        assert fs._logpos == n + 1
+    for name in SLOTS:  # the anchors were not touched
+        assert (folder / name).read_bytes() == anchors[name]
+    f.write(0, b"a full log area")
+    f.sync()  # the log area is full: an anchor, to sefs.super this time
+    assert syncs == [fs._fds.nodes, fs._fds.supers[0]]
+    assert fs._logpos == 0
+    syncs.clear()
+    f.write(0, bytes(4096 * (sefs_mod._VERIFY_MAX + 1)))  # too many new slots for a record
+    f.sync()
+    assert syncs == [fs._fds.nodes, fs._fds.supers[1]]
+    abandon(fs)
+
+
+def test_a_torn_or_incomplete_log_record_leaves_the_previous_commit(folder: Path) -> None:
+    """A crash before a record's fdatasync: the record torn anywhere, or whole but
+    without some of the nodes it lists. The mount uses the commit before."""
+    fs = SeFs(folder, KEY)
+    r = fs.root()
+    f = r.create("f", 0o644)
+    f.write(0, b"one")
+    fs.sync()
+    before = snapshot(r)
+    committed = int.from_bytes(fs._committed, "little")
+    f.write(0, b"two" * 3000)
+    r.create("g", 0o600)
+    fs.sync()
+    after = snapshot(r)
+    pos = fs._logpos - 1
+    assert pos >= 0
+    record_slot = fs._log[pos]
+    bits = int.from_bytes(fs._committed, "little")
+    new = [s for s in range(bits.bit_length()) if bits >> s & 1 and not committed >> s & 1]
+    abandon(fs)
+    files = host_files(folder)
+    nodes = files[NODES_NAME]
+    record = nodes[record_slot * 4096 : (record_slot + 1) * 4096]
+    content = sefs_mod._HDR.size + int.from_bytes(record[64:72], "little")
+    assert mounted_state(folder) == after
+    for cut in range(0, content, 8):  # torn: the old bytes (zeros here) after the cut
+        torn = record[:cut] + bytes(4096 - cut)
+        put(folder, {**files, NODES_NAME: nodes[: record_slot * 4096] + torn
+                     + nodes[(record_slot + 1) * 4096 :]})
+        assert mounted_state(folder) == before, cut
+    assert new
+    for slot in new:  # a node it lists did not reach the disk (zeros, or its old bytes)
+        put(folder, {**files, NODES_NAME: nodes[: slot * 4096] + bytes(4096)
+                     + nodes[(slot + 1) * 4096 :]})
+        assert mounted_state(folder) == before, slot
+    put(folder, files)
+    # The next session writes its record over the torn one and goes on.
+    torn = record[:100] + bytes(4096 - 100)
+    put(folder, {**files, NODES_NAME: nodes[: record_slot * 4096] + torn
+                 + nodes[(record_slot + 1) * 4096 :]})
+    fs = SeFs(folder, KEY)
+    assert fs._logpos == pos
+    fs.root().create("h", 0o644)
+    fs.close()
+    assert mounted_state(folder) == {**before, "/h": ("file", 0o644, 1, b"")}

@@ -3,15 +3,18 @@
 Everything lives in one host folder, in four files (the exact format is in
 ``docs/sefs-format.md``)::
 
-    sefs.super   superblock slot A: plaintext header (magic, version, random
-                 volume id, key check) + the sealed superblock: generation,
-                 nonce reservation, root of the inode table, slot and inode
-                 allocation bitmaps, orphan list; zero padding to 4 KiB
-    sefs.super.b superblock slot B, the same; superblocks are written to A
-                 and B alternately, in place
+    sefs.super   superblock slot A: an anchor: plaintext header (magic,
+                 version, random volume id, key check) + the sealed
+                 superblock: generation, nonce reservation, root of the inode
+                 table, slot and inode allocation bitmaps, orphan list, the
+                 log area; zero padding to 4 KiB
+    sefs.super.b superblock slot B, the same; anchors are written to A and B
+                 alternately, in place
     sefs.nodes   4 KiB slots; slot ``k`` at offset ``k * 4096``; each used slot
                  holds one node sealed with AES-256-GCM (ciphertext only: the
-                 nonce and tag live in the node's parent)
+                 nonce and tag live in the node's parent), or is one of the 32
+                 slots of the log area, which hold log records (superblocks
+                 of small commits)
     sefs.lock    empty; held with an exclusive ``flock`` while mounted
 
 Every object (regular file, directory, symlink, and the inode table itself)
@@ -29,18 +32,24 @@ Crash safety is shadow paging: a slot that the last commit (or the current
 state) refers to is never overwritten; a node's new version always goes to a
 free slot, and slots the last commit uses are reused only after the next
 commit is durable. A commit writes dirty nodes, then the table nodes above
-them, then the inode records, then ``fdatasync``s the node file and writes
-the superblock, with the next generation, in place over the superblock slot
-that does not hold the newest durable one, and ``fdatasync``s it. A torn
-superblock write fails authentication and the mount uses the other slot (the
-valid one with the highest generation): the last durable commit. So the host
-can roll the whole volume back by one commit (damaging the newest slot looks
-like a crash), as it can to any older copy of the folder; never part of it.
+them, then the inode records, then a superblock with the next generation. A
+small commit (at most 64 new slots) writes it as a *log record* into the next
+slot of the log area, listing its new slots and their SHA-256, and makes
+nodes and record durable with one ``fdatasync`` of the node file; the mount
+uses the last record after the newest anchor whose listed slots check out
+(a crash can persist a record without some of its nodes). Other commits, and
+every 33rd, ``fdatasync`` the node file and write an *anchor* in place over
+the slot file that does not hold the newest one, then ``fdatasync`` it; a
+torn anchor fails authentication and the mount uses the other (the valid one
+with the highest generation). So the host can roll the whole volume back by
+a few commits (damaging the newest superblock, or a node its record lists,
+looks like a crash), as it can to any older copy of the folder; never part
+of it.
 :meth:`SeFs.sync` commits the whole file system; :meth:`Inode.sync` commits
 it if that object has uncommitted changes and does nothing otherwise;
 :meth:`SeFs.close` commits and unlocks (a volume dropped without ``close``
-loses what was not synced, as in a crash). A version-1 volume (one
-superblock replaced by ``rename``) is converted at mount.
+loses what was not synced, as in a crash). A volume of version 1 (one
+superblock replaced by ``rename``) or 2 (anchors only) is converted at mount.
 
 Nonces are a 96-bit counter under a per-volume key (HKDF of the user key and
 the random volume id); a range is reserved in a durable superblock before it
@@ -78,6 +87,7 @@ from __future__ import annotations
 import array
 import contextlib
 import fcntl
+import hashlib
 import hmac
 import logging
 import os
@@ -154,9 +164,20 @@ _SUPER_TMP = "sefs.super.tmp"
 _NEW_NAME = "sefs.new"
 _MAGIC = b"PYOCSEFS"
 _BODY_MAGIC = b"SEFSBODY"
-_VERSION = 2
-#: Version 1 (one superblock, replaced by rename) is still read, and converted at mount.
+_VERSION = 3
+#: Version 1 (one superblock, replaced by rename) and version 2 (two slots, no
+#: log) are still read, and converted at mount.
 _VERSION_1 = 1
+_VERSION_2 = 2
+#: Header flags: a superblock in a slot file (an anchor), or a log record.
+_FLAG_ANCHOR = 0
+_FLAG_RECORD = 1
+#: Log records an anchor allows (the slots of its log area) before the next
+#: commit writes an anchor again.
+_LOG_LEN = 32
+#: A commit that leaves more new slots than this writes an anchor (a record
+#: lists its new slots, which a mount reads back to check them).
+_VERIFY_MAX = 64
 #: Superblock slot files are padded with zeros to a multiple of this.
 _SLOT_ALIGN = 4096
 #: Generations are u64 and never wrap: a volume at the last one refuses to commit.
@@ -205,7 +226,9 @@ _RECORD = struct.Struct("<BBHIQqqq32sQ")
 #: A directory entry header, followed by the name.
 _DENT = struct.Struct("<QBB")
 _HDR = struct.Struct("<8sII32s16sQ")
-_BODY = struct.Struct("<8sQ16sQ32sQIII")
+_BODY = struct.Struct("<8sQ16sQ32sQIIIII")
+#: The body of versions 1 and 2 (no log, no verify list).
+_BODY_OLD = struct.Struct("<8sQ16sQ32sQIII")
 _ZERO_ENT = bytes(_ENTRY)
 _ZERO4 = bytes(4)
 _ZERO_REC = bytes(_REC)
@@ -276,6 +299,7 @@ class _SuperState(NamedTuple):
     slots: bytes  # the used-slot bitmap, ceil(nslots / 8) bytes
     inos: bytes  # the used-inode bitmap, ceil(itable_size / 128 / 8) bytes
     orphans: tuple[int, ...]
+    log: tuple[int, ...] = ()  # the slots of the log area (in ``slots``)
 
 
 class _Unsupported(ImageError):
@@ -295,6 +319,8 @@ class _Slot(NamedTuple):
     gen: int
     state: _SuperState
     limit: int
+    verify: tuple[int, ...] = ()  # a record's new slots, and the SHA-256 of their content
+    digest: bytes = b""
 
 
 class _Fds:
@@ -527,6 +553,10 @@ class SeFs(FileSystem):
         self._cur = 0
         self._slot_len = [0, 0]
         self._b_dirsync = False
+        #: The log area (slots for log records) and how many records follow the
+        #: newest anchor: the next record goes to ``_log[_logpos]``.
+        self._log: tuple[int, ...] = ()
+        self._logpos = 0
         try:
             self._mount(key, create, root_mode & 0o7777)
         except BaseException:
@@ -719,18 +749,23 @@ class SeFs(FileSystem):
             os.unlink(_NEW_NAME, dir_fd=dfd)
 
     def _open_slot(self, key: bytes, slot: int, raw: bytes,
-                   keys: dict[bytes, tuple[AESGCM, bytes]]) -> _Slot:
-        """Check and open one superblock slot (ImageError saying what is wrong)."""
+                   keys: dict[bytes, tuple[AESGCM, bytes]], name: str = "") -> _Slot:
+        """Check and open one superblock: slot file ``slot`` (0: A, 1: B), or with
+        ``slot`` -1 a log record (in one node slot, ``name`` saying which).
+        ImageError says what is wrong."""
         folder = self.folder
-        name = (SUPER_NAME, SUPER_B_NAME)[slot]
+        record = slot < 0
+        if not record:
+            name = (SUPER_NAME, SUPER_B_NAME)[slot]
         if len(raw) < _HDR.size:
             raise _bad(folder, f"{name} is too short: wrong key or not a sefs volume")
         magic, version, flags, volume_id, check, sealed_len = _HDR.unpack_from(raw)
         if magic != _MAGIC:
             raise _bad(folder, f"{name} has no sefs magic: wrong key or not a sefs volume")
-        if version not in (_VERSION, _VERSION_1):
+        if version not in (_VERSION, _VERSION_2, _VERSION_1) and not record:
             raise _Unsupported(folder, f"{name}: format version {version} is not supported")
-        if flags != 0 or (version == _VERSION_1 and slot != 0):
+        if (flags != (_FLAG_RECORD if record else _FLAG_ANCHOR)
+                or (version == _VERSION_1 and slot != 0) or (record and version != _VERSION)):
             raise _bad(folder, f"{name} has version {version} and flags {flags}")
         if volume_id not in keys:
             keys[volume_id] = self._super_keys(key, volume_id)
@@ -753,10 +788,12 @@ class SeFs(FileSystem):
         except InvalidTag as e:
             raise _bad(folder, f"{name} fails authentication (tampered with or "
                        "corrupted)") from e
-        gen, state, limit = self._parse_body(body)
+        gen, state, limit, verify, digest = self._parse_body(body, version)
         if version != _VERSION_1 and gen == 0:
             raise _bad(folder, f"{name} has generation 0")
-        return _Slot(slot, version, volume_id, gen, state, limit)
+        if verify and not record:
+            raise _bad(folder, f"{name} lists slots to verify")
+        return _Slot(slot, version, volume_id, gen, state, limit, verify, digest)
 
     def _open_volume(self, key: bytes, raw_a: bytes, raw_b: bytes | None) -> None:
         """Mount from the valid superblock slot with the highest generation."""
@@ -784,9 +821,12 @@ class SeFs(FileSystem):
                         "slot is not valid: %s", folder, best.gen,
                         (SUPER_NAME, SUPER_B_NAME)[best.slot], str(err).removeprefix(prefix))
         self._keys(key, best.volume_id)
-        state, limit = best.state, best.limit
+        self._open_nodes(0)
+        chosen, self._logpos = self._walk_log(key, best, keys)
+        state, limit = chosen.state, chosen.limit
         self._state = state
-        self._gen = best.gen
+        self._log = state.log
+        self._gen = chosen.gen
         self._cur = best.slot
         self._hw = state.nslots
         self._in_use = bytearray(state.slots)
@@ -800,7 +840,6 @@ class SeFs(FileSystem):
         self._itable = _Core(0, _KIND_TABLE, 0, 1, state.itable_size, (0, 0, 0),
                              state.itable_root, 0)
         self._cores[0] = self._itable
-        self._open_nodes(0)
         self._open_supers(raw_a, raw_b)
         try:
             st = os.fstat(self._fds.nodes)
@@ -808,17 +847,16 @@ class SeFs(FileSystem):
                 os.ftruncate(self._fds.nodes, self._hw << _SHIFT)
         except OSError as e:
             raise _bad(folder, f"cannot resize {NODES_NAME}: {e.strerror or e}") from e
-        # A version-1 volume becomes version 2 now: a write to slot B, then one
-        # over the version-1 superblock in slot A (which older versions would
-        # otherwise keep reading).
-        if any(f.version == _VERSION_1 for f in found):
+        # A volume of version 1 or 2 becomes version 3 now: a write to each slot
+        # (first the one not holding the newest), so that older versions, which
+        # would read an old superblock and no log, refuse it.
+        if any(f.version != _VERSION for f in found):
             try:
-                for _ in range(2):  # slot B first if slot A holds the version-1 one
-                    self._write_super(state, limit)
-                    if self._cur == 0:
-                        break
+                self._write_super(state, limit)
+                self._write_super(state, limit)
             except (OSError, KernelError) as e:
-                raise _bad(folder, f"cannot convert the version-1 volume: {e}") from e
+                raise _bad(folder, f"cannot convert the version-{min(f.version for f in found)} "
+                           f"volume: {e}") from e
         try:
             with self.lock:
                 root = self._core(1)
@@ -834,6 +872,50 @@ class SeFs(FileSystem):
         except KernelError as e:
             raise _bad(folder, f"metadata does not authenticate: {e.msg}") from e
 
+    def _walk_log(self, key: bytes, anchor: _Slot, keys: dict[bytes, tuple[AESGCM, bytes]]
+                  ) -> tuple[_Slot, int]:
+        """The newest whole commit from ``anchor`` on, and how many log records it is
+        past the anchor: the records in ``anchor``'s log area whose generations
+        follow it without a gap, the last of them whose new slots hold what it says
+        (a record and its nodes are made durable by one fdatasync: a crash may leave
+        the record without some of them). The anchor's own nodes were durable
+        before it was written."""
+        chain = [anchor]
+        fd = self._fds.nodes
+        for pos, slot in enumerate(anchor.state.log):
+            try:
+                raw = os.pread(fd, NODE_SIZE, slot << _SHIFT)
+            except OSError as e:
+                raise _bad(self.folder, f"cannot read {NODES_NAME}: {e.strerror or e}") from e
+            try:
+                rec = self._open_slot(key, -1, raw, keys, f"log record {pos} (slot {slot})")
+            except ImageError:
+                break
+            if (rec.gen != anchor.gen + pos + 1 or rec.volume_id != anchor.volume_id
+                    or rec.state.log != anchor.state.log):
+                break
+            chain.append(rec)
+        for pos in range(len(chain) - 1, 0, -1):
+            rec = chain[pos]
+            try:
+                ok = self._digest(rec.verify) == rec.digest
+            except OSError as e:
+                raise _bad(self.folder, f"cannot read {NODES_NAME}: {e.strerror or e}") from e
+            if ok:
+                return rec, pos
+            log.warning("sefs %s: log record of generation %d lacks some of its nodes (a "
+                        "crash during that commit, or tampering): using the one before",
+                        self.folder, rec.gen)
+        return anchor, 0
+
+    def _digest(self, slots: tuple[int, ...] | list[int]) -> bytes:
+        """SHA-256 of the content of ``slots`` in ``sefs.nodes``, in that order."""
+        h = hashlib.sha256()
+        fd = self._fds.nodes
+        for slot in slots:
+            h.update(os.pread(fd, NODE_SIZE, slot << _SHIFT))
+        return h.digest()
+
     def _open_supers(self, raw_a: bytes, raw_b: bytes | None) -> None:
         """Open the slot files for writing in place (slot B is created by its first write)."""
         for slot, (name, raw) in enumerate(((SUPER_NAME, raw_a), (SUPER_B_NAME, raw_b))):
@@ -846,13 +928,18 @@ class SeFs(FileSystem):
             self._fds.supers[slot] = fd
             self._slot_len[slot] = len(raw)
 
-    def _parse_body(self, body: bytes) -> tuple[int, _SuperState, int]:
-        """The generation, the committed state and the nonce limit of a superblock body."""
+    def _parse_body(self, body: bytes, version: int = _VERSION
+                    ) -> tuple[int, _SuperState, int, tuple[int, ...], bytes]:
+        """The generation, the committed state, the nonce limit, and (a record's)
+        slots to verify and their digest, of a superblock body."""
         folder = self.folder
-        if len(body) < _BODY.size:
+        fmt = _BODY if version == _VERSION else _BODY_OLD
+        if len(body) < fmt.size:
             raise _bad(folder, "superblock body is too short")
+        fields = fmt.unpack_from(body)
         (magic, gen, limit_b, it_size, it_root, nslots, n_orphans, inos_len,
-         slots_len) = _BODY.unpack_from(body)
+         slots_len) = fields[:9]
+        log_len, n_verify = fields[9:] if version == _VERSION else (0, 0)
         if magic != _BODY_MAGIC:
             raise _bad(folder, "superblock body has no magic")
         limit = int.from_bytes(limit_b, "little")
@@ -862,8 +949,9 @@ class SeFs(FileSystem):
             raise _bad(folder, f"inode table size {it_size} is invalid")
         if nslots > _MAX_SLOTS:
             raise _bad(folder, f"slot count {nslots} is invalid")
-        pos = _BODY.size
-        if len(body) != pos + 8 * n_orphans + inos_len + slots_len:
+        pos = fmt.size
+        if len(body) != (pos + 8 * n_orphans + inos_len + slots_len + 4 * (log_len + n_verify)
+                         + (32 if n_verify else 0)):
             raise _bad(folder, "superblock body has the wrong length")
         orphans = struct.unpack_from(f"<{n_orphans}Q", body, pos)
         pos += 8 * n_orphans
@@ -871,14 +959,23 @@ class SeFs(FileSystem):
         inos = self._inflate(body[pos : pos + inos_len], (ninos + 7) >> 3, ninos, "inode")
         pos += inos_len
         slots = self._inflate(body[pos : pos + slots_len], (nslots + 7) >> 3, nslots, "slot")
+        pos += slots_len
+        log = struct.unpack_from(f"<{log_len}I", body, pos)
+        pos += 4 * log_len
+        verify = struct.unpack_from(f"<{n_verify}I", body, pos)
+        digest = body[pos + 4 * n_verify :]
         if inos[0] & 3 != 3:
             raise _bad(folder, "inode bitmap lacks the inode table or the root")
         if any(not 2 <= o < ninos or not (inos[o >> 3] >> (o & 7)) & 1 for o in orphans):
             raise _bad(folder, "orphan list names a free inode")
         if nslots and not (slots[(nslots - 1) >> 3] >> ((nslots - 1) & 7)) & 1:
             raise _bad(folder, "slot count does not end at a used slot")
-        state = _SuperState(it_size, it_root, nslots, slots, inos, tuple(orphans))
-        return gen, state, limit
+        named = log + verify
+        if len(set(named)) != len(named) or any(
+                s >= nslots or not (slots[s >> 3] >> (s & 7)) & 1 for s in named):
+            raise _bad(folder, "log or verify list names a free slot (or one twice)")
+        state = _SuperState(it_size, it_root, nslots, slots, inos, tuple(orphans), log)
+        return gen, state, limit, verify, digest
 
     def _inflate(self, data: bytes, size: int, bits: int, what: str) -> bytes:
         try:
@@ -1979,6 +2076,12 @@ class SeFs(FileSystem):
         for c in cores:
             self._write(it, c.ino * _REC, c.pack())
         self._flush(it)
+        # The last durable state has no log area (a new or converted volume): one
+        # is allocated now, and this commit is an anchor.
+        anchor = (self._state is None or self._state.log != self._log or not self._log
+                  or self._logpos >= len(self._log))
+        if not self._log:
+            self._log = tuple(self._alloc(_LOG_LEN))
         nslots = _last_bit(self._in_use) + 1
         ninos = it.size // _REC
         state = _SuperState(
@@ -1988,13 +2091,15 @@ class SeFs(FileSystem):
             slots=bytes(self._in_use[: (nslots + 7) >> 3]),
             inos=bytes(self._inos[: (ninos + 7) >> 3]).ljust((ninos + 7) >> 3, b"\0"),
             orphans=tuple(sorted(self._orphans)),
+            log=self._log,
         )
         limit = max(self._nonce_limit, self._nonce_next + _NONCE_RESERVE)
         if limit >= _NONCE_SPACE:
             limit = self._nonce_limit
         try:
-            os.fdatasync(self._fds.nodes)  # the nodes before the superblock that names them
-            self._write_super(state, limit)
+            if anchor or not self._write_record(state, limit):
+                os.fdatasync(self._fds.nodes)  # the nodes before the superblock that names them
+                self._write_super(state, limit)
         except OSError as e:
             raise self._io_error(e, "commit") from e
         self._state = state
@@ -2036,17 +2141,9 @@ class SeFs(FileSystem):
             c.kids_blob = blob
         c.kids_dirty = False
 
-    def _write_super(self, state: _SuperState, limit: int) -> None:
-        """Make ``state`` with nonce limit ``limit`` durable as the next generation.
-
-        It goes to the slot that does not hold the newest durable superblock,
-        in place, followed by ``fdatasync``: a torn write leaves the other slot,
-        which stays the newest valid one. Only the first superblock of a volume
-        (nothing to fall back to) appears by an atomic rename, and slot B's
-        creation also syncs the folder. Raises OSError (or KernelError when the
-        generations are used up); the newest durable superblock is then unchanged.
-        """
-        gen = self._gen + 1
+    def _seal(self, gen: int, flags: int, state: _SuperState, limit: int,
+              verify: list[int], digest: bytes) -> bytes:
+        """A superblock of generation ``gen``: header, nonce, ciphertext and tag."""
         if gen > _MAX_GEN:
             raise KernelError(Errno.EIO, "the commit generations of this sefs volume are "
                               "used up")
@@ -2055,15 +2152,57 @@ class SeFs(FileSystem):
         body = b"".join([
             _BODY.pack(_BODY_MAGIC, gen, limit.to_bytes(16, "little"), state.itable_size,
                        state.itable_root, state.nslots, len(state.orphans), len(inos_z),
-                       len(slots_z)),
+                       len(slots_z), len(state.log), len(verify)),
             struct.pack(f"<{len(state.orphans)}Q", *state.orphans),
             inos_z,
             slots_z,
+            struct.pack(f"<{len(state.log)}I", *state.log),
+            struct.pack(f"<{len(verify)}I", *verify),
+            digest if verify else b"",
         ])
-        header = _HDR.pack(_MAGIC, _VERSION, 0, self._volume_id, self._check,
+        header = _HDR.pack(_MAGIC, _VERSION, flags, self._volume_id, self._check,
                            12 + len(body) + _TAG)
         nonce = secrets.token_bytes(12)
-        raw = header + nonce + self._super_aes.encrypt(nonce, body, header)
+        return header + nonce + self._super_aes.encrypt(nonce, body, header)
+
+    def _write_record(self, state: _SuperState, limit: int) -> bool:
+        """Commit ``state`` as a log record: the next generation, written to the next
+        slot of the log area, made durable with the nodes by one ``fdatasync`` of
+        ``sefs.nodes``; the record lists the commit's new slots and the SHA-256 of
+        their content, which a mount checks before it uses the record. False (and
+        nothing written) if the commit leaves too many new slots or the record
+        would not fit in a node slot: the caller writes an anchor."""
+        x = int.from_bytes(self._in_use, "little") & ~int.from_bytes(self._committed, "little")
+        if x.bit_count() > _VERIFY_MAX:
+            return False
+        new: list[int] = []
+        while x:
+            low = x & -x
+            new.append(low.bit_length() - 1)
+            x ^= low
+        raw = self._seal(self._gen + 1, _FLAG_RECORD, state, limit, new, self._digest(new))
+        if len(raw) > NODE_SIZE:
+            return False
+        self._pwrite(memoryview(raw.ljust(NODE_SIZE, b"\0")), self._log[self._logpos] << _SHIFT)
+        os.fdatasync(self._fds.nodes)
+        self._gen += 1
+        self._logpos += 1
+        return True
+
+    def _write_super(self, state: _SuperState, limit: int) -> None:
+        """Make ``state`` with nonce limit ``limit`` durable as the next generation,
+        an *anchor* in a slot file (the log records after it start again at the
+        first slot of the log area).
+
+        It goes to the slot that does not hold the newest anchor, in place,
+        followed by ``fdatasync``: a torn write leaves the other slot, which stays
+        the newest valid one. Only the first superblock of a volume (nothing to
+        fall back to) appears by an atomic rename, and slot B's creation also
+        syncs the folder. Raises OSError (or KernelError when the generations
+        are used up); the newest durable superblock is then unchanged.
+        """
+        gen = self._gen + 1
+        raw = self._seal(gen, _FLAG_ANCHOR, state, limit, [], b"")
         fds = self._fds
         dfd = fds.dir
         target = 1 - self._cur
@@ -2101,6 +2240,7 @@ class SeFs(FileSystem):
         self._slot_len[target] = len(raw)
         self._gen = gen
         self._cur = target
+        self._logpos = 0
 
     @staticmethod
     def _pwrite_all(fd: int, data: bytes) -> None:
