@@ -75,6 +75,12 @@ def test_missing_program_is_127(inst: Instance) -> None:
 def test_not_wasm_is_refused(inst: Instance) -> None:
     r = inst.run(["/bin/script.sh"], capture=True)
     assert r.exit_code == 127
+    # A #! script runs through its interpreter, and this bare image has no /bin/sh.
+    assert r.error == "/bin/script.sh: bad interpreter /bin/sh: no such file"
+    (inst.path / "image" / "bin" / "notes.txt").write_text("echo hi\n")
+    inst.build()
+    r = inst.run(["/bin/notes.txt"], capture=True)
+    assert r.exit_code == 127
     assert "not a WebAssembly module" in r.error
 
 
