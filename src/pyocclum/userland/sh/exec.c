@@ -684,7 +684,9 @@ int eval_tree(struct node *n, int flags) {
         return st;
     case N_NOT:
         st = eval_tree(n->a, flags | EV_TESTED);
-        exitstatus = st = !st;
+        if (!evalskip) /* break/continue/return keep their status (dash) */
+            st = !st;
+        exitstatus = st;
         return st;
     case N_BG: {
         pid_t pid;

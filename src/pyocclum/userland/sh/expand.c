@@ -22,7 +22,8 @@ long skip_construct(const char *s, size_t len, size_t i);
 struct field {
     sbuf c, f;
     int quoted; /* contained quotes: kept even when empty */
-    long last_q; /* where the last quotes ended (-1: none); see split_field */
+    size_t *qend; /* where quotes (maybe empty: '') ended; see split_field */
+    int nq, capq;
 };
 
 enum { M_FIELDS, M_STR };
@@ -75,9 +76,20 @@ static void field_end(struct xstate *x) {
     } else {
         sb_free(&x->cur.c);
         sb_free(&x->cur.f);
+        free(x->cur.qend);
     }
     memset(&x->cur, 0, sizeof x->cur);
-    x->cur.last_q = -1;
+}
+
+static void mark_quote(struct xstate *x) {
+    struct field *f = &x->cur;
+    if (f->nq && f->qend[f->nq - 1] == f->c.len)
+        return;
+    if (f->nq == f->capq) {
+        f->capq = f->capq ? 2 * f->capq : 4;
+        f->qend = xrealloc(f->qend, (size_t)f->capq * sizeof *f->qend);
+    }
+    f->qend[f->nq++] = f->c.len;
 }
 
 /* Between the words of "$@": a new field, or a space in a string. */
@@ -174,7 +186,7 @@ static void expand_at(struct xstate *x, int dq, int star) {
         add_result(x, pos.v[i], dq);
         if (dq) {
             x->cur.quoted = 1; /* "$@": an empty parameter is a field */
-            x->cur.last_q = (long)x->cur.c.len;
+            mark_quote(x);
         }
     }
 }
@@ -505,7 +517,7 @@ static void expand_segment(struct xstate *x, const char *s, size_t len, int dq, 
                 e = (long)len + 1;
             adds(x, s + i + 1, (size_t)e - i - 2, FQ);
             x->cur.quoted = 1;
-            x->cur.last_q = (long)x->cur.c.len;
+            mark_quote(x);
             i = (size_t)e;
         } else if (c == '"') {
             long e = skip_construct(s, len, i);
@@ -517,7 +529,7 @@ static void expand_segment(struct xstate *x, const char *s, size_t len, int dq, 
             expand_segment(x, s + i + 1, (size_t)e - i - 2, 1, FQ, 0);
             if (!(x->at_empty && x->cur.c.len == before)) {
                 x->cur.quoted = 1;
-                x->cur.last_q = (long)x->cur.c.len;
+                mark_quote(x);
             }
             x->at_empty = saved;
             i = (size_t)e;
@@ -539,6 +551,7 @@ static char *flat(struct xstate *x) {
         sb_addn(&b, x->out[i].c.s ? x->out[i].c.s : "", x->out[i].c.len);
         sb_free(&x->out[i].c);
         sb_free(&x->out[i].f);
+        free(x->out[i].qend);
     }
     free(x->out);
     return sb_take(&b);
@@ -547,7 +560,6 @@ static char *flat(struct xstate *x) {
 static char *str_of(const char *s, size_t len, int dq) {
     struct xstate x;
     memset(&x, 0, sizeof x);
-    x.cur.last_q = -1;
     x.mode = M_STR;
     expand_segment(&x, s, len, dq, 0, 0);
     return flat(&x);
@@ -558,7 +570,6 @@ char *expand_str(const char *word) { return str_of(word, strlen(word), 0); }
 char *expand_heredoc(const char *body) {
     struct xstate x;
     memset(&x, 0, sizeof x);
-    x.cur.last_q = -1;
     x.mode = M_STR;
     expand_segment(&x, body, strlen(body), 2, FQ, 0);
     return flat(&x);
@@ -567,7 +578,6 @@ char *expand_heredoc(const char *body) {
 char *expand_assign_value(const char *value) {
     struct xstate x;
     memset(&x, 0, sizeof x);
-    x.cur.last_q = -1;
     x.mode = M_STR;
     expand_segment(&x, value, strlen(value), 0, 0, 1);
     return flat(&x);
@@ -585,7 +595,6 @@ static void escape_into(sbuf *b, const char *c, const char *f, size_t n) {
 static char *pattern_of(const char *s, size_t len) {
     struct xstate x;
     memset(&x, 0, sizeof x);
-    x.cur.last_q = -1;
     x.mode = M_STR;
     expand_segment(&x, s, len, 0, 0, 0);
     field_end(&x);
@@ -594,6 +603,7 @@ static char *pattern_of(const char *s, size_t len) {
         escape_into(&b, x.out[i].c.s ? x.out[i].c.s : "", x.out[i].f.s, x.out[i].c.len);
         sb_free(&x.out[i].c);
         sb_free(&x.out[i].f);
+        free(x.out[i].qend);
     }
     free(x.out);
     return sb_take(&b);
@@ -636,39 +646,44 @@ static void glob_or_add(const char *c, const char *f, size_t n, struct strlist *
     sl_add(out, xstrndup(c, n));
 }
 
+static int quoted_in(const struct field *fd, size_t lo, size_t hi) {
+    for (int k = 0; k < fd->nq; k++)
+        if (fd->qend[k] >= lo && fd->qend[k] <= hi)
+            return 1;
+    return 0;
+}
+
+/* Field splitting (POSIX 2.6.5): a piece between delimiters is a field if
+ * it is not empty, ends at a delimiter with a non-white IFS char, or holds
+ * quotes (an empty "" or '' still makes a field). */
 static void split_field(struct field *fd, struct strlist *out) {
     const char *c = fd->c.s ? fd->c.s : "";
     const char *f = fd->f.s ? fd->f.s : "";
-    size_t n = fd->c.len, i = 0;
+    size_t n = fd->c.len, i = 0, cur = 0;
 #define SPL(k) ((f[k] & FS) && ifs_is(c[k]))
 #define SPLWS(k) ((f[k] & FS) && ifs_is_ws(c[k]))
     int any_delim = 0;
-    while (i < n && SPLWS(i)) {
-        i++;
-        any_delim = 1;
-    }
-    size_t cur = i;
     while (i < n) {
-        if (SPL(i)) {
-            glob_or_add(c + cur, f + cur, i - cur, out);
-            any_delim = 1;
-            if (SPLWS(i)) {
-                while (i < n && SPLWS(i))
-                    i++;
-                if (i < n && SPL(i))
-                    i++;
-            } else {
-                i++;
-            }
+        if (!SPL(i)) {
+            i++;
+            continue;
+        }
+        size_t d = i;
+        int hard = 0; /* a non-white IFS char in the delimiter */
+        while (i < n && SPLWS(i))
+            i++;
+        if (i < n && SPL(i) && !SPLWS(i)) {
+            hard = 1;
+            i++;
             while (i < n && SPLWS(i))
                 i++;
-            cur = i;
-        } else {
-            i++;
         }
+        if (d > cur || hard || quoted_in(fd, cur, d))
+            glob_or_add(c + cur, f + cur, d - cur, out);
+        any_delim = 1;
+        cur = i;
     }
-    /* the last piece: not empty, or quotes after the last delimiter ($x"") */
-    if (cur < n || (any_delim ? fd->last_q >= (long)cur : (n > 0 || fd->quoted)))
+    if (cur < n || (any_delim ? quoted_in(fd, cur, n) : (n > 0 || fd->quoted)))
         glob_or_add(c + cur, f + cur, n - cur, out);
 #undef SPL
 #undef SPLWS
@@ -677,7 +692,6 @@ static void split_field(struct field *fd, struct strlist *out) {
 void expand_fields(const char *word, struct strlist *out) {
     struct xstate x;
     memset(&x, 0, sizeof x);
-    x.cur.last_q = -1;
     x.mode = M_FIELDS;
     expand_segment(&x, word, strlen(word), 0, 0, 0);
     field_end(&x);
@@ -685,6 +699,7 @@ void expand_fields(const char *word, struct strlist *out) {
         split_field(&x.out[i], out);
         sb_free(&x.out[i].c);
         sb_free(&x.out[i].f);
+        free(x.out[i].qend);
     }
     free(x.out);
 }

@@ -358,8 +358,8 @@ static struct node *parse_command(struct parser *p) {
             n = parse_for(p);
         } else if (strcmp(w, "case") == 0) {
             n = parse_case(p);
-        } else if (at_list_end(p)) {
-            syntax(p, NULL);
+        } else if (at_list_end(p) || strcmp(w, "!") == 0) {
+            syntax(p, NULL); /* "!" only begins a pipeline */
             return NULL;
         } else if (is_name(w)) {
             /* NAME ( ) : a function definition */

@@ -196,7 +196,9 @@ static char *state_encode(void) {
     if (child_tested)
         rec(&b, 'T', ""); /* set -e is off in there, as in dash's forked child */
     char num[64];
-    snprintf(num, sizeof num, "%d %d %d", exitstatus, (int)shell_pid, (int)last_bg);
+    /* loop and function depth: break and return end a subshell as with fork */
+    snprintf(num, sizeof num, "%d %d %d %d %d", exitstatus, (int)shell_pid, (int)last_bg,
+             loopnest, funcnest);
     rec(&b, 's', num);
     return sb_take(&b);
 }
@@ -245,11 +247,13 @@ void subshell_state_apply(const char *s) {
             break;
         case 'T': start_flags |= EV_TESTED; break;
         case 's': {
-            int st = 0, sp = 0, lb = 0;
-            sscanf(data, "%d %d %d", &st, &sp, &lb);
+            int st = 0, sp = 0, lb = 0, ln = 0, fn = 0;
+            sscanf(data, "%d %d %d %d %d", &st, &sp, &lb, &ln, &fn);
             exitstatus = st;
             shell_pid = sp;
             last_bg = lb;
+            loopnest = ln;
+            funcnest = fn;
             break;
         }
         }
