@@ -31,12 +31,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# --dist loadfile: a test file runs on one worker, so its module fixtures (the
+# demos build SQLite, compile cc1 or a 100 MB CPython) are built once, not per worker.
 # Best effort: libfuse for `occlum mount`'s test, binutils-avr and simavr for the gcc
 # demo's host checks (those tests skip, saying why, without them).
 test: lint
 	-sh scripts/ensure-fuse.sh
 	-sh scripts/ensure-avr.sh
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 bench: bytecode
 	$(BIN)/python -m bench --markdown docs/benchmarks.md
