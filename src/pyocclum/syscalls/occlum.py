@@ -237,13 +237,7 @@ class OcclumSyscalls:
         ``mode & ~umask`` (WASI's ``path_open`` has no mode: through it every new
         file would be 0666 & ~umask, whatever the program asked for). ``fd`` is
         ``AT_FDCWD`` (-100) or a directory; an absolute path ignores it."""
-        if fd == AT_FDCWD or path.startswith("/"):
-            start = p.cwd
-        else:
-            d = p.fds.get(fd)
-            if d.inode is None or not d.is_directory:
-                raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
-            start = self.vfs.location_of(d.path)
+        start = self._start(p, fd, path)
         f = self._open_linux(p.fds, start, path, flags, mode & 0o7777 & ~p.umask)
         try:
             return p.fds.install(f, cloexec=bool(flags & O_CLOEXEC))
@@ -451,14 +445,18 @@ class OcclumSyscalls:
             if fd == AT_FDCWD:
                 return p.cwd
             return p.fds.get(fd)
-        if fd == AT_FDCWD or path.startswith("/"):
-            start = p.cwd
-        else:
-            f = p.fds.get(fd)
-            if f.inode is None or not f.is_directory:
-                raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
-            start = self.vfs.location_of(f.path)
+        start = self._start(p, fd, path)
         return self.vfs.resolve(start, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
+
+    def _start(self, p: Process, fd: int, path: str) -> Location:
+        """Where an ``*at`` call's ``path`` is resolved from: the cwd for ``AT_FDCWD``
+        or an absolute path, else the directory open as ``fd`` (ENOTDIR if it is not one)."""
+        if fd == AT_FDCWD or path.startswith("/"):
+            return p.cwd
+        d = p.fds.get(fd)
+        if d.inode is None or not d.is_directory:
+            raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
+        return self.vfs.location_of(d.path)
 
     def fstatat(self, p: Process, fd: int, path: str, flags: int) -> tuple[int, ...]:
         """Linux ``fstatat``: what ``stat`` says plus the S_IF* type bits and the
