@@ -215,3 +215,14 @@ echo $i; cat /tmp/f
     inside = userland.inside(["sh", "-c", script])
     native = userland.native(["dash", "-c", script])
     same(inside, native)
+
+
+def test_interactive_shell_survives_syntax_errors(userland: Userland) -> None:
+    """With -i (or a terminal) the shell prompts on stderr and a syntax error
+    loses what was read (from a terminal: that line) but not the shell, as dash -i."""
+    script = b"echo hi\nif true; then\necho in\nfi\nfi\necho lost\n"
+    inside = userland.inside(["sh", "-i"], stdin=script)
+    native = userland.native(["dash", "-i"], stdin=script)
+    same(inside, native)
+    assert b"# " in inside.stderr
+    assert b"Syntax error" in inside.stderr

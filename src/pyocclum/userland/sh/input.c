@@ -46,6 +46,15 @@ int eval_fd_input(int fd) {
             t = parse_command_line(buf.s ? buf.s : "", buf.len, &pos, &ps, eof);
         if (ps == 1 && !eof) {
             /* incomplete: read more (never more than a chunk ahead, as dash) */
+            if (interactive) {
+                int fresh = 1;
+                for (size_t k = pos; k < buf.len; k++)
+                    if (buf.s[k] != ' ' && buf.s[k] != '\t' && buf.s[k] != '\n')
+                        fresh = 0;
+                const char *prompt = var_get(fresh ? "PS1" : "PS2");
+                if (prompt)
+                    write_all(2, prompt, strlen(prompt));
+            }
             char chunk[4096];
             ssize_t r = read(fd, chunk, sizeof chunk);
             if (r < 0 && errno == EINTR)
@@ -54,6 +63,13 @@ int eval_fd_input(int fd) {
                 eof = 1;
             else
                 sb_addn(&buf, chunk, (size_t)r);
+            continue;
+        }
+        if (ps == 2 && interactive) {
+            /* a typing error: forget what was read (from a terminal: the
+             * line), go on, as dash */
+            buf.len = pos = 0;
+            exitstatus = 2;
             continue;
         }
         if (ps == 2)

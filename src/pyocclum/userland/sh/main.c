@@ -15,6 +15,7 @@
 extern char **environ;
 const char *shell_path = "/bin/sh";
 int in_subshell;
+int interactive;
 int child_tested;
 int start_flags;
 
@@ -193,6 +194,13 @@ int main(int argc, char **argv) {
         sh_exit(exitstatus);
     }
     params_set(&pos, argv + first, argc - first);
+    if (seen[2] || (isatty(0) && isatty(2))) {
+        interactive = 1;
+        if (!var_get("PS1"))
+            var_set("PS1", getuid() == 0 ? "# " : "$ ", 0);
+        if (!var_get("PS2"))
+            var_set("PS2", "> ", 0);
+    }
     eval_fd_input(0);
     sh_exit(exitstatus);
 }

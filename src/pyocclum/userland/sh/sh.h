@@ -177,6 +177,7 @@ extern int opt_e, opt_x, opt_u, opt_f, opt_C, opt_a, opt_n, opt_v;
 extern pid_t shell_pid;
 extern pid_t last_bg;
 extern int in_subshell;
+extern int interactive; /* stdin and stderr are terminals (or -i): prompts */
 extern int child_tested; /* the child shell about to be spawned runs in a condition */
 extern int start_flags;  /* set from the state: how a child shell runs its command */
 
