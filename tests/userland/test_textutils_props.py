@@ -229,8 +229,10 @@ FORMAT_PIECE = st.one_of(
     CONVERSION,
     st.sampled_from(["a", " ", "|", "%%", r"\n", r"\t", r"\\", r"\101", r"\x41", r"\"", "%b"]),
 )
+# Small numbers, as '*' widths and precisions: past ~18 significant digits wasm's
+# 128-bit long double and x86's 80-bit one print differently.
 PRINTF_ARG = st.one_of(
-    st.integers(-300, 300).map(str),
+    st.integers(-12, 12).map(str),
     st.sampled_from(["0", "-0", "3.25", "-1.5e3", "1e-7", "0x1F", "017", "'A", "abc", "", "12z",
                      r"a\tb", r"\0101", "inf", "-nan"]),
 )

@@ -16,11 +16,13 @@ static int at_line_start = 1, blank_run;
 static void put_visible(int c)
 {
     if (show_nonprinting) {
-        if (c >= 128) {
+        int high = c >= 128;
+        if (high) {
             fputs("M-", stdout);
             c -= 128;
         }
-        if (c < 32 && c != '\t' && c != '\n') {
+        /* A plain tab or newline stays (unless -T); M-^I and M-^J do not. */
+        if (c < 32 && (high || (c != '\t' && c != '\n'))) {
             putchar('^');
             putchar(c + 64);
             return;

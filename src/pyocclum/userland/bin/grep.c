@@ -443,7 +443,6 @@ static void grep_dir(const char *path, int command_line)
         names[n++] = tu_xstrdup(e->d_name);
     }
     closedir(d);
-    (void)command_line;
     for (size_t i = 0; i < n; i++) {
         /* "." given implicitly (grep -r PAT): names without the "./" prefix. */
         size_t plen = strlen(path);

@@ -86,9 +86,8 @@ int main(int argc, char **argv)
     int bytes = 0, all_but = 0, headers = -1;
 
     /* The old form: head -N[bcklmq...] as the first argument. */
-    char *legacy = NULL;
     if (argc > 1 && argv[1][0] == '-' && argv[1][1] >= '0' && argv[1][1] <= '9') {
-        legacy = argv[1] + 1;
+        const char *legacy = argv[1] + 1;
         argv[1] = argv[0];
         argv++;
         argc--;

@@ -465,11 +465,10 @@ static void bad_spec(const char *why, const char *spec)
     tu_die(2, "%s: invalid field specification %s", why, tu_quote(spec));
 }
 
-static const char *parse_count(const char *s, size_t *out, const char *what, const char *spec)
+static const char *parse_count(const char *s, size_t *out, const char *what)
 {
     if (!isdigit((unsigned char)*s))
         tu_die(2, "%s: invalid count at start of %s", what, tu_quote(s));
-    (void)spec;
     errno = 0;
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
@@ -481,21 +480,21 @@ static void add_key(const char *spec)
 {
     struct key k;
     memset(&k, 0, sizeof k);
-    const char *s = parse_count(spec, &k.sword, "invalid number at field start", spec);
+    const char *s = parse_count(spec, &k.sword, "invalid number at field start");
     if (k.sword-- == 0)
         bad_spec("field number is zero", spec);
     if (*s == '.') {
-        s = parse_count(s + 1, &k.schar, "invalid number after '.'", spec);
+        s = parse_count(s + 1, &k.schar, "invalid number after '.'");
         if (k.schar-- == 0)
             bad_spec("character offset is zero", spec);
     }
     s = set_ordering(s, &k, 0);
     if (*s == ',') {
-        s = parse_count(s + 1, &k.eword, "invalid number after ','", spec);
+        s = parse_count(s + 1, &k.eword, "invalid number after ','");
         if (k.eword-- == 0)
             bad_spec("field number is zero", spec);
         if (*s == '.')
-            s = parse_count(s + 1, &k.echar, "invalid number after '.'", spec);
+            s = parse_count(s + 1, &k.echar, "invalid number after '.'");
         s = set_ordering(s, &k, 1);
     } else {
         k.eword = SIZE_MAX;

@@ -247,13 +247,6 @@ int main(int argc, char **argv)
             if (s2.has_other_class)
                 tu_die(1, "when translating, the only character classes that may appear in\n"
                           "string2 are 'upper' and 'lower'");
-            if (s1.n > s2.n + (s2.fill_at >= 0 ? s1.n : 0) && !truncate) {
-                if (s2.n == 0)
-                    tu_die(1, "when not truncating set1, string2 must be non-empty");
-                if (s2.ends_with_class)
-                    tu_die(1, "when translating with string1 longer than string2,\n"
-                              "the latter string must not end with a character class");
-            }
             if (s2.fill_at >= 0 && s1.n > s2.n) {
                 /* [c*] fills SET2 up to SET1's length. */
                 size_t extra = s1.n - s2.n;
@@ -268,6 +261,19 @@ int main(int argc, char **argv)
                 t.fill_at = -1;
                 s2 = t;
             }
+            /* GNU checks the alignment of case classes only without -c. */
+            for (size_t i = 0; i < s2.n && i <= s1.n && !complement; i++) {
+                if (s2.class_at[i] && !(i < s1.n && s1.class_at[i]))
+                    tu_die(1, "misaligned [:upper:] and/or [:lower:] construct");
+            }
+            /* A [c*] in SET2 makes it as long as SET1. */
+            if (s1.n > s2.n && s2.fill_at < 0 && !truncate) {
+                if (s2.n == 0)
+                    tu_die(1, "when not truncating set1, string2 must be non-empty");
+                if (s2.ends_with_class)
+                    tu_die(1, "when translating with string1 longer than string2,\n"
+                              "the latter string must not end with a character class");
+            }
             if (complement && s1_has_class) {
                 /* Every byte of the complement must map to one and the same byte. */
                 int homogeneous = s2.n > 0;
@@ -276,11 +282,6 @@ int main(int argc, char **argv)
                 if (!homogeneous || (s2.n < s1.n && truncate))
                     tu_die(1, "when translating with complemented character classes,\n"
                               "string2 must map all characters in the domain to one");
-            }
-            /* GNU checks the alignment of case classes only without -c. */
-            for (size_t i = 0; i < s2.n && i <= s1.n && !complement; i++) {
-                if (s2.class_at[i] && !(i < s1.n && s1.class_at[i]))
-                    tu_die(1, "misaligned [:upper:] and/or [:lower:] construct");
             }
             if (s2.n == 0 && s1.n > 0 && !truncate)
                 tu_die(1, "when not truncating set1, string2 must be non-empty");

@@ -53,7 +53,7 @@ static void add_byte(struct tu_buf *b, int c)
 static char *read_item(int *line_end)
 {
     struct tu_buf b = {0};
-    int c, have = 0;
+    int c;
     *line_end = 0;
     if (eof_seen)
         return NULL;
@@ -70,8 +70,7 @@ static char *read_item(int *line_end)
         item_len = b.len;
         return b.data;
     }
-    /* Skip blanks (newlines end a line for -L, unless the line ended in a blank). */
-    int prev_blank = 0;
+    /* Skip the blanks and newlines before the item. */
     for (;;) {
         c = getc(input);
         if (c == EOF) {
@@ -80,14 +79,11 @@ static char *read_item(int *line_end)
         }
         if (c == '\n' && replace)
             continue;
-        if (c == ' ' || c == '\t' || c == '\n') {
-            prev_blank = c != '\n';
+        if (c == ' ' || c == '\t' || c == '\n')
             continue;
-        }
         break;
     }
-    (void)prev_blank;
-    int quote = 0;
+    int quote = 0, prev = -1; /* prev: the last byte read (an escaped one too) */
     for (;;) {
         if (quote) {
             if (c == EOF || c == '\n') {
@@ -104,7 +100,8 @@ static char *read_item(int *line_end)
         } else if (c == EOF) {
             break;
         } else if (c == '\n') {
-            *line_end = 1;
+            /* A line ending in a blank (even an escaped one) goes on (-L). */
+            *line_end = !(prev == ' ' || prev == '\t');
             break;
         } else if ((c == ' ' || c == '\t') && !replace) {
             /* A blank before the newline continues the line (-L). */
@@ -118,7 +115,6 @@ static char *read_item(int *line_end)
             break;
         } else if (c == '\'' || c == '"') {
             quote = c;
-            have = 1;
         } else if (c == '\\') {
             c = getc(input);
             if (c == EOF)
@@ -129,11 +125,11 @@ static char *read_item(int *line_end)
         }
         if (item_overflow)
             break;
+        prev = c;
         c = getc(input);
     }
     if (!b.data)
         tu_buf_add(&b, "", 0);
-    (void)have;
     if (eof_str && strcmp(b.data, eof_str) == 0) {
         eof_seen = 1;
         tu_buf_free(&b);
@@ -153,9 +149,8 @@ static _Noreturn void fail(const char *msg)
     tu_die(1, "%s", msg);
 }
 
-static void check_child(pid_t pid, int wstatus, const char *name)
+static void check_child(int wstatus, const char *name)
 {
-    (void)pid;
     if (WIFSIGNALED(wstatus)) {
         tu_warn("%s: terminated by signal %d", name, WTERMSIG(wstatus));
         exit(125);
@@ -177,7 +172,7 @@ static void wait_one(void)
         ;
     if (pid > 0) {
         running--;
-        check_child(pid, ws, init_args[0]);
+        check_child(ws, init_args[0]);
     }
 }
 
@@ -384,8 +379,15 @@ int main(int argc, char **argv)
                 if ((max_args && items >= max_args) || (max_lines && lines >= max_lines))
                     break;
             }
+            /* An unmatched quote runs only the complete items before it (GNU); with -L,
+             * none of the batch it is in. */
+            if (unmatched_quote && max_lines) {
+                for (size_t i = (size_t)ninit; i < n; i++)
+                    free(cmd[i]);
+                items = 0;
+                n = (size_t)ninit;
+            }
             cmd[n] = NULL;
-            /* An unmatched quote runs only the complete items before it (GNU). */
             if (items > 0 || (!ran && !no_run_if_empty && !unmatched_quote)) {
                 run(cmd);
                 ran = 1;

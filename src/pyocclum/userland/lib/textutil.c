@@ -72,26 +72,24 @@ const char *tu_shell_quote(const char *name, int always, int colon)
         snprintf(out, sizeof bufs[0], "\"%s\"", name);
         return out;
     }
-    /* '...' runs; a ' as '\''; a control byte as $'\n' or $'\ooo'
-     * (after '' when it comes first, as GNU). */
-    int open = 0;
-    if ((unsigned char)name[0] < 32 || (unsigned char)name[0] >= 127) {
-        out[o++] = '\'';
-        out[o++] = '\'';
-    }
+    /* GNU's shell-escape form: a quoted run, a ' as '\'' (or \'' when no run
+     * is open), control bytes as $'\n' or $'\ooo' outside the runs. */
+    int open = 1;
+    out[o++] = '\'';
     for (p = (const unsigned char *)name; *p && o < cap; p++) {
-        if (*p < 32 || *p >= 127 || *p == '\'') {
-            if (open) {
+        if (*p == '\'') {
+            if (open)
                 out[o++] = '\'';
-                open = 0;
-            }
-            if (*p == '\'') {
-                out[o++] = '\\';
-                out[o++] = '\'';
-                continue;
-            }
+            out[o++] = '\\';
+            out[o++] = '\'';
+            out[o++] = '\'';
+            open = 1;
+        } else if (*p < 32 || *p >= 127) {
             /* A run of control bytes shares one $'...'. */
             static const char from[] = "\a\b\f\n\r\t\v", to[] = "abfnrtv";
+            if (open)
+                out[o++] = '\'';
+            open = 0;
             out[o++] = '$';
             out[o++] = '\'';
             for (; *p && (*p < 32 || *p >= 127) && o < cap; p++) {
@@ -103,13 +101,12 @@ const char *tu_shell_quote(const char *name, int always, int colon)
             }
             out[o++] = '\'';
             p--;
-            continue;
-        }
-        if (!open) {
-            out[o++] = '\'';
+        } else {
+            if (!open)
+                out[o++] = '\'';
             open = 1;
+            out[o++] = (char)*p;
         }
-        out[o++] = (char)*p;
     }
     if (open)
         out[o++] = '\'';
