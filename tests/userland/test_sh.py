@@ -538,6 +538,23 @@ echo "pipeline status $?"
 (false; echo never)
 echo never
 """,
+    "subst_pipes": r"""
+x=hello; y=$(echo "$x world" | tr a-z A-Z); echo "$y"
+n=$(seq 1 100 | grep 5 | wc -l); echo $n
+v=$(printf 'b\na\nc\n' | sort | head -1); echo $v
+z=$(echo abc | cat | cat | cat); echo $z
+echo "$(false | true)" $?; w=$(true | false); echo $?
+big=$(seq 1 5000 | cat); echo ${#big}
+e=$(echo "$big" | wc -c); echo $e
+q=$(echo a | grep zzz); echo "[$q] $?"
+h=$(head -c 3 <<EOF | tr a-z A-Z
+abcdef
+EOF
+); echo $h
+f() { echo func; }; r=$(f | tr a-z A-Z); echo $r
+s=$(echo one two | { read a b; echo $b; }); echo $s
+u=$(nosuchcmd 2>/dev/null | cat); echo "[$u] $?"
+""",
 }
 
 

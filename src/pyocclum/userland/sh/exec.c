@@ -292,7 +292,11 @@ static int spawn_simple(struct node *n, pid_t *pid, const struct spawn_fds *fds)
     if (args.n > 0 && !builtin_find(args.v[0]) && !func_find(args.v[0])) {
         char *path = path_lookup(args.v[0]);
         if (!path) {
-            sh_warn("%s: not found", args.v[0]);
+            /* the message goes where the command's stderr would */
+            struct redir_save save = {0};
+            if (redirs_apply(n->redirs, &save) == 0)
+                sh_warn("%s: not found", args.v[0]);
+            redirs_restore(&save);
             st = 127;
         } else {
             char **assigns = expand_assigns(n);
@@ -471,8 +475,94 @@ int read_all(int fd, sbuf *b) {
     }
 }
 
+/* $(a | b | c) of simple commands, without a child shell: the elements are
+ * spawned from here and their output read until EOF before waiting (so
+ * nothing blocks on a full pipe). A first element that is a pure builtin
+ * runs here first, into memory; its output is written into the first pipe
+ * only if it fits without a reader (PIPE_BUF): else 0, use a child shell. */
+static int capture_pipe(struct node *n, sbuf *result, int *status) {
+    int k = n->nkids;
+    for (int i = 0; i < k; i++)
+        if (n->kids[i]->type != N_SIMPLE || !node_safe(n->kids[i]) || !n->kids[i]->nwords)
+            return 0;
+    char *pre = NULL;
+    size_t prelen = 0;
+    int first = 0;
+    if (runs_inside(n->kids[0]) && !n->kids[0]->redirs) {
+        struct strlist args = {0};
+        for (int i = 0; i < n->kids[0]->nwords; i++)
+            expand_fields(n->kids[0]->words[i], &args);
+        const struct builtin *bi = args.n ? builtin_find(args.v[0]) : NULL;
+        if (!bi || !bi->pure) {
+            sl_free(&args);
+            return 0;
+        }
+        out_flush();
+        out1_capture = 1;
+        bi->fn(args.n, args.v);
+        out1_capture = 0;
+        sl_free(&args);
+        prelen = out1.len;
+        pre = xstrndup(out1.s ? out1.s : "", prelen);
+        out1.len = 0;
+        if (prelen > 4096) {
+            free(pre);
+            return 0;
+        }
+        first = 1;
+    }
+    int cap[2];
+    if (pipe2(cap, O_CLOEXEC) < 0) {
+        free(pre);
+        return 0;
+    }
+    int *in = xmalloc((size_t)k * sizeof(int)), *out = xmalloc((size_t)k * sizeof(int));
+    pid_t *pids = xmalloc((size_t)k * sizeof(pid_t));
+    int *early = xmalloc((size_t)k * sizeof(int));
+    int prev = -1;
+    for (int i = 0; i < k; i++) {
+        int p[2] = {-1, -1};
+        if (i < k - 1 && pipe2(p, O_CLOEXEC) < 0)
+            p[0] = p[1] = -1;
+        in[i] = prev;
+        out[i] = i < k - 1 ? p[1] : cap[1];
+        prev = p[0];
+        pids[i] = -1;
+        early[i] = 0;
+    }
+    for (int i = first; i < k; i++) {
+        struct spawn_fds f = {in[i], out[i], 0};
+        early[i] = spawn_simple(n->kids[i], &pids[i], &f);
+        if (in[i] >= 0)
+            close(in[i]);
+        close(out[i]);
+    }
+    if (first) {
+        struct sigaction ign = {0}, old;
+        ign.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &ign, &old);
+        write_all(out[0], pre, prelen); /* fits: cannot block */
+        sigaction(SIGPIPE, &old, NULL);
+        close(out[0]);
+        free(pre);
+    }
+    read_all(cap[0], result);
+    close(cap[0]);
+    for (int i = first; i < k; i++) {
+        int st = pids[i] > 0 && early[i] == 0 ? wait_pid(pids[i]) : early[i];
+        if (i == k - 1)
+            *status = st;
+    }
+    free(in);
+    free(out);
+    free(pids);
+    free(early);
+    return 1;
+}
+
 /* $(...): the fast path runs a lone program directly (or a pure builtin in
- * the shell); anything else runs in a child shell. */
+ * the shell), or a pipeline of simple commands (capture_pipe); anything
+ * else runs in a child shell. */
 char *capture_output(const char *text, int *status) {
     size_t pos = 0, len = strlen(text);
     int pst;
@@ -481,8 +571,9 @@ char *capture_output(const char *text, int *status) {
         *status = 0; /* $() */
         return xstrdup("");
     }
-    int simple = tree && pst == 0 && tree->nkids == 1 && tree->kids[0]->type == N_SIMPLE &&
-                 node_safe(tree->kids[0]);
+    int simple = tree && pst == 0 && tree->nkids == 1 &&
+                 ((tree->kids[0]->type == N_SIMPLE && node_safe(tree->kids[0])) ||
+                  tree->kids[0]->type == N_PIPE);
     if (simple) {
         size_t p2 = pos;
         int st2;
@@ -497,6 +588,13 @@ char *capture_output(const char *text, int *status) {
     }
     sbuf result = {0};
     int p[2];
+    if (simple && tree->kids[0]->type == N_PIPE) {
+        if (capture_pipe(tree->kids[0], &result, status)) {
+            tree_free(tree);
+            return sb_take(&result);
+        }
+        simple = 0;
+    }
     if (simple) {
         struct node *n = tree->kids[0];
         struct strlist args = {0};
