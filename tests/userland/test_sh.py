@@ -555,6 +555,13 @@ f() { echo func; }; r=$(f | tr a-z A-Z); echo $r
 s=$(echo one two | { read a b; echo $b; }); echo $s
 u=$(nosuchcmd 2>/dev/null | cat); echo "[$u] $?"
 """,
+    "wait_interrupted": r"""
+trap 'echo got-usr2' USR2
+sleep 2 & p=$!
+sh -c "sleep 0.2; kill -USR2 $$" &
+wait $p; echo "wait status $?"
+kill $p 2>/dev/null; wait $p 2>/dev/null; echo end
+""",
 }
 
 

@@ -357,8 +357,9 @@ static int bi_trap(int argc, char **argv) {
 static int bi_wait(int argc, char **argv) {
     if (argc == 1) {
         if (job_wait_all() == -2) {
+            int sig = last_signal;
             traps_run();
-            return 129;
+            return 128 + sig; /* interrupted by a trapped signal */
         }
         return 0;
     }
@@ -372,8 +373,9 @@ static int bi_wait(int argc, char **argv) {
         int s;
         int rc = job_wait((pid_t)pid, &s);
         if (rc == -2) {
+            int sig = last_signal;
             traps_run();
-            return 129;
+            return 128 + sig;
         }
         st = rc == 0 ? s : 127;
     }

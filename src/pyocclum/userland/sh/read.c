@@ -38,7 +38,7 @@ int bi_read(int argc, char **argv) {
             if (pending_signals) {
                 sb_free(&line);
                 sb_free(&lit);
-                return 129;
+                return 128 + last_signal;
             }
             continue;
         }

@@ -405,10 +405,13 @@ volatile int pending_signals;
 static volatile int pending[65];
 char *traps[65];
 
+volatile int last_signal;
+
 static void on_signal(int sig) {
     if (sig > 0 && sig < 65) {
         pending[sig] = 1;
         pending_signals = 1;
+        last_signal = sig;
     }
 }
 

@@ -225,6 +225,7 @@ void jobs_reap(void);
 void subshell_state_apply(const char *state);
 
 extern volatile int pending_signals;
+extern volatile int last_signal; /* the last trapped signal that arrived */
 extern char *traps[65];
 void trap_set(int sig, const char *action);
 void traps_run(void);
