@@ -562,6 +562,28 @@ sh -c "sleep 0.2; kill -USR2 $$" &
 wait $p; echo "wait status $?"
 kill $p 2>/dev/null; wait $p 2>/dev/null; echo end
 """,
+    "heredoc_after_line": r"""
+while read x; do echo "r:$x"; done <<EOF | sort
+c
+b
+EOF
+{ cat <<A; cat <<'B'; } | tr a-z A-Z
+first $HOME
+A
+second $HOME
+B
+f() { cat <<-EOF; }
+	in function
+	EOF
+f | cat; f
+( cat <<EOF ) | cat
+sub
+EOF
+for i in 1 2; do cat <<EOF; done | wc -l
+line $i
+EOF
+echo end
+""",
 }
 
 

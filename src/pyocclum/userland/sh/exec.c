@@ -331,7 +331,10 @@ static int spawn_simple(struct node *n, pid_t *pid, const struct spawn_fds *fds)
         return st;
     }
     sl_free(&args);
-    return spawn_shell(n->src, pid, fds) ? 126 : 0;
+    char *src = child_src(n);
+    int rc = spawn_shell(src, pid, fds);
+    free(src);
+    return rc ? 126 : 0;
 }
 
 /* Can this word be expanded in the shell for a command that POSIX runs in a
@@ -374,12 +377,15 @@ static int node_safe(struct node *n) {
 static int spawn_node(struct node *n, pid_t *pid, const struct spawn_fds *fds) {
     if (n->type == N_SIMPLE && node_safe(n))
         return spawn_simple(n, pid, fds);
-    const char *src = n->src;
+    struct node *body = n;
     if (n->type == N_SUBSHELL && !n->redirs && n->a && n->a->src)
-        src = n->a->src;
-    if (!src)
+        body = n->a;
+    if (!body->src)
         return 2;
-    return spawn_shell(src, pid, fds) ? 126 : 0;
+    char *src = child_src(body);
+    int rc = spawn_shell(src, pid, fds);
+    free(src);
+    return rc ? 126 : 0;
 }
 
 static const char *plain_name(const char *raw) {
@@ -798,11 +804,14 @@ int eval_tree(struct node *n, int flags) {
         exitstatus = e;
         return e;
     }
-    case N_FUNCDEF:
-        func_define(n->name, n->a, n->src);
+    case N_FUNCDEF: {
+        char *src = child_src(n);
+        func_define(n->name, n->a, src);
+        free(src);
         tree_pinned = 1;
         exitstatus = 0;
         return 0;
+    }
     case N_SUBSHELL:
         st = eval_with_redirs(n, flags);
         break;

@@ -285,6 +285,7 @@ static void read_heredocs(struct parser *p) {
         }
         char *delim = sb_take(&d);
         size_t dl = strlen(delim);
+        r->body_pos = p->pos;
         sbuf body = {0};
         int done = 0;
         while (p->pos < p->len) {
@@ -305,7 +306,8 @@ static void read_heredocs(struct parser *p) {
             sb_addn(&body, p->s + st, e - st);
             sb_addc(&body, '\n');
         }
-        free(delim);
+        free(r->delim);
+        r->delim = delim;
         if (!done && !p->at_eof) {
             p->hit_end = 1;
             p->err = 1;

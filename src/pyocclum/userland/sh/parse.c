@@ -39,6 +39,7 @@ static void redirs_free(struct redir *r) {
         struct redir *next = r->next;
         free(r->word);
         free(r->here);
+        free(r->delim);
         free(r);
         r = next;
     }
@@ -75,8 +76,53 @@ void tree_free(struct node *n) {
 }
 
 static void set_src(struct parser *p, struct node *n, size_t start) {
-    if (n && !n->src && p->last_end >= start)
+    if (n && !n->src && p->last_end >= start) {
         n->src = xstrndup(p->s + start, p->last_end - start);
+        n->src_end = p->last_end;
+    }
+}
+
+static void collect_heredocs(struct node *n, size_t after, struct redir ***v, int *count) {
+    if (!n)
+        return;
+    for (struct redir *r = n->redirs; r; r = r->next)
+        if (r->type == R_HERE && r->delim && r->body_pos >= after) {
+            *v = xrealloc(*v, (size_t)(*count + 1) * sizeof **v);
+            (*v)[(*count)++] = r;
+        }
+    for (int i = 0; i < n->nkids; i++)
+        collect_heredocs(n->kids[i], after, v, count);
+    collect_heredocs(n->a, after, v, count);
+    collect_heredocs(n->b, after, v, count);
+    collect_heredocs(n->c, after, v, count);
+    for (struct caseitem *c = n->items; c; c = c->next)
+        collect_heredocs(c->body, after, v, count);
+}
+
+char *child_src(struct node *n) {
+    struct redir **v = NULL;
+    int count = 0;
+    if (n->src_end > 0)
+        collect_heredocs(n, n->src_end, &v, &count);
+    if (count == 0)
+        return xstrdup(n->src ? n->src : "");
+    /* in the order they were written (the order of their bodies) */
+    for (int i = 1; i < count; i++)
+        for (int j = i; j > 0 && v[j]->body_pos < v[j - 1]->body_pos; j--) {
+            struct redir *t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    sbuf b = {0};
+    sb_adds(&b, n->src ? n->src : "");
+    sb_addc(&b, '\n');
+    for (int i = 0; i < count; i++) {
+        sb_adds(&b, v[i]->here);
+        sb_adds(&b, v[i]->delim);
+        sb_addc(&b, '\n');
+    }
+    free(v);
+    return sb_take(&b);
 }
 
 /* --- grammar --- */
@@ -326,6 +372,15 @@ static struct node *parse_case(struct parser *p) {
     return n;
 }
 
+/* Is the token after the current word "("? Looked at in the text, not
+ * lexed: lexing a newline would read here-document bodies. */
+static int next_is_paren(struct parser *p) {
+    size_t q = p->tend;
+    while (q < p->len && (p->s[q] == ' ' || p->s[q] == '\t'))
+        q++;
+    return q < p->len && p->s[q] == '(';
+}
+
 static struct node *parse_command(struct parser *p) {
     size_t start = p->tstart;
     int t = peek(p);
@@ -361,37 +416,27 @@ static struct node *parse_command(struct parser *p) {
         } else if (at_list_end(p) || strcmp(w, "!") == 0) {
             syntax(p, NULL); /* "!" only begins a pipeline */
             return NULL;
-        } else if (is_name(w)) {
+        } else if (is_name(w) && next_is_paren(p)) {
             /* NAME ( ) : a function definition */
-            size_t save_start = p->tstart;
             char *name = take(p);
-            if (peek(p) == T_LPAREN) {
-                drop(p);
-                if (peek(p) != T_RPAREN) {
-                    syntax(p, NULL);
-                    free(name);
-                    return NULL;
-                }
-                drop(p);
-                skip_nl(p);
-                n = new_node(N_FUNCDEF);
-                n->name = name;
-                if (!p->err)
-                    n->a = parse_command(p);
-                if (p->err) {
-                    tree_free(n);
-                    return NULL;
-                }
-                set_src(p, n, start);
-                return n;
+            drop(p); /* ( */
+            if (peek(p) != T_RPAREN) {
+                syntax(p, NULL);
+                free(name);
+                return NULL;
             }
-            /* not a definition: back to the name, lexed again as a word */
-            free(name);
-            free(p->word);
-            p->word = NULL;
-            p->have_tok = 0;
-            p->pos = save_start;
-            n = parse_simple(p);
+            drop(p);
+            skip_nl(p);
+            n = new_node(N_FUNCDEF);
+            n->name = name;
+            if (!p->err)
+                n->a = parse_command(p);
+            if (p->err) {
+                tree_free(n);
+                return NULL;
+            }
+            set_src(p, n, start);
+            return n;
         } else {
             n = parse_simple(p);
         }

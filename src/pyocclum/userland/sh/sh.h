@@ -109,6 +109,8 @@ struct redir {
     char *here;    /* here-document body (raw) */
     int here_lit;  /* delimiter was quoted: no expansion of the body */
     int here_strip;
+    char *delim;     /* the delimiter, unquoted */
+    size_t body_pos; /* where the body began in the parsed text */
     struct redir *next;
 };
 
@@ -122,6 +124,7 @@ struct caseitem {
 struct node {
     int type;
     char *src; /* this command's source text (for sh -c children) */
+    size_t src_end; /* where src ended in the parsed text */
     struct redir *redirs;
     char **words; /* raw words: N_SIMPLE args, N_FOR list */
     int nwords;
@@ -144,6 +147,9 @@ struct node *parse_command_line(const char *src, size_t len, size_t *pos, int *s
 /* Where the $( ... ) that begins at s[start] (just after "$(") ends: index of ')'. */
 long cmdsubst_end(const char *s, size_t len, size_t start);
 void tree_free(struct node *n);
+/* The text a child shell runs for n: its source, plus the bodies of its
+ * here-documents that follow it (cmd <<EOF | ...: the body is after the line). */
+char *child_src(struct node *n);
 extern int tree_pinned; /* a function definition keeps its tree */
 
 /* --- expand.c --- */
