@@ -147,7 +147,9 @@ def program(depth: int = 0) -> st.SearchStrategy[str]:
                          "printf '%s.' $x", "[ $x -gt 2 ]", "x=$((x * 2)); echo $x",
                          "echo r$x >> o.txt", "cat o.txt", "break", "continue",
                          "cat <<EOF\nhere $x $(echo sub)\nEOF\n:", "set -- $x y; echo $#",
-                         "cat <<'E' | tr a-z A-Z\nlit $x\nE\n:", "read v < o.txt; echo $v"]),
+                         "cat <<'E' | tr a-z A-Z\nlit $x\nE\n:", "read v < o.txt; echo $v",
+                         "cat <<EOF | sort\nb $x\na\nEOF\n:",
+                         "while read l; do echo \"w$l\"; done <<EOF | cat\nx$x\nEOF\n:"]),
     )
     if depth >= 3:
         return simple
