@@ -86,6 +86,11 @@ static char *read_item(int *line_end)
     int quote = 0, prev = -1; /* prev: the last byte read (an escaped one too) */
     for (;;) {
         if (quote) {
+            if (c == EOF && b.len >= max_item) {
+                /* GNU stores the item's NUL first: no room, the item is too long. */
+                item_overflow = 1;
+                break;
+            }
             if (c == EOF || c == '\n') {
                 /* GNU runs the command with the items before it, then fails. */
                 unmatched_quote = quote;
@@ -379,9 +384,9 @@ int main(int argc, char **argv)
                 if ((max_args && items >= max_args) || (max_lines && lines >= max_lines))
                     break;
             }
-            /* An unmatched quote runs only the complete items before it (GNU); with -L,
-             * none of the batch it is in. */
-            if (unmatched_quote && max_lines) {
+            /* An unmatched quote runs only the complete items before it (GNU); with -L
+             * or -x, none of the batch it is in. */
+            if (unmatched_quote && (max_lines || exit_if_too_long)) {
                 for (size_t i = (size_t)ninit; i < n; i++)
                     free(cmd[i]);
                 items = 0;
