@@ -185,8 +185,11 @@ static int bi_unset(int argc, char **argv) {
     for (; i < argc; i++) {
         if (funcs)
             func_unset(argv[i]);
-        else if (var_unset(argv[i]) < 0)
+        else if (var_unset(argv[i]) < 0) {
+            if (!interactive)
+                sh_exit(2);
             st = 2;
+        }
     }
     return st;
 }
@@ -207,8 +210,11 @@ static int bi_set(int argc, char **argv) {
         return 0;
     }
     int consumed;
-    if (set_options(argc, argv, &consumed) < 0)
+    if (set_options(argc, argv, &consumed) < 0) {
+        if (!interactive)
+            sh_exit(2); /* a special builtin's error (dash) */
         return 2;
+    }
     if (consumed >= 0)
         params_set(&pos, argv + consumed, argc - consumed);
     return 0;
@@ -439,6 +445,8 @@ static int bi_kill(int argc, char **argv) {
 static int bi_local(int argc, char **argv) {
     if (funcnest == 0) {
         sh_warn("local: not in a function");
+        if (!interactive)
+            sh_exit(2); /* as dash */
         return 2;
     }
     for (int i = 1; i < argc; i++) {

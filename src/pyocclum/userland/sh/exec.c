@@ -191,7 +191,9 @@ int run_command(struct strlist *args, char **assigns, int nassigns, struct redir
         int keep = args->n == 1 && strcmp(name, "exec") == 0;
         if (redirs_apply(redirs, keep ? NULL : &save) < 0) {
             redirs_restore(&save);
-            return 1;
+            if (!interactive)
+                sh_exit(2); /* a special builtin's error ends the shell (dash) */
+            return 2;
         }
         st = bi->fn(args->n, args->v);
         out_flush();
@@ -201,7 +203,7 @@ int run_command(struct strlist *args, char **assigns, int nassigns, struct redir
     if (fn || bi) {
         if (redirs_apply(redirs, &save) < 0) {
             redirs_restore(&save);
-            return 1;
+            return 2;
         }
         struct tempvar *t = temp_assign(assigns, nassigns);
         if (fn) {
@@ -224,7 +226,7 @@ int run_command(struct strlist *args, char **assigns, int nassigns, struct redir
     if (redirs_apply(redirs, &save) < 0) {
         redirs_restore(&save);
         free(path);
-        return 1;
+        return 2;
     }
     char **envp = env_build(assigns, nassigns);
     pid_t pid;
@@ -265,7 +267,7 @@ static int eval_simple(struct node *n, int flags) {
         if (n->redirs) {
             struct redir_save save = {0};
             if (redirs_apply(n->redirs, &save) < 0)
-                st = 1;
+                st = 2;
             redirs_restore(&save);
         }
     } else {
@@ -315,7 +317,7 @@ static int spawn_simple(struct node *n, pid_t *pid, const struct spawn_fds *fds)
                 fds = NULL;
             }
             if (redirs_apply(n->redirs, &save) < 0) {
-                st = 1;
+                st = 2;
             } else {
                 char **envp = env_build(assigns, n->nassigns);
                 int err = spawn_external(path, args.v, envp, pid, fds);
@@ -728,7 +730,7 @@ static int eval_with_redirs(struct node *n, int flags) {
     struct redir_save save = {0};
     if (redirs_apply(n->redirs, &save) < 0) {
         redirs_restore(&save);
-        return 1;
+        return 2;
     }
     int st = 0;
     switch (n->type) {
