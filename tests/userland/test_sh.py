@@ -584,6 +584,25 @@ line $i
 EOF
 echo end
 """,
+    "errors": r"""
+sh -c 'set -Z; echo after' 2>/dev/null; echo "0: $?"
+sh -c 'shift 5; echo after' 2>/dev/null; echo "1: $?"
+sh -c 'echo $((1/0)); echo after' 2>/dev/null; echo "2: $?"
+sh -c 'echo ${x?unset here}; echo after' 2>/dev/null; echo "3: $?"
+sh -c 'readonly r=1; r=2; echo after' 2>/dev/null; echo "4: $?"
+sh -c 'cd /nonexistent; echo "after $?"' 2>/dev/null; echo "5: $?"
+sh -c '. /nonexistent.sh; echo after' 2>/dev/null; echo "6: $?"
+sh -c 'exec /nonexistent; echo after' 2>/dev/null; echo "7: $?"
+sh -c ': > /nonexistent/x; echo "after $?"' 2>/dev/null; echo "8: $?"
+sh -c 'echo hi > /nonexistent/x; echo "after $?"' 2>/dev/null; echo "9: $?"
+sh -c 'f() { nosuch; echo "in f $?"; }; f; echo after' 2>/dev/null; echo "10: $?"
+sh -c 'echo hi >&7; echo "after $?"' 2>/dev/null; echo "11: $?"
+sh -c 'readonly q=1; unset q; echo "after $?"' 2>/dev/null; echo "12: $?"
+sh -c 'export 1x=2; echo after' 2>/dev/null; echo "13: $?"
+sh -c 'trap '"'"'echo x'"'"' NOSUCHSIG; echo "after $?"' 2>/dev/null; echo "14: $?"
+sh -c 'break; echo "after $?"' 2>/dev/null; echo "15: $?"
+sh -c 'local x=1; echo "after $?"' 2>/dev/null; echo "16: $?"
+""",
 }
 
 
