@@ -187,3 +187,28 @@ def test_programs_run_as_in_dash(userland: Userland, statements: list[str]) -> N
     lines = ['x=0; f() { echo "f:$*:$x"; x=$((x + 1)); [ $# -gt 1 ]; }']
     lines += [f"{s}; echo \"status $? x=$x\"" for s in statements]
     same_as_dash(userland, "\n".join(lines))
+
+
+def printf_format() -> st.SearchStrategy[str]:
+    spec = st.tuples(st.sampled_from(["", "-", "0", "+", " ", "#", "-0"]),
+                     st.sampled_from(["", "3", "8", "*"]),
+                     st.sampled_from(["", ".0", ".2", ".5"]),
+                     st.sampled_from(list("diouxXsbc"))).map(lambda t: "%" + "".join(t))
+    text = st.sampled_from(["a", " ", "\\n", "\\t", "%%", "\\\\", "\\101", "[", "]"])
+    return st.lists(st.one_of(spec, text), min_size=1, max_size=5).map("".join)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(printf_format(),
+                          st.lists(st.sampled_from(["0", "7", "-3", "42", "255", "abc", "",
+                                                    "x y", "'A", "1\\n2", "\\\\c"]),
+                                   max_size=4)),
+                min_size=1, max_size=20))
+def test_printf_as_dash(userland: Userland, cases: list[tuple[str, list[str]]]) -> None:
+    lines = []
+    for fmt, args in cases:
+        if "#" in fmt and any(c in fmt for c in "sbc"):
+            continue  # '#' with %s is undefined (C)
+        lines.append("printf " + squote(fmt) + " " + " ".join(squote(a) for a in args)
+                     + " 2>/dev/null; echo \" $?\"")
+    same_as_dash(userland, "\n".join(lines) or ":")

@@ -170,14 +170,19 @@ int bi_printf(int argc, char **argv) {
                 sb_adds(&o, buf);
                 break;
             }
-            case 'c': case 's': case 'b': {
+            case 'c': {
+                /* the first byte, NUL when there is none (as dash) */
+                spec[sl++] = 'c';
+                spec[sl] = '\0';
+                int n = snprintf(buf, sizeof buf, spec, a ? a[0] : '\0');
+                if (n > 0)
+                    sb_addn(&o, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+                break;
+            }
+            case 's': case 'b': {
                 const char *str = a ? a : "";
-                char cbuf[2] = {0, 0};
                 sbuf bb = {0};
-                if (conv == 'c') {
-                    cbuf[0] = str[0];
-                    str = cbuf;
-                } else if (conv == 'b') {
+                if (conv == 'b') {
                     for (const char *q = str; *q;) {
                         if (*q == '\\') {
                             q++;
@@ -196,9 +201,6 @@ int bi_printf(int argc, char **argv) {
                 int n = snprintf(NULL, 0, spec, str);
                 char *m = xmalloc((size_t)n + 1);
                 snprintf(m, (size_t)n + 1, spec, str);
-                if (conv == 'c' && cbuf[0] == '\0' && a) {
-                    /* %c of an empty string prints nothing but the padding */
-                }
                 sb_adds(&o, m);
                 free(m);
                 sb_free(&bb);
