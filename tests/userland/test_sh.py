@@ -408,6 +408,7 @@ printf '%s %s\n' a b c
 printf '%c%c\n' hello world
 printf '%d\n' "'A"
 printf '[%10.3s]\n' abcdef
+printf '%b|' 'a\0b' 'c\0101d' x; printf '%5b|\n' ab; printf '%c' | wc -c; printf '%b' 'a\0b' | wc -c
 """,
     "echo_escapes": r"""
 echo 'a\tb'; echo 'c\nd'; echo -n 'no-nl'; echo; echo 'stop\cnot'; echo '\0101'

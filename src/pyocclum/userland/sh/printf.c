@@ -195,6 +195,11 @@ int bi_printf(int argc, char **argv) {
                         }
                     }
                     str = bb.s ? bb.s : "";
+                    if (sl == 1) { /* plain %b: its bytes as they are, NULs too */
+                        sb_addn(&o, str, bb.len);
+                        sb_free(&bb);
+                        break;
+                    }
                 }
                 spec[sl++] = 's';
                 spec[sl] = '\0';
