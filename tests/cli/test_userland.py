@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pyocclum.cli.userland import ALIASES, ensure_userland, install_userland, program_sources
 
 BIN = Path(sys.executable).parent
@@ -47,3 +49,22 @@ def test_programs_are_cached_per_source(tmp_path: Path) -> None:
     for alias, target in ALIASES.items():
         if target in first:
             assert (tmp_path / alias).read_bytes() == (tmp_path / target).read_bytes()
+
+
+def test_a_program_is_rebuilt_when_its_headers_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pyocclum.cli import userland
+
+    for relative in ("sh/main.c", "sh/sh.h", "bin/cat.c", "lib/util.h"):
+        (tmp_path / relative).parent.mkdir(exist_ok=True)
+        (tmp_path / relative).write_text(f"/* {relative} */\n")
+    monkeypatch.setattr(userland, "USERLAND_DIR", tmp_path)
+    sources = userland.program_sources()
+    assert set(sources) == {"sh", "cat"}
+    before = {name: userland.program_key(name, files) for name, files in sources.items()}
+    (tmp_path / "sh" / "sh.h").write_text("/* changed */\n")
+    assert userland.program_key("sh", sources["sh"]) != before["sh"]
+    assert userland.program_key("cat", sources["cat"]) == before["cat"]
+    (tmp_path / "lib" / "util.h").write_text("/* changed */\n")
+    assert userland.program_key("cat", sources["cat"]) != before["cat"]

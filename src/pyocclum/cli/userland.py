@@ -86,7 +86,10 @@ def program_key(name: str, sources: list[Path]) -> str:
     """Hash of everything that determines one program's build output."""
     lib = USERLAND_DIR / "lib"
     shared = sorted(p for p in lib.glob("*") if p.suffix in (".c", ".h")) if lib.is_dir() else []
-    return _digest([*sources, *shared], __version__, libocclum_key(), name, *CFLAGS)
+    # The headers beside a program's sources (sh/sh.h) count as its sources.
+    headers = sorted({h for folder in {src.parent for src in sources} for h in folder.glob("*.h")}
+                     - set(shared))
+    return _digest([*sources, *headers, *shared], __version__, libocclum_key(), name, *CFLAGS)
 
 
 def _build_one(name: str, sources: list[Path], final: Path, libocclum: Path) -> None:
