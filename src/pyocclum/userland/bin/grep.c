@@ -360,13 +360,17 @@ static long grep_stream(FILE *f, const char *name)
                 printed_something = 1;
                 after_left = after_ctx > 0 ? after_ctx : 0;
             }
+        } else if (max_count >= 0 && selected_count >= max_count) {
+            /* -m reached: only the trailing context is left, whatever the lines are. */
+            if (!printing || after_left == 0)
+                break;
+            emit(name, lineno, pos, line, len, '-');
+            last_printed = lineno;
+            after_left--;
         } else if (printing && after_left > 0 && !selected) {
             emit(name, lineno, pos, line, len, '-');
             last_printed = lineno;
             after_left--;
-        } else if (max_count >= 0 && selected_count >= max_count) {
-            if (!printing || after_left == 0 || selected)
-                break;
         }
         if (ring_n) {
             struct context_line *c = &ring[(lineno - 1) % ring_n];
