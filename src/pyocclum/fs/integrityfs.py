@@ -667,6 +667,10 @@ class IntegrityDir(FixedDirectory, _Node):
             raise KernelError(Errno.ENOENT, f"no {name!r} in the image")
         return node
 
+    def find(self, name: str) -> Inode | None:
+        check_name(name)
+        return self._children.get(name)
+
     def entries(self) -> Iterator[DirEntry]:
         # Children were added in sorted path order, i.e. sorted by name.
         return iter([DirEntry(n, c.ino, c._ft) for n, c in self._children.items()])

@@ -2431,11 +2431,19 @@ class SeDir(_SeNode):
             raise KernelError(Errno.EEXIST, f"{name!r} exists")
 
     def lookup(self, name: str) -> Inode:
+        node = self.find(name)
+        if node is None:
+            raise KernelError(Errno.ENOENT, f"no entry {name!r}")
+        return node
+
+    def find(self, name: str) -> Inode | None:
         check_name(name)
         fs = self._fs
         with fs.lock:
             fs._begin()
-            ent = self._entry(name)
+            ent = self._c.kids.get(name)
+            if ent is None:
+                return None
             c = fs._core(ent[0])
             if c.kind != ent[1]:
                 raise KernelError(Errno.EIO, f"sefs: inode {c.ino} is not what its entry says")

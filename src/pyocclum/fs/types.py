@@ -183,6 +183,17 @@ class Inode:
     def lookup(self, name: str) -> Inode:
         raise KernelError(Errno.ENOTDIR, "not a directory")
 
+    def find(self, name: str) -> Inode | None:
+        """:meth:`lookup`, or None where it fails with ENOENT; any other error is
+        raised. A file system may override it to answer a miss without raising
+        (path resolution, unionfs above all, looks up many names that are not there)."""
+        try:
+            return self.lookup(name)
+        except KernelError as e:
+            if e.errno == Errno.ENOENT:
+                return None
+            raise
+
     def entries(self) -> Iterator[DirEntry]:
         """Entries in a stable order, without ``.`` and ``..``."""
         raise KernelError(Errno.ENOTDIR, "not a directory")
@@ -248,13 +259,8 @@ class Inode:
 
 def lookup_or_none(directory: Inode, name: str) -> Inode | None:
     """``directory.lookup(name)``, or None if there is no such entry (ENOENT);
-    any other error is raised."""
-    try:
-        return directory.lookup(name)
-    except KernelError as e:
-        if e.errno == Errno.ENOENT:
-            return None
-        raise
+    any other error is raised (:meth:`Inode.find`)."""
+    return directory.find(name)
 
 
 class FixedDirectory(Inode):
