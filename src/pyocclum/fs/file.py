@@ -15,6 +15,10 @@ from pyocclum.fs.types import DirEntry, Inode, Stream
 
 #: Largest single read or write the kernel performs (like Linux's MAX_RW_COUNT).
 MAX_IO = 0x7FFFF000
+# Plain ints: ``int & IntFlag`` builds an enum member (about 1 us), on every write.
+_APPEND = int(FdFlags.APPEND)
+_NONBLOCK = int(FdFlags.NONBLOCK)
+_SYNCS = int(FdFlags.SYNC | FdFlags.DSYNC)
 
 
 class OpenFile:
@@ -89,7 +93,7 @@ class OpenFile:
 
     @property
     def nonblocking(self) -> bool:
-        return bool(self.fdflags & FdFlags.NONBLOCK)
+        return bool(int(self.fdflags) & _NONBLOCK)
 
     @property
     def is_directory(self) -> bool:
@@ -115,11 +119,11 @@ class OpenFile:
             return self.stream.write(data)
         inode = self._file_inode()
         with self._lock:
-            if self.fdflags & FdFlags.APPEND:
+            if int(self.fdflags) & _APPEND:
                 self.offset = inode.stat().size
             n = inode.write(self.offset, data)
             self.offset += n
-        if self.fdflags & (FdFlags.SYNC | FdFlags.DSYNC):
+        if int(self.fdflags) & _SYNCS:
             inode.sync()
         return n
 
@@ -137,7 +141,7 @@ class OpenFile:
             raise KernelError(Errno.ESPIPE, "pwrite on a stream")
         inode = self._file_inode()
         # Linux ignores the offset of pwrite on O_APPEND files and appends.
-        if self.fdflags & FdFlags.APPEND:
+        if int(self.fdflags) & _APPEND:
             offset = inode.stat().size
         return inode.write(offset, data)
 
