@@ -86,6 +86,11 @@ static const char usage[] =
     "      --help     display this help and exit\n"
     "      --version  output version information and exit\n";
 
+static int move_one(const char *src, const char *dst, void *unused) {
+    (void)unused;
+    return move(src, dst);
+}
+
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"force", no_argument, 0, 'f'},
@@ -114,47 +119,8 @@ int main(int argc, char **argv) {
         default: fu_bad_option(argv, c, 1);
         }
     }
-    int n = argc - optind;
-    char **ops = argv + optind;
-    if (n == 0) {
-        fu_warn(0, "missing file operand");
-        fu_usage(1);
-    }
-    if (n == 1 && !target_dir) {
-        fu_warn(0, "missing destination file operand after %s", fu_quote(ops[0]));
-        fu_usage(1);
-    }
-    int status = 0;
-    struct stat st;
-    const char *dir = target_dir;
-    int count = n;
-    if (!dir && !no_target_dir) {
-        if (stat(ops[n - 1], &st) == 0 && S_ISDIR(st.st_mode)) {
-            dir = ops[n - 1];
-            count = n - 1;
-        } else if (n > 2) {
-            int e = stat(ops[n - 1], &st) != 0 ? errno : ENOTDIR;
-            fu_die(1, e, "target %s", fu_quote(ops[n - 1]));
-        }
-    } else if (no_target_dir && n > 2) {
-        fu_warn(0, "extra operand %s", fu_quote(ops[2]));
-        fu_usage(1);
-    }
-    if (dir) {
-        if (target_dir && stat(target_dir, &st) != 0)
-            fu_die(1, errno, "target directory %s", fu_quote(target_dir));
-        if (target_dir && !S_ISDIR(st.st_mode))
-            fu_die(1, ENOTDIR, "target directory %s", fu_quote(target_dir));
-        for (int i = 0; i < count; i++) {
-            char *base = fu_basename(ops[i]);
-            char *dst = fu_join(dir, base);
-            status |= move(ops[i], dst);
-            free(dst);
-            free(base);
-        }
-    } else {
-        status = move(ops[0], ops[1]);
-    }
+    int status = fu_each_operand(argc - optind, argv + optind, target_dir, no_target_dir,
+                                 move_one, NULL);
     fu_flush_stdout(1);
     return status;
 }

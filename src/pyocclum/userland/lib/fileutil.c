@@ -539,3 +539,47 @@ int fu_parse_uint(const char *s, uintmax_t *out) {
     *out = v;
     return 0;
 }
+
+int fu_each_operand(int n, char **ops, const char *target_dir, int no_target_dir,
+                    int (*each)(const char *src, const char *dst, void *ctx), void *ctx) {
+    if (n == 0) {
+        fu_warn(0, "missing file operand");
+        fu_usage(1);
+    }
+    if (n == 1 && !target_dir) {
+        fu_warn(0, "missing destination file operand after %s", fu_quote(ops[0]));
+        fu_usage(1);
+    }
+    int status = 0;
+    struct stat st;
+    const char *dir = target_dir;
+    int count = n;
+    if (!dir && !no_target_dir) {
+        if (stat(ops[n - 1], &st) == 0 && S_ISDIR(st.st_mode)) {
+            dir = ops[n - 1];
+            count = n - 1;
+        } else if (n > 2) {
+            int e = stat(ops[n - 1], &st) != 0 ? errno : ENOTDIR;
+            fu_die(1, e, "target %s", fu_quote(ops[n - 1]));
+        }
+    } else if (no_target_dir && n > 2) {
+        fu_warn(0, "extra operand %s", fu_quote(ops[2]));
+        fu_usage(1);
+    }
+    if (dir) {
+        if (target_dir && stat(target_dir, &st) != 0)
+            fu_die(1, errno, "target directory %s", fu_quote(target_dir));
+        if (target_dir && !S_ISDIR(st.st_mode))
+            fu_die(1, ENOTDIR, "target directory %s", fu_quote(target_dir));
+        for (int i = 0; i < count; i++) {
+            char *base = fu_basename(ops[i]);
+            char *dst = fu_join(dir, base);
+            status |= each(ops[i], dst, ctx);
+            free(dst);
+            free(base);
+        }
+    } else {
+        status = each(ops[0], ops[1], ctx);
+    }
+    return status;
+}

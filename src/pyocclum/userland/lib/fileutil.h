@@ -111,6 +111,15 @@ struct fu_copy_options {
  * Reports errors itself (as cp does); returns 0 or 1. */
 int fu_copy(const char *src, const char *dst, const struct fu_copy_options *o);
 
+/* The operands of cp and mv (N of them at OPS), as coreutils reads them: with
+ * -t TARGET_DIR, or a last operand that is a directory (unless
+ * NO_TARGET_DIR), EACH(source, directory/basename(source), CTX) for every
+ * source; otherwise exactly SOURCE DEST, EACH(source, dest, CTX). Missing or
+ * extra operands and a bad target end the program with coreutils' message.
+ * Returns the statuses of EACH ORed together. */
+int fu_each_operand(int n, char **ops, const char *target_dir, int no_target_dir,
+                    int (*each)(const char *src, const char *dst, void *ctx), void *ctx);
+
 /* Remove PATH and everything below it (mv's cleanup after a copy), saying
  * "removed 'x'" / "removed directory 'd'" if VERBOSE. 0 or 1 (reported). */
 int fu_remove_tree(const char *path, int verbose);
