@@ -10,9 +10,10 @@ property because every one boots the LibOS.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from userland_harness import Userland
 
@@ -334,5 +335,8 @@ XARGS_INPUT = st.lists(
     ),
 )
 def test_xargs(userland: Userland, data: bytes, options: list[str]) -> None:
+    # Known difference (userland/README.md): -t shell-quotes an item that holds both a
+    # single quote and a control character differently from GNU's quotearg.
+    assume(not ("-t" in options and b"'" in data and re.search(rb"[\x00-\x1f\x7f]", data)))
     command = ["echo", "[{}]"] if "-I" in options else ["echo", "+"]
     same(userland, ["xargs", *options, *command], data)
