@@ -42,22 +42,13 @@ static void describe(const char *name, mode_t old, mode_t new_mode, int failed) 
 static int change_one(const char *name, int top);
 
 static int change_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) {
+    size_t n;
+    char **names = fu_dir_names(dir, &n);
+    if (!names) {
         if (verbosity != V_QUIET)
             fu_warn(errno, "cannot read directory %s", fu_quote(dir));
         return 1;
     }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        names = fu_xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = fu_xstrdup(e->d_name);
-    }
-    closedir(d);
     int status = 0;
     for (size_t i = 0; i < n; i++) {
         char *child = fu_join(dir, names[i]);

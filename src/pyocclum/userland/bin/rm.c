@@ -46,22 +46,13 @@ static int is_empty_dir(const char *dir) {
 static int remove_tree(const char *dir) {
     if (interactive && !is_empty_dir(dir) && !confirm("descend into directory", dir))
         return 0;
-    DIR *d = opendir(dir);
-    if (!d) {
+    size_t n;
+    char **names = fu_dir_names(dir, &n);
+    if (!names) {
         fu_warn(errno, "cannot remove %s", fu_quote(dir));
         return 1;
     }
     int status = 0;
-    struct dirent *e;
-    char **names = NULL;
-    size_t n = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        names = fu_xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = fu_xstrdup(e->d_name);
-    }
-    closedir(d);
     for (size_t i = 0; i < n; i++) {
         char *child = fu_join(dir, names[i]);
         status |= remove_path(child);

@@ -1,6 +1,7 @@
 /* fileutil: shared code of the file and system utilities (see fileutil.h). */
 #include "fileutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,4 +583,21 @@ int fu_each_operand(int n, char **ops, const char *target_dir, int no_target_dir
         status = each(ops[0], ops[1], ctx);
     }
     return status;
+}
+
+char **fu_dir_names(const char *dir, size_t *n) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    char **names = fu_xrealloc(NULL, sizeof *names); /* not NULL, even when empty */
+    *n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        names = fu_xrealloc(names, (*n + 1) * sizeof *names);
+        names[(*n)++] = fu_xstrdup(e->d_name);
+    }
+    closedir(d);
+    return names;
 }

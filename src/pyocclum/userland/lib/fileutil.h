@@ -66,6 +66,10 @@ char *fu_join(const char *dir, const char *name);
 
 /* The last component of PATH, ignoring trailing slashes; malloc'd ("/" for "/"). */
 char *fu_basename(const char *path);
+/* The names in directory DIR but "." and "..", in readdir's order, and their
+ * count in *N: an array the caller frees, each name too. NULL (errno set) if
+ * DIR cannot be opened. */
+char **fu_dir_names(const char *dir, size_t *n);
 
 /* ls-style mode string: "drwxr-xr-x" (10 characters plus NUL; setuid, setgid,
  * sticky as s/S, s/S, t/T). */

@@ -136,21 +136,12 @@ static int copy_dir(const char *src, const char *dst, const struct stat *st,
         printf("created directory %s\n", fu_quote(dst));
     else if (o->verbose && created)
         printf("%s -> %s\n", fu_quote(src), fu_quote(dst));
-    DIR *d = opendir(src);
-    if (!d) {
+    size_t n;
+    char **names = fu_dir_names(src, &n);
+    if (!names) {
         fu_warn(errno, "cannot access %s", fu_quote(src));
         return 1;
     }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        names = fu_xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = fu_xstrdup(e->d_name);
-    }
-    closedir(d);
     int status = 0;
     struct fu_copy_options child = *o;
     child.deref_args = 0;
@@ -264,21 +255,12 @@ int fu_remove_tree(const char *path, int verbose) {
             printf("removed %s\n", fu_quote(path));
         return 0;
     }
-    DIR *d = opendir(path);
-    if (!d) {
+    size_t n;
+    char **names = fu_dir_names(path, &n);
+    if (!names) {
         fu_warn(errno, "cannot remove %s", fu_quote(path));
         return 1;
     }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        names = fu_xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = fu_xstrdup(e->d_name);
-    }
-    closedir(d);
     int status = 0;
     for (size_t i = 0; i < n; i++) {
         char *child = fu_join(path, names[i]);
