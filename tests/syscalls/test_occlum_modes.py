@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from syscalls_harness import NoExecutor, first_process
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import LookupFlags, OFlags, Rights
@@ -20,7 +21,7 @@ from pyocclum.fs.sefs import SeFs
 from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
 from pyocclum.image.manifest import build_image
-from pyocclum.kernel import FdTable, Kernel, Process
+from pyocclum.kernel import Kernel
 from pyocclum.kernel.fdtable import ROOT_FD
 from pyocclum.syscalls.occlum import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, OcclumSyscalls
 from pyocclum.syscalls.wasi import WasiSyscalls
@@ -28,20 +29,6 @@ from pyocclum.syscalls.wasi import WasiSyscalls
 KEY = bytes(range(32))
 S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO = 0o100000, 0o040000, 0o120000, 0o010000
 RW = Rights.FD_READ | Rights.FD_WRITE | Rights.FD_READDIR
-
-
-class NoExecutor:
-    def load(self, path: str, image: bytes) -> None:
-        raise AssertionError("never loads programs")
-
-    def start(self, kernel: Kernel, proc: Process, image: bytes) -> None:
-        raise AssertionError("never starts programs")
-
-    def interrupt(self, proc: Process) -> None:
-        pass
-
-    def memory_size(self, proc: Process) -> int:
-        return 0
 
 
 class Env:
@@ -76,10 +63,7 @@ class Env:
         self.kernel = Kernel(self.vfs, NoExecutor())
         self.wasi = WasiSyscalls(self.kernel)
         self.sys = OcclumSyscalls(self.kernel, self.wasi)
-        fds = FdTable(64)
-        fds.install_at(ROOT_FD, self.kernel.root_file())
-        self.p = Process(pid=1, ppid=0, path="/bin/t", argv=[b"/bin/t"], env=[],
-                         cwd=self.vfs.root(), fds=fds, start_ns=0)
+        self.p = first_process(self.kernel)
 
     def create(self, path: str) -> int:
         """Create (or open) ``path`` read-write; the fd."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from syscalls_harness import NoExecutor, first_process
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import RIGHTS_ALL
@@ -26,7 +27,7 @@ from pyocclum.fs.sefs import SeFs
 from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
 from pyocclum.image.manifest import build_image
-from pyocclum.kernel import FdTable, Kernel, Process
+from pyocclum.kernel import Kernel
 from pyocclum.kernel.fdtable import ROOT_FD
 from pyocclum.syscalls.occlum import AT_EMPTY_PATH, AT_FDCWD, OcclumSyscalls
 from pyocclum.syscalls.wasi import WasiSyscalls
@@ -36,20 +37,6 @@ S_IFREG, S_IFDIR = 0o100000, 0o040000
 # Linux's O_* values, as libocclum passes them.
 O_WRONLY, O_RDWR, O_CREAT, O_EXCL = 0o1, 0o2, 0o100, 0o200
 O_TRUNC, O_APPEND, O_DIRECTORY, O_CLOEXEC = 0o1000, 0o2000, 0o200000, 0o2000000
-
-
-class NoExecutor:
-    def load(self, path: str, image: bytes) -> None:
-        raise AssertionError("never loads programs")
-
-    def start(self, kernel: Kernel, proc: Process, image: bytes) -> None:
-        raise AssertionError("never starts programs")
-
-    def interrupt(self, proc: Process) -> None:
-        pass
-
-    def memory_size(self, proc: Process) -> int:
-        return 0
 
 
 class Env:
@@ -72,10 +59,7 @@ class Env:
         self.kernel = Kernel(self.vfs, NoExecutor())
         self.wasi = WasiSyscalls(self.kernel)
         self.sys = OcclumSyscalls(self.kernel, self.wasi)
-        fds = FdTable(64)
-        fds.install_at(ROOT_FD, self.kernel.root_file())
-        self.p = Process(pid=1, ppid=0, path="/bin/t", argv=[b"/bin/t"], env=[],
-                         cwd=self.vfs.root(), fds=fds, start_ns=0)
+        self.p = first_process(self.kernel)
 
     def mode(self, path: str, flags: int = 0, fd: int = AT_FDCWD) -> int:
         return int(self.sys.fstatat(self.p, fd, path, flags)[2])

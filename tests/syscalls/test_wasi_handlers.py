@@ -7,6 +7,7 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from syscalls_harness import NoExecutor
 
 from pyocclum.abi import wasi
 from pyocclum.abi.errno import Errno
@@ -25,20 +26,6 @@ FOLLOW = LookupFlags.SYMLINK_FOLLOW
 RD = Rights.FD_READ | Rights.FD_READDIR
 WR = Rights.FD_WRITE
 RW = RD | WR
-
-
-class NoExecutor:
-    def load(self, path: str, image: bytes) -> None:
-        raise AssertionError("handlers under test never load programs")
-
-    def start(self, kernel: Kernel, proc: Process, image: bytes) -> None:
-        raise AssertionError("handlers under test never start programs")
-
-    def interrupt(self, proc: Process) -> None:
-        pass
-
-    def memory_size(self, proc: Process) -> int:
-        return 0
 
 
 class Env:
