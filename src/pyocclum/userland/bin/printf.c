@@ -275,17 +275,22 @@ static int print_formatted(const char *fmt)
             }
         }
         const char *arg = next_arg();
+/* Print V with the format FULL, passing the * width and precision it holds first. */
+#define PRINT_WITH_STARS(v)                                                          \
+    do {                                                                             \
+        if (have_width && have_prec)                                                 \
+            printf(full, width, prec, v);                                            \
+        else if (have_width || have_prec)                                            \
+            printf(full, have_width ? width : prec, v);                              \
+        else                                                                         \
+            printf(full, v);                                                         \
+    } while (0)
         switch (conv) {
         case 'd':
         case 'i': {
             intmax_t v = arg ? arg_int(arg) : 0;
             strcpy(full + fl, "jd");
-            if (have_width && have_prec)
-                printf(full, width, prec, v);
-            else if (have_width || have_prec)
-                printf(full, have_width ? width : prec, v);
-            else
-                printf(full, v);
+            PRINT_WITH_STARS(v);
             break;
         }
         case 'o': case 'u': case 'x': case 'X': {
@@ -293,12 +298,7 @@ static int print_formatted(const char *fmt)
             full[fl] = 'j';
             full[fl + 1] = conv;
             full[fl + 2] = 0;
-            if (have_width && have_prec)
-                printf(full, width, prec, v);
-            else if (have_width || have_prec)
-                printf(full, have_width ? width : prec, v);
-            else
-                printf(full, v);
+            PRINT_WITH_STARS(v);
             break;
         }
         case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A': {
@@ -306,12 +306,7 @@ static int print_formatted(const char *fmt)
             full[fl] = 'L';
             full[fl + 1] = conv;
             full[fl + 2] = 0;
-            if (have_width && have_prec)
-                printf(full, width, prec, v);
-            else if (have_width || have_prec)
-                printf(full, have_width ? width : prec, v);
-            else
-                printf(full, v);
+            PRINT_WITH_STARS(v);
             break;
         }
         case 'c': {
@@ -330,12 +325,7 @@ static int print_formatted(const char *fmt)
         case 's': {
             const char *v = arg ? arg : "";
             strcpy(full + fl, "s");
-            if (have_width && have_prec)
-                printf(full, width, prec, v);
-            else if (have_width || have_prec)
-                printf(full, have_width ? width : prec, v);
-            else
-                printf(full, v);
+            PRINT_WITH_STARS(v);
             break;
         }
         case 'b':
