@@ -1,5 +1,5 @@
 /*
- * sh: finding and spawning programs (#! scripts included), child shells and
+ * sh: finding and spawning programs (text files without #! included), child shells and
  * the state they inherit, waiting, background jobs, traps and signal names.
  */
 #include <errno.h>
@@ -87,71 +87,45 @@ static void fd_actions(posix_spawn_file_actions_t *fa, const struct spawn_fds *f
         posix_spawn_file_actions_adddup2(fa, fds->out, 1);
 }
 
-static int spawn_depth(const char *path, char **argv, char **envp, pid_t *pid,
-                       const struct spawn_fds *fds, int depth) {
+static int spawn_with(const char *path, char **argv, char **envp, pid_t *pid,
+                      const struct spawn_fds *fds) {
     posix_spawn_file_actions_t fa;
     fd_actions(&fa, fds);
     int rc = posix_spawn(pid, path, &fa, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != ENOEXEC || depth > 3)
+    return rc;
+}
+
+int spawn_external(const char *path, char **argv, char **envp, pid_t *pid,
+                   const struct spawn_fds *fds) {
+    int rc = spawn_with(path, argv, envp, pid, fds);
+    if (rc != ENOEXEC)
         return rc;
-    /* Not a program: a #! script runs its interpreter, any other text file
-     * runs in a shell (as dash). The kernel does not read #! itself. */
+    /* Neither a module nor a #! script (the kernel runs those through their
+     * interpreter): a text file runs in a shell, as dash does. */
     char head[256];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return ENOEXEC;
-    ssize_t n = read(fd, head, sizeof head - 1);
+    ssize_t n = read(fd, head, sizeof head);
     close(fd);
     if (n < 0)
         n = 0;
-    head[n] = '\0';
     char *nl = memchr(head, '\n', (size_t)n);
     if (memchr(head, '\0', nl ? (size_t)(nl - head) : (size_t)n))
         return ENOEXEC; /* binary */
     int argc = 0;
     while (argv[argc])
         argc++;
-    char **nargv = xmalloc((size_t)(argc + 3) * sizeof(char *));
-    int k = 0;
-    char *interp = NULL, *iarg = NULL;
-    if (n >= 2 && head[0] == '#' && head[1] == '!') {
-        if (nl)
-            *nl = '\0';
-        char *p = head + 2;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        interp = p;
-        while (*p && *p != ' ' && *p != '\t')
-            p++;
-        if (*p) {
-            *p++ = '\0';
-            while (*p == ' ' || *p == '\t')
-                p++;
-            size_t l = strlen(p);
-            while (l > 0 && (p[l - 1] == ' ' || p[l - 1] == '\t' || p[l - 1] == '\r'))
-                p[--l] = '\0';
-            if (l)
-                iarg = p;
-        }
-        if (!*interp)
-            interp = NULL;
-    }
-    nargv[k++] = interp ? interp : (char *)shell_path;
-    if (iarg)
-        nargv[k++] = iarg;
-    nargv[k++] = (char *)path;
+    char **nargv = xmalloc((size_t)(argc + 2) * sizeof(char *));
+    nargv[0] = (char *)shell_path;
+    nargv[1] = (char *)path;
     for (int i = 1; i < argc; i++)
-        nargv[k++] = argv[i];
-    nargv[k] = NULL;
-    rc = spawn_depth(nargv[0], nargv, envp, pid, fds, depth + 1);
+        nargv[i + 1] = argv[i];
+    nargv[argc + 1] = NULL;
+    rc = spawn_with(shell_path, nargv, envp, pid, fds);
     free(nargv);
     return rc;
-}
-
-int spawn_external(const char *path, char **argv, char **envp, pid_t *pid,
-                   const struct spawn_fds *fds) {
-    return spawn_depth(path, argv, envp, pid, fds, 0);
 }
 
 /* The state a child shell gets: records "<type><length>:<data>". */
