@@ -1,0 +1,141 @@
+"""The Linux test suite's machinery: build one C program with the host's gcc and
+with occlum-cc, run both, and say what each printed.
+
+A program is ``tests/linux/programs/NAME.c``. Directives in its first lines:
+
+    // linux-test: cflags=-pthread -lm
+    // linux-test: args=one two
+    // linux-test: xfail=why it still differs inside
+
+Natively it runs in a fresh temporary folder; inside, in a fresh ``/root/lt/NAME``
+(the union root over the encrypted FS), started by ``/bin/sh`` from the
+instance's ``/host/bin``, where the compiled programs are copied (so adding a
+program needs no ``occlum build``). Both get the same small environment.
+
+Imported by name (``from linux_harness import ...``): pytest's ``pythonpath``
+puts this folder on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from pyocclum.cli.cc import libocclum_key
+
+HERE = Path(__file__).resolve().parent
+PROGRAMS = HERE / "programs"
+OCCLUM = Path(sys.executable).parent / "occlum"
+OCCLUM_CC = Path(sys.executable).parent / "occlum-cc"
+ENV = {"PATH": "/bin:/usr/bin", "HOME": "/root", "LC_ALL": "C", "TZ": "UTC"}
+#: Seconds a program may take on either side before the test fails as hung.
+TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class Program:
+    """One test program and its directives."""
+
+    name: str
+    source: Path
+    cflags: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    xfail: str | None = None
+    headers: tuple[Path, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def load(cls, source: Path) -> Program:
+        cflags: list[str] = []
+        args: list[str] = []
+        xfail = None
+        for line in source.read_text().splitlines()[:10]:
+            marker = "// linux-test:"
+            if not line.startswith(marker):
+                continue
+            key, _, value = line[len(marker):].strip().partition("=")
+            if key == "cflags":
+                cflags += shlex.split(value)
+            elif key == "args":
+                args += shlex.split(value)
+            elif key == "xfail":
+                xfail = value.strip()
+            else:
+                raise ValueError(f"{source.name}: unknown directive {key!r}")
+        return cls(source.stem, source, tuple(cflags), tuple(args), xfail,
+                   tuple(sorted(PROGRAMS.glob("*.h"))))
+
+    def key(self, compiler: str) -> str:
+        h = hashlib.sha256(compiler.encode())
+        for path in (self.source, *self.headers):
+            h.update(path.read_bytes())
+        h.update(repr(self.cflags).encode())
+        return h.hexdigest()[:24]
+
+
+def all_programs() -> list[Program]:
+    return [Program.load(p) for p in sorted(PROGRAMS.glob("*.c"))]
+
+
+class Ran(NamedTuple):
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    path = base / "pyocclum-tests" / "linux"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _build(program: Program, compiler: list[str], tag: str) -> Path:
+    out = cache_dir() / f"{program.name}-{tag}-{program.key(' '.join(compiler) + tag)}"
+    if out.exists():
+        return out
+    tmp = out.with_suffix(".tmp")
+    cmd = [*compiler, "-O1", "-std=gnu11", "-D_GNU_SOURCE", "-Wall", f"-I{PROGRAMS}",
+           str(program.source), "-o", str(tmp), *program.cflags]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    if r.returncode != 0:
+        raise AssertionError(f"{tag} build of {program.name} failed:\n{r.stderr}")
+    tmp.rename(out)
+    return out
+
+
+def build_native(program: Program) -> Path:
+    return _build(program, ["gcc"], "native")
+
+
+def build_inside(program: Program) -> Path:
+    return _build(program, [str(OCCLUM_CC)], f"occlum-{libocclum_key()}")
+
+
+def run_native(program: Program, binary: Path, scratch: Path) -> Ran:
+    scratch.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run([str(binary), *program.args], stdin=subprocess.DEVNULL,
+                       capture_output=True, cwd=scratch, env=ENV, timeout=TIMEOUT, check=False)
+    code = r.returncode if r.returncode >= 0 else 128 - r.returncode
+    return Ran(code, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace"))
+
+
+def run_inside(program: Program, binary: Path, instance: Path) -> Ran:
+    """Copy ``binary`` to the instance's ``/host/bin`` and run it in a fresh
+    ``/root/lt/NAME`` with ``occlum run`` (a process of its own, so a hang can be
+    stopped)."""
+    bin_dir = instance / "host" / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(binary, bin_dir / program.name)
+    work = f"/root/lt/{program.name}"
+    script = f'rm -rf {work} && mkdir -p {work} && cd {work} && exec /host/bin/{program.name} "$@"'
+    r = subprocess.run([str(OCCLUM), "run", "/bin/sh", "-c", script, program.name, *program.args],
+                       stdin=subprocess.DEVNULL, capture_output=True, cwd=instance,
+                       timeout=TIMEOUT, check=False)
+    return Ran(r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace"))
