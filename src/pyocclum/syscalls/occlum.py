@@ -1,4 +1,4 @@
-"""The ``occlum`` extension ABI (version 2): processes, signals, pipes, descriptors.
+"""The ``occlum`` extension ABI (version 3): processes, signals, pipes, descriptors.
 
 Every function returns a WASI errno unless the table says otherwise; flag and
 constant values are Linux's (libocclum translates). See ``docs/abi.md``.
@@ -36,7 +36,7 @@ from pyocclum.syscalls.blocking import blocking, interrupted
 from pyocclum.syscalls.wasi import WasiSyscalls
 
 MODULE = "occlum"
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 # Linux open(2) flags, as the ABI carries them.
 O_ACCMODE, O_WRONLY, O_RDWR = 3, 1, 2
