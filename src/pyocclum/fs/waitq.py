@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 
 class WaitQueue:
@@ -12,13 +13,19 @@ class WaitQueue:
     spurious). To never miss a wake-up, take a :meth:`token` *before* checking
     the condition and sleep on :meth:`since` that token: the sleep returns at
     once if a notify came in between.
+
+    A waiter that watches several queues at once (``poll``, ``epoll``)
+    :meth:`subscribe`\\ s a callback instead: ``notify`` calls it, on the
+    notifier's thread, after waking the sleepers. Callbacks must be quick and
+    must not block (set a flag, notify another queue).
     """
 
-    __slots__ = ("_cond", "_generation")
+    __slots__ = ("_cond", "_generation", "_subscribers")
 
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._generation = 0
+        self._subscribers: tuple[Callable[[], None], ...] = ()
 
     def token(self) -> int:
         return self._generation
@@ -37,6 +44,22 @@ class WaitQueue:
         with self._cond:
             self._generation += 1
             self._cond.notify_all()
+            subscribers = self._subscribers
+        for callback in subscribers:
+            callback()
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` on every later :meth:`notify` (until unsubscribed)."""
+        with self._cond:
+            self._subscribers = (*self._subscribers, callback)
+
+    def unsubscribe(self, callback: Callable[[], None]) -> None:
+        """Stop calling ``callback`` (one subscription of it); absent: nothing."""
+        with self._cond:
+            subs = list(self._subscribers)
+            if callback in subs:
+                subs.remove(callback)
+                self._subscribers = tuple(subs)
 
 
 class _Since:
