@@ -6,6 +6,7 @@ from pyocclum.kernel.kernel import Kernel
 from pyocclum.syscalls.host import HostCalls
 from pyocclum.syscalls.occlum import OcclumSyscalls
 from pyocclum.syscalls.spec import Syscall
+from pyocclum.syscalls.sync import SyncSyscalls
 from pyocclum.syscalls.wasi import WasiSyscalls
 
 __all__ = ["Syscall", "syscall_table"]
@@ -14,4 +15,9 @@ __all__ = ["Syscall", "syscall_table"]
 def syscall_table(kernel: Kernel) -> list[Syscall]:
     """Every function a process may import, bound to ``kernel``."""
     wasi = WasiSyscalls(kernel)
-    return wasi.table() + OcclumSyscalls(kernel, wasi).table() + HostCalls().table()
+    return (
+        wasi.table()
+        + OcclumSyscalls(kernel, wasi).table()
+        + HostCalls().table()
+        + SyncSyscalls(kernel).table()
+    )

@@ -165,6 +165,13 @@ int32_t __occlum_setrlimit(int32_t resource, const uint64_t limit[2])
 int32_t __occlum_uname(char out[5 * 65]) __OCCLUM_IMPORT(uname);
 int32_t __occlum_sysinfo(struct occlum_sysinfo *out) __OCCLUM_IMPORT(sysinfo);
 
+/* --- version 3: synchronization (futexes) --- */
+
+/* Run pending signal handlers (EINTR if any ran) or let a kill end the
+ * caller, then wait up to timeout_ns (0..1e9; 0: not at all) for a signal.
+ * libocclum's futex waits call it between their bounded slices. */
+int32_t __occlum_sched_check(int64_t timeout_ns) __OCCLUM_IMPORT(sched_check);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,68 @@
+/*
+ * futex.h: libocclum's internal futex API (not installed for programs).
+ *
+ * Shared by the synchronization objects (src/sync_*.c: mutexes, condition
+ * variables, rwlocks, once, barriers, semaphores, syscall(SYS_futex)) and the
+ * threads (src/thread*.c: join, exit).
+ *
+ *   __occlum_futex_wait(addr, val, timeout_ns)
+ *       If *addr == val (checked atomically with going to sleep), sleep until
+ *       a __occlum_futex_wake on addr, the timeout (relative, nanoseconds;
+ *       < 0 = none) or a signal handler. Returns 0 when woken (possibly
+ *       spuriously: callers re-check their condition), EAGAIN if *addr != val
+ *       on entry, ETIMEDOUT, or EINTR if a signal handler ran meanwhile.
+ *       Never sets errno.
+ *   __occlum_futex_wake(addr, n)
+ *       Wake up to n waiters on addr (n <= 0 wakes none; INT_MAX: all).
+ *       Returns the number woken (0 in a single-threaded process).
+ *
+ * How it waits:
+ *   - Threaded build (-matomics, __wasm_atomics__) once the process has
+ *     started a thread (__occlum_multithreaded != 0): memory.atomic.wait32 /
+ *     notify. A wasm thread in an atomic wait cannot be stopped by the kernel
+ *     (SIGKILL, exit_group from another thread) nor run signal handlers, so
+ *     it waits in slices of OCCLUM_FUTEX_SLICE_NS and calls occlum.sched_check(0)
+ *     between slices, which runs pending handlers (-> EINTR) or ends the
+ *     thread. A wake that falls between two slices is not lost: every wake
+ *     bumps a global counter that the waiter compares after a slice
+ *     (-> return 0, a possibly spurious wake-up).
+ *   - Otherwise (single-threaded: the non-atomic build, or no thread started
+ *     yet) no other thread can wake the waiter; only a signal handler can (it
+ *     may post a semaphore or unlock). The wait sleeps in the kernel through
+ *     occlum.sched_check(slice), which returns early with EINTR when a handler
+ *     ran, and re-checks *addr after each slice. A wait that nothing can end
+ *     (e.g. relocking a PTHREAD_MUTEX_NORMAL mutex, without a timeout) blocks
+ *     forever as on Linux, but the process stays killable and runs its
+ *     handlers; it does not spin.
+ *
+ * Contract with the threads (src/thread*.c):
+ *   - pthread_create sets __occlum_multithreaded = 1 (never back to 0) before
+ *     the first thread starts; from then on waits use atomic waits (memory
+ *     must be shared).
+ *   - A thread's exit path (pthread_exit, return from the start routine, but
+ *     not exit()) calls __occlum_run_key_destructors() (src/sync_key.c) once,
+ *     before it releases its joiner; it runs the pthread_key_create
+ *     destructors of the calling thread's non-NULL values, up to
+ *     PTHREAD_DESTRUCTOR_ITERATIONS rounds, as POSIX requires.
+ *   - Thread-specific values live in a per-thread table reached through
+ *     __occlum_tsd(): a _Thread_local array in src/sync_key.c, so it needs the
+ *     TLS that the thread start-up initialises (__wasm_init_tls).
+ */
+#ifndef _PYOCCLUM_FUTEX_H
+#define _PYOCCLUM_FUTEX_H
+
+#include <stdint.h>
+
+/* Length of one atomic-wait or sleep slice between kernel checks. */
+#define OCCLUM_FUTEX_SLICE_NS (50 * 1000 * 1000LL)
+
+int __occlum_futex_wait(volatile int *addr, int val, int64_t timeout_ns);
+int __occlum_futex_wake(volatile int *addr, int n);
+
+/* Nonzero once the process has started a second thread (set by pthread_create). */
+extern volatile int __occlum_multithreaded;
+
+/* Run the calling thread's thread-specific-data destructors (thread exit). */
+void __occlum_run_key_destructors(void);
+
+#endif /* _PYOCCLUM_FUTEX_H */
