@@ -17,6 +17,7 @@ _SETTINGS = (
     ("epoch_interruption", True),
     ("memory_may_move", False),
     ("cranelift_opt_level", "speed"),
+    ("wasm_exceptions", True),
 )
 
 
@@ -32,6 +33,7 @@ def make_engine() -> wasmtime.Engine:
     cfg.memory_may_move = False
     cfg.cranelift_opt_level = "speed"
     cfg.parallel_compilation = True
+    cfg.wasm_exceptions = True  # occlum-c++'s throw/catch (exnref: clang -wasm-use-legacy-eh=false)
     return wasmtime.Engine(cfg)
 
 
