@@ -7,6 +7,7 @@ fds made by ``dup`` (or inherited by a child) move one offset together.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FdFlags, FileType, Whence
@@ -36,6 +37,7 @@ class OpenFile:
         "filetype",
         "inode",
         "offset",
+        "on_last_close",
         "path",
         "readable",
         "rights_base",
@@ -70,6 +72,9 @@ class OpenFile:
         self._lock = threading.Lock()
         self._refs = 1
         self._dir_snapshot: list[DirEntry] | None = None
+        #: Called once when the last reference goes (the lock table drops the
+        #: description's OFD and flock locks there: kernel/locks.py).
+        self.on_last_close: Callable[[OpenFile], None] | None = None
 
     # -- lifetime: one reference per fd (in any process) ----------------------
     def acquire(self) -> OpenFile:
@@ -86,10 +91,19 @@ class OpenFile:
             last = self._refs == 0
         if not last:
             return
+        hook = self.on_last_close
+        if hook is not None:
+            self.on_last_close = None
+            hook(self)
         if self.stream is not None:
             self.stream.close()
         elif self.writable and self.inode is not None and self.inode.fs.durable_close:
             self.inode.sync()
+
+    @property
+    def closed(self) -> bool:
+        """Every fd of this description has been closed (epoll forgets it then)."""
+        return self._refs <= 0
 
     @property
     def nonblocking(self) -> bool:
