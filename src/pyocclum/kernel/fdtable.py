@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
@@ -44,6 +45,16 @@ class FdTable:
         self._fds: dict[int, FdEntry] = {}
         self._lock = threading.Lock()
         self.max_fds = max_fds
+        #: Called with each description whose fd this table closes (close, dup2 over
+        #: it, renumber, exit), before it is released: the lock table sets it on the
+        #: table of a process that takes a POSIX record lock, which any close of the
+        #: file drops (kernel/locks.py).
+        self.on_close: Callable[[OpenFile], None] | None = None
+
+    def _closing(self, file: OpenFile) -> None:
+        hook = self.on_close
+        if hook is not None:
+            hook(file)
 
     def get(self, fd: int) -> OpenFile:
         entry = self._fds.get(fd)
@@ -88,6 +99,7 @@ class FdTable:
                 raise KernelError(Errno.EMFILE, f"open files limit ({self.max_fds}) reached")
             self._fds[fd] = FdEntry(file, cloexec)
         if old is not None:
+            self._closing(old.file)
             _release_quietly(old.file)
 
     def close(self, fd: int) -> None:
@@ -95,6 +107,7 @@ class FdTable:
             entry = self._fds.pop(fd, None)
         if entry is None:
             raise KernelError(Errno.EBADF, f"fd {fd} is not open")
+        self._closing(entry.file)
         entry.file.release()
 
     def renumber(self, fd: int, to: int) -> None:
@@ -106,6 +119,7 @@ class FdTable:
                 return
             old = self._fds[to]
             self._fds[to] = self._fds.pop(fd)
+        self._closing(old.file)
         _release_quietly(old.file)
 
     def close_all(self) -> None:
@@ -113,4 +127,5 @@ class FdTable:
             entries = list(self._fds.values())
             self._fds.clear()
         for e in entries:
+            self._closing(e.file)
             _release_quietly(e.file)
