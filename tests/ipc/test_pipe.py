@@ -303,8 +303,9 @@ def test_waitq_notified_when_readiness_turns_on() -> None:
     p.reader.waitq, p.writer.waitq = rq, wq
     p.writer.write(b"a")
     assert rq.count == 1  # empty -> readable
-    p.writer.write(b"b" * (2 * PIPE_BUF - 1))
-    assert rq.count == 1  # was readable already
+    p.writer.write(b"b" * (2 * PIPE_BUF - 2))
+    assert rq.count == 2  # every arrival, as Linux once the pipe is polled (EPOLLET)
+    p.writer.write(b"c")
     p.reader.read(PIPE_BUF - 1)
     assert wq.count == 0  # room PIPE_BUF - 1: still not writable
     p.reader.read(1)
@@ -312,9 +313,25 @@ def test_waitq_notified_when_readiness_turns_on() -> None:
     p.reader.read(1)
     assert wq.count == 1
     p.writer.close()
-    assert rq.count == 2  # hang-up
+    assert rq.count == 4  # hang-up
     p.reader.close()
     assert wq.count == 2
+
+
+def test_poll_events_are_linux_pipe_poll() -> None:
+    p = Pipe(PIPE_BUF)
+    assert p.reader.poll_events() == 0
+    assert p.writer.poll_events() == 0x4 | 0x100  # POLLOUT|POLLWRNORM
+    p.writer.write(b"x" * PIPE_BUF)
+    assert p.reader.poll_events() == 0x1 | 0x40  # POLLIN|POLLRDNORM
+    assert p.writer.poll_events() == 0  # full
+    p.writer.close()
+    assert p.reader.poll_events() == 0x1 | 0x40 | 0x10  # data and POLLHUP
+    p.reader.read(PIPE_BUF)
+    assert p.reader.poll_events() == 0x10  # POLLHUP alone: no POLLIN at EOF
+    q = Pipe(PIPE_BUF)
+    q.reader.close()
+    assert q.writer.poll_events() == 0x4 | 0x100 | 0x8  # POLLERR once the reader is gone
 
 
 def test_read_waitable_does_not_miss_an_earlier_write() -> None:

@@ -55,6 +55,11 @@ DEFAULT_CAPACITY = 1 << 20
 #: last page).
 _MERGE_BELOW = 1024
 
+# Linux's poll bits (the ends answer poll_events, see kernel/readiness.py).
+_POLLIN = 0x1 | 0x40  # POLLIN | POLLRDNORM
+_POLLOUT = 0x4 | 0x100  # POLLOUT | POLLWRNORM
+_POLLERR, _POLLHUP = 0x8, 0x10
+
 
 class _Waiter:
     """The waitable of one ``WouldBlock``: sleeps until the other side acts.
@@ -277,8 +282,11 @@ class Pipe:
             self._wseq += 1
             if self._read_sleepers:
                 self._can_read.notify_all()
-        if size == 0 and (q := self.reader._waitq) is not None:
-            q.notify()  # the read end just became readable
+        if (q := self.reader._waitq) is not None:
+            # Every write, not only into an empty pipe: edge-triggered epoll
+            # reports each arrival (Linux's pipe_write wakes pollers when
+            # pipe->poll_usage, i.e. once anyone has polled the pipe).
+            q.notify()
         return n
 
     def _close_writer(self) -> None:
@@ -350,6 +358,16 @@ class PipeReader(_PipeEnd):
         """The write end has closed (data may still be buffered)."""
         return self.pipe._writer_closed
 
+    def poll_events(self) -> int:
+        """Linux's pipe_poll for a read end: POLLIN|POLLRDNORM while data is
+        buffered, POLLHUP once the write end has closed (an empty closed pipe
+        is POLLHUP alone)."""
+        p = self.pipe
+        mask = _POLLIN if p._size > 0 else 0
+        if p._writer_closed:
+            mask |= _POLLHUP
+        return mask
+
     def close(self) -> None:
         """Drop buffered data; later writes get ``EPIPE``. Idempotent."""
         self.pipe._close_reader()
@@ -386,6 +404,15 @@ class PipeWriter(_PipeEnd):
     def hung_up(self) -> bool:
         """The read end has closed (writes fail with ``EPIPE``)."""
         return self.pipe._reader_closed
+
+    def poll_events(self) -> int:
+        """Linux's pipe_poll for a write end: POLLOUT|POLLWRNORM while there is
+        room for PIPE_BUF bytes, POLLERR once the read end has closed."""
+        p = self.pipe
+        mask = _POLLOUT if p.capacity - p._size >= PIPE_BUF else 0
+        if p._reader_closed:
+            mask |= _POLLERR
+        return mask
 
     def close(self) -> None:
         """Readers see EOF once the buffer drains. Idempotent."""
