@@ -87,6 +87,11 @@ class Process:
         #: asked for SA_RESTART (set by the executor).
         self.run_handlers: Callable[[Process], bool] | None = None
         self.rlimits: dict[int, tuple[int, int]] = {}
+        #: The name prctl(PR_SET_NAME) gave, with the argv list it was given under:
+        #: execve replaces argv, and so resets the name to the program's (Linux).
+        self.comm: tuple[list[bytes], str] | None = None
+        #: The nice value (setpriority/nice): recorded, inherited on spawn.
+        self.nice = 0
         self.alarm: threading.Timer | None = None
         self.alarm_deadline = 0.0
 
