@@ -221,9 +221,13 @@ def test_stat_of_a_zombie_has_no_memory() -> None:
 
 def test_status() -> None:
     fs, src = make()
-    src.procs[42] = proc(42, ppid=1, pgid=40, sid=30, state="R", comm="python3", threads=2)
+    src.procs[42] = proc(42, ppid=1, pgid=40, sid=30, state="R", comm="python3", threads=2,
+                         umask=0o027, sig_pending=1 << 9, sig_blocked=(1 << 1) | (1 << 63),
+                         sig_ignored=1 << 12, sig_caught=1 << 16, sig_queued=1, cpus=2,
+                         waits=5)
     assert text(fs, "42/status") == (
         "Name:\tpython3\n"
+        "Umask:\t0027\n"
         "State:\tR (running)\n"
         "Tgid:\t42\n"
         "Ngid:\t0\n"
@@ -233,7 +237,7 @@ def test_status() -> None:
         "Uid:\t0\t0\t0\t0\n"
         "Gid:\t0\t0\t0\t0\n"
         "FDSize:\t64\n"
-        "Groups:\t \n"
+        "Groups:\t0 \n"
         "NStgid:\t42\n"
         "NSpid:\t42\n"
         "NSpgid:\t40\n"
@@ -254,7 +258,29 @@ def test_status() -> None:
         "VmPTE:\t       0 kB\n"
         "VmSwap:\t       0 kB\n"
         "Threads:\t2\n"
+        "SigQ:\t1/4096\n"
+        "SigPnd:\t0000000000000200\n"
+        "ShdPnd:\t0000000000000000\n"
+        "SigBlk:\t8000000000000002\n"
+        "SigIgn:\t0000000000001000\n"
+        "SigCgt:\t0000000000010000\n"
+        "CapInh:\t0000000000000000\n"
+        "CapPrm:\t000001ffffffffff\n"
+        "CapEff:\t000001ffffffffff\n"
+        "CapBnd:\t000001ffffffffff\n"
+        "CapAmb:\t0000000000000000\n"
+        "NoNewPrivs:\t0\n"
+        "Seccomp:\t0\n"
+        "Seccomp_filters:\t0\n"
+        "Cpus_allowed:\t3\n"
+        "Cpus_allowed_list:\t0-1\n"
+        "Mems_allowed:\t1\n"
+        "Mems_allowed_list:\t0\n"
+        "voluntary_ctxt_switches:\t5\n"
+        "nonvoluntary_ctxt_switches:\t0\n"
     )
+    src.procs[42] = proc(42, groups=())
+    assert "Groups:\t \n" in text(fs, "42/status")  # Linux's trailing space
 
 
 def test_status_details() -> None:
@@ -265,6 +291,7 @@ def test_status_details() -> None:
     assert "State:\tZ (zombie)\n" in zombie
     assert "FDSize:\t0\n" in zombie
     assert "Vm" not in zombie  # no memory lines without an mm, as on Linux
+    assert "Umask" not in zombie  # nor a umask without an fs
     src.procs[7] = proc(7, fds={0: "/dev/null", 64: "/x"})
     assert "FDSize:\t128\n" in text(fs, "7/status")
     src.procs[7] = proc(7, comm="a-very-long-program-name")

@@ -135,6 +135,22 @@ class ProcInfo(NamedTuple):
     #: Linear memory size in bytes.
     memory_bytes: int
     threads: int = 1
+    umask: int = 0o022
+    #: Signal sets as bit masks (bit ``n-1`` for signal ``n``).
+    sig_pending: int = 0
+    sig_blocked: int = 0
+    sig_ignored: int = 0
+    sig_caught: int = 0
+    #: Queued signals, and the RLIMIT_SIGPENDING they count against (SigQ).
+    sig_queued: int = 0
+    sig_queue_max: int = 4096
+    #: Supplementary groups (root's: 0).
+    groups: tuple[int, ...] = (0,)
+    nice: int = 0
+    #: CPUs the process may run on (``Cpus_allowed``), as the enclave reports them.
+    cpus: int = 1
+    #: Times the process blocked in a syscall (voluntary context switches).
+    waits: int = 0
 
 
 class ProcSource(Protocol):
@@ -198,8 +214,8 @@ def _render_stat(info: ProcInfo) -> bytes:
         0,  # 9 flags
         0, 0, 0, 0,  # 10-13 minflt cminflt majflt cmajflt
         0, 0, 0, 0,  # 14-17 utime stime cutime cstime
-        20,  # 18 priority (nice 0)
-        0,  # 19 nice
+        20 + info.nice,  # 18 priority
+        info.nice,  # 19 nice
         info.threads,  # 20 num_threads
         0,  # 21 itrealvalue
         max(info.start_ns, 0) * USER_HZ // 1_000_000_000,  # 22 starttime
@@ -207,7 +223,7 @@ def _render_stat(info: ProcInfo) -> bytes:
         vsize // PAGE_SIZE,  # 24 rss
         _RLIM_INFINITY,  # 25 rsslim
         0, 0, 0, 0, 0,  # 26-30 startcode endcode startstack kstkesp kstkeip
-        0, 0, 0, 0,  # 31-34 signal blocked sigignore sigcatch
+        info.sig_pending, info.sig_blocked, info.sig_ignored, info.sig_caught,  # 31-34
         0, 0, 0,  # 35-37 wchan nswap cnswap
         int(Signal.SIGCHLD),  # 38 exit_signal
         0, 0, 0, 0, 0, 0,  # 39-44 processor rt_priority policy blkio guest_time cguest_time
@@ -222,7 +238,9 @@ def _status_kb(name: str, n: int) -> str:
 
 
 def _render_status(info: ProcInfo) -> bytes:
-    """``/proc/<pid>/status`` (fs/proc/array.c proc_pid_status), up to ``Threads``."""
+    """``/proc/<pid>/status`` (fs/proc/array.c proc_pid_status): what procps
+    ``ps`` reads (Name, Umask, State, ids, FDSize, Groups, Vm*, Threads, the
+    signal sets, capabilities, Cpus_allowed, context switches)."""
     zombie = _zombie(info)
     name = _comm(info).replace("\\", "\\\\").replace("\n", "\\n")
     state = _STATE_NAMES.get(info.state, "unknown")
@@ -232,8 +250,10 @@ def _render_status(info: ProcInfo) -> bytes:
         top = max(info.fds, default=-1)
         while fdsize <= top:
             fdsize *= 2
-    out = [
-        f"Name:\t{name}\n",
+    out = [f"Name:\t{name}\n"]
+    if not zombie:  # Linux shows the umask of a task that has an fs
+        out.append(f"Umask:\t{info.umask:04o}\n")
+    out += [
         f"State:\t{info.state} ({state})\n",
         f"Tgid:\t{info.pid}\n",
         "Ngid:\t0\n",
@@ -243,7 +263,8 @@ def _render_status(info: ProcInfo) -> bytes:
         "Uid:\t0\t0\t0\t0\n",
         "Gid:\t0\t0\t0\t0\n",
         f"FDSize:\t{fdsize}\n",
-        "Groups:\t \n",
+        "Groups:\t" + "".join(f"{g} " for g in info.groups) + (" " if not info.groups else "")
+        + "\n",
         f"NStgid:\t{info.pid}\n",
         f"NSpid:\t{info.pid}\n",
         f"NSpgid:\t{info.pgid}\n",
@@ -269,6 +290,30 @@ def _render_status(info: ProcInfo) -> bytes:
             _status_kb("VmSwap", 0),
         ]
     out.append(f"Threads:\t{info.threads}\n")
+    cpus = max(info.cpus, 1)
+    caps = "000001ffffffffff"  # root's full capability set (Linux 5.9+: 41 capabilities)
+    out += [
+        f"SigQ:\t{info.sig_queued}/{info.sig_queue_max}\n",
+        f"SigPnd:\t{info.sig_pending:016x}\n",
+        f"ShdPnd:\t{0:016x}\n",
+        f"SigBlk:\t{info.sig_blocked:016x}\n",
+        f"SigIgn:\t{info.sig_ignored:016x}\n",
+        f"SigCgt:\t{info.sig_caught:016x}\n",
+        f"CapInh:\t{0:016x}\n",
+        f"CapPrm:\t{caps}\n",
+        f"CapEff:\t{caps}\n",
+        f"CapBnd:\t{caps}\n",
+        f"CapAmb:\t{0:016x}\n",
+        "NoNewPrivs:\t0\n",
+        "Seccomp:\t0\n",
+        "Seccomp_filters:\t0\n",
+        f"Cpus_allowed:\t{(1 << cpus) - 1:x}\n",
+        "Cpus_allowed_list:\t" + ("0" if cpus == 1 else f"0-{cpus - 1}") + "\n",
+        "Mems_allowed:\t1\n",
+        "Mems_allowed_list:\t0\n",
+        f"voluntary_ctxt_switches:\t{info.waits}\n",
+        "nonvoluntary_ctxt_switches:\t0\n",
+    ]
     return _enc("".join(out))
 
 

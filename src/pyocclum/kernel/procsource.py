@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from pyocclum.fs.procfs import ProcInfo
 from pyocclum.kernel.kernel import Kernel
-from pyocclum.kernel.process import this_thread
+from pyocclum.kernel.process import Process, this_thread
+from pyocclum.kernel.signals import SIG_DFL, SIG_IGN, bit
+
+#: Linux's TASK_COMM_LEN - 1: the longest process name.
+COMM_MAX = 15
+
+
+def comm_of(p: Process) -> str:
+    """The process's name: what prctl(PR_SET_NAME) set since the last execve, else
+    the program's file name (at most 15 bytes, as Linux)."""
+    if p.comm is not None and p.comm[0] is p.argv:
+        return p.comm[1]
+    name = p.path.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")[:COMM_MAX]
+    return name.decode("utf-8", "surrogateescape")
+
+
+def host_cpus() -> int:
+    """CPUs the enclave reports: those the host lets this LibOS run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 class KernelProcSource:
@@ -27,11 +49,23 @@ class KernelProcSource:
         memory = self.kernel.executor.memory_size(p)
         fds = {fd: entry.file.path for fd, entry in p.fds.items()}
         state = "Z" if p.exited else ("S" if p.waiting_on is not None else "R")
-        name = p.path.rsplit("/", 1)[-1][:15]
+        name = comm_of(p)
+        with p.lock:
+            sig = p.sig
+            ignored = caught = 0
+            for n, act in sig.actions.items():
+                if act.handler == SIG_IGN:
+                    ignored |= bit(n)
+                elif act.handler != SIG_DFL:
+                    caught |= bit(n)
+            pending, blocked = sig.pending, sig.blocked
         return ProcInfo(
             pid=p.pid, ppid=p.ppid, pgid=p.pgid, sid=p.sid, state=state, comm=name,
             cmdline=tuple(p.argv), cwd=p.cwd.path, exe=p.path, fds=fds,
             start_ns=p.start_ns - self.kernel.boot_ns, memory_bytes=memory,
+            umask=p.umask, sig_pending=pending, sig_blocked=blocked, sig_ignored=ignored,
+            sig_caught=caught, sig_queued=pending.bit_count(), nice=p.nice,
+            cpus=host_cpus(),
         )
 
     def current_pid(self) -> int:
