@@ -18,6 +18,8 @@ _SETTINGS = (
     ("memory_may_move", False),
     ("cranelift_opt_level", "speed"),
     ("wasm_exceptions", True),
+    ("wasm_threads", True),
+    ("shared_memory", True),
 )
 
 
@@ -34,6 +36,9 @@ def make_engine() -> wasmtime.Engine:
     cfg.cranelift_opt_level = "speed"
     cfg.parallel_compilation = True
     cfg.wasm_exceptions = True  # occlum-c++'s throw/catch (exnref: clang -wasm-use-legacy-eh=false)
+    # Threads (docs/threads.md): atomics and shared memories (occlum-cc -pthread).
+    cfg.wasm_threads = True
+    cfg.shared_memory = True
     return wasmtime.Engine(cfg)
 
 
