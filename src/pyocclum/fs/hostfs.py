@@ -26,6 +26,12 @@ The host is untrusted: anything it changes behind our back shows up as
 ordinary errors (``ENOENT``, ``ESTALE``), never as access outside the root.
 Inode numbers are the host's ``st_ino``; a root that spans several host file
 systems may therefore show two files with the same inode number.
+
+Modes and owners pass through: ``chmod`` and ``chown`` change the host file.
+Owners are mapped as a user namespace would: the host's effective uid/gid (the
+LibOS's own) is 0 inside, where every process runs as root, and 0 outside;
+any other id is the same number inside and out, except the host's root seen
+by a LibOS that is not root itself, which is 65534 (``nobody``) inside.
 """
 
 from __future__ import annotations
@@ -89,6 +95,28 @@ def _key(st: os.stat_result) -> _Key:
     return (st.st_dev, st.st_ino)
 
 
+#: What an owner the LibOS cannot map shows as (Linux's overflow uid/gid).
+_NOBODY = 65534
+
+
+def _id_inside(host_id: int, own: int) -> int:
+    """A host uid/gid as processes see it (``own``: the LibOS's own host id)."""
+    if host_id == own:
+        return 0
+    return _NOBODY if host_id == 0 else host_id
+
+
+def _id_on_host(inside: int | None, own: int) -> int:
+    """An id given inside, for ``os.chown`` (-1: unchanged)."""
+    if inside is None:
+        return -1
+    return own if inside == 0 else inside
+
+
+def _chown_args(uid: int | None, gid: int | None) -> tuple[int, int]:
+    return _id_on_host(uid, os.geteuid()), _id_on_host(gid, os.getegid())
+
+
 def _to_stat(dev: int, st: os.stat_result) -> Stat:
     return Stat(
         dev=dev,
@@ -100,6 +128,8 @@ def _to_stat(dev: int, st: os.stat_result) -> Stat:
         atim=st.st_atime_ns,
         mtim=st.st_mtime_ns,
         ctim=st.st_ctime_ns,
+        uid=_id_inside(st.st_uid, os.geteuid()),
+        gid=_id_inside(st.st_gid, os.getegid()),
     )
 
 
@@ -288,6 +318,15 @@ class _HostNode(Inode):
         except (ValueError, NotImplementedError) as e:
             # Python's way of saying the host cannot chmod a symlink itself.
             raise KernelError(Errno.ENOTSUP, f"chmod {name!r}: {e}") from e
+
+    def chown(self, uid: int | None, gid: int | None) -> None:
+        self._hfs._writable()
+        self._lstat_here()
+        dfd, name = self._where()
+        try:
+            os.chown(name, *_chown_args(uid, gid), dir_fd=dfd, follow_symlinks=False)
+        except OSError as e:
+            raise _kerr(e, f"chown {name!r}") from e
 
 
 class HostSymlink(_HostNode):
@@ -531,6 +570,13 @@ class HostDir(_HostNode):
             os.chmod(".", mode & 0o7777, dir_fd=self._dirfd())
         except OSError as e:
             raise _kerr(e, "chmod directory") from e
+
+    def chown(self, uid: int | None, gid: int | None) -> None:
+        self._hfs._writable()
+        try:
+            os.chown(".", *_chown_args(uid, gid), dir_fd=self._dirfd())
+        except OSError as e:
+            raise _kerr(e, "chown directory") from e
 
     def sync(self) -> None:
         try:

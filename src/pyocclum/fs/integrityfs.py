@@ -628,6 +628,9 @@ class _Node(Inode):
     def chmod(self, mode: int) -> None:
         raise _erofs()
 
+    def chown(self, uid: int | None, gid: int | None) -> None:
+        raise _erofs()
+
     def write(self, offset: int, data: bytes) -> int:
         if self._ft == FileType.DIRECTORY:
             raise KernelError(Errno.EISDIR, "is a directory")

@@ -45,7 +45,7 @@ processes are uid 0, and ``status`` says so), observed on the real /proc:
 - write: EIO for the top-level files, EINVAL for per-process files.
 
 Where Linux lets root succeed but we keep nothing, we give the error an
-unprivileged owner gets: chmod and set_times EPERM, truncate EACCES.
+unprivileged owner gets: chmod, chown and set_times EPERM, truncate EACCES.
 ``fallocate`` is EOPNOTSUPP (proc files have no ``fallocate``).
 """
 
@@ -427,6 +427,9 @@ class _Node(Inode):
         raise KernelError(Errno.EPERM, "/proc cannot be changed")
 
     def chmod(self, mode: int) -> None:
+        raise KernelError(Errno.EPERM, "/proc cannot be changed")
+
+    def chown(self, uid: int | None, gid: int | None) -> None:
         raise KernelError(Errno.EPERM, "/proc cannot be changed")
 
 

@@ -124,6 +124,8 @@ class _RamNode(Inode):
         with fs.lock:
             self.ino = fs._new_ino()
         self.mode = mode & 0o7777
+        self.uid = 0
+        self.gid = 0
         self.nlink = 1
         now = now_ns()
         self.atim = now
@@ -148,6 +150,8 @@ class _RamNode(Inode):
             atim=self.atim,
             mtim=self.mtim,
             ctim=self.ctim,
+            uid=self.uid,
+            gid=self.gid,
         )
 
     def set_times(self, atim: int | None, mtim: int | None) -> None:
@@ -161,6 +165,14 @@ class _RamNode(Inode):
     def chmod(self, mode: int) -> None:
         with self._fs.lock:
             self.mode = mode & 0o7777
+            self.ctim = now_ns()
+
+    def chown(self, uid: int | None, gid: int | None) -> None:
+        with self._fs.lock:
+            if uid is not None:
+                self.uid = uid
+            if gid is not None:
+                self.gid = gid
             self.ctim = now_ns()
 
 

@@ -221,8 +221,9 @@ _KIND_OF = {ft: k for k, ft in _FILETYPE.items()}
 
 #: One entry: slot + 1 (0 = hole), nonce, GCM tag.
 _ENT = struct.Struct("<I12s16s")
-#: An inode record (padded to 128 bytes).
-_RECORD = struct.Struct("<BBHIQqqq32sQ")
+#: An inode record (padded to 128 bytes); the owner (uid, gid) is in bytes 80..88,
+#: which volumes written before owners were recorded hold as zero (root).
+_RECORD = struct.Struct("<BBHIQqqq32sQII")
 #: A directory entry header, followed by the name.
 _DENT = struct.Struct("<QBB")
 _HDR = struct.Struct("<8sII32s16sQ")
@@ -412,6 +413,7 @@ class _Core:
         "ctim",
         "dirty",
         "dirty_levels",
+        "gid",
         "height",
         "ino",
         "kids",
@@ -429,15 +431,17 @@ class _Core:
         "root",
         "size",
         "target",
+        "uid",
     )
 
     def __init__(
         self, ino: int, kind: int, mode: int, nlink: int, size: int,
-        times: tuple[int, int, int], root: bytes, parent: int,
+        times: tuple[int, int, int], root: bytes, parent: int, owner: tuple[int, int] = (0, 0),
     ) -> None:
         self.ino = ino
         self.kind = kind
         self.mode = mode
+        self.uid, self.gid = owner
         self.nlink = nlink
         self.size = size
         self.atim, self.mtim, self.ctim = times
@@ -462,7 +466,7 @@ class _Core:
     def pack(self) -> bytes:
         return _RECORD.pack(
             self.kind, self.height, self.mode, self.nlink, self.size, self.atim, self.mtim,
-            self.ctim, bytes(self.root), self.parent,
+            self.ctim, bytes(self.root), self.parent, self.uid, self.gid,
         ).ljust(_REC, b"\0")
 
 
@@ -1963,12 +1967,13 @@ class SeFs(FileSystem):
         if not 0 < ino < it.size // _REC or not (self._inos[ino >> 3] >> (ino & 7)) & 1:
             raise KernelError(Errno.EIO, f"sefs: a directory names free inode {ino}")
         raw = self._read(it, ino * _REC, _REC)
-        kind, height, mode, nlink, size, atim, mtim, ctim, root, parent = _RECORD.unpack_from(raw)
+        (kind, height, mode, nlink, size, atim, mtim, ctim, root, parent, uid,
+         gid) = _RECORD.unpack_from(raw)
         if (kind not in _FILETYPE or height != _height(_nnodes(size)) or mode > 0o7777
                 or size > MAX_FILE_SIZE or (kind == _KIND_LINK and not 0 < size < NODE_SIZE)
                 or (kind == _KIND_DIR and parent == 0)):
             raise KernelError(Errno.EIO, f"sefs: inode {ino} has an invalid record")
-        c = _Core(ino, kind, mode, nlink, size, (atim, mtim, ctim), root, parent)
+        c = _Core(ino, kind, mode, nlink, size, (atim, mtim, ctim), root, parent, (uid, gid))
         self._cores[ino] = c  # before reading: the cache holds pages of known cores only
         try:
             if kind == _KIND_DIR:
@@ -2277,6 +2282,8 @@ class _SeNode(Inode):
             atim=c.atim,
             mtim=c.mtim,
             ctim=c.ctim,
+            uid=c.uid,
+            gid=c.gid,
         )
 
     def set_times(self, atim: int | None, mtim: int | None) -> None:
@@ -2297,6 +2304,18 @@ class _SeNode(Inode):
             fs._begin()
             c = self._c
             c.mode = mode & 0o7777
+            c.ctim = now_ns()
+            fs._dirty.add(c.ino)
+
+    def chown(self, uid: int | None, gid: int | None) -> None:
+        fs = self._fs
+        with fs.lock:
+            fs._begin()
+            c = self._c
+            if uid is not None:
+                c.uid = uid
+            if gid is not None:
+                c.gid = gid
             c.ctim = now_ns()
             fs._dirty.add(c.ino)
 

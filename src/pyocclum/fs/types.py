@@ -81,7 +81,8 @@ def check_symlink_target(target: str) -> None:
 
 
 class Stat(NamedTuple):
-    """What ``stat`` reports. ``mode`` holds permission bits only (0o7777)."""
+    """What ``stat`` reports. ``mode`` holds permission bits only (0o7777);
+    ``uid``/``gid`` are the recorded owner (0: every process runs as root)."""
 
     dev: int
     ino: int
@@ -92,6 +93,8 @@ class Stat(NamedTuple):
     atim: int
     mtim: int
     ctim: int
+    uid: int = 0
+    gid: int = 0
 
 
 class DirEntry(NamedTuple):
@@ -175,6 +178,12 @@ class Inode:
 
     def chmod(self, mode: int) -> None:
         raise KernelError(Errno.EPERM, "mode cannot be set here")
+
+    def chown(self, uid: int | None, gid: int | None) -> None:
+        """Record a new owner and/or group (None leaves one unchanged) and move
+        ctime. Linux's clearing of set-user/group-ID bits is the caller's (the
+        ``fchownat`` call does it for every file system alike)."""
+        raise KernelError(Errno.EPERM, "owner cannot be set here")
 
     def sync(self) -> None:
         """Make this object's data and metadata durable."""

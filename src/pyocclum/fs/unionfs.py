@@ -118,6 +118,18 @@ def _check_guest_name(name: str) -> None:
         raise KernelError(Errno.EPERM, f"names starting with {RESERVED_PREFIX!r} are reserved")
 
 
+def _keep_owner(upper: Inode, st: Stat) -> None:
+    """Give a copied-up object the owner of the lower one (a layer that cannot
+    record owners, EPERM, keeps its own)."""
+    if (upper.stat().uid, upper.stat().gid) == (st.uid, st.gid):
+        return
+    try:
+        upper.chown(st.uid, st.gid)
+    except KernelError as e:
+        if e.errno != Errno.EPERM:
+            raise
+
+
 @contextmanager
 def _times_kept(directory: Inode) -> Iterator[None]:
     """Restore ``directory``'s atime/mtime after a change the guest must not see."""
@@ -373,10 +385,12 @@ class UnionFs(FileSystem):
         if st.filetype == FileType.DIRECTORY:
             # An empty upper directory merges with the lower one: no temporary needed.
             upper = upper_parent.mkdir(name, st.mode)
+            _keep_owner(upper, st)
             upper.set_times(st.atim, st.mtim)
             return upper
         if st.filetype == FileType.SYMBOLIC_LINK:
             upper = upper_parent.symlink(name, src.readlink())
+            _keep_owner(upper, st)
             try:
                 upper.set_times(st.atim, st.mtim)
             except KernelError as e:
@@ -409,6 +423,7 @@ class UnionFs(FileSystem):
                     raise KernelError(Errno.ENOSPC, "upper layer full during copy-up")
                 offset += len(chunk)
             upper.chmod(st.mode)
+            _keep_owner(upper, st)
             upper.set_times(st.atim, st.mtim)
         except KernelError:
             work.unlink(tmp)
@@ -564,6 +579,8 @@ class _UnionInode(Inode):
             atim=st.atim,
             mtim=st.mtim,
             ctim=st.ctim,
+            uid=st.uid,
+            gid=st.gid,
         )
 
     @property
@@ -575,6 +592,9 @@ class _UnionInode(Inode):
 
     def chmod(self, mode: int) -> None:
         self._writable_upper().chmod(mode)
+
+    def chown(self, uid: int | None, gid: int | None) -> None:
+        self._writable_upper().chown(uid, gid)
 
     def sync(self) -> None:
         upper = self.upper

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
-from pyocclum.fs.types import FileSystem, Inode
+from pyocclum.fs.types import MAX_NAME, FileSystem, Inode
 
 #: Linux's limit on symlinks followed in one walk (MAXSYMLINKS).
 MAX_SYMLINKS = 40
@@ -55,6 +55,13 @@ class ParentLocation(NamedTuple):
     def path(self) -> str:
         base = self.parent.path
         return (base.rstrip("/") + "/" + self.name) if self.name else base
+
+
+def _check_length(name: str) -> None:
+    """ENAMETOOLONG for a path component longer than any name can be (Linux checks
+    every component as it walks, before looking it up)."""
+    if len(name) > MAX_NAME // 4 and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
+        raise KernelError(Errno.ENAMETOOLONG, f"a path component is longer than {MAX_NAME} bytes")
 
 
 def _key(inode: Inode) -> tuple[int, int]:
@@ -152,6 +159,7 @@ class Vfs:
             return ParentLocation(Location(tuple(chain)), "", True)
         if chain[-1][1].filetype != FileType.DIRECTORY:
             raise KernelError(Errno.ENOTDIR, "a path component is not a directory")
+        _check_length(parts[-1])
         return ParentLocation(Location(tuple(chain)), parts[-1], trailing)
 
     def _step(
@@ -168,6 +176,7 @@ class Vfs:
             if len(chain) > 1:
                 chain.pop()
             return
+        _check_length(part)
         inode = chain[-1][1].lookup(part)
         covering = self._covered.get(_key(inode))
         if covering is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.syscalls.host import HostCalls
 from pyocclum.syscalls.occlum import OcclumSyscalls
+from pyocclum.syscalls.paths import PathSyscalls
 from pyocclum.syscalls.spec import Syscall
 from pyocclum.syscalls.sync import SyncSyscalls
 from pyocclum.syscalls.wasi import WasiSyscalls
@@ -19,5 +20,6 @@ def syscall_table(kernel: Kernel) -> list[Syscall]:
         wasi.table()
         + OcclumSyscalls(kernel, wasi).table()
         + HostCalls().table()
+        + PathSyscalls(kernel).table()
         + SyncSyscalls(kernel).table()
     )

@@ -460,7 +460,7 @@ class OcclumSyscalls:
 
     def fstatat(self, p: Process, fd: int, path: str, flags: int) -> tuple[int, ...]:
         """Linux ``fstatat``: what ``stat`` says plus the S_IF* type bits and the
-        owner (every process runs as root: uid and gid 0)."""
+        recorded owner (0 unless ``chown`` changed it: every process runs as root)."""
         target = self._at(p, fd, path, flags)
         if isinstance(target, OpenFile) and target.inode is None:
             # A pipe or host stream has no inode: Linux shows a pipe as prw-------.
@@ -471,7 +471,7 @@ class OcclumSyscalls:
         assert inode is not None
         st = inode.stat()
         kind = S_IFMT_OF.get(st.filetype, 0)
-        return (st.dev, st.ino, kind | (st.mode & 0o7777), st.nlink, 0, 0, st.size,
+        return (st.dev, st.ino, kind | (st.mode & 0o7777), st.nlink, st.uid, st.gid, st.size,
                 st.atim, st.mtim, st.ctim)
 
     def fchmodat(self, p: Process, fd: int, path: str, mode: int, flags: int) -> None:
