@@ -27,6 +27,7 @@ WASI_ENOENT = 44
 WASI_EACCES = 2
 WASI_ENOSYS = 52
 FAKE_LIB = Path("/fake/libocclum")
+FAKE_CXXRT = Path("/fake/cxxrt")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,7 +43,7 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def translate(*argv: str, cxx: bool = False) -> list[str]:
-    return cc.compile_command(list(argv), cxx, libocclum_dir=FAKE_LIB)
+    return cc.compile_command(list(argv), cxx, libocclum_dir=FAKE_LIB, cxxrt_dir=FAKE_CXXRT)
 
 
 def ours(cmd: list[str], argv: tuple[str, ...]) -> list[str]:
@@ -128,11 +129,20 @@ def test_nostdlib_and_nostartfiles() -> None:
     assert str(FAKE_LIB / "libocclum_init.o") not in added
 
 
-def test_cxx_uses_cxx_driver_without_exceptions() -> None:
+def test_cxx_has_exceptions_and_links_our_runtime_not_zigs() -> None:
     cmd = translate("a.cpp", cxx=True)
     assert cmd[3] == "c++"
-    assert "-fno-exceptions" in cmd
-    assert "-fno-exceptions" not in translate("a.c")
+    assert "-fwasm-exceptions" in cmd
+    assert "-fno-exceptions" not in cmd
+    assert "-nostdlib++" in cmd
+    assert str(FAKE_CXXRT / "libcxxrt.a") in cmd
+    c_cmd = translate("a.c")
+    assert not {"-fwasm-exceptions", "-mexception-handling", "-nostdlib++"} & set(c_cmd)
+    assert str(FAKE_CXXRT / "libcxxrt.a") not in c_cmd
+    # A user -fno-exceptions comes last, so it wins (as with g++).
+    assert translate("-fno-exceptions", "a.cpp", cxx=True)[-2] == "-fno-exceptions"
+    assert str(FAKE_CXXRT / "libcxxrt.a") not in translate("-c", "a.cpp", cxx=True)
+    assert str(FAKE_CXXRT / "libcxxrt.a") not in translate("-nostdlib++", "a.cpp", cxx=True)
 
 
 def test_target() -> None:

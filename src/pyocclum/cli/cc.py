@@ -15,9 +15,11 @@ wasm-ld and wasi-libc on PyPI) and add what a LibOS process needs:
 * ``-g0`` when the user gave no ``-g`` (zig's clang emits debug info by
   default) and, when linking, ``-s`` (strip; a hello world is otherwise ~1 MB
   of wasi-libc debug info);
-* C++ only: ``-fno-exceptions``, because zig's libc++abi for wasm32-wasi has
-  no exception support (with ``-fexceptions`` a ``throw`` fails to link);
-* when linking: ``libocclum_init.o`` and ``libocclum.a`` (see below).
+* C++ only: exceptions on, as with g++ (``-fno-exceptions`` still works), and
+  our own build of libc++, libc++abi and libunwind with wasm exception
+  handling instead of zig's, which has none (cli/cxxrt.py, docs/cxx.md);
+* when linking: ``libocclum_init.o`` and ``libocclum.a`` (see below), and for
+  C++ the runtime ``libcxxrt.a`` (built on first use, cached like libocclum).
 
 Everything else (``-o -c -E -S -I -D -U -O* -g -l -L -W* -std= -f* -M* -x``,
 several sources and objects, ``--``) passes through unchanged. Compiler
@@ -61,6 +63,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyocclum import __version__
+from pyocclum.cli import cxxrt
 
 TARGET = "wasm32-wasi"
 # Spellings of TARGET a user may pass with -target; anything else is refused.
@@ -188,14 +191,16 @@ def zig_command(cxx: bool) -> list[str]:
 
 
 def compile_command(
-    argv: Sequence[str], cxx: bool, libocclum_dir: Path | None = None
+    argv: Sequence[str], cxx: bool, libocclum_dir: Path | None = None,
+    cxxrt_dir: Path | None = None,
 ) -> list[str]:
     """Translate an occlum-cc/occlum-c++ argument list into the zig command.
 
     Our flags come before the user's, so a user option that is repeated (say
     ``-fexceptions``) wins, and a user ``-x`` never applies to our inputs.
     When the command links, ``libocclum_dir`` holds ``libocclum.a`` and
-    ``libocclum_init.o`` (default: build or reuse the cached ones).
+    ``libocclum_init.o`` (default: build or reuse the cached ones), and
+    ``cxxrt_dir`` the C++ runtime's ``libcxxrt.a`` (likewise).
     Raises CompilerError for a target other than wasm32-wasi.
     """
     req = parse_request(argv)
@@ -208,7 +213,7 @@ def compile_command(
         )
     cmd += ["-I", str(INCLUDE_DIR), *EMULATION_DEFINES]
     if cxx:
-        cmd.append("-fno-exceptions")
+        cmd += cxxrt.compile_flags()
     if not req.has_optimization:
         cmd.append(DEFAULT_OPTIMIZATION)
     if not req.has_debug:
@@ -222,6 +227,9 @@ def compile_command(
             if not req.no_startfiles:
                 cmd.append(str(built / INIT_OBJECT_NAME))
             cmd += [str(built / ARCHIVE_NAME), *EMULATION_LIBS]
+            if cxx and "-nostdlib++" not in argv:
+                rt = cxxrt_dir if cxxrt_dir is not None else ensure_cxx_runtime(req.verbose)
+                cmd.append(str(rt / cxxrt.ARCHIVE_NAME))
     cmd += argv
     return cmd
 
@@ -321,6 +329,20 @@ def ensure_libocclum(verbose: bool = False) -> Path:
     return final
 
 
+def ensure_cxx_runtime(verbose: bool = False) -> Path:
+    """The folder with occlum-c++'s ``libcxxrt.a`` (cli/cxxrt.py), built once.
+
+    It is compiled with the flags and headers programs see, so it is keyed
+    by libocclum's headers too.
+    """
+    headers = [p for p in INCLUDE_DIR.rglob("*") if p.is_file()]
+    base = ["-target", TARGET, "-I", str(INCLUDE_DIR), *EMULATION_DEFINES]
+    try:
+        return cxxrt.ensure_runtime(cache_root(), base, False, headers, _zig_version(), verbose)
+    except cxxrt.CxxRuntimeError as e:
+        raise CompilerError(str(e)) from None
+
+
 def run(argv: Sequence[str], cxx: bool) -> int:
     """Run occlum-cc (or occlum-c++ when ``cxx``) and return its exit status.
 
@@ -331,7 +353,7 @@ def run(argv: Sequence[str], cxx: bool) -> int:
     name = "occlum-c++" if cxx else "occlum-cc"
     try:
         cmd = compile_command(argv, cxx)
-    except CompilerError as e:
+    except (CompilerError, cxxrt.CxxRuntimeError) as e:
         print(f"{name}: error: {e}", file=sys.stderr)
         return 1
     if parse_request(argv).verbose:
