@@ -76,6 +76,12 @@ INIT_OBJECT_NAME = "libocclum_init.o"
 # Linked as an object rather than from the archive: a member holding only a
 # constructor would never be pulled in (zig drops -Wl,-u and --whole-archive).
 INIT_SOURCE_NAME = "init.c"
+# A source with this marker in its first lines is merged into libocclum_init.o
+# too (wasm-ld -r): an object always wins over wasi-libc's libc.a, so such a
+# source can replace wasi-libc functions (e.g. its pthread stubs) by their names.
+LINK_AS_OBJECT_MARKER = b"libocclum: link as an object"
+# In the threaded variant those objects are kept apart, named with this prefix.
+EXTRA_OBJECT_PREFIX = "libocclum_obj_"
 
 EMULATIONS = ("signal", "process-clocks", "getpid", "mman")
 EMULATION_DEFINES = tuple(f"-D_WASI_EMULATED_{e.upper().replace('-', '_')}" for e in EMULATIONS)
@@ -86,6 +92,18 @@ DEFAULT_OPTIMIZATION = "-O2"
 LIBOCCLUM_CFLAGS = (
     "-O2", "-g0", "-std=c11", "-Wall", "-Wextra", "-D__OCCLUM_BUILDING_LIBOCCLUM",
     "-D_GNU_SOURCE", *EMULATION_DEFINES,
+)
+
+# -pthread (docs/threads.md): the program's memory is a shared memory that
+# every thread's instance imports, and everything (wasi-libc, libocclum, the
+# program) is compiled with the atomics and bulk-memory features. zig's driver
+# ignores -pthread for wasm32-wasi, so occlum-cc translates it.
+THREAD_FLAGS = ("-matomics", "-mbulk-memory")
+# wasm32's whole range: the kernel gives each process's memory a smaller
+# maximum (its memory limit) when it creates it.
+THREAD_MAX_MEMORY = (4 << 30) - (64 << 10)
+THREAD_LINK_FLAGS = (
+    f"-Wl,--shared-memory,--import-memory,--max-memory={THREAD_MAX_MEMORY}",
 )
 
 # Options whose value is the next argument (when not attached), so the value
@@ -117,6 +135,7 @@ class Request:
     target: str | None
     no_stdlib: bool
     no_startfiles: bool
+    threads: bool = False
 
 
 def _is_debug_flag(arg: str) -> bool:
@@ -136,7 +155,7 @@ def parse_request(argv: Sequence[str]) -> Request:
     inputs = 0
     no_link = False
     has_opt = has_debug = strips = verbose = False
-    no_stdlib = no_startfiles = False
+    no_stdlib = no_startfiles = threads = False
     target: str | None = None
     i = 0
     while i < len(argv):
@@ -173,6 +192,8 @@ def parse_request(argv: Sequence[str]) -> Request:
             no_startfiles = no_startfiles or arg == "-nostdlib"
         elif arg == "-nostartfiles":
             no_startfiles = True
+        elif arg == "-pthread":
+            threads = True
     return Request(
         links=inputs > 0 and not no_link,
         has_optimization=has_opt,
@@ -182,6 +203,7 @@ def parse_request(argv: Sequence[str]) -> Request:
         target=target,
         no_stdlib=no_stdlib,
         no_startfiles=no_startfiles,
+        threads=threads,
     )
 
 
@@ -218,18 +240,24 @@ def compile_command(
         cmd.append(DEFAULT_OPTIMIZATION)
     if not req.has_debug:
         cmd.append("-g0")
+    if req.threads:
+        cmd += THREAD_FLAGS
+        argv = [a for a in argv if a != "-pthread"]
     if req.links:
         if not req.has_debug and not req.strips:
             cmd.append("-s")
         if not req.no_stdlib:
             built = libocclum_dir if libocclum_dir is not None else ensure_libocclum(
-                verbose=req.verbose)
+                verbose=req.verbose, threads=req.threads)
             if not req.no_startfiles:
                 cmd.append(str(built / INIT_OBJECT_NAME))
+                cmd += sorted(str(p) for p in built.glob(f"{EXTRA_OBJECT_PREFIX}*.o"))
             cmd += [str(built / ARCHIVE_NAME), *EMULATION_LIBS]
             if cxx and "-nostdlib++" not in argv:
                 rt = cxxrt_dir if cxxrt_dir is not None else ensure_cxx_runtime(req.verbose)
                 cmd.append(str(rt / cxxrt.ARCHIVE_NAME))
+        if req.threads:
+            cmd += THREAD_LINK_FLAGS
     cmd += argv
     return cmd
 
@@ -257,10 +285,14 @@ def _zig_version() -> str:
         return "unknown"
 
 
-def libocclum_key() -> str:
+def _libocclum_cflags(threads: bool) -> tuple[str, ...]:
+    return (*LIBOCCLUM_CFLAGS, *THREAD_FLAGS) if threads else LIBOCCLUM_CFLAGS
+
+
+def libocclum_key(threads: bool = False) -> str:
     """Hash of everything that determines libocclum's build output."""
     h = hashlib.sha256()
-    for part in (__version__, _zig_version(), TARGET, *LIBOCCLUM_CFLAGS):
+    for part in (__version__, _zig_version(), TARGET, *_libocclum_cflags(threads)):
         h.update(part.encode() + b"\0")
     for path in _library_files():
         h.update(str(path.relative_to(LIBOCCLUM_DIR)).encode() + b"\0")
@@ -269,9 +301,10 @@ def libocclum_key() -> str:
     return h.hexdigest()[:16]
 
 
-def libocclum_path() -> Path:
-    """The cache folder that holds (or will hold) this version's libocclum."""
-    return cache_root() / f"{__version__}-{libocclum_key()}"
+def libocclum_path(threads: bool = False) -> Path:
+    """The cache folder that holds (or will hold) this version's libocclum
+    (its threaded variant, for -pthread programs, with ``threads``)."""
+    return cache_root() / f"{__version__}-{libocclum_key(threads)}"
 
 
 def _run_quietly(cmd: list[str], cwd: Path, verbose: bool) -> None:
@@ -284,40 +317,62 @@ def _run_quietly(cmd: list[str], cwd: Path, verbose: bool) -> None:
         )
 
 
-def build_libocclum(dest: Path, verbose: bool = False) -> None:
+def build_libocclum(dest: Path, verbose: bool = False, threads: bool = False) -> None:
     """Compile libocclum's sources into ``dest`` (an existing empty folder).
 
     zig cc writes only one object per invocation, so each source is its own
-    compiler process; they run in parallel.
+    compiler process; they run in parallel. The threaded variant also
+    assembles the ``.s`` sources (wasm assembly using atomics).
     """
     sources = sorted(SOURCE_DIR.glob("*.c"))
-    base = [*zig_command(False), "-target", TARGET, *LIBOCCLUM_CFLAGS,
+    if threads:
+        sources = sorted([*sources, *SOURCE_DIR.glob("*.s")])
+    base = [*zig_command(False), "-target", TARGET, *_libocclum_cflags(threads),
             "-I", str(INCLUDE_DIR), "-c"]
     jobs = [[*base, str(src), "-o", str(dest / f"{src.stem}.o")] for src in sources]
     with ThreadPoolExecutor(max_workers=min(8, len(jobs) or 1)) as pool:
         list(pool.map(lambda cmd: _run_quietly(cmd, dest, verbose), jobs))
-    members = [f"{src.stem}.o" for src in sources if src.name != INIT_SOURCE_NAME]
+    objects = [f"{src.stem}.o" for src in sources if _links_as_object(src)]
+    members = [f"{src.stem}.o" for src in sources if not _links_as_object(src)]
     _run_quietly([sys.executable, "-m", "ziglang", "ar", "rcs", ARCHIVE_NAME, *members],
                  dest, verbose)
-    (dest / f"{Path(INIT_SOURCE_NAME).stem}.o").rename(dest / INIT_OBJECT_NAME)
-    for member in members:
-        (dest / member).unlink()
+    if threads:
+        # wasm-ld -r refuses TLS relocations against undefined symbols (errno
+        # is thread-local here): the objects stay apart and are all linked.
+        (dest / f"{Path(INIT_SOURCE_NAME).stem}.o").rename(dest / INIT_OBJECT_NAME)
+        for name in objects:
+            if name != f"{Path(INIT_SOURCE_NAME).stem}.o":
+                (dest / name).rename(dest / f"{EXTRA_OBJECT_PREFIX}{name}")
+        objects = []
+    else:
+        _run_quietly([sys.executable, "-m", "ziglang", "wasm-ld", "-r", "-o", INIT_OBJECT_NAME,
+                      *objects], dest, verbose)
+    for name in (*members, *objects):
+        (dest / name).unlink()
 
 
-def ensure_libocclum(verbose: bool = False) -> Path:
+def _links_as_object(src: Path) -> bool:
+    """init.c, and sources marked LINK_AS_OBJECT_MARKER (in their first 512 bytes)."""
+    if src.name == INIT_SOURCE_NAME:
+        return True
+    with src.open("rb") as f:
+        return LINK_AS_OBJECT_MARKER in f.read(512)
+
+
+def ensure_libocclum(verbose: bool = False, threads: bool = False) -> Path:
     """Return the folder with ``libocclum.a`` and ``libocclum_init.o``, building it once.
 
     The build happens in a temporary sibling folder that is renamed into
     place; if another process won the race, its result is used and ours is
     discarded. A folder that exists is complete and is never rebuilt.
     """
-    final = libocclum_path()
+    final = libocclum_path(threads)
     if final.is_dir():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
-        build_libocclum(tmp, verbose=verbose)
+        build_libocclum(tmp, verbose=verbose, threads=threads)
         tmp.chmod(0o755)  # mkdtemp's 0700 would hide a shared cache from other users
         try:
             tmp.rename(final)

@@ -65,4 +65,31 @@ extern volatile int __occlum_multithreaded;
 /* Run the calling thread's thread-specific-data destructors (thread exit). */
 void __occlum_run_key_destructors(void);
 
+/* --- helpers of src/sync_*.c --- */
+
+struct timespec;
+
+/* Clocks of the timed waits (as the WASI clock ids that condattrs store). */
+#define OCCLUM_SYNC_REALTIME 0
+#define OCCLUM_SYNC_MONOTONIC 1
+
+/* Nonzero unless 0 <= at->tv_nsec < 1e9 (EINVAL for a timed wait). */
+int __occlum_bad_timespec(const struct timespec *at);
+
+/* Wait as __occlum_futex_wait until the absolute time `at` on `clock`
+ * (OCCLUM_SYNC_*; NULL: no timeout). EINVAL for a bad at->tv_nsec. */
+int __occlum_futex_timedwait(volatile int *addr, int val, int clock,
+                             const struct timespec *at);
+
+/* A nonzero id of the calling thread, unique among living threads (the
+ * address of a thread-local variable): owners of mutexes and rwlocks. */
+int __occlum_sync_self(void);
+
+/* syscall(SYS_futex, ...): FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET and
+ * FUTEX_WAKE_BITSET (any bitset but 0 matches all), with FUTEX_PRIVATE_FLAG
+ * and FUTEX_CLOCK_REALTIME (WAIT_BITSET only); other operations ENOSYS.
+ * Returns as syscall() does: the result, or -1 with errno set. */
+long __occlum_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *timeout,
+                    uint32_t *uaddr2, uint32_t val3);
+
 #endif /* _PYOCCLUM_FUTEX_H */

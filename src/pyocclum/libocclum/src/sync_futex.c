@@ -1,0 +1,182 @@
+/*
+ * sync_futex.c: the futex wait/wake primitives every libocclum lock is built
+ * on (contract in futex.h), their timed variant, the thread id of lock
+ * owners, and syscall(SYS_futex)'s __occlum_futex.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <occlum.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "futex.h"
+
+volatile int __occlum_multithreaded;
+
+/* Bumped by every wake: a waiter that was between two slices when the wake
+ * came sees it changed and returns (see futex.h). */
+#ifdef __wasm_atomics__
+static volatile int wake_epoch;
+#endif
+
+static int64_t now_ns(int clock)
+{
+    struct timespec ts;
+    clock_gettime(clock == OCCLUM_SYNC_MONOTONIC ? CLOCK_MONOTONIC : CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Sleep up to ns in the kernel; EINTR if a signal handler ran meanwhile. */
+static int sleep_slice(int64_t ns)
+{
+    int r = __occlum_sched_check(ns);
+    if (r == ENOSYS) {
+        /* No PyOcclum kernel (an oracle harness): a plain sleep. */
+        struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+        return nanosleep(&ts, NULL) == 0 ? 0 : EINTR;
+    }
+    return r == EINTR ? EINTR : 0;
+}
+
+int __occlum_futex_wait(volatile int *addr, int val, int64_t timeout_ns)
+{
+    int64_t deadline = timeout_ns < 0 ? -1 : now_ns(OCCLUM_SYNC_MONOTONIC) + timeout_ns;
+#ifdef __wasm_atomics__
+    if (__occlum_multithreaded) {
+        int epoch = __atomic_load_n(&wake_epoch, __ATOMIC_SEQ_CST);
+        for (int first = 1;; first = 0) {
+            int64_t slice = OCCLUM_FUTEX_SLICE_NS;
+            if (deadline >= 0) {
+                int64_t left = deadline - now_ns(OCCLUM_SYNC_MONOTONIC);
+                if (left <= 0)
+                    return ETIMEDOUT;
+                if (left < slice)
+                    slice = left;
+            }
+            switch (__builtin_wasm_memory_atomic_wait32((int *)addr, val, slice)) {
+            case 0: /* woken */
+                return 0;
+            case 1: /* *addr != val: changed since the last slice, or on entry */
+                return first ? EAGAIN : 0;
+            }
+            /* The slice is over: let the kernel kill us or run handlers. */
+            if (__occlum_sched_check(0) == EINTR)
+                return EINTR;
+            if (__atomic_load_n(&wake_epoch, __ATOMIC_SEQ_CST) != epoch)
+                return 0;
+        }
+    }
+#endif
+    /* Single-threaded: only a signal handler can change *addr. */
+    if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val)
+        return EAGAIN;
+    for (;;) {
+        int64_t slice = OCCLUM_FUTEX_SLICE_NS;
+        if (deadline >= 0) {
+            int64_t left = deadline - now_ns(OCCLUM_SYNC_MONOTONIC);
+            if (left <= 0)
+                return ETIMEDOUT;
+            if (left < slice)
+                slice = left;
+        }
+        if (sleep_slice(slice) == EINTR)
+            return EINTR;
+        if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val)
+            return 0;
+    }
+}
+
+int __occlum_futex_wake(volatile int *addr, int n)
+{
+    if (n <= 0)
+        return 0;
+#ifdef __wasm_atomics__
+    if (__occlum_multithreaded) {
+        __atomic_fetch_add(&wake_epoch, 1, __ATOMIC_SEQ_CST);
+        return (int)__builtin_wasm_memory_atomic_notify((int *)addr, (unsigned)n);
+    }
+#endif
+    (void)addr;
+    return 0;
+}
+
+int __occlum_bad_timespec(const struct timespec *at)
+{
+    return at->tv_nsec < 0 || at->tv_nsec >= 1000000000;
+}
+
+int __occlum_futex_timedwait(volatile int *addr, int val, int clock, const struct timespec *at)
+{
+    if (!at)
+        return __occlum_futex_wait(addr, val, -1);
+    if (__occlum_bad_timespec(at))
+        return EINVAL;
+    if (at->tv_sec < 0)
+        return ETIMEDOUT;
+    int64_t when = (int64_t)at->tv_sec * 1000000000 + at->tv_nsec;
+    int64_t left = when - now_ns(clock);
+    if (left <= 0)
+        return ETIMEDOUT;
+    return __occlum_futex_wait(addr, val, left);
+}
+
+int __occlum_sync_self(void)
+{
+    static _Thread_local char marker;
+    return (int)(uintptr_t)&marker;
+}
+
+/* Linux's <linux/futex.h> values. */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+
+long __occlum_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *timeout,
+                    uint32_t *uaddr2, uint32_t val3)
+{
+    (void)uaddr2;
+    int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    int r;
+    if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET) {
+        errno = ENOSYS; /* as Linux for FUTEX_CLOCK_REALTIME with other operations */
+        return -1;
+    }
+    if (cmd != FUTEX_WAIT && cmd != FUTEX_WAKE && cmd != FUTEX_WAIT_BITSET &&
+        cmd != FUTEX_WAKE_BITSET) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (((cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET) && val3 == 0) ||
+        ((uintptr_t)uaddr & 3)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!uaddr) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET)
+        return __occlum_futex_wake((volatile int *)uaddr, val > INT_MAX ? INT_MAX : (int)val);
+    if (timeout && (__occlum_bad_timespec(timeout) || timeout->tv_sec < 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (cmd == FUTEX_WAIT) {
+        /* A relative timeout (CLOCK_MONOTONIC). */
+        int64_t ns = -1;
+        if (timeout)
+            ns = (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
+        r = __occlum_futex_wait((volatile int *)uaddr, (int)val, ns);
+    } else {
+        /* An absolute timeout on CLOCK_MONOTONIC, or CLOCK_REALTIME. */
+        int clock = (op & FUTEX_CLOCK_REALTIME) ? OCCLUM_SYNC_REALTIME : OCCLUM_SYNC_MONOTONIC;
+        r = __occlum_futex_timedwait((volatile int *)uaddr, (int)val, clock, timeout);
+    }
+    if (r == 0)
+        return 0;
+    errno = r; /* EAGAIN (EWOULDBLOCK), ETIMEDOUT, EINTR */
+    return -1;
+}
