@@ -78,6 +78,13 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "setrlimit": ((I32, I32), ERRNO),
     "uname": ((I32,), ERRNO),
     "sysinfo": ((I32,), ERRNO),
+    # version 3: files
+    "statfs": ((I32,) * 5, ERRNO),
+    "fallocate": ((I32, I32, I64, I64), ERRNO),
+    "open_tmpfile": ((I32,) * 6, ERRNO),
+    "lock": ((I32,) * 4, ERRNO),
+    "flock": ((I32, I32), ERRNO),
+    "syncfs": ((I32,), ERRNO),
 }
 TRAMPOLINE = "__occlum_signal_trampoline"
 
@@ -492,6 +499,33 @@ int main(int argc, char **argv) {
 }
 """
 
+#: Linux file calls of ABI version 3 (statfs, fallocate, O_TMPFILE, locks, flock, sync).
+FILES = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+int main(void) {
+    struct statfs sf;
+    struct statvfs sv;
+    if (statfs("/", &sf) != 0 || statvfs("/", &sv) != 0) return 1;
+    int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+    if (fd < 0 || fstatfs(fd, &sf) != 0 || fstatvfs(fd, &sv) != 0) return 2;
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096) != 0) return 3;
+    if (posix_fallocate(fd, 0, 10) != 0) return 4;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_SETLK, &fl) != 0 || fcntl(fd, F_GETLK, &fl) != 0) return 5;
+    if (lockf(fd, F_TLOCK, 0) != 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) return 6;
+    sync();
+    printf("%lu %lu\n", (unsigned long)sf.f_namelen, (unsigned long)sv.f_namemax);
+    return syncfs(fd);
+}
+"""
+
 #: name -> (source, extra flags, C++?)
 CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "spawn_pipeline": (SPAWN_PIPELINE, (), False),
@@ -502,6 +536,7 @@ CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "system_info": (SYSTEM_INFO, (), False),
     "shell": (SHELL, (), False),
     "waiting": (WAITING, (), False),
+    "files": (FILES, (), False),
     "strict_c11": (STRICT_C11, ("-std=c11",), False),
     "posix_only": (POSIX_ONLY, ("-std=c99", "-D_POSIX_C_SOURCE=200809L"), False),
     "cxx": (CXX, ("-std=c++17",), True),
@@ -511,7 +546,8 @@ CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
 HEADERS = (
     "spawn.h", "sys/wait.h", "signal.h", "unistd.h", "fcntl.h", "stdio.h", "time.h",
     "limits.h", "linux/limits.h", "sys/resource.h", "sys/random.h", "sys/stat.h",
-    "sys/utsname.h", "sys/sysinfo.h",
+    "sys/utsname.h", "sys/sysinfo.h", "sys/statfs.h", "sys/vfs.h", "sys/statvfs.h", "sys/file.h",
+    "linux/magic.h",
 )
 
 
@@ -796,7 +832,7 @@ static void fds(void) {
     printf("getfl wronly %d append %d nonblock %d\n", (fl & O_ACCMODE) == O_WRONLY,
            !!(fl & O_APPEND), !!(fl & O_NONBLOCK));
     SHOW("setfl", fcntl(4, F_SETFL, O_RDWR | O_NONBLOCK | O_APPEND));
-    SHOW("lock", fcntl(4, 5 /* F_GETLK */, 0));
+    SHOW("lease", fcntl(4, 1024 /* F_SETLEASE */, 0));
     int fd = open("/data.txt", O_RDONLY | O_CLOEXEC);
     printf("open-cloexec %d\n", fd >= 0);
     close(fd);
@@ -1209,6 +1245,38 @@ class FakeKernel:
         m.write(out, struct.pack("<QQQII", 3600, 8 << 30, 6 << 30, 3, 1))
         return 0
 
+    # files (version 3): recorded; answers are all-zero records
+
+    def _statfs(self, m: Memory, fd: int, path: int, length: int, flags: int, out: int) -> int:
+        self.calls.append(("statfs", fd, m.read(path, length).decode(), flags))
+        m.write(out, bytes(88))
+        return self.result("statfs")
+
+    def _fallocate(self, m: Memory, fd: int, mode: int, offset: int, length: int) -> int:
+        self.calls.append(("fallocate", fd, mode, offset, length))
+        return self.result("fallocate")
+
+    def _open_tmpfile(
+        self, m: Memory, dirfd: int, path: int, length: int, flags: int, mode: int, out: int
+    ) -> int:
+        self.calls.append(("open_tmpfile", dirfd, m.read(path, length).decode(), flags, mode))
+        m.write(out, struct.pack("<i", 9))
+        return self.result("open_tmpfile")
+
+    def _lock(self, m: Memory, fd: int, cmd: int, req: int, out: int) -> int:
+        self.calls.append(("lock", fd, cmd, m.read(req, 32)))
+        if out:
+            m.write(out, m.read(req, 32))
+        return self.result("lock")
+
+    def _flock(self, m: Memory, fd: int, op: int) -> int:
+        self.calls.append(("flock", fd, op))
+        return self.result("flock")
+
+    def _syncfs(self, m: Memory, fd: int) -> int:
+        self.calls.append(("syncfs", fd))
+        return self.result("syncfs")
+
 
 @dataclass
 class Run:
@@ -1399,7 +1467,7 @@ def test_descriptors_use_linux_flags(probe: Path, root: Path) -> None:
         (4, F_GETFL, 0), (4, F_SETFL, O_RDWR | O_NONBLOCK | O_APPEND),
     ]
     assert pick(values, "pipe2-bad", "dup", "dup2", "dup2-same", "dup3", "dup3-bad", "dupfd",
-                "dupfd-cloexec", "lock", "fchdir", "umask") == {
+                "dupfd-cloexec", "lease", "fchdir", "umask") == {
         "pipe2-bad": (-1, Errno.EINVAL),
         "dup": (20, 0),
         "dup2": (9, 0),
@@ -1408,7 +1476,7 @@ def test_descriptors_use_linux_flags(probe: Path, root: Path) -> None:
         "dup3-bad": (-1, Errno.EINVAL),
         "dupfd": (30, 0),
         "dupfd-cloexec": (31, 0),
-        "lock": (-1, Errno.EINVAL),  # not sent to the kernel
+        "lease": (-1, Errno.EINVAL),  # not sent to the kernel
         "fchdir": (0, 0),
         "umask": (0o022, 0),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyocclum.kernel.kernel import Kernel
+from pyocclum.syscalls.files import FileSyscalls
 from pyocclum.syscalls.host import HostCalls
 from pyocclum.syscalls.occlum import OcclumSyscalls
 from pyocclum.syscalls.paths import PathSyscalls
@@ -22,4 +23,5 @@ def syscall_table(kernel: Kernel) -> list[Syscall]:
         + HostCalls().table()
         + PathSyscalls(kernel).table()
         + SyncSyscalls(kernel).table()
+        + FileSyscalls(kernel, wasi).table()
     )

@@ -172,6 +172,60 @@ int32_t __occlum_sysinfo(struct occlum_sysinfo *out) __OCCLUM_IMPORT(sysinfo);
  * libocclum's futex waits call it between their bounded slices. */
 int32_t __occlum_sched_check(int64_t timeout_ns) __OCCLUM_IMPORT(sched_check);
 
+/* --- version 3: files (statfs, fallocate, O_TMPFILE, locks) --- */
+
+/* What the statfs call writes (88 bytes): Linux's struct statfs, every
+ * field a u64; flags are Linux's ST_* with ST_VALID (0x20). */
+struct occlum_statfs {
+    uint64_t type;
+    uint64_t bsize;
+    uint64_t blocks;
+    uint64_t bfree;
+    uint64_t bavail;
+    uint64_t files;
+    uint64_t ffree;
+    uint64_t fsid;
+    uint64_t namelen;
+    uint64_t frsize;
+    uint64_t flags;
+};
+
+/* Linux's struct flock (32 bytes): type F_RDLCK 0 / F_WRLCK 1 / F_UNLCK 2,
+ * whence SEEK_SET/CUR/END, len 0 = to end of file. */
+struct occlum_flock {
+    int16_t type;
+    int16_t whence;
+    uint32_t reserved;
+    int64_t start;
+    int64_t len;
+    int32_t pid;
+    uint32_t reserved2;
+};
+
+/* statfs of path from fd (-100 AT_FDCWD); flags AT_EMPTY_PATH (0x1000)
+ * with an empty path: the file open as fd (fstatfs). */
+int32_t __occlum_statfs(int32_t fd, const char *path, size_t path_len, uint32_t flags,
+                        struct occlum_statfs *out) __OCCLUM_IMPORT(statfs);
+/* Linux fallocate: mode FALLOC_FL_* (Linux's values). */
+int32_t __occlum_fallocate(int32_t fd, uint32_t mode, int64_t offset, int64_t len)
+    __OCCLUM_IMPORT(fallocate);
+/* openat with Linux's O_TMPFILE (flags hold __O_TMPFILE 020000000 and
+ * O_DIRECTORY): an unnamed regular file in the directory path. */
+int32_t __occlum_open_tmpfile(int32_t dirfd, const char *path, size_t path_len, uint32_t flags,
+                              uint32_t mode, int32_t *out_fd) __OCCLUM_IMPORT(open_tmpfile);
+/* fcntl's lock commands (F_GETLK 5, F_SETLK 6, F_SETLKW 7, F_OFD_* 36..38);
+ * F_GETLK writes its answer to out (may be NULL for the others). */
+int32_t __occlum_lock(int32_t fd, uint32_t cmd, const struct occlum_flock *req,
+                      struct occlum_flock *out) __OCCLUM_IMPORT(lock);
+/* BSD flock: LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8. */
+int32_t __occlum_flock(int32_t fd, uint32_t op) __OCCLUM_IMPORT(flock);
+/* Linux getdents64: struct linux_dirent64 records from the directory's
+ * offset; *out_len 0 at the end; EINVAL if one record does not fit. */
+int32_t __occlum_sys_getdents64(int32_t fd, void *buf, size_t len, size_t *out_len)
+    __OCCLUM_IMPORT(getdents64);
+/* syncfs(fd); fd -1: every file system (sync). */
+int32_t __occlum_syncfs(int32_t fd) __OCCLUM_IMPORT(syncfs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,8 +1,25 @@
 /*
  * stdio.h: wasi-libc's, plus popen() and pclose(), which libocclum
- * implements with a pipe and posix_spawn of /bin/sh -c.
+ * implements with a pipe and posix_spawn of /bin/sh -c; fopen() and
+ * freopen() go to libocclum by asm labels (src/files_stdio.c) for the 'e'
+ * mode letter (close-on-exec) and the kernel's openat.
  */
 #pragma GCC system_header
+
+#if !defined(_PYOCCLUM_STDIO_LABELS) && !defined(__OCCLUM_BUILDING_LIBOCCLUM)
+#define _PYOCCLUM_STDIO_LABELS
+#ifdef __cplusplus
+extern "C" {
+#endif
+struct _IO_FILE;
+struct _IO_FILE *fopen(const char *__restrict, const char *__restrict)
+    __asm__("__occlum_wrap_fopen");
+struct _IO_FILE *freopen(const char *__restrict, const char *__restrict,
+                         struct _IO_FILE *__restrict) __asm__("__occlum_wrap_freopen");
+#ifdef __cplusplus
+}
+#endif
+#endif
 
 #include_next <stdio.h>
 

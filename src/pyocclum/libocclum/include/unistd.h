@@ -68,6 +68,11 @@ int getgroups(int, gid_t []);
 
 #if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
 pid_t setpgrp(void);
+int lockf(int, int, off_t);
+void sync(void);
+#endif
+#ifdef _GNU_SOURCE
+int syncfs(int);
 #endif
 
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)

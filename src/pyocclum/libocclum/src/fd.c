@@ -143,7 +143,14 @@ int __occlum_fcntl_impl(int fd, int cmd, int arg) {
     case F_SETFL:
         karg = (int32_t)__occlum_linux_oflags(arg);
         break;
-    default: /* locks, leases, ...: not supported */
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW: /* arg is the struct flock pointer (32 bits on wasm32) */
+        return __occlum_fcntl_lock(fd, cmd, (struct flock *)(uintptr_t)(uint32_t)arg);
+    default: /* leases, notify, pipe sizes, seals...: not supported */
         errno = EINVAL;
         return -1;
     }
@@ -180,6 +187,8 @@ static int wasi_openat(int dirfd, const char *path, int flags, mode_t mode) {
  * 0666 & ~umask, and a program that checks the mode it asked for with fstat,
  * as SQLite does for its temporary files, would see a different one). */
 static int kernel_openat(int dirfd, const char *path, int flags, mode_t mode) {
+    if ((flags & __O_TMPFILE) == __O_TMPFILE)
+        return __occlum_openat_tmpfile(dirfd, path, flags, mode);
     int32_t fd = -1;
     int32_t rc = __occlum_openat(dirfd == AT_FDCWD ? LINUX_AT_FDCWD : dirfd, path, strlen(path),
                                  __occlum_linux_oflags(flags), (uint32_t)mode, &fd);
@@ -192,7 +201,7 @@ static int kernel_openat(int dirfd, const char *path, int flags, mode_t mode) {
 
 int __occlum_wrap_open(const char *path, int flags, ...) {
     mode_t mode = 0;
-    if (flags & O_CREAT) {
+    if (flags & (O_CREAT | __O_TMPFILE)) {
         va_list ap;
         va_start(ap, flags);
         mode = (mode_t)va_arg(ap, int);
@@ -203,7 +212,7 @@ int __occlum_wrap_open(const char *path, int flags, ...) {
 
 int __occlum_wrap_openat(int dirfd, const char *path, int flags, ...) {
     mode_t mode = 0;
-    if (flags & O_CREAT) {
+    if (flags & (O_CREAT | __O_TMPFILE)) {
         va_list ap;
         va_start(ap, flags);
         mode = (mode_t)va_arg(ap, int);

@@ -48,4 +48,14 @@ void (*__occlum_signal_impl(int sig, void (*handler)(int)))(int);
 int __occlum_path_search(const char *file, int (*run)(const char *path, void *ctx),
                          void *ctx);
 
+/* Files (ABI version 3). fd.c's fcntl sends the lock commands to
+ * files_lock.c, and open/openat send O_TMPFILE to files.c; the open wrapper
+ * is fopen's way to the kernel; __occlum_getdents64 is syscall()'s
+ * SYS_getdents64 (Linux's struct linux_dirent64 records). */
+struct flock;
+int __occlum_fcntl_lock(int fd, int cmd, struct flock *fl);
+int __occlum_openat_tmpfile(int dirfd, const char *path, int flags, unsigned mode);
+int __occlum_wrap_open(const char *path, int flags, ...);
+long __occlum_getdents64(int fd, void *buf, unsigned long n);
+
 #endif
