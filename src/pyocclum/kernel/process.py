@@ -12,6 +12,7 @@ from pyocclum.fs.vfs import Location
 from pyocclum.fs.waitq import WaitQueue
 from pyocclum.kernel.fdtable import FdTable
 from pyocclum.kernel.signals import SignalState
+from pyocclum.kernel.threads import Thread, ThreadGroup
 
 #: ``this_thread.process`` is the process this thread runs (the hot path reads it directly).
 this_thread = threading.local()
@@ -25,8 +26,16 @@ def current_process() -> Process:
     return proc
 
 
-def set_current_process(proc: Process | None) -> None:
+def set_current_process(proc: Process | None, thread: Thread | None = None) -> None:
+    """Make this host thread serve ``proc`` (its ``thread``: default the main one)."""
     this_thread.process = proc
+    this_thread.thread = thread if thread is not None or proc is None else proc.threads.main
+
+
+def current_thread() -> Thread | None:
+    """The LibOS thread this host thread runs (None outside a process)."""
+    thread: Thread | None = getattr(this_thread, "thread", None)
+    return thread
 
 
 class Process:
@@ -94,6 +103,8 @@ class Process:
         self.nice = 0
         self.alarm: threading.Timer | None = None
         self.alarm_deadline = 0.0
+        #: The live threads (kernel/threads.py); the main one's tid is the pid.
+        self.threads = ThreadGroup(self)
 
     def __repr__(self) -> str:
         return f"Process(pid={self.pid}, path={self.path!r}, status={self.status})"

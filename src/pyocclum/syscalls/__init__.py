@@ -9,6 +9,7 @@ from pyocclum.syscalls.occlum import OcclumSyscalls
 from pyocclum.syscalls.paths import PathSyscalls
 from pyocclum.syscalls.spec import Syscall
 from pyocclum.syscalls.sync import SyncSyscalls
+from pyocclum.syscalls.threads import ThreadSyscalls
 from pyocclum.syscalls.wasi import WasiSyscalls
 
 __all__ = ["Syscall", "syscall_table"]
@@ -23,5 +24,6 @@ def syscall_table(kernel: Kernel) -> list[Syscall]:
         + HostCalls().table()
         + PathSyscalls(kernel).table()
         + SyncSyscalls(kernel).table()
+        + ThreadSyscalls(kernel).table()
         + FileSyscalls(kernel, wasi).table()
     )

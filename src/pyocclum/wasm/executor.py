@@ -17,12 +17,23 @@ from pyocclum.abi.signals import Signal, wait_status_exited, wait_status_signale
 from pyocclum.errors import ImageError, KernelError
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, set_current_process
+from pyocclum.kernel.threads import Thread
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, make_engine
 from pyocclum.wasm.exports import export
 from pyocclum.wasm.host import Binder, ProcessRuntime
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
+from pyocclum.wasm.threads import (
+    THREAD_ENTRY,
+    SharedImport,
+    SharedProcessRuntime,
+    ThreadRuntime,
+    install_thread_epoch_check,
+    make_shared_runtime,
+    new_thread_instance,
+    shared_import,
+)
 
 log = logging.getLogger("pyocclum.wasm")
 
@@ -30,6 +41,20 @@ log = logging.getLogger("pyocclum.wasm")
 EPOCH_TICK = 0.01
 #: Seconds a worker thread waits for the next process before it exits.
 WORKER_IDLE_EXIT = 5.0
+
+
+class SharedTemplate:
+    """A linked program that imports a shared memory (built with ``-pthread``):
+    each process gets its own memory and InstancePre (wasm/threads.py)."""
+
+    __slots__ = ("module", "where")
+
+    def __init__(self, module: wasmtime.Module, where: SharedImport) -> None:
+        self.module = module
+        self.where = where
+
+
+Linked = wasmtime.InstancePre | SharedTemplate
 
 
 class _Workers:
@@ -75,7 +100,7 @@ class WasmExecutor:
         self.code_cache = code_cache
         self._lock = threading.Lock()
         self._modules: dict[str, wasmtime.Module] = {}
-        self._pre: dict[str, wasmtime.InstancePre] = {}
+        self._pre: dict[str, Linked] = {}
         self._digests: dict[int, tuple[bytes, str]] = {}
         #: Bytes of linear memory each linked program starts with (its data and stack).
         self._image_memory: dict[int, int] = {}
@@ -124,7 +149,7 @@ class WasmExecutor:
             self._modules[digest] = module
         return module
 
-    def _instance_pre(self, image: bytes, name: str) -> wasmtime.InstancePre:
+    def _instance_pre(self, image: bytes, name: str) -> Linked:
         digest = self._digest(image)
         with self._lock:
             pre = self._pre.get(digest)
@@ -132,19 +157,26 @@ class WasmExecutor:
             return pre
         return self._link(image, name, digest)
 
-    def _link(self, image: bytes, name: str, digest: str) -> wasmtime.InstancePre:
+    def _link(self, image: bytes, name: str, digest: str) -> Linked:
         module = self.module(image, name)
         if self._linker is None or self._binder is None:
             raise RuntimeError("WasmExecutor.bind(kernel) was not called")
         entry = entry_of(module, name)
+        where = shared_import(module)
+        pre: Linked
         with self._lock:
             self._binder.define_imports(module)
             try:
-                pre = self._linker.instantiate_pre(module)
+                if where is None:
+                    pre = self._linker.instantiate_pre(module)
+                else:  # check that it links, with a memory of its own type
+                    make_shared_runtime(self.engine, self._linker, module, where, 0)
+                    pre = SharedTemplate(module, where)
             except wasmtime.WasmtimeError as e:
                 raise ImageError(f"{name}: cannot be linked: {_clean(e)}") from None
             self._pre[digest] = pre
-            self._image_memory[id(pre)] = _initial_memory(module)
+            self._image_memory[id(pre)] = (
+                _initial_memory(module) if where is None else where.minimum << 16)
             self._entry[id(pre)] = entry
         return pre
 
@@ -201,12 +233,14 @@ class WasmExecutor:
         with self._lock:
             self._live -= 1
 
-    def _run(self, kernel: Kernel, proc: Process, pre: wasmtime.InstancePre) -> None:
+    def _run(self, kernel: Kernel, proc: Process, pre: Linked) -> None:
         set_current_process(proc)
         status, reason = wait_status_exited(0), ""
         try:
             while True:
-                status, reason = self._run_image(proc, pre)
+                status, reason = self._run_image(kernel, proc, pre)
+                if len(proc.threads) > 1:
+                    status, reason = self._end_main_thread(proc, status, reason)
                 request = proc.exec_request
                 if request is None or proc.status is not None:
                     break
@@ -216,6 +250,8 @@ class WasmExecutor:
             status, reason = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:
             set_current_process(None)
+            proc.threads.spawn = None
+            proc.threads.main.runtime = None
             proc.runtime = None  # drop the memory view before the store goes
             try:
                 kernel.exit_process(
@@ -228,7 +264,7 @@ class WasmExecutor:
 
     def _exec(
         self, proc: Process, request: tuple[str, bytes, list[bytes], list[bytes]]
-    ) -> wasmtime.InstancePre:
+    ) -> Linked:
         """Switch ``proc`` to a new image (validated by the execve handler)."""
         path, image, argv, env = request
         proc.exec_request = None
@@ -241,26 +277,44 @@ class WasmExecutor:
             proc.sig = proc.sig.inherit()
             proc.sig.pending = 0
         proc.runtime = None
+        proc.threads.reset()
+        proc.threads.spawn = None
         return pre
 
-    def _run_image(self, proc: Process, pre: wasmtime.InstancePre) -> tuple[int, str]:
+    def _run_image(self, kernel: Kernel, proc: Process, pre: Linked) -> tuple[int, str]:
         """Instantiate and run one image; returns (status, reason) unless an exec follows."""
+        main = proc.threads.main
         try:
             store = wasmtime.Store(self.engine)
-            epoch_check = install_epoch_check(store, proc)
             # As in Occlum, the limit is on the heap the program grows into: its own
             # image (data segments, stack) comes on top.
-            store.set_limits(memory_size=proc.memory_limit + self._image_memory.get(id(pre), 0))
+            limit = proc.memory_limit + self._image_memory.get(id(pre), 0)
+            store.set_limits(memory_size=limit)
             try:
-                instance = pre.instantiate(store)
+                if isinstance(pre, SharedTemplate):
+                    with self._lock:
+                        shared = make_shared_runtime(
+                            self.engine, self._linker_or_fail(), pre.module, pre.where, limit)
+                    epoch_check = install_thread_epoch_check(store, proc, main)
+                    instance = shared.pre.instantiate(store)
+                else:
+                    epoch_check = install_epoch_check(store, proc)
+                    instance = pre.instantiate(store)
             except wasmtime.WasmtimeError as e:
                 raise KernelError(
                     Errno.ENOMEM,
                     f"cannot start: {_clean(e)} (the limit is process.default_heap_size + "
                     "process.default_stack_size in Occlum.json)",
                 ) from None
-            proc.runtime = ProcessRuntime(store, instance)
-            proc.runtime.epoch_check = epoch_check
+            if isinstance(pre, SharedTemplate):
+                main.runtime = shared.main = ThreadRuntime(
+                    store, instance, shared.memory, epoch_check)
+                proc.runtime = shared
+                proc.threads.spawn = lambda thread, arg: self._spawn_thread(
+                    kernel, proc, shared, thread, arg)
+            else:
+                proc.runtime = ProcessRuntime(store, instance)
+                proc.runtime.epoch_check = epoch_check
             entry = self._entry[id(pre)]
             result: object = None
             try:
@@ -270,11 +324,15 @@ class WasmExecutor:
                         raise KernelError(Errno.ENOEXEC, f"module has no {name} function")
                     result = func(store)
             except wasmtime.Trap as trap:
+                if main.exited or main.stop:  # pthread_exit, or execve by another thread
+                    return wait_status_exited(0), ""
                 if proc.status is None and proc.exec_request is None:
                     return trap_status(trap)
                 return wait_status_exited(0), ""
             except wasmtime.WasmtimeError as e:
                 # A host function's trap (exit, exec, kill, kernel bug) has recorded why.
+                if main.exited or main.stop:
+                    return wait_status_exited(0), ""
                 if proc.status is None and proc.exec_request is None:
                     return wait_status_signaled(Signal.SIGKILL), f"killed: {_clean(e)}"
                 return wait_status_exited(0), ""
@@ -282,6 +340,118 @@ class WasmExecutor:
             return wait_status_exited(result & 0xFF if isinstance(result, int) else 0), ""
         except KernelError as e:
             return wait_status_exited(127), f"{proc.path}: {e.msg or e.errno.name}"
+
+    # -- threads (docs/threads.md) ---------------------------------------------------------
+    def _linker_or_fail(self) -> wasmtime.Linker:
+        if self._linker is None:
+            raise RuntimeError("WasmExecutor.bind(kernel) was not called")
+        return self._linker
+
+    def _stop_threads(self, proc: Process, status: int | None, me: Thread | None) -> None:
+        """Make every thread of ``proc`` but ``me`` stop wherever it is.
+
+        With ``status`` the process is ending (exit_group, a fatal signal, a
+        crash): it is recorded as the kill status. Without, only the threads
+        stop (``execve``): a marker kill status makes blocked calls return and
+        is cleared once they are gone (:meth:`_end_main_thread`).
+        """
+        others = proc.threads.others(me)
+        for thread in others:
+            if status is None:
+                thread.stop = True
+        with proc.lock:
+            if proc.kill_status is None:
+                proc.kill_status = status if status is not None else _EXEC_DRAIN
+        self.interrupt(proc)
+        proc.wake()
+
+    def _end_main_thread(self, proc: Process, status: int, reason: str) -> tuple[int, str]:
+        """The main thread's instance has stopped while other threads live: end
+        the process (exit, crash, kill), or let it go on without its main thread
+        (pthread_exit), or stop the others for an ``execve``; then wait until
+        every other thread has stopped. Returns the process's status."""
+        main = proc.threads.main
+        if proc.exec_request is not None:
+            self._stop_threads(proc, None, main)
+        elif not main.exited:
+            proc.finish(status, reason)
+            assert proc.status is not None
+            self._stop_threads(proc, proc.status, main)
+        proc.threads.wait_alone(main)
+        if proc.exec_request is not None and proc.status is None:
+            with proc.lock:
+                if proc.kill_status == _EXEC_DRAIN:
+                    proc.kill_status = None
+            main.stop = False
+        if proc.status is not None:
+            return proc.status, proc.death_reason
+        return wait_status_exited(0), ""  # every thread ended by pthread_exit
+
+    def _spawn_thread(
+        self, kernel: Kernel, proc: Process, shared: SharedProcessRuntime, thread: Thread,
+        start_arg: int,
+    ) -> None:
+        """Start ``thread`` at the guest's thread entry (the thread_spawn call):
+        its instance is made here, so a failure is the caller's ENOMEM."""
+        runtime = new_thread_instance(self.engine, shared, proc, thread)
+        thread.runtime = runtime
+        self._start_ticker()
+        try:
+            self._workers.submit(
+                lambda: self._run_thread(kernel, proc, thread, runtime, start_arg),
+                f"tid-{thread.tid}")
+        except BaseException:
+            self._finished()
+            raise
+
+    def _run_thread(
+        self, kernel: Kernel, proc: Process, thread: Thread, runtime: ThreadRuntime,
+        start_arg: int,
+    ) -> None:
+        set_current_process(proc, thread)
+        crash: tuple[int, str] | None = None
+        try:
+            entry = export(runtime.store, runtime.instance, THREAD_ENTRY)
+            if not isinstance(entry, wasmtime.Func):
+                crash = wait_status_signaled(Signal.SIGSEGV), f"no {THREAD_ENTRY} export"
+            else:
+                arg = start_arg - (1 << 32) if start_arg >= 1 << 31 else start_arg
+                entry(runtime.store, thread.tid, arg)
+        except wasmtime.Trap as trap:
+            if not self._thread_ended_on_purpose(proc, thread):
+                crash = trap_status(trap)  # a crashing thread kills its process
+        except wasmtime.WasmtimeError as e:
+            if proc.exec_request is not None and not thread.stop:
+                # This thread called execve: the main thread carries it out once
+                # every other thread has stopped.
+                proc.threads.main.stop = True
+                self._stop_threads(proc, None, thread)
+            elif not self._thread_ended_on_purpose(proc, thread):
+                crash = wait_status_signaled(Signal.SIGKILL), f"killed: {_clean(e)}"
+        except Exception as e:  # a kernel bug must not take the LibOS down
+            log.exception("pid %d tid %d: executor failure", proc.pid, thread.tid)
+            crash = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
+        finally:
+            set_current_process(None)
+            thread.runtime = None
+            if crash is not None:
+                proc.finish(*crash)
+                assert proc.status is not None
+                self._stop_threads(proc, proc.status, thread)
+            proc.threads.remove(thread)
+            self._finished()
+
+    @staticmethod
+    def _thread_ended_on_purpose(proc: Process, thread: Thread) -> bool:
+        """The thread's instance stopped because of pthread_exit, an exec, or the
+        end of its process, not because it crashed."""
+        return (thread.exited or thread.stop or proc.status is not None
+                or proc.kill_status is not None or proc.exec_request is not None)
+
+
+#: A kill status that only makes the other threads' blocked calls return while
+#: an execve waits for them to stop (never a process's status: see _stop_threads).
+_EXEC_DRAIN = -1
 
 
 class Entry(NamedTuple):

@@ -33,6 +33,7 @@ from pyocclum.abi.signals import Signal, wait_status_signaled
 from pyocclum.errors import KernelError, ProcessExec, ProcessExit
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, this_thread
+from pyocclum.kernel.threads import ThreadExit
 from pyocclum.syscalls.spec import Kind, Slot, Syscall
 from pyocclum.wasm.exports import export
 from pyocclum.wasm.memory import GuestMemory
@@ -191,6 +192,8 @@ class Binder:
             "KernelError": KernelError,
             "ProcessExit": ProcessExit,
             "ProcessExec": ProcessExec,
+            "ThreadExit": ThreadExit,
+            "_exit_group": _exit_group,
             "_signals": _signals,
             "_trace": _trace,
             "_trap": _trap,
@@ -354,8 +357,10 @@ def _dispatch_source(sc: Syscall, traced: bool) -> tuple[str, dict[str, Any]]:
         "    return 0",
         "except ProcessExit as e:",
         *(["    _trace(kernel, proc, name, layout, inputs, 'exit', None)"] if traced else []),
-        "    proc.finish(e.status)",
+        "    _exit_group(kernel, proc, e.status)",
         "    return _trap('process exit')",
+        "except ThreadExit:",
+        "    return _trap('thread exit')",
         "except ProcessExec:",
         "    return _trap('exec')",
         "except Exception:",
@@ -378,8 +383,23 @@ SIGNAL_CHECK = [
 ]
 
 
+def _exit_group(kernel: Kernel, proc: Process, status: int) -> None:
+    """``exit`` in any thread ends the whole process: record the status, and
+    make the other threads stop wherever they are (as a fatal signal would)."""
+    proc.finish(status)
+    if len(proc.threads) > 1:
+        with proc.lock:
+            if proc.kill_status is None:
+                proc.kill_status = status
+        kernel.executor.interrupt(proc)
+        proc.wake()
+
+
 def _signals(proc: Process) -> int:
     """Deliver pending signals at a syscall boundary; a trap if the process must stop."""
+    thread = getattr(this_thread, "thread", None)
+    if thread is not None and thread.stop:  # another thread is replacing the program (execve)
+        return _trap("thread stopped")
     try:
         if proc.kill_status is None:
             run_handlers(proc)

@@ -1,0 +1,87 @@
+"""The thread calls of the ``occlum`` ABI (version 3, docs/abi.md "Threads").
+
+``thread_spawn`` starts a new instance of the caller's program, on the
+process's shared memory, at the guest's ``__occlum_thread_start(tid, arg)``
+(libocclum's thread_start.s); ``thread_exit`` ends the calling thread
+(pthread_exit: its guest part has already run); ``gettid`` and ``tkill``
+(pthread_kill) name threads by their tid. See docs/threads.md.
+"""
+
+from __future__ import annotations
+
+from pyocclum.abi.errno import Errno
+from pyocclum.errors import KernelError
+from pyocclum.kernel.kernel import Kernel
+from pyocclum.kernel.process import Process, current_thread
+from pyocclum.kernel.signals import check_signal
+from pyocclum.kernel.threads import ThreadExit, new_thread
+from pyocclum.syscalls import spec as S
+
+MODULE = "occlum"
+#: Threads besides the main ones when the kernel's limits do not say.
+DEFAULT_MAX_THREADS = 32
+
+
+class ThreadSyscalls:
+    """Handlers of the thread calls."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+
+    @property
+    def max_threads(self) -> int:
+        return int(getattr(self.kernel.limits, "max_threads", DEFAULT_MAX_THREADS))
+
+    def thread_spawn(self, p: Process, start_arg: int) -> int:
+        """Start a thread at the guest's thread entry with ``start_arg``; its tid.
+
+        EAGAIN past ``max_num_of_threads`` or when the program cannot run
+        threads; ENOMEM if its instance cannot be made.
+        """
+        thread = new_thread(self.kernel, p, self.max_threads)
+        spawn = p.threads.spawn
+        assert spawn is not None  # new_thread checked
+        try:
+            spawn(thread, start_arg)
+        except BaseException:
+            p.threads.remove(thread)
+            raise
+        return thread.tid
+
+    def thread_exit(self, p: Process) -> None:
+        """End the calling thread (its guest part of pthread_exit has run).
+
+        If it was the last thread the process ends with status 0 (libocclum
+        calls exit(0) itself first, so this is a fallback).
+        """
+        thread = current_thread()
+        if thread is None:
+            raise KernelError(Errno.ESRCH, "no current thread")
+        thread.exited = True
+        raise ThreadExit()
+
+    def gettid(self, p: Process) -> int:
+        thread = current_thread()
+        return thread.tid if thread is not None else p.pid
+
+    def tkill(self, p: Process, tid: int, sig: int) -> None:
+        """Send ``sig`` to the thread ``tid`` of the caller's process (pthread_kill).
+
+        The signal is delivered to the process: the kernel has no per-thread
+        pending sets, so any thread that does not block it may run the
+        handler (docs/threads.md). ``sig`` 0 only checks that the thread lives.
+        """
+        check_signal(sig, allow_zero=True)
+        if tid <= 0 or p.threads.get(tid) is None:
+            raise KernelError(Errno.ESRCH, f"no thread {tid} in process {p.pid}")
+        if sig:
+            self.kernel.send_signal(p, sig)
+
+    def table(self) -> list[S.Syscall]:
+        return [
+            S.Syscall(MODULE, "thread_spawn", (S.u32("start_arg"), S.out_u32("tid")),
+                      self.thread_spawn),
+            S.Syscall(MODULE, "thread_exit", (), self.thread_exit, returns="none"),
+            S.Syscall(MODULE, "gettid", (), self.gettid, returns="value"),
+            S.Syscall(MODULE, "tkill", (S.s32("tid"), S.s32("sig")), self.tkill),
+        ]

@@ -1,0 +1,233 @@
+"""Processes with threads: one shared memory, one instance per thread (docs/threads.md).
+
+A program built with ``occlum-cc -pthread`` imports its linear memory as a
+*shared* memory (``--shared-memory --import-memory``). The executor makes
+one :class:`wasmtime.SharedMemory` per process, a linker that defines it
+(a clone of the kernel's one linker, which holds every host function), and
+from that an ``InstancePre``: the main thread and every other thread are
+instances of it, each in a Store of its own, on a host thread of its own.
+
+wasmtime-py 50's ``SharedMemory._as_extern`` puts a pointer *to* the
+memory's pointer into the extern union (``ctypes.pointer(self.ptr())``),
+which wasmtime reads as the memory itself: defining or importing a
+SharedMemory through wasmtime-py corrupts memory. :func:`shared_extern`
+builds the extern correctly and :func:`define_shared_memory` defines it
+through the C API; nothing here calls the broken method.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from typing import Any
+
+import wasmtime
+from wasmtime import _bindings, _ffi
+
+from pyocclum.abi.errno import Errno
+from pyocclum.errors import KernelError
+from pyocclum.kernel.process import Process, this_thread
+from pyocclum.kernel.threads import Thread
+from pyocclum.wasm.memory import GuestMemory
+
+#: The export a thread starts at: ``__occlum_thread_start(tid, start_arg)``.
+THREAD_ENTRY = "__occlum_thread_start"
+WASM_PAGE = 1 << 16
+#: wasm32's largest memory, in pages.
+MAX_PAGES = 1 << 16
+
+_EpochCallback = _bindings._wasmtime_store_epoch_deadline_callback.argtypes[1]
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
+_CONTINUE = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
+
+
+class SharedImport:
+    """A module's shared-memory import: where it is and its declared limits (pages)."""
+
+    __slots__ = ("field", "maximum", "minimum", "module")
+
+    def __init__(self, module: str, field: str, minimum: int, maximum: int) -> None:
+        self.module = module
+        self.field = field
+        self.minimum = minimum
+        self.maximum = maximum
+
+
+def shared_import(module: wasmtime.Module) -> SharedImport | None:
+    """The shared memory ``module`` imports, or None (an ordinary program)."""
+    for imp in module.imports:
+        ty = imp.type
+        if isinstance(ty, wasmtime.MemoryType) and ty.is_shared:
+            limits = ty.limits
+            maximum = limits.max if limits.max is not None else MAX_PAGES
+            return SharedImport(imp.module, imp.name or "", int(limits.min), int(maximum))
+    return None
+
+
+def shared_extern(memory: wasmtime.SharedMemory) -> Any:
+    """The ``wasmtime_extern_t`` of ``memory`` (the pointer itself, see above)."""
+    union = _ffi.wasmtime_extern_union(sharedmemory=memory.ptr())
+    return _ffi.wasmtime_extern_t(_ffi.WASMTIME_EXTERN_SHAREDMEMORY, union)
+
+
+def define_shared_memory(
+    linker_ptr: Any, store: wasmtime.Store, where: SharedImport, memory: wasmtime.SharedMemory
+) -> None:
+    module, name = where.module.encode(), where.field.encode()
+    item = shared_extern(memory)
+    err = _ffi.wasmtime_linker_define(
+        linker_ptr, store._context(), ctypes.create_string_buffer(module), len(module),
+        ctypes.create_string_buffer(name), len(name), ctypes.byref(item),
+    )
+    if err:
+        raise wasmtime.WasmtimeError._from_ptr(err)
+
+
+class SharedGuestMemory(GuestMemory):
+    """:class:`GuestMemory` over a shared memory: no store needed; any thread may
+    grow it, so the size is re-read whenever an access goes past the last one."""
+
+    __slots__ = ("_shared",)
+
+    def __init__(self, memory: wasmtime.SharedMemory) -> None:
+        self._shared = memory
+        self._base = ctypes.addressof(memory.data_ptr().contents)
+        self.size = 0
+        self.view = memoryview(b"")
+        self._remap()
+
+    def _remap(self) -> None:
+        size = int(self._shared.data_len())
+        if size != self.size:
+            arr = (ctypes.c_ubyte * size).from_address(self._base)
+            self.view = memoryview(arr).cast("B")
+            self.size = size
+
+
+class ThreadRuntime:
+    """One thread's instance (what signal handlers are run on)."""
+
+    __slots__ = ("epoch_check", "instance", "memory", "store")
+
+    def __init__(self, store: wasmtime.Store, instance: wasmtime.Instance,
+                 memory: SharedGuestMemory, epoch_check: Any) -> None:
+        self.store = store
+        self.instance = instance
+        self.memory = memory
+        self.epoch_check = epoch_check
+
+
+class SharedProcessRuntime:
+    """``Process.runtime`` of a process with a shared memory.
+
+    ``memory`` is the process's (the dispatcher reads it on every call);
+    ``store`` and ``instance`` are those of the thread the caller runs, so
+    that a signal handler runs on the thread that takes the signal.
+    """
+
+    __slots__ = ("main", "memory", "pre", "shared")
+
+    def __init__(self, shared: wasmtime.SharedMemory, pre: wasmtime.InstancePre) -> None:
+        self.shared = shared
+        self.pre = pre
+        self.memory = SharedGuestMemory(shared)
+        self.main: ThreadRuntime | None = None
+
+    def _current(self) -> ThreadRuntime:
+        thread: Thread | None = getattr(this_thread, "thread", None)
+        runtime = thread.runtime if thread is not None else None
+        if isinstance(runtime, ThreadRuntime):
+            return runtime
+        if self.main is None:
+            raise KernelError(Errno.ESRCH, "the thread has no instance")
+        return self.main
+
+    @property
+    def store(self) -> wasmtime.Store:
+        return self._current().store
+
+    @property
+    def instance(self) -> wasmtime.Instance:
+        return self._current().instance
+
+    @property
+    def epoch_check(self) -> Any:
+        return self._current().epoch_check
+
+
+def make_shared_runtime(
+    engine: wasmtime.Engine,
+    linker: wasmtime.Linker,
+    module: wasmtime.Module,
+    where: SharedImport,
+    limit_bytes: int,
+) -> SharedProcessRuntime:
+    """A new shared memory for one process (at most ``limit_bytes``, within what
+    the module declares) and the InstancePre its threads are made from."""
+    pages = max(where.minimum, min(where.maximum, limit_bytes // WASM_PAGE))
+    ty = wasmtime.MemoryType(wasmtime.Limits(where.minimum, pages), shared=True)
+    shared = wasmtime.SharedMemory(engine, ty)
+    clone = _ffi.wasmtime_linker_clone(linker.ptr())
+    try:
+        scratch = wasmtime.Store(engine)  # the C API wants a store to define in
+        define_shared_memory(clone, scratch, where, shared)
+        ptr = ctypes.POINTER(_ffi.wasmtime_instance_pre_t)()
+        err = _ffi.wasmtime_linker_instantiate_pre(clone, module.ptr(), ctypes.byref(ptr))
+        if err:
+            raise wasmtime.WasmtimeError._from_ptr(err)
+    finally:
+        _ffi.wasmtime_linker_delete(clone)
+    return SharedProcessRuntime(shared, wasmtime.InstancePre._from_ptr(ptr))
+
+
+def install_thread_epoch_check(store: wasmtime.Store, proc: Process, thread: Thread) -> Any:
+    """As :func:`pyocclum.wasm.signals.install_epoch_check`, per thread: traps
+    when the process is killed (recording its status) and when this thread
+    alone must stop (``execve`` by another thread: no status recorded)."""
+
+    def check(ctx: Any, data: Any, delta: Any, kind: Any) -> int:
+        if thread.stop or proc.kill_status is not None:
+            if not thread.stop and proc.kill_status is not None:
+                proc.finish(proc.kill_status)
+            raw = b"killed by a signal" if not thread.stop else b"thread stopped"
+            err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(raw))
+            value = ctypes.cast(err, ctypes.c_void_p).value
+            return value or 0
+        delta[0] = 1
+        kind[0] = _CONTINUE
+        return 0
+
+    callback = _EpochCallback(check)
+    store.set_epoch_deadline(1)
+    _ffi.wasmtime_store_epoch_deadline_callback(store.ptr(), callback, None, _NO_FINALIZER)
+    return callback
+
+
+def new_thread_instance(
+    engine: wasmtime.Engine, runtime: SharedProcessRuntime, proc: Process, thread: Thread
+) -> ThreadRuntime:
+    """Instantiate ``thread``'s instance (in a store of its own); ENOMEM if it cannot."""
+    store = wasmtime.Store(engine)
+    check = install_thread_epoch_check(store, proc, thread)
+    try:
+        instance = runtime.pre.instantiate(store)
+    except wasmtime.WasmtimeError as e:
+        raise KernelError(Errno.ENOMEM, f"cannot start a thread: {e}") from None
+    return ThreadRuntime(store, instance, runtime.memory, check)
+
+
+Runner = Callable[[Thread, int], None]
+
+__all__ = [
+    "THREAD_ENTRY",
+    "SharedGuestMemory",
+    "SharedImport",
+    "SharedProcessRuntime",
+    "ThreadRuntime",
+    "define_shared_memory",
+    "install_thread_epoch_check",
+    "make_shared_runtime",
+    "new_thread_instance",
+    "shared_extern",
+    "shared_import",
+]
