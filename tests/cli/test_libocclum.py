@@ -85,6 +85,20 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lock": ((I32,) * 4, ERRNO),
     "flock": ((I32, I32), ERRNO),
     "syncfs": ((I32,), ERRNO),
+    # version 3: events and the rest
+    "epoll_create1": ((I32, I32), ERRNO),
+    "epoll_ctl": ((I32,) * 4, ERRNO),
+    "epoll_pwait": ((I32, I32, I32, I64, I32, I32), ERRNO),
+    "poll": ((I32, I32, I32, I32, I64, I32, I32), ERRNO),
+    "eventfd2": ((I32,) * 3, ERRNO),
+    "timerfd_create": ((I32,) * 3, ERRNO),
+    "timerfd_settime": ((I32,) * 4, ERRNO),
+    "timerfd_gettime": ((I32, I32), ERRNO),
+    "cpu_count": ((), ERRNO),
+    "set_comm": ((I32, I32), ERRNO),
+    "get_comm": ((I32, I32, I32), ERRNO),
+    "getpriority": ((I32,) * 3, ERRNO),
+    "setpriority": ((I32,) * 3, ERRNO),
 }
 TRAMPOLINE = "__occlum_signal_trampoline"
 
@@ -526,6 +540,45 @@ int main(void) {
 }
 """
 
+#: Events and the rest of ABI version 3 (epoll, poll, select, eventfd, timerfd, prctl, ...).
+EVENTS = r"""
+#define _GNU_SOURCE
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+int main(void) {
+    int ep = epoll_create1(EPOLL_CLOEXEC), efd = eventfd(1, EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1}, out[2];
+    if (ep < 0 || efd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) != 0) return 1;
+    if (epoll_wait(ep, out, 2, 0) != 1) return 2;
+    struct pollfd pfd = {.fd = efd, .events = POLLIN};
+    fd_set set;
+    FD_ZERO(&set);
+    FD_SET(efd, &set);
+    struct timeval tv = {0, 0};
+    if (poll(&pfd, 1, 0) != 1 || select(efd + 1, &set, NULL, NULL, &tv) != 1) return 3;
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    struct itimerspec its = {{0, 0}, {1, 0}}, cur;
+    if (timerfd_settime(tfd, 0, &its, NULL) != 0 || timerfd_gettime(tfd, &cur) != 0) return 4;
+    char name[16];
+    if (prctl(PR_SET_NAME, "corpus") != 0 || prctl(PR_GET_NAME, name) != 0) return 5;
+    if (setpriority(PRIO_PROCESS, 0, 1) != 0 || getpriority(PRIO_PROCESS, 0) != 1) return 6;
+    cpu_set_t cpus;
+    if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) return 7;
+    printf("%s %ld %d %lu\n", name, sysconf(_SC_NPROCESSORS_ONLN), CPU_COUNT(&cpus),
+           getauxval(AT_PAGESZ));
+    return 0;
+}
+"""
+
 #: name -> (source, extra flags, C++?)
 CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "spawn_pipeline": (SPAWN_PIPELINE, (), False),
@@ -537,6 +590,7 @@ CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "shell": (SHELL, (), False),
     "waiting": (WAITING, (), False),
     "files": (FILES, (), False),
+    "events": (EVENTS, (), False),
     "strict_c11": (STRICT_C11, ("-std=c11",), False),
     "posix_only": (POSIX_ONLY, ("-std=c99", "-D_POSIX_C_SOURCE=200809L"), False),
     "cxx": (CXX, ("-std=c++17",), True),
@@ -547,7 +601,8 @@ HEADERS = (
     "spawn.h", "sys/wait.h", "signal.h", "unistd.h", "fcntl.h", "stdio.h", "time.h",
     "limits.h", "linux/limits.h", "sys/resource.h", "sys/random.h", "sys/stat.h",
     "sys/utsname.h", "sys/sysinfo.h", "sys/statfs.h", "sys/vfs.h", "sys/statvfs.h", "sys/file.h",
-    "linux/magic.h",
+    "linux/magic.h", "poll.h", "sched.h", "sys/select.h", "sys/epoll.h", "sys/eventfd.h",
+    "sys/timerfd.h", "sys/syscall.h", "asm/unistd.h", "sys/auxv.h", "sys/prctl.h",
 )
 
 
@@ -1548,7 +1603,7 @@ def test_process_and_system_calls(probe: Path, root: Path) -> None:
         "setpgrp": (0, 0),
         "getsid": (71, 0),
         "setsid": (7, 0),
-        "ids": (0, 0),
+        "ids": (1, 0),  # uid, gid 0; getgroups counts root's group 0
         "getrandom": (300, 0),
         "getrandom-bad": (-1, Errno.EINVAL),
     }

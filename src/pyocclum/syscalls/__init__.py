@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyocclum.kernel.kernel import Kernel
+from pyocclum.syscalls.events import EventsSyscalls
 from pyocclum.syscalls.files import FileSyscalls
 from pyocclum.syscalls.host import HostCalls
 from pyocclum.syscalls.occlum import OcclumSyscalls
@@ -24,6 +25,7 @@ def syscall_table(kernel: Kernel) -> list[Syscall]:
         + HostCalls().table()
         + PathSyscalls(kernel).table()
         + SyncSyscalls(kernel).table()
+        + EventsSyscalls(kernel).table()
         + ThreadSyscalls(kernel).table()
         + FileSyscalls(kernel, wasi).table()
     )

@@ -277,6 +277,61 @@ int32_t __occlum_faccessat(int32_t dirfd, const char *path, size_t path_len, uin
 int32_t __occlum_fchownat(int32_t dirfd, const char *path, size_t path_len, uint32_t uid,
                           uint32_t gid, uint32_t flags) __OCCLUM_IMPORT(fchownat);
 
+/* --- version 3: events and the rest (epoll, poll, eventfd, timerfd, prctl) --- */
+
+/* Linux's struct epoll_event as x86-64 has it (12 bytes, packed). */
+struct occlum_epoll_event {
+    uint32_t events;
+    uint64_t data;
+} __attribute__((__packed__));
+
+/* Linux's struct itimerspec with 64-bit fields (32 bytes). */
+struct occlum_itimerspec {
+    int64_t interval_sec;
+    int64_t interval_nsec;
+    int64_t value_sec;
+    int64_t value_nsec;
+};
+
+/* epoll_create1: flags EPOLL_CLOEXEC (Linux's O_CLOEXEC 0x80000) or 0. */
+int32_t __occlum_epoll_create1(uint32_t flags, int32_t *out_fd) __OCCLUM_IMPORT(epoll_create1);
+/* epoll_ctl: op EPOLL_CTL_ADD 1 / DEL 2 / MOD 3; event may be NULL for DEL. */
+int32_t __occlum_epoll_ctl(int32_t epfd, uint32_t op, int32_t fd,
+                           const struct occlum_epoll_event *event) __OCCLUM_IMPORT(epoll_ctl);
+/* epoll_pwait: up to events_len / 12 events; timeout_ns < 0 waits for ever;
+ * sigmask (NULL: keep) is the signal mask while waiting. */
+int32_t __occlum_epoll_pwait(int32_t epfd, struct occlum_epoll_event *events, size_t events_len,
+                             int64_t timeout_ns, const uint64_t *sigmask, uint32_t *out_n)
+    __OCCLUM_IMPORT(epoll_pwait);
+/* ppoll: nfds struct pollfd (8 bytes: int fd, short events, short revents;
+ * Linux's POLL* values) read from fds and written back to out (out_len
+ * bytes, normally the same array) with revents set. */
+int32_t __occlum_poll(const void *fds, size_t nfds, void *out, size_t out_len, int64_t timeout_ns,
+                      const uint64_t *sigmask, uint32_t *out_n) __OCCLUM_IMPORT(poll);
+/* eventfd2: flags EFD_SEMAPHORE 1, O_NONBLOCK 0x800, O_CLOEXEC 0x80000 (Linux's). */
+int32_t __occlum_eventfd2(uint32_t initval, uint32_t flags, int32_t *out_fd)
+    __OCCLUM_IMPORT(eventfd2);
+/* timerfd_create: Linux's clock id; flags O_NONBLOCK, O_CLOEXEC (Linux's). */
+int32_t __occlum_timerfd_create(int32_t clock, uint32_t flags, int32_t *out_fd)
+    __OCCLUM_IMPORT(timerfd_create);
+/* timerfd_settime: flags TFD_TIMER_ABSTIME 1; old may be NULL. */
+int32_t __occlum_timerfd_settime(int32_t fd, uint32_t flags, const struct occlum_itimerspec *new_,
+                                 struct occlum_itimerspec *old) __OCCLUM_IMPORT(timerfd_settime);
+int32_t __occlum_timerfd_gettime(int32_t fd, struct occlum_itimerspec *cur)
+    __OCCLUM_IMPORT(timerfd_gettime);
+/* The number of CPUs the enclave runs on (a value, not an errno). */
+int32_t __occlum_cpu_count(void) __OCCLUM_IMPORT(cpu_count);
+/* prctl(PR_SET_NAME): the process's name (first 15 bytes). */
+int32_t __occlum_set_comm(const char *name, size_t len) __OCCLUM_IMPORT(set_comm);
+/* prctl(PR_GET_NAME): the name with its NUL (ERANGE if len is too small). */
+int32_t __occlum_get_comm(char *buf, size_t len, uint32_t *out_len) __OCCLUM_IMPORT(get_comm);
+/* Linux's raw getpriority (20 - nice) and setpriority; which PRIO_PROCESS 0,
+ * PRIO_PGRP 1, PRIO_USER 2. */
+int32_t __occlum_getpriority(uint32_t which, int32_t who, uint32_t *out)
+    __OCCLUM_IMPORT(getpriority);
+int32_t __occlum_setpriority(uint32_t which, int32_t who, int32_t nice)
+    __OCCLUM_IMPORT(setpriority);
+
 #ifdef __cplusplus
 }
 #endif

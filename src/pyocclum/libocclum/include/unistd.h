@@ -12,6 +12,9 @@
  *
  * fork() and vfork() exist but always fail with ENOSYS: there is no fork
  * under PyOcclum (as in Occlum); use posix_spawn.
+ *
+ * sysconf() is routed to __occlum_wrap_sysconf (src/misc.c) for
+ * _SC_NPROCESSORS_ONLN/CONF, the enclave's CPUs (wasi-libc answers 1).
  */
 #pragma GCC system_header
 
@@ -21,6 +24,7 @@
 extern "C" {
 #endif
 int chdir(const char *) __asm__("__occlum_wrap_chdir");
+long sysconf(int) __asm__("__occlum_wrap_sysconf");
 #ifdef __cplusplus
 }
 #endif
@@ -78,6 +82,14 @@ int syncfs(int);
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
 pid_t vfork(void);
 int execvpe(const char *, char *const [], char *const []);
+#endif
+
+/* Events and the rest (src/misc.c, src/syscall.c). */
+#if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+int nice(int);
+#endif
+#if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+long syscall(long, ...);
 #endif
 
 #ifndef _POSIX_SPAWN

@@ -83,13 +83,18 @@ gid_t getegid(void) {
     return 0;
 }
 
+/* root's supplementary groups: just group 0 (as /proc/<pid>/status says).
+ * size 0 asks for the count; a smaller list than the groups is EINVAL. */
 int getgroups(int size, gid_t list[]) {
-    (void)list;
-    if (size < 0) {
+    static const gid_t groups[] = {0};
+    int n = (int)(sizeof groups / sizeof *groups);
+    if (size < 0 || (size != 0 && size < n)) {
         errno = EINVAL;
         return -1;
     }
-    return 0;
+    if (size != 0)
+        memcpy(list, groups, sizeof groups);
+    return n;
 }
 
 /* --- limits and system information --- */

@@ -48,6 +48,15 @@ int setrlimit(int, const struct rlimit *);
 #define RLIMIT_NLIMITS 16
 #define RLIM_NLIMITS RLIMIT_NLIMITS
 
+/* Nice values (src/misc.c): recorded by the kernel, shown in /proc/<pid>/stat. */
+#define PRIO_MIN (-20)
+#define PRIO_MAX 20
+#define PRIO_PROCESS 0
+#define PRIO_PGRP 1
+#define PRIO_USER 2
+int getpriority(int, id_t);
+int setpriority(int, id_t, int);
+
 #if defined(_LARGEFILE64_SOURCE) || defined(_GNU_SOURCE)
 #define RLIM64_INFINITY RLIM_INFINITY
 #define getrlimit64 getrlimit
