@@ -235,7 +235,7 @@ def compile_command(
         )
     cmd += ["-I", str(INCLUDE_DIR), *EMULATION_DEFINES]
     if cxx:
-        cmd += cxxrt.compile_flags()
+        cmd += cxxrt.compile_flags(threads=req.threads)
     if not req.has_optimization:
         cmd.append(DEFAULT_OPTIMIZATION)
     if not req.has_debug:
@@ -254,7 +254,10 @@ def compile_command(
                 cmd += sorted(str(p) for p in built.glob(f"{EXTRA_OBJECT_PREFIX}*.o"))
             cmd += [str(built / ARCHIVE_NAME), *EMULATION_LIBS]
             if cxx and "-nostdlib++" not in argv:
-                rt = cxxrt_dir if cxxrt_dir is not None else ensure_cxx_runtime(req.verbose)
+                rt = cxxrt_dir if cxxrt_dir is not None else ensure_cxx_runtime(
+                    req.verbose, threads=req.threads)
+                if not req.no_startfiles:
+                    cmd.append(str(rt / cxxrt.START_OBJECT_NAME))
                 cmd.append(str(rt / cxxrt.ARCHIVE_NAME))
         if req.threads:
             cmd += THREAD_LINK_FLAGS
@@ -384,16 +387,17 @@ def ensure_libocclum(verbose: bool = False, threads: bool = False) -> Path:
     return final
 
 
-def ensure_cxx_runtime(verbose: bool = False) -> Path:
-    """The folder with occlum-c++'s ``libcxxrt.a`` (cli/cxxrt.py), built once.
+def ensure_cxx_runtime(verbose: bool = False, threads: bool = False) -> Path:
+    """The folder with occlum-c++'s runtime (cli/cxxrt.py), built once per variant.
 
     It is compiled with the flags and headers programs see, so it is keyed
-    by libocclum's headers too.
+    by libocclum's headers too; -pthread programs get a threaded variant.
     """
     headers = [p for p in INCLUDE_DIR.rglob("*") if p.is_file()]
-    base = ["-target", TARGET, "-I", str(INCLUDE_DIR), *EMULATION_DEFINES]
+    base = ["-target", TARGET, "-I", str(INCLUDE_DIR), *EMULATION_DEFINES,
+            *(THREAD_FLAGS if threads else ())]
     try:
-        return cxxrt.ensure_runtime(cache_root(), base, False, headers, _zig_version(), verbose)
+        return cxxrt.ensure_runtime(cache_root(), base, threads, headers, _zig_version(), verbose)
     except cxxrt.CxxRuntimeError as e:
         raise CompilerError(str(e)) from None
 

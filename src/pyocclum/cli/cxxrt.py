@@ -54,6 +54,9 @@ from pyocclum import __version__
 
 TARGET = "wasm32-wasi"
 ARCHIVE_NAME = "libcxxrt.a"
+START_OBJECT_NAME = "cxxrt_start.o"
+#: The export a C++ program is started through (wasm/executor.py prefers it to _start).
+START_EXPORT = "__occlum_start"
 EXCEPTION_FLAGS = ("-mexception-handling", "-fwasm-exceptions",
                    "-mllvm", "-wasm-use-legacy-eh=false")
 
@@ -93,6 +96,25 @@ _LIBCXXABI_CFLAGS = (
     "-Wno-suggest-override",
 )
 _LIBUNWIND_CFLAGS = ("-std=c11", "-D_LIBUNWIND_IS_NATIVE_ONLY", "-D_LIBUNWIND_HIDE_SYMBOLS")
+
+# Linux ends a program whose exception nobody catches with std::terminate,
+# whose handler prints the exception and calls abort(). A wasm exception
+# that nobody catches leaves the instance as a trap instead (there is no
+# search phase to notice it before unwinding), so every C++ program exports
+# this entry, which runs wasi-libc's _start and hands such an exception to
+# std::terminate. The frames it unwound have run their destructors: a
+# difference from Linux, which terminates without unwinding.
+_START_SOURCE = """\
+#include <exception>
+extern "C" void _start(void);
+extern "C" __attribute__((export_name("__occlum_start"))) void __occlum_cxx_start(void) {
+    try {
+        _start();
+    } catch (...) {
+        std::terminate();
+    }
+}
+"""
 
 # clang references the tag that C++ exceptions are thrown with but never
 # defines it (emscripten's compiler-rt has the same few lines).
@@ -176,7 +198,8 @@ def _jobs(base: Sequence[str], threads: bool, dest: Path) -> list[list[str]]:
              "-I", str(lib / "libunwind" / "include"), "-c",
              str(lib / "libunwind" / "src" / "Unwind-wasm.c"), "-o", "unwind-wasm.o"],
             [*zig, "cc", *base, *EXCEPTION_FLAGS, "-c", "cpp_exception.S",
-             "-o", "cpp_exception.o"]]
+             "-o", "cpp_exception.o"],
+            [*zig, "c++", *flags, "-std=c++17", "-c", "cxxrt_start.cc", "-o", START_OBJECT_NAME]]
     abi = LIBCXXABI_SOURCES + (LIBCXXABI_THREAD_SOURCES if threads else ())
     abi_flags = [*_LIBCXXABI_CFLAGS, *([] if threads else ["-D_LIBCXXABI_HAS_NO_THREADS"])]
     for name in abi:
@@ -187,6 +210,7 @@ def _jobs(base: Sequence[str], threads: bool, dest: Path) -> list[list[str]]:
         jobs.append([*zig, "c++", *flags, *_LIBCXX_CFLAGS, *src_includes, "-c",
                      str(lib / "libcxx" / "src" / f"{name}.cpp"), "-o", obj])
     (dest / "cpp_exception.S").write_text(_CPP_EXCEPTION_TAG)
+    (dest / "cxxrt_start.cc").write_text(_START_SOURCE)
     return jobs
 
 
@@ -200,13 +224,14 @@ def _run(cmd: list[str], cwd: Path, verbose: bool) -> None:
 
 
 def build_runtime(dest: Path, base: Sequence[str], threads: bool, verbose: bool = False) -> None:
-    """Compile the runtime into ``dest/libcxxrt.a`` (``dest`` exists and is empty)."""
+    """Compile the runtime into ``dest``: ``libcxxrt.a``, and ``cxxrt_start.o``
+    (linked as an object: nothing refers to its export). ``dest`` exists and is empty."""
     jobs = _jobs(base, threads, dest)
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda cmd: _run(cmd, dest, verbose), jobs))
-    objects = sorted(p.name for p in dest.glob("*.o"))
+    objects = sorted(p.name for p in dest.glob("*.o") if p.name != START_OBJECT_NAME)
     _run([sys.executable, "-m", "ziglang", "ar", "rcs", ARCHIVE_NAME, *objects], dest, verbose)
-    for name in (*objects, "cpp_exception.S"):
+    for name in (*objects, "cpp_exception.S", "cxxrt_start.cc"):
         (dest / name).unlink()
 
 
@@ -215,7 +240,7 @@ def runtime_key(base: Sequence[str], threads: bool, headers: Sequence[Path],
     """Hash of everything that decides the runtime's build output."""
     h = hashlib.sha256()
     for part in (__version__, zig_version, str(zig_lib_dir()), str(threads),
-                 *runtime_flags(base, threads), _CPP_EXCEPTION_TAG,
+                 *runtime_flags(base, threads), _CPP_EXCEPTION_TAG, _START_SOURCE,
                  *_LIBCXX_CFLAGS, *_LIBCXXABI_CFLAGS, *_LIBUNWIND_CFLAGS,
                  *LIBCXX_SOURCES, *LIBCXXABI_SOURCES):
         h.update(part.encode() + b"\0")
@@ -227,7 +252,8 @@ def runtime_key(base: Sequence[str], threads: bool, headers: Sequence[Path],
 
 def ensure_runtime(cache_root: Path, base: Sequence[str], threads: bool,
                    headers: Sequence[Path], zig_version: str, verbose: bool = False) -> Path:
-    """Return the folder holding ``libcxxrt.a``, building it on first use.
+    """Return the folder holding ``libcxxrt.a`` and ``cxxrt_start.o``, building
+    them on first use.
 
     ``base`` are occlum-c++'s compile flags for the target (the runtime is
     compiled with them), ``headers`` the files they make visible (libocclum's

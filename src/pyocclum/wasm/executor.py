@@ -464,6 +464,10 @@ class Entry(NamedTuple):
 
 #: The export a reactor's work starts from, after ``_initialize``.
 REACTOR_ENTRY = "run"
+#: What occlum-c++ programs export besides ``_start``: ``_start`` inside a
+#: catch-all that calls std::terminate, so an exception nobody catches ends
+#: the program as on Linux (message, abort) rather than as a wasm trap.
+CXX_ENTRY = "__occlum_start"
 
 
 def entry_of(module: wasmtime.Module, name: str) -> Entry:
@@ -481,6 +485,8 @@ def entry_of(module: wasmtime.Module, name: str) -> Entry:
     funcs = {
         exp.name: exp.type for exp in module.exports if isinstance(exp.type, wasmtime.FuncType)
     }
+    if CXX_ENTRY in funcs:  # occlum-c++ programs: _start under a catch (cli/cxxrt.py)
+        return Entry("command", (CXX_ENTRY,))
     if "_start" in funcs:
         return Entry("command", ("_start",))
     run = funcs.get(REACTOR_ENTRY)
