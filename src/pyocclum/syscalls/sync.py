@@ -31,10 +31,13 @@ class SyncSyscalls:
         self.kernel = kernel
 
     def sched_check(self, p: Process, timeout_ns: int) -> None:
-        """Run pending signal handlers (EINTR if any ran) or let a kill take the
-        caller; then wait up to ``timeout_ns`` for a signal (0: do not wait).
+        """Let a kill take the caller, or run its pending signal handlers; else
+        wait up to ``timeout_ns`` (0: not at all) for a signal to arrive.
 
-        Returns normally when the time is up with nothing delivered. A
+        Handlers that ran make the call return at once: EINTR if one of them
+        lacks SA_RESTART (a futex wait fails with EINTR, as Linux's), else
+        success (the wait restarts after the caller re-checked its futex
+        word). Returns normally when the time is up with nothing delivered. A
         negative or over-long (> 1 s) timeout is EINVAL.
         """
         if not 0 <= timeout_ns <= MAX_TIMEOUT_NS:
@@ -44,7 +47,8 @@ class SyncSyscalls:
         while True:
             token = queue.token()
             if p.kill_status is not None or p.sig.pending & ~p.sig.blocked:
-                interrupted(p, restart=False)
+                interrupted(p, restart=True)
+                return
             left = deadline - time.monotonic()
             if left <= 0:
                 return

@@ -10,8 +10,9 @@
  *       a __occlum_futex_wake on addr, the timeout (relative, nanoseconds;
  *       < 0 = none) or a signal handler. Returns 0 when woken (possibly
  *       spuriously: callers re-check their condition), EAGAIN if *addr != val
- *       on entry, ETIMEDOUT, or EINTR if a signal handler ran meanwhile.
- *       Never sets errno.
+ *       on entry, ETIMEDOUT, or EINTR if a signal handler without SA_RESTART
+ *       ran meanwhile (with SA_RESTART the wait goes on, as Linux restarts
+ *       FUTEX_WAIT). Never sets errno.
  *   __occlum_futex_wake(addr, n)
  *       Wake up to n waiters on addr (n <= 0 wakes none; INT_MAX: all).
  *       Returns the number woken (0 in a single-threaded process).
@@ -22,15 +23,15 @@
  *     notify. A wasm thread in an atomic wait cannot be stopped by the kernel
  *     (SIGKILL, exit_group from another thread) nor run signal handlers, so
  *     it waits in slices of OCCLUM_FUTEX_SLICE_NS and calls occlum.sched_check(0)
- *     between slices, which runs pending handlers (-> EINTR) or ends the
- *     thread. A wake that falls between two slices is not lost: every wake
+ *     between slices, which runs pending handlers (-> EINTR unless they all
+ *     have SA_RESTART) or ends the thread. A wake that falls between two slices is not lost: every wake
  *     bumps a global counter that the waiter compares after a slice
  *     (-> return 0, a possibly spurious wake-up).
  *   - Otherwise (single-threaded: the non-atomic build, or no thread started
  *     yet) no other thread can wake the waiter; only a signal handler can (it
  *     may post a semaphore or unlock). The wait sleeps in the kernel through
- *     occlum.sched_check(slice), which returns early with EINTR when a handler
- *     ran, and re-checks *addr after each slice. A wait that nothing can end
+ *     occlum.sched_check(slice), which returns early when a handler ran
+ *     (EINTR unless SA_RESTART), and re-checks *addr after each slice. A wait that nothing can end
  *     (e.g. relocking a PTHREAD_MUTEX_NORMAL mutex, without a timeout) blocks
  *     forever as on Linux, but the process stays killable and runs its
  *     handlers; it does not spin.
