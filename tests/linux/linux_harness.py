@@ -1,7 +1,8 @@
 """The Linux test suite's machinery: build one C program with the host's gcc and
 with occlum-cc, run both, and say what each printed.
 
-A program is ``tests/linux/programs/NAME.c``. Directives in its first lines:
+A program is ``tests/linux/programs/NAME.c`` (or ``NAME.cc``: C++, built with
+g++ and occlum-c++, ``-std=gnu++17``). Directives in its first lines:
 
     // linux-test: cflags=-pthread -lm
     // linux-test: args=one two
@@ -28,12 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from pyocclum.cli import cxxrt
 from pyocclum.cli.cc import libocclum_key
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS = HERE / "programs"
 OCCLUM = Path(sys.executable).parent / "occlum"
 OCCLUM_CC = Path(sys.executable).parent / "occlum-cc"
+OCCLUM_CXX = Path(sys.executable).parent / "occlum-c++"
 ENV = {"PATH": "/bin:/usr/bin", "HOME": "/root", "LC_ALL": "C", "TZ": "UTC"}
 #: Seconds a program may take on either side before the test fails as hung.
 TIMEOUT = 60
@@ -78,9 +81,14 @@ class Program:
         h.update(repr(self.cflags).encode())
         return h.hexdigest()[:24]
 
+    @property
+    def cxx(self) -> bool:
+        return self.source.suffix == ".cc"
+
 
 def all_programs() -> list[Program]:
-    return [Program.load(p) for p in sorted(PROGRAMS.glob("*.c"))]
+    sources = [*PROGRAMS.glob("*.c"), *PROGRAMS.glob("*.cc")]
+    return [Program.load(p) for p in sorted(sources, key=lambda p: p.stem)]
 
 
 class Ran(NamedTuple):
@@ -101,7 +109,8 @@ def _build(program: Program, compiler: list[str], tag: str) -> Path:
     if out.exists():
         return out
     tmp = out.with_suffix(".tmp")
-    cmd = [*compiler, "-O1", "-std=gnu11", "-D_GNU_SOURCE", "-Wall", f"-I{PROGRAMS}",
+    std = "-std=gnu++17" if program.cxx else "-std=gnu11"
+    cmd = [*compiler, "-O1", std, "-D_GNU_SOURCE", "-Wall", f"-I{PROGRAMS}",
            str(program.source), "-o", str(tmp), *program.cflags]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     if r.returncode != 0:
@@ -111,10 +120,13 @@ def _build(program: Program, compiler: list[str], tag: str) -> Path:
 
 
 def build_native(program: Program) -> Path:
-    return _build(program, ["gcc"], "native")
+    return _build(program, ["g++" if program.cxx else "gcc"], "native")
 
 
 def build_inside(program: Program) -> Path:
+    if program.cxx:  # the C++ runtime is built by (and keyed by) cxxrt.py too
+        rt = hashlib.sha256(Path(cxxrt.__file__).read_bytes()).hexdigest()[:8]
+        return _build(program, [str(OCCLUM_CXX)], f"occlum-{libocclum_key()}-{rt}")
     return _build(program, [str(OCCLUM_CC)], f"occlum-{libocclum_key()}")
 
 
