@@ -435,6 +435,7 @@ class Instance:
             max_processes=config.max_processes,
             max_open_files=config.max_open_files,
             process_memory=config.process_memory,
+            max_threads=config.max_threads,
         )
         assert self._sig is not None
         executor = WasmExecutor(self._code_cache(self._sig.mrenclave))

@@ -129,6 +129,8 @@ class RuntimeConfig(NamedTuple):
     mounts: tuple[RuntimeMount, ...] = ()
     #: Hex SHA-256 root of the integrity image this config boots (measured with it).
     image_root: str = ""
+    #: ``resource_limits.max_num_of_threads``: threads besides the processes' main ones.
+    max_threads: int = 32
 
     @classmethod
     def from_config(
@@ -146,6 +148,7 @@ class RuntimeConfig(NamedTuple):
             env_untrusted=tuple(config.env.untrusted),
             mounts=tuple(RuntimeMount.from_spec(m) for m in config.effective_mounts()),
             image_root=image_root,
+            max_threads=limits.max_num_of_threads,
         )
 
     def env_for_first_process(self, host_env: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -179,6 +182,7 @@ class RuntimeConfig(NamedTuple):
                     RuntimeMount.from_dict(_typed(m, dict)) for m in _typed(d["mounts"], list)
                 ),
                 image_root=_typed(d.get("image_root", ""), str),
+                max_threads=_typed(d.get("max_threads", 32), int),
             )
         except ConfigError:
             raise

@@ -54,6 +54,9 @@ class Limits(NamedTuple):
     max_open_files: int = 1024
     #: Linear memory limit per process, bytes.
     process_memory: int = 32 << 20
+    #: Threads besides the processes' main ones, over the whole kernel (Occlum's
+    #: ``resource_limits.max_num_of_threads``; docs/threads.md).
+    max_threads: int = 32
 
 
 class Executor(Protocol):

@@ -18,8 +18,6 @@ from pyocclum.kernel.threads import ThreadExit, new_thread
 from pyocclum.syscalls import spec as S
 
 MODULE = "occlum"
-#: Threads besides the main ones when the kernel's limits do not say.
-DEFAULT_MAX_THREADS = 32
 
 
 class ThreadSyscalls:
@@ -30,7 +28,7 @@ class ThreadSyscalls:
 
     @property
     def max_threads(self) -> int:
-        return int(getattr(self.kernel.limits, "max_threads", DEFAULT_MAX_THREADS))
+        return self.kernel.limits.max_threads
 
     def thread_spawn(self, p: Process, start_arg: int) -> int:
         """Start a thread at the guest's thread entry with ``start_arg``; its tid.

@@ -92,6 +92,11 @@ int nice(int);
 long syscall(long, ...);
 #endif
 
+/* Threads (src/thread_id.c): the pid in the main thread. */
+#ifdef _GNU_SOURCE
+pid_t gettid(void);
+#endif
+
 #ifndef _POSIX_SPAWN
 #define _POSIX_SPAWN _POSIX_VERSION
 #endif
