@@ -1,7 +1,9 @@
 /*
  * sync_futex.c: the futex wait/wake primitives every libocclum lock is built
  * on (contract in futex.h), their timed variant, the thread id of lock
- * owners, and syscall(SYS_futex)'s __occlum_futex.
+ * owners, and syscall(SYS_futex)'s __occlum_futex
+ * (libocclum: link as an object, since syscall() refers to __occlum_futex
+ * weakly, and a weak reference pulls no archive member).
  */
 #include <errno.h>
 #include <limits.h>
