@@ -99,6 +99,19 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "get_comm": ((I32, I32, I32), ERRNO),
     "getpriority": ((I32,) * 3, ERRNO),
     "setpriority": ((I32,) * 3, ERRNO),
+    # version 3: modes, ownership and paths (with version 2's fstatat and fchmodat)
+    "fstatat": ((I32,) * 5, ERRNO),
+    "fchmodat": ((I32,) * 5, ERRNO),
+    "mkdirat": ((I32,) * 4, ERRNO),
+    "unlinkat": ((I32,) * 4, ERRNO),
+    "renameat2": ((I32,) * 7, ERRNO),
+    "linkat": ((I32,) * 7, ERRNO),
+    "symlinkat": ((I32,) * 5, ERRNO),
+    "readlinkat": ((I32,) * 6, ERRNO),
+    "realpath": ((I32,) * 5, ERRNO),
+    "utimensat": ((I32,) * 5, ERRNO),
+    "faccessat": ((I32,) * 5, ERRNO),
+    "fchownat": ((I32,) * 6, ERRNO),
 }
 TRAMPOLINE = "__occlum_signal_trampoline"
 
@@ -580,6 +593,34 @@ int main(void) {
 """
 
 #: name -> (source, extra flags, C++?)
+#: Modes, owners and the path calls of ABI version 3 (syscalls/paths.py).
+PATHS = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <utime.h>
+int main(void) {
+    char buf[PATH_MAX];
+    struct stat st;
+    if (mkdir("/tmp/d", 0750) != 0 || stat("/tmp/d", &st) != 0 || chmod("/tmp/d", 0700) != 0)
+        return 1;
+    int fd = creat("/tmp/d/f", 0644);
+    if (fd < 0 || access("/tmp/d/f", R_OK) != 0 || chown("/tmp/d/f", 1, 1) != 0) return 2;
+    if (link("/tmp/d/f", "/tmp/d/g") != 0 || symlink("g", "/tmp/d/l") != 0) return 3;
+    if (readlink("/tmp/d/l", buf, sizeof buf) != 1 || !realpath("/tmp/d/l", buf)) return 4;
+    if (rename("/tmp/d/g", "/tmp/d/h") != 0 || utimes("/tmp/d/h", NULL) != 0) return 5;
+    if (futimens(fd, NULL) != 0 || utime("/tmp/d/h", NULL) != 0) return 6;
+    if (unlink("/tmp/d/h") != 0 || remove("/tmp/d/l") != 0 || unlink("/tmp/d/f") != 0) return 7;
+    printf("%s\n", buf);
+    return rmdir("/tmp/d");
+}
+"""
+
 CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "spawn_pipeline": (SPAWN_PIPELINE, (), False),
     "spawn_attrs": (SPAWN_ATTRS, (), False),
@@ -591,6 +632,7 @@ CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "waiting": (WAITING, (), False),
     "files": (FILES, (), False),
     "events": (EVENTS, (), False),
+    "paths": (PATHS, (), False),
     "strict_c11": (STRICT_C11, ("-std=c11",), False),
     "posix_only": (POSIX_ONLY, ("-std=c99", "-D_POSIX_C_SOURCE=200809L"), False),
     "cxx": (CXX, ("-std=c++17",), True),
@@ -603,6 +645,7 @@ HEADERS = (
     "sys/utsname.h", "sys/sysinfo.h", "sys/statfs.h", "sys/vfs.h", "sys/statvfs.h", "sys/file.h",
     "linux/magic.h", "poll.h", "sched.h", "sys/select.h", "sys/epoll.h", "sys/eventfd.h",
     "sys/timerfd.h", "sys/syscall.h", "asm/unistd.h", "sys/auxv.h", "sys/prctl.h",
+    "stdlib.h", "sys/time.h", "utime.h",
 )
 
 

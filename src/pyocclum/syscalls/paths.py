@@ -177,6 +177,9 @@ class PathSyscalls:
         is_dir = node.filetype == FileType.DIRECTORY
         if (src.trailing_slash or dst.trailing_slash) and not is_dir:
             raise KernelError(Errno.ENOTDIR, "trailing slash on a non-directory")
+        target = dst.parent.inode.find(dst.name)
+        if target is not None and target.fs is node.fs and target.ino == node.ino:
+            return  # two names of one file (or one name twice): nothing happens (Linux)
         if self._is_mount_root(src.parent, src.name) or self._is_mount_root(dst.parent, dst.name):
             raise KernelError(Errno.EBUSY, "cannot rename a mount point")
         if is_dir:

@@ -1,4 +1,3 @@
-// linux-test: xfail=symlink with an empty link path gives EEXIST inside (issue 12)
 /* symlink(2) with an empty target or link path fails with ENOENT (Linux). */
 #include "linuxtest.h"
 #include <unistd.h>

@@ -30,6 +30,8 @@ extern "C" {
 #endif
 int open(const char *, int, ...) __asm__("__occlum_wrap_open");
 int openat(int, const char *, int, ...) __asm__("__occlum_wrap_openat");
+#include <__typedef_mode_t.h>
+int creat(const char *, mode_t) __asm__("__occlum_wrap_creat"); /* src/paths.c: keeps the mode */
 int posix_fallocate(int, long long, long long) __asm__("__occlum_wrap_posix_fallocate");
 #ifdef __cplusplus
 }

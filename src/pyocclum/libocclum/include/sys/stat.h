@@ -2,7 +2,8 @@
  * sys/stat.h: wasi-libc's, plus umask(), which libocclum implements over the
  * kernel (the kernel applies the mask when it creates files), and the stat
  * and chmod families routed to libocclum by asm labels (src/stat.c): the
- * kernel reports and sets the permission bits that WASI's filestat lacks.
+ * kernel reports and sets the permission bits that WASI's filestat lacks;
+ * mkdir, mkdirat, utimensat and futimens likewise (src/paths.c).
  */
 #pragma GCC system_header
 
@@ -21,6 +22,12 @@ int fstatat(int, const char *__restrict, struct stat *__restrict, int)
 int chmod(const char *, mode_t) __asm__("__occlum_wrap_chmod");
 int fchmod(int, mode_t) __asm__("__occlum_wrap_fchmod");
 int fchmodat(int, const char *, mode_t, int) __asm__("__occlum_wrap_fchmodat");
+/* src/paths.c: mkdir with its mode (WASI's has none), times with Linux's rules. */
+struct timespec;
+int mkdir(const char *, mode_t) __asm__("__occlum_wrap_mkdir");
+int mkdirat(int, const char *, mode_t) __asm__("__occlum_wrap_mkdirat");
+int utimensat(int, const char *, const struct timespec *, int) __asm__("__occlum_wrap_utimensat");
+int futimens(int, const struct timespec *) __asm__("__occlum_wrap_futimens");
 #ifdef __cplusplus
 }
 #endif
