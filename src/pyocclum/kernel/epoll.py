@@ -88,7 +88,9 @@ class Epoll(Stream):
             self._prune()
             if key in self._items:
                 raise KernelError(Errno.EEXIST, f"fd {fd} is already registered")
-            item = Item(self, fd, file, events, data)
+            # Linux adds EPOLLERR|EPOLLHUP to what is asked (do_epoll_ctl): they
+            # are always reported, and only a fired one-shot has no events left.
+            item = Item(self, fd, file, events | POLLERR | POLLHUP, data)
             self._items[key] = item
             if item.queue is not None:
                 item.queue.subscribe(item.wake)
@@ -105,7 +107,7 @@ class Epoll(Stream):
                 raise KernelError(Errno.ENOENT, f"fd {fd} is not registered")
             if item.events & EPOLLEXCLUSIVE:
                 raise KernelError(Errno.EINVAL, "an EPOLLEXCLUSIVE registration cannot change")
-            item.events = events
+            item.events = events | POLLERR | POLLHUP
             item.data = data
         self._queue_ready(item)
 
@@ -165,7 +167,7 @@ class Epoll(Stream):
                 key, item = tx.popitem(last=False)
                 if item.disabled:
                     continue
-                revents = poll_events(item.file) & (item.events | POLLERR | POLLHUP)
+                revents = poll_events(item.file) & item.events
                 if not revents:
                     continue
                 out.append((revents, item.data))
@@ -188,11 +190,11 @@ class Epoll(Stream):
             for item in list(self._ready.values()):
                 if item.disabled:
                     continue
-                if poll_events(item.file) & (item.events | POLLERR | POLLHUP):
+                if poll_events(item.file) & item.events:
                     return POLLIN | POLLRDNORM
             for item in self._items.values():
                 if item.queue is None and not item.disabled and (
-                    poll_events(item.file) & (item.events | POLLERR | POLLHUP)
+                    poll_events(item.file) & item.events
                 ):
                     return POLLIN | POLLRDNORM
         return 0

@@ -74,6 +74,11 @@ PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
 POLL_EXACT = 0x8000
 
 
+def _short(v: int) -> int:
+    """``v`` as a C ``short`` (pollfd's events and revents)."""
+    return ((v & 0xFFFF) ^ 0x8000) - 0x8000
+
+
 def _ns_pair(ns: int) -> tuple[int, int]:
     return ns // _NS, ns % _NS
 
@@ -236,7 +241,7 @@ class EventsSyscalls:
                     waiter.watch(wait_queue(f))
             found = self._wait(p, check, waiter, timeout_ns, sigmask)
         revents = found or [0] * len(fds)
-        out = b"".join(POLLFD.pack(fd, ev, r if r < 0x8000 else r - 0x10000)
+        out = b"".join(POLLFD.pack(fd, _short(ev), _short(r))
                        for (fd, ev, _), r in zip(fds, revents, strict=True))
         return out, sum(1 for r in revents if r)
 
