@@ -126,6 +126,39 @@ int __occlum_openat_tmpfile(int dirfd, const char *path, int flags, mode_t mode)
     return fd;
 }
 
+/* --- truncate and ftruncate (include/unistd.h routes them here) --- */
+
+/* Linux checks the length first, and an empty path is ENOENT (wasi-libc's
+ * would truncate the directory it resolves to and say EISDIR). */
+int __occlum_wrap_truncate(const char *path, long long length) {
+    if (length < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (path != NULL && *path == '\0') {
+        errno = ENOENT;
+        return -1;
+    }
+    return truncate(path, length);
+}
+
+/* Only a regular file open for writing can be truncated: EINVAL for the rest
+ * (WASI says EISDIR for a directory). */
+int __occlum_wrap_ftruncate(int fd, long long length) {
+    if (length < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return ftruncate(fd, length);
+}
+
 /* --- directories and syncing --- */
 
 ssize_t __occlum_getdents64(int fd, void *buf, size_t n) {

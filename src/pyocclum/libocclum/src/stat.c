@@ -70,11 +70,17 @@ static int kernel_stat(int32_t dirfd, const char *path, uint32_t flags, struct s
 
 int __occlum_wrap_fstatat(int fd, const char *__restrict path, struct stat *__restrict out,
                      int flag) {
-    if (flag & ~AT_SYMLINK_NOFOLLOW) {
+    if (flag & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) {
         errno = EINVAL;
         return -1;
     }
+    if (!*path && !(flag & AT_EMPTY_PATH)) { /* before the fd, as Linux */
+        errno = ENOENT;
+        return -1;
+    }
     uint32_t flags = (flag & AT_SYMLINK_NOFOLLOW) ? LINUX_AT_SYMLINK_NOFOLLOW : 0;
+    if (flag & AT_EMPTY_PATH) /* an empty path names fd itself */
+        flags |= LINUX_AT_EMPTY_PATH;
     int saved = errno;
     if (kernel_stat(linux_dirfd(fd), path, flags, out) == 0)
         return 0;
