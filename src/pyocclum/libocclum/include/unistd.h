@@ -1,7 +1,10 @@
 /*
  * unistd.h: wasi-libc's <unistd.h>, plus the process, pipe and descriptor
  * functions that WASI lacks and libocclum implements over the kernel
- * (declared as in musl), and chdir() routed through libocclum.
+ * (declared as in musl), and chdir() routed through libocclum; the path
+ * functions (access, unlink, rmdir, link, symlink, readlink and their *at
+ * forms) go to src/paths.c by asm labels, and the chown family and
+ * eaccess, which WASI lacks, are declared.
  *
  * zig's linker driver drops -Wl,--wrap for wasm, so the chdir wrap happens
  * here at compile time: an asm label makes every call to (and address of)
@@ -27,6 +30,21 @@ int chdir(const char *) __asm__("__occlum_wrap_chdir");
 /* truncate and ftruncate (src/files.c): Linux's errors before wasi-libc's. */
 int truncate(const char *, long long) __asm__("__occlum_wrap_truncate");
 int ftruncate(int, long long) __asm__("__occlum_wrap_ftruncate");
+/* The path calls (src/paths.c): Linux's semantics over the kernel. */
+#include <__typedef_ssize_t.h>
+int access(const char *, int) __asm__("__occlum_wrap_access");
+int faccessat(int, const char *, int, int) __asm__("__occlum_wrap_faccessat");
+int unlink(const char *) __asm__("__occlum_wrap_unlink");
+int unlinkat(int, const char *, int) __asm__("__occlum_wrap_unlinkat");
+int rmdir(const char *) __asm__("__occlum_wrap_rmdir");
+int link(const char *, const char *) __asm__("__occlum_wrap_link");
+int linkat(int, const char *, int, const char *, int) __asm__("__occlum_wrap_linkat");
+int symlink(const char *, const char *) __asm__("__occlum_wrap_symlink");
+int symlinkat(const char *, int, const char *) __asm__("__occlum_wrap_symlinkat");
+ssize_t readlink(const char *__restrict, char *__restrict, __SIZE_TYPE__)
+    __asm__("__occlum_wrap_readlink");
+ssize_t readlinkat(int, const char *__restrict, char *__restrict, __SIZE_TYPE__)
+    __asm__("__occlum_wrap_readlinkat");
 long sysconf(int) __asm__("__occlum_wrap_sysconf");
 #ifdef __cplusplus
 }
@@ -67,6 +85,11 @@ int setpgid(pid_t, pid_t);
 pid_t setsid(void);
 pid_t getsid(pid_t);
 
+int chown(const char *, uid_t, gid_t);
+int fchown(int, uid_t, gid_t);
+int lchown(const char *, uid_t, gid_t);
+int fchownat(int, const char *, uid_t, gid_t, int);
+
 uid_t getuid(void);
 uid_t geteuid(void);
 gid_t getgid(void);
@@ -84,6 +107,8 @@ int syncfs(int);
 
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
 pid_t vfork(void);
+int eaccess(const char *, int);
+int euidaccess(const char *, int);
 int execvpe(const char *, char *const [], char *const []);
 #endif
 
