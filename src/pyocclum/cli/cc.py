@@ -233,7 +233,9 @@ def compile_command(
         raise CompilerError(
             f"occlum-cc only builds {TARGET} programs (got -target {req.target})"
         )
-    cmd += ["-I", str(INCLUDE_DIR), *EMULATION_DEFINES]
+    # zig cc defines NDEBUG when optimizing, which gcc never does: assert()
+    # would vanish. Undefined here; a -DNDEBUG of the user's comes later and wins.
+    cmd += ["-I", str(INCLUDE_DIR), *EMULATION_DEFINES, "-UNDEBUG"]
     if cxx:
         cmd += cxxrt.compile_flags(threads=req.threads)
     if not req.has_optimization:
