@@ -112,6 +112,8 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "utimensat": ((I32,) * 5, ERRNO),
     "faccessat": ((I32,) * 5, ERRNO),
     "fchownat": ((I32,) * 6, ERRNO),
+    # version 3: synchronization
+    "sched_check": ((I64,), ERRNO),
 }
 TRAMPOLINE = "__occlum_signal_trampoline"
 
@@ -592,6 +594,50 @@ int main(void) {
 }
 """
 
+# libocclum's sync objects replace wasi-libc's pthread stubs (which never
+# wait, so a program linked with them imports no sched_check).
+SYNC = r"""
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <time.h>
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int inits;
+static void init(void) { inits++; }
+int main(void) {
+    pthread_mutexattr_t a;
+    pthread_mutex_t m;
+    if (pthread_mutexattr_init(&a) || pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK) ||
+        pthread_mutex_init(&m, &a)) return 1;
+    if (pthread_mutex_lock(&m) || pthread_mutex_lock(&m) != EDEADLK ||
+        pthread_mutex_destroy(&m) != EBUSY) return 2;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    struct timespec at = {0, 0};
+    if (pthread_cond_timedwait(&c, &m, &at) != ETIMEDOUT || pthread_mutex_unlock(&m)) return 3;
+    sem_t s;
+    clock_gettime(CLOCK_REALTIME, &at);
+    at.tv_sec += 1;
+    if (sem_init(&s, 0, 1) || sem_timedwait(&s, &at) || sem_trywait(&s) != -1) return 4;
+    pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+    if (pthread_rwlock_rdlock(&rw) || pthread_rwlock_trywrlock(&rw) != EBUSY ||
+        pthread_rwlock_unlock(&rw)) return 5;
+    pthread_barrier_t b;
+    if (pthread_barrier_init(&b, NULL, 1) ||
+        pthread_barrier_wait(&b) != PTHREAD_BARRIER_SERIAL_THREAD) return 6;
+    pthread_key_t k;
+    if (pthread_key_create(&k, NULL) || pthread_setspecific(k, &k) ||
+        pthread_getspecific(k) != &k) return 7;
+    pthread_spinlock_t sp;
+    if (pthread_spin_init(&sp, 0) || pthread_spin_lock(&sp) ||
+        pthread_spin_trylock(&sp) != EBUSY) return 8;
+    pthread_once(&once, init);
+    pthread_once(&once, init);
+    printf("%d\n", inits);
+    return 0;
+}
+"""
+
 #: name -> (source, extra flags, C++?)
 #: Modes, owners and the path calls of ABI version 3 (syscalls/paths.py).
 PATHS = r"""
@@ -632,6 +678,7 @@ CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "waiting": (WAITING, (), False),
     "files": (FILES, (), False),
     "events": (EVENTS, (), False),
+    "sync": (SYNC, (), False),
     "paths": (PATHS, (), False),
     "strict_c11": (STRICT_C11, ("-std=c11",), False),
     "posix_only": (POSIX_ONLY, ("-std=c99", "-D_POSIX_C_SOURCE=200809L"), False),
@@ -646,6 +693,7 @@ HEADERS = (
     "linux/magic.h", "poll.h", "sched.h", "sys/select.h", "sys/epoll.h", "sys/eventfd.h",
     "sys/timerfd.h", "sys/syscall.h", "asm/unistd.h", "sys/auxv.h", "sys/prctl.h",
     "stdlib.h", "sys/time.h", "utime.h",
+    "semaphore.h", "linux/futex.h",
 )
 
 
