@@ -114,8 +114,13 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fchownat": ((I32,) * 6, ERRNO),
     # version 3: synchronization
     "sched_check": ((I64,), ERRNO),
+    # version 3: signals
+    "sigqueueinfo": ((I32,) * 4, ERRNO),
+    "sigtimedwait": ((I64, I64, I32), ERRNO),
 }
 TRAMPOLINE = "__occlum_signal_trampoline"
+#: Its version-3 type: (sig, handler, flags, code, pid, uid, value, status, mask) -> mask.
+TRAMPOLINE_TYPE = ((I32,) * 8 + (I64,), (I64,))
 
 # Linux (x86-64) values, which the kernel takes.
 O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC = 0o1, 0o2, 0o100, 0o200, 0o1000
@@ -125,6 +130,7 @@ F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 10
 SA_SIGINFO, SA_ONSTACK, SA_RESTART = 4, 0x08000000, 0x10000000
 SA_NODEFER, SA_RESETHAND = 0x40000000, 0x80000000
 SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGTERM, SIGCHLD = 1, 2, 3, 10, 12, 13, 15, 17
+SI_TKILL = -6
 FA_OPEN, FA_DUP2, FA_CLOSE, FA_CHDIR, FA_FCHDIR = 1, 2, 3, 4, 5
 SPAWN_SETPGROUP, SPAWN_SETSIGDEF, SPAWN_SETSIGMASK, SPAWN_SETSID = 2, 4, 8, 0x80
 WNOHANG = 1
@@ -272,6 +278,16 @@ int main(void) {
     raise(SIGTERM);
     psignal(SIGINT, "info");
     printf("%s %d\n", strsignal(SIGTERM), NSIG);
+    /* version 3: queued real-time signals, waiting for them, the alternate stack */
+    sigaddset(&block, SIGRTMIN);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    sigqueue(getpid(), SIGRTMIN, (union sigval){.sival_int = 7});
+    siginfo_t si;
+    struct timespec ts = {0, 0};
+    if (sigtimedwait(&block, &si, &ts) == SIGRTMIN) printf("%d\n", si.si_value.sival_int);
+    static char stack[SIGSTKSZ];
+    stack_t ss = {.ss_sp = stack, .ss_size = sizeof stack};
+    sigaltstack(&ss, NULL);
     return 0;
 }
 """
@@ -692,7 +708,7 @@ HEADERS = (
     "sys/utsname.h", "sys/sysinfo.h", "sys/statfs.h", "sys/vfs.h", "sys/statvfs.h", "sys/file.h",
     "linux/magic.h", "poll.h", "sched.h", "sys/select.h", "sys/epoll.h", "sys/eventfd.h",
     "sys/timerfd.h", "sys/syscall.h", "asm/unistd.h", "sys/auxv.h", "sys/prctl.h",
-    "stdlib.h", "sys/time.h", "utime.h",
+    "stdlib.h", "sys/time.h", "utime.h", "ucontext.h", "sys/ucontext.h",
     "semaphore.h", "linux/futex.h",
 )
 
@@ -750,7 +766,7 @@ def test_corpus_builds_warning_free(corpus: dict[str, Built], name: str) -> None
         assert types == ABI[fn], f"occlum.{fn}: {types} != {ABI[fn]}"
     module = wasmtime.Module.from_file(wasmtime.Engine(), str(built.wasm))
     exports = {e.name: e.type for e in module.exports}
-    assert signature(exports[TRAMPOLINE]) == ((I32, I32, I32), ())
+    assert signature(exports[TRAMPOLINE]) == TRAMPOLINE_TYPE
 
 
 def test_corpus_uses_the_whole_abi(corpus: dict[str, Built]) -> None:
@@ -843,7 +859,7 @@ __attribute__((export_name("probe_last_signal"))) int probe_last_signal(void) {
 
 static void on_signal(int sig) { last_signal = sig; }
 static void on_info(int sig, siginfo_t *info, void *ctx) {
-    info_signal = info == NULL && ctx == NULL ? sig : -1;
+    info_signal = info != NULL && ctx != NULL && info->si_signo == sig ? sig : -1;
 }
 
 /* "label value errno" (errno 0 unless the value is -1). */
@@ -1287,13 +1303,24 @@ class FakeKernel:
             m.write(out, struct.pack("<i", self.pid))
         return rc
 
-    def _kill(self, m: Memory, pid: int, sig: int) -> int:
-        self.calls.append(("kill", pid, sig))
+    def _deliver(self, m: Memory, pid: int, sig: int, code: int, value: int) -> None:
         handler, flags, _ = self.actions.get(sig, (0, 0, 0))
         if pid == self.pid and handler > 1:
             trampoline = m.caller[TRAMPOLINE]
-            trampoline(m.caller, sig, handler, flags)  # re-entrant, as the kernel does
+            # re-entrant, as the kernel does; the ucontext's mask comes back
+            mask = trampoline(m.caller, sig, handler, flags, code, self.pid, 0, value, 0,
+                              self.mask)
+            assert mask == self.mask
+
+    def _kill(self, m: Memory, pid: int, sig: int) -> int:
+        self.calls.append(("kill", pid, sig))
+        self._deliver(m, pid, sig, 0, 0)  # SI_USER
         return self.result("kill")
+
+    def _sigqueueinfo(self, m: Memory, pid: int, sig: int, code: int, value: int) -> int:
+        self.calls.append(("sigqueueinfo", pid, sig, code, value))
+        self._deliver(m, pid, sig, code, value)
+        return self.result("sigqueueinfo")
 
     # signals
 
@@ -1328,6 +1355,10 @@ class FakeKernel:
         self.calls.append(("alarm", seconds))
         m.write(out, struct.pack("<I", 5))
         return 0
+
+    def _sigtimedwait(self, m: Memory, mask: int, timeout_ns: int, out: int) -> int:
+        self.calls.append(("sigtimedwait", mask, timeout_ns, bool(out)))
+        return self.result("sigtimedwait") or Errno.EAGAIN
 
     # descriptors
 
@@ -1555,10 +1586,12 @@ def test_signals(probe: Path, root: Path) -> None:
     assert kernel.of("sigaction")[5:7] == [
         (SIGTERM, (handler, SA_RESTART, 0), True), (SIGTERM, (0, SA_RESTART, 0), True)]
     assert pick(values, "signal", "signal-again") == {"signal": (1, 0), "signal-again": (1, 0)}
-    # raise: kill(getpid()) runs the handler through the trampoline, inside the call.
+    # raise: sigqueueinfo(getpid(), SI_TKILL) runs the handler through the trampoline,
+    # inside the call; an SA_SIGINFO handler gets a siginfo_t and a ucontext_t.
     assert pick(values, "raise", "raise-info") == {"raise": (0, 0), "raise-info": (0, 0)}
     assert {"last 10", "info 12"} <= set(run.out)
-    assert kernel.of("kill") == [(7, SIGUSR1), (7, SIGUSR2), (9, SIGTERM), (-5, SIGHUP)]
+    assert kernel.of("sigqueueinfo") == [(7, SIGUSR1, SI_TKILL, 0), (7, SIGUSR2, SI_TKILL, 0)]
+    assert kernel.of("kill") == [(9, SIGTERM), (-5, SIGHUP)]
     assert values["killpg-bad"] == (-1, Errno.EINVAL)
     assert kernel.of("sigprocmask") == [
         (0, bit(SIGUSR1, SIGCHLD), True),  # SIG_BLOCK
@@ -1589,11 +1622,12 @@ def test_trampoline_is_exported_and_runs_handlers(probe: Path, root: Path) -> No
     exports = run.instance.exports(run.store)
     trampoline, last = exports[TRAMPOLINE], exports["probe_last_signal"]
     assert last(run.store) == 0
-    trampoline(run.store, SIGUSR2, handler, 0)
+    # (sig, handler, flags, si_code, si_pid, si_uid, si_value, si_status, mask) -> mask
+    assert trampoline(run.store, SIGUSR2, handler, 0, 0, 1, 0, 0, 0, -1) == -1
     assert last(run.store) == SIGUSR2
-    # 0 (SIG_DFL) and 1 (SIG_IGN) are not handlers: nothing runs.
-    trampoline(run.store, SIGTERM, 0, 0)
-    trampoline(run.store, SIGTERM, 1, 0)
+    # 0 (SIG_DFL) and 1 (SIG_IGN) are not handlers: nothing runs, the mask comes back.
+    assert trampoline(run.store, SIGTERM, 0, 0, 0, 1, 0, 0, 0, 5) == 5
+    trampoline(run.store, SIGTERM, 1, 0, 0, 1, 0, 0, 0, 0)
     assert last(run.store) == SIGUSR2
 
 

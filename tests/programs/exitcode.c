@@ -4,7 +4,7 @@
  *   return:N    return N from main
  *   atexit:N    exit(N) from main; an atexit handler prints a line first
  *   _exit:N     _exit(N): stdio is NOT flushed (nothing buffered is printed)
- *   abort       abort(): death by signal (SIGILL under PyOcclum, a trap in wasmtime)
+ *   abort       abort(): death by signal (SIGABRT under PyOcclum, a trap in wasmtime)
  */
 #include "common.h"
 

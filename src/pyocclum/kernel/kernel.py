@@ -27,8 +27,16 @@ from pyocclum.fs.vfs import Location, Vfs
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import (
+    CLD_EXITED,
+    CLD_KILLED,
+    DEFAULT_SIGPENDING,
+    RLIMIT_SIGPENDING,
+    SA_NOCLDWAIT,
+    SI_KERNEL,
+    SI_USER,
     SIG_DFL,
     SIG_IGN,
+    SigInfo,
     SignalState,
     bit,
     check_signal,
@@ -326,8 +334,10 @@ class Kernel:
                         self._procs.pop(cpid, None)  # nobody left to reap it
             proc.children.clear()
             parent = self._procs.get(proc.ppid) if proc.ppid else None
-            ignored = parent is not None and (
-                parent.sig.action(Signal.SIGCHLD).handler == SIG_IGN
+            chld = parent.sig.action(Signal.SIGCHLD) if parent is not None else None
+            # Linux auto-reaps when SIGCHLD is ignored or has SA_NOCLDWAIT.
+            ignored = chld is not None and (
+                chld.handler == SIG_IGN or bool(chld.flags & SA_NOCLDWAIT)
             )
             if parent is None or parent.exited or ignored:
                 # Nobody will wait for it (Linux auto-reaps when SIGCHLD is ignored).
@@ -338,7 +348,11 @@ class Kernel:
         proc.done.set()
         if parent is not None and not parent.exited:
             parent.child_waitq.notify()
-            self.send_signal(parent, Signal.SIGCHLD)
+            final = proc.status if proc.status is not None else status
+            code, value = (CLD_KILLED, final & 0x7F) if final & 0x7F else (
+                CLD_EXITED, (final >> 8) & 0xFF)
+            self.send_signal(parent, Signal.SIGCHLD,
+                             SigInfo(Signal.SIGCHLD, code, pid=proc.pid, status=value))
 
     def wait4(self, proc: Process, pid: int, options: int) -> tuple[int, int]:
         """Linux ``wait4``: reap a matching exited child.
@@ -372,10 +386,11 @@ class Kernel:
 
     # -- signals ------------------------------------------------------------------------
     def kill(self, sender: Process | None, pid: int, sig: int) -> None:
-        """Linux ``kill`` target selection; ``sig`` 0 only checks."""
+        """Linux ``kill`` target selection; ``sig`` 0 only checks. A zombie (exited,
+        not yet reaped) still exists: it can be named, and ignores the signal."""
         check_signal(sig, allow_zero=True)
         with self._lock:
-            procs = [p for p in self._procs.values() if not p.exited]
+            procs = list(self._procs.values())
         if pid > 0:
             targets = [p for p in procs if p.pid == pid]
         elif pid == 0:
@@ -388,28 +403,38 @@ class Kernel:
         if not targets:
             raise KernelError(Errno.ESRCH, f"no process matches {pid}")
         if sig:
+            info = SigInfo(sig, SI_USER, pid=sender.pid if sender is not None else 0)
             for target in targets:
-                self.send_signal(target, sig)
+                self.send_signal(target, sig, info)
 
-    def send_signal(self, proc: Process, sig: int) -> None:
-        """Post ``sig`` to ``proc``: SIGKILL and unhandled fatal signals stop it even
-        in a tight loop; handled ones wait for a syscall boundary."""
+    def send_signal(self, proc: Process, sig: int, info: SigInfo | None = None) -> bool:
+        """Post ``sig`` to ``proc`` with its siginfo record (default: sent by the
+        kernel, SI_KERNEL). SIGKILL and unhandled fatal signals stop it even in a
+        tight loop; handled ones wait for a syscall boundary; an ignored signal
+        is dropped unless blocked (Linux keeps it pending then, for sigwait).
+
+        Returns False if a real-time signal's record could not be queued
+        (RLIMIT_SIGPENDING): the signal is pending but its record is lost.
+        """
         if proc.exited:
-            return
+            return True
+        queued = True
         with proc.lock:
             if sig == Signal.SIGKILL:
                 fatal = True
             else:
-                if proc.sig.ignores(sig):
-                    return
-                proc.sig.pending |= bit(sig)
                 blocked = bool(proc.sig.blocked & bit(sig))
+                if proc.sig.ignores(sig) and not blocked:
+                    return True
+                limit = proc.rlimits.get(RLIMIT_SIGPENDING, (DEFAULT_SIGPENDING,))[0]
+                queued = proc.sig.post(info or SigInfo(sig, SI_KERNEL), limit)
                 fatal = not blocked and proc.sig.action(sig).handler == SIG_DFL
             if fatal and proc.kill_status is None:
                 proc.kill_status = wait_status_signaled(sig)
         if fatal:
             self.executor.interrupt(proc)
         proc.wake()
+        return queued
 
     # -- misc ---------------------------------------------------------------------------
     def log_bug(self, proc: Process, what: str) -> None:

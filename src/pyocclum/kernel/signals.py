@@ -1,4 +1,12 @@
-"""Signal dispositions, masks and pending sets (Linux semantics, no job control stops)."""
+"""Signal dispositions, masks, pending sets and their siginfo records (Linux
+semantics, no job control stops).
+
+Each pending signal carries :class:`SigInfo` records: at most one for a
+standard signal (1-31: a second one while it is pending is merged away, as on
+Linux), a queue of them for a real-time signal (32-64: every one is delivered,
+in the order sent). ``pending`` stays a plain bit mask (bit ``n-1`` for signal
+``n``), which the hot paths test directly.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +20,29 @@ SIG_DFL = 0
 SIG_IGN = 1
 
 SA_NOCLDSTOP = 0x1
+SA_NOCLDWAIT = 0x2
 SA_SIGINFO = 0x4
+SA_ONSTACK = 0x08000000
 SA_RESTART = 0x10000000
 SA_NODEFER = 0x40000000
 SA_RESETHAND = 0x80000000
 
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
+
+#: ``si_code`` values (Linux's <asm-generic/siginfo.h>).
+SI_USER = 0
+SI_KERNEL = 0x80
+SI_QUEUE = -1
+SI_TKILL = -6
+CLD_EXITED, CLD_KILLED, CLD_DUMPED = 1, 2, 3
+
+#: The first real-time signal as the kernel numbers them (libc's SIGRTMIN is higher).
+SIGRTMIN_KERNEL = 32
+#: Linux's RLIMIT_SIGPENDING resource number.
+RLIMIT_SIGPENDING = 11
+#: Queued siginfo records a process may have (RLIMIT_SIGPENDING's default here;
+#: Linux derives its per-user default from the memory size, typically tens of thousands).
+DEFAULT_SIGPENDING = 4096
 
 #: Signals whose default action is to do nothing (stop/continue included: no job control).
 DEFAULT_IGNORE = frozenset(
@@ -38,6 +63,27 @@ def check_signal(sig: int, *, allow_zero: bool = False) -> None:
         raise KernelError(Errno.EINVAL, f"bad signal number {sig}")
 
 
+def is_realtime(sig: int) -> bool:
+    return sig >= SIGRTMIN_KERNEL
+
+
+class SigInfo(NamedTuple):
+    """What a handler's ``siginfo_t`` says about one sent signal.
+
+    ``pid``/``uid`` are the sender's (or the child's for SIGCHLD), ``value`` the
+    ``sigqueue`` value (``si_value``, 32 bits in wasm32), ``status`` the child's
+    exit code or signal for SIGCHLD.
+    """
+
+    signo: int
+    code: int = SI_USER
+    pid: int = 0
+    uid: int = 0
+    value: int = 0
+    status: int = 0
+    errno: int = 0
+
+
 class SigAction(NamedTuple):
     """``handler`` is SIG_DFL, SIG_IGN or a guest function-table index."""
 
@@ -50,18 +96,20 @@ DEFAULT_ACTION = SigAction()
 
 
 class SignalState:
-    """One process's dispositions, blocked mask and pending set.
+    """One process's dispositions, blocked mask, pending set and siginfo records.
 
     Not locked by itself: the owning :class:`~pyocclum.kernel.process.Process`
     serializes access with its lock.
     """
 
-    __slots__ = ("actions", "blocked", "pending")
+    __slots__ = ("actions", "blocked", "infos", "pending")
 
     def __init__(self) -> None:
         self.actions: dict[int, SigAction] = {}
         self.blocked = 0
         self.pending = 0
+        #: The records of pending signals (a list per signal, oldest first).
+        self.infos: dict[int, list[SigInfo]] = {}
 
     def action(self, sig: int) -> SigAction:
         return self.actions.get(sig, DEFAULT_ACTION)
@@ -73,9 +121,55 @@ class SignalState:
     def deliverable(self) -> int:
         return self.pending & ~self.blocked
 
+    def queued(self) -> int:
+        """How many siginfo records are pending (what RLIMIT_SIGPENDING counts)."""
+        return sum(len(q) for s, q in self.infos.items() if self.pending & bit(s))
+
+    def post(self, info: SigInfo, limit: int) -> bool:
+        """Make ``info.signo`` pending with its record.
+
+        A standard signal already pending is merged (the new record dropped). A
+        real-time one is queued unless ``limit`` records are queued already:
+        then the record is lost (the signal stays pending, as Linux does for
+        ``kill``) and False is returned (``sigqueue`` turns that into EAGAIN).
+        """
+        sig = info.signo
+        if not self.pending & bit(sig):
+            self.infos.pop(sig, None)  # stale records of a signal cleared elsewhere
+        self.pending |= bit(sig)
+        records = self.infos.setdefault(sig, [])
+        if records and not is_realtime(sig):
+            return True
+        if is_realtime(sig) and self.queued() >= limit:
+            return False
+        records.append(info)
+        return True
+
+    def take(self, sig: int) -> SigInfo:
+        """Dequeue ``sig``'s oldest record; the signal stays pending while more are queued."""
+        records = self.infos.get(sig) if self.pending & bit(sig) else None
+        info = records.pop(0) if records else SigInfo(sig)
+        if not records:
+            self.infos.pop(sig, None)
+            self.pending &= ~bit(sig)
+        return info
+
+    def discard(self, sig: int) -> None:
+        """Forget ``sig`` and all its records (it became ignored)."""
+        self.pending &= ~bit(sig)
+        self.infos.pop(sig, None)
+
     def inherit(self) -> SignalState:
-        """For spawn/exec: the mask and ignored signals stay, handlers become default."""
+        """For spawn: the mask and ignored signals stay, handlers become default,
+        nothing is pending."""
         child = SignalState()
         child.blocked = self.blocked
         child.actions = {s: a for s, a in self.actions.items() if a.handler == SIG_IGN}
         return child
+
+    def after_exec(self) -> SignalState:
+        """For execve: as :meth:`inherit`, but pending signals (and records) stay, as on Linux."""
+        state = self.inherit()
+        state.pending = self.pending
+        state.infos = {s: list(q) for s, q in self.infos.items() if self.pending & bit(s)}
+        return state

@@ -8,6 +8,7 @@ from pyocclum.syscalls.files import FileSyscalls
 from pyocclum.syscalls.host import HostCalls
 from pyocclum.syscalls.occlum import OcclumSyscalls
 from pyocclum.syscalls.paths import PathSyscalls
+from pyocclum.syscalls.signals import SignalSyscalls
 from pyocclum.syscalls.spec import Syscall
 from pyocclum.syscalls.sync import SyncSyscalls
 from pyocclum.syscalls.threads import ThreadSyscalls
@@ -27,5 +28,6 @@ def syscall_table(kernel: Kernel) -> list[Syscall]:
         + SyncSyscalls(kernel).table()
         + EventsSyscalls(kernel).table()
         + ThreadSyscalls(kernel).table()
+        + SignalSyscalls(kernel).table()
         + FileSyscalls(kernel, wasi).table()
     )

@@ -1,4 +1,5 @@
-"""The ``occlum`` extension ABI (version 3): processes, signals, pipes, descriptors.
+"""The ``occlum`` extension ABI (version 3): processes, pipes, descriptors (the
+signal calls are in syscalls/signals.py).
 
 Every function returns a WASI errno unless the table says otherwise; flag and
 constant values are Linux's (libocclum translates). See ``docs/abi.md``.
@@ -12,27 +13,17 @@ import time
 
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
-from pyocclum.abi.signals import Signal
 from pyocclum.abi.wasi import RIGHTS_ALL, RIGHTS_STREAM, FdFlags, FileType, OFlags, Rights
 from pyocclum.errors import KernelError, ProcessExec
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.vfs import Location
-from pyocclum.fs.waitq import WaitQueue
 from pyocclum.ipc.pipe import Pipe
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
-from pyocclum.kernel.signals import (
-    SIG_BLOCK,
-    SIG_SETMASK,
-    SIG_UNBLOCK,
-    UNBLOCKABLE_MASK,
-    UNCATCHABLE,
-    SigAction,
-    check_signal,
-)
+from pyocclum.kernel.signals import UNBLOCKABLE_MASK
 from pyocclum.syscalls import spec as S
-from pyocclum.syscalls.blocking import blocking, interrupted
+from pyocclum.syscalls.blocking import blocking
 from pyocclum.syscalls.wasi import WasiSyscalls
 
 MODULE = "occlum"
@@ -64,8 +55,6 @@ S_IFIFO = 0o010000
 FILE_ACTION = struct.Struct("<IiiIIIII")  # kind, fd, newfd, oflags, mode, path, path_len, -
 FILE_ACTION_PATH = 5  # the (path, path_len) pair: the handler receives it as one str
 SPAWN_ATTR = struct.Struct("<IiQQQ")  # flags, pgroup, sigdefault, sigmask, reserved
-SIGACTION = struct.Struct("<IIQ")  # handler, flags, mask
-U64 = struct.Struct("<Q")
 FD_PAIR = struct.Struct("<II")
 RLIMIT = struct.Struct("<QQ")
 UTSNAME = struct.Struct("<65s65s65s65s65s")
@@ -298,76 +287,6 @@ class OcclumSyscalls:
         p.sid = p.pgid = p.pid
         return p.sid
 
-    def kill(self, p: Process, pid: int, sig: int) -> None:
-        self.kernel.kill(p, pid, sig)
-
-    # == signals ======================================================================
-    def sigaction(
-        self, p: Process, sig: int, act: tuple[int, int, int] | None
-    ) -> tuple[int, int, int]:
-        check_signal(sig)
-        with p.lock:
-            old = p.sig.action(sig)
-            if act is not None:
-                if sig in UNCATCHABLE:
-                    raise KernelError(Errno.EINVAL, "SIGKILL and SIGSTOP cannot be caught")
-                handler, flags, mask = act
-                p.sig.actions[sig] = SigAction(handler, flags, mask & ~UNBLOCKABLE_MASK)
-                if p.sig.ignores(sig):
-                    p.sig.pending &= ~(1 << (sig - 1))  # POSIX: discarded when ignored
-        return (old.handler, old.flags, old.mask)
-
-    def sigprocmask(self, p: Process, how: int, new: tuple[int] | None) -> tuple[int]:
-        with p.lock:
-            old = p.sig.blocked
-            if new is not None:
-                (mask,) = new
-                if how == SIG_BLOCK:
-                    blocked = old | mask
-                elif how == SIG_UNBLOCK:
-                    blocked = old & ~mask
-                elif how == SIG_SETMASK:
-                    blocked = mask
-                else:
-                    raise KernelError(Errno.EINVAL, f"bad sigprocmask how {how}")
-                p.sig.blocked = blocked & ~UNBLOCKABLE_MASK & ((1 << 64) - 1)
-        return (old,)
-
-    def sigpending(self, p: Process) -> int:
-        return p.sig.pending & p.sig.blocked
-
-    def sigsuspend(self, p: Process, mask: int) -> None:
-        with p.lock:
-            saved = p.sig.blocked
-            p.sig.blocked = mask & ~UNBLOCKABLE_MASK
-        queue = WaitQueue()
-        try:
-            while True:
-                token = queue.token()
-                if p.kill_status is not None or p.sig.pending & ~p.sig.blocked:
-                    interrupted(p, restart=False)
-                p.waiting_on = queue.since(token)
-                try:
-                    queue.wait(0.05, token)
-                finally:
-                    p.waiting_on = None
-        finally:
-            with p.lock:
-                p.sig.blocked = saved
-
-    def alarm(self, p: Process, seconds: int) -> int:
-        remaining = 0
-        if p.alarm is not None:
-            p.alarm.cancel()
-            remaining = max(0, round(p.alarm_deadline - time.monotonic()))
-            p.alarm = None
-        if seconds:
-            timer = threading.Timer(seconds, self.kernel.send_signal, (p, Signal.SIGALRM))
-            timer.daemon = True
-            p.alarm, p.alarm_deadline = timer, time.monotonic() + seconds
-            timer.start()
-        return remaining
-
     # == descriptors =====================================================================
     def pipe2(self, p: Process, flags: int) -> tuple[int, int]:
         if flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECTORY):
@@ -548,14 +467,6 @@ class OcclumSyscalls:
             S.Syscall(m, "setpgid", (S.s32("pid"), S.s32("pgid")), self.setpgid),
             S.Syscall(m, "getsid", (S.s32("pid"), S.out_u32("sid")), self.getsid),
             S.Syscall(m, "setsid", (S.out_u32("sid"),), self.setsid),
-            S.Syscall(m, "kill", (S.s32("pid"), S.s32("sig")), self.kill),
-            S.Syscall(m, "sigaction", (S.u32("sig"), S.struct_in("act", SIGACTION),
-                                       S.out_struct_opt("oldact", SIGACTION)), self.sigaction),
-            S.Syscall(m, "sigprocmask", (S.u32("how"), S.struct_in("set", U64),
-                                         S.out_struct_opt("oldset", U64)), self.sigprocmask),
-            S.Syscall(m, "sigpending", (S.out_u64("set"),), self.sigpending),
-            S.Syscall(m, "sigsuspend", (S.u64("mask"),), self.sigsuspend),
-            S.Syscall(m, "alarm", (S.u32("seconds"), S.out_u32("remaining")), self.alarm),
             S.Syscall(m, "pipe2", (S.u32("flags"), S.out_struct("fds", FD_PAIR)), self.pipe2),
             S.Syscall(m, "dup", (fd, S.out_u32("newfd")), self.dup),
             S.Syscall(m, "dup3", (fd, S.u32("newfd"), S.u32("flags")), self.dup3),

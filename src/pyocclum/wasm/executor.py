@@ -274,8 +274,7 @@ class WasmExecutor:
             if entry.cloexec:
                 proc.fds.close(fd)
         with proc.lock:
-            proc.sig = proc.sig.inherit()
-            proc.sig.pending = 0
+            proc.sig = proc.sig.after_exec()
         proc.runtime = None
         proc.threads.reset()
         proc.threads.spawn = None

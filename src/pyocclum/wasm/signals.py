@@ -1,8 +1,12 @@
 """Running signal handlers in the guest, and stopping processes with epochs.
 
-Handlers run through the export ``__occlum_signal_trampoline(sig, handler,
-flags)`` that libocclum puts in every program, called re-entrantly from inside
-a host function (at a syscall boundary, or while a blocking call waits).
+Handlers run through the export ``__occlum_signal_trampoline`` that libocclum
+puts in every program, called re-entrantly from inside a host function (at a
+syscall boundary, or while a blocking call waits). Its version-3 type passes
+the siginfo record and the interrupted mask (``uc_sigmask``) and returns the
+mask to restore, which the handler may have changed through its ``ucontext_t``;
+programs built before version 3 export the three-argument form
+``(sig, handler, flags)`` and are still served.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from pyocclum.abi.signals import Signal, signal_name, wait_status_signaled
 from pyocclum.errors import ProcessExec, ProcessExit
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import (
-    DEFAULT_ACTION,
     SA_NODEFER,
     SA_RESETHAND,
     SA_RESTART,
     SIG_DFL,
     SIG_IGN,
     UNBLOCKABLE_MASK,
+    SigAction,
+    SigInfo,
     bit,
 )
 from pyocclum.wasm.exports import export
@@ -62,50 +67,94 @@ def install_epoch_check(store: wasmtime.Store, proc: Process) -> Any:
     return callback
 
 
+#: How deeply handlers may nest when several signals are delivered at once.
+MAX_NESTING = 32
+
+
 def run_handlers(proc: Process) -> bool:
     """Deliver every pending, unblocked signal of ``proc`` (the calling process).
 
     Handlers run in the guest; default actions that terminate set
     ``proc.kill_status``. Returns True if every handler that ran had
     SA_RESTART (so an interrupted call may restart).
+
+    As on Linux, which sets up a frame for each deliverable signal before
+    returning to user mode, the lowest-numbered signal is taken first, and a
+    signal still deliverable under its handler's mask interrupts that handler
+    before its first instruction: it runs first (nested), then the outer one.
     """
+    return _deliver(proc, 0)
+
+
+def _deliver(proc: Process, depth: int) -> bool:
     restart = True
     while True:
-        with proc.lock:
+        frame = _next_frame(proc)
+        if frame is None:
+            return restart and proc.kill_status is None
+        info, act, saved = frame
+        restart = restart and bool(act.flags & SA_RESTART)
+        restore = saved
+        try:
+            if depth < MAX_NESTING:
+                restart = _deliver(proc, depth + 1) and restart
+            if proc.kill_status is not None:
+                return False
+            restore = _call_trampoline(proc, info, act.handler, act.flags, saved)
+        finally:
+            with proc.lock:
+                proc.sig.blocked = restore & ~UNBLOCKABLE_MASK
+
+
+def _next_frame(proc: Process) -> tuple[SigInfo, SigAction, int] | None:
+    """Take the lowest deliverable signal that has a handler, block its mask and
+    return (its record, its action, the mask before). None when none is left or
+    the process must die (a default action that terminates sets ``kill_status``)."""
+    with proc.lock:
+        while True:
             ready = proc.sig.pending & ~proc.sig.blocked
             if not ready or proc.kill_status is not None:
-                return restart and proc.kill_status is None
+                return None
             sig = (ready & -ready).bit_length()
-            proc.sig.pending &= ~bit(sig)
+            info = proc.sig.take(sig)
             act = proc.sig.action(sig)
             if act.handler == SIG_IGN or (act.handler == SIG_DFL and proc.sig.ignores(sig)):
                 continue
             if act.handler == SIG_DFL:
                 proc.kill_status = wait_status_signaled(sig)
-                return False
+                return None
             saved = proc.sig.blocked
             extra = act.mask | (0 if act.flags & SA_NODEFER else bit(sig))
             proc.sig.blocked = (saved | extra) & ~UNBLOCKABLE_MASK
             if act.flags & SA_RESETHAND:
-                proc.sig.actions[sig] = DEFAULT_ACTION
-        try:
-            _call_trampoline(proc, sig, act.handler, act.flags)
-        finally:
-            with proc.lock:
-                proc.sig.blocked = saved
-        restart = restart and bool(act.flags & SA_RESTART)
+                # Linux resets the handler only: the flags and mask stay.
+                proc.sig.actions[sig] = act._replace(handler=SIG_DFL)
+            return info, act, saved
 
 
-def _call_trampoline(proc: Process, sig: int, handler: int, flags: int) -> None:
+def _s32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _call_trampoline(proc: Process, info: SigInfo, handler: int, flags: int, mask: int) -> int:
+    """Run ``handler`` for ``info`` in the guest; ``mask`` is the mask it interrupted.
+    Returns the mask to restore (the ucontext's ``uc_sigmask`` after the handler)."""
     runtime = proc.runtime
     tramp = export(runtime.store, runtime.instance, TRAMPOLINE)
     if not isinstance(tramp, wasmtime.Func):
         # Not built with libocclum: nothing can run the handler; act as Linux
         # would for a corrupt handler address.
         proc.kill_status = wait_status_signaled(Signal.SIGSEGV)
-        return
+        return mask
     try:
-        tramp(runtime.store, sig, handler & 0xFFFFFFFF, flags & 0x7FFFFFFF)
+        if len(tramp.type(runtime.store).params) == 3:  # a program of ABI version 2
+            tramp(runtime.store, info.signo, _s32(handler), _s32(flags))
+            return mask
+        new_mask = tramp(runtime.store, info.signo, _s32(handler), _s32(flags), info.code,
+                         info.pid, _s32(info.uid), _s32(info.value), info.status,
+                         mask - (1 << 64) if mask >= 1 << 63 else mask)
+        return int(new_mask) & ((1 << 64) - 1)
     except wasmtime.Trap as trap:
         # A fault inside the handler kills the process, as it would natively.
         if proc.status is None:

@@ -172,6 +172,31 @@ int32_t __occlum_sysinfo(struct occlum_sysinfo *out) __OCCLUM_IMPORT(sysinfo);
  * libocclum's futex waits call it between their bounded slices. */
 int32_t __occlum_sched_check(int64_t timeout_ns) __OCCLUM_IMPORT(sched_check);
 
+/* --- version 3: signals (siginfo, real-time signals, sigwait) --- */
+
+/* A siginfo record (32 bytes): what sigtimedwait writes; the trampoline
+ * receives the same fields as arguments. si_code, pid, uid and value as in
+ * Linux's siginfo_t; status is a SIGCHLD child's exit code or signal. */
+struct occlum_siginfo {
+    int32_t signo;
+    int32_t code;
+    int32_t pid;
+    uint32_t uid;
+    int32_t value;
+    int32_t status;
+    int32_t errno_;
+    int32_t reserved;
+};
+
+/* rt_sigqueueinfo: send sig with si_code `code` (SI_QUEUE -1 to anyone;
+ * SI_TKILL -6 or >= 0 only to oneself) and si_value `value`. */
+int32_t __occlum_sigqueueinfo(int32_t pid, int32_t sig, int32_t code, int32_t value)
+    __OCCLUM_IMPORT(sigqueueinfo);
+/* rt_sigtimedwait: take the lowest pending signal of mask; timeout_ns < 0
+ * waits for ever. EAGAIN on timeout, EINTR if a handler ran. */
+int32_t __occlum_sigtimedwait(uint64_t mask, int64_t timeout_ns, struct occlum_siginfo *out)
+    __OCCLUM_IMPORT(sigtimedwait);
+
 /* --- version 3: files (statfs, fallocate, O_TMPFILE, locks) --- */
 
 /* What the statfs call writes (88 bytes): Linux's struct statfs, every

@@ -21,6 +21,7 @@
 extern "C" {
 #endif
 char *realpath(const char *__restrict, char *__restrict) __asm__("__occlum_wrap_realpath");
+__attribute__((__noreturn__)) void abort(void) __asm__("__occlum_abort");
 #ifdef __cplusplus
 }
 #endif

@@ -8,10 +8,11 @@
  *      This is why every program imports occlum.getcwd.
  *
  *   2. The signal trampoline, exported from every program: the kernel calls
- *      it to run a handler (docs/abi.md).
+ *      it to run a handler (docs/abi.md; the work is in signal_deliver.c).
  *
  *   3. Functions wasi-libc also defines but gets wrong under the kernel:
- *      getpid (a constant), fcntl (close-on-exec is not kept), and the
+ *      getpid (a constant), fcntl (close-on-exec is not kept),
+ *      __assert_fail (a trap, not SIGABRT), the sleeps (no EINTR), and the
  *      members of its signal emulation (signal, raise, ... run handlers in
  *      user space only). zig puts libc.a before our archive on the link
  *      line, so wasm-ld would take wasi-libc's members for these names; an
@@ -24,11 +25,14 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "signal_internal.h"
 
 /* --- 1. start-up --- */
 
@@ -48,22 +52,16 @@ __attribute__((constructor(100))) static void occlum_init_cwd(void) {
 
 /* --- 2. the signal trampoline --- */
 
-/* Runs the handler whose function-table index is `handler` for signal
- * `sig`; `flags` are the handler's Linux SA_* flags. SA_SIGINFO handlers
- * take three arguments (a wasm call_indirect checks the type), and get
- * (sig, NULL, NULL). errno is kept for the interrupted code. The kernel's
- * SIG_DFL (0) and SIG_IGN (1) are not handlers: nothing to run. */
+/* The kernel calls this to run the handler whose function-table index is
+ * `handler` for signal `sig`; `flags` are the handler's Linux SA_* flags,
+ * code..status the siginfo record, `mask` the interrupted signal mask.
+ * Returns the mask to restore when the handler is done (uc_sigmask, which
+ * an SA_SIGINFO handler may change). signal_deliver.c does the work. */
 __attribute__((export_name("__occlum_signal_trampoline")))
-void __occlum_signal_trampoline(int sig, int handler, int flags) {
-    uint32_t index = (uint32_t)handler;
-    if (index <= 1)
-        return;
-    int saved = errno;
-    if (flags & SA_SIGINFO)
-        ((void (*)(int, siginfo_t *, void *))(uintptr_t)index)(sig, NULL, NULL);
-    else
-        ((void (*)(int))(uintptr_t)index)(sig);
-    errno = saved;
+uint64_t __occlum_signal_trampoline(int sig, int handler, int flags, int code, int pid,
+                                    int uid, int value, int status, uint64_t mask) {
+    struct occlum_siginfo info = {sig, code, pid, (uint32_t)uid, value, status, 0, 0};
+    return __occlum_signal_deliver((uint32_t)handler, flags, &info, mask);
 }
 
 /* --- 3. wasi-libc functions taken over --- */
@@ -84,10 +82,46 @@ void (*signal(int sig, void (*handler)(int)))(int) {
     return __occlum_signal_impl(sig, handler);
 }
 
-/* The kernel runs the handler (or the default action) before kill returns,
- * as Linux does for a signal a thread sends itself. */
+/* The kernel runs the handler (or the default action) before the call
+ * returns, as Linux does for a signal a thread sends itself. si_code is
+ * SI_TKILL, as glibc's and musl's raise (tgkill) give. */
 int raise(int sig) {
-    return kill(getpid(), sig);
+    return __occlum_result(__occlum_sigqueueinfo(getpid(), sig, SI_TKILL, 0));
+}
+
+/* assert() failed: musl's message, then abort() as SIGABRT (wasi-libc's
+ * __assert_fail calls its own abort, a wasm trap; <stdlib.h> routes the
+ * program's own abort calls). */
+_Noreturn void __assert_fail(const char *expr, const char *file, int line, const char *func) {
+    fprintf(stderr, "Assertion failed: %s (%s: %s: %d)\n", expr, file, func, line);
+    __occlum_abort();
+}
+
+/* The sleeps: wasi-libc's ignore signals (no EINTR, no remaining time) and
+ * crash on a NULL request. signal_sleep.c. */
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
+                    struct timespec *rem) {
+    return __occlum_clock_nanosleep(clock, flags, req, rem);
+}
+extern __typeof(clock_nanosleep) __clock_nanosleep
+    __attribute__((weak, alias("clock_nanosleep")));
+
+int nanosleep(const struct timespec *req, struct timespec *rem) {
+    int e = __occlum_clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem);
+    if (e != 0) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+unsigned sleep(unsigned seconds) {
+    return __occlum_sleep(seconds);
+}
+
+int usleep(useconds_t usec) {
+    struct timespec req = {usec / 1000000, (long)(usec % 1000000) * 1000};
+    return nanosleep(&req, NULL);
 }
 
 void __SIG_IGN(int sig) {

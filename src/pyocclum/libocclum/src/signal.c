@@ -22,6 +22,13 @@ static int valid_signal(int sig) {
     return sig >= 1 && sig <= 64;
 }
 
+/* The kernel's first two real-time signals are libc's (SIGRTMIN is 34): as
+ * glibc, sigaction, sigaddset and sigdelset refuse them and sigfillset
+ * leaves them out. */
+static int libc_signal(int sig) {
+    return sig == 32 || sig == 33;
+}
+
 static uint64_t bit(int sig) {
     return 1ull << (sig - 1);
 }
@@ -32,12 +39,12 @@ int sigemptyset(sigset_t *set) {
 }
 
 int sigfillset(sigset_t *set) {
-    set->__bits[0] = ~0ull;
+    set->__bits[0] = ~0ull & ~bit(32) & ~bit(33);
     return 0;
 }
 
 int sigaddset(sigset_t *set, int sig) {
-    if (!valid_signal(sig)) {
+    if (!valid_signal(sig) || libc_signal(sig)) {
         errno = EINVAL;
         return -1;
     }
@@ -46,7 +53,7 @@ int sigaddset(sigset_t *set, int sig) {
 }
 
 int sigdelset(sigset_t *set, int sig) {
-    if (!valid_signal(sig)) {
+    if (!valid_signal(sig) || libc_signal(sig)) {
         errno = EINVAL;
         return -1;
     }
@@ -90,6 +97,10 @@ static void (*c_handler(uint32_t value))(int) {
 
 int sigaction(int sig, const struct sigaction *restrict act, struct sigaction *restrict oldact) {
     struct occlum_sigaction kact, kold;
+    if (libc_signal(sig)) {
+        errno = EINVAL;
+        return -1;
+    }
     if (act != NULL) {
         int64_t handler = kernel_handler(act->sa_handler);
         if (handler < 0) {
