@@ -85,6 +85,7 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lock": ((I32,) * 4, ERRNO),
     "flock": ((I32, I32), ERRNO),
     "syncfs": ((I32,), ERRNO),
+    "getdents64": ((I32,) * 4, ERRNO),
     # version 3: events and the rest
     "epoll_create1": ((I32, I32), ERRNO),
     "epoll_ctl": ((I32,) * 4, ERRNO),
@@ -552,9 +553,13 @@ FILES = r"""
 #include <sys/file.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 int main(void) {
+    char dents[256];
+    int dir = open("/", O_RDONLY | O_DIRECTORY);
+    if (syscall(SYS_getdents64, dir, dents, sizeof dents) < 0) return 7;
     struct statfs sf;
     struct statvfs sv;
     if (statfs("/", &sf) != 0 || statvfs("/", &sv) != 0) return 1;
@@ -1449,6 +1454,11 @@ class FakeKernel:
     def _flock(self, m: Memory, fd: int, op: int) -> int:
         self.calls.append(("flock", fd, op))
         return self.result("flock")
+
+    def _getdents64(self, m: Memory, fd: int, buf: int, size: int, out_len: int) -> int:
+        self.calls.append(("getdents64", fd, size))
+        m.write(out_len, struct.pack("<I", 0))
+        return self.result("getdents64")
 
     def _syncfs(self, m: Memory, fd: int) -> int:
         self.calls.append(("syncfs", fd))
