@@ -20,8 +20,8 @@ from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal
 from pyocclum.abi.wasi import (
     EVENTRWFLAG_HANGUP,
+    RIGHTS_ALL,
     RIGHTS_DIRECTORY,
-    RIGHTS_REGULAR_FILE,
     RIGHTS_STREAM,
     SUBCLOCKFLAG_ABSTIME,
     ClockId,
@@ -37,21 +37,71 @@ from pyocclum.errors import KernelError, ProcessExit, Waitable
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Inode, Stat, check_name
 from pyocclum.fs.vfs import MAX_SYMLINKS, Location, ParentLocation
-from pyocclum.kernel.fdtable import ROOT_FD, FdTable
+from pyocclum.kernel.fdtable import FdTable
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import WAIT_SLICE, blocking, interrupted
 
 MODULE = "wasi_snapshot_preview1"
-_WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE
 _SEEKABLE_DEVICE_RIGHTS = RIGHTS_STREAM | Rights.FD_SEEK | Rights.FD_TELL
+#: What fd_fdstat_get reports for the root preopen: wasmtime's fixed set (base) and
+#: what files opened below it may have (inheriting).
+PREOPEN_RIGHTS_BASE = int(
+    Rights.PATH_CREATE_DIRECTORY | Rights.PATH_CREATE_FILE | Rights.PATH_LINK_SOURCE
+    | Rights.PATH_LINK_TARGET | Rights.PATH_OPEN | Rights.FD_READDIR | Rights.PATH_READLINK
+    | Rights.PATH_RENAME_SOURCE | Rights.PATH_RENAME_TARGET | Rights.PATH_SYMLINK
+    | Rights.PATH_REMOVE_DIRECTORY | Rights.PATH_UNLINK_FILE | Rights.PATH_FILESTAT_GET
+    | Rights.PATH_FILESTAT_SET_TIMES | Rights.FD_FILESTAT_GET | Rights.FD_FILESTAT_SET_TIMES
+)
+PREOPEN_RIGHTS_INHERITING = PREOPEN_RIGHTS_BASE | int(
+    Rights.FD_DATASYNC | Rights.FD_READ | Rights.FD_SEEK | Rights.FD_FDSTAT_SET_FLAGS
+    | Rights.FD_SYNC | Rights.FD_TELL | Rights.FD_WRITE | Rights.FD_ADVISE | Rights.FD_ALLOCATE
+    | Rights.FD_FILESTAT_GET | Rights.FD_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_TIMES
+    | Rights.POLL_FD_READWRITE
+)
+#: Rights a directory never has (wasmtime): it cannot be sought or resized.
+_NOT_DIRECTORY_RIGHTS = int(
+    Rights.FD_SEEK | Rights.FD_FILESTAT_SET_SIZE | Rights.PATH_FILESTAT_SET_SIZE
+)
+_SYNC_FLAGS = int(FdFlags.DSYNC | FdFlags.RSYNC | FdFlags.SYNC)
 #: Most bytes one random_get call fills (wasi-libc asks for at most 256).
 _MAX_RANDOM = 1 << 20
 
 
 def _filestat(st: Stat) -> tuple[int, ...]:
     return (st.dev, st.ino, int(st.filetype), st.nlink, st.size, st.atim, st.mtim, st.ctim)
+
+
+def _check_lookupflags(flags: int) -> None:
+    # Unknown bits of a flags type: EINVAL before anything else (wasmtime traps).
+    if flags & ~int(LookupFlags.SYMLINK_FOLLOW):
+        raise KernelError(Errno.EINVAL, f"unknown lookup flags {flags:#x}")
+
+
+def _times(atim: int, mtim: int, fst: int) -> tuple[int | None, int | None]:
+    """The (atime, mtime) that fst_flags ask to set (None: unchanged); EINVAL for a
+    time both given and ``_NOW``."""
+    if fst & ~0xF or (fst & FstFlags.ATIM and fst & FstFlags.ATIM_NOW) or (
+        fst & FstFlags.MTIM and fst & FstFlags.MTIM_NOW
+    ):
+        raise KernelError(Errno.EINVAL, f"bad fst_flags {fst:#x}")
+    now = time.time_ns()
+    a = now if fst & FstFlags.ATIM_NOW else atim if fst & FstFlags.ATIM else None
+    m = now if fst & FstFlags.MTIM_NOW else mtim if fst & FstFlags.MTIM else None
+    return a, m
+
+
+def is_preopen(f: OpenFile) -> bool:
+    """Whether ``f`` is the root preopen (:meth:`Kernel.root_file`), wherever it is now.
+
+    fd_renumber may move it away from fd 3, and another descriptor may take fd 3:
+    WASI's preopen is the open description, not the number.
+    """
+    return (
+        f.path == "/" and f.is_directory and f.stream is None
+        and f.rights_base == RIGHTS_DIRECTORY and f.rights_inheriting == RIGHTS_ALL
+    )
 
 
 def _fmt_flags(flag_type: type[FdFlags] | type[OFlags] | type[FstFlags]) -> Callable[[int], str]:
@@ -114,28 +164,25 @@ class WasiSyscalls:
 
     # == fd operations ==============================================================
     def fd_advise(self, p: Process, fd: int, offset: int, length: int, advice: int) -> None:
-        f = p.fds.get(fd)
+        # A value outside an enum or a flags type is refused before the fd is looked
+        # at (wasmtime traps there).
         if advice not in wasi.Advice._value2member_map_:
             raise KernelError(Errno.EINVAL, f"bad advice {advice}")
+        f = p.fds.get(fd)
         if f.stream is not None:
             raise KernelError(Errno.ESPIPE, "advice on a stream")
+        if f.is_directory:
+            raise KernelError(Errno.EBADF, "advice on a directory")  # wasmtime
         # Advice is a hint; every file system here is served from memory or the
         # host page cache already.
 
     def fd_allocate(self, p: Process, fd: int, offset: int, length: int) -> None:
+        # As wasmtime's WASI: not supported, for any file (libocclum's fallocate and
+        # posix_fallocate are an ``occlum`` call).
         f = p.fds.get(fd)
-        if f.stream is not None:
-            raise KernelError(Errno.ESPIPE, "allocate on a stream")
-        if f.is_directory:
-            raise KernelError(Errno.EISDIR)
-        if not f.writable:
-            raise KernelError(Errno.EBADF, "not open for writing")
-        if length == 0:
-            raise KernelError(Errno.EINVAL, "zero length")
-        if offset + length > 1 << 63:
-            raise KernelError(Errno.EFBIG)
-        assert f.inode is not None
-        f.inode.allocate(offset, length)
+        if f.inode is None or f.stream is not None or f.is_directory:
+            raise KernelError(Errno.EBADF, "not a file")
+        raise KernelError(Errno.ENOTSUP, "fd_allocate is not supported")
 
     def fd_close(self, p: Process, fd: int) -> None:
         p.fds.close(fd)
@@ -148,23 +195,26 @@ class WasiSyscalls:
 
     def fd_fdstat_get(self, p: Process, fd: int) -> tuple[int, int, int, int]:
         f = p.fds.get(fd)
+        if is_preopen(f):
+            return (int(f.filetype), 0, PREOPEN_RIGHTS_BASE, PREOPEN_RIGHTS_INHERITING)
         return (int(f.filetype), f.fdflags & 0xFFFF, f.rights_base, f.rights_inheriting)
 
     def fd_fdstat_set_flags(self, p: Process, fd: int, flags: int) -> None:
-        f = p.fds.get(fd)
         if flags & ~0x1F:
             raise KernelError(Errno.EINVAL, f"unknown fd flags {flags:#x}")
-        # As with Linux's F_SETFL, only APPEND and NONBLOCK can change.
+        f = p.fds.get(fd)
+        if f.is_directory:
+            raise KernelError(Errno.EBADF, "a directory has no flags to set")  # wasmtime
+        if flags & _SYNC_FLAGS:
+            raise KernelError(Errno.EINVAL, "only APPEND and NONBLOCK can change")  # wasmtime
         keep = f.fdflags & ~(FdFlags.APPEND | FdFlags.NONBLOCK)
         f.fdflags = keep | (flags & (FdFlags.APPEND | FdFlags.NONBLOCK))
 
     def fd_fdstat_set_rights(self, p: Process, fd: int, base: int, inheriting: int) -> None:
-        f = p.fds.get(fd)
-        # Rights may only shrink (WASI); ENOTCAPABLE if the caller asks for more.
-        if base & ~f.rights_base or inheriting & ~f.rights_inheriting:
-            raise KernelError(Errno.ENOTCAPABLE, "rights can only be dropped")
-        f.rights_base = base
-        f.rights_inheriting = inheriting
+        # As wasmtime's WASI (the WASI 0.2 based one): rights are what the open
+        # mode allows and are never changed; dropping them is not supported.
+        p.fds.get(fd)
+        raise KernelError(Errno.ENOTSUP, "rights cannot be changed")
 
     def fd_filestat_get(self, p: Process, fd: int) -> tuple[int, ...]:
         f = p.fds.get(fd)
@@ -178,7 +228,7 @@ class WasiSyscalls:
         if f.stream is not None or f.inode is None:
             raise KernelError(Errno.EINVAL, "not a regular file")
         if f.is_directory:
-            raise KernelError(Errno.EISDIR)
+            raise KernelError(Errno.EBADF, "a directory has no size to set")  # wasmtime
         if not f.writable:
             raise KernelError(Errno.EINVAL, "not open for writing")
         if size > 1 << 63:
@@ -188,20 +238,22 @@ class WasiSyscalls:
     def fd_filestat_set_times(
         self, p: Process, fd: int, atim: int, mtim: int, fst_flags: int
     ) -> None:
+        times = _times(atim, mtim, fst_flags)  # the flags first, as wasmtime
         f = p.fds.get(fd)
         if f.inode is None:
             return
-        self._set_times(f.inode, atim, mtim, fst_flags)
+        self._set_times(f.inode, times)
 
     def fd_pread(self, p: Process, fd: int, size: int, offset: int) -> bytes:
         f = p.fds.get(fd)
-        if offset > 1 << 63:
+        if offset + size >= 1 << 63:
+            # wasmtime: the range read must end within a signed 64-bit offset.
             raise KernelError(Errno.EINVAL, "offset too large")
         return f.pread(size, offset)
 
     def fd_pwrite(self, p: Process, fd: int, data: bytes, offset: int) -> int:
         f = p.fds.get(fd)
-        if offset > 1 << 63:
+        if offset + len(data) >= 1 << 63:
             raise KernelError(Errno.EINVAL, "offset too large")
         return f.pwrite(data, offset)
 
@@ -241,14 +293,15 @@ class WasiSyscalls:
             rest = data[done:]
 
     def fd_prestat_get(self, p: Process, fd: int) -> tuple[int, int]:
-        # Only fd 3 is a preopen: wasi-libc stops scanning at the first EBADF.
-        if fd != ROOT_FD or fd not in p.fds:
+        # The root is the only preopen, at fd 3 unless renumbered: wasi-libc stops
+        # scanning at the first EBADF.
+        if not is_preopen(p.fds.get(fd)):
             raise KernelError(Errno.EBADF, "not a preopen")
         return (wasi.PREOPENTYPE_DIR, 1)
 
     def fd_prestat_dir_name(self, p: Process, fd: int, size: int) -> bytes:
-        if fd != ROOT_FD or fd not in p.fds:
-            raise KernelError(Errno.EBADF, "not a preopen")
+        if not is_preopen(p.fds.get(fd)):
+            raise KernelError(Errno.ENOTDIR, "not a preopen")  # wasmtime's answer
         if size < 1:
             raise KernelError(Errno.ENAMETOOLONG, "buffer too small")
         return b"/"
@@ -256,7 +309,7 @@ class WasiSyscalls:
     def fd_readdir(self, p: Process, fd: int, size: int, cookie: int) -> bytes:
         f = p.fds.get(fd)
         if f.inode is None or not f.is_directory:
-            raise KernelError(Errno.ENOTDIR, "not a directory")
+            raise KernelError(Errno.EBADF, "not a directory")  # wasmtime
         entries = f.dir_entries(cookie)
         out = bytearray()
         index = cookie
@@ -285,17 +338,22 @@ class WasiSyscalls:
             return 0
 
     def fd_renumber(self, p: Process, fd: int, to: int) -> None:
-        if to == ROOT_FD or fd == ROOT_FD:
-            raise KernelError(Errno.ENOTSUP, "the root preopen stays at fd 3")
+        # Any two open fds, the root preopen's too (WASI): the preopen is then
+        # found at ``to``, and fd 3 holds whatever was moved there.
         p.fds.renumber(fd, to)
 
     def fd_seek(self, p: Process, fd: int, offset: int, whence: int) -> int:
+        if whence not in wasi.Whence._value2member_map_:
+            raise KernelError(Errno.EINVAL, f"bad whence {whence}")
         f = p.fds.get(fd)
         if f.stream is not None and f.filetype == FileType.CHARACTER_DEVICE and (
             f.rights_base & Rights.FD_SEEK
         ):
             return 0  # Linux: seeking /dev/null and friends succeeds and stays at 0
         if f.is_directory and whence == wasi.Whence.END:
+            # Linux, not wasmtime (EBADF for any seek of a directory): libocclum's
+            # lseek is wasi-libc's, over this call, and Linux programs rewind a
+            # directory fd with lseek(fd, 0, SEEK_SET).
             raise KernelError(Errno.EINVAL, "SEEK_END on a directory")
         return f.seek(offset, whence)
 
@@ -309,7 +367,8 @@ class WasiSyscalls:
     def _start(self, p: Process, fd: int) -> Location:
         f = p.fds.get(fd)
         if f.inode is None or not f.is_directory:
-            raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
+            # wasmtime: EBADF (path_open says ENOTDIR for a file, see there).
+            raise KernelError(Errno.EBADF, f"fd {fd} is not a directory")
         if f.path == "/":
             return self.vfs.root()
         return self.vfs.location_of(f.path)
@@ -328,23 +387,20 @@ class WasiSyscalls:
         loc.parent.inode.mkdir(loc.name, 0o755)
 
     def path_filestat_get(self, p: Process, fd: int, flags: int, path: str) -> tuple[int, ...]:
+        _check_lookupflags(flags)
         loc = self._resolve(p, fd, path, bool(flags & LookupFlags.SYMLINK_FOLLOW))
         return _filestat(loc.inode.stat())
 
     def path_filestat_set_times(
         self, p: Process, fd: int, flags: int, path: str, atim: int, mtim: int, fst: int
     ) -> None:
+        _check_lookupflags(flags)
+        times = _times(atim, mtim, fst)
         loc = self._resolve(p, fd, path, bool(flags & LookupFlags.SYMLINK_FOLLOW))
-        self._set_times(loc.inode, atim, mtim, fst)
+        self._set_times(loc.inode, times)
 
-    def _set_times(self, inode: Inode, atim: int, mtim: int, fst: int) -> None:
-        if fst & ~0xF or (fst & FstFlags.ATIM and fst & FstFlags.ATIM_NOW) or (
-            fst & FstFlags.MTIM and fst & FstFlags.MTIM_NOW
-        ):
-            raise KernelError(Errno.EINVAL, f"bad fst_flags {fst:#x}")
-        now = time.time_ns()
-        a = now if fst & FstFlags.ATIM_NOW else atim if fst & FstFlags.ATIM else None
-        m = now if fst & FstFlags.MTIM_NOW else mtim if fst & FstFlags.MTIM else None
+    def _set_times(self, inode: Inode, times: tuple[int | None, int | None]) -> None:
+        a, m = times
         if a is None and m is None:
             return
         inode.set_times(a, m)
@@ -352,7 +408,13 @@ class WasiSyscalls:
     def path_link(
         self, p: Process, old_fd: int, old_flags: int, old_path: str, new_fd: int, new_path: str
     ) -> None:
-        src = self._resolve(p, old_fd, old_path, bool(old_flags & LookupFlags.SYMLINK_FOLLOW))
+        _check_lookupflags(old_flags)
+        start = self._start(p, old_fd)
+        self._start(p, new_fd)  # both fds are checked first, as wasmtime does
+        if old_flags & LookupFlags.SYMLINK_FOLLOW:
+            # wasmtime: a link is made to the path itself, never through a symlink.
+            raise KernelError(Errno.EINVAL, "SYMLINK_FOLLOW in path_link")
+        src = self.vfs.resolve(start, old_path, follow=False)
         if src.inode.filetype == FileType.DIRECTORY:
             raise KernelError(Errno.EPERM, "hard links to directories are not allowed")
         dst = self._parent(p, new_fd, new_path)
@@ -376,12 +438,26 @@ class WasiSyscalls:
     ) -> int:
         if oflags & ~0xF or fdflags & ~0x1F:
             raise KernelError(Errno.EINVAL, "unknown open flags")
-        writable = bool(rights_base & _WRITE_RIGHTS) or bool(oflags & OFlags.TRUNC)
-        readable = bool(rights_base & (Rights.FD_READ | Rights.FD_READDIR)) or not writable
+        _check_lookupflags(dirflags)
+        at = p.fds.get(fd)
+        if at.inode is not None and not at.is_directory:
+            raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")  # wasmtime
+        start = self._start(p, fd)
+        if fdflags & _SYNC_FLAGS:
+            # wasmtime: synchronized I/O is not supported (libocclum's O_SYNC and
+            # O_DSYNC opens are an ``occlum`` call).
+            raise KernelError(Errno.ENOTSUP, "DSYNC, RSYNC and SYNC are not supported")
+        if oflags & OFlags.CREAT and oflags & OFlags.DIRECTORY:
+            raise KernelError(Errno.EINVAL, "CREAT with DIRECTORY")  # wasmtime, Linux 6.4
+        # The access mode is what the rights ask for, as in wasmtime: FD_READ and
+        # FD_WRITE, read-only if neither (TRUNC truncates whatever the mode, as
+        # Linux's O_RDONLY|O_TRUNC does).
+        writable = bool(rights_base & Rights.FD_WRITE)
+        readable = bool(rights_base & Rights.FD_READ) or not writable
         file = self.open_file(
-            p.fds, self._start(p, fd), path, follow=bool(dirflags & LookupFlags.SYMLINK_FOLLOW),
+            p.fds, start, path, follow=bool(dirflags & LookupFlags.SYMLINK_FOLLOW),
             oflags=oflags, readable=readable, writable=writable, fdflags=fdflags,
-            mode=0o666 & ~p.umask, rights_inheriting=rights_inheriting,
+            mode=0o666 & ~p.umask,
         )
         try:
             return p.fds.install(file)
@@ -401,17 +477,23 @@ class WasiSyscalls:
         writable: bool,
         fdflags: int = 0,
         mode: int = 0o644,
-        rights_inheriting: int = 0,
+        rights_inheriting: int | None = None,
     ) -> OpenFile:
         """Open ``path`` (relative to ``start``) as a new open file description.
 
         ``oflags`` are WASI's (CREAT, DIRECTORY, EXCL, TRUNC); ``/dev/stdin``-like
-        aliases give a new reference to that fd of ``fds``.
+        aliases give a new reference to that fd of ``fds``. The description's
+        rights follow from the mode; its inheriting rights are ``rights_inheriting``,
+        or the base rights if None (as wasmtime reports them).
         """
         want_dir = bool(oflags & OFlags.DIRECTORY)
         parent = self.vfs.resolve_parent(start, path)
         loc: Location | None = None
         created = False
+        if oflags & OFlags.CREAT and (parent.trailing_slash or not parent.name):
+            # Linux and wasmtime: O_CREAT of a name ending in "/" (or naming a
+            # directory by "." or "..") is EISDIR, whatever is there.
+            raise KernelError(Errno.EISDIR, f"{path}: cannot create a directory with open")
         if not parent.name:
             loc = parent.parent
         else:
@@ -448,21 +530,22 @@ class WasiSyscalls:
         is_dir = st.filetype == FileType.DIRECTORY
         if (want_dir or parent.trailing_slash) and not is_dir:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
-        if is_dir and (writable or oflags & OFlags.TRUNC):
+        if is_dir and (writable or oflags & (OFlags.TRUNC | OFlags.CREAT)):
             raise KernelError(Errno.EISDIR, f"{path} is a directory")
         if oflags & OFlags.TRUNC and not created and st.filetype == FileType.REGULAR_FILE:
             inode.truncate(0)
         stream = inode.open_stream()
+        # Rights as wasmtime reports them: everything the open mode allows (a
+        # directory is never sought or resized); rights are not access control here.
+        base: int
         if stream is not None:
             base = RIGHTS_STREAM if stream.isatty() else _SEEKABLE_DEVICE_RIGHTS
-        elif is_dir:
-            base = RIGHTS_DIRECTORY
         else:
-            base = RIGHTS_REGULAR_FILE
-        if not readable:
-            base &= ~(Rights.FD_READ | Rights.FD_READDIR)
+            base = RIGHTS_ALL & ~_NOT_DIRECTORY_RIGHTS if is_dir else RIGHTS_ALL
+        if not readable and not is_dir:  # a directory is always readable
+            base &= ~int(Rights.FD_READ | Rights.FD_READDIR)
         if not writable:
-            base &= ~_WRITE_RIGHTS
+            base &= ~int(Rights.FD_WRITE)
         return OpenFile(
             inode=inode,
             stream=stream,
@@ -472,7 +555,7 @@ class WasiSyscalls:
             writable=writable,
             fdflags=fdflags,
             rights_base=base,
-            rights_inheriting=rights_inheriting if is_dir else 0,
+            rights_inheriting=base if rights_inheriting is None else rights_inheriting,
         )
 
     def _follow_for_create(
@@ -528,8 +611,9 @@ class WasiSyscalls:
     def path_rename(
         self, p: Process, old_fd: int, old_path: str, new_fd: int, new_path: str
     ) -> None:
-        src = self._parent(p, old_fd, old_path)
-        dst = self._parent(p, new_fd, new_path)
+        start, new_start = self._start(p, old_fd), self._start(p, new_fd)  # fds first
+        src = self.vfs.resolve_parent(start, old_path)
+        dst = self.vfs.resolve_parent(new_start, new_path)
         if not src.name or not dst.name:
             raise KernelError(Errno.EBUSY, "cannot rename . or ..")
         check_name(dst.name)
@@ -702,6 +786,8 @@ class WasiSyscalls:
         return 0
 
     def sock_shutdown(self, p: Process, fd: int, how: int) -> None:
+        if how & ~3:
+            raise KernelError(Errno.EINVAL, f"bad sdflags {how:#x}")
         self._not_a_socket(p, fd)
 
     # == the table ====================================================================
