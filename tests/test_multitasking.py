@@ -34,6 +34,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Instance:
                            check=False)
         assert r.returncode == 0, f"{source.name}: {r.stderr}"
     (bin_dir / "sh").write_bytes((bin_dir / "mt_child").read_bytes())
+    (bin_dir / "sh").chmod(0o755)
     inst = Instance(top / "inst")
     inst.build()
     return inst

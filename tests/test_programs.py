@@ -236,6 +236,7 @@ class Runner:
         new_instance(path)
         image = path / "image"
         shutil.copyfile(self.programs.get(name), image / "bin" / name)
+        (image / "bin" / name).chmod(0o755)
         for rel, data in self.image_files.items():
             (image / rel).parent.mkdir(parents=True, exist_ok=True)
             (image / rel).write_bytes(data)

@@ -27,6 +27,7 @@ DATA = bytes(range(256)) * 40  # 10 KiB: three blocks
 def make_instance(folder: Path, reader: bytes) -> Instance:
     new_instance(folder)
     (folder / "image" / "bin" / "image_reader").write_bytes(reader)
+    (folder / "image" / "bin" / "image_reader").chmod(0o755)
     (folder / "image" / "etc" / "data.bin").write_bytes(DATA)
     inst = Instance(folder)
     inst.build()

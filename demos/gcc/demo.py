@@ -184,9 +184,12 @@ def build_driver(out: Path) -> Path:
     return out
 
 
-def _copy(source: Path, target: Path) -> None:
+def _copy(source: Path, target: Path, *, program: bool = False) -> None:
+    """Copy ``source``; a ``program`` gets execute permission (running it needs it)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
+    if program:
+        target.chmod(0o755)
 
 
 def stage_image(image: Path, root: Path, driver: Path, dev: Device, *,
@@ -197,16 +200,16 @@ def stage_image(image: Path, root: Path, driver: Path, dev: Device, *,
     the specs): the small instance that assembles the start-up code.
     ``crt`` is that start-up object (None: not made yet).
     """
-    _copy(driver, image / "bin" / "gcc")
+    _copy(driver, image / "bin" / "gcc", program=True)
     wasm = root / "wasm"
-    _copy(wasm / "avr-as.wasm", image / LIBEXEC / "as")
+    _copy(wasm / "avr-as.wasm", image / LIBEXEC / "as", program=True)
     specs = image / LIBDIR / "device-specs" / f"specs-{dev.name}"
     specs.parent.mkdir(parents=True, exist_ok=True)
     specs.write_text(dev.specs())
     if not full:
         return
-    _copy(wasm / "cc1.wasm", image / LIBEXEC / "cc1")
-    _copy(wasm / "avr-ld.wasm", image / LIBEXEC / "ld")
+    _copy(wasm / "cc1.wasm", image / LIBEXEC / "cc1", program=True)
+    _copy(wasm / "avr-ld.wasm", image / LIBEXEC / "ld", program=True)
     shutil.copytree(root / "include" / "gcc", image / LIBDIR / "include", dirs_exist_ok=True)
     shutil.copytree(root / "include" / "avr", image / LIBC_INCLUDE, dirs_exist_ok=True)
     for lib in ("libgcc.a", "libm.a"):

@@ -24,6 +24,7 @@ cd "$inst"
 # the workload go into the trusted image: all three are measured into MRENCLAVE.
 mkdir -p image/usr/local/lib image/opt/secure-ai
 cmp -s "$runtime/python.wasm" image/bin/python3 || cp "$runtime/python.wasm" image/bin/python3
+chmod 755 image/bin/python3  # running a program needs execute permission
 cmp -s "$runtime/python-stdlib.zip" image/usr/local/lib/python315.zip ||
     cp "$runtime/python-stdlib.zip" image/usr/local/lib/python315.zip
 cp "$here/secure_ai.py" image/opt/secure-ai/secure_ai.py

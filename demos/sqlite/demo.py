@@ -291,6 +291,7 @@ def make_instance(folder: Path, wasm: Path) -> Path:
     dest = folder / "image" / PROGRAM.lstrip("/")
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(wasm, dest)
+    dest.chmod(0o755)  # running a program needs execute permission
     _checked([occlum, "build"], cwd=folder)
     return folder
 

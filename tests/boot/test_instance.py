@@ -44,8 +44,11 @@ def inst(tmp_path: Path) -> Instance:
     new_instance(tmp_path / "inst")
     bin_dir = tmp_path / "inst" / "image" / "bin"
     (bin_dir / "hello").write_bytes(HELLO)
+    (bin_dir / "hello").chmod(0o755)
     (bin_dir / "crash").write_bytes(CRASH)
+    (bin_dir / "crash").chmod(0o755)
     (bin_dir / "script.sh").write_text("#!/bin/sh\necho hi\n")
+    (bin_dir / "script.sh").chmod(0o755)
     i = Instance(tmp_path / "inst")
     i.build()
     return i
@@ -78,6 +81,11 @@ def test_not_wasm_is_refused(inst: Instance) -> None:
     # A #! script runs through its interpreter, and this bare image has no /bin/sh.
     assert r.error == "/bin/script.sh: bad interpreter /bin/sh: no such file"
     (inst.path / "image" / "bin" / "notes.txt").write_text("echo hi\n")
+    inst.build()
+    r = inst.run(["/bin/notes.txt"], capture=True)
+    assert r.exit_code == 127
+    assert r.error == "/bin/notes.txt is not executable"  # no x bit: EACCES, as Linux
+    (inst.path / "image" / "bin" / "notes.txt").chmod(0o755)
     inst.build()
     r = inst.run(["/bin/notes.txt"], capture=True)
     assert r.exit_code == 127
@@ -141,6 +149,7 @@ def test_build_is_incremental_and_measured(inst: Instance) -> None:
     assert again.modules == ("bin/crash", "bin/hello")
     assert again.mrenclave == first.mrenclave.hex()  # same inputs, same measurement
     (inst.path / "image" / "bin" / "hello2").write_bytes(HELLO)  # same content: no compile
+    (inst.path / "image" / "bin" / "hello2").chmod(0o755)
     (inst.path / "image" / "bin" / "script.sh").unlink()
     third = inst.build()
     assert third.compiled == ()
@@ -220,6 +229,7 @@ def test_written_data_survives_a_rebuild_with_a_changed_image(inst: Instance) ->
     assert first is not None
     assert first["mrenclave"] == inst.identity().mrenclave.hex()
     (inst.path / "image" / "bin" / "hello2").write_bytes(HELLO)
+    (inst.path / "image" / "bin" / "hello2").chmod(0o755)
     inst.build()
     assert _read_inside(inst, "notes.txt") == b"written at runtime"
     assert inst.run(["/bin/hello2"], stdin=b"", capture=True).exit_code == 5

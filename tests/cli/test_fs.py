@@ -44,6 +44,7 @@ def inst(tmp_path: Path) -> Path:
     path = tmp_path / "inst"
     new_instance(path)
     (path / "image" / "bin" / "probe").write_bytes(PROBE)
+    (path / "image" / "bin" / "probe").chmod(0o755)
     (path / "image" / "etc" / "data.txt").write_bytes(IMAGE_DATA)
     (path / "image" / "root" / "sub").mkdir()
     (path / "image" / "root" / "sub" / "a.txt").write_bytes(b"a\n")

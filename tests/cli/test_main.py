@@ -34,6 +34,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert r.returncode == 0, r.stderr.decode()
     inst = top / "my_instance"
     (inst / "image" / "bin" / "hello_world").write_bytes((top / "hello_world").read_bytes())
+    (inst / "image" / "bin" / "hello_world").chmod(0o755)
     r = occlum("build", cwd=inst)
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout == b""
@@ -113,6 +114,7 @@ def test_trap_exits_128_plus_signal_and_says_which(tmp_path: Path) -> None:
         ' (func (export "_start") (drop (i32.load (i32.const 0x7ffffff0)))))'
     )
     (tmp_path / "i" / "image" / "bin" / "crash").write_bytes(bytes(crash))
+    (tmp_path / "i" / "image" / "bin" / "crash").chmod(0o755)
     assert occlum("build", cwd=tmp_path / "i").returncode == 0
     r = occlum("run", "/bin/crash", cwd=tmp_path / "i")
     assert r.returncode == 128 + 11
@@ -150,7 +152,9 @@ def looping(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert occlum("new", "i", cwd=top).returncode == 0
     inst = top / "i"
     (inst / "image" / "bin" / "spin").write_bytes(bytes(wasmtime.wat2wasm(SPIN)))
+    (inst / "image" / "bin" / "spin").chmod(0o755)
     (inst / "image" / "bin" / "reader").write_bytes(bytes(wasmtime.wat2wasm(READER)))
+    (inst / "image" / "bin" / "reader").chmod(0o755)
     assert occlum("build", cwd=inst).returncode == 0
     return inst
 

@@ -68,10 +68,15 @@ def inside(tmp_path_factory: pytest.TempPathFactory) -> Instance:
                     str(folder / "image" / "bin" / "args_env")], check=True)
     for name, text in SCRIPTS.items():
         (folder / "image" / "bin" / name).write_text(text.format(bin="/bin"))
+        (folder / "image" / "bin" / name).chmod(0o755)
     (folder / "image" / "bin" / "loop").write_text("#!/bin/loop\n")
+    (folder / "image" / "bin" / "loop").chmod(0o755)
     (folder / "image" / "bin" / "nointerp").write_text("#!\n")
+    (folder / "image" / "bin" / "nointerp").chmod(0o755)
     (folder / "image" / "bin" / "missing").write_text("#!/bin/nothing-here\n")
+    (folder / "image" / "bin" / "missing").chmod(0o755)
     (folder / "image" / "bin" / "text").write_text("just text\n")
+    (folder / "image" / "bin" / "text").chmod(0o755)
     inst = Instance(folder)
     inst.build()
     return inst

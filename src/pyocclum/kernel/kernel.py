@@ -182,7 +182,8 @@ class Kernel:
 
     # -- creating processes --------------------------------------------------------------
     def read_program(self, start: Location, path: str) -> tuple[Location, bytes]:
-        """Resolve and read a program file (ENOENT, EACCES for non-regular files).
+        """Resolve and read a program file (ENOENT; EACCES, as Linux's ``execve``
+        gives even root, for a file that is not regular or has no execute bit).
 
         Recently run programs are kept (with the path walk's inodes, so the file
         systems' lookup caches stay warm): a spawn of an unchanged program
@@ -194,6 +195,8 @@ class Kernel:
             raise KernelError(Errno.EACCES, f"{path} is a directory")
         if st.filetype != FileType.REGULAR_FILE:
             raise KernelError(Errno.EACCES, f"{path} is not a regular file")
+        if not st.mode & 0o111:
+            raise KernelError(Errno.EACCES, f"{path} is not executable")
         key = (loc.path, st.dev, st.ino, st.size, st.mtim)
         cached = self._programs.get(key)
         if cached is not None:

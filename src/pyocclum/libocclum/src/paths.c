@@ -287,7 +287,11 @@ int __occlum_wrap_utimensat(int fd, const char *path, const struct timespec time
     }
     int r = answer(__occlum_utimensat(kfd(fd), path, strlen(path), times ? k : NULL,
                                       (uint32_t)flags));
-    return r == 1 ? utimensat(fd, path, times, flag) : r;
+    if (r != 1)
+        return r;
+    if (!*path && flags & LINUX_AT_EMPTY_PATH) /* wasi-libc has no AT_EMPTY_PATH */
+        return futimens(fd, times);
+    return utimensat(fd, path, times, flag);
 }
 
 int __occlum_wrap_futimens(int fd, const struct timespec times[2]) {
