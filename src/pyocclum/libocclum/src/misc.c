@@ -48,7 +48,7 @@ static int affinity_set;
 
 static int check_pid(pid_t pid) {
     if (pid < 0)
-        return EINVAL;
+        return ESRCH; /* Linux finds no process -1 */
     if (pid != 0 && pid != getpid() && kill(pid, 0) != 0)
         return ESRCH;
     return 0;
@@ -122,6 +122,11 @@ int sched_getcpu(void) {
 
 /* --- scheduling policy: SCHED_OTHER only --- */
 
+/* The policy calls refuse a negative pid with EINVAL (affinity: ESRCH). */
+static int check_sched_pid(pid_t pid) {
+    return pid < 0 ? EINVAL : check_pid(pid);
+}
+
 int sched_get_priority_max(int policy) {
     if (policy == SCHED_FIFO || policy == SCHED_RR)
         return 99;
@@ -138,12 +143,12 @@ int sched_get_priority_min(int policy) {
 }
 
 int sched_getscheduler(pid_t pid) {
-    int e = check_pid(pid);
+    int e = check_sched_pid(pid);
     return e != 0 ? fail(e) : SCHED_OTHER;
 }
 
 int sched_getparam(pid_t pid, struct sched_param *param) {
-    int e = check_pid(pid);
+    int e = check_sched_pid(pid);
     if (e != 0)
         return fail(e);
     memset(param, 0, sizeof *param);
@@ -153,7 +158,7 @@ int sched_getparam(pid_t pid, struct sched_param *param) {
 /* Real-time policies cannot be had (the host schedules the LibOS): EPERM,
  * what Linux answers a process without CAP_SYS_NICE. */
 int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param) {
-    int e = check_pid(pid);
+    int e = check_sched_pid(pid);
     if (e != 0)
         return fail(e);
     int base = policy & ~SCHED_RESET_ON_FORK;
@@ -176,7 +181,7 @@ int sched_setparam(pid_t pid, const struct sched_param *param) {
 }
 
 int sched_rr_get_interval(pid_t pid, struct timespec *ts) {
-    int e = check_pid(pid);
+    int e = check_sched_pid(pid);
     if (e != 0)
         return fail(e);
     ts->tv_sec = 0;

@@ -62,8 +62,12 @@ static long fail(int e) {
     return -1;
 }
 
-/* A raw clock id (Linux's) as wasi-libc's clockid_t, or NULL. */
+/* A raw clock id (Linux's) as wasi-libc's clockid_t, or NULL. A program that
+ * passes CLOCK_MONOTONIC or CLOCK_REALTIME passes wasi-libc's (a pointer):
+ * those are taken as they are. */
 static clockid_t clock_of(long id) {
+    if (id == (long)CLOCK_REALTIME || id == (long)CLOCK_MONOTONIC)
+        return (clockid_t)id;
     switch (id) {
     case 0: /* CLOCK_REALTIME */
     case 5: /* CLOCK_REALTIME_COARSE */
