@@ -1,7 +1,8 @@
 /*
  * time.h: wasi-libc's, plus Linux clock ids that programs use and WASI's
  * two clocks can stand for: the coarse and raw clocks are the precise ones,
- * CLOCK_BOOTTIME is CLOCK_MONOTONIC (there is no suspend).
+ * CLOCK_BOOTTIME is CLOCK_MONOTONIC (there is no suspend); and the CPU-time
+ * clocks.
  */
 #pragma GCC system_header
 
@@ -21,6 +22,16 @@
 #endif
 #ifndef CLOCK_BOOTTIME
 #define CLOCK_BOOTTIME CLOCK_MONOTONIC
+#endif
+/* The CPU-time clocks, which WASI has (clock ids 2 and 3) and wasi-libc
+ * does not name; src/clocks.c defines them. */
+#ifndef CLOCK_PROCESS_CPUTIME_ID
+extern const struct __clockid _CLOCK_PROCESS_CPUTIME_ID;
+#define CLOCK_PROCESS_CPUTIME_ID (&_CLOCK_PROCESS_CPUTIME_ID)
+#endif
+#ifndef CLOCK_THREAD_CPUTIME_ID
+extern const struct __clockid _CLOCK_THREAD_CPUTIME_ID;
+#define CLOCK_THREAD_CPUTIME_ID (&_CLOCK_THREAD_CPUTIME_ID)
 #endif
 
 #endif /* _PYOCCLUM_TIME_H */
