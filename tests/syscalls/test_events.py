@@ -3,6 +3,7 @@ that runs no programs (the Linux programs in tests/linux check the whole path)."
 
 from __future__ import annotations
 
+import os
 import struct
 import threading
 import time
@@ -15,6 +16,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal
 from pyocclum.errors import KernelError
 from pyocclum.fs.ramfs import RamFs
+from pyocclum.fs.stdio import HostFdStream
 from pyocclum.fs.vfs import Vfs
 from pyocclum.ipc.pipe import PipeReader
 from pyocclum.kernel import Kernel, Process
@@ -190,3 +192,35 @@ def test_comm_is_reset_by_exec_and_priorities_are_recorded(env: Env) -> None:
     assert env.errno(env.ev.getpriority, 0, 999) == Errno.ESRCH
     assert env.errno(env.ev.setpriority, 7, 0, 0) == Errno.EINVAL
     assert env.ev.cpu_count(p) >= 1
+
+
+def test_a_host_fd_wakes_poll_and_epoll_through_the_host_poller(env: Env) -> None:
+    r, w = os.pipe()
+    try:
+        stream = HostFdStream(r, readable=True, writable=False)
+        calls = 0
+        real = stream.readable_now
+
+        def counting() -> bool:
+            nonlocal calls
+            calls += 1
+            return real()
+
+        stream.readable_now = counting  # type: ignore[method-assign]
+        fd = env.p.fds.install(env.kernel.new_stdio_file(stream, readable=True, writable=False))
+        later(0.3, lambda: os.write(w, b"x"))
+        start = time.monotonic()
+        assert env.poll([(fd, POLLIN)], timeout_ns=10 * 10**9) == ([POLLIN], 1)
+        assert 0.25 < time.monotonic() - start < 2
+        assert calls <= 4  # no 5 ms naps: the host poller woke the wait
+        assert env.ev.hostpoll.armed() == 0
+        os.read(r, 1)
+        ep = env.ev.epoll_create1(env.p, 0)
+        env.ev.epoll_ctl(env.p, ep, EPOLL_CTL_ADD, fd, (POLLIN, 9))
+        assert env.wait(ep) == []
+        calls = 0
+        later(0.3, lambda: os.write(w, b"y"))
+        assert env.wait(ep, timeout_ns=10 * 10**9) == [(POLLIN, 9)]
+        assert calls <= 6
+    finally:
+        os.close(w)

@@ -202,11 +202,20 @@ class Epoll(Stream):
     def readable_now(self) -> bool:
         return bool(self.poll_events())
 
-    @property
-    def blind(self) -> bool:
-        """Some registered file cannot notify (waits must re-check it)."""
+    def unqueued(self) -> list[tuple[OpenFile, int]]:
+        """``(file, events)`` of the registrations whose file has no wait queue
+        (host fds: a wait must arm them itself), and of nested epoll sets that
+        hold such files (those can only be re-checked)."""
         with self._lock:
-            return any(i.queue is None for i in self._items.values())
+            out = [(i.file, i.events) for i in self._items.values()
+                   if i.queue is None and not i.disabled]
+            nested = [i.file for i in self._items.values()
+                      if isinstance(i.file.stream, Epoll) and not i.disabled]
+        for f in nested:
+            assert isinstance(f.stream, Epoll)
+            if f.stream.unqueued():
+                out.append((f, 0))  # seen only through the inner set: re-check
+        return out
 
     def read(self, size: int) -> bytes:
         raise KernelError(Errno.EINVAL, "an epoll fd cannot be read")

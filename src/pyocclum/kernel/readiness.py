@@ -13,7 +13,9 @@ the same way): its :class:`~pyocclum.fs.types.Stream`
 
 A stream without ``poll_events`` is judged from ``readable_now``,
 ``writable_now`` and ``hung_up``. A stream without a ``waitq`` (a host file
-descriptor) cannot wake a waiter: waits that include one re-check it every
+descriptor) cannot wake a waiter by itself: a wait arms its host fd on the
+kernel's :class:`~pyocclum.kernel.hostpoll.HostPoller` for each sleep; one
+that has neither (a nested epoll over a host fd) re-checks it every
 :data:`BLIND_NAP` seconds. Regular files and directories are always ready
 (``DEFAULT_POLLMASK``) and cannot be added to an epoll set (EPERM), as Linux.
 Nothing here blocks; :class:`MultiWait` sleeps on the wait queues.
@@ -28,6 +30,7 @@ from pyocclum.errors import KernelError
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Stream
 from pyocclum.fs.waitq import WaitQueue
+from pyocclum.kernel.hostpoll import HostPoller
 from pyocclum.kernel.process import Process
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
@@ -83,19 +86,29 @@ def wait_queue(f: OpenFile) -> WaitQueue | None:
     return f.stream.waitq if f.stream is not None else None
 
 
+def host_fd(f: OpenFile) -> int | None:
+    """The host file descriptor behind ``f`` (a host stdin/stdout), if any."""
+    fd = getattr(f.stream, "fd", None) if f.stream is not None else None
+    return fd if isinstance(fd, int) else None
+
+
 class MultiWait:
     """Sleeps until any of several wait queues is notified, or a signal comes.
 
     Subscribes to each queue once (:meth:`watch`); :meth:`close` unsubscribes.
-    Take :meth:`token` before checking readiness, then :meth:`sleep` on it:
-    a notify in between is never slept through.
+    Host fds (:meth:`watch_host`) are armed on the kernel's
+    :class:`~pyocclum.kernel.hostpoll.HostPoller` for each sleep. Take
+    :meth:`token` before checking readiness, then :meth:`sleep` on it: a
+    notify in between is never slept through.
     """
 
-    __slots__ = ("_queue", "_watched", "blind")
+    __slots__ = ("_hosts", "_poller", "_queue", "_watched", "blind")
 
-    def __init__(self) -> None:
+    def __init__(self, poller: HostPoller | None = None) -> None:
         self._queue = WaitQueue()
         self._watched: list[WaitQueue] = []
+        self._poller = poller
+        self._hosts: list[tuple[int, int]] = []
         #: Something watched cannot notify: sleeps are short naps.
         self.blind = False
 
@@ -105,6 +118,15 @@ class MultiWait:
             return
         queue.subscribe(self._queue.notify)
         self._watched.append(queue)
+
+    def watch_file(self, f: OpenFile, events: int) -> None:
+        """Watch ``f`` for ``events`` (``POLL*``): its wait queue, or its host fd."""
+        queue = wait_queue(f)
+        fd = host_fd(f) if queue is None else None
+        if queue is None and fd is not None and self._poller is not None:
+            self._hosts.append((fd, events & (POLLIN | POLLOUT | POLLPRI)))
+        else:
+            self.watch(queue)
 
     def token(self) -> int:
         return self._queue.token()
@@ -116,6 +138,10 @@ class MultiWait:
         if wait <= 0:
             return
         since = self._queue.since(token)
+        poller = self._poller
+        if poller is not None:
+            for fd, events in self._hosts:
+                poller.arm(fd, events, self._queue)
         p.waiting_on = since
         try:
             # A signal sent before waiting_on was published did not wake us: look again.
@@ -123,6 +149,8 @@ class MultiWait:
                 since.wait(wait)
         finally:
             p.waiting_on = None
+            if poller is not None and self._hosts:
+                poller.disarm(self._queue)
 
     def close(self) -> None:
         for q in self._watched:

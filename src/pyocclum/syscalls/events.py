@@ -33,6 +33,7 @@ from pyocclum.kernel.epoll import (
     reaches,
 )
 from pyocclum.kernel.eventfd import EFD_SEMAPHORE, EventFd
+from pyocclum.kernel.hostpoll import HostPoller
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.procsource import COMM_MAX, comm_of, host_cpus
@@ -43,7 +44,6 @@ from pyocclum.kernel.readiness import (
     MultiWait,
     can_poll,
     poll_events,
-    wait_queue,
 )
 from pyocclum.kernel.signals import UNBLOCKABLE_MASK
 from pyocclum.kernel.timerfd import CLOCKS, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET, TimerFd
@@ -89,6 +89,7 @@ class EventsSyscalls:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.timers = Timers()
+        self.hostpoll = HostPoller()
 
     # == helpers ====================================================================
     def _install(self, p: Process, stream: Stream, name: str, flags: int) -> int:
@@ -191,10 +192,13 @@ class EventsSyscalls:
         if maxevents <= 0 or maxevents > EP_MAX_EVENTS:
             raise KernelError(Errno.EINVAL, f"bad maxevents {maxevents}")
         ep = self._epoll(p, epfd)
-        with MultiWait() as waiter:
+        with MultiWait(self.hostpoll) as waiter:
             waiter.watch(ep.waitq)
-            if ep.blind:
-                waiter.watch(None)
+            for f, wanted in ep.unqueued():
+                if isinstance(f.stream, Epoll):
+                    waiter.watch(None)  # a host fd inside a nested set: re-check it
+                else:
+                    waiter.watch_file(f, wanted)
             found = self._wait(p, lambda: ep.collect(maxevents) or None, waiter, timeout_ns,
                                sigmask)
         events = found or []
@@ -233,12 +237,12 @@ class EventsSyscalls:
                     revents.append(poll_events(f) & want)
             return revents if any(revents) else None
 
-        with MultiWait() as waiter:
+        with MultiWait(self.hostpoll) as waiter:
             seen: set[int] = set()
-            for f in files:
+            for (_, events, _), f in zip(fds, files, strict=True):
                 if f is not None and id(f) not in seen:
                     seen.add(id(f))
-                    waiter.watch(wait_queue(f))
+                    waiter.watch_file(f, events & 0xFFFF)
             found = self._wait(p, check, waiter, timeout_ns, sigmask)
         revents = found or [0] * len(fds)
         out = b"".join(POLLFD.pack(fd, _short(ev), _short(r))

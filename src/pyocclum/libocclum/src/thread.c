@@ -13,8 +13,9 @@
  * Memory of a thread: one malloc'd block holding its stack, its TLS block
  * and its descriptor (struct __pthread). The block is freed by pthread_join,
  * or for a detached thread by a later pthread_create/join/detach (the
- * "zombie" list), but only once the thread's final "done" store has
- * happened (thread_start.s): after that the thread never touches the block.
+ * "zombie" list), but only once the thread is "done": the kernel calls
+ * __occlum_thread_done (thread_start.s) after the thread's instance has
+ * stopped running, so nothing touches the block afterwards.
  *
  * The main thread's descriptor is static and never freed.
  */
@@ -185,7 +186,7 @@ void __occlum_thread_main(int tid, struct __pthread *t) {
     self = t;
     __atomic_store_n(&t->tid, tid, __ATOMIC_SEQ_CST);
     thread_finish(t, t->start(t->arg));
-    /* thread_start.s stores done and returns to the kernel. */
+    /* Back in the kernel, which then calls __occlum_thread_done(t). */
 }
 
 void __occlum_thread_done(struct __pthread *t); /* thread_start.s */
@@ -193,7 +194,10 @@ void __occlum_thread_done(struct __pthread *t); /* thread_start.s */
 _Noreturn void pthread_exit(void *result) {
     struct __pthread *t = pthread_self();
     thread_finish(t, result);
-    __occlum_thread_done(t);
+    /* The kernel marks another thread done once it has unwound; the main
+     * thread's descriptor and stack are never freed, so it says so itself. */
+    if (t == &main_thread)
+        __occlum_thread_done(t);
     __occlum_thread_exit();
     __builtin_unreachable();
 }
