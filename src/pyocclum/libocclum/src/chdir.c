@@ -85,31 +85,38 @@ int __occlum_wrap_chdir(const char *path) {
         goto out;
     }
 
-    /* wasi-libc checks that target is a directory and records it. */
-    if (chdir(target) != 0)
-        goto out;
-
-    /* An absolute path, so the kernel's answer cannot depend on its own idea
-     * of the cwd even if the two ever drifted apart. */
+    /* The kernel first: it resolves target as Linux does (absolute symlink
+     * targets from the root, ".." after symlinks), which WASI's path
+     * resolution in wasi-libc's chdir need not (raw WASI follows WASI). */
     int32_t rc = __occlum_chdir(target, strlen(target));
+    if (rc == ENOSYS) { /* a harness without the kernel: wasi-libc alone */
+        ret = chdir(target);
+        goto out;
+    }
     if (rc != 0) {
-        (void)chdir(old); /* roll back so libc and kernel stay in step */
         errno = rc;
         goto out;
     }
 
-    /* Adopt the kernel's canonical path (Linux getcwd: no "..", symlinks
-     * resolved) so getcwd() matches /proc/<pid>/cwd. Test harnesses without
-     * a kernel (wasmtime's WASI plus stateless fallbacks) answer ENOSYS or
-     * always "/"; so a "/" answer is believed only when target has a ".."
-     * that may lead there, and a failed call keeps wasi-libc's path. */
-    int saved = errno;
+    /* Then wasi-libc, at the kernel's canonical path (Linux getcwd: no "..",
+     * symlinks resolved, so WASI's resolution can follow it), which also makes
+     * getcwd() match /proc/<pid>/cwd. Test harnesses without a kernel
+     * (wasmtime's WASI plus stateless fallbacks) answer ENOSYS or always "/";
+     * so a "/" answer is believed only when target is "/" or has a ".." that
+     * may lead there, and otherwise wasi-libc gets target itself. */
     char *canon = __occlum_kernel_getcwd();
-    if (canon != NULL && strcmp(canon, target) != 0 &&
-        (strcmp(canon, "/") != 0 || has_dotdot(target)))
-        (void)chdir(canon);
+    const char *where = target;
+    if (canon != NULL && (strcmp(canon, "/") != 0 || strcmp(target, "/") == 0 ||
+                          has_dotdot(target)))
+        where = canon;
+    if (chdir(where) != 0) {
+        int err = errno;
+        (void)__occlum_chdir(old, strlen(old)); /* roll back so both stay in step */
+        errno = err;
+        free(canon);
+        goto out;
+    }
     free(canon);
-    errno = saved;
     ret = 0;
 
 out:
