@@ -2,7 +2,8 @@
  * stdio.h: wasi-libc's, plus popen() and pclose(), which libocclum
  * implements with a pipe and posix_spawn of /bin/sh -c; fopen() and
  * freopen() go to libocclum by asm labels (src/files_stdio.c) for the 'e'
- * mode letter (close-on-exec) and the kernel's openat; rename, renameat and
+ * mode letter (close-on-exec) and the kernel's openat, and fdopen() to check
+ * the descriptor as glibc does; rename, renameat and
  * remove to src/paths.c (Linux's path semantics), which also has renameat2.
  */
 #pragma GCC system_header
@@ -17,6 +18,7 @@ struct _IO_FILE *fopen(const char *__restrict, const char *__restrict)
     __asm__("__occlum_wrap_fopen");
 struct _IO_FILE *freopen(const char *__restrict, const char *__restrict,
                          struct _IO_FILE *__restrict) __asm__("__occlum_wrap_freopen");
+struct _IO_FILE *fdopen(int, const char *) __asm__("__occlum_wrap_fdopen");
 int rename(const char *, const char *) __asm__("__occlum_wrap_rename");
 int renameat(int, const char *, int, const char *) __asm__("__occlum_wrap_renameat");
 int remove(const char *) __asm__("__occlum_wrap_remove");

@@ -2,7 +2,9 @@
  * fopen and freopen with Linux's mode letters (include/stdio.h routes them
  * here): 'e' makes the descriptor close-on-exec (wasi-libc's O_CLOEXEC is 0,
  * so its fopen ignores the letter), and fopen opens through the kernel's
- * openat, so a created file gets 0666 & ~umask as on Linux.
+ * openat, so a created file gets 0666 & ~umask as on Linux. fdopen checks
+ * the descriptor first, as glibc does (musl's accepts a bad fd, or a mode the
+ * descriptor was not opened for); 'e' sets close-on-exec, as musl's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +51,25 @@ FILE *__occlum_wrap_fopen(const char *restrict path, const char *restrict mode) 
         errno = e;
     }
     return f;
+}
+
+FILE *__occlum_wrap_fdopen(int fd, const char *mode) {
+    if (!strchr("rwa", *mode)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return NULL; /* EBADF */
+    /* wasi-libc's O_RDONLY and O_WRONLY are separate bits; O_RDWR is both. */
+    int readable = (fl & O_RDONLY) != 0, writable = (fl & O_WRONLY) != 0;
+    int plus = strchr(mode, '+') != NULL;
+    if ((plus && !(readable && writable)) || (*mode == 'r' && !readable) ||
+        (*mode != 'r' && !writable)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return fdopen(fd, mode);
 }
 
 FILE *__occlum_wrap_freopen(const char *restrict path, const char *restrict mode,
