@@ -1,4 +1,5 @@
 /* getgroups (the count with size 0, EINVAL for a negative size), sysinfo,
+ * the nice value inherited by a child,
  * waiting after a spawn of a program that does not exist (ENOENT, then no
  * child: ECHILD), wait4 with its rusage, getrusage and times. */
 #include "linuxtest.h"
@@ -13,6 +14,8 @@
 extern char **environ;
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "nice") == 0)
+        return getpriority(PRIO_PROCESS, 0);
     if (argc > 1)
         return atoi(argv[1]);
 
@@ -53,6 +56,15 @@ int main(int argc, char **argv) {
            WEXITSTATUS(status));
     CHECK(wait4(pid, &status, 0, &ru));
     CHECK(waitpid(pid + 100000, &status, 0));
+
+    /* The nice value is inherited by a spawned child. */
+    CHECK(setpriority(PRIO_PROCESS, 0, 4));
+    char *nicer[] = {argv[0], "nice", NULL};
+    fflush(stdout);
+    CHECK_ERRNO(posix_spawn(&pid, argv[0], NULL, NULL, nicer, environ));
+    MUST(waitpid(pid, &status, 0) == pid);
+    printf("child's nice %d\n", WEXITSTATUS(status));
+    CHECK(setpriority(PRIO_PROCESS, 0, 0));
 
     /* CPU time of a busy loop shows in getrusage and times (loop until 60 ms
      * of it, for at most 20 s of wall time: the host may be busy). */
