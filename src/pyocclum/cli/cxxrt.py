@@ -23,8 +23,8 @@ gives occlum-c++ the flags that go with it:
 
 The runtime is libunwind's ``Unwind-wasm.c`` (the landing-pad context and
 ``_Unwind_RaiseException`` as the wasm ``throw`` instruction), libc++abi
-with ``cxa_exception``/``cxa_personality``, libc++ without
-``src/filesystem`` (zig's headers say ``_LIBCPP_HAS_FILESYSTEM=0`` on wasi),
+with ``cxa_exception``/``cxa_personality``, libc++ (with
+``src/filesystem``, which zig leaves out on wasi, so ``_LIBCPP_HAS_FILESYSTEM=1``),
 and a definition of the ``__cpp_exception`` tag (clang only references it).
 It is built like libocclum: once, into
 ``<cache root>/cxxrt-<pyocclum version>-<hash>/``, where the hash covers the
@@ -75,6 +75,11 @@ LIBCXX_SOURCES = (
     "optional", "ostream", "print", "random", "random_shuffle", "regex", "ryu/d2fixed",
     "ryu/d2s", "ryu/f2s", "stdexcept", "string", "strstream", "system_error", "typeinfo",
     "valarray", "variant", "vector", "verbose_abort",
+    # zig leaves these out on wasi (wasi-libc lacks fchmod...); libocclum has
+    # what they call, so <filesystem> and <fstream> are there, as on Linux.
+    "filesystem/directory_entry", "filesystem/directory_iterator",
+    "filesystem/filesystem_clock", "filesystem/filesystem_error", "filesystem/operations",
+    "filesystem/path",
 )
 LIBCXX_THREAD_SOURCES = (
     "atomic", "barrier", "condition_variable", "condition_variable_destructor", "future",
@@ -116,6 +121,27 @@ extern "C" __attribute__((export_name("__occlum_start"))) void __occlum_cxx_star
 }
 """
 
+# To copy a file libc++ tries copy_file_range (it assumes musl has it) and
+# sendfile (when <sys/sendfile.h> exists), then falls back to reading and
+# writing. wasi-libc has neither function, so operations.cpp gets these
+# stand-ins, failing with the errnos that choose the fallback.
+_COPY_FILE_RANGE_SHIM = """\
+#include <errno.h>
+#include <sys/types.h>
+#define copy_file_range __occlum_cxxrt_copy_file_range
+#define sendfile __occlum_cxxrt_sendfile
+extern "C" {
+static inline ssize_t copy_file_range(int, off_t *, int, off_t *, size_t, unsigned) {
+    errno = ENOSYS;
+    return -1;
+}
+static inline ssize_t sendfile(int, int, off_t *, size_t) {
+    errno = EINVAL;
+    return -1;
+}
+}
+"""
+
 # clang references the tag that C++ exceptions are thrown with but never
 # defines it (emscripten's compiler-rt has the same few lines).
 _CPP_EXCEPTION_TAG = """\
@@ -149,7 +175,8 @@ def zig_libcxx_defines() -> tuple[str, ...]:
     """The ``-D_LIBCPP_*``/``-D_LIBCXXABI_*`` options zig gives a wasm32-wasi C++ compile.
 
     Read from ``zig c++ -###`` (a dry run, ~20 ms) so they follow zig's
-    version; ``_LIBCPP_HAS_THREADS`` is left out (``libcxx_defines`` sets it).
+    version; ``_LIBCPP_HAS_THREADS`` and ``_LIBCPP_HAS_FILESYSTEM`` are left
+    out (``libcxx_defines`` sets them).
     """
     cmd = [sys.executable, "-m", "ziglang", "c++", "-target", TARGET, "-###",
            "-x", "c++", "-c", "/dev/null", "-o", "/dev/null"]
@@ -162,7 +189,7 @@ def zig_libcxx_defines() -> tuple[str, ...]:
     defines = tuple(
         f"-D{value}" for flag, value in itertools.pairwise(args)
         if flag == "-D" and value.startswith(("_LIBCPP", "_LIBCXXABI"))
-        and not value.startswith("_LIBCPP_HAS_THREADS")
+        and not value.startswith(("_LIBCPP_HAS_THREADS", "_LIBCPP_HAS_FILESYSTEM"))
     )
     if not any(d.startswith("-D_LIBCPP_ABI_VERSION") for d in defines):
         raise CxxRuntimeError(f"cannot read libc++'s configuration from {' '.join(cmd)}")
@@ -170,8 +197,9 @@ def zig_libcxx_defines() -> tuple[str, ...]:
 
 
 def libcxx_defines(threads: bool) -> list[str]:
-    """zig's libc++ configuration, with threads on or off."""
-    return [*zig_libcxx_defines(), f"-D_LIBCPP_HAS_THREADS={int(threads)}"]
+    """zig's libc++ configuration, with threads on or off, and with <filesystem>."""
+    return [*zig_libcxx_defines(), f"-D_LIBCPP_HAS_THREADS={int(threads)}",
+            "-D_LIBCPP_HAS_FILESYSTEM=1"]
 
 
 def compile_flags(threads: bool = False) -> list[str]:
@@ -207,10 +235,12 @@ def _jobs(base: Sequence[str], threads: bool, dest: Path) -> list[list[str]]:
                      str(lib / "libcxxabi" / "src" / f"{name}.cpp"), "-o", f"abi-{name}.o"])
     for name in LIBCXX_SOURCES + (LIBCXX_THREAD_SOURCES if threads else ()):
         obj = f"cxx-{name.replace('/', '-')}.o"
-        jobs.append([*zig, "c++", *flags, *_LIBCXX_CFLAGS, *src_includes, "-c",
+        shim = ["-include", "copy_file_range.h"] if name == "filesystem/operations" else []
+        jobs.append([*zig, "c++", *flags, *_LIBCXX_CFLAGS, *src_includes, *shim, "-c",
                      str(lib / "libcxx" / "src" / f"{name}.cpp"), "-o", obj])
     (dest / "cpp_exception.S").write_text(_CPP_EXCEPTION_TAG)
     (dest / "cxxrt_start.cc").write_text(_START_SOURCE)
+    (dest / "copy_file_range.h").write_text(_COPY_FILE_RANGE_SHIM)
     return jobs
 
 
@@ -231,7 +261,7 @@ def build_runtime(dest: Path, base: Sequence[str], threads: bool, verbose: bool 
         list(pool.map(lambda cmd: _run(cmd, dest, verbose), jobs))
     objects = sorted(p.name for p in dest.glob("*.o") if p.name != START_OBJECT_NAME)
     _run([sys.executable, "-m", "ziglang", "ar", "rcs", ARCHIVE_NAME, *objects], dest, verbose)
-    for name in (*objects, "cpp_exception.S", "cxxrt_start.cc"):
+    for name in (*objects, "cpp_exception.S", "cxxrt_start.cc", "copy_file_range.h"):
         (dest / name).unlink()
 
 
@@ -241,6 +271,7 @@ def runtime_key(base: Sequence[str], threads: bool, headers: Sequence[Path],
     h = hashlib.sha256()
     for part in (__version__, zig_version, str(zig_lib_dir()), str(threads),
                  *runtime_flags(base, threads), _CPP_EXCEPTION_TAG, _START_SOURCE,
+                 _COPY_FILE_RANGE_SHIM,
                  *_LIBCXX_CFLAGS, *_LIBCXXABI_CFLAGS, *_LIBUNWIND_CFLAGS,
                  *LIBCXX_SOURCES, *LIBCXXABI_SOURCES):
         h.update(part.encode() + b"\0")
