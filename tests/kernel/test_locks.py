@@ -157,3 +157,33 @@ def test_flock_shared_exclusive_conversion_and_release() -> None:
     # flock and record locks never conflict.
     table.flock(KEY, a, W)
     table.set_range(KEY, b, 0, OFFSET_MAX, W, pid=2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0, 1]), st.integers(0, SPAN - 1),
+                          st.integers(0, SPAN - 1), st.sampled_from([R, W, U])), max_size=16))
+def test_two_owners_match_a_byte_model(ops: list[tuple[int, int, int, LockKind]]) -> None:
+    """With two owners, a request conflicts exactly when a byte of its range is
+    write-locked by the other owner, or the request is a write and the other owner
+    holds any lock there; a refused request changes nothing; F_GETLK agrees."""
+    table = LockTable()
+    owners = [Owner("a"), Owner("b")]
+    models: list[list[LockKind | None]] = [[None] * (SPAN + 1), [None] * (SPAN + 1)]
+    for who, x, y, kind in ops:
+        start, end = min(x, y), max(x, y)
+        me, other = owners[who], owners[1 - who]
+        theirs = models[1 - who][start:end + 1]
+        conflict = kind != U and any(
+            k == W or (k is not None and kind == W) for k in theirs)
+        if kind != U:
+            assert (table.test(KEY, me, start, end, kind) is not None) == conflict
+        if conflict:
+            with pytest.raises(WouldBlock):
+                table.set_range(KEY, me, start, end, kind, pid=who)
+        else:
+            table.set_range(KEY, me, start, end, kind, pid=who)
+            for b in range(start, end + 1):
+                models[who][b] = None if kind == U else kind
+        held = table.locks(KEY)
+        assert model_of(held, me) == models[who]
+        assert model_of(held, other) == models[1 - who]
