@@ -115,6 +115,11 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fchownat": ((I32,) * 6, ERRNO),
     # version 3: synchronization
     "sched_check": ((I64,), ERRNO),
+    # version 3: threads (occlum-cc -pthread programs)
+    "thread_spawn": ((I32, I32), ERRNO),
+    "thread_exit": ((), ()),
+    "gettid": ((), ERRNO),
+    "tkill": ((I32, I32), ERRNO),
     # version 3: signals
     "sigqueueinfo": ((I32,) * 4, ERRNO),
     "sigtimedwait": ((I64, I64, I32), ERRNO),
@@ -688,6 +693,35 @@ int main(void) {
 }
 """
 
+#: Threads (occlum-cc -pthread: a shared memory, one instance per thread).
+THREADS = r"""
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+static __thread int tls = 1;
+static void *run(void *arg) {
+    tls += (int)(long)arg;
+    if (arg == (void *)2) pthread_exit((void *)(long)tls);
+    return (void *)(long)(tls + (gettid() != getpid()));
+}
+int main(void) {
+    pthread_t t[2];
+    void *r[2];
+    for (long i = 0; i < 2; i++)
+        if (pthread_create(&t[i], NULL, run, (void *)(i + 1))) return 1;
+    if (pthread_kill(t[0], 0) > 0 && pthread_kill(t[0], 0) != 3) return 2;
+    for (int i = 0; i < 2; i++)
+        if (pthread_join(t[i], &r[i])) return 3;
+    char *p = malloc(10);
+    free(p);
+    printf("%ld %ld %d\n", (long)r[0], (long)r[1], tls);
+    return 0;
+}
+"""
+
 CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "spawn_pipeline": (SPAWN_PIPELINE, (), False),
     "spawn_attrs": (SPAWN_ATTRS, (), False),
@@ -701,6 +735,7 @@ CORPUS: Mapping[str, tuple[str, tuple[str, ...], bool]] = {
     "events": (EVENTS, (), False),
     "sync": (SYNC, (), False),
     "paths": (PATHS, (), False),
+    "threads": (THREADS, ("-pthread",), False),
     "strict_c11": (STRICT_C11, ("-std=c11",), False),
     "posix_only": (POSIX_ONLY, ("-std=c99", "-D_POSIX_C_SOURCE=200809L"), False),
     "cxx": (CXX, ("-std=c++17",), True),
@@ -714,7 +749,7 @@ HEADERS = (
     "linux/magic.h", "poll.h", "sched.h", "sys/select.h", "sys/epoll.h", "sys/eventfd.h",
     "sys/timerfd.h", "sys/syscall.h", "asm/unistd.h", "sys/auxv.h", "sys/prctl.h", "sys/times.h",
     "stdlib.h", "sys/time.h", "utime.h", "ucontext.h", "sys/ucontext.h",
-    "semaphore.h", "linux/futex.h",
+    "semaphore.h", "linux/futex.h", "pthread.h", "errno.h",
 )
 
 
@@ -751,7 +786,7 @@ def occlum_imports(wasm: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ..
         if imp.module == "occlum":
             assert imp.name is not None
             found[imp.name] = signature(imp.type)
-        else:
+        elif (imp.module, imp.name) != ("env", "memory"):  # -pthread: a shared memory
             assert imp.module == "wasi_snapshot_preview1", imp.module
     return found
 
@@ -781,6 +816,22 @@ def test_corpus_uses_the_whole_abi(corpus: dict[str, Built]) -> None:
         if built.rc == 0:
             used |= set(occlum_imports(built.wasm))
     assert used == set(ABI) - {"abi_version"}
+
+
+def test_pthread_programs_import_a_shared_memory(corpus: dict[str, Built]) -> None:
+    """-pthread: the memory is imported and shared, with the thread exports
+    (docs/abi.md, Threads); without it, the memory is the program's own."""
+    engine = wasmtime.Engine()
+    threaded = wasmtime.Module.from_file(engine, str(corpus["threads"].wasm))
+    memories = [i.type for i in threaded.imports if isinstance(i.type, wasmtime.MemoryType)]
+    assert len(memories) == 1 and memories[0].is_shared
+    exports = {e.name: signature(e.type) for e in threaded.exports
+               if isinstance(e.type, wasmtime.FuncType)}
+    assert exports["__occlum_thread_start"] == ((I32, I32), ())
+    assert exports["__occlum_thread_done"] == ((I32,), ())
+    plain = wasmtime.Module.from_file(engine, str(corpus["sync"].wasm))
+    assert not [i for i in plain.imports if isinstance(i.type, wasmtime.MemoryType)]
+    assert "__occlum_thread_start" not in {e.name for e in plain.exports}
 
 
 def compiles(src: Path, *flags: str) -> bool:
