@@ -416,12 +416,12 @@ class Kernel:
         tight loop; handled ones wait for a syscall boundary; an ignored signal
         is dropped unless blocked (Linux keeps it pending then, for sigwait).
 
-        Returns False if a real-time signal's record could not be queued
-        (RLIMIT_SIGPENDING): the signal is pending but its record is lost.
+        Returns False if a real-time signal sent with a record of its own
+        (``sigqueue``) could not be queued (RLIMIT_SIGPENDING): then it was
+        not sent (see :meth:`SignalState.post`).
         """
         if proc.exited:
             return True
-        queued = True
         with proc.lock:
             if sig == Signal.SIGKILL:
                 fatal = True
@@ -430,14 +430,15 @@ class Kernel:
                 if proc.sig.ignores(sig) and not blocked:
                     return True
                 limit = proc.rlimits.get(RLIMIT_SIGPENDING, (DEFAULT_SIGPENDING,))[0]
-                queued = proc.sig.post(info or SigInfo(sig, SI_KERNEL), limit)
+                if not proc.sig.post(info or SigInfo(sig, SI_KERNEL), limit):
+                    return False
                 fatal = not blocked and proc.sig.action(sig).handler == SIG_DFL
             if fatal and proc.kill_status is None:
                 proc.kill_status = wait_status_signaled(sig)
         if fatal:
             self.executor.interrupt(proc)
         proc.wake()
-        return queued
+        return True
 
     # -- misc ---------------------------------------------------------------------------
     def log_bug(self, proc: Process, what: str) -> None:

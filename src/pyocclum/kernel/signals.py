@@ -126,23 +126,27 @@ class SignalState:
         return sum(len(q) for s, q in self.infos.items() if self.pending & bit(s))
 
     def post(self, info: SigInfo, limit: int) -> bool:
-        """Make ``info.signo`` pending with its record.
+        """Make ``info.signo`` pending with its record; False if it was not sent.
 
         A standard signal already pending is merged (the new record dropped). A
-        real-time one is queued unless ``limit`` records are queued already:
-        then the record is lost (the signal stays pending, as Linux does for
-        ``kill``) and False is returned (``sigqueue`` turns that into EAGAIN).
+        real-time one is queued unless ``limit`` records are queued already.
+        Then, as on Linux, one sent by ``kill`` or the kernel (SI_USER,
+        SI_KERNEL) is still made pending, its record lost (it reads as
+        SI_USER); any other (``sigqueue``) is not sent: False (EAGAIN).
         """
         sig = info.signo
         if not self.pending & bit(sig):
             self.infos.pop(sig, None)  # stale records of a signal cleared elsewhere
-        self.pending |= bit(sig)
-        records = self.infos.setdefault(sig, [])
+        records = self.infos.get(sig, [])
         if records and not is_realtime(sig):
             return True
         if is_realtime(sig) and self.queued() >= limit:
-            return False
-        records.append(info)
+            if info.code not in (SI_USER, SI_KERNEL):
+                return False
+            self.pending |= bit(sig)
+            return True
+        self.pending |= bit(sig)
+        self.infos.setdefault(sig, []).append(info)
         return True
 
     def take(self, sig: int) -> SigInfo:

@@ -21,7 +21,7 @@ from pyocclum.ipc.pipe import Pipe
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
-from pyocclum.kernel.signals import UNBLOCKABLE_MASK
+from pyocclum.kernel.signals import DEFAULT_SIGPENDING, RLIMIT_SIGPENDING, UNBLOCKABLE_MASK
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
 from pyocclum.syscalls.wasi import WasiSyscalls
@@ -417,6 +417,8 @@ class OcclumSyscalls:
             return (limits.max_processes, limits.max_processes)
         if resource in (RLIMIT_AS, RLIMIT_DATA):
             return (p.memory_limit, p.memory_limit)
+        if resource == RLIMIT_SIGPENDING:
+            return (DEFAULT_SIGPENDING, DEFAULT_SIGPENDING)
         if 0 <= resource < 16:
             return (RLIM_INFINITY, RLIM_INFINITY)
         raise KernelError(Errno.EINVAL, f"unknown resource {resource}")

@@ -78,7 +78,7 @@ class SignalSyscalls:
         if sig == 0:
             return
         info = SigInfo(sig, code, pid=p.pid, value=value)
-        if not self.kernel.send_signal(target, sig, info) and code != 0:
+        if not self.kernel.send_signal(target, sig, info):
             raise KernelError(Errno.EAGAIN, "RLIMIT_SIGPENDING signals are queued already")
 
     # == dispositions and masks =========================================================

@@ -1,0 +1,98 @@
+"""kernel/signals.py: pending sets with their siginfo records (standard signals
+merged, real-time ones queued up to RLIMIT_SIGPENDING) and what spawn and exec
+keep; Kernel.send_signal/kill choosing who gets what record."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyocclum.abi.signals import Signal
+from pyocclum.kernel.signals import (
+    CLD_EXITED,
+    SI_KERNEL,
+    SI_QUEUE,
+    SI_USER,
+    SIG_IGN,
+    SIGRTMIN_KERNEL,
+    SigAction,
+    SigInfo,
+    SignalState,
+    bit,
+    is_realtime,
+)
+
+RT = SIGRTMIN_KERNEL + 2  # libc's SIGRTMIN (34)
+
+
+def test_standard_signals_merge_keeping_the_first_record() -> None:
+    s = SignalState()
+    assert s.post(SigInfo(Signal.SIGUSR1, SI_USER, pid=5), limit=10)
+    assert s.post(SigInfo(Signal.SIGUSR1, SI_QUEUE, pid=6, value=1), limit=10)
+    assert s.pending == bit(Signal.SIGUSR1)
+    assert s.queued() == 1
+    assert s.take(Signal.SIGUSR1) == SigInfo(Signal.SIGUSR1, SI_USER, pid=5)
+    assert s.pending == 0
+    assert s.queued() == 0
+
+
+def test_realtime_signals_queue_in_order() -> None:
+    s = SignalState()
+    for v in range(3):
+        assert s.post(SigInfo(RT, SI_QUEUE, value=v), limit=10)
+    assert s.queued() == 3
+    assert [s.take(RT).value for _ in range(2)] == [0, 1]
+    assert s.pending == bit(RT)  # one left
+    assert s.take(RT).value == 2
+    assert s.pending == 0
+
+
+def test_limit_refuses_sigqueue_but_kill_loses_only_the_record() -> None:
+    s = SignalState()
+    assert s.post(SigInfo(Signal.SIGUSR1), limit=2)  # a standard one takes a place too
+    assert s.post(SigInfo(RT, SI_QUEUE, value=1), limit=2)
+    assert not s.post(SigInfo(RT + 1, SI_QUEUE), limit=2)
+    assert not s.pending & bit(RT + 1)  # not sent at all
+    assert s.post(SigInfo(RT + 1, SI_USER, pid=3), limit=2)
+    assert s.pending & bit(RT + 1)
+    assert s.take(RT + 1) == SigInfo(RT + 1)  # the record was lost: SI_USER, no pid
+    assert s.post(SigInfo(Signal.SIGUSR1), limit=2)  # merging never fails
+
+
+def test_take_without_record_and_discard() -> None:
+    s = SignalState()
+    s.pending = bit(Signal.SIGTERM)  # set by code that knows no records
+    assert s.take(Signal.SIGTERM) == SigInfo(Signal.SIGTERM)
+    s.post(SigInfo(RT, SI_QUEUE), limit=5)
+    s.post(SigInfo(RT, SI_QUEUE), limit=5)
+    s.discard(RT)
+    assert s.pending == 0
+    assert s.queued() == 0
+    # stale records of a signal whose bit was cleared elsewhere are not delivered
+    s.post(SigInfo(RT, SI_QUEUE, value=1), limit=5)
+    s.pending = 0
+    s.post(SigInfo(RT, SI_QUEUE, value=2), limit=5)
+    assert s.take(RT).value == 2
+
+
+def test_spawn_and_exec_inheritance() -> None:
+    s = SignalState()
+    s.actions = {Signal.SIGUSR1: SigAction(9), Signal.SIGUSR2: SigAction(SIG_IGN)}
+    s.blocked = bit(Signal.SIGHUP)
+    s.post(SigInfo(RT, SI_QUEUE, value=4), limit=5)
+    child = s.inherit()
+    assert (child.blocked, child.pending, child.actions) == (
+        bit(Signal.SIGHUP), 0, {Signal.SIGUSR2: SigAction(SIG_IGN)})
+    execd = s.after_exec()
+    assert (execd.blocked, execd.pending) == (bit(Signal.SIGHUP), bit(RT))
+    assert execd.actions == {Signal.SIGUSR2: SigAction(SIG_IGN)}
+    assert execd.take(RT).value == 4
+    assert s.take(RT).value == 4  # the records were copied, not shared
+
+
+@pytest.mark.parametrize(("sig", "rt"), [(1, False), (31, False), (32, True), (64, True)])
+def test_is_realtime(sig: int, rt: bool) -> None:
+    assert is_realtime(sig) is rt
+
+
+def test_constants_are_linuxs() -> None:
+    assert (SI_USER, SI_KERNEL, SI_QUEUE, CLD_EXITED) == (0, 0x80, -1, 1)
