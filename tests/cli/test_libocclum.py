@@ -824,7 +824,8 @@ def test_pthread_programs_import_a_shared_memory(corpus: dict[str, Built]) -> No
     engine = wasmtime.Engine()
     threaded = wasmtime.Module.from_file(engine, str(corpus["threads"].wasm))
     memories = [i.type for i in threaded.imports if isinstance(i.type, wasmtime.MemoryType)]
-    assert len(memories) == 1 and memories[0].is_shared
+    assert len(memories) == 1
+    assert memories[0].is_shared
     exports = {e.name: signature(e.type) for e in threaded.exports
                if isinstance(e.type, wasmtime.FuncType)}
     assert exports["__occlum_thread_start"] == ((I32, I32), ())
