@@ -1,11 +1,13 @@
 /* F_SETLKW: a waiter is woken by the unlock, a signal interrupts the wait (EINTR
- * without SA_RESTART), and a wait that would close a cycle fails with EDEADLK.
+ * without SA_RESTART; a blocking flock too), and a wait that would close a cycle
+ * fails with EDEADLK.
  * The other process is this program spawned again, told what to do through
  * argv and paced through a pipe. */
 #include "linuxtest.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +62,7 @@ int main(int argc, char **argv) {
             printf("waiter has the lock\n");
         } else if (strcmp(argv[1], "holder") == 0) {
             CHECK(lk(fd, F_SETLK, F_WRLCK, 0, 0));
+            CHECK(flock(fd, LOCK_EX));
             MUST(write(20, "h", 1) == 1);
             char c;
             read(0, &c, 1); /* until the parent closes our stdin */
@@ -102,10 +105,14 @@ int main(int argc, char **argv) {
     alarm(1);
     CHECK(lk(fd, F_SETLKW, F_RDLCK, 5, 1));
     CHECK(lk(fd, F_SETLK, F_RDLCK, 5, 1));
+    alarm(1);
+    CHECK(flock(fd, LOCK_SH));
+    CHECK(flock(fd, LOCK_SH | LOCK_NB));
     close(in[1]); /* the holder exits, and its lock goes */
     wait_child(pid);
     close(rd);
     CHECK(lk(fd, F_SETLKW, F_RDLCK, 5, 1));
+    CHECK(flock(fd, LOCK_SH));
 
     printf("-- a cycle: EDEADLK\n");
     CHECK(lk(fd, F_SETLK, F_UNLCK, 0, 0));
