@@ -1,10 +1,9 @@
-"""kernel/timerfd.py and kernel/timers.py: expirations counted from the clock,
-waiters notified by the timer thread."""
+"""kernel/timerfd.py: expirations counted from the clock, waiters notified by
+the timer thread."""
 
 from __future__ import annotations
 
 import struct
-import threading
 import time
 
 import pytest
@@ -21,21 +20,6 @@ from pyocclum.kernel.timerfd import (
 from pyocclum.kernel.timers import Timers
 
 MS = 1_000_000
-
-
-def test_timers_run_in_deadline_order_and_cancel() -> None:
-    timers = Timers()
-    ran: list[int] = []
-    done = threading.Event()
-    now = time.monotonic()
-    timers.at(now + 0.03, lambda: ran.append(2))
-    h = timers.at(now + 0.02, lambda: ran.append(99))
-    timers.at(now + 0.01, lambda: ran.append(1))
-    timers.at(now + 0.05, done.set)
-    timers.cancel(h)
-    assert done.wait(5)
-    assert ran == [1, 2]
-    assert timers.pending() == 0
 
 
 def test_one_shot_counts_one_expiration_and_notifies() -> None:
