@@ -5,10 +5,11 @@
  * An SA_SIGINFO handler gets a siginfo_t built from the kernel's record and
  * a ucontext_t whose uc_sigmask is the interrupted mask; whatever the
  * handler leaves in uc_sigmask is the mask restored afterwards, as Linux's
- * sigreturn does. wasm has one stack, which no code can switch: sigaltstack
- * is recorded and reported (SS_ONSTACK while an SA_ONSTACK handler runs,
- * SS_AUTODISARM honoured), but handlers run on the ordinary stack. For the
- * same reason getcontext/setcontext/swapcontext fail with ENOSYS.
+ * sigreturn does (and likewise for the alternate stack and uc_stack). wasm
+ * has one stack, which no code can switch: sigaltstack is recorded and
+ * reported (SS_ONSTACK while an SA_ONSTACK handler runs, EPERM for changing
+ * it then, SS_AUTODISARM honoured), but handlers run on the ordinary stack.
+ * For the same reason getcontext/setcontext/swapcontext fail with ENOSYS.
  */
 #include <errno.h>
 #include <signal.h>
@@ -48,67 +49,78 @@ void __occlum_siginfo_from(siginfo_t *si, const struct occlum_siginfo *info) {
         si->si_value.sival_int = info->value;
 }
 
+/* Set the alternate stack from `ss` after Linux's checks (EINVAL, ENOMEM). */
+static int set_altstack(const stack_t *ss) {
+    int mode = ss->ss_flags & ~(int)SS_FLAG_BITS;
+    if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
+        return EINVAL;
+    if (mode != SS_DISABLE && ss->ss_size < MINSIGSTKSZ)
+        return ENOMEM;
+    if (mode == SS_DISABLE)
+        altstack = (stack_t){NULL, ss->ss_flags, 0};
+    else
+        altstack = (stack_t){ss->ss_sp, ss->ss_flags & (int)SS_FLAG_BITS, ss->ss_size};
+    return 0;
+}
+
 uint64_t __occlum_signal_deliver(uint32_t handler, int flags, const struct occlum_siginfo *info,
                                  uint64_t mask) {
     /* The kernel's SIG_DFL (0) and SIG_IGN (1) are not handlers. */
     if (handler <= 1)
         return mask;
     int saved_errno = errno;
+    /* uc_stack: the alternate stack as the interrupted code would see it;
+     * Linux sets it back from there when the handler returns. */
+    stack_t outer;
+    report_altstack(&outer);
     /* SA_ONSTACK with an alternate stack: say we are on it for the handler's
      * time (the stack itself is not switched; see above). */
-    int onstack = (flags & SA_ONSTACK) && !(altstack.ss_flags & SS_DISABLE) && !on_altstack;
-    stack_t outer = altstack, reported;
-    if (onstack)
-        on_altstack = 1;
-    report_altstack(&reported); /* uc_stack: as sigaltstack() says inside the handler */
-    if (onstack && (altstack.ss_flags & SS_AUTODISARM))
-        altstack = (stack_t){NULL, SS_DISABLE, 0};
+    int was_on = on_altstack;
+    if ((flags & SA_ONSTACK) && !(altstack.ss_flags & SS_DISABLE) && !on_altstack) {
+        /* Disarmed, it is no stack at all: nothing to be on (Linux looks at
+         * the stack pointer against the current alternate stack). */
+        if (altstack.ss_flags & SS_AUTODISARM)
+            altstack = (stack_t){NULL, SS_DISABLE, 0};
+        else
+            on_altstack = 1;
+    }
+    stack_t back = outer;
     if (flags & SA_SIGINFO) {
         siginfo_t si;
         ucontext_t uc;
         __occlum_siginfo_from(&si, info);
         memset(&uc, 0, sizeof uc);
-        uc.uc_stack = reported;
+        uc.uc_stack = outer;
         uc.uc_sigmask.__bits[0] = mask;
         /* call_indirect checks the type: a three-argument handler. */
         ((void (*)(int, siginfo_t *, void *))(uintptr_t)handler)(info->signo, &si, &uc);
         mask = uc.uc_sigmask.__bits[0];
+        back = uc.uc_stack;
     } else {
         ((void (*)(int))(uintptr_t)handler)(info->signo);
     }
-    if (onstack) {
-        on_altstack = 0;
-        altstack = outer;
-    }
+    on_altstack = was_on;
+    (void)set_altstack(&back); /* as Linux's sigreturn; a bad uc_stack changes nothing */
     errno = saved_errno;
     return mask;
 }
 
 int sigaltstack(const stack_t *restrict ss, stack_t *restrict old) {
+    stack_t previous;
+    report_altstack(&previous);
     if (ss != NULL) {
-        /* Linux's checks, in its order. */
         if (on_altstack) {
             errno = EPERM;
             return -1;
         }
-        int mode = ss->ss_flags & ~(int)SS_FLAG_BITS;
-        if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE) {
-            errno = EINVAL;
-            return -1;
-        }
-        if (mode != SS_DISABLE && ss->ss_size < MINSIGSTKSZ) {
-            errno = ENOMEM;
+        int e = set_altstack(ss);
+        if (e != 0) {
+            errno = e;
             return -1;
         }
     }
     if (old != NULL)
-        report_altstack(old);
-    if (ss != NULL) {
-        if ((ss->ss_flags & ~(int)SS_FLAG_BITS) == SS_DISABLE)
-            altstack = (stack_t){NULL, ss->ss_flags, 0};
-        else
-            altstack = (stack_t){ss->ss_sp, ss->ss_flags & (int)SS_FLAG_BITS, ss->ss_size};
-    }
+        *old = previous;
     return 0;
 }
 
