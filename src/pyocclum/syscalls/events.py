@@ -3,9 +3,10 @@
 Values are Linux's (``EPOLL*``, ``POLL*``, ``O_NONBLOCK``/``O_CLOEXEC`` in
 flags, clock ids). Every wait sleeps on the wait queues of what it watches
 (:mod:`pyocclum.kernel.readiness`): a write to a pipe, an eventfd or an
-expiring timerfd wakes the sleeper; nothing polls in a loop except for host
-descriptors, which have no wait queue. ``poll``, ``epoll_pwait`` are never
-restarted after a signal handler (EINTR, as Linux). See ``docs/abi.md``,
+expiring timerfd wakes the sleeper, and a host descriptor (a terminal as
+stdin) is armed on the kernel's :class:`HostPoller` thread; nothing polls in a
+loop. ``poll`` and ``epoll_pwait`` are never restarted after a signal handler
+(EINTR, as Linux). See ``docs/abi.md``,
 "Events and the rest".
 """
 
