@@ -65,7 +65,7 @@ class KernelProcSource:
             start_ns=p.start_ns - self.kernel.boot_ns, memory_bytes=memory,
             umask=p.umask, sig_pending=pending, sig_blocked=blocked, sig_ignored=ignored,
             sig_caught=caught, sig_queued=pending.bit_count(), nice=p.nice,
-            cpus=host_cpus(),
+            cpus=host_cpus(), threads=max(1, len(p.threads)),
         )
 
     def current_pid(self) -> int:

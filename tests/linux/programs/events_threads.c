@@ -1,7 +1,7 @@
 // linux-test: cflags=-pthread
 /* Waits in one thread woken by another: epoll_wait on an eventfd, poll on a
  * pipe, and a blocking read of a timerfd, each in a second thread while the
- * main thread writes or arms. */
+ * main thread writes or arms; /proc/self/status counts the threads. */
 #include "linuxtest.h"
 #include <poll.h>
 #include <pthread.h>
@@ -14,6 +14,19 @@
 
 static int ep, efd, p[2], tfd;
 static char result[128]; /* what the thread saw, printed after the join */
+
+/* The Threads: line of /proc/self/status. */
+static void threads_line(void) {
+    char buf[8192];
+    FILE *f = fopen("/proc/self/status", "r");
+    MUST(f != NULL);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *line = strstr(buf, "\nThreads:");
+    MUST(line != NULL);
+    printf("%.*s\n", (int)strcspn(line + 1, "\n"), line + 1);
+}
 
 static void *epoll_waiter(void *arg) {
     (void)arg;
@@ -54,8 +67,10 @@ int main(void) {
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 77};
     MUST(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) == 0);
 
+    threads_line();
     MUST(pthread_create(&t, NULL, epoll_waiter, NULL) == 0);
     pause_ms(50);
+    threads_line();
     CHECK(eventfd_write(efd, 1));
     CHECK_ERRNO(pthread_join(t, NULL));
     printf("%s\n", result);
@@ -74,5 +89,6 @@ int main(void) {
     CHECK(timerfd_settime(tfd, 0, &its, NULL));
     CHECK_ERRNO(pthread_join(t, NULL));
     printf("%s\n", result);
+    threads_line();
     return 0;
 }
