@@ -13,6 +13,7 @@ loop. ``poll`` and ``epoll_pwait`` are never restarted after a signal handler
 from __future__ import annotations
 
 import struct
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -36,7 +37,7 @@ from pyocclum.kernel.epoll import (
 from pyocclum.kernel.eventfd import EFD_SEMAPHORE, EventFd
 from pyocclum.kernel.hostpoll import HostPoller
 from pyocclum.kernel.kernel import Kernel
-from pyocclum.kernel.process import Process
+from pyocclum.kernel.process import Process, current_thread
 from pyocclum.kernel.procsource import COMM_MAX, comm_of, host_cpus
 from pyocclum.kernel.readiness import (
     POLLERR,
@@ -47,6 +48,7 @@ from pyocclum.kernel.readiness import (
     poll_events,
 )
 from pyocclum.kernel.signals import UNBLOCKABLE_MASK
+from pyocclum.kernel.threads import Thread
 from pyocclum.kernel.timerfd import CLOCKS, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET, TimerFd
 from pyocclum.kernel.timerfd import check_timespec as _timespec_ns
 from pyocclum.kernel.timers import Timers
@@ -91,6 +93,9 @@ class EventsSyscalls:
         self.kernel = kernel
         self.timers = Timers()
         self.hostpoll = HostPoller()
+        #: Names of threads other than the main one: (pid, tid) -> (thread, name).
+        self._thread_comms: dict[tuple[int, int], tuple[Thread, str]] = {}
+        self._comm_lock = threading.Lock()
 
     # == helpers ====================================================================
     def _install(self, p: Process, stream: Stream, name: str, flags: int) -> int:
@@ -293,17 +298,41 @@ class EventsSyscalls:
         return host_cpus()
 
     def set_comm(self, p: Process, name: bytes) -> None:
-        """``prctl(PR_SET_NAME)``: the first 15 bytes (up to a NUL) name the process
-        in ``/proc/<pid>/comm`` and ``status`` until the next ``execve``."""
-        name = name.split(b"\0", 1)[0][:COMM_MAX]
-        p.comm = (p.argv, name.decode("utf-8", "surrogateescape"))
+        """``prctl(PR_SET_NAME)``: the first 15 bytes (up to a NUL) name the calling
+        thread; the main thread's name is the process's, in ``/proc/<pid>/comm``
+        and ``status``, until the next ``execve``."""
+        text = name.split(b"\0", 1)[0][:COMM_MAX].decode("utf-8", "surrogateescape")
+        thread = current_thread()
+        if thread is None or thread is p.threads.main:
+            p.comm = (p.argv, text)
+            return
+        with self._comm_lock:
+            for key, (t, _) in list(self._thread_comms.items()):
+                owner = self._owner_of(key[0])
+                if owner is None or owner.threads.get(key[1]) is not t:
+                    del self._thread_comms[key]  # that thread has gone
+            self._thread_comms[(p.pid, thread.tid)] = (thread, text)
+
+    def _owner_of(self, pid: int) -> Process | None:
+        try:
+            return self.kernel.process(pid)
+        except KernelError:
+            return None
 
     def get_comm(self, p: Process, size: int) -> bytes:
-        """``prctl(PR_GET_NAME)``: the name, NUL-terminated (at most 16 bytes)."""
-        name = comm_of(p).encode("utf-8", "surrogateescape")[:COMM_MAX] + b"\0"
-        if len(name) > size:
+        """``prctl(PR_GET_NAME)``: the calling thread's name, NUL-terminated (at most
+        16 bytes); a thread that set none has the process's."""
+        thread = current_thread()
+        text = comm_of(p)
+        if thread is not None and thread is not p.threads.main:
+            with self._comm_lock:
+                named = self._thread_comms.get((p.pid, thread.tid))
+            if named is not None and named[0] is thread:
+                text = named[1]
+        out = text.encode("utf-8", "surrogateescape")[:COMM_MAX] + b"\0"
+        if len(out) > size:
             raise KernelError(Errno.ERANGE, "buffer too small for the name")
-        return name
+        return out
 
     def _priority_target(self, p: Process, which: int, who: int) -> list[Process]:
         if which == PRIO_PROCESS:
