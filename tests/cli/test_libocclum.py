@@ -749,7 +749,7 @@ HEADERS = (
     "linux/magic.h", "poll.h", "sched.h", "sys/select.h", "sys/epoll.h", "sys/eventfd.h",
     "sys/timerfd.h", "sys/syscall.h", "asm/unistd.h", "sys/auxv.h", "sys/prctl.h", "sys/times.h",
     "stdlib.h", "sys/time.h", "utime.h", "ucontext.h", "sys/ucontext.h",
-    "semaphore.h", "linux/futex.h", "pthread.h", "errno.h",
+    "semaphore.h", "linux/futex.h", "pthread.h", "errno.h", "dirent.h",
 )
 
 
