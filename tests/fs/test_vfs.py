@@ -113,3 +113,25 @@ def test_resolve_parent() -> None:
     with pytest.raises(KernelError) as e:
         vfs.resolve_parent(vfs.root(), "/a/" + "x" * 5000)
     assert e.value.errno == Errno.ENAMETOOLONG
+
+
+def test_long_components_are_enametoolong_where_the_walk_reaches_them() -> None:
+    vfs = make_vfs()
+    long = "x" * 256
+
+    def errno_of(path: str) -> Errno:
+        with pytest.raises(KernelError) as e:
+            vfs.resolve(vfs.root(), path)
+        return e.value.errno
+
+    assert errno_of("/" + long) == Errno.ENAMETOOLONG
+    assert errno_of("/a/" + long + "/f") == Errno.ENAMETOOLONG
+    assert errno_of("/nope/" + long) == Errno.ENOENT  # the walk stops before it, as Linux's
+    assert errno_of("/a/b/f/" + long) == Errno.ENOTDIR
+    assert errno_of("/" + "é" * 128) == Errno.ENAMETOOLONG  # 256 bytes in UTF-8
+    with pytest.raises(KernelError) as e:
+        vfs.resolve_parent(vfs.root(), "/a/" + long)
+    assert e.value.errno == Errno.ENAMETOOLONG
+    vfs.resolve_parent(vfs.root(), "/a/" + "y" * 255)  # 255 is fine (and need not exist)
+    vfs.root().inode.lookup("a").symlink("longlink", "b/" + long)
+    assert errno_of("/a/longlink") == Errno.ENAMETOOLONG  # in a followed target too
