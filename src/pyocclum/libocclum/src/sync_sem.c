@@ -74,15 +74,24 @@ int sem_post(sem_t *sem)
     return 0;
 }
 
-int sem_trywait(sem_t *sem)
+/* 0 if a unit was taken, else EAGAIN (errno untouched). */
+static int take(sem_t *sem)
 {
     int val;
     while ((val = LOAD(&SEM_VAL(sem))) & SEM_VALUE_MAX) {
         if (cas(&SEM_VAL(sem), val, val - 1) == val)
             return 0;
     }
-    errno = EAGAIN;
-    return -1;
+    return EAGAIN;
+}
+
+int sem_trywait(sem_t *sem)
+{
+    if (take(sem)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return 0;
 }
 
 static int sem_wait_until(sem_t *restrict sem, int clock, const struct timespec *restrict at)
@@ -91,7 +100,7 @@ static int sem_wait_until(sem_t *restrict sem, int clock, const struct timespec 
         errno = EINVAL;
         return -1;
     }
-    while (sem_trywait(sem)) {
+    while (take(sem)) {
         ADD(&SEM_WAITERS(sem), 1);
         cas(&SEM_VAL(sem), 0, (int)0x80000000);
         int r = __occlum_futex_timedwait(&SEM_VAL(sem), (int)0x80000000, clock, at);

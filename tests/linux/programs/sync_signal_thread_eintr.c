@@ -1,0 +1,46 @@
+/* A handler run for a thread blocked in sem_wait (pthread_kill, no
+ * SA_RESTART) makes its sem_wait fail with EINTR; a post that comes later
+ * stays in the semaphore. */
+// linux-test: cflags=-pthread
+// linux-test: xfail=signals are pending per process, not per thread (syscalls/threads.py tkill): the main thread runs the handler and the waiter's sem_wait goes on
+#include "linuxtest.h"
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <unistd.h>
+
+static sem_t s;
+static volatile sig_atomic_t handled;
+static int rc, err;
+
+static void on_usr1(int sig) {
+    (void)sig;
+    handled++;
+}
+
+static void *sem_waiter(void *arg) {
+    (void)arg;
+    errno = 0;
+    rc = sem_wait(&s);
+    err = errno;
+    return NULL;
+}
+
+int main(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    MUST(sigaction(SIGUSR1, &sa, NULL) == 0);
+    MUST(sem_init(&s, 0, 0) == 0);
+    pthread_t t;
+    MUST(pthread_create(&t, NULL, sem_waiter, NULL) == 0);
+    usleep(200000);
+    MUST(pthread_kill(t, SIGUSR1) == 0);
+    usleep(300000);
+    MUST(sem_post(&s) == 0); /* ends the wait if the signal did not */
+    MUST(pthread_join(t, NULL) == 0);
+    int v = -1;
+    sem_getvalue(&s, &v);
+    printf("sem_wait = %d %s, handled %d, value %d\n", rc, errname(err), (int)handled, v);
+    return 0;
+}
