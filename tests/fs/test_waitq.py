@@ -12,7 +12,12 @@ def test_since_a_token_does_not_sleep_after_a_notify() -> None:
     token = q.token()
     q.notify()
     done = threading.Event()
-    t = threading.Thread(target=lambda: (q.since(token).wait(10), done.set()))
+
+    def sleeper() -> None:
+        q.since(token).wait(10)
+        done.set()
+
+    t = threading.Thread(target=sleeper)
     t.start()
     assert done.wait(5)
     t.join()
