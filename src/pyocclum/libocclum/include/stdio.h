@@ -54,4 +54,15 @@ int renameat2(int, const char *, int, const char *, unsigned);
 }
 #endif
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* wasi-libc declares tmpfile deprecated ("not defined on WASI"); libocclum
+ * has one (src/files_temp.c), reached under another name. */
+FILE *__occlum_tmpfile(void);
+#define tmpfile __occlum_tmpfile
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* _PYOCCLUM_STDIO_H */

@@ -26,3 +26,24 @@ __attribute__((__noreturn__)) void abort(void) __asm__("__occlum_abort");
 }
 #endif
 #endif
+
+#ifndef _PYOCCLUM_STDLIB_TEMP
+#define _PYOCCLUM_STDLIB_TEMP
+#ifdef __cplusplus
+extern "C" {
+#endif
+#if defined(_POSIX_SOURCE) || defined(_POSIX_C_SOURCE) || defined(_XOPEN_SOURCE) \
+ || defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+int mkstemp(char *);
+int mkostemp(char *, int);
+char *mkdtemp(char *);
+#endif
+#if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+char *mktemp(char *);
+int mkstemps(char *, int);
+int mkostemps(char *, int, int);
+#endif
+#ifdef __cplusplus
+}
+#endif
+#endif
