@@ -27,6 +27,41 @@ int remove(const char *) __asm__("__occlum_wrap_remove");
 #endif
 #endif
 
+/* Threaded builds (-pthread, hence -matomics): the common stdio calls take
+ * one process-wide recursive lock (src/thread_stdio.c), as wasi-libc's
+ * FILEs have none (docs/threads.md). */
+#if defined(__wasm_atomics__) && !defined(_PYOCCLUM_STDIO_THREAD_LABELS) \
+ && !defined(__OCCLUM_BUILDING_LIBOCCLUM)
+#define _PYOCCLUM_STDIO_THREAD_LABELS
+#ifdef __cplusplus
+extern "C" {
+#endif
+struct _IO_FILE;
+int printf(const char *__restrict, ...) __asm__("__occlum_locked_printf");
+int fprintf(struct _IO_FILE *__restrict, const char *__restrict, ...)
+    __asm__("__occlum_locked_fprintf");
+int vprintf(const char *__restrict, __builtin_va_list) __asm__("__occlum_locked_vprintf");
+int vfprintf(struct _IO_FILE *__restrict, const char *__restrict, __builtin_va_list)
+    __asm__("__occlum_locked_vfprintf");
+int puts(const char *) __asm__("__occlum_locked_puts");
+int fputs(const char *__restrict, struct _IO_FILE *__restrict) __asm__("__occlum_locked_fputs");
+int fputc(int, struct _IO_FILE *) __asm__("__occlum_locked_fputc");
+int putc(int, struct _IO_FILE *) __asm__("__occlum_locked_fputc");
+int putchar(int) __asm__("__occlum_locked_putchar");
+__SIZE_TYPE__ fwrite(const void *__restrict, __SIZE_TYPE__, __SIZE_TYPE__,
+                     struct _IO_FILE *__restrict) __asm__("__occlum_locked_fwrite");
+int fflush(struct _IO_FILE *) __asm__("__occlum_locked_fflush");
+void perror(const char *) __asm__("__occlum_locked_perror");
+char *fgets(char *__restrict, int, struct _IO_FILE *__restrict) __asm__("__occlum_locked_fgets");
+int fgetc(struct _IO_FILE *) __asm__("__occlum_locked_fgetc");
+int getc(struct _IO_FILE *) __asm__("__occlum_locked_fgetc");
+__SIZE_TYPE__ fread(void *__restrict, __SIZE_TYPE__, __SIZE_TYPE__, struct _IO_FILE *__restrict)
+    __asm__("__occlum_locked_fread");
+#ifdef __cplusplus
+}
+#endif
+#endif
+
 #include_next <stdio.h>
 
 #if !defined(_PYOCCLUM_STDIO_H) && defined(_STDIO_H)
@@ -42,6 +77,11 @@ extern "C" {
 FILE *popen(const char *, const char *);
 int pclose(FILE *);
 #endif
+
+/* POSIX; wasi-libc declares them only with _REENTRANT (src/thread_stdio.c). */
+void flockfile(FILE *);
+int ftrylockfile(FILE *);
+void funlockfile(FILE *);
 
 #ifdef _GNU_SOURCE
 #define RENAME_NOREPLACE (1 << 0)
