@@ -123,6 +123,7 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # version 3: signals
     "sigqueueinfo": ((I32,) * 4, ERRNO),
     "sigtimedwait": ((I64, I64, I32), ERRNO),
+    "setitimer": ((I32, I32, I32), ERRNO),
 }
 TRAMPOLINE = "__occlum_signal_trampoline"
 #: Its version-3 type: (sig, handler, flags, code, pid, uid, value, status, mask) -> mask.
@@ -238,6 +239,7 @@ SIGNALS = r"""
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -294,6 +296,8 @@ int main(void) {
     static char stack[SIGSTKSZ];
     stack_t ss = {.ss_sp = stack, .ss_size = sizeof stack};
     sigaltstack(&ss, NULL);
+    struct itimerval it = {{0, 0}, {0, 10000}};
+    setitimer(ITIMER_REAL, &it, NULL);
     return 0;
 }
 """

@@ -10,6 +10,9 @@ in the order sent). ``pending`` stays a plain bit mask (bit ``n-1`` for signal
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 from pyocclum.abi.errno import Errno
@@ -177,3 +180,33 @@ class SignalState:
         state.pending = self.pending
         state.infos = {s: list(q) for s, q in self.infos.items() if self.pending & bit(s)}
         return state
+
+
+class IntervalTimer(threading.Timer):
+    """A process's ITIMER_REAL (``alarm`` and ``setitimer``): calls ``fire``
+    after ``value`` seconds, then every ``interval`` seconds (0: once) until
+    cancelled. A ``threading.Timer``, so whoever holds one can ``cancel`` it."""
+
+    def __init__(self, value: float, interval: float, fire: Callable[[], object]) -> None:
+        super().__init__(value, fire)
+        self.daemon = True
+        self.interval = interval
+        self.deadline = time.monotonic() + value
+
+    def remaining(self) -> float:
+        """Seconds to the next expiry (0 once expired for good or cancelled)."""
+        if self.finished.is_set():
+            return 0.0
+        return max(0.0, self.deadline - time.monotonic())
+
+    def run(self) -> None:
+        while not self.finished.wait(max(0.0, self.deadline - time.monotonic())):
+            self.function()
+            if not self.interval:
+                break
+            # Overruns are not queued: the next expiry is the next period still ahead.
+            now = time.monotonic()
+            self.deadline += self.interval
+            if self.deadline <= now:
+                self.deadline = now + self.interval
+        self.finished.set()

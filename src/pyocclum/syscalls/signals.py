@@ -1,5 +1,6 @@
 """The signal calls of the ``occlum`` ABI: dispositions, masks, sending (``kill``,
-``sigqueueinfo``), waiting (``sigsuspend``, ``sigtimedwait``) and ``alarm``
+``sigqueueinfo``), waiting (``sigsuspend``, ``sigtimedwait``), ``alarm`` and
+``setitimer``
 (docs/abi.md, "Signals" in versions 2 and 3).
 
 Numbers, masks and ``si_code`` values are Linux's. Handlers run in the guest
@@ -9,7 +10,6 @@ Numbers, masks and ``si_code`` values are Linux's. Handlers run in the guest
 from __future__ import annotations
 
 import struct
-import threading
 import time
 
 from pyocclum.abi.errno import Errno
@@ -25,6 +25,7 @@ from pyocclum.kernel.signals import (
     SIG_UNBLOCK,
     UNBLOCKABLE_MASK,
     UNCATCHABLE,
+    IntervalTimer,
     SigAction,
     SigInfo,
     check_signal,
@@ -38,7 +39,11 @@ SIGACTION = struct.Struct("<IIQ")  # handler, flags, mask
 U64 = struct.Struct("<Q")
 #: A siginfo record (32 bytes): signo, code, pid, uid, value, status, errno, reserved.
 SIGINFO = struct.Struct("<iiiIiiii")
+#: An interval timer: value and interval, in ns (i64 each).
+ITIMER = struct.Struct("<qq")
+ITIMER_REAL = 0
 MASK64 = (1 << 64) - 1
+NS = 1_000_000_000
 
 
 def siginfo_record(info: SigInfo) -> tuple[int, ...]:
@@ -162,18 +167,48 @@ class SignalSyscalls:
             finally:
                 p.waiting_on = None
 
-    def alarm(self, p: Process, seconds: int) -> int:
-        remaining = 0
-        if p.alarm is not None:
-            p.alarm.cancel()
-            remaining = max(0, round(p.alarm_deadline - time.monotonic()))
+    # == timers ======================================================================
+    def _real_timer(self, p: Process, value_ns: int, interval_ns: int) -> tuple[int, int]:
+        """Replace ``p``'s ITIMER_REAL (0: disarm); the old one's (value, interval) in ns."""
+        old = p.alarm
+        before = (0, 0)
+        if old is not None:
+            if isinstance(old, IntervalTimer):
+                before = (round(old.remaining() * 1e9), round(old.interval * 1e9))
+            elif not old.finished.is_set():
+                before = (max(0, round((p.alarm_deadline - time.monotonic()) * 1e9)), 0)
+            old.cancel()
             p.alarm = None
-        if seconds:
-            timer = threading.Timer(seconds, self.kernel.send_signal, (p, Signal.SIGALRM))
-            timer.daemon = True
-            p.alarm, p.alarm_deadline = timer, time.monotonic() + seconds
+        if value_ns:
+            timer = IntervalTimer(value_ns / 1e9, interval_ns / 1e9,
+                                  lambda: self.kernel.send_signal(p, Signal.SIGALRM))
+            p.alarm, p.alarm_deadline = timer, timer.deadline
             timer.start()
-        return remaining
+        return before
+
+    def alarm(self, p: Process, seconds: int) -> int:
+        """Linux ``alarm``: ITIMER_REAL once; the old timer's seconds left, rounded
+        to the nearest second but never 0 while one was armed."""
+        value, _ = self._real_timer(p, seconds * NS, 0)
+        return value // NS + (1 if value % NS >= NS // 2 or 0 < value < NS else 0)
+
+    def setitimer(self, p: Process, which: int, new: tuple[int, int] | None) -> tuple[int, int]:
+        """Linux ``setitimer``/``getitimer`` (``new`` absent) for ITIMER_REAL:
+        ``new`` is (value, interval) in ns; returns the old one. The CPU-time
+        timers (ITIMER_VIRTUAL, ITIMER_PROF) are EINVAL."""
+        if which != ITIMER_REAL:
+            raise KernelError(Errno.EINVAL, f"itimer {which} is not supported (only ITIMER_REAL)")
+        if new is None:
+            timer = p.alarm
+            if isinstance(timer, IntervalTimer):
+                return (round(timer.remaining() * 1e9), round(timer.interval * 1e9))
+            if timer is not None and not timer.finished.is_set():
+                return (max(0, round((p.alarm_deadline - time.monotonic()) * 1e9)), 0)
+            return (0, 0)
+        value, interval = new
+        if value < 0 or interval < 0:
+            raise KernelError(Errno.EINVAL, "negative itimer value")
+        return self._real_timer(p, value, interval)
 
     # == the table ========================================================================
     def table(self) -> list[S.Syscall]:
@@ -192,6 +227,8 @@ class SignalSyscalls:
                                           S.s32("value")), self.sigqueueinfo),
             S.Syscall(m, "sigtimedwait", (S.u64("mask"), S.s64("timeout_ns"),
                                           S.out_struct_opt("info", SIGINFO)), self.sigtimedwait),
+            S.Syscall(m, "setitimer", (S.u32("which"), S.struct_in("new", ITIMER),
+                                       S.out_struct_opt("old", ITIMER)), self.setitimer),
         ]
 
 

@@ -1,5 +1,6 @@
 /*
- * abort() and the sleeps, which init.c takes over from wasi-libc.
+ * abort() and the sleeps, which init.c takes over from wasi-libc, and the
+ * interval timers (ITIMER_REAL, over the kernel's setitimer).
  *
  * abort raises SIGABRT as glibc does: unblock it, raise it (a handler
  * runs), and if the process is still alive, reset it to SIG_DFL and raise
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <wasi/api.h>
 
@@ -84,5 +86,54 @@ unsigned __occlum_sleep(unsigned seconds) {
     struct timespec req = {(time_t)seconds, 0}, rem = {0, 0};
     if (__occlum_clock_nanosleep(CLOCK_MONOTONIC, 0, &req, &rem) == EINTR)
         return (unsigned)rem.tv_sec; /* whole seconds left, as glibc and musl */
+    return 0;
+}
+
+/* --- interval timers --- */
+
+static int timeval_ns(const struct timeval *tv, int64_t *out) {
+    if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
+        return EINVAL;
+    const int64_t max = INT64_MAX / 1000000000 - 1;
+    *out = (tv->tv_sec > max ? max : (int64_t)tv->tv_sec) * 1000000000 +
+           (int64_t)tv->tv_usec * 1000;
+    return 0;
+}
+
+static void ns_timeval(int64_t ns, struct timeval *tv) {
+    /* rounded up to a microsecond: a timer that is armed never reads as 0 */
+    int64_t us = (ns + 999) / 1000;
+    tv->tv_sec = (time_t)(us / 1000000);
+    tv->tv_usec = (suseconds_t)(us % 1000000);
+}
+
+int setitimer(int which, const struct itimerval *restrict value, struct itimerval *restrict old) {
+    int64_t next[2] = {0, 0}, prev[2];
+    if (value != NULL) { /* NULL disarms, as Linux */
+        int e = timeval_ns(&value->it_value, &next[0]);
+        if (e == 0)
+            e = timeval_ns(&value->it_interval, &next[1]);
+        if (e != 0) {
+            errno = e;
+            return -1;
+        }
+    }
+    int32_t rc = __occlum_setitimer((uint32_t)which, next, old != NULL ? prev : NULL);
+    if (rc != 0)
+        return __occlum_result(rc);
+    if (old != NULL) {
+        ns_timeval(prev[0], &old->it_value);
+        ns_timeval(prev[1], &old->it_interval);
+    }
+    return 0;
+}
+
+int getitimer(int which, struct itimerval *value) {
+    int64_t cur[2];
+    int32_t rc = __occlum_setitimer((uint32_t)which, NULL, cur);
+    if (rc != 0)
+        return __occlum_result(rc);
+    ns_timeval(cur[0], &value->it_value);
+    ns_timeval(cur[1], &value->it_interval);
     return 0;
 }

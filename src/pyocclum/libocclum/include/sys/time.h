@@ -1,7 +1,8 @@
 /*
  * sys/time.h: wasi-libc's, with utimes() and futimesat() routed to libocclum
- * by asm labels (src/paths.c: the kernel's utimensat), and futimes() and
- * lutimes(), which wasi-libc leaves out, declared (libocclum has them).
+ * by asm labels (src/paths.c: the kernel's utimensat), and futimes(),
+ * lutimes(), getitimer() and setitimer(), which wasi-libc leaves out,
+ * declared (libocclum has them).
  */
 #pragma GCC system_header
 
@@ -29,6 +30,17 @@ extern "C" {
 int futimes(int, const struct timeval [2]);
 int lutimes(const char *, const struct timeval [2]);
 #endif
+/* Interval timers (src/signal_sleep.c): ITIMER_REAL only; the CPU-time ones
+ * are EINVAL. */
+#define ITIMER_REAL    0
+#define ITIMER_VIRTUAL 1
+#define ITIMER_PROF    2
+struct itimerval {
+    struct timeval it_interval;
+    struct timeval it_value;
+};
+int getitimer(int, struct itimerval *);
+int setitimer(int, const struct itimerval *__restrict, struct itimerval *__restrict);
 #ifdef __cplusplus
 }
 #endif
