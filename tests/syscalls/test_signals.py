@@ -194,3 +194,39 @@ def test_sigprocmask_and_sigpending(env: Env) -> None:
     env.calls.kill(env.p, 1, USR1)
     env.p.sig.pending |= bit(USR2)  # pending but not blocked: not reported
     assert env.calls.sigpending(env.p) == bit(USR1)
+
+
+def test_itimer_real_is_periodic_and_shared_with_alarm(env: Env) -> None:
+    env.p.sig.blocked = bit(Signal.SIGALRM)
+    ms = 1_000_000
+    assert env.calls.setitimer(env.p, 0, (30 * ms, 20 * ms)) == (0, 0)
+    value, interval = env.calls.setitimer(env.p, 0, None)
+    assert 0 < value <= 30 * ms
+    assert interval == 20 * ms
+    deadline = time.monotonic() + 2
+    while env.p.sig.pending & bit(Signal.SIGALRM) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert env.p.sig.take(Signal.SIGALRM).code == 0x80  # SI_KERNEL
+    time.sleep(0.1)
+    assert env.p.sig.take(Signal.SIGALRM).signo == Signal.SIGALRM  # it fired again
+    assert env.calls.alarm(env.p, 0) == 1  # < 1 s left is never reported as 0
+    assert env.calls.setitimer(env.p, 0, None) == (0, 0)
+    assert env.calls.alarm(env.p, 5) == 0
+    value, interval = env.calls.setitimer(env.p, 0, (0, 0))
+    assert 4 * 10**9 < value <= 5 * 10**9
+    assert interval == 0
+
+
+def test_itimer_errors(env: Env) -> None:
+    assert env.errno(env.calls.setitimer, env.p, 1, (1, 0)) == Errno.EINVAL  # ITIMER_VIRTUAL
+    assert env.errno(env.calls.setitimer, env.p, 2, None) == Errno.EINVAL  # ITIMER_PROF
+    assert env.errno(env.calls.setitimer, env.p, 0, (-1, 0)) == Errno.EINVAL
+
+
+def test_exit_cancels_the_timer(env: Env) -> None:
+    child = env.child(2)
+    env.calls.setitimer(child, 0, (10**9, 10**9))
+    timer = child.alarm
+    assert timer is not None
+    env.kernel.exit_process(child, 0)
+    assert timer.finished.is_set()
