@@ -13,10 +13,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "sync.h"
 
-static int lock_word(pthread_mutex_t *m, const struct timespec *at)
+static int lock_word(pthread_mutex_t *m, int clock, const struct timespec *at)
 {
     volatile int *lock = &MUTEX_LOCK(m);
     int c = cas(lock, 0, 1);
@@ -27,7 +28,7 @@ static int lock_word(pthread_mutex_t *m, const struct timespec *at)
     if (c != 2)
         c = SWAP(lock, 2);
     while (c != 0) {
-        int r = __occlum_futex_timedwait(lock, 2, OCCLUM_SYNC_REALTIME, at);
+        int r = __occlum_futex_timedwait(lock, 2, clock, at);
         if (r == ETIMEDOUT)
             return r;
         c = SWAP(lock, 2);
@@ -44,7 +45,7 @@ static void unlock_word(pthread_mutex_t *m)
     }
 }
 
-static int mutex_lock(pthread_mutex_t *m, const struct timespec *at, int try)
+static int mutex_lock(pthread_mutex_t *m, int clock, const struct timespec *at, int try)
 {
     int type = MUTEX_TYPE(m) & 3;
     int self = __occlum_sync_self();
@@ -61,7 +62,7 @@ static int mutex_lock(pthread_mutex_t *m, const struct timespec *at, int try)
         if (cas(&MUTEX_LOCK(m), 0, 1) != 0)
             return EBUSY;
     } else {
-        int r = lock_word(m, at);
+        int r = lock_word(m, clock, at);
         if (r)
             return r;
     }
@@ -72,17 +73,28 @@ static int mutex_lock(pthread_mutex_t *m, const struct timespec *at, int try)
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    return mutex_lock(m, NULL, 0);
+    return mutex_lock(m, OCCLUM_SYNC_REALTIME, NULL, 0);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-    return mutex_lock(m, NULL, 1);
+    return mutex_lock(m, OCCLUM_SYNC_REALTIME, NULL, 1);
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t *restrict m, const struct timespec *restrict at)
 {
-    return mutex_lock(m, at, 0);
+    return mutex_lock(m, OCCLUM_SYNC_REALTIME, at, 0);
+}
+
+/* glibc 2.30's clocked form: CLOCK_REALTIME or CLOCK_MONOTONIC, else EINVAL. */
+int pthread_mutex_clocklock(pthread_mutex_t *restrict m, clockid_t clock,
+                            const struct timespec *restrict at)
+{
+    if (clock == CLOCK_MONOTONIC)
+        return mutex_lock(m, OCCLUM_SYNC_MONOTONIC, at, 0);
+    if (clock == CLOCK_REALTIME)
+        return mutex_lock(m, OCCLUM_SYNC_REALTIME, at, 0);
+    return EINVAL;
 }
 
 int pthread_mutex_unlock(pthread_mutex_t *m)
@@ -117,7 +129,7 @@ int __occlum_mutex_release(pthread_mutex_t *m, int *saved_count)
 
 void __occlum_mutex_reacquire(pthread_mutex_t *m, int saved_count)
 {
-    lock_word(m, NULL);
+    lock_word(m, OCCLUM_SYNC_REALTIME, NULL);
     STORE(&MUTEX_OWNER(m), __occlum_sync_self());
     MUTEX_COUNT(m) = saved_count;
 }
