@@ -29,7 +29,6 @@ from bench import (
     spawn_size,
     sqlite,
     syscalls,
-    threads,
 )
 from bench.core import Benchmark, Row
 
@@ -38,7 +37,6 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     syscalls.BENCHMARK,
     spawn.BENCHMARK,
     spawn_size.BENCHMARK,
-    threads.BENCHMARK,
     pipe.BENCHMARK,
     kill.BENCHMARK,
     process_per_enclave.BENCHMARK,

@@ -13,9 +13,8 @@
  * Memory of a thread: one malloc'd block holding its stack, its TLS block
  * and its descriptor (struct __pthread). The block is freed by pthread_join,
  * or for a detached thread by a later pthread_create/join/detach (the
- * "zombie" list), but only once the thread is "done": the kernel calls
- * __occlum_thread_done (thread_start.s) after the thread's instance has
- * stopped running, so nothing touches the block afterwards.
+ * "zombie" list), but only once the thread's final "done" store has
+ * happened (thread_start.s): after that the thread never touches the block.
  *
  * The main thread's descriptor is static and never freed.
  */
@@ -186,7 +185,7 @@ void __occlum_thread_main(int tid, struct __pthread *t) {
     self = t;
     __atomic_store_n(&t->tid, tid, __ATOMIC_SEQ_CST);
     thread_finish(t, t->start(t->arg));
-    /* Back in the kernel, which then calls __occlum_thread_done(t). */
+    /* thread_start.s stores done and returns to the kernel. */
 }
 
 void __occlum_thread_done(struct __pthread *t); /* thread_start.s */
@@ -194,10 +193,7 @@ void __occlum_thread_done(struct __pthread *t); /* thread_start.s */
 _Noreturn void pthread_exit(void *result) {
     struct __pthread *t = pthread_self();
     thread_finish(t, result);
-    /* The kernel marks another thread done once it has unwound; the main
-     * thread's descriptor and stack are never freed, so it says so itself. */
-    if (t == &main_thread)
-        __occlum_thread_done(t);
+    __occlum_thread_done(t);
     __occlum_thread_exit();
     __builtin_unreachable();
 }
