@@ -103,6 +103,7 @@ void sync(void);
 #endif
 #ifdef _GNU_SOURCE
 int syncfs(int);
+ssize_t copy_file_range(int, off_t *, int, off_t *, size_t, unsigned);
 #endif
 
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
