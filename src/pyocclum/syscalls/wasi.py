@@ -13,19 +13,15 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from typing import NamedTuple
 
 from pyocclum.abi import wasi
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal
 from pyocclum.abi.wasi import (
-    EVENTRWFLAG_HANGUP,
     RIGHTS_ALL,
     RIGHTS_DIRECTORY,
     RIGHTS_STREAM,
-    SUBCLOCKFLAG_ABSTIME,
     ClockId,
-    EventType,
     FdFlags,
     FileType,
     FstFlags,
@@ -33,7 +29,7 @@ from pyocclum.abi.wasi import (
     OFlags,
     Rights,
 )
-from pyocclum.errors import KernelError, ProcessExit, Waitable
+from pyocclum.errors import KernelError, ProcessExit
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Inode, Stat, check_name
 from pyocclum.fs.vfs import MAX_SYMLINKS, Location, ParentLocation
@@ -41,7 +37,9 @@ from pyocclum.kernel.fdtable import FdTable
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.syscalls import spec as S
-from pyocclum.syscalls.blocking import WAIT_SLICE, blocking, interrupted
+from pyocclum.syscalls.blocking import blocking
+from pyocclum.syscalls.wasi_paths import Beneath, Walker
+from pyocclum.syscalls.wasi_poll import WasiPoll
 
 MODULE = "wasi_snapshot_preview1"
 _SEEKABLE_DEVICE_RIGHTS = RIGHTS_STREAM | Rights.FD_SEEK | Rights.FD_TELL
@@ -112,18 +110,7 @@ def _fmt_flags(flag_type: type[FdFlags] | type[OFlags] | type[FstFlags]) -> Call
     return fmt
 
 
-class _Sub(NamedTuple):
-    userdata: int
-    kind: int
-    clock_id: int = 0
-    timeout: int = 0
-    flags: int = 0
-    fd: int = 0
-    #: For realtime/monotonic clocks: when it fires, on ``time.monotonic()``'s scale.
-    deadline: float | None = None
-
-
-class WasiSyscalls:
+class WasiSyscalls(WasiPoll):
     """The WASI preview1 handlers of one kernel."""
 
     def __init__(self, kernel: Kernel) -> None:
@@ -374,10 +361,12 @@ class WasiSyscalls:
         return self.vfs.location_of(f.path)
 
     def _resolve(self, p: Process, fd: int, path: str, follow: bool) -> Location:
-        return self.vfs.resolve(self._start(p, fd), path, follow=follow)
+        start = self._start(p, fd)
+        return Beneath(self.vfs, start).resolve(start, path, follow=follow)
 
     def _parent(self, p: Process, fd: int, path: str) -> ParentLocation:
-        return self.vfs.resolve_parent(self._start(p, fd), path)
+        start = self._start(p, fd)
+        return Beneath(self.vfs, start).resolve_parent(start, path)
 
     def path_create_directory(self, p: Process, fd: int, path: str) -> None:
         loc = self._parent(p, fd, path)
@@ -414,16 +403,29 @@ class WasiSyscalls:
         if old_flags & LookupFlags.SYMLINK_FOLLOW:
             # wasmtime: a link is made to the path itself, never through a symlink.
             raise KernelError(Errno.EINVAL, "SYMLINK_FOLLOW in path_link")
-        src = self.vfs.resolve(start, old_path, follow=False)
-        if src.inode.filetype == FileType.DIRECTORY:
-            raise KernelError(Errno.EPERM, "hard links to directories are not allowed")
+        src = Beneath(self.vfs, start).resolve(start, old_path, follow=False)
         dst = self._parent(p, new_fd, new_path)
         if not dst.name:
             raise KernelError(Errno.EEXIST, f"{new_path} exists")
         if dst.trailing_slash:
-            raise KernelError(Errno.ENOENT, "trailing slash on a link name")
+            self._slashed_new_name(dst)
         check_name(dst.name)
+        if dst.parent.inode.find(dst.name) is not None:
+            raise KernelError(Errno.EEXIST, f"{new_path} exists")  # before EPERM, as Linux
+        if src.inode.filetype == FileType.DIRECTORY:
+            raise KernelError(Errno.EPERM, "hard links to directories are not allowed")
         dst.parent.inode.link(dst.name, src.inode)
+
+    def _slashed_new_name(self, loc: ParentLocation) -> None:
+        """The error for a new name ending in "/" (wasmtime): EEXIST if it names a
+        directory (through symlinks), ENOTDIR if something else, else ENOENT."""
+        try:
+            there = Beneath(self.vfs, loc.parent).resolve(loc.parent, loc.name, follow=True)
+        except KernelError:
+            raise KernelError(Errno.ENOENT, "trailing slash on a new name") from None
+        if there.inode.filetype == FileType.DIRECTORY:
+            raise KernelError(Errno.EEXIST, "it exists")
+        raise KernelError(Errno.ENOTDIR, "trailing slash on a non-directory")
 
     def path_open(
         self,
@@ -457,7 +459,7 @@ class WasiSyscalls:
         file = self.open_file(
             p.fds, start, path, follow=bool(dirflags & LookupFlags.SYMLINK_FOLLOW),
             oflags=oflags, readable=readable, writable=writable, fdflags=fdflags,
-            mode=0o666 & ~p.umask,
+            mode=0o666 & ~p.umask, walk=Beneath(self.vfs, start),
         )
         try:
             return p.fds.install(file)
@@ -478,16 +480,19 @@ class WasiSyscalls:
         fdflags: int = 0,
         mode: int = 0o644,
         rights_inheriting: int | None = None,
+        walk: Walker | None = None,
     ) -> OpenFile:
         """Open ``path`` (relative to ``start``) as a new open file description.
 
         ``oflags`` are WASI's (CREAT, DIRECTORY, EXCL, TRUNC); ``/dev/stdin``-like
         aliases give a new reference to that fd of ``fds``. The description's
         rights follow from the mode; its inheriting rights are ``rights_inheriting``,
-        or the base rights if None (as wasmtime reports them).
+        or the base rights if None (as wasmtime reports them). ``walk`` resolves
+        the path: the VFS's POSIX walk by default, :class:`Beneath` for WASI.
         """
+        walker: Walker = self.vfs if walk is None else walk
         want_dir = bool(oflags & OFlags.DIRECTORY)
-        parent = self.vfs.resolve_parent(start, path)
+        parent = walker.resolve_parent(start, path)
         loc: Location | None = None
         created = False
         if oflags & OFlags.CREAT and (parent.trailing_slash or not parent.name):
@@ -498,7 +503,7 @@ class WasiSyscalls:
             loc = parent.parent
         else:
             try:
-                loc = self.vfs.resolve(parent.parent, parent.name, follow=False)
+                loc = walker.resolve(parent.parent, parent.name, follow=False)
             except KernelError as e:
                 if e.errno != Errno.ENOENT or not oflags & OFlags.CREAT:
                     raise
@@ -512,9 +517,9 @@ class WasiSyscalls:
                 if not follow:
                     raise KernelError(Errno.ELOOP, f"{path} is a symbolic link")
                 if oflags & OFlags.CREAT:
-                    parent, loc = self._follow_for_create(parent)
+                    parent, loc = self._follow_for_create(walker, parent)
                 else:
-                    loc = self.vfs.resolve(parent.parent, parent.name, follow=True)
+                    loc = walker.resolve(parent.parent, parent.name, follow=True)
             if loc is None:
                 if parent.trailing_slash or want_dir:
                     raise KernelError(Errno.EISDIR, "cannot create a directory with open")
@@ -558,8 +563,9 @@ class WasiSyscalls:
             rights_inheriting=base if rights_inheriting is None else rights_inheriting,
         )
 
+    @staticmethod
     def _follow_for_create(
-        self, parent: ParentLocation
+        walker: Walker, parent: ParentLocation
     ) -> tuple[ParentLocation, Location | None]:
         """O_CREAT through symlinks: Linux creates a dangling link's target.
 
@@ -567,17 +573,17 @@ class WasiSyscalls:
         exists, its location.
         """
         for _ in range(MAX_SYMLINKS):
-            link = self.vfs.resolve(parent.parent, parent.name, follow=False)
+            link = walker.resolve(parent.parent, parent.name, follow=False)
             if link.inode.filetype != FileType.SYMBOLIC_LINK:
                 return parent, link
             target = link.inode.readlink()
             if not target:
                 raise KernelError(Errno.ENOENT, "empty symlink")
-            parent = self.vfs.resolve_parent(parent.parent, target)
+            parent = walker.resolve_parent(parent.parent, target)
             if not parent.name:
                 return parent, parent.parent
             try:
-                self.vfs.resolve(parent.parent, parent.name, follow=False)
+                walker.resolve(parent.parent, parent.name, follow=False)
             except KernelError as e:
                 if e.errno != Errno.ENOENT:
                     raise
@@ -586,17 +592,24 @@ class WasiSyscalls:
 
     def path_readlink(self, p: Process, fd: int, path: str, size: int) -> bytes:
         loc = self._resolve(p, fd, path, False)
-        target = loc.inode.readlink().encode("utf-8", "surrogateescape")
+        link = loc.inode.readlink()
+        if link.startswith("/"):
+            raise KernelError(Errno.EPERM, f"{path}: an absolute symlink")  # wasmtime
+        target = link.encode("utf-8", "surrogateescape")
         # Like readlink(2): truncate silently to the buffer.
         return target[:size]
 
     def path_remove_directory(self, p: Process, fd: int, path: str) -> None:
         loc = self._parent(p, fd, path)
         if not loc.name:
-            # As Linux: "/" is busy, a last "." is invalid, a last ".." is not empty.
-            if loc.last == "..":
-                raise KernelError(Errno.ENOTEMPTY, f"{path}: directory not empty")
-            raise KernelError(Errno.EBUSY if loc.last == "" else Errno.EINVAL, path)
+            # wasmtime: a last "." or ".." is invalid (the walk up to it is checked).
+            raise KernelError(Errno.EINVAL, f"{path}: cannot remove . or ..")
+        if loc.trailing_slash:
+            # wasmtime: "d/" is refused (EINVAL) once it names a directory.
+            there = Beneath(self.vfs, loc.parent).resolve(loc.parent, loc.name, follow=True)
+            if there.inode.filetype == FileType.DIRECTORY:
+                raise KernelError(Errno.EINVAL, f"{path}: trailing slash")
+            raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
         target = loc.parent.inode.lookup(loc.name)
         if target.filetype != FileType.DIRECTORY:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
@@ -612,8 +625,8 @@ class WasiSyscalls:
         self, p: Process, old_fd: int, old_path: str, new_fd: int, new_path: str
     ) -> None:
         start, new_start = self._start(p, old_fd), self._start(p, new_fd)  # fds first
-        src = self.vfs.resolve_parent(start, old_path)
-        dst = self.vfs.resolve_parent(new_start, new_path)
+        src = Beneath(self.vfs, start).resolve_parent(start, old_path)
+        dst = Beneath(self.vfs, new_start).resolve_parent(new_start, new_path)
         if not src.name or not dst.name:
             raise KernelError(Errno.EBUSY, "cannot rename . or ..")
         check_name(dst.name)
@@ -634,11 +647,14 @@ class WasiSyscalls:
         src.parent.inode.rename(src.name, dst.parent.inode, dst.name)
 
     def path_symlink(self, p: Process, target: str, fd: int, path: str) -> None:
-        loc = self._parent(p, fd, path)
+        start = self._start(p, fd)
+        if target.startswith("/"):
+            raise KernelError(Errno.EPERM, f"{target}: an absolute symlink target")  # wasmtime
+        loc = Beneath(self.vfs, start).resolve_parent(start, path)
         if not loc.name:
             raise KernelError(Errno.EEXIST, f"{path} exists")
         if loc.trailing_slash:
-            raise KernelError(Errno.ENOENT, "trailing slash on a symlink name")
+            self._slashed_new_name(loc)
         if not target:
             raise KernelError(Errno.ENOENT, "empty symlink target")
         check_name(loc.name)
@@ -648,103 +664,16 @@ class WasiSyscalls:
         loc = self._parent(p, fd, path)
         if not loc.name:
             raise KernelError(Errno.EISDIR, f"{path} is a directory")
+        if loc.trailing_slash:
+            # wasmtime: "x/" is looked up through symlinks, then refused.
+            there = Beneath(self.vfs, loc.parent).resolve(loc.parent, loc.name, follow=True)
+            if there.inode.filetype == FileType.DIRECTORY:
+                raise KernelError(Errno.EISDIR, f"{path} is a directory")
+            raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
         node = loc.parent.inode.lookup(loc.name)
         if node.filetype == FileType.DIRECTORY:
             raise KernelError(Errno.EISDIR, f"{path} is a directory")
-        if loc.trailing_slash:
-            raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
         loc.parent.inode.unlink(loc.name)
-
-    # == poll =========================================================================
-    def poll_oneoff(self, p: Process, subs: list[tuple[int, int, bytes]]) -> list[tuple[int, ...]]:
-        """Wait for the first of: clock timeouts and fd readiness. Returns events
-        ``(userdata, errno, type, nbytes, flags)``."""
-        if not subs:
-            raise KernelError(Errno.EINVAL, "no subscriptions")
-        parsed: list[_Sub] = []
-        deadline: float | None = None
-        for userdata, tag, body in subs:
-            if tag == EventType.CLOCK:
-                clock_id, timeout, _precision, flags = wasi.SUBSCRIPTION_CLOCK.unpack_from(body)
-                at = None
-                if clock_id in (ClockId.REALTIME, ClockId.MONOTONIC):
-                    if flags & SUBCLOCKFLAG_ABSTIME:
-                        rel = max(0, timeout - self.clock_time_get(p, clock_id, 0))
-                    else:
-                        rel = timeout
-                    at = time.monotonic() + rel / 1e9
-                    deadline = at if deadline is None else min(deadline, at)
-                # Other clocks cannot be waited on: answered with EINVAL events.
-                parsed.append(_Sub(userdata, tag, clock_id, timeout, flags, deadline=at))
-            elif tag in (EventType.FD_READ, EventType.FD_WRITE):
-                (fd,) = wasi.SUBSCRIPTION_FD.unpack_from(body)
-                parsed.append(_Sub(userdata, tag, fd=fd))
-            else:
-                raise KernelError(Errno.EINVAL, f"bad subscription type {tag}")
-        while True:
-            waiters: list[Waitable] = []
-            events: list[tuple[int, ...]] = []
-            blind = self._ready_events(p, parsed, events, waiters)
-            now = time.monotonic()
-            if not events and deadline is not None and now >= deadline:
-                events = [
-                    (s.userdata, 0, int(EventType.CLOCK), 0, 0)
-                    for s in parsed
-                    if s.deadline is not None and s.deadline <= now
-                ]
-            if events:
-                return events
-            if p.kill_status is not None or p.sig.pending & ~p.sig.blocked:
-                interrupted(p, restart=False)  # poll is never restarted (Linux)
-            wait = WAIT_SLICE if deadline is None else max(0.0, min(WAIT_SLICE, deadline - now))
-            if len(waiters) == 1 and not blind:
-                p.waiting_on = waiters[0]
-                try:
-                    waiters[0].wait(wait)
-                finally:
-                    p.waiting_on = None
-            elif wait > 0:
-                # Several objects (or one that cannot be waited on): short naps.
-                time.sleep(min(wait, 0.002) if waiters or blind else wait)
-
-    def _ready_events(
-        self,
-        p: Process,
-        subs: list[_Sub],
-        events: list[tuple[int, ...]],
-        waiters: list[Waitable],
-    ) -> bool:
-        """Append the events that are ready now, and a waitable for each stream that
-        is not. Returns True if some stream cannot be waited on (no wait queue)."""
-        blind = False
-        for s in subs:
-            if s.kind == EventType.CLOCK:
-                if s.clock_id not in (ClockId.REALTIME, ClockId.MONOTONIC):
-                    events.append((s.userdata, int(Errno.EINVAL), EventType.CLOCK, 0, 0))
-                continue
-            try:
-                f = p.fds.get(s.fd)
-            except KernelError as e:
-                events.append((s.userdata, int(e.errno), s.kind, 0, 0))
-                continue
-            if f.stream is None:
-                nbytes = 0
-                if s.kind == EventType.FD_READ and f.inode is not None and not f.is_directory:
-                    nbytes = max(0, f.inode.stat().size - f.offset)
-                events.append((s.userdata, 0, s.kind, nbytes, 0))
-                continue
-            stream = f.stream
-            queue = stream.waitq
-            token = queue.token() if queue is not None else 0  # before looking: no lost wake-up
-            hup = EVENTRWFLAG_HANGUP if stream.hung_up() else 0
-            ready = stream.readable_now() if s.kind == EventType.FD_READ else stream.writable_now()
-            if ready or hup:
-                events.append((s.userdata, 0, s.kind, 1, hup))
-            elif queue is not None:
-                waiters.append(queue.since(token))
-            else:
-                blind = True
-        return blind
 
     # == process ======================================================================
     def proc_exit(self, p: Process, code: int) -> None:
