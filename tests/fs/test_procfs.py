@@ -76,6 +76,11 @@ class FakeSource:
     def memory(self) -> tuple[int, int]:
         return self.mem
 
+    def set_comm(self, pid: int, name: bytes) -> None:
+        if pid != self.current:
+            raise KernelError(Errno.EINVAL, "not the writer's process")
+        self.procs[pid] = self.procs[pid]._replace(comm=name[:15].decode())
+
 
 def make() -> tuple[ProcFs, FakeSource]:
     src = FakeSource()
@@ -494,14 +499,23 @@ def test_formats_line_up_with_the_hosts_proc() -> None:
     assert [k for k in host_keys if k in our_keys] == our_keys
 
 
-# -- nothing can be changed ------------------------------------------------------------
+def test_a_process_names_itself_through_its_comm() -> None:
+    fs, _ = make()
+    f = walk(fs.root(), "42/comm")
+    assert f.stat().mode & 0o777 == 0o644
+    assert f.write(0, b"renamed\n") == 8
+    assert text(fs, "42/comm") == "renamed\n\n"  # the newline is part of the name, as Linux
+    assert text(fs, "42/status").startswith("Name:\trenamed\\n\n")
+
+
+# -- nothing else can be changed -------------------------------------------------------
 def test_files_refuse_changes() -> None:
     fs, _ = make()
     root = fs.root()
     for path in ("cpuinfo", "meminfo", "mounts", "uptime"):
         f = walk(root, path)
         assert errno_of(f.write, 0, b"x") == Errno.EIO  # as Linux gives root
-    for path in ("42/stat", "42/status", "42/cmdline", "42/comm"):
+    for path in ("42/stat", "42/status", "42/cmdline", "7/comm"):  # 7: not the writer
         assert errno_of(walk(root, path).write, 0, b"x") == Errno.EINVAL
     for path in ("cpuinfo", "42/stat", "self", "42", "42/fd", "42/fd/0", "42/cwd", ""):
         node = walk(root, path) if path else root

@@ -180,6 +180,12 @@ class ProcSource(Protocol):
         """``(total, free)`` bytes for ``meminfo``."""
         ...
 
+    def set_comm(self, pid: int, name: bytes) -> None:
+        """A write to ``/proc/<pid>/comm``: name the process (its first 15 bytes,
+        as written, a newline included, as Linux). ``EINVAL`` unless ``pid`` is
+        the writer's own process (Linux's rule)."""
+        ...
+
 
 # -- formats -------------------------------------------------------------------------
 def _enc(s: str) -> bytes:
@@ -445,10 +451,12 @@ class _File(_Node):
         time_ns: int,
         render: Callable[[], bytes],
         write_errno: Errno,
+        writer: Callable[[bytes], None] | None = None,
     ) -> None:
-        super().__init__(fs, ino, 0o444, time_ns)
+        super().__init__(fs, ino, 0o444 if writer is None else 0o644, time_ns)
         self._render = render
         self._write_errno = write_errno
+        self._writer = writer
         self._content: bytes | None = None
 
     def read(self, offset: int, size: int) -> bytes:
@@ -460,7 +468,11 @@ class _File(_Node):
         return content[offset : offset + size]
 
     def write(self, offset: int, data: bytes) -> int:
-        raise KernelError(self._write_errno, "/proc files cannot be written")
+        if self._writer is None:
+            raise KernelError(self._write_errno, "/proc files cannot be written")
+        self._writer(bytes(data))
+        self._content = None
+        return len(data)
 
     def truncate(self, size: int) -> None:
         raise KernelError(Errno.EACCES, "/proc files cannot be truncated")
@@ -610,7 +622,8 @@ class _PidDir(_Dir):
         render = _PID_FILES.get(name)
         if render is None:
             raise KernelError(Errno.ENOENT, f"no /proc/{self.pid}/{name}")
-        return _File(fs, self._ino(name), t, partial(self._render, render), Errno.EINVAL)
+        writer = partial(self._pfs.source.set_comm, self.pid) if name == "comm" else None
+        return _File(fs, self._ino(name), t, partial(self._render, render), Errno.EINVAL, writer)
 
     def _render(self, render: Callable[[ProcInfo], bytes]) -> bytes:
         return render(self.snapshot(Errno.ESRCH))

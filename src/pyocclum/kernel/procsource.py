@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+from pyocclum.abi.errno import Errno
+from pyocclum.errors import KernelError
 from pyocclum.fs.procfs import ProcInfo
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, this_thread
@@ -67,6 +69,13 @@ class KernelProcSource:
             sig_caught=caught, sig_queued=pending.bit_count(), nice=p.nice,
             cpus=host_cpus(), threads=max(1, len(p.threads)),
         )
+
+    def set_comm(self, pid: int, name: bytes) -> None:
+        proc = getattr(this_thread, "process", None)
+        if proc is None or proc.pid != pid:
+            raise KernelError(Errno.EINVAL, "only a process's own comm can be written")
+        text = name[:COMM_MAX].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+        proc.comm = (proc.argv, text)
 
     def current_pid(self) -> int:
         proc = getattr(this_thread, "process", None)

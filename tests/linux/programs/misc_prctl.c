@@ -1,6 +1,7 @@
 /* prctl names (PR_SET_NAME/PR_GET_NAME: 15 bytes, shown in /proc/<pid>/comm
- * and status), the other prctl options programs use, and /proc/self/status
- * fields that ps reads (Umask, signal sets, ids, Threads). */
+ * and status; a write to /proc/self/comm sets it too), the other prctl
+ * options programs use, and /proc/self/status fields that ps reads (Umask,
+ * signal sets, ids, Threads). */
 #include "linuxtest.h"
 #include <fcntl.h>
 #include <signal.h>
@@ -55,6 +56,17 @@ int main(void) {
     read_file(path, status, sizeof status);
     printf("comm %s", status);
     field("Name");
+
+    /* Writing /proc/self/comm names the process too (a newline is kept). */
+    int cfd = open("/proc/self/comm", O_WRONLY);
+    MUST(cfd >= 0);
+    CHECK(write(cfd, "abc\n", 4));
+    CHECK(prctl(PR_GET_NAME, name));
+    printf("name '%s' len %zu\n", name, strlen(name));
+    CHECK(write(cfd, "0123456789abcdefghij", 20));
+    CHECK(prctl(PR_GET_NAME, name));
+    printf("name '%s'\n", name);
+    CHECK(close(cfd));
 
     /* Other options. */
     CHECK(prctl(PR_GET_DUMPABLE));
