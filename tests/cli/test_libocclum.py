@@ -750,7 +750,7 @@ HEADERS = (
     "spawn.h", "sys/wait.h", "signal.h", "unistd.h", "fcntl.h", "stdio.h", "time.h",
     "limits.h", "linux/limits.h", "sys/resource.h", "sys/random.h", "sys/stat.h",
     "sys/utsname.h", "sys/sysinfo.h", "sys/statfs.h", "sys/vfs.h", "sys/statvfs.h", "sys/file.h",
-    "sys/sendfile.h",
+    "sys/sendfile.h", "linux/stat.h",
     "linux/magic.h", "poll.h", "sched.h", "sys/select.h", "sys/epoll.h", "sys/eventfd.h",
     "sys/timerfd.h", "sys/syscall.h", "asm/unistd.h", "sys/auxv.h", "sys/prctl.h", "sys/times.h",
     "stdlib.h", "sys/time.h", "utime.h", "ucontext.h", "sys/ucontext.h",

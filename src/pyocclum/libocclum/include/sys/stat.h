@@ -44,6 +44,12 @@ extern "C" {
 
 mode_t umask(mode_t);
 
+#ifdef _GNU_SOURCE
+/* statx: Linux's struct statx (linux/stat.h), src/files_statx.c. */
+#include <linux/stat.h>
+int statx(int, const char *__restrict, int, unsigned int, struct statx *__restrict);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
