@@ -124,6 +124,8 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "sigqueueinfo": ((I32,) * 4, ERRNO),
     "sigtimedwait": ((I64, I64, I32), ERRNO),
     "setitimer": ((I32, I32, I32), ERRNO),
+    # version 3: raw WASI (Linux's lseek beside wasmtime's fd_seek)
+    "lseek": ((I32, I64, I32, I32), ERRNO),
 }
 TRAMPOLINE = "__occlum_signal_trampoline"
 #: Its version-3 type: (sig, handler, flags, code, pid, uid, value, status, mask) -> mask.
@@ -359,6 +361,7 @@ int main(void) {
     fcntl(e, F_SETFD, flags | FD_CLOEXEC);
     int fd = open("/tmp/file", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int dir = openat(AT_FDCWD, "/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0 && lseek(dir, 0, SEEK_SET) != 0) return 2;
     if (dir >= 0 && fchdir(dir) == 0) {
         char cwd[PATH_MAX];
         if (getcwd(cwd, sizeof cwd)) printf("cwd %s\n", cwd);

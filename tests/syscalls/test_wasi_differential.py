@@ -100,11 +100,6 @@ EXCUSED = {
     # after creating a file in it); wasmtime's WASI syncs only files.
     ("fd_sync", Errno.EBADF, 0),
     ("fd_datasync", Errno.EBADF, 0),
-    # Linux's lseek on a directory (SEEK_SET, SEEK_CUR; SEEK_END is EINVAL): libocclum's
-    # lseek is wasi-libc's, over fd_seek (tests/programs/dirs.c checks it).
-    ("fd_seek", Errno.EBADF, 0),
-    ("fd_seek", Errno.EBADF, Errno.EINVAL),
-    ("fd_tell", Errno.EBADF, 0),
 }
 
 

@@ -296,3 +296,21 @@ def test_file_io_matches_a_bytearray_model(ops: list[tuple[str, int, bytes]]) ->
         else:
             assert env.sys.fd_pread(env.p, fd, 64, n) == bytes(model[n:n + 64])
     assert env.sys.fd_pread(env.p, fd, 10_000, 0) == bytes(model)
+
+
+def test_occlum_lseek_is_linux_where_fd_seek_is_wasmtime(env: Env) -> None:
+    d = env.open("dev", OFlags.DIRECTORY, RD)
+    assert env.errno(env.sys.fd_seek, d, 0, 0) == Errno.EBADF  # wasmtime
+    assert env.errno(env.sys.fd_tell, d) == Errno.EBADF
+    assert env.sys.lseek(env.p, d, 0, 0) == 0  # Linux: a directory fd rewinds
+    assert env.sys.lseek(env.p, d, 0, 1) == 0
+    assert env.errno(env.sys.lseek, d, 0, 2) == Errno.EINVAL
+    f = env.open("f", OFlags.CREAT, RW)
+    env.sys.fd_write(env.p, f, b"0123456789")
+    assert env.sys.lseek(env.p, f, 4, 3) == 4  # SEEK_DATA: all of a file is data
+    assert env.sys.lseek(env.p, f, 4, 4) == 10  # SEEK_HOLE: the end
+    assert env.errno(env.sys.lseek, f, 10, 3) == Errno.ENXIO
+    assert env.errno(env.sys.lseek, f, 0, 5) == Errno.EINVAL
+    assert env.errno(env.sys.lseek, f, -11, 2) == Errno.EINVAL
+    assert env.errno(env.sys.lseek, 0, 0, 0) == Errno.ESPIPE  # stdin: a stream
+    assert env.errno(env.sys.lseek, 99, 0, 0) == Errno.EBADF

@@ -63,6 +63,9 @@ _NOT_DIRECTORY_RIGHTS = int(
     Rights.FD_SEEK | Rights.FD_FILESTAT_SET_SIZE | Rights.PATH_FILESTAT_SET_SIZE
 )
 _SYNC_FLAGS = int(FdFlags.DSYNC | FdFlags.RSYNC | FdFlags.SYNC)
+#: Linux's whence values beyond WASI's SET, CUR, END (0, 1, 2).
+_SEEK_DATA, _SEEK_HOLE = 3, 4
+_LINUX_WHENCE = (0, 1, 2, _SEEK_DATA, _SEEK_HOLE)
 #: Most bytes one random_get call fills (wasi-libc asks for at most 256).
 _MAX_RANDOM = 1 << 20
 
@@ -337,18 +340,42 @@ class WasiSyscalls(WasiPoll):
             f.rights_base & Rights.FD_SEEK
         ):
             return 0  # Linux: seeking /dev/null and friends succeeds and stays at 0
-        if f.is_directory and whence == wasi.Whence.END:
-            # Linux, not wasmtime (EBADF for any seek of a directory): libocclum's
-            # lseek is wasi-libc's, over this call, and Linux programs rewind a
-            # directory fd with lseek(fd, 0, SEEK_SET).
-            raise KernelError(Errno.EINVAL, "SEEK_END on a directory")
+        if f.is_directory:
+            # wasmtime: a directory has no offset (fd_readdir takes cookies).
+            # libocclum's lseek is the ``occlum`` lseek below, with Linux's answers.
+            raise KernelError(Errno.EBADF, "a directory cannot be sought")
         return f.seek(offset, whence)
 
     def fd_tell(self, p: Process, fd: int) -> int:
         f = p.fds.get(fd)
         if f.stream is not None and (f.rights_base & Rights.FD_TELL):
             return 0
+        if f.is_directory:
+            raise KernelError(Errno.EBADF, "a directory has no offset")  # wasmtime
         return f.tell()
+
+    def lseek(self, p: Process, fd: int, offset: int, whence: int) -> int:
+        """The ``occlum`` ABI's ``lseek``: Linux's, where WASI's fd_seek is
+        wasmtime's. A directory fd can be rewound (``SEEK_SET``/``SEEK_CUR``;
+        ``SEEK_END`` is EINVAL), ``/dev/null`` and the like stay at 0, pipes are
+        ESPIPE; ``SEEK_DATA``/``SEEK_HOLE`` see a file as all data."""
+        f = p.fds.get(fd)
+        if whence not in _LINUX_WHENCE:
+            raise KernelError(Errno.EINVAL, f"bad whence {whence}")
+        if f.stream is not None and f.filetype == FileType.CHARACTER_DEVICE and (
+            f.rights_base & Rights.FD_SEEK
+        ):
+            return 0
+        if f.is_directory and whence != wasi.Whence.SET and whence != wasi.Whence.CUR:
+            raise KernelError(Errno.EINVAL, "a directory is sought from its start only")
+        if whence in (_SEEK_DATA, _SEEK_HOLE):
+            if f.stream is not None or f.inode is None:
+                raise KernelError(Errno.ESPIPE, "seek on a stream")
+            size = f.inode.stat().size
+            if offset < 0 or offset >= size:
+                raise KernelError(Errno.ENXIO, "offset at or past the end")
+            return f.seek(offset if whence == _SEEK_DATA else size, wasi.Whence.SET)
+        return f.seek(offset, whence)
 
     # == paths ========================================================================
     def _start(self, p: Process, fd: int) -> Location:
@@ -768,6 +795,9 @@ class WasiSyscalls(WasiPoll):
             S.Syscall(m, "fd_seek", (fd, S.s64("offset"), S.u32("whence"),
                                      S.out_u64("newoffset")), self.fd_seek),
             S.Syscall(m, "fd_sync", (fd,), self.fd_sync),
+            # Linux's lseek for libocclum, beside fd_seek (docs/abi.md, "Raw WASI").
+            S.Syscall("occlum", "lseek", (fd, S.s64("offset"), S.u32("whence"),
+                                          S.out_u64("newoffset")), self.lseek),
             S.Syscall(m, "fd_tell", (fd, S.out_u64("offset")), self.fd_tell),
             S.Syscall(m, "fd_write", (fd, S.iov_in("iovs"), S.out_u32("nwritten")),
                       self.fd_write),

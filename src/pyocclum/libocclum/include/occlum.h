@@ -398,6 +398,13 @@ int32_t __occlum_faccessat(int32_t dirfd, const char *path, size_t path_len, uin
 int32_t __occlum_fchownat(int32_t dirfd, const char *path, size_t path_len, uint32_t uid,
                           uint32_t gid, uint32_t flags) __OCCLUM_IMPORT(fchownat);
 
+/* --- version 3: raw WASI (docs/abi.md "Raw WASI") --- */
+
+/* Linux's lseek (WASI's fd_seek is wasmtime's: EBADF for a directory):
+ * whence SEEK_SET 0, SEEK_CUR 1, SEEK_END 2, SEEK_DATA 3, SEEK_HOLE 4. */
+int32_t __occlum_lseek(int32_t fd, int64_t offset, uint32_t whence, uint64_t *out_offset)
+    __OCCLUM_IMPORT(lseek);
+
 #ifdef __cplusplus
 }
 #endif
