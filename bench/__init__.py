@@ -29,6 +29,7 @@ from bench import (
     spawn_size,
     sqlite,
     syscalls,
+    threads,
 )
 from bench.core import Benchmark, Row
 
@@ -37,6 +38,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     syscalls.BENCHMARK,
     spawn.BENCHMARK,
     spawn_size.BENCHMARK,
+    threads.BENCHMARK,
     pipe.BENCHMARK,
     kill.BENCHMARK,
     process_per_enclave.BENCHMARK,

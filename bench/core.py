@@ -49,6 +49,7 @@ SOURCES: dict[str, Program] = {
     "kill": Program(PROGRAMS / "kill.c"),
     "fileio": Program(PROGRAMS / "fileio.c"),
     "sha256": Program(PROGRAMS / "sha256.c"),
+    "threads": Program(PROGRAMS / "threads.c", ("-pthread",)),
     **{
         f"empty_{label}": Program(PROGRAMS / "empty.c", (f"-DPAD_BYTES={pad}",))
         for label, pad in PAD_SIZES.items()

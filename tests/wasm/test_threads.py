@@ -24,7 +24,8 @@ from pyocclum.wasm.threads import SharedGuestMemory, shared_extern
 # A process whose _start spawns N threads (N from memory[8]) at
 # __occlum_thread_start(tid, arg) and records thread_spawn's errno (16 + 4i)
 # and tid (64 + 4i); each thread runs BODY (a WAT fragment with $tid, $arg).
-# Memory: 0 = threads started counter, 4 = main's "go on" flag.
+# Memory: 0 = threads started counter, 4 = main's "go on" flag, 200 = threads
+# the kernel has marked done (__occlum_thread_done).
 _MODULE = """
 (module
   (import "env" "memory" (memory 1 16 shared))
@@ -36,6 +37,9 @@ _MODULE = """
     (i32.store (i32.add (i32.const 128) (i32.shl (local.get $arg) (i32.const 2)))
                (call $gettid))
     %(body)s)
+  (func (export "__occlum_thread_done") (param $arg i32)
+    (drop (i32.atomic.rmw.add (i32.const 200) (i32.const 1)))
+    (drop (memory.atomic.notify (i32.const 200) (i32.const -1))))
   (func (export "_start") (local $i i32)
     (block $done (loop $l
       (br_if $done (i32.ge_u (local.get $i) (i32.const %(n)d)))
@@ -220,3 +224,33 @@ def _instantiate(store: wasmtime.Store, module: wasmtime.Module, item: Any) -> A
     if err or trap:
         pytest.fail("instantiation failed")
     return instance
+
+
+def test_an_ended_threads_instance_runs_the_next_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[object] = []
+    real = ex.new_thread_instance  # type: ignore[attr-defined]
+
+    def counting(*args: Any) -> Any:
+        made.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(ex, "new_thread_instance", counting)
+    box = _Box()
+    # Main spawns 5 threads one after the other, each once the previous one is
+    # done (memory[200] counts them), then exits 0.
+    wat = _module(0, main="""
+      (local.set $i (i32.const 0))
+      (block $end (loop $next
+        (br_if $end (i32.ge_u (local.get $i) (i32.const 5)))
+        (drop (call $spawn (local.get $i) (i32.const 64)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (block $ok (loop $w
+          (br_if $ok (i32.ge_u (i32.atomic.load (i32.const 200)) (local.get $i)))
+          (drop (memory.atomic.wait32 (i32.const 200) (i32.atomic.load (i32.const 200))
+                                      (i64.const 1000000)))
+          (br $w)))
+        (br $next)))""")
+    proc = box.spawn(wat)
+    assert proc.done.wait(10)
+    assert proc.status == 0
+    assert len(made) == 1

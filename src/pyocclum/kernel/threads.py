@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
+from pyocclum.kernel.signals import SignalState
 
 if TYPE_CHECKING:
     from pyocclum.kernel.kernel import Kernel
     from pyocclum.kernel.process import Process
 
 
-class ThreadExit(BaseException):  # noqa: N818 - named as ProcessExit
+class ThreadExit(BaseException):
     """Unwinds one thread's host stack when it calls ``thread_exit`` (pthread_exit).
 
     A ``BaseException`` so that a handler's ``except Exception`` cannot swallow it.
@@ -38,7 +39,7 @@ class ThreadExit(BaseException):  # noqa: N818 - named as ProcessExit
 class Thread:
     """One thread of a process. ``tid`` of the main thread is the pid."""
 
-    __slots__ = ("done", "exited", "process", "runtime", "stop", "tid")
+    __slots__ = ("done", "exited", "host", "mask", "process", "runtime", "stop", "tid")
 
     def __init__(self, process: Process, tid: int) -> None:
         self.process = process
@@ -50,6 +51,10 @@ class Thread:
         #: The thread ended by ``thread_exit`` (pthread_exit), not by a trap.
         self.exited = False
         self.done = threading.Event()
+        #: The host thread running it (``threading.get_ident()``), 0 before it starts.
+        self.host = 0
+        #: Its signal mask when it starts (its creator's, as pthread_create gives).
+        self.mask = 0
 
     def __repr__(self) -> str:
         return f"Thread(tid={self.tid}, pid={self.process.pid})"
@@ -100,6 +105,87 @@ class ThreadGroup:
             self.main.exited = False
             self.main.done.clear()
             self.live = {self.main.tid: self.main}
+
+
+class ThreadedSignalState(SignalState):
+    """A process's signal state once it has threads: one blocked mask per
+    thread and signals sent to one thread (``tkill``), on top of the
+    process's dispositions, pending set and records.
+
+    ``blocked`` and ``pending`` answer for the thread that asks (the host
+    thread running it, known by ``threading.get_ident()``): its own mask, and
+    the process's pending signals plus those sent to it. Asked from outside
+    the process (another process's ``kill``, /proc), ``blocked`` is what
+    every thread blocks: a signal is blocked for the process only if no
+    thread can take it.
+    """
+
+    __slots__ = ("directed", "masks", "shared")
+
+    def __init__(self) -> None:
+        self.masks: dict[int, int] = {}
+        self.directed: dict[int, int] = {}
+        self.shared = 0
+        super().__init__()  # (its blocked = 0 and pending = 0 go through the properties)
+        self.masks.clear()
+
+    @classmethod
+    def of(cls, state: SignalState, host: int) -> ThreadedSignalState:
+        """``state`` (the main thread's, on host thread ``host``) with threads."""
+        new = cls()
+        new.actions = state.actions
+        new.infos = state.infos
+        new.shared = state.pending
+        new.masks[host] = state.blocked
+        return new
+
+    @property
+    def blocked(self) -> int:
+        mask = self.masks.get(threading.get_ident())
+        if mask is not None:
+            return mask
+        every = -1
+        for m in self.masks.values():
+            every &= m
+        return every if self.masks else 0
+
+    @blocked.setter
+    def blocked(self, value: int) -> None:
+        self.masks[threading.get_ident()] = value
+
+    @property
+    def pending(self) -> int:
+        return self.shared | self.directed.get(threading.get_ident(), 0)
+
+    @pending.setter
+    def pending(self, value: int) -> None:
+        host = threading.get_ident()
+        mine = self.directed.get(host, 0)
+        old = self.shared | mine
+        removed = old & ~value
+        # A signal taken by this thread is its own one first, else the process's.
+        left = mine & ~removed
+        self.shared = (self.shared & ~(removed & ~mine)) | (value & ~old)
+        if left:
+            self.directed[host] = left
+        elif mine:
+            del self.directed[host]
+
+    def direct(self, host: int, bits: int) -> None:
+        """Make ``bits`` pending for the thread on host thread ``host`` only."""
+        self.directed[host] = self.directed.get(host, 0) | bits
+
+    def started(self, thread: Thread) -> None:
+        """``thread`` starts on this host thread: its mask is its creator's."""
+        host = threading.get_ident()
+        thread.host = host
+        self.masks[host] = thread.mask
+        self.directed.pop(host, None)
+
+    def ended(self, host: int) -> None:
+        self.masks.pop(host, None)
+        self.directed.pop(host, None)
+
 
 
 def _thread_count(procs: list[Process]) -> int:

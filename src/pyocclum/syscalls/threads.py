@@ -9,12 +9,15 @@ process's shared memory, at the guest's ``__occlum_thread_start(tid, arg)``
 
 from __future__ import annotations
 
+import threading
+
 from pyocclum.abi.errno import Errno
+from pyocclum.abi.signals import Signal
 from pyocclum.errors import KernelError
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, current_thread
-from pyocclum.kernel.signals import check_signal
-from pyocclum.kernel.threads import ThreadExit, new_thread
+from pyocclum.kernel.signals import SIG_DFL, bit, check_signal
+from pyocclum.kernel.threads import ThreadedSignalState, ThreadExit, new_thread
 from pyocclum.syscalls import spec as S
 
 MODULE = "occlum"
@@ -40,6 +43,10 @@ class ThreadSyscalls:
         spawn = p.threads.spawn
         assert spawn is not None  # new_thread checked
         try:
+            with p.lock:
+                if not isinstance(p.sig, ThreadedSignalState):  # masks per thread from now on
+                    p.sig = ThreadedSignalState.of(p.sig, threading.get_ident())
+                thread.mask = p.sig.blocked  # the creator's, as pthread_create gives
             spawn(thread, start_arg)
         except BaseException:
             p.threads.remove(thread)
@@ -65,15 +72,33 @@ class ThreadSyscalls:
     def tkill(self, p: Process, tid: int, sig: int) -> None:
         """Send ``sig`` to the thread ``tid`` of the caller's process (pthread_kill).
 
-        The signal is delivered to the process: the kernel has no per-thread
-        pending sets, so any thread that does not block it may run the
-        handler (docs/threads.md). ``sig`` 0 only checks that the thread lives.
+        A signal that the thread handles or blocks is pending for that thread
+        only: it runs the handler (at its next syscall, or futex-wait slice).
+        One whose default action ends the process (or SIGKILL) ends it, as on
+        Linux; an ignored one is dropped. ``sig`` 0 only checks that the
+        thread lives.
         """
         check_signal(sig, allow_zero=True)
-        if tid <= 0 or p.threads.get(tid) is None:
+        target = p.threads.get(tid) if tid > 0 else None
+        if target is None:
             raise KernelError(Errno.ESRCH, f"no thread {tid} in process {p.pid}")
-        if sig:
+        if not sig:
+            return
+        with p.lock:
+            state = p.sig
+            directed = (
+                isinstance(state, ThreadedSignalState) and target.host != 0
+                and sig != Signal.SIGKILL and not state.ignores(sig)
+                and (state.action(sig).handler != SIG_DFL
+                     or bool(state.masks.get(target.host, 0) & bit(sig)))
+            )
+            if directed:
+                assert isinstance(state, ThreadedSignalState)
+                state.direct(target.host, bit(sig))
+        if not directed:
             self.kernel.send_signal(p, sig)
+        else:
+            p.wake()
 
     def table(self) -> list[S.Syscall]:
         return [

@@ -17,7 +17,7 @@ from pyocclum.abi.signals import Signal, wait_status_exited, wait_status_signale
 from pyocclum.errors import ImageError, KernelError
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, set_current_process
-from pyocclum.kernel.threads import Thread
+from pyocclum.kernel.threads import Thread, ThreadedSignalState
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, make_engine
@@ -26,6 +26,7 @@ from pyocclum.wasm.host import Binder, ProcessRuntime
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
 from pyocclum.wasm.threads import (
     THREAD_ENTRY,
+    IdleInstance,
     SharedImport,
     SharedProcessRuntime,
     ThreadRuntime,
@@ -41,6 +42,8 @@ log = logging.getLogger("pyocclum.wasm")
 EPOCH_TICK = 0.01
 #: Seconds a worker thread waits for the next process before it exits.
 WORKER_IDLE_EXIT = 5.0
+#: Seconds an ended thread's instance waits for the next thread of its process.
+THREAD_IDLE_EXIT = 2.0
 
 
 class SharedTemplate:
@@ -239,7 +242,8 @@ class WasmExecutor:
         try:
             while True:
                 status, reason = self._run_image(kernel, proc, pre)
-                if len(proc.threads) > 1:
+                if len(proc.threads) > 1 or proc.kill_status == _EXEC_DRAIN:
+                    # (the drain marker: the threads stopped before main did)
                     status, reason = self._end_main_thread(proc, status, reason)
                 request = proc.exec_request
                 if request is None or proc.status is not None:
@@ -252,6 +256,8 @@ class WasmExecutor:
             set_current_process(None)
             proc.threads.spawn = None
             proc.threads.main.runtime = None
+            if isinstance(proc.runtime, SharedProcessRuntime):
+                proc.runtime.close()
             proc.runtime = None  # drop the memory view before the store goes
             try:
                 kernel.exit_process(
@@ -275,6 +281,8 @@ class WasmExecutor:
                 proc.fds.close(fd)
         with proc.lock:
             proc.sig = proc.sig.after_exec()
+        if isinstance(proc.runtime, SharedProcessRuntime):
+            proc.runtime.close()
         proc.runtime = None
         proc.threads.reset()
         proc.threads.spawn = None
@@ -294,7 +302,7 @@ class WasmExecutor:
                     with self._lock:
                         shared = make_shared_runtime(
                             self.engine, self._linker_or_fail(), pre.module, pre.where, limit)
-                    epoch_check = install_thread_epoch_check(store, proc, main)
+                    epoch_check = install_thread_epoch_check(store, proc, lambda: main)
                     instance = shared.pre.instantiate(store)
                 else:
                     epoch_check = install_epoch_check(store, proc)
@@ -307,7 +315,7 @@ class WasmExecutor:
                 ) from None
             if isinstance(pre, SharedTemplate):
                 main.runtime = shared.main = ThreadRuntime(
-                    store, instance, shared.memory, epoch_check)
+                    store, instance, shared.memory, epoch_check, main)
                 proc.runtime = shared
                 proc.threads.spawn = lambda thread, arg: self._spawn_thread(
                     kernel, proc, shared, thread, arg)
@@ -390,37 +398,96 @@ class WasmExecutor:
         self, kernel: Kernel, proc: Process, shared: SharedProcessRuntime, thread: Thread,
         start_arg: int,
     ) -> None:
-        """Start ``thread`` at the guest's thread entry (the thread_spawn call):
-        its instance is made here, so a failure is the caller's ENOMEM."""
+        """Start ``thread`` at the guest's thread entry (the thread_spawn call), on
+        an idle instance of the process if there is one, else on a new one (made
+        here, so that a failure is the caller's ENOMEM)."""
+        idle = shared.take_idle()
+        if idle is not None:
+            idle.runtime.thread = thread
+            thread.runtime = idle.runtime
+            self._start_ticker()
+            idle.work.put((thread, start_arg))
+            return
         runtime = new_thread_instance(self.engine, shared, proc, thread)
+        if runtime.entry is None or runtime.done is None:
+            raise KernelError(Errno.ENOEXEC, f"the program exports no {THREAD_ENTRY}")
         thread.runtime = runtime
         self._start_ticker()
         try:
             self._workers.submit(
-                lambda: self._run_thread(kernel, proc, thread, runtime, start_arg),
+                lambda: self._thread_host(kernel, proc, shared, runtime, thread, start_arg),
                 f"tid-{thread.tid}")
         except BaseException:
             self._finished()
             raise
 
+    def _thread_host(
+        self, kernel: Kernel, proc: Process, shared: SharedProcessRuntime,
+        runtime: ThreadRuntime, thread: Thread, start_arg: int,
+    ) -> None:
+        """Run threads of ``proc`` on one instance, one after the other: after a
+        thread ends normally the instance waits (parked in ``shared``) for the
+        process's next thread_spawn, for up to THREAD_IDLE_EXIT seconds."""
+        try:
+            while True:
+                reusable = self._run_thread(kernel, proc, thread, runtime, start_arg)
+                idle = IdleInstance(runtime)
+                parked = reusable and shared.park(idle)
+                if reusable:
+                    # Its joiners may go on (and free its stack) now that it has
+                    # stopped; a pthread_create right after finds it parked.
+                    parked = self._thread_done(proc, runtime, start_arg) and parked
+                self._finished()
+                if not parked:
+                    shared.unpark(idle)
+                    return
+                try:
+                    work = idle.work.get(timeout=THREAD_IDLE_EXIT)
+                except queue.Empty:
+                    if shared.unpark(idle):
+                        return
+                    work = idle.work.get()  # a spawn took it meanwhile
+                if work is None:
+                    return
+                thread, start_arg = work
+        finally:
+            set_current_process(None)
+
+    def _thread_done(self, proc: Process, runtime: ThreadRuntime, start_arg: int) -> bool:
+        """Call the guest's __occlum_thread_done(start_arg); False if it failed."""
+        assert runtime.done is not None
+        try:
+            runtime.done(runtime.store, _s32(start_arg))
+            return True
+        except wasmtime.WasmtimeError:  # killed meanwhile
+            return False
+
     def _run_thread(
         self, kernel: Kernel, proc: Process, thread: Thread, runtime: ThreadRuntime,
         start_arg: int,
-    ) -> None:
+    ) -> bool:
+        """Run one thread to its end; True if it ended normally (returned from
+        its start routine or called pthread_exit) and its process goes on."""
         set_current_process(proc, thread)
         crash: tuple[int, str] | None = None
+        normal = False
+        sig = proc.sig
+        if isinstance(sig, ThreadedSignalState):
+            with proc.lock:
+                sig.started(thread)
         try:
-            entry = export(runtime.store, runtime.instance, THREAD_ENTRY)
-            if not isinstance(entry, wasmtime.Func):
-                crash = wait_status_signaled(Signal.SIGSEGV), f"no {THREAD_ENTRY} export"
-            else:
-                arg = start_arg - (1 << 32) if start_arg >= 1 << 31 else start_arg
-                entry(runtime.store, thread.tid, arg)
+            assert runtime.entry is not None
+            runtime.entry(runtime.store, thread.tid, _s32(start_arg))
+            normal = True
         except wasmtime.Trap as trap:
-            if not self._thread_ended_on_purpose(proc, thread):
+            if thread.exited:
+                normal = True
+            elif not self._thread_ended_on_purpose(proc, thread):
                 crash = trap_status(trap)  # a crashing thread kills its process
         except wasmtime.WasmtimeError as e:
-            if proc.exec_request is not None and not thread.stop:
+            if thread.exited:
+                normal = True
+            elif proc.exec_request is not None and not thread.stop:
                 # This thread called execve: the main thread carries it out once
                 # every other thread has stopped.
                 proc.threads.main.stop = True
@@ -431,14 +498,16 @@ class WasmExecutor:
             log.exception("pid %d tid %d: executor failure", proc.pid, thread.tid)
             crash = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:
-            set_current_process(None)
             thread.runtime = None
+            if isinstance(sig, ThreadedSignalState):
+                with proc.lock:
+                    sig.ended(thread.host)
             if crash is not None:
                 proc.finish(*crash)
                 assert proc.status is not None
                 self._stop_threads(proc, proc.status, thread)
             proc.threads.remove(thread)
-            self._finished()
+        return normal and proc.status is None and proc.kill_status is None
 
     @staticmethod
     def _thread_ended_on_purpose(proc: Process, thread: Thread) -> bool:
@@ -446,6 +515,11 @@ class WasmExecutor:
         end of its process, not because it crashed."""
         return (thread.exited or thread.stop or proc.status is not None
                 or proc.kill_status is not None or proc.exec_request is not None)
+
+
+def _s32(value: int) -> int:
+    """An i32 argument from an unsigned value (wasmtime-py wants signed)."""
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 #: A kill status that only makes the other threads' blocked calls return while

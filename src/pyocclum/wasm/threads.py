@@ -18,6 +18,8 @@ through the C API; nothing here calls the broken method.
 from __future__ import annotations
 
 import ctypes
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,10 +30,14 @@ from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
 from pyocclum.kernel.process import Process, this_thread
 from pyocclum.kernel.threads import Thread
+from pyocclum.wasm.exports import export
 from pyocclum.wasm.memory import GuestMemory
 
 #: The export a thread starts at: ``__occlum_thread_start(tid, start_arg)``.
 THREAD_ENTRY = "__occlum_thread_start"
+#: The export the kernel calls once a thread has stopped: ``__occlum_thread_done(start_arg)``
+#: (wakes its joiners; from then on its stack may be freed).
+THREAD_DONE = "__occlum_thread_done"
 WASM_PAGE = 1 << 16
 #: wasm32's largest memory, in pages.
 MAX_PAGES = 1 << 16
@@ -105,16 +111,35 @@ class SharedGuestMemory(GuestMemory):
 
 
 class ThreadRuntime:
-    """One thread's instance (what signal handlers are run on)."""
+    """One instance of a threaded program, and the thread it runs now.
 
-    __slots__ = ("epoch_check", "instance", "memory", "store")
+    An instance outlives its thread: when a thread ends normally its
+    instance (and host thread) waits in the process's idle list for the
+    next ``thread_spawn``, which then costs no new Store or instance.
+    """
+
+    __slots__ = ("done", "entry", "epoch_check", "instance", "memory", "store", "thread")
 
     def __init__(self, store: wasmtime.Store, instance: wasmtime.Instance,
-                 memory: SharedGuestMemory, epoch_check: Any) -> None:
+                 memory: SharedGuestMemory, epoch_check: Any, thread: Thread) -> None:
         self.store = store
         self.instance = instance
         self.memory = memory
         self.epoch_check = epoch_check
+        self.thread = thread
+        self.entry: wasmtime.Func | None = None
+        self.done: wasmtime.Func | None = None
+
+
+class IdleInstance:
+    """A thread instance (and its host thread) waiting for the next thread to run."""
+
+    __slots__ = ("runtime", "work")
+
+    def __init__(self, runtime: ThreadRuntime) -> None:
+        self.runtime = runtime
+        #: (thread, start_arg) to run next, or None: stop.
+        self.work: queue.SimpleQueue[tuple[Thread, int] | None] = queue.SimpleQueue()
 
 
 class SharedProcessRuntime:
@@ -125,13 +150,45 @@ class SharedProcessRuntime:
     that a signal handler runs on the thread that takes the signal.
     """
 
-    __slots__ = ("main", "memory", "pre", "shared")
+    __slots__ = ("closed", "idle", "lock", "main", "memory", "pre", "shared")
 
     def __init__(self, shared: wasmtime.SharedMemory, pre: wasmtime.InstancePre) -> None:
         self.shared = shared
         self.pre = pre
         self.memory = SharedGuestMemory(shared)
         self.main: ThreadRuntime | None = None
+        self.idle: list[IdleInstance] = []
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def take_idle(self) -> IdleInstance | None:
+        with self.lock:
+            return self.idle.pop() if self.idle and not self.closed else None
+
+    def park(self, idle: IdleInstance) -> bool:
+        """Offer an instance for reuse; False once the process has ended."""
+        with self.lock:
+            if self.closed:
+                return False
+            self.idle.append(idle)
+            return True
+
+    def unpark(self, idle: IdleInstance) -> bool:
+        """Withdraw an idle instance (it stops waiting); False if a spawn has
+        taken it meanwhile (its work is then on the way)."""
+        with self.lock:
+            if idle in self.idle:
+                self.idle.remove(idle)
+                return True
+            return False
+
+    def close(self) -> None:
+        """The process has ended (or exec'd): every idle instance stops."""
+        with self.lock:
+            self.closed = True
+            idle, self.idle = self.idle, []
+        for item in idle:
+            item.work.put(None)
 
     def _current(self) -> ThreadRuntime:
         thread: Thread | None = getattr(this_thread, "thread", None)
@@ -180,12 +237,16 @@ def make_shared_runtime(
     return SharedProcessRuntime(shared, wasmtime.InstancePre._from_ptr(ptr))
 
 
-def install_thread_epoch_check(store: wasmtime.Store, proc: Process, thread: Thread) -> Any:
+def install_thread_epoch_check(
+    store: wasmtime.Store, proc: Process, current: Callable[[], Thread]
+) -> Any:
     """As :func:`pyocclum.wasm.signals.install_epoch_check`, per thread: traps
-    when the process is killed (recording its status) and when this thread
-    alone must stop (``execve`` by another thread: no status recorded)."""
+    when the process is killed (recording its status) and when the thread
+    the store runs (``current()``) alone must stop (``execve`` by another
+    thread: no status recorded)."""
 
     def check(ctx: Any, data: Any, delta: Any, kind: Any) -> int:
+        thread = current()
         if thread.stop or proc.kill_status is not None:
             if not thread.stop and proc.kill_status is not None:
                 proc.finish(proc.kill_status)
@@ -208,18 +269,27 @@ def new_thread_instance(
 ) -> ThreadRuntime:
     """Instantiate ``thread``'s instance (in a store of its own); ENOMEM if it cannot."""
     store = wasmtime.Store(engine)
-    check = install_thread_epoch_check(store, proc, thread)
+    cell: list[ThreadRuntime] = []
+    check = install_thread_epoch_check(store, proc, lambda: cell[0].thread)
     try:
         instance = runtime.pre.instantiate(store)
     except wasmtime.WasmtimeError as e:
         raise KernelError(Errno.ENOMEM, f"cannot start a thread: {e}") from None
-    return ThreadRuntime(store, instance, runtime.memory, check)
+    made = ThreadRuntime(store, instance, runtime.memory, check, thread)
+    cell.append(made)
+    entry = export(store, instance, THREAD_ENTRY)
+    done = export(store, instance, THREAD_DONE)
+    if isinstance(entry, wasmtime.Func) and isinstance(done, wasmtime.Func):
+        made.entry, made.done = entry, done
+    return made
 
 
 Runner = Callable[[Thread, int], None]
 
 __all__ = [
+    "THREAD_DONE",
     "THREAD_ENTRY",
+    "IdleInstance",
     "SharedGuestMemory",
     "SharedImport",
     "SharedProcessRuntime",

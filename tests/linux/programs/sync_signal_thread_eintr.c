@@ -2,7 +2,6 @@
  * SA_RESTART) makes its sem_wait fail with EINTR; a post that comes later
  * stays in the semaphore. */
 // linux-test: cflags=-pthread
-// linux-test: xfail=signals are pending per process, not per thread (syscalls/threads.py tkill): the main thread runs the handler and the waiter's sem_wait goes on
 #include "linuxtest.h"
 #include <pthread.h>
 #include <semaphore.h>

@@ -13,8 +13,9 @@
  * Memory of a thread: one malloc'd block holding its stack, its TLS block
  * and its descriptor (struct __pthread). The block is freed by pthread_join,
  * or for a detached thread by a later pthread_create/join/detach (the
- * "zombie" list), but only once the thread's final "done" store has
- * happened (thread_start.s): after that the thread never touches the block.
+ * "zombie" list), but only once the thread is "done": the kernel calls
+ * __occlum_thread_done (thread_start.s) after the thread's instance has
+ * stopped running, so nothing touches the block afterwards.
  *
  * The main thread's descriptor is static and never freed.
  */
@@ -181,11 +182,17 @@ static void thread_finish(struct __pthread *t, void *result) {
         push_zombie(t);
 }
 
+/* Defined by occlum-c++ programs (cli/cxxrt.py): start(arg) under a
+ * catch-all that calls std::terminate, which is what a C++ exception leaving
+ * a thread does on Linux (otherwise it would end the thread as a wasm trap). */
+extern void *__occlum_cxx_thread_run(void *(*start)(void *), void *arg) __attribute__((weak));
+
 void __occlum_thread_main(int tid, struct __pthread *t) {
     self = t;
     __atomic_store_n(&t->tid, tid, __ATOMIC_SEQ_CST);
-    thread_finish(t, t->start(t->arg));
-    /* thread_start.s stores done and returns to the kernel. */
+    thread_finish(t, __occlum_cxx_thread_run ? __occlum_cxx_thread_run(t->start, t->arg)
+                                             : t->start(t->arg));
+    /* Back in the kernel, which then calls __occlum_thread_done(t). */
 }
 
 void __occlum_thread_done(struct __pthread *t); /* thread_start.s */
@@ -193,7 +200,10 @@ void __occlum_thread_done(struct __pthread *t); /* thread_start.s */
 _Noreturn void pthread_exit(void *result) {
     struct __pthread *t = pthread_self();
     thread_finish(t, result);
-    __occlum_thread_done(t);
+    /* The kernel marks another thread done once it has unwound; the main
+     * thread's descriptor and stack are never freed, so it says so itself. */
+    if (t == &main_thread)
+        __occlum_thread_done(t);
     __occlum_thread_exit();
     __builtin_unreachable();
 }

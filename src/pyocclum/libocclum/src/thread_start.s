@@ -13,11 +13,13 @@
 # desc being the thread's descriptor (thread.c): offset 0 the stack top,
 # offset 4 the TLS block, offset 8 the "done" word.
 #
-# __occlum_thread_done(desc) is the last thing a thread does, after C code
-# has finished with its stack and TLS (return from the start routine, or
-# pthread_exit): it stores 1 into the done word and wakes every waiter, so
-# a joiner may free the stack at once: from here on nothing touches the
-# thread's stack or TLS (only wasm locals), up to the return to the kernel.
+# __occlum_thread_done(desc) stores 1 into the done word and wakes every
+# waiter, so that a joiner may free the thread's stack and TLS at once. The
+# kernel calls it (it is exported) once the thread's instance has returned
+# from __occlum_thread_start or unwound from pthread_exit: the thread no
+# longer runs, so nothing can touch its stack afterwards; and by then the
+# kernel has made the instance ready for the next thread_spawn, so a
+# pthread_create right after the join reuses it. It uses wasm locals only.
 
 	.text
 
@@ -40,10 +42,9 @@ __occlum_thread_start:
 	local.get	0
 	local.get	1
 	call	__occlum_thread_main
-	local.get	1
-	call	__occlum_thread_done
 	end_function
 
+	.export_name	__occlum_thread_done, __occlum_thread_done
 	.globl	__occlum_thread_done
 	.type	__occlum_thread_done,@function
 __occlum_thread_done:
