@@ -87,6 +87,14 @@ int main(void) {
     CHECK(fsync(fd));
     CHECK(fdatasync(fd));
     CHECK(syncfs(fd));
+    int dnull = open("/dev/null", O_WRONLY);
+    CHECK(fsync(p[0]));
+    CHECK(fdatasync(p[1]));
+    CHECK(fsync(dnull));
+    CHECK(fdatasync(dnull));
+    CHECK(fsync(dir));
+    CHECK(fdatasync(dir));
+    CHECK(syncfs(p[0]));
     CHECK(fsync(-1));
     CHECK(fdatasync(99));
     CHECK(syncfs(-1));

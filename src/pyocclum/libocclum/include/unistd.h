@@ -27,9 +27,11 @@
 extern "C" {
 #endif
 int chdir(const char *) __asm__("__occlum_wrap_chdir");
-/* truncate and ftruncate (src/files.c): Linux's errors before wasi-libc's. */
+/* truncate, ftruncate, fsync, fdatasync (src/files.c): Linux's errors. */
 int truncate(const char *, long long) __asm__("__occlum_wrap_truncate");
 int ftruncate(int, long long) __asm__("__occlum_wrap_ftruncate");
+int fsync(int) __asm__("__occlum_wrap_fsync");
+int fdatasync(int) __asm__("__occlum_wrap_fdatasync");
 /* The path calls (src/paths.c): Linux's semantics over the kernel. */
 #include <__typedef_ssize_t.h>
 int access(const char *, int) __asm__("__occlum_wrap_access");

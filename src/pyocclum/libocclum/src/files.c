@@ -161,6 +161,31 @@ int __occlum_wrap_ftruncate(int fd, long long length) {
 
 /* --- directories and syncing --- */
 
+/* Linux: EINVAL for what cannot be synced (pipes, sockets, devices), after
+ * wasi-libc's sync has flushed whatever the stream holds. */
+int __occlum_wrap_fstat(int fd, struct stat *out); /* stat.c: the kernel's types */
+
+static int sync_checked(int fd, int (*sync)(int)) {
+    if (sync(fd) != 0)
+        return -1;
+    struct stat st;
+    if (__occlum_wrap_fstat(fd, &st) != 0)
+        return -1;
+    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int __occlum_wrap_fsync(int fd) {
+    return sync_checked(fd, fsync);
+}
+
+int __occlum_wrap_fdatasync(int fd) {
+    return sync_checked(fd, fdatasync);
+}
+
 ssize_t __occlum_getdents64(int fd, void *buf, size_t n) {
     size_t len = 0;
     int32_t rc = __occlum_sys_getdents64(fd, buf, n, &len);
