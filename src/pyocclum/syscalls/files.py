@@ -361,7 +361,7 @@ class FileSyscalls:
             if index == 0:
                 name, ino, ftype = b".", f.inode.stat().ino, FileType.DIRECTORY
             elif index == 1:
-                name, ino, ftype = b"..", self.wasi._parent_ino(f), FileType.DIRECTORY
+                name, ino, ftype = b"..", self._parent_ino(f), FileType.DIRECTORY
             elif index - 2 < len(entries):
                 e = entries[index - 2]
                 name, ino, ftype = e.name.encode("utf-8", "surrogateescape"), e.ino, e.filetype
@@ -377,6 +377,13 @@ class FileSyscalls:
             out += record + bytes(reclen - len(record))
         f.offset = index
         return bytes(out)
+
+    def _parent_ino(self, f: OpenFile) -> int:
+        """The inode number of the directory above ``f``'s (0 if it cannot be found)."""
+        try:
+            return self.vfs.resolve(self.vfs.root(), f.path.rstrip("/") + "/..").inode.stat().ino
+        except KernelError:
+            return 0
 
     def syncfs(self, p: Process, fd: int) -> None:
         """``syncfs(fd)``: make the file system of ``fd`` durable; fd -1: every one (``sync``)."""
