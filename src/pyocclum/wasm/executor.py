@@ -457,7 +457,7 @@ class WasmExecutor:
         """Call the guest's __occlum_thread_done(start_arg); False if it failed."""
         assert runtime.done is not None
         try:
-            runtime.done(runtime.store, _s32(start_arg))
+            runtime.done(_s32(start_arg))
             return True
         except wasmtime.WasmtimeError:  # killed meanwhile
             return False
@@ -477,7 +477,7 @@ class WasmExecutor:
                 sig.started(thread)
         try:
             assert runtime.entry is not None
-            runtime.entry(runtime.store, thread.tid, _s32(start_arg))
+            runtime.entry(thread.tid, _s32(start_arg))
             normal = True
         except wasmtime.Trap as trap:
             if thread.exited:

@@ -110,6 +110,38 @@ class SharedGuestMemory(GuestMemory):
             self.size = size
 
 
+class RawCall:
+    """Calls one exported ``(i32...) -> ()`` function with ``wasmtime_func_call_unchecked``.
+
+    wasmtime-py's ``Func.__call__`` asks the function's type and converts
+    every value through ``Val`` objects on each call (tens of microseconds);
+    the thread entry and done calls happen twice per thread, so they take
+    the C API's unchecked path on a preallocated argument array. Raises
+    ``wasmtime.Trap`` or ``wasmtime.WasmtimeError`` as ``Func.__call__`` does.
+    """
+
+    __slots__ = ("_args", "_context", "_func", "_n", "_store")
+
+    def __init__(self, store: wasmtime.Store, func: wasmtime.Func, nparams: int) -> None:
+        self._store = store  # keeps the context alive
+        self._context = store._context()
+        self._func = ctypes.byref(func._func)
+        self._n = nparams
+        self._args = (_ffi.wasmtime_val_raw_t * max(nparams, 1))()
+
+    def __call__(self, *params: int) -> None:
+        args = self._args
+        for i, value in enumerate(params):
+            args[i].i32 = value
+        trap = ctypes.POINTER(_ffi.wasm_trap_t)()
+        err = _ffi.wasmtime_func_call_unchecked(
+            self._context, self._func, args, self._n, ctypes.byref(trap))
+        if err:
+            raise wasmtime.WasmtimeError._from_ptr(err)
+        if trap:
+            raise wasmtime.Trap._from_ptr(trap)
+
+
 class ThreadRuntime:
     """One instance of a threaded program, and the thread it runs now.
 
@@ -127,8 +159,8 @@ class ThreadRuntime:
         self.memory = memory
         self.epoch_check = epoch_check
         self.thread = thread
-        self.entry: wasmtime.Func | None = None
-        self.done: wasmtime.Func | None = None
+        self.entry: RawCall | None = None
+        self.done: RawCall | None = None
 
 
 class IdleInstance:
@@ -279,9 +311,21 @@ def new_thread_instance(
     cell.append(made)
     entry = export(store, instance, THREAD_ENTRY)
     done = export(store, instance, THREAD_DONE)
-    if isinstance(entry, wasmtime.Func) and isinstance(done, wasmtime.Func):
-        made.entry, made.done = entry, done
+    # The unchecked calls need the right types: a module whose exports have
+    # others cannot run threads (the kernel refuses with ENOEXEC).
+    if _takes_i32s(store, entry, 2) and _takes_i32s(store, done, 1):
+        assert isinstance(entry, wasmtime.Func)
+        assert isinstance(done, wasmtime.Func)
+        made.entry, made.done = RawCall(store, entry, 2), RawCall(store, done, 1)
     return made
+
+
+def _takes_i32s(store: wasmtime.Store, func: object, n: int) -> bool:
+    """``func`` is a function of ``n`` i32 parameters and no results."""
+    if not isinstance(func, wasmtime.Func):
+        return False
+    ty = func.type(store)
+    return [str(t) for t in ty.params] == ["i32"] * n and not list(ty.results)
 
 
 Runner = Callable[[Thread, int], None]
