@@ -24,6 +24,7 @@ from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import DEFAULT_SIGPENDING, RLIMIT_SIGPENDING, UNBLOCKABLE_MASK
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
+from pyocclum.syscalls.paths import at_start
 from pyocclum.syscalls.wasi import WasiSyscalls
 
 MODULE = "occlum"
@@ -369,14 +370,8 @@ class OcclumSyscalls:
         return self.vfs.resolve(start, path, follow=not flags & AT_SYMLINK_NOFOLLOW)
 
     def _start(self, p: Process, fd: int, path: str) -> Location:
-        """Where an ``*at`` call's ``path`` is resolved from: the cwd for ``AT_FDCWD``
-        or an absolute path, else the directory open as ``fd`` (ENOTDIR if it is not one)."""
-        if fd == AT_FDCWD or path.startswith("/"):
-            return p.cwd
-        d = p.fds.get(fd)
-        if d.inode is None or not d.is_directory:
-            raise KernelError(Errno.ENOTDIR, f"fd {fd} is not a directory")
-        return self.vfs.location_of(d.path)
+        """Where an ``*at`` call's ``path`` is resolved from (:func:`paths.at_start`)."""
+        return at_start(p, self.vfs, fd, path)
 
     def fstatat(self, p: Process, fd: int, path: str, flags: int) -> tuple[int, ...]:
         """Linux ``fstatat``: what ``stat`` says plus the S_IF* type bits and the

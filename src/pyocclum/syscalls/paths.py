@@ -49,9 +49,7 @@ _NS = 1_000_000_000
 def at_start(p: Process, vfs: Vfs, fd: int, path: str) -> Location:
     """Where an ``*at`` call's ``path`` is resolved from: the cwd for ``AT_FDCWD``
     or an absolute path, else the directory open as ``fd`` (EBADF if none,
-    ENOTDIR if it is not a directory). An empty path is ENOENT before anything else."""
-    if not path:
-        raise KernelError(Errno.ENOENT, "empty path")
+    ENOTDIR if it is not a directory)."""
     if fd == AT_FDCWD or path.startswith("/"):
         return p.cwd
     d = p.fds.get(fd)
@@ -73,6 +71,8 @@ def at_target(
             return p.cwd.inode
         f = p.fds.get(fd)
         return f if f.inode is None else f.inode
+    if not path:
+        raise KernelError(Errno.ENOENT, "empty path")  # before the fd is looked at (Linux)
     follow = bool(flags & follow_flag) if follow_flag else not flags & AT_SYMLINK_NOFOLLOW
     return vfs.resolve(at_start(p, vfs, fd, path), path, follow=follow).inode
 
@@ -105,6 +105,8 @@ class PathSyscalls:
         self.vfs = kernel.vfs
 
     def _parent(self, p: Process, fd: int, path: str) -> ParentLocation:
+        if not path:
+            raise KernelError(Errno.ENOENT, "empty path")  # before the fd is looked at (Linux)
         return self.vfs.resolve_parent(at_start(p, self.vfs, fd, path), path)
 
     def _is_mount_root(self, parent: Location, name: str) -> bool:
@@ -236,10 +238,10 @@ class PathSyscalls:
         if not path:
             at_target(p, self.vfs, fd, path, AT_EMPTY_PATH)  # EBADF for a bad fd
             raise KernelError(Errno.ENOENT, "an empty path names no symlink")
-        loc = self.vfs.resolve(at_start(p, self.vfs, fd, path), path, follow=False)
-        if loc.inode.filetype != FileType.SYMBOLIC_LINK:
+        inode = at_target(p, self.vfs, fd, path, AT_SYMLINK_NOFOLLOW)
+        if isinstance(inode, OpenFile) or inode.filetype != FileType.SYMBOLIC_LINK:
             raise KernelError(Errno.EINVAL, f"{path} is not a symbolic link")
-        return loc.inode.readlink().encode("utf-8", "surrogateescape")[:size]
+        return inode.readlink().encode("utf-8", "surrogateescape")[:size]
 
     def realpath(self, p: Process, path: str, size: int) -> bytes:
         """The canonical absolute path of ``path`` (every symlink followed, ``.``
