@@ -107,14 +107,23 @@ _LIBUNWIND_CFLAGS = ("-std=c11", "-D_LIBUNWIND_IS_NATIVE_ONLY", "-D_LIBUNWIND_HI
 # that nobody catches leaves the instance as a trap instead (there is no
 # search phase to notice it before unwinding), so every C++ program exports
 # this entry, which runs wasi-libc's _start and hands such an exception to
-# std::terminate. The frames it unwound have run their destructors: a
-# difference from Linux, which terminates without unwinding.
+# std::terminate; libocclum's thread start does the same for each thread
+# (__occlum_cxx_thread_run). The frames it unwound have run their
+# destructors: a difference from Linux, which terminates without unwinding.
 _START_SOURCE = """\
 #include <exception>
 extern "C" void _start(void);
 extern "C" __attribute__((export_name("__occlum_start"))) void __occlum_cxx_start(void) {
     try {
         _start();
+    } catch (...) {
+        std::terminate();
+    }
+}
+// libocclum's thread start calls this (a weak symbol) for a thread's start routine.
+extern "C" void *__occlum_cxx_thread_run(void *(*start)(void *), void *arg) {
+    try {
+        return start(arg);
     } catch (...) {
         std::terminate();
     }
