@@ -1,5 +1,6 @@
 /* F_SETLKW: a waiter is woken by the unlock, a signal interrupts the wait (EINTR
- * without SA_RESTART; a blocking flock too), and a wait that would close a cycle
+ * without SA_RESTART; a blocking flock too; with SA_RESTART the wait goes on), and a
+ * wait that would close a cycle
  * fails with EDEADLK.
  * The other process is this program spawned again, told what to do through
  * argv and paced through a pipe. */
@@ -47,8 +48,11 @@ static void wait_child(pid_t pid) {
     printf("child exit %d\n", WEXITSTATUS(st));
 }
 
+static volatile int alarms;
+
 static void on_alarm(int sig) {
     (void)sig;
+    alarms++;
 }
 
 int main(int argc, char **argv) {
@@ -66,6 +70,10 @@ int main(int argc, char **argv) {
             MUST(write(20, "h", 1) == 1);
             char c;
             read(0, &c, 1); /* until the parent closes our stdin */
+        } else if (strcmp(argv[1], "brief") == 0) {
+            CHECK(lk(fd, F_SETLK, F_WRLCK, 0, 0));
+            MUST(write(20, "b", 1) == 1);
+            nap(1500); /* then exits, dropping the lock */
         } else if (strcmp(argv[1], "cycle") == 0) {
             CHECK(lk(fd, F_SETLK, F_WRLCK, 1, 1));
             MUST(write(20, "c", 1) == 1);
@@ -114,6 +122,20 @@ int main(int argc, char **argv) {
     close(rd);
     CHECK(lk(fd, F_SETLKW, F_RDLCK, 5, 1));
     CHECK(flock(fd, LOCK_SH));
+
+    printf("-- with SA_RESTART the wait goes on after the handler\n");
+    CHECK(lk(fd, F_SETLK, F_UNLCK, 0, 0));
+    CHECK(flock(fd, LOCK_UN));
+    pid = spawn_role(argv[0], "brief", &rd);
+    MUST(read(rd, &c, 1) == 1);
+    sa.sa_flags = SA_RESTART;
+    MUST(sigaction(SIGALRM, &sa, NULL) == 0);
+    alarms = 0;
+    alarm(1);
+    CHECK(lk(fd, F_SETLKW, F_WRLCK, 0, 1));
+    printf("handler ran %d time(s)\n", alarms);
+    wait_child(pid);
+    close(rd);
 
     printf("-- a cycle: EDEADLK\n");
     CHECK(lk(fd, F_SETLK, F_UNLCK, 0, 0));
