@@ -1,7 +1,6 @@
 /* F_SETLKW: a waiter is woken by the unlock, a signal interrupts the wait (EINTR
  * without SA_RESTART; a blocking flock too; with SA_RESTART the wait goes on), and a
- * wait that would close a cycle
- * fails with EDEADLK.
+ * wait that would close a cycle fails with EDEADLK.
  * The other process is this program spawned again, told what to do through
  * argv and paced through a pipe. */
 #include "linuxtest.h"
