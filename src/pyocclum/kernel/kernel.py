@@ -25,6 +25,7 @@ from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Stream
 from pyocclum.fs.vfs import Location, Vfs
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
+from pyocclum.kernel.locks import LockTable
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import (
     CLD_EXITED,
@@ -113,6 +114,8 @@ class Kernel:
         self._programs: dict[tuple[str, int, int, int, int], tuple[Location, bytes]] = {}
         #: Woken whenever any process exits (for shutdown waits).
         self.any_exit = threading.Condition(self._lock)
+        #: Advisory file locks (fcntl record and OFD locks, flock) of every process.
+        self.locks = LockTable()
 
     # -- process table ----------------------------------------------------------------
     def process(self, pid: int) -> Process:

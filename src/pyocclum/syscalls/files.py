@@ -28,7 +28,7 @@ from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Location
 from pyocclum.kernel.fdtable import FdTable
 from pyocclum.kernel.kernel import Kernel
-from pyocclum.kernel.locks import OFFSET_MAX, LockKind, LockTable, range_of
+from pyocclum.kernel.locks import OFFSET_MAX, LockKind, range_of
 from pyocclum.kernel.process import Process
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
@@ -88,13 +88,13 @@ def file_key(f: OpenFile) -> Hashable:
 
 
 class FileSyscalls:
-    """Handlers of the version-3 file calls for one kernel (which owns the lock table)."""
+    """Handlers of the version-3 file calls for one kernel (whose ``locks`` they use)."""
 
     def __init__(self, kernel: Kernel, wasi: WasiSyscalls) -> None:
         self.kernel = kernel
         self.vfs = kernel.vfs
         self.wasi = wasi
-        self.locks = LockTable()
+        self.locks = kernel.locks
         self._tmp_names = itertools.count(1)
         self._image_sizes: dict[int, int] = {}
 
