@@ -87,9 +87,10 @@ int __occlum_futex_timedwait(volatile int *addr, int val, int clock,
 int __occlum_sync_self(void);
 
 /* syscall(SYS_futex, ...): FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET and
- * FUTEX_WAKE_BITSET (any bitset but 0 matches all), with FUTEX_PRIVATE_FLAG
- * and FUTEX_CLOCK_REALTIME (WAIT_BITSET only); other operations ENOSYS.
- * Returns as syscall() does: the result, or -1 with errno set. */
+ * FUTEX_WAKE_BITSET (any bitset but 0 matches all), FUTEX_WAKE_OP,
+ * FUTEX_REQUEUE and FUTEX_CMP_REQUEUE (the waiters to requeue are woken),
+ * with FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME (WAIT_BITSET only); the PI
+ * operations ENOSYS. Returns as syscall() does: the result, or -1 and errno. */
 long __occlum_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *timeout,
                     uint32_t *uaddr2, uint32_t val3);
 

@@ -131,15 +131,63 @@ int __occlum_sync_self(void)
 /* Linux's <linux/futex.h> values. */
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAKE_OP 5
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE_BITSET 10
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CLOCK_REALTIME 256
 
+static int clamp(uint32_t n)
+{
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* FUTEX_WAKE_OP: *uaddr2 = *uaddr2 OP oparg (atomically), wake n on uaddr,
+ * and n2 more on uaddr2 if the old value compares true with cmparg. */
+static long wake_op(uint32_t *uaddr, int n, uint32_t *uaddr2, int n2, uint32_t encoded)
+{
+    unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
+    /* The 12-bit fields are signed, as Linux reads them. */
+    int oparg = (int)((encoded >> 12) & 0xfff), cmparg = (int)(encoded & 0xfff);
+    oparg = oparg >= 0x800 ? oparg - 0x1000 : oparg;
+    cmparg = cmparg >= 0x800 ? cmparg - 0x1000 : cmparg;
+    if (encoded & (8u << 28)) /* FUTEX_OP_OPARG_SHIFT */
+        oparg = (int)(1u << (oparg & 31));
+    if (op > 4 || cmp > 5) {
+        errno = ENOSYS;
+        return -1;
+    }
+    volatile int *w = (volatile int *)uaddr2;
+    int old = __atomic_load_n(w, __ATOMIC_SEQ_CST), new;
+    do {
+        switch (op) {
+        case 0: new = oparg; break;                     /* SET */
+        case 1: new = (int)((unsigned)old + (unsigned)oparg); break; /* ADD */
+        case 2: new = old | oparg; break;               /* OR */
+        case 3: new = old & ~oparg; break;              /* ANDN */
+        default: new = old ^ oparg; break;              /* XOR */
+        }
+    } while (!__atomic_compare_exchange_n(w, &old, new, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    long woken = __occlum_futex_wake((volatile int *)uaddr, n);
+    int hit;
+    switch (cmp) {
+    case 0: hit = old == cmparg; break;
+    case 1: hit = old != cmparg; break;
+    case 2: hit = old < cmparg; break;
+    case 3: hit = old <= cmparg; break;
+    case 4: hit = old > cmparg; break;
+    default: hit = old >= cmparg; break;
+    }
+    if (hit)
+        woken += __occlum_futex_wake(w, n2);
+    return woken;
+}
+
 long __occlum_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *timeout,
                     uint32_t *uaddr2, uint32_t val3)
 {
-    (void)uaddr2;
     int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     int r;
     if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET) {
@@ -147,7 +195,8 @@ long __occlum_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec
         return -1;
     }
     if (cmd != FUTEX_WAIT && cmd != FUTEX_WAKE && cmd != FUTEX_WAIT_BITSET &&
-        cmd != FUTEX_WAKE_BITSET) {
+        cmd != FUTEX_WAKE_BITSET && cmd != FUTEX_REQUEUE && cmd != FUTEX_CMP_REQUEUE &&
+        cmd != FUTEX_WAKE_OP) {
         errno = ENOSYS;
         return -1;
     }
@@ -161,7 +210,30 @@ long __occlum_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec
         return -1;
     }
     if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET)
-        return __occlum_futex_wake((volatile int *)uaddr, val > INT_MAX ? INT_MAX : (int)val);
+        return __occlum_futex_wake((volatile int *)uaddr, clamp(val));
+    if (cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE || cmd == FUTEX_WAKE_OP) {
+        /* val2, the second count, travels in the timeout argument. */
+        int n2 = clamp((uint32_t)(uintptr_t)timeout);
+        if (!uaddr2 || ((uintptr_t)uaddr2 & 3)) {
+            errno = uaddr2 ? EINVAL : EFAULT;
+            return -1;
+        }
+        if (cmd == FUTEX_WAKE_OP)
+            return wake_op(uaddr, clamp(val), uaddr2, n2, val3);
+        if ((int)val < 0 || n2 < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        if (cmd == FUTEX_CMP_REQUEUE && __atomic_load_n(uaddr, __ATOMIC_SEQ_CST) != val3) {
+            errno = EAGAIN;
+            return -1;
+        }
+        /* Wasm cannot move a waiter to another word: the ones Linux would
+         * requeue are woken instead (a spurious wake-up for them), so the
+         * count is the same: woken plus "requeued". */
+        long n = (long)clamp(val) + n2;
+        return __occlum_futex_wake((volatile int *)uaddr, n > INT_MAX ? INT_MAX : (int)n);
+    }
     if (timeout && (__occlum_bad_timespec(timeout) || timeout->tv_sec < 0)) {
         errno = EINVAL;
         return -1;

@@ -1,9 +1,10 @@
 /*
  * linux/futex.h: Linux's futex operation codes and flags (UAPI values), for
  * syscall(SYS_futex, ...). libocclum implements FUTEX_WAIT, FUTEX_WAKE,
- * FUTEX_WAIT_BITSET and FUTEX_WAKE_BITSET (with FUTEX_PRIVATE_FLAG, and
- * FUTEX_CLOCK_REALTIME for FUTEX_WAIT_BITSET); the others fail with ENOSYS
- * (src/sync_futex.c).
+ * FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP, FUTEX_REQUEUE and
+ * FUTEX_CMP_REQUEUE (requeued waiters are woken instead), with
+ * FUTEX_PRIVATE_FLAG, and FUTEX_CLOCK_REALTIME for FUTEX_WAIT_BITSET; the
+ * priority-inheritance operations fail with ENOSYS (src/sync_futex.c).
  */
 #ifndef _LINUX_FUTEX_H
 #define _LINUX_FUTEX_H
