@@ -42,7 +42,14 @@ static int sleep_slice(int64_t ns)
 
 int __occlum_futex_wait(volatile int *addr, int val, int64_t timeout_ns)
 {
-    int64_t deadline = timeout_ns < 0 ? -1 : now_ns(OCCLUM_SYNC_MONOTONIC) + timeout_ns;
+    int64_t deadline = -1;
+    if (timeout_ns >= 0) {
+        int64_t now = now_ns(OCCLUM_SYNC_MONOTONIC);
+        /* A deadline past what int64 nanoseconds hold is no deadline (Linux
+         * clamps it to KTIME_MAX, some 292 years). */
+        if (timeout_ns < INT64_MAX - now)
+            deadline = now + timeout_ns;
+    }
 #ifdef __wasm_atomics__
     if (__occlum_multithreaded) {
         int epoch = __atomic_load_n(&wake_epoch, __ATOMIC_SEQ_CST);
@@ -115,6 +122,8 @@ int __occlum_futex_timedwait(volatile int *addr, int val, int clock, const struc
         return EINVAL;
     if (at->tv_sec < 0)
         return ETIMEDOUT;
+    if (at->tv_sec >= INT64_MAX / 1000000000)
+        return __occlum_futex_wait(addr, val, -1); /* as good as never */
     int64_t when = (int64_t)at->tv_sec * 1000000000 + at->tv_nsec;
     int64_t left = when - now_ns(clock);
     if (left <= 0)
@@ -241,7 +250,7 @@ long __occlum_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec
     if (cmd == FUTEX_WAIT) {
         /* A relative timeout (CLOCK_MONOTONIC). */
         int64_t ns = -1;
-        if (timeout)
+        if (timeout && timeout->tv_sec < INT64_MAX / 1000000000)
             ns = (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
         r = __occlum_futex_wait((volatile int *)uaddr, (int)val, ns);
     } else {
