@@ -12,6 +12,7 @@ programs built before version 3 export the three-argument form
 from __future__ import annotations
 
 import ctypes
+import logging
 from typing import Any
 
 import wasmtime
@@ -33,7 +34,16 @@ from pyocclum.kernel.signals import (
 )
 from pyocclum.wasm.exports import export
 
+log = logging.getLogger("pyocclum.wasm")
+
 TRAMPOLINE = "__occlum_signal_trampoline"
+#: The same, stepping over the wasm red zone: for handlers run between two
+#: instructions of the program (from the epoch callback).
+ASYNC_TRAMPOLINE = "__occlum_signal_trampoline_async"
+#: The epoch deadline while a handler runs from the epoch callback: wasmtime
+#: does not call the callback again meanwhile (a deadline reached then would
+#: trap), so the handler runs without one; it meets the kernel at its syscalls.
+_NO_DEADLINE = 1 << 40
 
 _EpochCallback = _bindings._wasmtime_store_epoch_deadline_callback.argtypes[1]
 _NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
@@ -41,20 +51,31 @@ _CONTINUE = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
 
 
 def install_epoch_check(store: wasmtime.Store, proc: Process) -> Any:
-    """Make ``store`` check, at every epoch tick, whether ``proc`` must die.
+    """Make ``store`` check, at every epoch tick, whether ``proc`` must die or
+    has a signal to handle.
 
-    The callback traps only this process when it is marked killed and otherwise
-    extends its deadline by one tick, so other processes run on untouched.
-    Returns the callback object, which must be kept alive with the store.
+    The callback traps only this process when it is marked killed; runs the
+    handlers of pending, unblocked signals in the guest (as Linux interrupts a
+    computing process: ``while (!flag) ;`` ends when a SIGALRM handler sets
+    the flag); and otherwise extends its deadline by one tick, so other
+    processes run on untouched. Returns the callback object, which must be
+    kept alive with the store.
     """
+    busy = False
 
     def check(ctx: Any, data: Any, delta: Any, kind: Any) -> int:
+        nonlocal busy
+        if proc.kill_status is None and not busy and proc.sig.pending & ~proc.sig.blocked:
+            busy = True
+            try:
+                stop = _deliver_async(store, proc)
+            finally:
+                busy = False
+            if stop is not None:
+                return _trap_error(stop)
         if proc.kill_status is not None:
             proc.finish(proc.kill_status)
-            raw = b"killed by a signal"
-            err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(raw))
-            value = ctypes.cast(err, ctypes.c_void_p).value
-            return value or 0
+            return _trap_error(b"killed by a signal")
         delta[0] = 1
         kind[0] = _CONTINUE
         return 0
@@ -65,6 +86,34 @@ def install_epoch_check(store: wasmtime.Store, proc: Process) -> Any:
         store.ptr(), callback, None, _NO_FINALIZER
     )
     return callback
+
+
+def _trap_error(message: bytes) -> int:
+    err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(message))
+    return ctypes.cast(err, ctypes.c_void_p).value or 0
+
+
+def _deliver_async(store: wasmtime.Store, proc: Process) -> bytes | None:
+    """Run pending handlers from the epoch callback (between two instructions of
+    the program). Returns why the program must stop (it exited, exec'd or was
+    killed meanwhile), or None to go on. Never raises: this runs in a ctypes
+    callback, where an exception would be lost."""
+    if proc.runtime is None or export(
+            proc.runtime.store, proc.runtime.instance, ASYNC_TRAMPOLINE) is None:
+        return None  # built before version 3: handlers wait for a syscall
+    store.set_epoch_deadline(_NO_DEADLINE)
+    try:
+        _deliver(proc, 0, ASYNC_TRAMPOLINE)
+    except ProcessExit as e:
+        proc.finish(e.status)
+        return b"process exit"
+    except ProcessExec:
+        return b"exec"
+    except BaseException:  # a kernel bug: kill only this process
+        log.exception("pid %d: running a signal handler asynchronously", proc.pid)
+        proc.finish(wait_status_signaled(Signal.SIGKILL), "killed: kernel error in a handler")
+        return b"kernel bug"
+    return None
 
 
 #: How deeply handlers may nest when several signals are delivered at once.
@@ -83,10 +132,10 @@ def run_handlers(proc: Process) -> bool:
     signal still deliverable under its handler's mask interrupts that handler
     before its first instruction: it runs first (nested), then the outer one.
     """
-    return _deliver(proc, 0)
+    return _deliver(proc, 0, TRAMPOLINE)
 
 
-def _deliver(proc: Process, depth: int) -> bool:
+def _deliver(proc: Process, depth: int, entry: str) -> bool:
     restart = True
     while True:
         frame = _next_frame(proc)
@@ -97,10 +146,10 @@ def _deliver(proc: Process, depth: int) -> bool:
         restore = saved
         try:
             if depth < MAX_NESTING:
-                restart = _deliver(proc, depth + 1) and restart
+                restart = _deliver(proc, depth + 1, entry) and restart
             if proc.kill_status is not None:
                 return False
-            restore = _call_trampoline(proc, info, act.handler, act.flags, saved)
+            restore = _call_trampoline(proc, entry, info, act.handler, act.flags, saved)
         finally:
             with proc.lock:
                 proc.sig.blocked = restore & ~UNBLOCKABLE_MASK
@@ -137,11 +186,14 @@ def _s32(value: int) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-def _call_trampoline(proc: Process, info: SigInfo, handler: int, flags: int, mask: int) -> int:
-    """Run ``handler`` for ``info`` in the guest; ``mask`` is the mask it interrupted.
-    Returns the mask to restore (the ucontext's ``uc_sigmask`` after the handler)."""
+def _call_trampoline(
+    proc: Process, entry: str, info: SigInfo, handler: int, flags: int, mask: int
+) -> int:
+    """Run ``handler`` for ``info`` in the guest through the export ``entry``;
+    ``mask`` is the mask it interrupted. Returns the mask to restore (the
+    ucontext's ``uc_sigmask`` after the handler)."""
     runtime = proc.runtime
-    tramp = export(runtime.store, runtime.instance, TRAMPOLINE)
+    tramp = export(runtime.store, runtime.instance, entry)
     if not isinstance(tramp, wasmtime.Func):
         # Not built with libocclum: nothing can run the handler; act as Linux
         # would for a corrupt handler address.

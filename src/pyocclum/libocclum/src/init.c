@@ -57,11 +57,33 @@ __attribute__((constructor(100))) static void occlum_init_cwd(void) {
  * code..status the siginfo record, `mask` the interrupted signal mask.
  * Returns the mask to restore when the handler is done (uc_sigmask, which
  * an SA_SIGINFO handler may change). signal_deliver.c does the work. */
-__attribute__((export_name("__occlum_signal_trampoline")))
+__attribute__((export_name("__occlum_signal_trampoline"), noinline))
 uint64_t __occlum_signal_trampoline(int sig, int handler, int flags, int code, int pid,
                                     int uid, int value, int status, uint64_t mask) {
     struct occlum_siginfo info = {sig, code, pid, (uint32_t)uid, value, status, 0, 0};
     return __occlum_signal_deliver((uint32_t)handler, flags, &info, mask);
+}
+
+/* The same, for a handler the kernel runs between two instructions of the
+ * program (a signal arriving while it computes, not in a syscall). A leaf
+ * function may keep up to 128 bytes below the stack pointer without moving
+ * it (LLVM's wasm red zone): step over them first. This function itself has
+ * no stack frame. */
+__attribute__((export_name("__occlum_signal_trampoline_async")))
+uint64_t __occlum_signal_trampoline_async(int sig, int handler, int flags, int code, int pid,
+                                          int uid, int value, int status, uint64_t mask) {
+    __asm__ volatile(".globaltype __stack_pointer, i32\n\t"
+                     "global.get __stack_pointer\n\t"
+                     "i32.const 256\n\t"
+                     "i32.sub\n\t"
+                     "global.set __stack_pointer" ::: "memory");
+    uint64_t restore =
+        __occlum_signal_trampoline(sig, handler, flags, code, pid, uid, value, status, mask);
+    __asm__ volatile("global.get __stack_pointer\n\t"
+                     "i32.const 256\n\t"
+                     "i32.add\n\t"
+                     "global.set __stack_pointer" ::: "memory");
+    return restore;
 }
 
 /* --- 3. wasi-libc functions taken over --- */
