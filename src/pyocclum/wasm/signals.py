@@ -68,7 +68,7 @@ def install_epoch_check(store: wasmtime.Store, proc: Process) -> Any:
         if proc.kill_status is None and not busy and proc.sig.pending & ~proc.sig.blocked:
             busy = True
             try:
-                stop = _deliver_async(store, proc)
+                stop = deliver_from_epoch(store, proc)
             finally:
                 busy = False
             if stop is not None:
@@ -93,7 +93,7 @@ def _trap_error(message: bytes) -> int:
     return ctypes.cast(err, ctypes.c_void_p).value or 0
 
 
-def _deliver_async(store: wasmtime.Store, proc: Process) -> bytes | None:
+def deliver_from_epoch(store: wasmtime.Store, proc: Process) -> bytes | None:
     """Run pending handlers from the epoch callback (between two instructions of
     the program). Returns why the program must stop (it exited, exec'd or was
     killed meanwhile), or None to go on. Never raises: this runs in a ctypes

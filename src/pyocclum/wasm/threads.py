@@ -32,6 +32,7 @@ from pyocclum.kernel.process import Process, this_thread
 from pyocclum.kernel.threads import Thread
 from pyocclum.wasm.exports import export
 from pyocclum.wasm.memory import GuestMemory
+from pyocclum.wasm.signals import deliver_from_epoch
 
 #: The export a thread starts at: ``__occlum_thread_start(tid, start_arg)``.
 THREAD_ENTRY = "__occlum_thread_start"
@@ -277,8 +278,22 @@ def install_thread_epoch_check(
     the store runs (``current()``) alone must stop (``execve`` by another
     thread: no status recorded)."""
 
+    busy = False
+
     def check(ctx: Any, data: Any, delta: Any, kind: Any) -> int:
+        nonlocal busy
         thread = current()
+        # Handlers of signals that arrive while the thread computes (signals.py).
+        if (not thread.stop and proc.kill_status is None and not busy
+                and proc.sig.pending & ~proc.sig.blocked):
+            busy = True
+            try:
+                why = deliver_from_epoch(store, proc)
+            finally:
+                busy = False
+            if why is not None:
+                err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(why))
+                return ctypes.cast(err, ctypes.c_void_p).value or 0
         if thread.stop or proc.kill_status is not None:
             if not thread.stop and proc.kill_status is not None:
                 proc.finish(proc.kill_status)
