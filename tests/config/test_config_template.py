@@ -97,6 +97,8 @@ def test_image_layout() -> None:
     files = default_image_files()
     assert files["etc/hosts"] == b"127.0.0.1 localhost\n"
     assert files["etc/hostname"] == b"occlum\n"
+    assert files["etc/passwd"].startswith(b"root:x:0:0:root:/root:")
+    assert files["etc/group"].startswith(b"root:x:0:")
     assert all(name.split("/")[0] in IMAGE_DIRS for name in files)
     files["etc/hosts"] = b"changed"
     assert default_image_files()["etc/hosts"] == b"127.0.0.1 localhost\n"

@@ -17,6 +17,8 @@ DIR *opendir(const char *) __asm__("__occlum_wrap_opendir");
 int scandir(const char *, struct dirent ***, int (*)(const struct dirent *),
             int (*)(const struct dirent **, const struct dirent **))
     __asm__("__occlum_wrap_scandir");
+/* src/posix_dirent.c: ENOTDIR for a descriptor that is not a directory. */
+DIR *fdopendir(int) __asm__("__occlum_wrap_fdopendir");
 #ifdef __cplusplus
 }
 #endif

@@ -22,4 +22,18 @@ int *__errno_location(void);
 #undef errno
 #define errno (*__errno_location())
 
+/* POSIX sweep (src/posix_progname.c): wasi-libc never sets these; libocclum's
+ * copies are filled from argv[0] at start-up. */
+#if defined(_GNU_SOURCE) && !defined(__OCCLUM_BUILDING_LIBOCCLUM)
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern char *__occlum_progname_full, *__occlum_progname;
+#ifdef __cplusplus
+}
+#endif
+#define program_invocation_name __occlum_progname_full
+#define program_invocation_short_name __occlum_progname
+#endif
+
 #endif

@@ -34,4 +34,7 @@ extern const struct __clockid _CLOCK_THREAD_CPUTIME_ID;
 #define CLOCK_THREAD_CPUTIME_ID (&_CLOCK_THREAD_CPUTIME_ID)
 #endif
 
+/* POSIX sweep (src/posix_conf.c): no clock can be set (EPERM, EINVAL). */
+int clock_settime(clockid_t, const struct timespec *);
+
 #endif /* _PYOCCLUM_TIME_H */

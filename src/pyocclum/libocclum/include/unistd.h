@@ -48,6 +48,11 @@ ssize_t readlink(const char *__restrict, char *__restrict, __SIZE_TYPE__)
 ssize_t readlinkat(int, const char *__restrict, char *__restrict, __SIZE_TYPE__)
     __asm__("__occlum_wrap_readlinkat");
 long sysconf(int) __asm__("__occlum_wrap_sysconf");
+/* POSIX sweep (src/posix_conf.c, src/posix_getopt.c): glibc's answers. */
+long pathconf(const char *, int) __asm__("__occlum_wrap_pathconf");
+long fpathconf(int, int) __asm__("__occlum_wrap_fpathconf");
+int gethostname(char *, __SIZE_TYPE__) __asm__("__occlum_wrap_gethostname");
+int getopt(int, char *const [], const char *) __asm__("__occlum_wrap_getopt");
 #ifdef __cplusplus
 }
 #endif
@@ -126,6 +131,28 @@ long syscall(long, ...);
 /* Threads (src/thread_id.c): the pid in the main thread. */
 #ifdef _GNU_SOURCE
 pid_t gettid(void);
+#endif
+
+/* POSIX sweep (src/posix_conf.c): ids (root only), names, terminals. */
+int setuid(uid_t);
+int setgid(gid_t);
+int seteuid(uid_t);
+int setegid(gid_t);
+int setreuid(uid_t, uid_t);
+int setregid(gid_t, gid_t);
+char *ttyname(int);
+int ttyname_r(int, char *, size_t);
+#if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+int getdtablesize(void);
+int getdomainname(char *, size_t);
+int setdomainname(const char *, size_t);
+int sethostname(const char *, size_t);
+#endif
+#ifdef _GNU_SOURCE
+int getresuid(uid_t *, uid_t *, uid_t *);
+int getresgid(gid_t *, gid_t *, gid_t *);
+int setresuid(uid_t, uid_t, uid_t);
+int setresgid(gid_t, gid_t, gid_t);
 #endif
 
 #ifndef _POSIX_SPAWN

@@ -36,11 +36,14 @@ static int cpu_count(void) {
     return n > CPU_SETSIZE ? CPU_SETSIZE : n;
 }
 
-/* wasi-libc's sysconf says 1 CPU; everything else is its answer. */
+/* wasi-libc's sysconf says 1 CPU; posix_conf.c answers the names it gets
+ * wrong; everything else is its answer. */
+long __occlum_posix_sysconf(int name);
 long __occlum_wrap_sysconf(int name) {
     if (name == _SC_NPROCESSORS_ONLN || name == _SC_NPROCESSORS_CONF)
         return cpu_count();
-    return sysconf(name);
+    long v = __occlum_posix_sysconf(name);
+    return v != -2 ? v : sysconf(name);
 }
 
 /* This process's affinity mask; all CPUs until sched_setaffinity. */

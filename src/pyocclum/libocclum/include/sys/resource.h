@@ -24,6 +24,12 @@ struct rlimit {
 
 int getrlimit(int, struct rlimit *);
 int setrlimit(int, const struct rlimit *);
+#ifdef _GNU_SOURCE
+#include <sys/types.h>
+/* src/posix_conf.c: the calling process only (another's: EPERM). */
+int prlimit(pid_t, int, const struct rlimit *, struct rlimit *);
+#define prlimit64 prlimit
+#endif
 
 #define RLIM_INFINITY (~0ULL)
 #define RLIM_SAVED_CUR RLIM_INFINITY
