@@ -22,19 +22,22 @@
  *     started a thread (__occlum_multithreaded != 0): memory.atomic.wait32 /
  *     notify. A wasm thread in an atomic wait cannot be stopped by the kernel
  *     (SIGKILL, exit_group from another thread) nor run signal handlers, so
- *     it waits in slices of OCCLUM_FUTEX_SLICE_NS and calls occlum.sched_check(0)
- *     between slices, which runs pending handlers (-> EINTR unless they all
- *     have SA_RESTART) or ends the thread. A wake that falls between two slices is not lost: every wake
- *     bumps a global counter that the waiter compares after a slice
- *     (-> return 0, a possibly spurious wake-up).
+ *     it waits in slices of OCCLUM_FUTEX_SLICE_NS and calls
+ *     occlum.sched_check(0) between slices, which runs pending handlers
+ *     (-> EINTR unless they all have SA_RESTART) or ends the thread. A wake
+ *     that falls between two slices is not lost: every wake bumps a global
+ *     counter that the waiter compares after a slice (-> return 0, a
+ *     possibly spurious wake-up).
  *   - Otherwise (single-threaded: the non-atomic build, or no thread started
  *     yet) no other thread can wake the waiter; only a signal handler can (it
  *     may post a semaphore or unlock). The wait sleeps in the kernel through
  *     occlum.sched_check(slice), which returns early when a handler ran
- *     (EINTR unless SA_RESTART), and re-checks *addr after each slice. A wait that nothing can end
- *     (e.g. relocking a PTHREAD_MUTEX_NORMAL mutex, without a timeout) blocks
- *     forever as on Linux, but the process stays killable and runs its
- *     handlers; it does not spin.
+ *     (EINTR unless SA_RESTART), and re-checks *addr after each slice. A
+ *     wait that nothing can end (e.g. relocking a PTHREAD_MUTEX_NORMAL mutex,
+ *     without a timeout) blocks forever as on Linux, but the process stays
+ *     killable and runs its handlers; it does not spin.
+ *   - Under a harness without the kernel (sched_check answers ENOSYS), the
+ *     single-threaded wait sleeps with nanosleep instead.
  *
  * Contract with the threads (src/thread*.c):
  *   - pthread_create sets __occlum_multithreaded = 1 (never back to 0) before
@@ -45,9 +48,10 @@
  *     before it releases its joiner; it runs the pthread_key_create
  *     destructors of the calling thread's non-NULL values, up to
  *     PTHREAD_DESTRUCTOR_ITERATIONS rounds, as POSIX requires.
- *   - Thread-specific values live in a per-thread table reached through
- *     __occlum_tsd(): a _Thread_local array in src/sync_key.c, so it needs the
- *     TLS that the thread start-up initialises (__wasm_init_tls).
+ *   - Thread-specific values live in a _Thread_local array of src/sync_key.c,
+ *     and lock owners are told apart by the address of a _Thread_local
+ *     (__occlum_sync_self): both need the TLS that the thread start-up
+ *     initialises (__wasm_init_tls).
  */
 #ifndef _PYOCCLUM_FUTEX_H
 #define _PYOCCLUM_FUTEX_H
