@@ -16,7 +16,7 @@ from pyocclum.abi.signals import Signal
 from pyocclum.errors import KernelError
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, current_thread
-from pyocclum.kernel.signals import SIG_DFL, bit, check_signal
+from pyocclum.kernel.signals import SI_TKILL, SIG_DFL, SigInfo, bit, check_signal
 from pyocclum.kernel.threads import ThreadedSignalState, ThreadExit, new_thread
 from pyocclum.syscalls import spec as S
 
@@ -96,7 +96,8 @@ class ThreadSyscalls:
                 assert isinstance(state, ThreadedSignalState)
                 state.direct(target.host, bit(sig))
         if not directed:
-            self.kernel.send_signal(p, sig)
+            # si_code SI_TKILL, as Linux's tgkill.
+            self.kernel.send_signal(p, sig, SigInfo(sig, SI_TKILL, pid=p.pid))
         else:
             p.wake()
 

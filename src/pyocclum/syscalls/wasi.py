@@ -36,6 +36,7 @@ from pyocclum.fs.vfs import MAX_SYMLINKS, Location, ParentLocation
 from pyocclum.kernel.fdtable import FdTable
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
+from pyocclum.kernel.signals import SI_USER, SigInfo
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
 from pyocclum.syscalls.wasi_paths import Beneath, Walker
@@ -263,7 +264,9 @@ class WasiSyscalls(WasiPoll):
             return self._write_stream(p, f, data)
         except KernelError as e:
             if e.errno == Errno.EPIPE:
-                self.kernel.send_signal(p, Signal.SIGPIPE)
+                # As Linux's pipe_write: SI_USER, from the writer itself.
+                self.kernel.send_signal(
+                    p, Signal.SIGPIPE, SigInfo(Signal.SIGPIPE, SI_USER, pid=p.pid))
             raise
 
     def _write_stream(self, p: Process, f: OpenFile, data: bytes) -> int:

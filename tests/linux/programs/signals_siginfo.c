@@ -63,5 +63,13 @@ int main(void) {
     printf("after the handler: HUP blocked %d (set through uc_sigmask), USR2 %d\n",
            sigismember(&now, SIGHUP), sigismember(&now, SIGUSR2));
     printf("calls %d\n", calls);
+
+    /* SIGPIPE from a write to a pipe without readers: SI_USER, from oneself */
+    CHECK(sigaction(SIGPIPE, &sa, NULL));
+    int fds[2];
+    MUST(pipe(fds) == 0);
+    CHECK(close(fds[0]));
+    CHECK(write(fds[1], "x", 1));
+    printf("calls %d\n", calls);
     return 0;
 }
