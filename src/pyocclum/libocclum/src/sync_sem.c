@@ -12,8 +12,8 @@
  * Named semaphores (sem_open, sem_close, sem_unlink) live in the process:
  * a table of names, each with a semaphore and the number of sem_open calls
  * not yet closed. Opening a name twice gives the same sem_t *; O_CREAT,
- * O_EXCL (EEXIST), ENOENT, ENAMETOOLONG and EINVAL (a name with a slash
- * after the first character, or only "/") follow Linux. Another process
+ * O_EXCL (EEXIST), ENOENT, ENAMETOOLONG and EINVAL (an empty name, or a
+ * slash after the leading ones) follow glibc. Another process
  * cannot see them (processes share no memory): there sem_open creates its
  * own semaphore of the same name.
  */
@@ -159,14 +159,15 @@ static void unlock(void)
     __occlum_futex_wake(&names_lock, 1);
 }
 
-/* Linux's rules (glibc's __shm_get_name): one leading slash is dropped;
- * the rest must be non-empty, without a slash, and fit NAME_MAX - 4 ("sem."). */
+/* glibc's rules (__shm_get_name, then the file /dev/shm/sem.NAME): leading
+ * slashes are dropped; the rest must be non-empty and without a slash
+ * (EINVAL), and fit NAME_MAX with the "sem." prefix (ENAMETOOLONG). */
 static const char *check_name(const char *name)
 {
-    if (*name == '/')
+    while (*name == '/')
         name++;
     size_t len = strlen(name);
-    if (len == 0 || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+    if (len == 0 || strchr(name, '/')) {
         errno = EINVAL;
         return NULL;
     }
