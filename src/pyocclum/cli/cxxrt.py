@@ -8,11 +8,12 @@ missing). zig ships the sources of all three libraries; this module builds
 them with wasm exception handling into one archive, ``libcxxrt.a``, and
 gives occlum-c++ the flags that go with it:
 
-* ``-mexception-handling -fwasm-exceptions -mllvm -wasm-use-legacy-eh=false``:
-  the exceptions proposal in its final form (``try_table``/``exnref``), which
-  is what wasmtime implements (it rejects the legacy ``try``/``delegate``
-  instructions, which clang 22 still emits by default). zig ignores clang's
-  ``-target-feature`` from ``-fwasm-exceptions`` but honours ``-m<feature>``.
+* ``-fwasm-exceptions -Xclang -target-feature -Xclang +exception-handling
+  -mllvm -wasm-use-legacy-eh=false``: the exceptions proposal in its final
+  form (``try_table``/``exnref``), which is what wasmtime implements (it
+  rejects the legacy ``try``/``delegate`` instructions, which clang 22 still
+  emits by default). zig overrides the feature that ``-fwasm-exceptions``
+  turns on with its CPU model's list, hence the explicit one after it.
 * ``-nostdlib++`` so zig links neither its libc++ nor its libc++abi (they
   come before the user's inputs on zig's link line, so ours could not replace
   them), and therefore also the C++ include path and the ``_LIBCPP_*``
@@ -57,8 +58,11 @@ ARCHIVE_NAME = "libcxxrt.a"
 START_OBJECT_NAME = "cxxrt_start.o"
 #: The export a C++ program is started through (wasm/executor.py prefers it to _start).
 START_EXPORT = "__occlum_start"
-EXCEPTION_FLAGS = ("-mexception-handling", "-fwasm-exceptions",
-                   "-mllvm", "-wasm-use-legacy-eh=false")
+# The feature goes to clang itself (-Xclang, after zig's own feature list, so
+# it wins): as zig's -mexception-handling it would change zig's target, and
+# zig would build and link a second wasi-libc just for C++ programs.
+EXCEPTION_FLAGS = ("-fwasm-exceptions", "-Xclang", "-target-feature", "-Xclang",
+                   "+exception-handling", "-mllvm", "-wasm-use-legacy-eh=false")
 
 LIBCXXABI_SOURCES = (
     "abort_message", "cxa_aux_runtime", "cxa_default_handlers", "cxa_demangle",
