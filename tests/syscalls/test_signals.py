@@ -218,9 +218,30 @@ def test_itimer_real_is_periodic_and_shared_with_alarm(env: Env) -> None:
 
 
 def test_itimer_errors(env: Env) -> None:
-    assert env.errno(env.calls.setitimer, env.p, 1, (1, 0)) == Errno.EINVAL  # ITIMER_VIRTUAL
-    assert env.errno(env.calls.setitimer, env.p, 2, None) == Errno.EINVAL  # ITIMER_PROF
+    assert env.errno(env.calls.setitimer, env.p, 3, (1, 0)) == Errno.EINVAL
     assert env.errno(env.calls.setitimer, env.p, 0, (-1, 0)) == Errno.EINVAL
+    assert env.errno(env.calls.setitimer, env.p, 2, (0, -1)) == Errno.EINVAL
+
+
+@pytest.mark.parametrize(("which", "sig"), [(1, Signal.SIGVTALRM), (2, Signal.SIGPROF)])
+def test_cpu_timers_count_the_callers_cpu_time(env: Env, which: int, sig: int) -> None:
+    env.p.sig.blocked = bit(sig)
+    ms = 1_000_000
+    assert env.calls.setitimer(env.p, which, (20 * ms, 20 * ms)) == (0, 0)
+    time.sleep(0.1)  # no CPU time: nothing
+    assert not env.p.sig.pending & bit(sig)
+    value, interval = env.calls.setitimer(env.p, which, None)
+    assert 0 < value <= 20 * ms
+    assert interval == 20 * ms
+    until = time.thread_time() + 0.1
+    while time.thread_time() < until and not env.p.sig.pending & bit(sig):
+        pass  # this thread's CPU time is the one counted
+    deadline = time.monotonic() + 1
+    while not env.p.sig.pending & bit(sig) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert env.p.sig.pending & bit(sig)
+    assert env.calls.setitimer(env.p, which, (0, 0))[1] == 20 * ms
+    assert env.calls.setitimer(env.p, which, None) == (0, 0)
 
 
 def test_exit_cancels_the_timer(env: Env) -> None:

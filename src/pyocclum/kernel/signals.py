@@ -210,3 +210,52 @@ class IntervalTimer(threading.Timer):
             if self.deadline <= now:
                 self.deadline = now + self.interval
         self.finished.set()
+
+
+class CpuTimer(threading.Thread):
+    """ITIMER_VIRTUAL or ITIMER_PROF: calls ``fire`` once the CPU clock ``clock``
+    (a host thread's, ``time.pthread_getcpuclockid``) has advanced by ``value``
+    ns, then every ``interval`` ns of it (0: once), while ``alive()``. It
+    looks at the clock every :data:`CPU_TIMER_POLL` seconds."""
+
+    def __init__(self, clock: int, value: int, interval: int, fire: Callable[[], object],
+                 alive: Callable[[], bool]) -> None:
+        super().__init__(daemon=True, name="itimer")
+        self.clock = clock
+        self.interval = interval
+        self.fire = fire
+        self.alive = alive
+        self.finished = threading.Event()
+        self.deadline = time.clock_gettime_ns(clock) + value
+
+    def remaining(self) -> int:
+        """CPU ns to the next expiry (0 once expired for good or cancelled)."""
+        if self.finished.is_set():
+            return 0
+        try:
+            return max(0, self.deadline - time.clock_gettime_ns(self.clock))
+        except OSError:  # the thread is gone
+            return 0
+
+    def cancel(self) -> None:
+        self.finished.set()
+
+    def run(self) -> None:
+        while not self.finished.wait(CPU_TIMER_POLL) and self.alive():
+            try:
+                now = time.clock_gettime_ns(self.clock)
+            except OSError:
+                break
+            if now < self.deadline:
+                continue
+            self.fire()
+            if not self.interval:
+                break
+            self.deadline += self.interval
+            if self.deadline <= now:
+                self.deadline = now + self.interval
+        self.finished.set()
+
+
+#: How often a CPU-time timer looks at its clock (seconds).
+CPU_TIMER_POLL = 0.005

@@ -10,6 +10,7 @@ Numbers, masks and ``si_code`` values are Linux's. Handlers run in the guest
 from __future__ import annotations
 
 import struct
+import threading
 import time
 
 from pyocclum.abi.errno import Errno
@@ -25,6 +26,7 @@ from pyocclum.kernel.signals import (
     SIG_UNBLOCK,
     UNBLOCKABLE_MASK,
     UNCATCHABLE,
+    CpuTimer,
     IntervalTimer,
     SigAction,
     SigInfo,
@@ -42,6 +44,8 @@ SIGINFO = struct.Struct("<iiiIiiii")
 #: An interval timer: value and interval, in ns (i64 each).
 ITIMER = struct.Struct("<qq")
 ITIMER_REAL = 0
+#: The CPU-time interval timers and their signals.
+CPU_TIMERS = {1: Signal.SIGVTALRM, 2: Signal.SIGPROF}
 MASK64 = (1 << 64) - 1
 NS = 1_000_000_000
 
@@ -63,6 +67,9 @@ class SignalSyscalls:
 
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
+        #: The CPU-time interval timers, by (pid, which), with their process.
+        self._cpu_timers: dict[tuple[int, int], tuple[Process, CpuTimer]] = {}
+        self._timers_lock = threading.Lock()
 
     # == sending ======================================================================
     def kill(self, p: Process, pid: int, sig: int) -> None:
@@ -193,11 +200,15 @@ class SignalSyscalls:
         return value // NS + (1 if value % NS >= NS // 2 or 0 < value < NS else 0)
 
     def setitimer(self, p: Process, which: int, new: tuple[int, int] | None) -> tuple[int, int]:
-        """Linux ``setitimer``/``getitimer`` (``new`` absent) for ITIMER_REAL:
-        ``new`` is (value, interval) in ns; returns the old one. The CPU-time
-        timers (ITIMER_VIRTUAL, ITIMER_PROF) are EINVAL."""
+        """Linux ``setitimer``/``getitimer`` (``new`` absent): ``new`` is (value,
+        interval) in ns; returns the old one. ITIMER_REAL counts wall-clock time
+        (SIGALRM); ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF) the CPU
+        time of the calling host thread (the process's, or in a threaded
+        process the caller thread's), both user and system time."""
+        if which in CPU_TIMERS:
+            return self._cpu_timer(p, which, new)
         if which != ITIMER_REAL:
-            raise KernelError(Errno.EINVAL, f"itimer {which} is not supported (only ITIMER_REAL)")
+            raise KernelError(Errno.EINVAL, f"no interval timer {which}")
         if new is None:
             timer = p.alarm
             if isinstance(timer, IntervalTimer):
@@ -209,6 +220,34 @@ class SignalSyscalls:
         if value < 0 or interval < 0:
             raise KernelError(Errno.EINVAL, "negative itimer value")
         return self._real_timer(p, value, interval)
+
+    def _cpu_timer(self, p: Process, which: int, new: tuple[int, int] | None) -> tuple[int, int]:
+        key = (p.pid, which)
+        with self._timers_lock:
+            held = self._cpu_timers.get(key)
+            timer = held[1] if held is not None and held[0] is p else None
+            before = (timer.remaining(), timer.interval) if timer is not None else (0, 0)
+            if new is None:
+                return before
+            value, interval = new
+            if value < 0 or interval < 0:
+                raise KernelError(Errno.EINVAL, "negative itimer value")
+            if timer is not None:
+                timer.cancel()
+            self._cpu_timers.pop(key, None)
+            # Forget the timers of processes that are gone.
+            for k, (q, t) in list(self._cpu_timers.items()):
+                if q.exited or t.finished.is_set():
+                    del self._cpu_timers[k]
+            if value:
+                sig = CPU_TIMERS[which]
+                clock = time.pthread_getcpuclockid(threading.get_ident())
+                timer = CpuTimer(clock, value, interval,
+                                 lambda: self.kernel.send_signal(p, sig),
+                                 lambda: not p.exited)
+                self._cpu_timers[key] = (p, timer)
+                timer.start()
+        return before
 
     # == the table ========================================================================
     def table(self) -> list[S.Syscall]:

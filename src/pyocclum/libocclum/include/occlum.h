@@ -196,8 +196,8 @@ int32_t __occlum_sigqueueinfo(int32_t pid, int32_t sig, int32_t code, int32_t va
  * waits for ever. EAGAIN on timeout, EINTR if a handler ran. */
 int32_t __occlum_sigtimedwait(uint64_t mask, int64_t timeout_ns, struct occlum_siginfo *out)
     __OCCLUM_IMPORT(sigtimedwait);
-/* setitimer/getitimer (new NULL) for ITIMER_REAL (0): {value, interval} in ns;
- * old (if not NULL) receives the previous timer. Others are EINVAL. */
+/* setitimer/getitimer (new NULL): {value, interval} in ns; old (if not NULL)
+ * receives the previous timer. ITIMER_REAL 0, ITIMER_VIRTUAL 1, ITIMER_PROF 2. */
 int32_t __occlum_setitimer(uint32_t which, const int64_t new_value[2], int64_t old_value[2])
     __OCCLUM_IMPORT(setitimer);
 

@@ -1,6 +1,6 @@
 /*
  * abort() and the sleeps, which init.c takes over from wasi-libc, and the
- * interval timers (ITIMER_REAL, over the kernel's setitimer).
+ * interval timers (over the kernel's setitimer).
  *
  * abort raises SIGABRT as glibc does: unblock it, raise it (a handler
  * runs), and if the process is still alive, reset it to SIG_DFL and raise

@@ -30,8 +30,8 @@ extern "C" {
 int futimes(int, const struct timeval [2]);
 int lutimes(const char *, const struct timeval [2]);
 #endif
-/* Interval timers (src/signal_sleep.c): ITIMER_REAL only; the CPU-time ones
- * are EINVAL. */
+/* Interval timers (src/signal_sleep.c, the kernel's setitimer): the CPU-time
+ * ones count the calling thread's CPU time. */
 #define ITIMER_REAL    0
 #define ITIMER_VIRTUAL 1
 #define ITIMER_PROF    2
