@@ -37,6 +37,7 @@ from wasi_diff_harness import (
     Program,
     Ref,
     Result,
+    clock_subscription,
     fd_advise,
     fd_allocate,
     fd_close,
@@ -55,6 +56,7 @@ from wasi_diff_harness import (
     fd_readdir,
     fd_renumber,
     fd_seek,
+    fd_subscription,
     fd_sync,
     fd_tell,
     fd_write,
@@ -68,12 +70,14 @@ from wasi_diff_harness import (
     path_rename,
     path_symlink,
     path_unlink_file,
+    poll_oneoff,
     run_pyocclum,
     run_wasmtime,
     sock_accept,
     sock_recv,
     sock_send,
     sock_shutdown,
+    subscription,
 )
 
 from pyocclum.abi.errno import Errno
@@ -350,6 +354,15 @@ FIXED: dict[str, list[Call]] = {
         path_remove_directory(3, b"d/e/"),
         path_remove_directory(3, b"d/.."),
         path_remove_directory(3, b"l_dir/"),
+    ],
+    "poll_oneoff: one clock, clocks that cannot be waited on, bad and directory fds": [
+        poll_oneoff(clock_subscription(7, 1000)),
+        poll_oneoff(clock_subscription(7, 1000, clock_id=0, flags=1)),
+        poll_oneoff(clock_subscription(7, 1000, clock_id=2)),
+        poll_oneoff(clock_subscription(7, 1000) + fd_subscription(1, 1, 99)),
+        poll_oneoff(fd_subscription(1, 1, 3) + fd_subscription(2, 2, 3)),
+        poll_oneoff(b""),
+        poll_oneoff(subscription(5, 7, bytes(32))),
     ],
     "bad pointers": [
         path_open(3, b"f", 0, R),

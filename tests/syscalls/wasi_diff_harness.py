@@ -227,7 +227,8 @@ class Program:
                     addr = self.outs_at[a.index][a.slot][0]
                     values.append(f"(i32.load (i32.const {addr}))")
                 elif isinstance(a, Data):
-                    values.append(f"(i32.const {lay.place(a.data, 1)})")
+                    # Aligned as the struct it may hold: wasmtime traps on a misaligned one.
+                    values.append(f"(i32.const {lay.place(a.data)})")
                 elif isinstance(a, Out):
                     addr = lay.place(bytes([FILL]) * a.size)
                     slots.append((addr, a.size))
@@ -598,3 +599,29 @@ def sock_send(fd: Arg) -> Call:
 
 def sock_shutdown(fd: Arg, how: int = 3) -> Call:
     return Call("sock_shutdown", (fd, how))
+
+
+_EVENT = struct.Struct("<QHBxxxxxQHxxxxxx")
+
+
+def _events(outs: list[bytes]) -> list[tuple[int, ...]]:
+    n = _U32.unpack(outs[1])[0]
+    return sorted(_EVENT.unpack_from(outs[0], 32 * i) for i in range(n))
+
+
+def subscription(userdata: int, tag: int, body: bytes) -> bytes:
+    return struct.pack("<QB7x32s", userdata, tag, body)
+
+
+def clock_subscription(userdata: int, timeout: int, clock_id: int = 1, flags: int = 0) -> bytes:
+    return subscription(userdata, 0, struct.pack("<IxxxxQQH", clock_id, timeout, 0, flags))
+
+
+def fd_subscription(userdata: int, tag: int, fd: int) -> bytes:
+    return subscription(userdata, tag, struct.pack("<I", fd))
+
+
+def poll_oneoff(subscriptions: bytes) -> Call:
+    """One poll of the subscriptions given; events compared sorted (by userdata)."""
+    n = len(subscriptions) // 48
+    return Call("poll_oneoff", (Data(subscriptions), Out(32 * max(n, 1)), n, Out(4)), _events)

@@ -25,7 +25,6 @@ class _Sub(NamedTuple):
     deadline: float | None = None
 
 
-
 class WasiPoll:
     """``poll_oneoff``; the clocks are the subclass's."""
 
@@ -42,18 +41,21 @@ class WasiPoll:
         for userdata, tag, body in subs:
             if tag == EventType.CLOCK:
                 clock_id, timeout, _precision, flags = wasi.SUBSCRIPTION_CLOCK.unpack_from(body)
-                at = None
-                if clock_id in (ClockId.REALTIME, ClockId.MONOTONIC):
-                    if flags & SUBCLOCKFLAG_ABSTIME:
-                        rel = max(0, timeout - self.clock_time_get(p, clock_id, 0))
-                    else:
-                        rel = timeout
-                    at = time.monotonic() + rel / 1e9
-                    deadline = at if deadline is None else min(deadline, at)
-                # Other clocks cannot be waited on: answered with EINVAL events.
+                if clock_id not in (ClockId.REALTIME, ClockId.MONOTONIC):
+                    # wasmtime: only these two can be waited on; the call fails.
+                    raise KernelError(Errno.EINVAL, f"cannot wait on clock {clock_id}")
+                if flags & SUBCLOCKFLAG_ABSTIME:
+                    rel = max(0, timeout - self.clock_time_get(p, clock_id, 0))
+                else:
+                    rel = timeout
+                at = time.monotonic() + rel / 1e9
+                deadline = at if deadline is None else min(deadline, at)
                 parsed.append(_Sub(userdata, tag, clock_id, timeout, flags, deadline=at))
             elif tag in (EventType.FD_READ, EventType.FD_WRITE):
                 (fd,) = wasi.SUBSCRIPTION_FD.unpack_from(body)
+                # wasmtime: a bad fd or a directory fails the whole call (EBADF).
+                if p.fds.get(fd).is_directory:
+                    raise KernelError(Errno.EBADF, f"fd {fd} is a directory")
                 parsed.append(_Sub(userdata, tag, fd=fd))
             else:
                 raise KernelError(Errno.EINVAL, f"bad subscription type {tag}")
@@ -95,11 +97,9 @@ class WasiPoll:
         blind = False
         for s in subs:
             if s.kind == EventType.CLOCK:
-                if s.clock_id not in (ClockId.REALTIME, ClockId.MONOTONIC):
-                    events.append((s.userdata, int(Errno.EINVAL), EventType.CLOCK, 0, 0))
                 continue
             try:
-                f = p.fds.get(s.fd)
+                f = p.fds.get(s.fd)  # checked at the call; closed since by another thread
             except KernelError as e:
                 events.append((s.userdata, int(e.errno), s.kind, 0, 0))
                 continue
