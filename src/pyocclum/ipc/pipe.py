@@ -168,6 +168,23 @@ class Pipe:
     def name(self) -> str:
         return f"pipe:[{self.id}]"
 
+    def resize(self, capacity: int) -> None:
+        """Make the buffer hold ``capacity`` bytes (``F_SETPIPE_SZ``; the caller
+        rounds as Linux does). ``EBUSY`` if more than that is buffered now;
+        writers waiting for room are woken when it grows."""
+        if capacity < PIPE_BUF:
+            raise ValueError(f"pipe capacity must be at least PIPE_BUF ({PIPE_BUF})")
+        with self._lock:
+            if self._size > capacity:
+                raise KernelError(Errno.EBUSY, "more data buffered than the new size")
+            grew = capacity > self.capacity
+            self.capacity = capacity
+            if grew:
+                self._rseq += 1
+                self._can_write.notify_all()
+        if grew and (q := self.writer._waitq) is not None:
+            q.notify()
+
     @property
     def buffered(self) -> int:
         """Bytes waiting to be read (``FIONREAD``)."""

@@ -17,7 +17,7 @@ from pyocclum.abi.wasi import RIGHTS_ALL, RIGHTS_STREAM, FdFlags, FileType, OFla
 from pyocclum.errors import KernelError, ProcessExec
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.vfs import Location
-from pyocclum.ipc.pipe import Pipe
+from pyocclum.ipc.pipe import Pipe, PipeReader, PipeWriter
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
@@ -38,6 +38,12 @@ O_NONBLOCK, O_DSYNC, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_SYNC = (
 )
 FD_CLOEXEC = 1
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
+F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
+#: Linux's /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ (Linux lets
+#: CAP_SYS_RESOURCE go beyond it; the LibOS does not: its buffers are the
+#: enclave's memory, not counted against the process).
+PIPE_MAX_SIZE = 1 << 20
+_PIPE_PAGE = 4096
 POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGDEF, POSIX_SPAWN_SETSIGMASK = 2, 4, 8
 POSIX_SPAWN_SETSID = 0x80
 RLIMIT_DATA, RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_AS = 2, 3, 6, 7, 9
@@ -75,6 +81,28 @@ def _fdflags_from_linux(flags: int) -> int:
     elif flags & O_DSYNC:
         out |= FdFlags.DSYNC
     return out
+
+
+def _pipe_size(f: OpenFile, cmd: int, arg: int) -> int:
+    """``F_GETPIPE_SZ``/``F_SETPIPE_SZ`` on either end of a pipe (else EBADF, as
+    Linux). A new size is rounded up to a power of two of 4 KiB pages, at least
+    one page; above :data:`PIPE_MAX_SIZE` EPERM, above 2 GiB EINVAL, below the
+    bytes buffered now EBUSY. Returns the (new) size."""
+    stream = f.stream
+    pipe = stream.pipe if isinstance(stream, (PipeReader, PipeWriter)) else None
+    if pipe is None:
+        raise KernelError(Errno.EBADF, "not a pipe")
+    if cmd == F_GETPIPE_SZ:
+        return pipe.capacity
+    size = arg & 0xFFFFFFFF  # Linux reads an unsigned int
+    if size > 1 << 31:
+        raise KernelError(Errno.EINVAL, "pipe size above 2 GiB")
+    pages = max(1, -(-size // _PIPE_PAGE))
+    capacity = (1 << (pages - 1).bit_length()) * _PIPE_PAGE
+    if capacity > PIPE_MAX_SIZE:
+        raise KernelError(Errno.EPERM, "pipe size above pipe-max-size")
+    pipe.resize(capacity)
+    return capacity
 
 
 def _linux_status_flags(f: OpenFile) -> int:
@@ -350,6 +378,8 @@ class OcclumSyscalls:
             keep = f.fdflags & ~(FdFlags.APPEND | FdFlags.NONBLOCK)
             f.fdflags = keep | (_fdflags_from_linux(arg) & (FdFlags.APPEND | FdFlags.NONBLOCK))
             return 0
+        if cmd in (F_SETPIPE_SZ, F_GETPIPE_SZ):
+            return _pipe_size(entry.file, cmd, arg)
         raise KernelError(Errno.EINVAL, f"unsupported fcntl command {cmd}")
 
     def umask(self, p: Process, mask: int) -> int:

@@ -60,6 +60,11 @@ int posix_fallocate(int, long long, long long) __asm__("__occlum_wrap_posix_fall
 #define F_SETLK 6
 #define F_SETLKW 7
 #endif
+/* Pipe sizes (Linux's values; the kernel's pipes, src/fd.c). */
+#if defined(_GNU_SOURCE) && !defined(F_SETPIPE_SZ)
+#define F_SETPIPE_SZ 1031
+#define F_GETPIPE_SZ 1032
+#endif
 #ifndef F_OFD_GETLK
 #define F_OFD_GETLK 36
 #define F_OFD_SETLK 37

@@ -6,7 +6,36 @@
  */
 #pragma GCC system_header
 
+/* POSIX sweep (src/posix_clock.c): unknown clock ids are EINVAL; clock() in
+ * microseconds of CPU time, as CLOCKS_PER_SEC (redefined below) says. */
+#if !defined(_PYOCCLUM_TIME_LABELS) && !defined(__OCCLUM_BUILDING_LIBOCCLUM)
+#define _PYOCCLUM_TIME_LABELS
+#ifdef __cplusplus
+extern "C" {
+#endif
+struct timespec;
+#include <__typedef_clockid_t.h>
+int clock_gettime(clockid_t, struct timespec *) __asm__("__occlum_wrap_clock_gettime");
+int clock_getres(clockid_t, struct timespec *) __asm__("__occlum_wrap_clock_getres");
+#ifdef __cplusplus
+}
+#endif
+#endif
+
 #include_next <time.h>
+
+#if defined(_TIME_H) && !defined(__OCCLUM_BUILDING_LIBOCCLUM) && !defined(_PYOCCLUM_CLOCK_LABEL)
+#define _PYOCCLUM_CLOCK_LABEL
+#ifdef __cplusplus
+extern "C" {
+#endif
+clock_t clock(void) __asm__("__occlum_wrap_clock");
+#ifdef __cplusplus
+}
+#endif
+#undef CLOCKS_PER_SEC
+#define CLOCKS_PER_SEC 1000000L
+#endif
 
 #if !defined(_PYOCCLUM_TIME_H) && defined(_TIME_H)
 #define _PYOCCLUM_TIME_H
@@ -32,6 +61,14 @@ extern const struct __clockid _CLOCK_PROCESS_CPUTIME_ID;
 #ifndef CLOCK_THREAD_CPUTIME_ID
 extern const struct __clockid _CLOCK_THREAD_CPUTIME_ID;
 #define CLOCK_THREAD_CPUTIME_ID (&_CLOCK_THREAD_CPUTIME_ID)
+#endif
+
+/* POSIX sweep (src/posix_tz.c): time zones, which wasi-libc leaves out. */
+void tzset(void);
+extern char *tzname[2];
+#if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+extern int daylight;
+extern long timezone;
 #endif
 
 /* POSIX sweep (src/posix_conf.c): no clock can be set (EPERM, EINVAL). */

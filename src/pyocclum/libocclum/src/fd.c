@@ -134,10 +134,12 @@ int __occlum_fcntl_impl(int fd, int cmd, int arg) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
     case F_SETFD:
+    case F_SETPIPE_SZ: /* POSIX sweep: the kernel's pipe sizes */
         karg = arg;
         break;
     case F_GETFD:
     case F_GETFL:
+    case F_GETPIPE_SZ:
         karg = 0; /* no argument: do not pass what va_arg found */
         break;
     case F_SETFL:
@@ -150,7 +152,7 @@ int __occlum_fcntl_impl(int fd, int cmd, int arg) {
     case F_OFD_SETLK:
     case F_OFD_SETLKW: /* arg is the struct flock pointer (32 bits on wasm32) */
         return __occlum_fcntl_lock(fd, cmd, (struct flock *)(uintptr_t)(uint32_t)arg);
-    default: /* leases, notify, pipe sizes, seals...: not supported */
+    default: /* leases, notify, seals...: not supported */
         errno = EINVAL;
         return -1;
     }
