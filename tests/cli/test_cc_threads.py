@@ -52,3 +52,30 @@ def test_linking_with_pthread_imports_a_shared_memory_and_links_every_object(
 def test_the_threaded_variant_has_its_own_cache_folder() -> None:
     assert cc.libocclum_key(threads=True) != cc.libocclum_key(threads=False)
     assert cc.libocclum_path(True) != cc.libocclum_path(False)
+
+
+def test_imports_are_read_from_the_import_section(tmp_path: Path) -> None:
+    import wasmtime
+
+    wat = """(module
+      (import "env" "memory" (memory 1 2 shared))
+      (import "t" "table" (table 1 funcref))
+      (import "g" "global" (global (mut i32)))
+      (import "occlum" "thread_spawn" (func (param i32 i32) (result i32))))"""
+    path = tmp_path / "m.wasm"
+    path.write_bytes(bytes(wasmtime.wat2wasm(wat)))
+    assert cc.imports_thread_spawn(path)
+    plain = tmp_path / "p.wasm"
+    plain.write_bytes(bytes(wasmtime.wat2wasm(
+        '(module (import "occlum" "getcwd" (func (param i32 i32 i32) (result i32))))')))
+    assert not cc.imports_thread_spawn(plain)
+    (tmp_path / "junk").write_bytes(b"\0asm\1\0\0\0\2\xff")
+    assert not cc.imports_thread_spawn(tmp_path / "junk")
+
+
+def test_output_path(tmp_path: Path) -> None:
+    out = tmp_path / "prog"
+    out.write_bytes(b"")
+    assert cc.output_path(["a.c", "-o", str(out)]) == out
+    assert cc.output_path(["a.c", f"-o{out}"]) == out
+    assert cc.output_path(["a.c", "-o", str(tmp_path / "missing")]) is None

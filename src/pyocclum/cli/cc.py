@@ -417,13 +417,107 @@ def run(argv: Sequence[str], cxx: bool) -> int:
     except (CompilerError, cxxrt.CxxRuntimeError) as e:
         print(f"{name}: error: {e}", file=sys.stderr)
         return 1
-    if parse_request(argv).verbose:
+    req = parse_request(argv)
+    if req.verbose:
         print(shlex.join(cmd), file=sys.stderr)
     try:
-        return subprocess.run(cmd, check=False).returncode
+        rc = subprocess.run(cmd, check=False).returncode
     except OSError as e:
         print(f"{name}: error: cannot run the compiler: {e}", file=sys.stderr)
         return 1
+    if rc == 0 and req.links and not req.threads and not req.no_stdlib:
+        out = output_path(argv)
+        if out is not None and imports_thread_spawn(out):
+            relink_threaded(argv, cxx, out, name)
+    return rc
+
+
+def output_path(argv: Sequence[str]) -> Path | None:
+    """The file a linking command writes (``-o FILE``, ``-oFILE``, else ``a.out``)."""
+    out = "a.out"
+    for i, arg in enumerate(argv):
+        if arg == "-o" and i + 1 < len(argv):
+            out = argv[i + 1]
+        elif arg.startswith("-o") and len(arg) > 2:
+            out = arg[2:]
+    path = Path(out)
+    return path if path.is_file() else None
+
+
+def relink_threaded(argv: Sequence[str], cxx: bool, out: Path, name: str) -> bool:
+    """Build again with ``-pthread`` a program that calls pthread_create (as
+    glibc >= 2.34 programs may without -pthread); keep the first build if
+    that fails (objects compiled without -pthread cannot be linked with it:
+    its pthread_create then fails with EAGAIN). True if it was rebuilt."""
+    first = out.read_bytes()
+    try:
+        cmd = compile_command(["-pthread", *argv], cxx)
+        done = subprocess.run(cmd, check=False, capture_output=True).returncode == 0
+    except (CompilerError, cxxrt.CxxRuntimeError, OSError):
+        done = False
+    if not done:
+        out.write_bytes(first)
+        print(f"{name}: warning: {out} calls pthread_create but cannot be linked with "
+              "-pthread (its objects were compiled without it): threads will fail with "
+              "EAGAIN", file=sys.stderr)
+    return done
+
+
+def imports_thread_spawn(path: Path) -> bool:
+    """Whether the module at ``path`` imports ``occlum.thread_spawn`` (libocclum's
+    single-threaded pthread_create does). False for anything unreadable."""
+    try:
+        data = path.read_bytes()
+        return (b"occlum", b"thread_spawn") in _imports(data)
+    except (OSError, IndexError, ValueError):
+        return False
+
+
+def _leb(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def _imports(data: bytes) -> set[tuple[bytes, bytes]]:
+    """The (module, name) pairs of a wasm module's import section."""
+    if data[:4] != b"\0asm":
+        raise ValueError("not a wasm module")
+    pos = 8
+    while pos < len(data):
+        section, pos = data[pos], pos + 1
+        size, pos = _leb(data, pos)
+        if section != 2:
+            pos += size
+            continue
+        found = set()
+        count, pos = _leb(data, pos)
+        for _ in range(count):
+            n, pos = _leb(data, pos)
+            module, pos = data[pos:pos + n], pos + n
+            n, pos = _leb(data, pos)
+            field, pos = data[pos:pos + n], pos + n
+            kind, pos = data[pos], pos + 1
+            if kind == 0:  # function: a type index
+                _, pos = _leb(data, pos)
+            elif kind in (1, 2):  # table (element type first) or memory: limits
+                pos += kind == 1
+                flags, pos = data[pos], pos + 1
+                _, pos = _leb(data, pos)
+                if flags & 1:
+                    _, pos = _leb(data, pos)
+            elif kind == 3:  # global: value type, mutability
+                pos += 2
+            else:  # tag: attribute, type index
+                _, pos = _leb(data, pos + 1)
+            found.add((module, field))
+        return found
+    return set()
 
 
 def _main(cxx: bool) -> None:

@@ -30,7 +30,9 @@
 #include "futex.h"
 #include "internal.h"
 
-/* Built only into the threaded variant of libocclum (-matomics). */
+/* The threads themselves are in the threaded variant of libocclum only
+ * (-matomics); the single-threaded one has a pthread_create that marks the
+ * program (at the end of this file). */
 #ifdef __wasm_atomics__
 
 /* Stack of a thread created without an attribute (musl: 128 KiB; glibc
@@ -247,6 +249,23 @@ int pthread_kill(pthread_t t, int sig) {
     if (__atomic_load_n(&t->done, __ATOMIC_SEQ_CST) || tid == 0)
         return ESRCH;
     return __occlum_tkill(tid, sig);
+}
+
+#else /* the single-threaded build */
+
+/* A program that calls pthread_create but was linked without -pthread: this
+ * import of occlum.thread_spawn tells occlum-cc to link it again as a
+ * threaded program (docs/threads.md). If that could not be done, the kernel
+ * answers EAGAIN: the process has no shared memory for a thread. */
+int pthread_create(pthread_t *restrict res, const pthread_attr_t *restrict attr,
+                   void *(*start)(void *), void *restrict arg) {
+    (void)res;
+    (void)attr;
+    (void)start;
+    (void)arg;
+    int32_t tid;
+    int32_t rc = __occlum_thread_spawn(0, &tid);
+    return rc != 0 ? rc : EAGAIN;
 }
 
 #endif /* __wasm_atomics__ */
