@@ -76,13 +76,13 @@ def fails(inst: Path, *args: str) -> str:
 def test_ls_and_cat_image_files(inst: Path) -> None:
     assert ok(inst, "fs", "ls").split() == [
         b"bin", b"dev", b"etc", b"host", b"lib", b"proc", b"root", b"tmp"]
-    assert ok(inst, "fs", "ls", "/etc") == b"data.txt\nhostname\nhosts\n"
+    assert ok(inst, "fs", "ls", "/etc") == b"data.txt\ngroup\nhostname\nhosts\npasswd\n"
     assert ok(inst, "fs", "ls", "etc/hosts") == b"etc/hosts\n"
     assert ok(inst, "fs", "cat", "/etc/hosts", "/etc/data.txt") == (
         b"127.0.0.1 localhost\n" + IMAGE_DATA)
     lines = ok(inst, "fs", "ls", "-l", "/etc").decode().splitlines()
-    assert len(lines) == 3
-    mode, links, size, _day, _time, name = lines[2].split()
+    assert len(lines) == 5
+    mode, links, size, _day, _time, name = lines[3].split()
     assert (mode, links, size, name) == ("-rw-r--r--", "1", "20", "hosts")
     assert ok(inst, "fs", "ls", "-l", "/root").decode().startswith("drwx")
 
@@ -150,7 +150,7 @@ def test_rm_upper_and_image_files(inst: Path, tmp_path: Path) -> None:
     ok(inst, "fs", "cp", str(src), ":/root/f")
     ok(inst, "fs", "rm", "/root/f", "/etc/data.txt")
     assert ok(inst, "fs", "ls", "/root") == b"sub\n"
-    assert ok(inst, "fs", "ls", "/etc") == b"hostname\nhosts\n"
+    assert ok(inst, "fs", "ls", "/etc") == b"group\nhostname\nhosts\npasswd\n"
     assert "/etc/data.txt: No such file or directory" in fails(inst, "fs", "cat", "/etc/data.txt")
     # The program inside sees it gone too; the image itself is unchanged.
     assert Instance(inst).run(["/bin/probe"], capture=True).exit_code == WASI_ENOENT

@@ -204,7 +204,7 @@ def test_mount_reads_and_writes(
     assert r.stdout == data
     r = occlum("fs", "cat", "/root/link", "/etc/data.txt", cwd=instance)
     assert r.stdout == data + b"from the image\nappended\n"
-    assert occlum("fs", "ls", "/etc", cwd=instance).stdout == b"data.txt\nhostname\n"
+    assert occlum("fs", "ls", "/etc", cwd=instance).stdout == b"data.txt\ngroup\nhostname\npasswd\n"
 
 
 def test_mount_needs_a_directory(instance: Path) -> None:
