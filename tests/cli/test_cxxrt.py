@@ -233,3 +233,28 @@ def test_cxx_programs_start_through_the_catching_entry(tmp_path: Path, cache: Pa
     assert {"_start", CXX_ENTRY} <= exports
     assert entry_of(module, "entry").calls == (CXX_ENTRY,)
     assert CXX_ENTRY == cxxrt.START_EXPORT
+
+
+@pytest.mark.parametrize("lib", sorted(cxxrt.LIBRARY_FLAGS))
+def test_gxx_library_flags_link_our_runtime(lib: str) -> None:
+    """A g++ link line's -lstdc++ (or -lc++...) means our runtime, never zig's,
+    also when occlum-cc links C++ objects."""
+    fake = Path("/fake-cxx")
+    for cxx in (True, False):
+        cmd = cc.compile_command(["main.o", lib, "-o", "prog"], cxx=cxx,
+                                 libocclum_dir=Path("/fake"), cxxrt_dir=fake)
+        assert lib not in cmd
+        assert str(fake / cxxrt.ARCHIVE_NAME) in cmd
+        assert str(fake / cxxrt.START_OBJECT_NAME) in cmd
+
+
+def test_occlum_cc_links_cxx_objects_with_lstdcxx(tmp_path: Path, instance: Path) -> None:
+    src = tmp_path / "obj.cc"
+    src.write_text(THROW_ACROSS)
+    obj = tmp_path / "obj.o"
+    assert occlum_cxx("-c", src, "-o", obj) == 0
+    out = tmp_path / "linked_by_cc"
+    assert cc.run([str(obj), "-lstdc++", "-o", str(out)], cxx=False) == 0
+    ran = run_inside(instance, out)
+    assert (ran.returncode, ran.stdout.splitlines()[0]) == (0, "~parse"), ran.stderr
+

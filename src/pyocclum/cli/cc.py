@@ -245,6 +245,10 @@ def compile_command(
     if req.threads:
         cmd += THREAD_FLAGS
         argv = [a for a in argv if a != "-pthread"]
+    # g++-style link lines name the C++ library (-lstdc++...): ours is linked
+    # instead (with them zig would link its own again), by occlum-cc too.
+    links_cxx = cxx or any(a in cxxrt.LIBRARY_FLAGS for a in argv)
+    argv = [a for a in argv if a not in cxxrt.LIBRARY_FLAGS]
     if req.links:
         if not req.has_debug and not req.strips:
             cmd.append("-s")
@@ -255,7 +259,7 @@ def compile_command(
                 cmd.append(str(built / INIT_OBJECT_NAME))
                 cmd += sorted(str(p) for p in built.glob(f"{EXTRA_OBJECT_PREFIX}*.o"))
             cmd += [str(built / ARCHIVE_NAME), *EMULATION_LIBS]
-            if cxx and "-nostdlib++" not in argv:
+            if links_cxx and "-nostdlib++" not in argv:
                 rt = cxxrt_dir if cxxrt_dir is not None else ensure_cxx_runtime(
                     req.verbose, threads=req.threads)
                 if not req.no_startfiles:

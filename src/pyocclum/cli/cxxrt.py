@@ -56,6 +56,9 @@ from pyocclum import __version__
 TARGET = "wasm32-wasi"
 ARCHIVE_NAME = "libcxxrt.a"
 START_OBJECT_NAME = "cxxrt_start.o"
+#: The C++ libraries a g++ link line may name; occlum-cc/occlum-c++ link this
+#: runtime in their place.
+LIBRARY_FLAGS = frozenset({"-lstdc++", "-lc++", "-lc++abi", "-lsupc++"})
 #: The export a C++ program is started through (wasm/executor.py prefers it to _start).
 START_EXPORT = "__occlum_start"
 # The feature goes to clang itself (-Xclang, after zig's own feature list, so
