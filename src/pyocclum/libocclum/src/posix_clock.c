@@ -4,7 +4,10 @@
  * pointer to a record holding WASI's id, and its functions read whatever a
  * cast integer points at. clock() is the process's CPU time in
  * microseconds, as CLOCKS_PER_SEC says on Linux (wasi-libc's counts
- * nanoseconds of wall time since start-up). Labels in <time.h>.
+ * nanoseconds of wall time since start-up). Without the kernel (wasmtime's
+ * own WASI has no CPU-time clocks: EINVAL) clock() falls back to
+ * wasi-libc's, converted to microseconds, rather than returning -1.
+ * Labels in <time.h>.
  */
 #include <errno.h>
 #include <time.h>
@@ -33,7 +36,10 @@ int __occlum_wrap_clock_getres(clockid_t clk, struct timespec *res) {
 
 clock_t __occlum_wrap_clock(void) {
     struct timespec ts;
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
-        return (clock_t)-1;
+    int saved = errno;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) {
+        errno = saved;
+        return clock() / 1000; /* wasi-libc's: nanoseconds since start-up */
+    }
     return (clock_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
