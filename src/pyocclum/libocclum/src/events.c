@@ -6,13 +6,16 @@
  * <poll.h> and <sys/select.h> route poll, ppoll, select and pselect here by
  * asm labels (__occlum_wrap_*): wasi-libc's versions, over poll_oneoff,
  * know only "readable" and "writable" (no POLLHUP for a pipe whose writer
- * has gone, no POLLNVAL, no EBADF from select).
+ * has gone, no POLLNVAL, no EBADF from select). Under a harness without
+ * the kernel's poll (ENOSYS, e.g. wasmtime's own WASI) they fall back to
+ * wasi-libc's poll and pselect, as the path calls do (paths.c).
  */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -110,12 +113,68 @@ int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 
 /* --- poll --- */
 
+/* wasi-libc's own POLL* bits (its <__header_poll.h>; <poll.h> here has
+ * Linux's), for its poll, the fallback without the kernel. */
+#define WASI_POLLRDNORM 0x1
+#define WASI_POLLWRNORM 0x2
+#define WASI_POLLERR 0x1000
+#define WASI_POLLHUP 0x2000
+#define WASI_POLLNVAL 0x4000
+
+/* Milliseconds for wasi-libc's poll: rounded up (a wait never ends early),
+ * -1 for ever, at most INT_MAX. */
+static int timeout_ms(int64_t timeout_ns) {
+    if (timeout_ns < 0)
+        return -1;
+    int64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 != 0);
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* wasi-libc's poll (over poll_oneoff) on the caller's array: the events
+ * are translated to its bits and the revents back to Linux's; the signal
+ * mask is ignored (no signals without the kernel). */
+static int wasi_poll(struct pollfd *fds, nfds_t nfds, int64_t timeout_ns) {
+    const short linux_in = POLLIN | POLLRDNORM | POLLRDBAND;
+    const short linux_out = POLLOUT | POLLWRNORM | POLLWRBAND;
+    short *asked = malloc((nfds > 0 ? nfds : 1) * sizeof *asked);
+    if (asked == NULL)
+        return fail(ENOMEM);
+    for (nfds_t i = 0; i < nfds; i++) {
+        asked[i] = fds[i].events;
+        fds[i].events = (short)((asked[i] & linux_in ? WASI_POLLRDNORM : 0) |
+                                (asked[i] & linux_out ? WASI_POLLWRNORM : 0));
+    }
+    int rc = poll(fds, nfds, timeout_ms(timeout_ns));
+    int saved = errno;
+    for (nfds_t i = 0; i < nfds; i++) {
+        short got = rc < 0 ? 0 : fds[i].revents;
+        fds[i].events = asked[i];
+        fds[i].revents = (short)((got & WASI_POLLRDNORM ? asked[i] & linux_in : 0) |
+                                 (got & WASI_POLLWRNORM ? asked[i] & linux_out : 0) |
+                                 (got & WASI_POLLERR ? POLLERR : 0) |
+                                 (got & WASI_POLLHUP ? POLLHUP : 0) |
+                                 (got & WASI_POLLNVAL ? POLLNVAL : 0));
+    }
+    free(asked);
+    errno = saved;
+    return rc;
+}
+
+/* The kernel's poll: 0 and *n set, or the kernel's errno (ENOSYS if it
+ * lacks the call). */
+static int32_t kernel_poll(struct pollfd *fds, nfds_t nfds, int64_t timeout_ns,
+                           const sigset_t *sigmask, uint32_t *n) {
+    return __occlum_poll(fds, nfds, fds, nfds * sizeof *fds, timeout_ns,
+                         (const uint64_t *)sigmask, n);
+}
+
 static int poll_ns(struct pollfd *fds, nfds_t nfds, int64_t timeout_ns, const sigset_t *sigmask) {
     if (nfds > (nfds_t)INT_MAX / sizeof *fds)
         return fail(EINVAL);
     uint32_t n = 0;
-    int32_t rc = __occlum_poll(fds, nfds, fds, nfds * sizeof *fds, timeout_ns,
-                               (const uint64_t *)sigmask, &n);
+    int32_t rc = kernel_poll(fds, nfds, timeout_ns, sigmask, &n);
+    if (rc == ENOSYS)
+        return wasi_poll(fds, nfds, timeout_ns);
     return rc != 0 ? __occlum_result(rc) : (int)n;
 }
 
@@ -137,6 +196,12 @@ int __occlum_wrap_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *
 #define SEL_IN (POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR)
 #define SEL_OUT (POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR)
 #define SEL_EX (POLLPRI)
+
+/* wasi-libc's pselect (over its poll), the fallback without the kernel. */
+static int wasi_pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, int64_t timeout_ns) {
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000LL), (long)(timeout_ns % 1000000000LL)};
+    return pselect(nfds, r, w, e, timeout_ns < 0 ? NULL : &ts, NULL);
+}
 
 /* select over the kernel's poll: one pollfd per fd below nfds that is in a
  * set. Returns the number of bits set, as Linux. */
@@ -171,9 +236,12 @@ static int select_ns(int nfds, fd_set *r, fd_set *w, fd_set *e, int64_t timeout_
             which[j] |= (unsigned char)(1 << s);
         }
     }
-    int rc = poll_ns(fds, count, timeout_ns, sigmask);
-    if (rc < 0)
-        return -1;
+    uint32_t n = 0;
+    int32_t rc = kernel_poll(fds, count, timeout_ns, sigmask, &n);
+    if (rc == ENOSYS)
+        return wasi_pselect(nfds, r, w, e, timeout_ns);
+    if (rc != 0)
+        return __occlum_result(rc);
     for (nfds_t j = 0; j < count; j++) {
         if (fds[j].revents & POLLNVAL)
             return fail(EBADF); /* the sets are left as they were, as Linux */
