@@ -486,14 +486,19 @@ def test_chdir_relative_paths_reach_the_kernel_absolute(cwd_tool: Path, root: Pa
 
 def test_failed_chdir_changes_nothing(cwd_tool: Path, root: Path) -> None:
     write(root / "file", "")
-    kernel = FallbackKernel()
-    code, out = run_wasm(cwd_tool, root, "cd", "/nope", "cd", "/file", "cd", "", "pwd",
-                         kernel=kernel)
+    # A kernel that accepts any path (it cannot see the files): the kernel is
+    # asked first (it resolves Linux paths WASI cannot), so when wasi-libc
+    # then fails, the kernel must be moved back to where it was.
+    kernel = FallbackKernel(tracking=True)
+    code, out = run_wasm(cwd_tool, root, "cd", "/tmp", "cd", "/nope", "cd", "/file", "cd", "",
+                         "pwd", kernel=kernel)
     assert code == 0
-    assert out == ("cd /nope -1 No such file or directory\n"
+    assert out == ("cd /tmp 0 ok\n"
+                   "cd /nope -1 No such file or directory\n"
                    "cd /file -1 Not a directory\n"
-                   "cd  -1 No such file or directory\npwd /\n")
-    assert kernel.chdir_calls == []
+                   "cd  -1 No such file or directory\npwd /tmp\n")
+    assert kernel.chdir_calls == ["/tmp", "/nope", "/tmp", "/file", "/tmp"]
+    assert kernel.cwd == "/tmp"
 
 
 def test_kernel_refusal_rolls_back_libc(cwd_tool: Path, root: Path) -> None:
