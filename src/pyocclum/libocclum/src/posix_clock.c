@@ -5,7 +5,7 @@
  * cast integer points at. clock() is the process's CPU time in
  * microseconds, as CLOCKS_PER_SEC says on Linux (wasi-libc's counts
  * nanoseconds of wall time since start-up). Without the kernel (wasmtime's
- * own WASI has no CPU-time clocks: EINVAL) clock() falls back to
+ * own WASI has no CPU-time clocks: EBADF) clock() falls back to
  * wasi-libc's, converted to microseconds, rather than returning -1.
  * Labels in <time.h>.
  */
