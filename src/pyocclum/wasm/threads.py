@@ -292,6 +292,13 @@ def install_thread_epoch_check(
             finally:
                 busy = False
             if why is not None:
+                if proc.status is not None and proc.kill_status is None:
+                    # The handler called exit: every other thread stops too
+                    # (as the dispatcher's exit_group does).
+                    with proc.lock:
+                        if proc.kill_status is None:
+                            proc.kill_status = proc.status
+                    proc.wake()
                 err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(why))
                 return ctypes.cast(err, ctypes.c_void_p).value or 0
         if thread.stop or proc.kill_status is not None:
