@@ -87,6 +87,12 @@ EMULATIONS = ("signal", "process-clocks", "getpid", "mman")
 EMULATION_DEFINES = tuple(f"-D_WASI_EMULATED_{e.upper().replace('-', '_')}" for e in EMULATIONS)
 EMULATION_LIBS = tuple(f"-lwasi-emulated-{e}" for e in EMULATIONS)
 DEFAULT_OPTIMIZATION = "-O2"
+# setjmp/longjmp (libocclum's src/posix_setjmp.c): clang lowers them to wasm
+# exceptions (the tag __c_longjmp), the exceptions proposal in its final form
+# as occlum-c++'s (cxxrt.EXCEPTION_FLAGS); only functions that call setjmp
+# change. The feature goes to clang itself (-Xclang), not to zig's target.
+SJLJ_FLAGS = ("-Xclang", "-target-feature", "-Xclang", "+exception-handling",
+              "-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false")
 
 # libocclum sees the same emulation headers as programs, and all of the API.
 LIBOCCLUM_CFLAGS = (
@@ -237,7 +243,9 @@ def compile_command(
     # would vanish. Undefined here; a -DNDEBUG of the user's comes later and wins.
     cmd += ["-I", str(INCLUDE_DIR), *EMULATION_DEFINES, "-UNDEBUG"]
     if cxx:
-        cmd += cxxrt.compile_flags(threads=req.threads)
+        cmd += [*cxxrt.compile_flags(threads=req.threads), "-mllvm", "-wasm-enable-sjlj"]
+    else:
+        cmd += SJLJ_FLAGS
     if not req.has_optimization:
         cmd.append(DEFAULT_OPTIMIZATION)
     if not req.has_debug:
