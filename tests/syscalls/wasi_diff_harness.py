@@ -91,7 +91,9 @@ class Data:
     data: bytes
 
     def __repr__(self) -> str:
-        return f"Data({self.data!r})"
+        shown = self.data if len(self.data) <= 40 else self.data[:20] + b"..." + self.data[-4:]
+        return f"Data({shown!r}, {len(self.data)} bytes)" if shown != self.data else (
+            f"Data({self.data!r})")
 
 
 @dataclass(frozen=True)
@@ -513,7 +515,16 @@ def fd_filestat_set_times(fd: Arg, fst: int) -> Call:
 
 
 def fd_readdir(fd: Arg, size: int = 4096, cookie: int = 0) -> Call:
-    return Call("fd_readdir", (fd, Out(size), size, cookie, Out(4)), _readdir)
+    """Entries from ``cookie``: compared as names when read from the start,
+    else by their number (which ones come after a cookie is the FS's order)."""
+    if cookie == 0:
+        return Call("fd_readdir", (fd, Out(size), size, cookie, Out(4)), _readdir)
+
+    def count(outs: list[bytes]) -> Any:
+        names = _readdir(outs)
+        return names if names == "full" else f"{len(names)} entries"
+
+    return Call("fd_readdir", (fd, Out(size), size, cookie, Out(4)), count)
 
 
 def fd_renumber(fd: Arg, to: Arg) -> Call:

@@ -2,8 +2,11 @@
 
 Handlers take the calling :class:`Process` and plain Python values and return
 plain values; the table at the bottom says how each maps onto wasm
-parameters. Errors are raised as ``KernelError``; semantics follow the WASI
-spec where it speaks and Linux where it does not.
+parameters. Errors are raised as ``KernelError``. A module importing these
+directly gets what wasmtime 50's built-in WASI gives (tests/syscalls/
+test_wasi_differential.py compares them call by call); the deliberate
+differences are listed in docs/abi.md ("Raw WASI"). Path walks are in
+``wasi_paths``, opening in ``wasi_open``, ``poll_oneoff`` in ``wasi_poll``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from pyocclum.abi.signals import Signal
 from pyocclum.abi.wasi import (
     RIGHTS_ALL,
     RIGHTS_DIRECTORY,
-    RIGHTS_STREAM,
     ClockId,
     FdFlags,
     FileType,
@@ -32,18 +34,17 @@ from pyocclum.abi.wasi import (
 from pyocclum.errors import KernelError, ProcessExit
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Inode, Stat, check_name
-from pyocclum.fs.vfs import MAX_SYMLINKS, Location, ParentLocation
-from pyocclum.kernel.fdtable import FdTable
+from pyocclum.fs.vfs import Location, ParentLocation
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import SI_USER, SigInfo
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
-from pyocclum.syscalls.wasi_paths import Beneath, Walker
+from pyocclum.syscalls.wasi_open import OpenFiles
+from pyocclum.syscalls.wasi_paths import Beneath
 from pyocclum.syscalls.wasi_poll import WasiPoll
 
 MODULE = "wasi_snapshot_preview1"
-_SEEKABLE_DEVICE_RIGHTS = RIGHTS_STREAM | Rights.FD_SEEK | Rights.FD_TELL
 #: What fd_fdstat_get reports for the root preopen: wasmtime's fixed set (base) and
 #: what files opened below it may have (inheriting).
 PREOPEN_RIGHTS_BASE = int(
@@ -58,10 +59,6 @@ PREOPEN_RIGHTS_INHERITING = PREOPEN_RIGHTS_BASE | int(
     | Rights.FD_SYNC | Rights.FD_TELL | Rights.FD_WRITE | Rights.FD_ADVISE | Rights.FD_ALLOCATE
     | Rights.FD_FILESTAT_GET | Rights.FD_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_TIMES
     | Rights.POLL_FD_READWRITE
-)
-#: Rights a directory never has (wasmtime): it cannot be sought or resized.
-_NOT_DIRECTORY_RIGHTS = int(
-    Rights.FD_SEEK | Rights.FD_FILESTAT_SET_SIZE | Rights.PATH_FILESTAT_SET_SIZE
 )
 _SYNC_FLAGS = int(FdFlags.DSYNC | FdFlags.RSYNC | FdFlags.SYNC)
 #: Linux's whence values beyond WASI's SET, CUR, END (0, 1, 2).
@@ -114,7 +111,7 @@ def _fmt_flags(flag_type: type[FdFlags] | type[OFlags] | type[FstFlags]) -> Call
     return fmt
 
 
-class WasiSyscalls(WasiPoll):
+class WasiSyscalls(WasiPoll, OpenFiles):
     """The WASI preview1 handlers of one kernel."""
 
     def __init__(self, kernel: Kernel) -> None:
@@ -433,8 +430,13 @@ class WasiSyscalls(WasiPoll):
         if old_flags & LookupFlags.SYMLINK_FOLLOW:
             # wasmtime: a link is made to the path itself, never through a symlink.
             raise KernelError(Errno.EINVAL, "SYMLINK_FOLLOW in path_link")
-        src = Beneath(self.vfs, start).resolve(start, old_path, follow=False)
+        # Both directories are walked first, then the source is looked up (wasmtime).
+        walk = Beneath(self.vfs, start)
+        old = walk.resolve_parent(start, old_path)
         dst = self._parent(p, new_fd, new_path)
+        src = walk.resolve(old.parent, old.name, follow=False) if old.name else old.parent
+        if old.trailing_slash and src.inode.filetype != FileType.DIRECTORY:
+            raise KernelError(Errno.ENOTDIR, f"{old_path} is not a directory")
         if not dst.name:
             raise KernelError(Errno.EEXIST, f"{new_path} exists")
         if dst.trailing_slash:
@@ -449,10 +451,7 @@ class WasiSyscalls(WasiPoll):
     def _slashed_new_name(self, loc: ParentLocation) -> None:
         """The error for a new name ending in "/" (wasmtime): EEXIST if it names a
         directory (through symlinks), ENOTDIR if something else, else ENOENT."""
-        try:
-            there = Beneath(self.vfs, loc.parent).resolve(loc.parent, loc.name, follow=True)
-        except KernelError:
-            raise KernelError(Errno.ENOENT, "trailing slash on a new name") from None
+        there = Beneath(self.vfs, loc.parent).resolve(loc.parent, loc.name, follow=True)
         if there.inode.filetype == FileType.DIRECTORY:
             raise KernelError(Errno.EEXIST, "it exists")
         raise KernelError(Errno.ENOTDIR, "trailing slash on a non-directory")
@@ -481,11 +480,11 @@ class WasiSyscalls(WasiPoll):
             raise KernelError(Errno.ENOTSUP, "DSYNC, RSYNC and SYNC are not supported")
         if oflags & OFlags.CREAT and oflags & OFlags.DIRECTORY:
             raise KernelError(Errno.EINVAL, "CREAT with DIRECTORY")  # wasmtime, Linux 6.4
-        # The access mode is what the rights ask for, as in wasmtime: FD_READ and
-        # FD_WRITE, read-only if neither (TRUNC truncates whatever the mode, as
-        # Linux's O_RDONLY|O_TRUNC does).
-        writable = bool(rights_base & Rights.FD_WRITE)
-        readable = bool(rights_base & Rights.FD_READ) or not writable
+        # The access mode, as wasmtime opens: for reading if FD_READ is asked for
+        # or FD_WRITE is not; for writing if FD_WRITE is, or CREAT or TRUNC.
+        asks_write = bool(rights_base & Rights.FD_WRITE)
+        writable = asks_write or bool(oflags & (OFlags.CREAT | OFlags.TRUNC))
+        readable = bool(rights_base & Rights.FD_READ) or not asks_write
         file = self.open_file(
             p.fds, start, path, follow=bool(dirflags & LookupFlags.SYMLINK_FOLLOW),
             oflags=oflags, readable=readable, writable=writable, fdflags=fdflags,
@@ -496,129 +495,6 @@ class WasiSyscalls(WasiPoll):
         except KernelError:
             file.release()
             raise
-
-    def open_file(
-        self,
-        fds: FdTable,
-        start: Location,
-        path: str,
-        *,
-        follow: bool,
-        oflags: int,
-        readable: bool,
-        writable: bool,
-        fdflags: int = 0,
-        mode: int = 0o644,
-        rights_inheriting: int | None = None,
-        walk: Walker | None = None,
-    ) -> OpenFile:
-        """Open ``path`` (relative to ``start``) as a new open file description.
-
-        ``oflags`` are WASI's (CREAT, DIRECTORY, EXCL, TRUNC); ``/dev/stdin``-like
-        aliases give a new reference to that fd of ``fds``. The description's
-        rights follow from the mode; its inheriting rights are ``rights_inheriting``,
-        or the base rights if None (as wasmtime reports them). ``walk`` resolves
-        the path: the VFS's POSIX walk by default, :class:`Beneath` for WASI.
-        """
-        walker: Walker = self.vfs if walk is None else walk
-        want_dir = bool(oflags & OFlags.DIRECTORY)
-        parent = walker.resolve_parent(start, path)
-        loc: Location | None = None
-        created = False
-        if oflags & OFlags.CREAT and (parent.trailing_slash or not parent.name):
-            # Linux and wasmtime: O_CREAT of a name ending in "/" (or naming a
-            # directory by "." or "..") is EISDIR, whatever is there.
-            raise KernelError(Errno.EISDIR, f"{path}: cannot create a directory with open")
-        if not parent.name:
-            loc = parent.parent
-        else:
-            try:
-                loc = walker.resolve(parent.parent, parent.name, follow=False)
-            except KernelError as e:
-                if e.errno != Errno.ENOENT or not oflags & OFlags.CREAT:
-                    raise
-            if loc is not None and oflags & OFlags.CREAT and oflags & OFlags.EXCL:
-                raise KernelError(Errno.EEXIST, f"{path} exists")
-            if (
-                loc is not None
-                and loc.inode.filetype == FileType.SYMBOLIC_LINK
-                and loc.inode.alias_fd is None
-            ):
-                if not follow:
-                    raise KernelError(Errno.ELOOP, f"{path} is a symbolic link")
-                if oflags & OFlags.CREAT:
-                    parent, loc = self._follow_for_create(walker, parent)
-                else:
-                    loc = walker.resolve(parent.parent, parent.name, follow=True)
-            if loc is None:
-                if parent.trailing_slash or want_dir:
-                    raise KernelError(Errno.EISDIR, "cannot create a directory with open")
-                check_name(parent.name)
-                inode = parent.parent.inode.create(parent.name, mode)
-                loc = Location((*parent.parent.chain, (parent.name, inode)))
-                created = True
-        inode = loc.inode
-        if inode.alias_fd is not None:
-            # /dev/stdin, /proc/self/fd/N: a new reference to the process's own fd.
-            return fds.get(inode.alias_fd).acquire()
-        st = inode.stat()
-        is_dir = st.filetype == FileType.DIRECTORY
-        if (want_dir or parent.trailing_slash) and not is_dir:
-            raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
-        if is_dir and (writable or oflags & (OFlags.TRUNC | OFlags.CREAT)):
-            raise KernelError(Errno.EISDIR, f"{path} is a directory")
-        if oflags & OFlags.TRUNC and not created and st.filetype == FileType.REGULAR_FILE:
-            inode.truncate(0)
-        stream = inode.open_stream()
-        # Rights as wasmtime reports them: everything the open mode allows (a
-        # directory is never sought or resized); rights are not access control here.
-        base: int
-        if stream is not None:
-            base = RIGHTS_STREAM if stream.isatty() else _SEEKABLE_DEVICE_RIGHTS
-        else:
-            base = RIGHTS_ALL & ~_NOT_DIRECTORY_RIGHTS if is_dir else RIGHTS_ALL
-        if not readable and not is_dir:  # a directory is always readable
-            base &= ~int(Rights.FD_READ | Rights.FD_READDIR)
-        if not writable:
-            base &= ~int(Rights.FD_WRITE)
-        return OpenFile(
-            inode=inode,
-            stream=stream,
-            path=loc.path,
-            filetype=st.filetype,
-            readable=readable,
-            writable=writable,
-            fdflags=fdflags,
-            rights_base=base,
-            rights_inheriting=base if rights_inheriting is None else rights_inheriting,
-        )
-
-    @staticmethod
-    def _follow_for_create(
-        walker: Walker, parent: ParentLocation
-    ) -> tuple[ParentLocation, Location | None]:
-        """O_CREAT through symlinks: Linux creates a dangling link's target.
-
-        Returns where the final target is (or is to be created) and, if it
-        exists, its location.
-        """
-        for _ in range(MAX_SYMLINKS):
-            link = walker.resolve(parent.parent, parent.name, follow=False)
-            if link.inode.filetype != FileType.SYMBOLIC_LINK:
-                return parent, link
-            target = link.inode.readlink()
-            if not target:
-                raise KernelError(Errno.ENOENT, "empty symlink")
-            parent = walker.resolve_parent(parent.parent, target)
-            if not parent.name:
-                return parent, parent.parent
-            try:
-                walker.resolve(parent.parent, parent.name, follow=False)
-            except KernelError as e:
-                if e.errno != Errno.ENOENT:
-                    raise
-                return parent, None
-        raise KernelError(Errno.ELOOP, "too many levels of symbolic links")
 
     def path_readlink(self, p: Process, fd: int, path: str, size: int) -> bytes:
         loc = self._resolve(p, fd, path, False)
@@ -659,8 +535,8 @@ class WasiSyscalls(WasiPoll):
         dst = Beneath(self.vfs, new_start).resolve_parent(new_start, new_path)
         if not src.name or not dst.name:
             raise KernelError(Errno.EBUSY, "cannot rename . or ..")
-        check_name(dst.name)
         node = src.parent.inode.lookup(src.name)
+        check_name(dst.name)
         is_dir = node.filetype == FileType.DIRECTORY
         if (src.trailing_slash or dst.trailing_slash) and not is_dir:
             raise KernelError(Errno.ENOTDIR, "trailing slash on a non-directory")
@@ -681,12 +557,22 @@ class WasiSyscalls(WasiPoll):
         if target.startswith("/"):
             raise KernelError(Errno.EPERM, f"{target}: an absolute symlink target")  # wasmtime
         loc = Beneath(self.vfs, start).resolve_parent(start, path)
+        if loc.name and loc.trailing_slash:
+            # wasmtime's order: "file/" is ENOTDIR even for an empty target.
+            try:
+                there = Beneath(self.vfs, loc.parent).resolve(loc.parent, loc.name, follow=True)
+            except KernelError as e:
+                if e.errno != Errno.ENOENT:
+                    raise
+            else:
+                if there.inode.filetype != FileType.DIRECTORY:
+                    raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
+        if not target:
+            raise KernelError(Errno.ENOENT, "empty symlink target")
         if not loc.name:
             raise KernelError(Errno.EEXIST, f"{path} exists")
         if loc.trailing_slash:
             self._slashed_new_name(loc)
-        if not target:
-            raise KernelError(Errno.ENOENT, "empty symlink target")
         check_name(loc.name)
         loc.parent.inode.symlink(loc.name, target)
 
