@@ -97,6 +97,24 @@ int renameat2(int, const char *, int, const char *, unsigned);
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* POSIX sweep (src/posix_misc.c): temporary names, which wasi-libc
+ * declares deprecated or not at all. */
+#undef TMP_MAX
+#define TMP_MAX 238328
+#ifndef L_tmpnam
+#define L_tmpnam 20
+#endif
+char *__occlum_tmpnam(char *);
+#define tmpnam __occlum_tmpnam
+#if defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+#ifndef P_tmpdir
+#define P_tmpdir "/tmp"
+#endif
+char *tempnam(const char *, const char *);
+#endif
+#ifdef _GNU_SOURCE
+char *tmpnam_r(char *);
+#endif
 /* wasi-libc declares tmpfile deprecated ("not defined on WASI"); libocclum
  * has one (src/files_temp.c), reached under another name. */
 FILE *__occlum_tmpfile(void);
