@@ -553,9 +553,14 @@ def sequences(draw: st.DrawFn) -> list[Call]:
 
 
 RANDOM = os.environ.get("WASIDIFF_RANDOM") == "1"
+#: Hypothesis's example database only when searching afresh.
+_DATABASE = settings().database if RANDOM else None
 
 
+# Fixed examples and no example database unless searching afresh: the run is the
+# same every time (a failure prints the sequence, both runs' results and a blob).
 @settings(max_examples=1000 if RANDOM else 300, derandomize=not RANDOM, deadline=None,
+          database=_DATABASE,
           suppress_health_check=[HealthCheck.too_slow], print_blob=True,
           report_multiple_bugs=False)
 @given(sequences())
