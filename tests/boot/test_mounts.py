@@ -146,3 +146,9 @@ def test_procfs_without_a_kernel_is_not_mounted(tmp_path: Path) -> None:
 def test_unknown_type_names_the_mount(tmp_path: Path) -> None:
     with pytest.raises(InstanceError, match=r"mount\[3\] \(/x\): .*'ext2'"):
         MountSet(env(tmp_path)).make(RuntimeMount(target="/x", type="ext2"), 3)
+
+
+def test_ramfs_root_is_world_writable_and_sticky_as_tmpfs(tmp_path: Path) -> None:
+    fs = MountSet(env(tmp_path)).make(RuntimeMount(target="/tmp", type="ramfs"), 2)
+    assert fs is not None
+    assert fs.root().stat().mode & 0o7777 == 0o1777

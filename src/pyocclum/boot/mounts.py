@@ -126,7 +126,8 @@ class MountSet:
             host.mkdir(parents=True, exist_ok=True)
             return HostFs(host)
         if spec.type == "ramfs":
-            return RamFs()
+            # Linux's tmpfs: the root is 01777 (world-writable, sticky), as /tmp needs.
+            return RamFs(root_mode=0o1777)
         if spec.type == "devfs":
             return DevFs(self.env.console)
         if spec.type == "procfs":
