@@ -30,7 +30,8 @@ from pyocclum.abi.wasi import FileType
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.stdio import BufferStream, BytesInputStream
-from pyocclum.fs.types import Inode
+from pyocclum.fs.types import FileSystem, Inode
+from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
 from pyocclum.kernel import Kernel
 from pyocclum.syscalls import syscall_table
@@ -368,12 +369,14 @@ def run_wasmtime(program: Program) -> list[Result]:
         return program.results(out.read_bytes())
 
 
-def run_pyocclum(program: Program) -> list[Result]:
-    """The sequence as a PyOcclum process on a RamFs root holding the same tree."""
+def run_pyocclum(program: Program, *, union: bool = False) -> list[Result]:
+    """The sequence as a PyOcclum process on a RamFs root holding the same tree
+    (``union``: a union whose lower layer holds it, as the image under ``/``)."""
     fs = RamFs()
     make_ramfs_tree(fs, program.wasm)
+    root: FileSystem = UnionFs(RamFs(), [fs]) if union else fs
     executor = WasmExecutor()
-    kernel = Kernel(Vfs(fs), executor)
+    kernel = Kernel(Vfs(root), executor)
     executor.bind(kernel)
     out = BufferStream()
 
