@@ -22,6 +22,8 @@ extern "C" {
 #endif
 char *realpath(const char *__restrict, char *__restrict) __asm__("__occlum_wrap_realpath");
 __attribute__((__noreturn__)) void abort(void) __asm__("__occlum_abort");
+/* POSIX sweep (src/posix_exit.c): MAP_SHARED mappings written back first. */
+__attribute__((__noreturn__)) void _Exit(int) __asm__("__occlum_wrap__Exit");
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,7 @@ long pathconf(const char *, int) __asm__("__occlum_wrap_pathconf");
 long fpathconf(int, int) __asm__("__occlum_wrap_fpathconf");
 int gethostname(char *, __SIZE_TYPE__) __asm__("__occlum_wrap_gethostname");
 int getopt(int, char *const [], const char *) __asm__("__occlum_wrap_getopt");
+__attribute__((__noreturn__)) void _exit(int) __asm__("__occlum_wrap__exit");
 #ifdef __cplusplus
 }
 #endif

@@ -15,7 +15,8 @@
  *   in memory (as Linux's copy-on-write); later changes to the file are not
  *   seen (Linux shows them until the page is written).
  * - MAP_SHARED file mappings: emulated by write-back. Writes reach the file
- *   at msync, at munmap (the unmapped part) and at exit; only bytes inside
+ *   at msync, at munmap (the unmapped part) and at exit (exit, _exit and
+ *   _Exit; not when a signal kills the process); only bytes inside
  *   the file's current size are written (as Linux, which never grows a file
  *   through a mapping). Other processes, and this one through read(), see
  *   the writes only after that; changes to the file by others are not seen
@@ -124,7 +125,9 @@ static int fill_from(int fd, char *dst, size_t n, off_t pos) {
     return 0;
 }
 
-static void flush_all(void) {
+/* Every shared file mapping written back: at exit (atexit) and at _exit
+ * (src/posix_exit.c). */
+void __occlum_mman_flush(void) {
     pthread_mutex_lock(&maps_lock);
     for (struct mapping *m = maps; m; m = m->next)
         if (is_shared_file(m) && (m->prot & PROT_WRITE))
@@ -330,7 +333,7 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
     maps = m;
     if (shared_file && !atexit_done) {
         atexit_done = 1;
-        atexit(flush_all);
+        atexit(__occlum_mman_flush);
     }
     pthread_mutex_unlock(&maps_lock);
     return at;
