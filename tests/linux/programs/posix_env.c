@@ -63,6 +63,24 @@ int main(int argc, char **argv) {
     optind = 1;
     while ((c = getopt(3, av2, "ab:")) != -1) printf("getopt %c optopt %c\n", c, optopt);
 
+    /* GNU permutation: options after operands are still options. */
+    char *av4[] = {"prog", "file1", "-a", "file2", "-b", "x", "--", "-a", NULL};
+    optind = 1;
+    while ((c = getopt(8, av4, "ab:")) != -1)
+        printf("permuted getopt %c optarg %s\n", c, optarg ? optarg : "-");
+    printf("optind %d, argv now:", optind);
+    for (int i = 1; i < 8; i++) printf(" %s", av4[i]);
+    printf("\n");
+    char *av5[] = {"prog", "file1", "-a", NULL};
+    optind = 0; /* 0: start afresh (glibc reads POSIXLY_CORRECT and '+' only then) */
+    setenv("POSIXLY_CORRECT", "1", 1);
+    c = getopt(3, av5, "a");
+    printf("POSIXLY_CORRECT getopt %d optind %d\n", c, optind);
+    unsetenv("POSIXLY_CORRECT");
+    optind = 0;
+    c = getopt(3, av5, "+a");
+    printf("'+' getopt %d optind %d\n", c, optind);
+
     static struct option longs[] = {
         {"long", required_argument, NULL, 'l'},
         {"flag", no_argument, NULL, 'f'},

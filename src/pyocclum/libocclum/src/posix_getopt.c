@@ -4,15 +4,20 @@
  * printing optarg after an option without an argument (or '?') sees NULL
  * rather than the previous option's argument. Labels in <unistd.h> and
  * <getopt.h>; the parsing is wasi-libc's (musl's, with GNU permutation in
- * getopt_long). Plain getopt does not permute (POSIX, as musl; glibc
- * permutes unless POSIXLY_CORRECT is set).
+ * getopt_long). Plain getopt also permutes argv as glibc's does (options
+ * after operands are found: `prog file -v`), unless POSIXLY_CORRECT is set
+ * or the option string starts with '+' (musl's getopt never permutes):
+ * it is musl's getopt_long without long options, which permutes as glibc.
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 int __occlum_wrap_getopt(int argc, char *const argv[], const char *opts) {
     optarg = NULL;
-    return getopt(argc, argv, opts);
+    if (opts[0] == '+' || opts[0] == '-' || getenv("POSIXLY_CORRECT"))
+        return getopt(argc, argv, opts);
+    return getopt_long(argc, argv, opts, NULL, NULL);
 }
 
 int __occlum_wrap_getopt_long(int argc, char *const *argv, const char *opts,
