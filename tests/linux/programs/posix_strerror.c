@@ -1,6 +1,6 @@
 /* Error texts: strerror/strerror_r/perror/strsignal give a text for every
  * errno and signal (musl's texts differ from glibc's, so only properties are
- * printed: nonempty, distinct), and
+ * printed: nonempty, distinct; the GNU strerror_r under _GNU_SOURCE), and
  * errno names survive a round trip through the calls that set them. */
 #include "linuxtest.h"
 #include <signal.h>
@@ -25,6 +25,9 @@ int main(void) {
     printf("strerror(0) nonempty %d\n", strerror(0)[0] != 0);
 
 
+    char buf[256];
+    char *gnu = strerror_r(ENOENT, buf, sizeof buf); /* the GNU one: _GNU_SOURCE */
+    printf("GNU strerror_r gives strerror's text %d\n", gnu && strcmp(gnu, strerror(ENOENT)) == 0);
     printf("strsignal differs %d\n", strcmp(strsignal(SIGINT), strsignal(SIGTERM)) != 0);
     /* errno is kept by successful calls and set by failing ones */
     errno = 0;

@@ -11,7 +11,8 @@
  * - tmpnam, tmpnam_r, tempnam (stdio.h: P_tmpdir, L_tmpnam, TMP_MAX):
  *   names that do not exist yet, in /tmp for tmpnam; for tempnam in $TMPDIR
  *   if it is a directory, else in dir if it is one, else in P_tmpdir (as
- *   glibc), with the first 5 bytes of pfx (default "file").
+ *   glibc), with the first 5 bytes of pfx (default "file");
+ * - the GNU strerror_r (include/string.h, _GNU_SOURCE).
  */
 #include <err.h>
 #include <errno.h>
@@ -230,4 +231,12 @@ char *tempnam(const char *dir, const char *pfx) {
         return NULL;
     }
     return out;
+}
+
+/* glibc's GNU strerror_r (include/string.h maps the name under _GNU_SOURCE):
+ * the message itself, which musl keeps in static storage; buf is unused. */
+char *__occlum_gnu_strerror_r(int errnum, char *buf, size_t len) {
+    (void)buf;
+    (void)len;
+    return strerror(errnum);
 }
