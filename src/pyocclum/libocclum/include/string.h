@@ -1,7 +1,10 @@
 /*
- * string.h: wasi-libc's (musl's), plus glibc's GNU strerror_r under
- * _GNU_SOURCE (it returns the message, char *), as glibc declares it; musl
- * has only the XSI one (int), which a program gets without _GNU_SOURCE.
+ * string.h: wasi-libc's (musl's), plus, under _GNU_SOURCE as glibc's:
+ * - the GNU strerror_r (it returns the message, char *); musl has only the
+ *   XSI one (int), which a program gets without _GNU_SOURCE;
+ * - the GNU basename in C (src/posix_misc.c: "" for a trailing '/', the
+ *   argument untouched), unless <libgen.h> came first (it defines basename as the
+ *   POSIX one, and undoes this if it comes later, as glibc's).
  */
 #pragma GCC system_header
 
@@ -17,4 +20,11 @@ char *__occlum_gnu_strerror_r(int, char *, __SIZE_TYPE__);
 }
 #endif
 #define strerror_r __occlum_gnu_strerror_r
+#endif
+
+/* C only: a macro would rename C++ members called basename. */
+#if defined(_GNU_SOURCE) && !defined(__OCCLUM_BUILDING_LIBOCCLUM) && !defined(basename) && \
+    !defined(__cplusplus)
+char *__occlum_gnu_basename(const char *);
+#define basename __occlum_gnu_basename
 #endif

@@ -12,7 +12,7 @@
  *   names that do not exist yet, in /tmp for tmpnam; for tempnam in $TMPDIR
  *   if it is a directory, else in dir if it is one, else in P_tmpdir (as
  *   glibc), with the first 5 bytes of pfx (default "file");
- * - the GNU strerror_r (include/string.h, _GNU_SOURCE).
+ * - the GNU strerror_r and basename (include/string.h, _GNU_SOURCE).
  */
 #include <err.h>
 #include <errno.h>
@@ -239,4 +239,11 @@ char *__occlum_gnu_strerror_r(int errnum, char *buf, size_t len) {
     (void)buf;
     (void)len;
     return strerror(errnum);
+}
+
+/* glibc's GNU basename (include/string.h maps the name under _GNU_SOURCE):
+ * what follows the last '/', so "" for "/usr/"; never modifies path. */
+char *__occlum_gnu_basename(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return (char *)(slash ? slash + 1 : path);
 }
