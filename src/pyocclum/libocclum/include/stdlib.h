@@ -29,6 +29,18 @@ __attribute__((__noreturn__)) void _Exit(int) __asm__("__occlum_wrap__Exit");
 #endif
 #endif
 
+#if defined(_GNU_SOURCE) && !defined(_PYOCCLUM_STDLIB_GNU)
+#define _PYOCCLUM_STDLIB_GNU
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* POSIX sweep (src/posix_gnu.c): realpath(path, NULL). */
+char *canonicalize_file_name(const char *);
+#ifdef __cplusplus
+}
+#endif
+#endif
+
 #ifndef _PYOCCLUM_STDLIB_TEMP
 #define _PYOCCLUM_STDLIB_TEMP
 #ifdef __cplusplus

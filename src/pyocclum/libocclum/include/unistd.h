@@ -150,6 +150,7 @@ int setdomainname(const char *, size_t);
 int sethostname(const char *, size_t);
 #endif
 #ifdef _GNU_SOURCE
+char *get_current_dir_name(void); /* src/posix_gnu.c */
 int getresuid(uid_t *, uid_t *, uid_t *);
 int getresgid(gid_t *, gid_t *, gid_t *);
 int setresuid(uid_t, uid_t, uid_t);

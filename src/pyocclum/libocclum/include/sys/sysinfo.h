@@ -33,6 +33,12 @@ struct sysinfo {
 
 int sysinfo(struct sysinfo *);
 
+/* glibc's (src/posix_gnu.c): the CPUs and memory pages sysconf reports. */
+int get_nprocs(void);
+int get_nprocs_conf(void);
+long get_phys_pages(void);
+long get_avphys_pages(void);
+
 #ifdef __cplusplus
 }
 #endif
