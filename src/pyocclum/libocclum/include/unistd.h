@@ -143,6 +143,8 @@ int setreuid(uid_t, uid_t);
 int setregid(gid_t, gid_t);
 char *ttyname(int);
 int ttyname_r(int, char *, size_t);
+pid_t tcgetpgrp(int); /* src/posix_termios.c */
+int tcsetpgrp(int, pid_t);
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
 int getdtablesize(void);
 int getdomainname(char *, size_t);
