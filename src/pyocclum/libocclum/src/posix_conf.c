@@ -11,7 +11,7 @@
  *   root; anything else is EPERM: there is only uid 0), get/setdomainname,
  *   sethostname (EINVAL past 64 bytes, else EPERM: the name is the
  *   kernel's), gethostname (label: ENAMETOOLONG as glibc), ttyname/ttyname_r, prlimit (the calling process only),
- *   clock_settime (EPERM for the real-time clock, EINVAL for others).
+ *   clock_settime (EPERM for the real-time clock, EINVAL for others), ulimit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <ulimit.h>
+#include <stdarg.h>
 
 /* Answers for the names wasi-libc's sysconf gets wrong; -2 for "ask it". */
 long __occlum_posix_sysconf(int name) {
@@ -264,4 +266,31 @@ int clock_settime(clockid_t clock, const struct timespec *ts) {
     (void)ts;
     errno = clock == CLOCK_REALTIME ? EPERM : EINVAL;
     return -1;
+}
+
+/* ulimit (legacy POSIX): RLIMIT_FSIZE in 512-byte blocks; glibc's LONG_MAX
+ * for no limit (wasm32's long cannot hold RLIM_INFINITY / 512). */
+long ulimit(int cmd, ...) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0)
+        return -1;
+    if (cmd == UL_SETFSIZE) {
+        va_list ap;
+        va_start(ap, cmd);
+        long val = va_arg(ap, long);
+        va_end(ap);
+        if (val < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        rl.rlim_cur = 512ULL * (unsigned long long)val;
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            return -1;
+    } else if (cmd != UL_GETFSIZE) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 512 > LONG_MAX)
+        return LONG_MAX;
+    return (long)(rl.rlim_cur / 512);
 }

@@ -415,7 +415,7 @@ void __secs_to_zone(long long t, int local, int *isdst, int *offset, long *oppof
 
 	if (zi) {
 		size_t alt, i = scan_trans(t, local, &alt);
-		if (i != -1) {
+		if (i != (size_t)-1) {
 			*isdst = types[6*i+4];
 			*offset = (int32_t)zi_read32(types+6*i);
 			*zonename = (const char *)abbrevs + types[6*i+5];
@@ -477,7 +477,7 @@ const char *__tm_to_tzname(const struct tm *tm)
 	LOCK(lock);
 	do_tzset();
 	if (p != __utc && p != __tzname[0] && p != __tzname[1] &&
-	    (!zi || (uintptr_t)p-(uintptr_t)abbrevs >= abbrevs_end - abbrevs))
+	    (!zi || (uintptr_t)p-(uintptr_t)abbrevs >= (uintptr_t)(abbrevs_end - abbrevs)))
 		p = "";
 	UNLOCK(lock);
 	return p;
