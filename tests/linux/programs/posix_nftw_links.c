@@ -66,5 +66,7 @@ int main(void) {
     CHECK(stat("tree/abs/file.txt", &st));
     CHECK(stat("tree/dangling", &st));
     CHECK(lstat("tree/dangling", &st));
+    CHECK(pathconf("tree/abs", _PC_NAME_MAX));
+    CHECK(pathconf("tree/dangling", _PC_NAME_MAX));
     return 0;
 }

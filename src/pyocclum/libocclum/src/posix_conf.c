@@ -27,6 +27,11 @@
 #include <ulimit.h>
 #include <stdarg.h>
 
+/* libocclum's path calls (Linux's resolution; wasi-libc's refuse absolute
+ * symlink targets): src/stat.c. */
+int __occlum_wrap_stat(const char *__restrict, struct stat *__restrict);
+int __occlum_wrap_lstat(const char *__restrict, struct stat *__restrict);
+
 /* Answers for the names wasi-libc's sysconf gets wrong; -2 for "ask it". */
 long __occlum_posix_sysconf(int name) {
     switch (name) {
@@ -96,7 +101,7 @@ static long path_value(mode_t mode, int name) {
  * without looking). -1 without errno is "no limit". */
 long __occlum_wrap_pathconf(const char *path, int name) {
     struct stat st;
-    if (stat(path, &st) != 0)
+    if (__occlum_wrap_stat(path, &st) != 0)
         return -1;
     return path_value(st.st_mode, name);
 }

@@ -19,6 +19,11 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+/* libocclum's path calls (Linux's resolution; wasi-libc's refuse absolute
+ * symlink targets): src/stat.c. */
+int __occlum_wrap_stat(const char *__restrict, struct stat *__restrict);
+int __occlum_wrap_lstat(const char *__restrict, struct stat *__restrict);
+
 extern char *__occlum_progname_full; /* src/posix_progname.c */
 long __occlum_wrap_sysconf(int);     /* src/misc.c: the CPUs as the kernel says */
 
@@ -73,7 +78,7 @@ void error_at_line(int status, int errnum, const char *file, unsigned line, cons
 char *get_current_dir_name(void) {
     const char *pwd = getenv("PWD");
     struct stat a, b;
-    if (pwd && *pwd == '/' && stat(pwd, &a) == 0 && stat(".", &b) == 0 && a.st_dev == b.st_dev &&
+    if (pwd && *pwd == '/' && __occlum_wrap_stat(pwd, &a) == 0 && __occlum_wrap_stat(".", &b) == 0 && a.st_dev == b.st_dev &&
         a.st_ino == b.st_ino)
         return strdup(pwd);
     return getcwd(NULL, 0);

@@ -27,6 +27,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
+/* libocclum's path calls (Linux's resolution; wasi-libc's refuse absolute
+ * symlink targets): src/stat.c. */
+int __occlum_wrap_stat(const char *__restrict, struct stat *__restrict);
+int __occlum_wrap_lstat(const char *__restrict, struct stat *__restrict);
+
 extern char *__occlum_progname; /* src/posix_progname.c */
 
 void vwarn(const char *fmt, va_list ap) {
@@ -168,12 +173,12 @@ char *ctermid(char *s) {
 /* --- temporary names --- */
 static int exists(const char *path) {
     struct stat st;
-    return lstat(path, &st) == 0 || errno != ENOENT;
+    return __occlum_wrap_lstat(path, &st) == 0 || errno != ENOENT;
 }
 
 static int is_dir(const char *dir) {
     struct stat st;
-    return dir && *dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+    return dir && *dir && __occlum_wrap_stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* dir + "/" + pfx + 6 random letters that name nothing yet; 0 or -1. */

@@ -19,6 +19,10 @@
 #define PASSWD_FILE "/etc/passwd"
 #define GROUP_FILE "/etc/group"
 
+
+/* libocclum's fopen (src/files_stdio.c): Linux's path resolution. */
+FILE *__occlum_wrap_fopen(const char *, const char *);
+
 /* Split `line` (no newline) at ':' into at most n fields; returns how many. */
 static int split(char *line, char **field, int n) {
     int i = 0;
@@ -121,7 +125,7 @@ enum { BY_NAME, BY_ID };
 static int find_pw(int by, const char *name, uid_t uid, struct passwd *pw, char *buf,
                    size_t size, struct passwd **res) {
     *res = NULL;
-    FILE *f = fopen(PASSWD_FILE, "re");
+    FILE *f = __occlum_wrap_fopen(PASSWD_FILE, "re");
     if (!f)
         return 0;
     char *line = NULL;
@@ -159,7 +163,7 @@ static int find_pw(int by, const char *name, uid_t uid, struct passwd *pw, char 
 static int find_gr(int by, const char *name, gid_t gid, struct group *gr, char *buf,
                    size_t size, struct group **res) {
     *res = NULL;
-    FILE *f = fopen(GROUP_FILE, "re");
+    FILE *f = __occlum_wrap_fopen(GROUP_FILE, "re");
     if (!f)
         return 0;
     char *line = NULL;
@@ -277,7 +281,7 @@ void endpwent(void) {
 }
 
 struct passwd *getpwent(void) {
-    if (!pw_file && !(pw_file = fopen(PASSWD_FILE, "re")))
+    if (!pw_file && !(pw_file = __occlum_wrap_fopen(PASSWD_FILE, "re")))
         return NULL;
     while (next_line(pw_file, &ent_line, &ent_cap)) {
         char *copy = strdup(ent_line);
@@ -310,7 +314,7 @@ void endgrent(void) {
 }
 
 struct group *getgrent(void) {
-    if (!gr_file && !(gr_file = fopen(GROUP_FILE, "re")))
+    if (!gr_file && !(gr_file = __occlum_wrap_fopen(GROUP_FILE, "re")))
         return NULL;
     while (next_line(gr_file, &ent_line, &ent_cap)) {
         char *copy = strdup(ent_line);
@@ -337,7 +341,7 @@ int getgrouplist(const char *user, gid_t group, gid_t *groups, int *ngroups) {
     if (n < max)
         groups[n] = group;
     n++;
-    FILE *f = fopen(GROUP_FILE, "re");
+    FILE *f = __occlum_wrap_fopen(GROUP_FILE, "re");
     char *line = NULL;
     size_t cap = 0;
     while (f && next_line(f, &line, &cap)) {

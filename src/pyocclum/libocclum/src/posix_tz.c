@@ -25,6 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* libocclum's open (src/fd.c): Linux's path resolution, so /etc/localtime
+ * may be an absolute symlink into /usr/share/zoneinfo. */
+int __occlum_wrap_open(const char *, int, ...);
+
 /* musl's internal helpers, in wasi-libc's libc.a. */
 long long __year_to_secs(long long, int *);
 int __month_to_secs(int, int);
@@ -35,7 +39,7 @@ static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A zone file read whole into memory (musl maps it). */
 static const unsigned char *read_zone_file(const char *path, size_t *size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = __occlum_wrap_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
     struct stat st;
