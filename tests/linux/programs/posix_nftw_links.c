@@ -1,9 +1,10 @@
 /* nftw, glob and scandir across symbolic links with absolute targets (the
  * usual kind in a system tree: /usr/lib/x -> /opt/x): followed without
  * FTW_PHYS, reported as FTW_SL with it, and glob matching through them;
- * glob's GLOB_TILDE. */
+ * fts, logical and physical; glob's GLOB_TILDE. */
 #include "linuxtest.h"
 #include <fcntl.h>
+#include <fts.h>
 #include <ftw.h>
 #include <glob.h>
 #include <limits.h>
@@ -52,6 +53,22 @@ int main(void) {
     show("followed");
     CHECK(nftw(top, visit, 8, FTW_PHYS));
     show("physical");
+
+    const char *kinds[] = {"logical", "physical"};
+    int opts[] = {FTS_LOGICAL | FTS_NOCHDIR, FTS_PHYSICAL | FTS_NOCHDIR};
+    for (int k = 0; k < 2; k++) {
+        char *roots[] = {"tree", NULL};
+        FTS *fts = fts_open(roots, opts[k], NULL);
+        MUST(fts != NULL);
+        FTSENT *e;
+        while ((e = fts_read(fts)) != NULL && nseen < 64)
+            snprintf(seen[nseen++], 80, "%s:%s", e->fts_path,
+                     e->fts_info == FTS_D ? "D" : e->fts_info == FTS_DP ? "DP"
+                     : e->fts_info == FTS_F ? "F" : e->fts_info == FTS_SL ? "SL"
+                     : e->fts_info == FTS_SLNONE ? "SLNONE" : "?");
+        CHECK(fts_close(fts));
+        show(kinds[k]);
+    }
 
     glob_t g;
     CHECK(glob("tree/abs/*.txt", 0, NULL, &g));
