@@ -36,6 +36,22 @@ extern "C" {
 #endif
 /* POSIX sweep (src/posix_gnu.c): realpath(path, NULL). */
 char *canonicalize_file_name(const char *);
+int ptsname_r(int, char *, __SIZE_TYPE__); /* src/posix_termios.c */
+#ifdef __cplusplus
+}
+#endif
+#endif
+
+#if (defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE)) && !defined(_PYOCCLUM_STDLIB_PTY)
+#define _PYOCCLUM_STDLIB_PTY
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* POSIX sweep (src/posix_termios.c): no pseudo-terminals inside. */
+int posix_openpt(int);
+int grantpt(int);
+int unlockpt(int);
+char *ptsname(int);
 #ifdef __cplusplus
 }
 #endif

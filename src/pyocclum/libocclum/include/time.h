@@ -73,5 +73,6 @@ extern long timezone;
 
 /* POSIX sweep (src/posix_conf.c): no clock can be set (EPERM, EINVAL). */
 int clock_settime(clockid_t, const struct timespec *);
+int clock_getcpuclockid(int, clockid_t *); /* pid_t is int */
 
 #endif /* _PYOCCLUM_TIME_H */

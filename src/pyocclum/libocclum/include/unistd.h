@@ -146,6 +146,8 @@ int ttyname_r(int, char *, size_t);
 pid_t tcgetpgrp(int); /* src/posix_termios.c */
 int tcsetpgrp(int, pid_t);
 #if defined(_GNU_SOURCE) || defined(_BSD_SOURCE)
+int daemon(int, int);
+char *getpass(const char *);
 int getdtablesize(void);
 int getdomainname(char *, size_t);
 int setdomainname(const char *, size_t);

@@ -11,7 +11,8 @@
  *   root; anything else is EPERM: there is only uid 0), get/setdomainname,
  *   sethostname (EINVAL past 64 bytes, else EPERM: the name is the
  *   kernel's), gethostname (label: ENAMETOOLONG as glibc), ttyname/ttyname_r, prlimit (the calling process only),
- *   clock_settime (EPERM for the real-time clock, EINVAL for others), ulimit.
+ *   clock_settime (EPERM for the real-time clock, EINVAL for others), ulimit,
+ *   clock_getcpuclockid (the caller's only), daemon (ENOSYS: no fork).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -298,4 +299,21 @@ long ulimit(int cmd, ...) {
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 512 > LONG_MAX)
         return LONG_MAX;
     return (long)(rl.rlim_cur / 512);
+}
+
+/* The caller's CPU clock; another process's cannot be read (EPERM), a
+ * missing one is ESRCH. */
+int clock_getcpuclockid(pid_t pid, clockid_t *clk) {
+    if (pid != 0 && pid != getpid())
+        return kill(pid, 0) != 0 ? ESRCH : EPERM;
+    *clk = CLOCK_PROCESS_CPUTIME_ID;
+    return 0;
+}
+
+/* daemon() forks, and there is no fork (as fork: ENOSYS). */
+int daemon(int nochdir, int noclose) {
+    (void)nochdir;
+    (void)noclose;
+    errno = ENOSYS;
+    return -1;
 }

@@ -12,9 +12,15 @@
  * (a new process starts with Linux's defaults for a terminal in cooked
  * mode) but not applied, and its size is $LINES x $COLUMNS, else 24 x 80,
  * until TIOCSWINSZ sets one.
+ *
+ * There are no pseudo-terminals: posix_openpt fails with ENOENT (Linux
+ * without /dev/ptmx), grantpt/unlockpt/ptsname answer as glibc does for a
+ * descriptor that is not a master. getpass reads /dev/tty (else stdin),
+ * with echo on: the console is the host's.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -196,4 +202,55 @@ int __occlum_wrap_ioctl(int fd, int req, ...) {
     default:
         return ioctl(fd, req, arg);
     }
+}
+
+/* --- pseudo-terminals: there are none (no /dev/ptmx) --- */
+
+int posix_openpt(int flags) {
+    (void)flags;
+    errno = ENOENT; /* as Linux without /dev/ptmx */
+    return -1;
+}
+
+/* No descriptor is a pseudo-terminal master: glibc's answers for one that
+ * is not (EBADF for a closed one). */
+static int not_master(int fd, int err) {
+    errno = isatty(fd) || errno != EBADF ? err : EBADF;
+    return -1;
+}
+
+int grantpt(int fd) { return not_master(fd, EINVAL); }
+int unlockpt(int fd) { return not_master(fd, EINVAL); }
+
+int ptsname_r(int fd, char *buf, size_t len) {
+    (void)buf;
+    (void)len;
+    not_master(fd, ENOTTY);
+    return errno;
+}
+
+char *ptsname(int fd) {
+    not_master(fd, ENOTTY);
+    return NULL;
+}
+
+/* getpass: the prompt to /dev/tty and a line from it, else stderr and
+ * stdin (glibc's fallback). The console's echo cannot be turned off: the
+ * host's terminal shows what is typed. */
+char *getpass(const char *prompt) {
+    static char line[128];
+    FILE *in = fopen("/dev/tty", "r+e"), *out = in;
+    if (!in) {
+        in = stdin;
+        out = stderr;
+    }
+    fputs(prompt, out);
+    fflush(out);
+    char *r = fgets(line, sizeof line, in);
+    if (in != stdin)
+        fclose(in);
+    if (!r)
+        return NULL;
+    line[strcspn(line, "\n")] = 0;
+    return line;
 }
