@@ -255,57 +255,6 @@ int32_t __occlum_sys_getdents64(int32_t fd, void *buf, size_t len, size_t *out_l
 /* syncfs(fd); fd -1: every file system (sync). */
 int32_t __occlum_syncfs(int32_t fd) __OCCLUM_IMPORT(syncfs);
 
-/* --- version 3: threads (docs/threads.md) --- */
-
-/* Start a thread of the calling process: a new instance of the program on
- * the process's shared memory, entered at the export
- * __occlum_thread_start(tid, start_arg). EAGAIN past max_num_of_threads or
- * if the program was not built with -pthread; ENOMEM if no instance. */
-int32_t __occlum_thread_spawn(uint32_t start_arg, int32_t *out_tid)
-    __OCCLUM_IMPORT(thread_spawn);
-/* End the calling thread (pthread_exit, after its guest part); never returns. */
-_Noreturn void __occlum_thread_exit(void) __OCCLUM_IMPORT(thread_exit);
-int32_t __occlum_gettid(void) __OCCLUM_IMPORT(gettid); /* the tid, not an errno */
-/* Send sig to thread tid of the calling process (ESRCH if none; sig 0 checks). */
-int32_t __occlum_tkill(int32_t tid, int32_t sig) __OCCLUM_IMPORT(tkill);
-
-/* --- version 3: modes, ownership and paths (syscalls/paths.py) --- */
-
-/* Linux's *at semantics: dirfd a directory or -100 (AT_FDCWD: the kernel's
- * cwd; an absolute path ignores dirfd); absolute paths and symlink targets
- * start at the root; flags are Linux's (AT_SYMLINK_NOFOLLOW 0x100,
- * AT_REMOVEDIR 0x200, AT_EACCESS 0x200, AT_SYMLINK_FOLLOW 0x400,
- * AT_EMPTY_PATH 0x1000). */
-int32_t __occlum_mkdirat(int32_t dirfd, const char *path, size_t path_len, uint32_t mode)
-    __OCCLUM_IMPORT(mkdirat);
-int32_t __occlum_unlinkat(int32_t dirfd, const char *path, size_t path_len, uint32_t flags)
-    __OCCLUM_IMPORT(unlinkat);
-/* flags: RENAME_NOREPLACE 1 (others EINVAL). */
-int32_t __occlum_renameat2(int32_t olddirfd, const char *oldpath, size_t oldpath_len,
-                           int32_t newdirfd, const char *newpath, size_t newpath_len,
-                           uint32_t flags) __OCCLUM_IMPORT(renameat2);
-int32_t __occlum_linkat(int32_t olddirfd, const char *oldpath, size_t oldpath_len,
-                        int32_t newdirfd, const char *newpath, size_t newpath_len,
-                        uint32_t flags) __OCCLUM_IMPORT(linkat);
-int32_t __occlum_symlinkat(const char *target, size_t target_len, int32_t dirfd,
-                           const char *path, size_t path_len) __OCCLUM_IMPORT(symlinkat);
-/* Writes at most buf_len bytes of the target (no NUL) and their count. */
-int32_t __occlum_readlinkat(int32_t dirfd, const char *path, size_t path_len, char *buf,
-                            size_t buf_len, size_t *out_len) __OCCLUM_IMPORT(readlinkat);
-/* The canonical absolute path (no NUL); ERANGE if longer than buf_len. */
-int32_t __occlum_realpath(const char *path, size_t path_len, char *buf, size_t buf_len,
-                          size_t *out_len) __OCCLUM_IMPORT(realpath);
-/* times: {atime s, atime ns, mtime s, mtime ns} with Linux's UTIME_NOW
- * (0x3fffffff) and UTIME_OMIT (0x3ffffffe), or NULL for "both now". */
-int32_t __occlum_utimensat(int32_t dirfd, const char *path, size_t path_len,
-                           const int64_t times[4], uint32_t flags) __OCCLUM_IMPORT(utimensat);
-/* mode: R_OK 4, W_OK 2, X_OK 1 (F_OK 0). */
-int32_t __occlum_faccessat(int32_t dirfd, const char *path, size_t path_len, uint32_t mode,
-                           uint32_t flags) __OCCLUM_IMPORT(faccessat);
-/* uid, gid: 0xffffffff leaves one unchanged. */
-int32_t __occlum_fchownat(int32_t dirfd, const char *path, size_t path_len, uint32_t uid,
-                          uint32_t gid, uint32_t flags) __OCCLUM_IMPORT(fchownat);
-
 /* --- version 3: events and the rest (epoll, poll, eventfd, timerfd, prctl) --- */
 
 /* Linux's struct epoll_event as x86-64 has it (12 bytes, packed). */
@@ -360,6 +309,20 @@ int32_t __occlum_getpriority(uint32_t which, int32_t who, uint32_t *out)
     __OCCLUM_IMPORT(getpriority);
 int32_t __occlum_setpriority(uint32_t which, int32_t who, int32_t nice)
     __OCCLUM_IMPORT(setpriority);
+
+/* --- version 3: threads (docs/threads.md) --- */
+
+/* Start a thread of the calling process: a new instance of the program on
+ * the process's shared memory, entered at the export
+ * __occlum_thread_start(tid, start_arg). EAGAIN past max_num_of_threads or
+ * if the program was not built with -pthread; ENOMEM if no instance. */
+int32_t __occlum_thread_spawn(uint32_t start_arg, int32_t *out_tid)
+    __OCCLUM_IMPORT(thread_spawn);
+/* End the calling thread (pthread_exit, after its guest part); never returns. */
+_Noreturn void __occlum_thread_exit(void) __OCCLUM_IMPORT(thread_exit);
+int32_t __occlum_gettid(void) __OCCLUM_IMPORT(gettid); /* the tid, not an errno */
+/* Send sig to thread tid of the calling process (ESRCH if none; sig 0 checks). */
+int32_t __occlum_tkill(int32_t tid, int32_t sig) __OCCLUM_IMPORT(tkill);
 
 /* --- version 3: modes, ownership and paths (syscalls/paths.py) --- */
 
