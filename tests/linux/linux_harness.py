@@ -29,6 +29,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -112,7 +113,7 @@ def _build(program: Program, compiler: list[str], tag: str) -> Path:
     out = cache_dir() / f"{program.name}-{tag}-{program.key(' '.join(compiler) + tag)}"
     if out.exists():
         return out
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     std = "-std=gnu++17" if program.cxx else "-std=gnu11"
     cmd = [*compiler, "-O1", std, "-D_GNU_SOURCE", "-Wall", f"-I{PROGRAMS}",
            str(program.source), "-o", str(tmp), *program.cflags]
@@ -134,13 +135,28 @@ def build_inside(program: Program) -> Path:
     return _build(program, [str(OCCLUM_CC)], f"occlum-{libocclum_key()}")
 
 
+def fresh_start() -> Path:
+    """The native launcher ``native/fresh_start.c`` (built once): it starts a
+    program as a LibOS process starts, with default signal actions, an empty
+    mask and only fds 0-2, whatever the test runner left behind."""
+    source = HERE / "native" / "fresh_start.c"
+    out = cache_dir() / f"fresh_start-{hashlib.sha256(source.read_bytes()).hexdigest()[:16]}"
+    if not out.exists():
+        tmp = out.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        subprocess.run(["gcc", "-O1", "-Wall", str(source), "-o", str(tmp)], check=True,
+                       capture_output=True, timeout=120)
+        tmp.rename(out)
+    return out
+
+
 def run_native(program: Program, binary: Path, scratch: Path) -> Ran:
     """Run ``binary`` in ``scratch`` (created) with stdout and stderr going to regular
-    files, as inside (:func:`run_batch`)."""
+    files, as inside (:func:`run_batch`), through :func:`fresh_start`."""
     scratch.mkdir(parents=True, exist_ok=True)
     out, err = scratch.with_suffix(".out"), scratch.with_suffix(".err")
     with out.open("wb") as o, err.open("wb") as e:
-        r = subprocess.run([str(binary), *program.args], stdin=subprocess.DEVNULL, stdout=o,
+        r = subprocess.run([str(fresh_start()), str(binary), *program.args],
+                           stdin=subprocess.DEVNULL, stdout=o,
                            stderr=e, cwd=scratch, env=ENV, timeout=TIMEOUT, check=False)
     code = r.returncode if r.returncode >= 0 else 128 - r.returncode
     return Ran(code, out.read_text(errors="replace"), err.read_text(errors="replace"))
