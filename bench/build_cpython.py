@@ -74,6 +74,7 @@ def measure(ctx: Context) -> list[Row]:
         shutil.rmtree(folder, ignore_errors=True)
         new_instance(folder)
         shutil.copyfile(wasm, folder / "image" / "bin" / "python3")
+        (folder / "image" / "bin" / "python3").chmod(0o755)  # running it needs an execute bit
         ctx.say(f"{NAME}: run {i + 1}/{runs}: occlum build")
         first.append(timed_run([occlum, "build"], cwd=folder, what="occlum build (CPython)"))
         (folder / "image" / "data.txt").write_text(f"run {i}\n")

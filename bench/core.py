@@ -361,7 +361,7 @@ class Workspace:
             for name in programs:
                 shutil.copy2(self.wasm(name), folder / "image" / "bin" / name)
             for relative, source in wanted.items():
-                _place(source, folder / relative)
+                _place(source, folder / relative, executable=relative.startswith("image/bin/"))
             Instance(folder).build()
         except (InstanceError, ConfigError, OSError) as e:
             raise BenchError(f"cannot prepare the instance in {folder}: {e}") from e
@@ -369,13 +369,23 @@ class Workspace:
         return folder
 
 
-def _place(source: Path, target: Path) -> None:
-    """Make ``target`` hold ``source``'s bytes: a hard link if possible, else a copy."""
-    if target.is_file() and target.samefile(source):
+def _place(source: Path, target: Path, executable: bool = False) -> None:
+    """Make ``target`` hold ``source``'s bytes: a hard link if possible, else a copy.
+
+    An ``executable`` target (a program in ``image/bin``: running it needs an
+    execute bit, as on Linux) whose source has none is a copy made executable,
+    so the source's mode (a file of an installed package) is never changed.
+    """
+    needs_copy = executable and not source.stat().st_mode & 0o111
+    if target.is_file() and target.samefile(source) and not needs_copy:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() or target.is_symlink():
         target.unlink()
+    if needs_copy:
+        shutil.copyfile(source, target)
+        target.chmod(0o755)
+        return
     try:
         os.link(source, target)
     except OSError:

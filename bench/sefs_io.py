@@ -62,6 +62,7 @@ def _instance(ctx: Context) -> Path:
         (folder / "Occlum.json").write_text(json.dumps(config, indent=4))
     program = ctx.workspace.wasm("fileio")
     (folder / "image" / "bin" / "fileio").write_bytes(program.read_bytes())
+    (folder / "image" / "bin" / "fileio").chmod(0o755)  # running it needs an execute bit
     Instance(folder).build()
     return folder
 

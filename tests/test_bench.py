@@ -50,6 +50,8 @@ EXPECTED_ROWS = {
     ("gcc", "cc1 + as + ld, 1,000-line C file, LibOS running, vs one process"),
     ("gcc", "cc1 + as + ld, 1,000-line C file, LibOS running, vs process per tool"),
     ("gcc", "cc1 + as + ld, 1,000-line C file, fresh occlum run, vs process per tool"),
+    ("threads", "pthread_create + pthread_join"),
+    ("threads", "mutex ping-pong between two threads (round trip)"),
 }
 #: Rows that report without a target (no PASS or MISS).
 REPORT_ONLY = {"spawn_size", "process_per_enclave", "kill", "build_cpython", "cpu"}
