@@ -122,36 +122,50 @@ static int fill_gr(char *line, struct group *gr, char *buf, size_t size) {
 
 enum { BY_NAME, BY_ID };
 
-static int find_pw(int by, const char *name, uid_t uid, struct passwd *pw, char *buf,
-                   size_t size, struct passwd **res) {
+/* Fill the record from a matching line: > 0 done, 0 malformed (skip), < 0 too small. */
+typedef int (*fill_fn)(char *line, void *out, char *buf, size_t size);
+
+static int fill_pw_any(char *line, void *out, char *buf, size_t size) {
+    return fill_pw(line, out, buf, size);
+}
+
+static int fill_gr_any(char *line, void *out, char *buf, size_t size) {
+    return fill_gr(line, out, buf, size);
+}
+
+/* The first line of `file` (`fields` colon-separated fields) whose name (field 0)
+ * or id (field 2) matches, filled into `out` by `fill`: the getpw and getgr
+ * families share this walk. Returns 0 (found or not: *res says) or an errno. */
+static int find_entry(const char *file, int fields, fill_fn fill, int by, const char *name,
+                      unsigned id_wanted, void *out, char *buf, size_t size, void **res) {
     *res = NULL;
-    FILE *f = __occlum_wrap_fopen(PASSWD_FILE, "re");
+    FILE *f = __occlum_wrap_fopen(file, "re");
     if (!f)
         return 0;
     char *line = NULL;
     size_t cap = 0;
     int rc = 0;
     while (next_line(f, &line, &cap)) {
-        char *f0[7];
+        char *field[7];
         char *copy = strdup(line);
         if (!copy) {
             rc = ENOMEM;
             break;
         }
         unsigned id;
-        int n = split(copy, f0, 7);
-        int match = n == 7 && (by == BY_NAME ? strcmp(f0[0], name) == 0
-                                             : parse_id(f0[2], &id) && id == uid);
+        int n = split(copy, field, fields);
+        int match = n == fields && (by == BY_NAME ? strcmp(field[0], name) == 0
+                                                  : parse_id(field[2], &id) && id == id_wanted);
         free(copy);
         if (!match)
             continue;
-        int r = fill_pw(line, pw, buf, size);
+        int r = fill(line, out, buf, size);
         if (r < 0) {
             rc = ERANGE;
             break;
         }
         if (r > 0) {
-            *res = pw;
+            *res = out;
             break;
         }
     }
@@ -160,41 +174,19 @@ static int find_pw(int by, const char *name, uid_t uid, struct passwd *pw, char 
     return rc;
 }
 
+static int find_pw(int by, const char *name, uid_t uid, struct passwd *pw, char *buf,
+                   size_t size, struct passwd **res) {
+    void *found;
+    int rc = find_entry(PASSWD_FILE, 7, fill_pw_any, by, name, uid, pw, buf, size, &found);
+    *res = found;
+    return rc;
+}
+
 static int find_gr(int by, const char *name, gid_t gid, struct group *gr, char *buf,
                    size_t size, struct group **res) {
-    *res = NULL;
-    FILE *f = __occlum_wrap_fopen(GROUP_FILE, "re");
-    if (!f)
-        return 0;
-    char *line = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    while (next_line(f, &line, &cap)) {
-        char *f0[4];
-        char *copy = strdup(line);
-        if (!copy) {
-            rc = ENOMEM;
-            break;
-        }
-        unsigned id;
-        int n = split(copy, f0, 4);
-        int match = n == 4 && (by == BY_NAME ? strcmp(f0[0], name) == 0
-                                             : parse_id(f0[2], &id) && id == gid);
-        free(copy);
-        if (!match)
-            continue;
-        int r = fill_gr(line, gr, buf, size);
-        if (r < 0) {
-            rc = ERANGE;
-            break;
-        }
-        if (r > 0) {
-            *res = gr;
-            break;
-        }
-    }
-    free(line);
-    fclose(f);
+    void *found;
+    int rc = find_entry(GROUP_FILE, 4, fill_gr_any, by, name, gid, gr, buf, size, &found);
+    *res = found;
     return rc;
 }
 
