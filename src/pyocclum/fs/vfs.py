@@ -57,6 +57,15 @@ class ParentLocation(NamedTuple):
         return (base.rstrip("/") + "/" + self.name) if self.name else base
 
 
+def refuse_move_into_itself(src: ParentLocation, dst: ParentLocation) -> None:
+    """EINVAL if renaming directory ``src`` to ``dst`` would put it below itself
+    (the loop would be detached from the tree), as Linux's rename."""
+    src_path = src.parent.path.rstrip("/") + "/" + src.name
+    dst_path = dst.parent.path.rstrip("/") + "/" + dst.name
+    if dst_path != src_path and dst_path.startswith(src_path + "/"):
+        raise KernelError(Errno.EINVAL, "cannot move a directory into itself")
+
+
 def _check_length(name: str) -> None:
     """ENAMETOOLONG for a path component longer than any name can be (Linux checks
     every component as it walks, before looking it up)."""
@@ -91,6 +100,12 @@ class Vfs:
 
     def root(self) -> Location:
         return Location((("", self._root_inode),))
+
+    def is_mount_point(self, parent: Location, name: str) -> bool:
+        """Whether ``name`` in ``parent`` is where a file system is mounted (rename
+        and rmdir of it are EBUSY)."""
+        full = parent.path.rstrip("/") + "/" + name
+        return any(m.path == full for m in self._mounts)
 
     def mount(self, path: str, fs: FileSystem, options: str = "") -> None:
         """Mount ``fs`` on the existing directory ``path`` (absolute)."""

@@ -22,7 +22,7 @@ from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Inode
-from pyocclum.fs.vfs import Location, ParentLocation, Vfs
+from pyocclum.fs.vfs import Location, ParentLocation, Vfs, refuse_move_into_itself
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.syscalls import spec as S
@@ -109,10 +109,6 @@ class PathSyscalls:
             raise KernelError(Errno.ENOENT, "empty path")  # before the fd is looked at (Linux)
         return self.vfs.resolve_parent(at_start(p, self.vfs, fd, path), path)
 
-    def _is_mount_root(self, parent: Location, name: str) -> bool:
-        full = parent.path.rstrip("/") + "/" + name
-        return any(m.path == full for m in self.vfs.mounts)
-
     # == creating and removing names ===================================================
     def mkdirat(self, p: Process, fd: int, path: str, mode: int) -> None:
         """Linux ``mkdirat``: the new directory gets ``mode & 01777 & ~umask``, plus
@@ -154,7 +150,7 @@ class PathSyscalls:
         target = loc.parent.inode.lookup(loc.name)
         if target.filetype != FileType.DIRECTORY:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
-        if self._is_mount_root(loc.parent, loc.name):
+        if self.vfs.is_mount_point(loc.parent, loc.name):
             raise KernelError(Errno.EBUSY, f"{path} is a mount point")
         loc.parent.inode.rmdir(loc.name)
 
@@ -182,14 +178,11 @@ class PathSyscalls:
         target = dst.parent.inode.find(dst.name)
         if target is not None and target.fs is node.fs and target.ino == node.ino:
             return  # two names of one file (or one name twice): nothing happens (Linux)
-        if self._is_mount_root(src.parent, src.name) or self._is_mount_root(dst.parent, dst.name):
+        vfs = self.vfs
+        if vfs.is_mount_point(src.parent, src.name) or vfs.is_mount_point(dst.parent, dst.name):
             raise KernelError(Errno.EBUSY, "cannot rename a mount point")
         if is_dir:
-            # Moving a directory below itself would detach a loop.
-            src_path = src.parent.path.rstrip("/") + "/" + src.name
-            dst_path = dst.parent.path.rstrip("/") + "/" + dst.name
-            if dst_path != src_path and dst_path.startswith(src_path + "/"):
-                raise KernelError(Errno.EINVAL, "cannot move a directory into itself")
+            refuse_move_into_itself(src, dst)
         src.parent.inode.rename(src.name, dst.parent.inode, dst.name)
 
     def linkat(

@@ -34,7 +34,7 @@ from pyocclum.abi.wasi import (
 from pyocclum.errors import KernelError, ProcessExit
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Inode, Stat, check_name
-from pyocclum.fs.vfs import Location, ParentLocation
+from pyocclum.fs.vfs import Location, ParentLocation, refuse_move_into_itself
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import SI_USER, SigInfo
@@ -519,13 +519,9 @@ class WasiSyscalls(WasiPoll, OpenFiles):
         target = loc.parent.inode.lookup(loc.name)
         if target.filetype != FileType.DIRECTORY:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
-        if self._is_mount_root(loc.parent, loc.name):
+        if self.vfs.is_mount_point(loc.parent, loc.name):
             raise KernelError(Errno.EBUSY, f"{path} is a mount point")
         loc.parent.inode.rmdir(loc.name)
-
-    def _is_mount_root(self, parent: Location, name: str) -> bool:
-        full = parent.path.rstrip("/") + "/" + name
-        return any(m.path == full for m in self.vfs.mounts)
 
     def path_rename(
         self, p: Process, old_fd: int, old_path: str, new_fd: int, new_path: str
@@ -542,14 +538,11 @@ class WasiSyscalls(WasiPoll, OpenFiles):
             raise KernelError(Errno.ENOTDIR, "trailing slash on a non-directory")
         if src.parent.inode.fs is not dst.parent.inode.fs:
             raise KernelError(Errno.EXDEV, "rename across mounts")
-        if self._is_mount_root(src.parent, src.name) or self._is_mount_root(dst.parent, dst.name):
+        vfs = self.vfs
+        if vfs.is_mount_point(src.parent, src.name) or vfs.is_mount_point(dst.parent, dst.name):
             raise KernelError(Errno.EBUSY, "cannot rename a mount point")
         if is_dir:
-            # Moving a directory below itself would detach a loop.
-            src_path = src.parent.path.rstrip("/") + "/" + src.name
-            dst_path = dst.parent.path.rstrip("/") + "/" + dst.name
-            if dst_path != src_path and dst_path.startswith(src_path + "/"):
-                raise KernelError(Errno.EINVAL, "cannot move a directory into itself")
+            refuse_move_into_itself(src, dst)
         src.parent.inode.rename(src.name, dst.parent.inode, dst.name)
 
     def path_symlink(self, p: Process, target: str, fd: int, path: str) -> None:
