@@ -45,6 +45,17 @@ def make_instance(tmp_path: Path) -> Callable[..., Instance]:
     return make
 
 
+@pytest.fixture(scope="module")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``PYOCCLUM_CACHE_DIR`` set to a fresh folder for one test module, so what
+    occlum-cc builds (libocclum, the C++ runtime) goes there, not to the user's
+    cache. Modules opt in with ``pytestmark = pytest.mark.usefixtures("private_cache")``."""
+    root = tmp_path_factory.mktemp("pyocclum-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYOCCLUM_CACHE_DIR", str(root))
+        yield root
+
+
 @pytest.fixture
 def wait_child() -> Callable[[int, float, str], int]:
     """``wait_child(pid, seconds, what)``: the exit code of forked child ``pid``;

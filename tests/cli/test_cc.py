@@ -12,7 +12,6 @@ import posixpath
 import struct
 import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,13 +29,8 @@ FAKE_LIB = Path("/fake/libocclum")
 FAKE_CXXRT = Path("/fake/cxxrt")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Every test here builds libocclum into a fresh cache, not the user's."""
-    root = tmp_path_factory.mktemp("pyocclum-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYOCCLUM_CACHE_DIR", str(root))
-        yield root
+# Build libocclum into a fresh cache of this module, not the user's (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 # --- command-line translation (no compiler run) ------------------------------

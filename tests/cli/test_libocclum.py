@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +29,8 @@ from pyocclum.abi.errno import Errno
 from pyocclum.cli import cc
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Build libocclum into a fresh cache, not the user's."""
-    root = tmp_path_factory.mktemp("pyocclum-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYOCCLUM_CACHE_DIR", str(root))
-        yield root
+# Build libocclum into a fresh cache of this module, not the user's (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def occlum_cc(*argv: str | Path, cxx: bool = False) -> int:

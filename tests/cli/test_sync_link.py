@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,13 +25,8 @@ from pyocclum.abi.errno import Errno
 from pyocclum.cli import cc
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Build libocclum into a fresh cache, not the user's."""
-    root = tmp_path_factory.mktemp("pyocclum-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYOCCLUM_CACHE_DIR", str(root))
-        yield root
+# Build libocclum into a fresh cache of this module, not the user's (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 # Uses a name from each wasi-libc member that libocclum's sync objects
