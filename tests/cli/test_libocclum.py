@@ -28,7 +28,6 @@ import wasmtime
 from pyocclum.abi.errno import Errno
 from pyocclum.cli import cc
 
-
 # Build libocclum into a fresh cache of this module, not the user's (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("private_cache")
 
