@@ -83,39 +83,39 @@ class Socket(Stream):
 
     def bind(self, addr: SockAddr, at: Location) -> None:
         """Give the socket a local address (``at``: the caller's cwd, for AF_UNIX paths)."""
-        raise KernelError(Errno.EOPNOTSUPP, "bind is not supported on this socket")
+        raise KernelError(Errno.ENOTSUP, "bind is not supported on this socket")
 
     def listen(self, backlog: int) -> None:
-        raise KernelError(Errno.EOPNOTSUPP, "listen is not supported on this socket")
+        raise KernelError(Errno.ENOTSUP, "listen is not supported on this socket")
 
     def accept(self) -> tuple[Socket, SockAddr | None]:
         """A connection from the queue, and its peer's address; WouldBlock if none."""
-        raise KernelError(Errno.EOPNOTSUPP, "accept is not supported on this socket")
+        raise KernelError(Errno.ENOTSUP, "accept is not supported on this socket")
 
     def connect(self, addr: SockAddr, at: Location) -> None:
         """Connect. Raises WouldBlock while a connection is in progress: a
         non-blocking caller then answers EINPROGRESS (the first time) or EALREADY,
         a blocking one sleeps and calls :meth:`connect` again until it returns."""
-        raise KernelError(Errno.EOPNOTSUPP, "connect is not supported on this socket")
+        raise KernelError(Errno.ENOTSUP, "connect is not supported on this socket")
 
     def sendmsg(
         self, data: bytes, flags: int, addr: SockAddr | None, at: Location,
         rights: list[OpenFile], creds: Credentials,
     ) -> int:
         """Send ``data`` (and ``rights``); the count sent. WouldBlock if nothing fits."""
-        raise KernelError(Errno.EOPNOTSUPP, "send is not supported on this socket")
+        raise KernelError(Errno.ENOTSUP, "send is not supported on this socket")
 
     def recvmsg(self, size: int, flags: int, rights_room: int) -> Received:
         """Receive up to ``size`` bytes; at most ``rights_room`` descriptions (the
         rest are released and MSG_CTRUNC set). WouldBlock if nothing is there;
         ``Received(b"")`` at the end of a stream."""
-        raise KernelError(Errno.EOPNOTSUPP, "recv is not supported on this socket")
+        raise KernelError(Errno.ENOTSUP, "recv is not supported on this socket")
 
     def shutdown(self, how: int) -> None:
         raise KernelError(Errno.ENOTCONN, "socket is not connected")
 
     def getsockname(self) -> SockAddr:
-        raise KernelError(Errno.EOPNOTSUPP, "getsockname is not supported on this socket")
+        raise KernelError(Errno.ENOTSUP, "getsockname is not supported on this socket")
 
     def getpeername(self) -> SockAddr:
         raise KernelError(Errno.ENOTCONN, "socket is not connected")
