@@ -697,6 +697,21 @@ class HostDir(_HostNode):
             raise _kerr(e, f"symlink {name!r}") from e
         return self._hfs._node_for(self, name, self._lstat(name, dfd))
 
+    def mksock(self, name: str, mode: int) -> Inode:
+        """Socket nodes are not made on the host: a host socket file could not
+        lead to an in-LibOS socket after a restart, and would let host programs
+        see names meant for the LibOS. EEXIST first (as Linux's mknod), then
+        EPERM (Linux for a file system without ``mknod``)."""
+        self._creating(name)
+        try:
+            self._lstat(name)
+        except KernelError as e:
+            if e.errno != Errno.ENOENT:
+                raise
+        else:
+            raise KernelError(Errno.EEXIST, f"{name!r} exists")
+        raise KernelError(Errno.EPERM, "hostfs cannot hold socket nodes")
+
     def link(self, name: str, inode: Inode) -> None:
         """Errors in Linux's order: EEXIST, EROFS, then EXDEV, EPERM."""
         fs = self._hfs

@@ -40,7 +40,10 @@ from pyocclum.fs.types import (
     now_ns,
 )
 
-__all__ = ["CHUNK_SIZE", "MAX_FILE_SIZE", "MAX_SYMLINK", "RamDir", "RamFile", "RamFs", "RamSymlink"]
+__all__ = [
+    "CHUNK_SIZE", "MAX_FILE_SIZE", "MAX_SYMLINK", "RamDir", "RamFile", "RamFs", "RamSocket",
+    "RamSymlink",
+]
 
 #: Bytes per storage chunk: big enough that typical reads touch one chunk,
 #: small enough that a hole-y file wastes little.
@@ -328,6 +331,12 @@ class RamSymlink(_RamNode):
         raise KernelError(Errno.ENOTSUP, "symbolic links have no mode of their own")
 
 
+class RamSocket(_RamNode):
+    """A socket node (``bind`` of an AF_UNIX path): a name for a socket, no content."""
+
+    _FILETYPE = FileType.SOCKET_STREAM
+
+
 class RamDir(_RamNode):
     """A directory: entries in insertion order (so listings are stable), and
     its parent (for the rename-into-own-subtree check). ``nlink`` is 2 plus the
@@ -395,6 +404,13 @@ class RamDir(_RamNode):
         with self._fs.lock:
             self._check_new(name)
             node = RamSymlink(self._fs, target)
+            self._add(name, node)
+            return node
+
+    def mksock(self, name: str, mode: int) -> Inode:
+        with self._fs.lock:
+            self._check_new(name)
+            node = RamSocket(self._fs, mode)
             self._add(name, node)
             return node
 

@@ -212,10 +212,13 @@ _KIND_TABLE = 0
 _KIND_FILE = 1
 _KIND_DIR = 2
 _KIND_LINK = 3
+#: A socket node (no content); a value of the existing kind byte, no format change.
+_KIND_SOCK = 4
 _FILETYPE = {
     _KIND_FILE: FileType.REGULAR_FILE,
     _KIND_DIR: FileType.DIRECTORY,
     _KIND_LINK: FileType.SYMBOLIC_LINK,
+    _KIND_SOCK: FileType.SOCKET_STREAM,
 }
 _KIND_OF = {ft: k for k, ft in _FILETYPE.items()}
 
@@ -1971,6 +1974,7 @@ class SeFs(FileSystem):
          gid) = _RECORD.unpack_from(raw)
         if (kind not in _FILETYPE or height != _height(_nnodes(size)) or mode > 0o7777
                 or size > MAX_FILE_SIZE or (kind == _KIND_LINK and not 0 < size < NODE_SIZE)
+                or (kind == _KIND_SOCK and size != 0)
                 or (kind == _KIND_DIR and parent == 0)):
             raise KernelError(Errno.EIO, f"sefs: inode {ino} has an invalid record")
         c = _Core(ino, kind, mode, nlink, size, (atim, mtim, ctim), root, parent, (uid, gid))
@@ -2427,6 +2431,10 @@ class SeSymlink(_SeNode):
         raise KernelError(Errno.ENOTSUP, "symbolic links have no mode of their own")
 
 
+class SeSocket(_SeNode):
+    """A socket node (``bind`` of an AF_UNIX path): a name for a socket, no content."""
+
+
 class SeDir(_SeNode):
     """A directory: entries in insertion order; ``nlink`` is 2 plus the number of
     subdirectories while it exists and 0 once removed; ``size`` is the number of
@@ -2515,6 +2523,13 @@ class SeDir(_SeNode):
             fs._write(node, 0, raw)
             fs._end()
             return fs._handle(node)
+
+    def mksock(self, name: str, mode: int) -> Inode:
+        fs = self._fs
+        with fs.lock:
+            fs._begin()
+            self._check_new(name)
+            return fs._handle(self._add(name, _KIND_SOCK, mode))
 
     def link(self, name: str, inode: Inode) -> None:
         """Errors in Linux's order: EEXIST, then EXDEV, EPERM, ENOENT."""
@@ -2659,4 +2674,5 @@ _CLASSES: dict[int, type[_SeNode]] = {
     _KIND_FILE: SeFile,
     _KIND_DIR: SeDir,
     _KIND_LINK: SeSymlink,
+    _KIND_SOCK: SeSocket,
 }

@@ -217,6 +217,13 @@ class Inode:
     def symlink(self, name: str, target: str) -> Inode:
         raise KernelError(Errno.ENOTDIR, "not a directory")
 
+    def mksock(self, name: str, mode: int) -> Inode:
+        """New socket node (``bind`` of an AF_UNIX path): an inode of filetype
+        SOCKET_STREAM with no content; EEXIST if ``name`` exists. A file system
+        that cannot hold sockets refuses with EPERM (Linux's ``vfs_mknod``
+        when the file system has no ``mknod``)."""
+        raise KernelError(Errno.ENOTDIR, "not a directory")
+
     def link(self, name: str, inode: Inode) -> None:
         """Hard link; EXDEV if ``inode`` is on another file system, EPERM for directories."""
         raise KernelError(Errno.ENOTDIR, "not a directory")
@@ -290,6 +297,9 @@ class FixedDirectory(Inode):
         raise self.refuse_new(name)
 
     def symlink(self, name: str, target: str) -> Inode:
+        raise self.refuse_new(name)
+
+    def mksock(self, name: str, mode: int) -> Inode:
         raise self.refuse_new(name)
 
     def link(self, name: str, inode: Inode) -> None:

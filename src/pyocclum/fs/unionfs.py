@@ -397,6 +397,12 @@ class UnionFs(FileSystem):
                 if e.errno != Errno.EPERM:  # some layers keep no symlink times
                     raise
             return upper
+        if st.filetype in (FileType.SOCKET_STREAM, FileType.SOCKET_DGRAM):
+            # A socket node has no content: a new node in the upper layer is its copy.
+            upper = upper_parent.mksock(name, st.mode)
+            _keep_owner(upper, st)
+            upper.set_times(st.atim, st.mtim)
+            return upper
         if st.filetype != FileType.REGULAR_FILE:
             raise KernelError(Errno.ENOTSUP, f"cannot copy up a {st.filetype.name.lower()}")
         work = self._work_dir()
@@ -658,6 +664,16 @@ class _UnionInode(Inode):
         with self.fs._lock:
             upper_dir, whiteout = self._upper_for_new(name)
             upper = upper_dir.symlink(name, target)
+            if whiteout:
+                self.fs._drop_whiteout(upper_dir, name)
+            return self._adopt_new(name, upper)
+
+    def mksock(self, name: str, mode: int) -> Inode:
+        self._need_dir()
+        _check_guest_name(name)
+        with self.fs._lock:
+            upper_dir, whiteout = self._upper_for_new(name)
+            upper = upper_dir.mksock(name, mode)
             if whiteout:
                 self.fs._drop_whiteout(upper_dir, name)
             return self._adopt_new(name, upper)
