@@ -42,6 +42,7 @@ from pyocclum.kernel.signals import (
     bit,
     check_signal,
 )
+from pyocclum.net.policy import ALLOW_ALL, NetworkPolicy
 
 log = logging.getLogger("pyocclum.kernel")
 
@@ -102,8 +103,11 @@ class Kernel:
         *,
         limits: Limits | None = None,
         strace: TraceSink | None = None,
+        network: NetworkPolicy | None = None,
     ) -> None:
         self.vfs = vfs
+        #: Which addresses sockets may bind and connect to (``Occlum.json``'s ``network``).
+        self.network = network or ALLOW_ALL
         self.executor = executor
         self.limits = limits or Limits()
         self.strace = strace

@@ -6,6 +6,7 @@ from pyocclum.kernel.kernel import Kernel
 from pyocclum.syscalls.events import EventsSyscalls
 from pyocclum.syscalls.files import FileSyscalls
 from pyocclum.syscalls.host import HostCalls
+from pyocclum.syscalls.net import NetSyscalls
 from pyocclum.syscalls.occlum import OcclumSyscalls
 from pyocclum.syscalls.paths import PathSyscalls
 from pyocclum.syscalls.signals import SignalSyscalls
@@ -30,4 +31,5 @@ def syscall_table(kernel: Kernel) -> list[Syscall]:
         + ThreadSyscalls(kernel).table()
         + SignalSyscalls(kernel).table()
         + FileSyscalls(kernel, wasi).table()
+        + NetSyscalls(kernel).table()
     )

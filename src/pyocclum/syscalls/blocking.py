@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -34,13 +35,21 @@ def interrupted(proc: Process, *, restart: bool) -> bool:
 
 
 def blocking(
-    proc: Process, op: Callable[[], T], *, nonblocking: bool = False, restart: bool = True
+    proc: Process,
+    op: Callable[[], T],
+    *,
+    nonblocking: bool = False,
+    restart: bool = True,
+    timeout: float | None = None,
 ) -> T:
     """Run ``op`` until it stops raising ``WouldBlock``.
 
     ``nonblocking`` gives EAGAIN at once. A handled signal runs its handler and
     then restarts ``op`` (SA_RESTART and ``restart``) or fails with EINTR.
+    ``timeout`` (seconds; a socket's SO_RCVTIMEO/SO_SNDTIMEO) gives EAGAIN once
+    it has passed without ``op`` succeeding.
     """
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         try:
             return op()
@@ -51,10 +60,15 @@ def blocking(
         if proc.kill_status is not None or proc.sig.pending & ~proc.sig.blocked:
             interrupted(proc, restart=restart)
             continue
+        wait = WAIT_SLICE
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
+            if wait <= 0:
+                raise KernelError(Errno.EAGAIN, "timed out")
         proc.waiting_on = waitable
         try:
             # A signal sent before waiting_on was published did not wake us: look again.
             if proc.kill_status is None and not proc.sig.pending & ~proc.sig.blocked:
-                waitable.wait(WAIT_SLICE)
+                waitable.wait(wait)
         finally:
             proc.waiting_on = None

@@ -1,4 +1,4 @@
-"""The ``occlum`` extension ABI (version 3): processes, pipes, descriptors (the
+"""The ``occlum`` extension ABI (version 4): processes, pipes, descriptors (the
 signal calls are in syscalls/signals.py).
 
 Every function returns a WASI errno unless the table says otherwise; flag and
@@ -28,7 +28,7 @@ from pyocclum.syscalls.paths import at_start
 from pyocclum.syscalls.wasi import WasiSyscalls
 
 MODULE = "occlum"
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 # Linux open(2) flags, as the ABI carries them.
 O_ACCMODE, O_WRONLY, O_RDWR = 3, 1, 2

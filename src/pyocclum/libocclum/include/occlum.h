@@ -1,6 +1,6 @@
 /*
  * occlum.h: the PyOcclum extension ABI, i.e. the functions a process imports
- * from the wasm import module "occlum" (ABI version 3; docs/abi.md is the
+ * from the wasm import module "occlum" (ABI version 4; docs/abi.md is the
  * contract).
  *
  * Contract shared with the Python kernel:
@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OCCLUM_ABI_VERSION 3
+#define OCCLUM_ABI_VERSION 4
 
 #define __OCCLUM_IMPORT(name) \
     __attribute__((__import_module__("occlum"), __import_name__(#name)))
