@@ -37,6 +37,7 @@ SO_REUSEADDR, SO_TYPE, SO_ERROR, SO_RCVTIMEO = 2, 3, 4, 20
 SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN = 30, 38, 39
 TCP_NODELAY = 1
 MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, MSG_WAITALL, MSG_NOSIGNAL = 0x2, 0x20, 0x40, 0x100, 0x4000
+MSG_CTRUNC, MSG_CMSG_CLOEXEC = 0x8, 0x40000000
 SHUT_WR = 1
 AT_EMPTY_PATH = 0x1000
 O_NONBLOCK, F_GETFL, F_SETFL = 0x800, 3, 4
@@ -490,3 +491,51 @@ def test_an_empty_policy_list_denies_all() -> None:
             env.net.connect(env.p, fd, sa("127.0.0.1", srv.getsockname()[1]))  # allowed
     finally:
         env.close()
+
+
+# == AF_UNIX through the syscall layer: SCM_RIGHTS ==================================
+def test_socketpair_passes_fds_with_scm_rights(env: Env) -> None:
+    a, b = env.net.socketpair(env.p, AF_UNIX, SOCK_STREAM, 0)
+    r, w = env.occlum.pipe2(env.p, 0)
+    assert env.net.sendmsg(env.p, a, b"here", 0, b"", [(w,), (r,)]) == 4
+    env.p.fds.close(w)
+    data, _, fds, n, flags = env.net.recvmsg(env.p, b, 10, MSG_CMSG_CLOEXEC, 0, 8)
+    assert (data, n, flags) == (b"here", 4, 0)
+    new_w, new_r = struct.unpack("<ii", fds)
+    assert env.p.fds.entry(new_w).cloexec
+    assert env.p.fds.entry(new_r).cloexec
+    assert env.wasi.fd_write(env.p, new_w, b"through") == 7
+    assert env.wasi.fd_read(env.p, r, 10) == b"through"
+    assert env.errno(env.net.sendmsg, a, b"x", 0, b"", [(99,)]) == Errno.EBADF
+
+
+def test_rights_that_do_not_fit_are_closed_with_msg_ctrunc(env: Env) -> None:
+    a, b = env.net.socketpair(env.p, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)
+    r, w = env.occlum.pipe2(env.p, 0)
+    env.net.sendmsg(env.p, a, b"x", 0, b"", [(w,), (w,)])
+    env.p.fds.close(w)
+    _, _, fds, _, flags = env.net.recvmsg(env.p, b, 10, 0, 0, 4)
+    assert flags == MSG_CTRUNC
+    (got,) = struct.unpack("<i", fds)
+    env.p.fds.close(got)
+    assert env.wasi.fd_read(env.p, r, 10) == b""  # every write end is gone
+
+
+def test_scm_rights_on_an_internet_socket_is_einval(env: Env) -> None:
+    fd = env.net.socket(env.p, AF_INET, SOCK_DGRAM, 0)
+    assert env.errno(env.net.sendmsg, fd, b"x", 0, sa("127.0.0.1", 9), [(fd,)]) == Errno.EINVAL
+
+
+def test_unix_path_sockets_between_two_processes(env: Env) -> None:
+    srv = env.net.socket(env.p, AF_UNIX, SOCK_STREAM, 0)
+    path = A.encode(A.UnixAddr(path=b"/srv.sock"))
+    env.net.bind(env.p, srv, path)
+    env.net.listen(env.p, srv, 4)
+    other = env.sibling()
+    c = env.net.socket(other, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)
+    env.net.connect(other, c, path)
+    _, conn = env.net.accept4(env.p, srv, 0, 128)
+    env.net.sendmsg(other, c, b"over unix", 0, b"", [])
+    assert env.recv(conn, 100) == b"over unix"
+    mode = env.occlum.fstatat(env.p, -100, "/srv.sock", 0)[2]
+    assert mode & 0o170000 == 0o140000

@@ -236,9 +236,7 @@ class InetSocket(Socket):
         self, data: bytes, flags: int, addr: SockAddr | None, at: Location | None,
         rights: list[OpenFile], creds: Credentials | None,
     ) -> int:
-        if rights:
-            for f in rights:
-                f.release()
+        if rights:  # (the caller keeps the references when this raises)
             raise KernelError(Errno.EINVAL, "SCM_RIGHTS on an internet socket")
         host_flags = (flags & _HOST_SEND) | socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL
         if addr is not None and self.type == SOCK_DGRAM:

@@ -56,6 +56,7 @@ from pyocclum.net.socket import (
     Received,
     Socket,
 )
+from pyocclum.net.unix import UnixNamespace, unix_socket, unix_socketpair
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
 
@@ -98,6 +99,8 @@ class NetSyscalls:
         self.kernel = kernel
         #: The host epoll whose events wake whoever waits on an internet socket.
         self.reactor = Reactor()
+        #: Abstract names and bound paths of the AF_UNIX sockets.
+        self.unix_ns = UnixNamespace(kernel.vfs)
         self._timeouts: weakref.WeakKeyDictionary[Socket, _Timeouts] = (
             weakref.WeakKeyDictionary())
         self._timeouts_lock = threading.Lock()
@@ -170,7 +173,9 @@ class NetSyscalls:
         if domain in (AF_INET, AF_INET6):
             return InetSocket(domain, type_, protocol, self.reactor)
         if domain == AF_UNIX:
-            raise KernelError(Errno.EAFNOSUPPORT, "AF_UNIX sockets are not available yet")
+            if protocol not in (0, AF_UNIX):
+                raise KernelError(Errno.EPROTONOSUPPORT, f"AF_UNIX protocol {protocol}")
+            return unix_socket(type_, self._creds(p), self.unix_ns)
         raise KernelError(Errno.EAFNOSUPPORT, f"address family {domain} is not supported")
 
     def socket(self, p: Process, domain: int, type_: int, protocol: int) -> int:
@@ -187,7 +192,22 @@ class NetSyscalls:
             raise KernelError(Errno.EINVAL, f"bad socket type {type_:#x}")
         if domain in (AF_INET, AF_INET6):
             raise KernelError(Errno.ENOTSUP, "socketpair is AF_UNIX only")
-        raise KernelError(Errno.EAFNOSUPPORT, f"socketpair in address family {domain}")
+        if domain != AF_UNIX:
+            raise KernelError(Errno.EAFNOSUPPORT, f"socketpair in address family {domain}")
+        if protocol not in (0, AF_UNIX):
+            raise KernelError(Errno.EPROTONOSUPPORT, f"AF_UNIX protocol {protocol}")
+        a, b = unix_socketpair(base, self._creds(p), self.unix_ns)
+        try:
+            fd_a = self._install(p, a, flags)
+        except KernelError:
+            b.close()
+            raise
+        try:
+            fd_b = self._install(p, b, flags)
+        except KernelError:
+            p.fds.close(fd_a)
+            raise
+        return fd_a, fd_b
 
     # == addresses and connections ======================================================
     def bind(self, p: Process, fd: int, raw: bytes) -> None:
@@ -274,8 +294,15 @@ class NetSyscalls:
 
         def send(chunk: bytes, with_rights: bool) -> Callable[[], int]:
             def attempt() -> int:
+                # The socket owns the references once sendmsg returns; if it raises
+                # they are still ours (a retry takes new ones).
                 rights = [p.fds.get(n).acquire() for n in passing] if with_rights else []
-                return sock.sendmsg(chunk, flags, addr, p.cwd, rights, creds)
+                try:
+                    return sock.sendmsg(chunk, flags, addr, p.cwd, rights, creds)
+                except BaseException:
+                    for r in rights:
+                        r.release()
+                    raise
             return attempt
 
         try:
