@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pyocclum.abi.wasi import FileType
+from pyocclum.errors import KernelError, WouldBlock
 from pyocclum.fs.file import OpenFile
 from pyocclum.ipc.pipe import Pipe
 from pyocclum.net.socket import (
@@ -145,3 +146,19 @@ def test_a_socket_passed_over_another() -> None:
     assert d.read(10) == b"via c"
     got.release()
     assert d.read(10) == b""  # c closed with its last reference
+
+
+def test_a_failed_send_releases_the_rights() -> None:
+    ns = UnixNamespace(None)
+    a, b = unix_socketpair(SOCK_SEQPACKET, ME, ns)
+    r, _w = pipe_files()
+    b.close()
+    with pytest.raises(KernelError):
+        send(a, b"x", [r])  # EPIPE
+    assert refs(r) == 1
+    c, _d = unix_socketpair(SOCK_STREAM, ME, ns)
+    c.setsockopt(1, 7, (4096).to_bytes(4, "little"))
+    send(c, b"f" * 8192, [])
+    with pytest.raises(WouldBlock):
+        send(c, b"x", [r])
+    assert refs(r) == 1

@@ -23,8 +23,8 @@ Names:
   stays relative, as Linux), or the unnamed address.
 
 Rights (SCM_RIGHTS): :meth:`sendmsg` takes ownership of the ``rights``
-references only when it returns (an exception leaves them with the caller,
-which may retry the same call); they travel with the first byte of that
+references whatever happens (an exception, ``WouldBlock`` included, releases
+them: a retry passes new ones); they travel with the first byte of that
 write. A stream caller that loops over a partial count passes ``rights=[]``
 for the rest. :meth:`recvmsg` hands them over (those past ``rights_room`` are
 released and MSG_CTRUNC set); MSG_PEEK hands over new references. A socket
@@ -38,9 +38,9 @@ For the syscall layer:
   backlog is full) is EAGAIN for AF_UNIX, not EINPROGRESS: an AF_UNIX connect
   is never in progress. A blocking one waits and calls ``connect`` again.
 * A stream ``sendmsg`` may send less than asked (room for part of it); a
-  blocking caller loops over the rest, as for pipes. MSG_WAITALL is handled
-  here: ``WouldBlock`` until all ``size`` bytes (or EOF, or a write carrying
-  rights) can be returned at once; the sender may then exceed SO_SNDBUF.
+  blocking caller loops over the rest, as for pipes. ``recvmsg`` returns what
+  is there now, MSG_WAITALL or not: a blocking MSG_WAITALL caller loops (and
+  stops after a part that carried rights, as Linux does).
 * Credentials (SO_PEERCRED) are those passed at creation (``unix_socket``)
   for the connecting side, and the listener's for the accepting side.
 * ``shutdown`` on an unconnected AF_UNIX socket succeeds (Linux: no ENOTCONN).

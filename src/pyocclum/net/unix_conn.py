@@ -32,7 +32,6 @@ from pyocclum.net.socket import (
     MSG_OOB,
     MSG_PEEK,
     MSG_TRUNC,
-    MSG_WAITALL,
     SHUT_RD,
     SHUT_RDWR,
     SOCK_STREAM,
@@ -186,9 +185,9 @@ class UnixConnSocket(UnixSocket):
             wake(peer)
 
     # -- data --------------------------------------------------------------------------------
-    def sendmsg(
+    def _send(
         self, data: bytes, flags: int, addr: SockAddr | None, at: Location | None,
-        rights: list[OpenFile], creds: Credentials,
+        rights: list[OpenFile],
     ) -> int:
         if flags & MSG_OOB:
             raise KernelError(Errno.ENOTSUP, "AF_UNIX sockets have no out-of-band data")
@@ -216,8 +215,7 @@ class UnixConnSocket(UnixSocket):
                     wake.release.extend(rights)
                     sent = 0
                 else:
-                    limit = max(self.sndbuf, peer.waitall)
-                    room = limit - self.wmem
+                    room = self.sndbuf - self.wmem
                     if room <= 0:
                         raise WouldBlock(self.q.since(token))
                     sent = min(n, room)
@@ -261,34 +259,14 @@ class UnixConnSocket(UnixSocket):
                     return Received(b"")
                 raise WouldBlock(self.q.since(token))
             if self.stream:
-                got = self._recv_stream(size, flags, rights_room, token, wake)
+                got = self._recv_stream(size, flags, rights_room, wake)
             else:
                 got = self._recv_packet(size, flags, rights_room, wake)
         wake.run()
         return got
 
-    def _recv_stream(
-        self, size: int, flags: int, room: int, token: int, wake: Wake
-    ) -> Received:
+    def _recv_stream(self, size: int, flags: int, room: int, wake: Wake) -> Received:
         peek = bool(flags & MSG_PEEK)
-        if flags & MSG_WAITALL and size > 0 and not self.shut & RCV_SHUTDOWN:
-            # Wait until a single receive can be whole: enough bytes before a
-            # write that carries rights (a receive stops there anyway).
-            reach = 0
-            for msg in self.rq:
-                reach += msg.left
-                if msg.rights or reach >= size:
-                    break
-            else:
-                if reach < size:
-                    if self.waitall != size:
-                        self.waitall = size
-                        peer = self.peer
-                        if peer is not None:
-                            wake(peer)  # it may send past SO_SNDBUF now
-                    wake.run()
-                    raise WouldBlock(self.q.since(token))
-        self.waitall = 0
         parts: list[bytes] = []
         rights: list[OpenFile] = []
         msg_flags = 0

@@ -287,8 +287,6 @@ class UnixSocket(Socket):
         self.sndbuf = DEFAULT_BUF
         self.rcvbuf = DEFAULT_BUF
         self.passcred = False
-        #: Bytes a MSG_WAITALL receive waits for (a stream sender may go past SO_SNDBUF up to it).
-        self.waitall = 0
         self._opts: dict[int, bytes] = {}
 
     def __repr__(self) -> str:
@@ -447,6 +445,20 @@ class UnixSocket(Socket):
     def sendmsg(
         self, data: bytes, flags: int, addr: SockAddr | None, at: Location | None,
         rights: list[OpenFile], creds: Credentials,
+    ) -> int:
+        """Send; ``rights`` are this socket's from the call on: queued with the
+        data, or released if the call fails (also with ``WouldBlock``: a retry
+        passes new references)."""
+        try:
+            return self._send(data, flags, addr, at, rights)
+        except BaseException:
+            for f in rights:
+                f.release()
+            raise
+
+    def _send(
+        self, data: bytes, flags: int, addr: SockAddr | None, at: Location | None,
+        rights: list[OpenFile],
     ) -> int:
         raise NotImplementedError
 

@@ -104,9 +104,9 @@ class UnixDgramSocket(UnixSocket):
             wake(s)  # they may now send (and learn ECONNREFUSED)
         self.senders = set()
 
-    def sendmsg(
+    def _send(
         self, data: bytes, flags: int, addr: SockAddr | None, at: Location | None,
-        rights: list[OpenFile], creds: Credentials,
+        rights: list[OpenFile],
     ) -> int:
         if flags & MSG_OOB:
             raise KernelError(Errno.ENOTSUP, "AF_UNIX sockets have no out-of-band data")
