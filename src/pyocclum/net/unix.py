@@ -23,8 +23,8 @@ Names:
   stays relative, as Linux), or the unnamed address.
 
 Rights (SCM_RIGHTS): :meth:`sendmsg` takes ownership of the ``rights``
-references whatever happens (an exception, ``WouldBlock`` included, releases
-them: a retry passes new ones); they travel with the first byte of that
+references when it returns (an exception, ``WouldBlock`` included, leaves
+them with the caller, which releases them or retries); they travel with the first byte of that
 write. A stream caller that loops over a partial count passes ``rights=[]``
 for the rest. :meth:`recvmsg` hands them over (those past ``rights_room`` are
 released and MSG_CTRUNC set); MSG_PEEK hands over new references. A socket

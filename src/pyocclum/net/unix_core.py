@@ -446,15 +446,9 @@ class UnixSocket(Socket):
         self, data: bytes, flags: int, addr: SockAddr | None, at: Location | None,
         rights: list[OpenFile], creds: Credentials,
     ) -> int:
-        """Send; ``rights`` are this socket's from the call on: queued with the
-        data, or released if the call fails (also with ``WouldBlock``: a retry
-        passes new references)."""
-        try:
-            return self._send(data, flags, addr, at, rights)
-        except BaseException:
-            for f in rights:
-                f.release()
-            raise
+        """Send. ``rights`` become this socket's when the call returns; if it
+        raises (``WouldBlock`` included) they are still the caller's."""
+        return self._send(data, flags, addr, at, rights)
 
     def _send(
         self, data: bytes, flags: int, addr: SockAddr | None, at: Location | None,
