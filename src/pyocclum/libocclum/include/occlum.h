@@ -368,6 +368,43 @@ int32_t __occlum_fchownat(int32_t dirfd, const char *path, size_t path_len, uint
 int32_t __occlum_lseek(int32_t fd, int64_t offset, uint32_t whence, uint64_t *out_offset)
     __OCCLUM_IMPORT(lseek);
 
+/* --- version 4: sockets (docs/abi.md "Sockets") --- */
+
+/* Constants are Linux x86-64's; addresses are Linux's binary struct
+ * sockaddr_* (an address out-buffer gets the whole address, at most 128
+ * bytes, and *out_addrlen its full length); SCM_RIGHTS fds are arrays of
+ * i32; iovs are WASI iovecs (wasi-libc's struct iovec). */
+int32_t __occlum_socket(int32_t domain, int32_t type, int32_t protocol, int32_t *out_fd)
+    __OCCLUM_IMPORT(socket);
+int32_t __occlum_socketpair(int32_t domain, int32_t type, int32_t protocol, int32_t out_fds[2])
+    __OCCLUM_IMPORT(socketpair);
+int32_t __occlum_bind(int32_t fd, const void *addr, uint32_t addrlen) __OCCLUM_IMPORT(bind);
+int32_t __occlum_listen(int32_t fd, int32_t backlog) __OCCLUM_IMPORT(listen);
+/* flags: SOCK_NONBLOCK 0x800, SOCK_CLOEXEC 0x80000. */
+int32_t __occlum_accept4(int32_t fd, uint32_t flags, void *addr_buf, uint32_t addr_cap,
+                         uint32_t *out_addrlen, int32_t *out_fd) __OCCLUM_IMPORT(accept4);
+int32_t __occlum_connect(int32_t fd, const void *addr, uint32_t addrlen) __OCCLUM_IMPORT(connect);
+/* addr NULL/0: none; fds: nfds descriptors to pass (SCM_RIGHTS). */
+int32_t __occlum_sendmsg(int32_t fd, const void *iovs, size_t iovs_len, uint32_t flags,
+                         const void *addr, uint32_t addrlen, const int32_t *fds, size_t nfds,
+                         size_t *out_sent) __OCCLUM_IMPORT(sendmsg);
+/* fds_cap and *out_fds_len in bytes (4 per fd); fds past fds_cap are closed
+ * and MSG_CTRUNC set in *out_msg_flags. */
+int32_t __occlum_recvmsg(int32_t fd, const void *iovs, size_t iovs_len, uint32_t flags,
+                         void *addr_buf, uint32_t addr_cap, uint32_t *out_addrlen,
+                         int32_t *fds_buf, uint32_t fds_cap, uint32_t *out_fds_len,
+                         size_t *out_received, uint32_t *out_msg_flags) __OCCLUM_IMPORT(recvmsg);
+int32_t __occlum_shutdown(int32_t fd, int32_t how) __OCCLUM_IMPORT(shutdown);
+int32_t __occlum_getsockname(int32_t fd, void *addr_buf, uint32_t addr_cap, uint32_t *out_addrlen)
+    __OCCLUM_IMPORT(getsockname);
+int32_t __occlum_getpeername(int32_t fd, void *addr_buf, uint32_t addr_cap, uint32_t *out_addrlen)
+    __OCCLUM_IMPORT(getpeername);
+/* The value as Linux's bytes (ints are i32), at most cap of them. */
+int32_t __occlum_getsockopt(int32_t fd, int32_t level, int32_t name, void *buf, uint32_t cap,
+                            uint32_t *out_len) __OCCLUM_IMPORT(getsockopt);
+int32_t __occlum_setsockopt(int32_t fd, int32_t level, int32_t name, const void *value,
+                            uint32_t value_len) __OCCLUM_IMPORT(setsockopt);
+
 #ifdef __cplusplus
 }
 #endif
