@@ -1,3 +1,4 @@
+/* musl's src/network/lookup.h (MIT), for the net_*.c sources. */
 #ifndef LOOKUP_H
 #define LOOKUP_H
 
@@ -41,7 +42,7 @@ struct resolvconf {
  * that can fit in one 512-byte DNS packet full of v4 results and a second
  * packet full of v6 results. Due to headers, the actual limit is lower. */
 #define MAXADDRS 48
-#define MAXSERVS 2
+#define MAXSERVS 3 /* libocclum: TCP, UDP and glibc's raw entry */
 
 hidden int __lookup_serv(struct service buf[static MAXSERVS], const char *name, int proto, int socktype, int flags);
 hidden int __lookup_name(struct address buf[static MAXADDRS], char canon[static 256], const char *name, int family, int flags);

@@ -17,15 +17,17 @@ int __inet_aton(const char *s0, struct in_addr *dest)
 {
 	const char *s = s0;
 	unsigned char *d = (void *)dest;
-	unsigned long a[4] = { 0 };
+	unsigned long long a[4] = { 0 };
 	char *z;
 	int i;
 
+	/* libocclum: as glibc, a part past 32 bits is refused (wasm32's
+	 * strtoul saturates) and white space ends the address. */
 	for (i=0; i<4; i++) {
-		a[i] = strtoul(s, &z, 0);
-		if (z==s || (*z && *z != '.') || !isdigit(*s))
+		a[i] = strtoull(s, &z, 0);
+		if (z==s || (*z && *z != '.' && !isspace(*z)) || !isdigit(*s) || a[i] > 0xffffffff)
 			return 0;
-		if (!*z) break;
+		if (!*z || isspace(*z)) break;
 		s=z+1;
 	}
 	if (i==4) return 0;
@@ -109,7 +111,10 @@ const char *inet_ntop(int af, const void *restrict a0, char *restrict s, socklen
 			return s;
 		break;
 	case AF_INET6:
-		if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\377\377", 12))
+		/* libocclum: the IPv4 form for ::a.b.c.d (first 96 bits 0, next
+		 * 16 not) too, as glibc. */
+		if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\377\377", 12)
+		    && (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) || !(a[12]|a[13])))
 			snprintf(buf, sizeof buf,
 				"%x:%x:%x:%x:%x:%x:%x:%x",
 				256*a[0]+a[1],256*a[2]+a[3],

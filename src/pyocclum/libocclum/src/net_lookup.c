@@ -120,6 +120,13 @@ int __lookup_serv(struct service buf[static MAXSERVS], const char *name, int pro
 			buf[cnt].socktype = SOCK_DGRAM;
 			buf[cnt++].proto = IPPROTO_UDP;
 		}
+		/* libocclum: with neither a type nor a protocol, glibc also
+		 * answers SOCK_RAW (protocol 0) for a numeric or no service. */
+		if (!socktype && !proto) {
+			buf[cnt].port = port;
+			buf[cnt].socktype = SOCK_RAW;
+			buf[cnt++].proto = 0;
+		}
 		return cnt;
 	}
 
@@ -497,8 +504,11 @@ int __lookup_name(struct address buf[static MAXADDRS], char canon[static 256], c
 	if (!cnt && !(flags & AI_NUMERICHOST)) {
 		cnt = name_from_hosts(buf, canon, name, family);
 		/* libocclum: "localhost" is the loopback even without an
-		 * /etc/hosts entry (RFC 6761), never a DNS query. */
-		if (!cnt) cnt = name_from_localhost(buf, name, family);
+		 * /etc/hosts entry for the family (RFC 6761), never a DNS query. */
+		if (cnt <= 0) {
+			int lo = name_from_localhost(buf, name, family);
+			if (lo) cnt = lo;
+		}
 		if (!cnt) cnt = name_from_dns_search(buf, canon, name, family);
 	}
 	if (cnt<=0) return cnt ? cnt : EAI_NONAME;
@@ -636,6 +646,18 @@ int getaddrinfo(const char *restrict host, const char *restrict serv, const stru
 		default:
 			return EAI_FAMILY;
 		}
+
+		/* libocclum: glibc's socket types; any other is EAI_SOCKTYPE. */
+		switch (socktype) {
+		case 0:
+		case SOCK_STREAM:
+		case SOCK_DGRAM:
+		case SOCK_RAW:
+		case SOCK_DCCP:
+			break;
+		default:
+			return EAI_SOCKTYPE;
+		}
 	}
 
 	if (flags & AI_ADDRCONFIG) {
@@ -714,7 +736,8 @@ int getaddrinfo(const char *restrict host, const char *restrict serv, const stru
 				? sizeof(struct sockaddr_in)
 				: sizeof(struct sockaddr_in6),
 			.ai_addr = (void *)&out[k].sa,
-			.ai_canonname = outcanon };
+			/* libocclum: only asked for, on the first result (POSIX, glibc). */
+			.ai_canonname = !k && (flags & AI_CANONNAME) ? outcanon : 0 };
 		if (k) out[k-1].ai.ai_next = &out[k].ai;
 		switch (addrs[i].family) {
 		case AF_INET:
