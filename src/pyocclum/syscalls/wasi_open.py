@@ -96,6 +96,9 @@ class OpenFiles:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
         if is_dir and (writable or oflags & (OFlags.TRUNC | OFlags.CREAT)):
             raise KernelError(Errno.EISDIR, f"{path} is a directory")
+        if st.filetype in (FileType.SOCKET_STREAM, FileType.SOCKET_DGRAM):
+            # A socket node is reached with connect(), never opened (Linux: ENXIO).
+            raise KernelError(Errno.ENXIO, f"{path} is a socket")
         if oflags & OFlags.TRUNC and not created and st.filetype == FileType.REGULAR_FILE:
             inode.truncate(0)
         stream = inode.open_stream()
