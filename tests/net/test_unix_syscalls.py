@@ -99,7 +99,12 @@ def test_blocking_connect_waits_for_room_in_the_backlog(env: Env) -> None:
     other = env.other()
     blocked = env.net.socket(other, AF_UNIX, SOCK_STREAM, 0)
     done = threading.Event()
-    t = later(lambda: (env.net.connect(other, blocked, addr), done.set()))
+
+    def connect() -> None:
+        env.net.connect(other, blocked, addr)
+        done.set()
+
+    t = later(connect)
     assert not done.wait(0.2)  # really waits
     env.net.accept4(env.p, srv, 0, 128)
     assert done.wait(5)
