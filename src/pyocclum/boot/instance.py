@@ -45,6 +45,7 @@ from pyocclum.image.identity import (
 from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
 from pyocclum.kernel.procsource import KernelProcSource
+from pyocclum.net.policy import NetworkPolicy
 from pyocclum.wasm import CodeCache, WasmExecutor
 from pyocclum.wasm.engine import WASM_MAGIC, check_wasm
 
@@ -446,7 +447,10 @@ class Instance:
             if root is None:
                 raise InstanceError(f"{CONFIG_FILE}: the root cannot be a {root_spec.type}")
             vfs = Vfs(root)
-            kernel = Kernel(vfs, executor, limits=limits, strace=strace)
+            network = None
+            if config.network_bind is not None or config.network_connect is not None:
+                network = NetworkPolicy.from_entries(config.network_bind, config.network_connect)
+            kernel = Kernel(vfs, executor, limits=limits, strace=strace, network=network)
             executor.bind(kernel)
             self._kernel, self._user_space = kernel, config.user_space_size
             for index, spec in enumerate(config.mounts):

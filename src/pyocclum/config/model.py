@@ -3,9 +3,11 @@
 The schema is Occlum 0.31's (see ``OCCLUM-REFERENCE.md``): unknown keys are
 errors, sizes are strings such as ``"32MB"`` (stored here as ints, in bytes),
 and a key that is left out takes the value of Occlum's template. Two keys are
-PyOcclum additions, both in ``resource_limits``: ``max_num_of_processes``
+PyOcclum additions in ``resource_limits``: ``max_num_of_processes``
 (default 256; spawning past it fails with ``EAGAIN``) and ``max_open_files``
-(per process, default 1024; past it ``EMFILE``). Keys that Occlum accepts
+(per process, default 1024; past it ``EMFILE``); and the ``network`` key
+(:class:`NetworkConfig`: which host endpoints sockets may bind and connect
+to; left out, all). Keys that Occlum accepts
 but that mean nothing here (``feature.*``, ``process.default_mmap_size``,
 ``resource_limits.*_max_size`` and ``init_num_of_threads`` for SGX EDMM) are
 accepted, type-checked and ignored.
@@ -45,6 +47,7 @@ from pydantic import (
     model_validator,
 )
 
+from pyocclum.config.network import parse_endpoint
 from pyocclum.config.runtime import merge_env
 from pyocclum.config.sizes import KiB, MiB, format_size, parse_size
 from pyocclum.errors import ConfigError
@@ -63,6 +66,7 @@ __all__ = [
     "Metadata",
     "MountOptions",
     "MountSpec",
+    "NetworkConfig",
     "OcclumConfig",
     "ProcessConfig",
     "ResourceLimits",
@@ -270,6 +274,16 @@ def _fs_type(value: Any) -> str:
     return value
 
 
+def _endpoint(value: Any) -> str:
+    """A ``network`` endpoint: ``"HOST:PORT"`` (:mod:`pyocclum.config.network`)."""
+    text = _string(value, 'an endpoint string like "127.0.0.1:8080"')
+    try:
+        parse_endpoint(text)
+    except ValueError as e:
+        raise _Invalid(str(e)) from None
+    return text
+
+
 def _hex(value: int) -> str:
     return hex(value)
 
@@ -293,6 +307,7 @@ HexU64 = Annotated[int, BeforeValidator(_hex_u64), PlainSerializer(_hex, when_us
 Mac = Annotated[str, BeforeValidator(_mac)]
 Key128 = Annotated[str, BeforeValidator(lambda value: _key128(value, "key"))]
 FsTypeField = Annotated[FsType, BeforeValidator(_fs_type)]
+NetEndpoint = Annotated[str, BeforeValidator(_endpoint)]
 
 
 # ---------------------------------------------------------------------------
@@ -412,6 +427,20 @@ class Feature(_Model):
     io_uring: U32 = 0
     enable_edmm: StrictBool = False
     enable_posix_shm: StrictBool = False
+
+
+class NetworkConfig(_Model):
+    """``network`` (a PyOcclum addition): the host endpoints processes' sockets may use.
+
+    ``bind`` and ``connect`` each list allowed ``"HOST:PORT"`` endpoints: HOST
+    an IPv4 address or network (``"10.0.0.0/8"``), an IPv6 one in brackets
+    (``"[::1]"``), or ``"*"``; PORT a number, a range ``"8000-8100"`` or
+    ``"*"``. A list left out allows everything; an empty list nothing. A UDP
+    ``sendto`` counts as a connect. A refused call fails with EACCES and is logged.
+    """
+
+    bind: tuple[NetEndpoint, ...] | None = None
+    connect: tuple[NetEndpoint, ...] | None = None
 
 
 class MountOptions(_Model):
@@ -558,6 +587,7 @@ class OcclumConfig(_Model):
     metadata: Metadata = Field(default_factory=Metadata)
     feature: Feature = Field(default_factory=Feature)
     mount: tuple[MountSpec, ...] = Field(default_factory=default_mounts)
+    network: NetworkConfig | None = None
 
     @model_validator(mode="after")
     def _check_whole(self) -> Self:
@@ -643,7 +673,9 @@ class OcclumConfig(_Model):
         ``env.default`` and ``env.untrusted`` (sorted, duplicates dropped: it
         decides what the host may inject), ``metadata``, and the effective
         mounts (including ``/dev`` and ``/proc``, so listing them or not
-        measures the same). ``feature`` is ignored by PyOcclum, so not measured.
+        measures the same), and ``network`` when it is given (a config without
+        it measures as before the key existed). ``feature`` is ignored by
+        PyOcclum, so not measured.
         """
         measured: dict[str, Any] = {
             "resource_limits": self.resource_limits.model_dump(),
@@ -656,6 +688,8 @@ class OcclumConfig(_Model):
             "metadata": self.metadata.model_dump(),
             "mount": [spec.model_dump(by_alias=True) for spec in self.effective_mounts()],
         }
+        if self.network is not None:
+            measured["network"] = self.network.model_dump(exclude_none=True)
         result = _canonical(measured)
         assert isinstance(result, dict)
         return result
@@ -673,7 +707,7 @@ class OcclumConfig(_Model):
         Every section is written in full; optional keys left unset are
         omitted, and each mount omits options that have their default value.
         """
-        return {
+        out: dict[str, Any] = {
             "resource_limits": self.resource_limits.model_dump(mode="json", exclude_none=True),
             "process": self.process.model_dump(mode="json"),
             "entry_points": list(self.entry_points),
@@ -685,6 +719,9 @@ class OcclumConfig(_Model):
                 for spec in self.mount
             ],
         }
+        if self.network is not None:
+            out["network"] = self.network.model_dump(mode="json", exclude_none=True)
+        return out
 
     def to_json(self) -> str:
         """:meth:`to_json_dict` as an indented JSON document, as ``occlum init`` writes it."""

@@ -51,6 +51,12 @@ def _optional(value: Any, kind: type[_T]) -> _T | None:
     return None if value is None else _typed(value, kind)
 
 
+def _endpoints(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(_typed(x, str) for x in _typed(value, list))
+
+
 def _pair(value: Any) -> tuple[Any, Any]:
     items = _typed(value, list)
     if len(items) != 2:
@@ -131,6 +137,9 @@ class RuntimeConfig(NamedTuple):
     image_root: str = ""
     #: ``resource_limits.max_num_of_threads``: threads besides the processes' main ones.
     max_threads: int = 32
+    #: ``network.bind`` and ``network.connect`` (None: the key was left out, all allowed).
+    network_bind: tuple[str, ...] | None = None
+    network_connect: tuple[str, ...] | None = None
 
     @classmethod
     def from_config(
@@ -149,13 +158,21 @@ class RuntimeConfig(NamedTuple):
             mounts=tuple(RuntimeMount.from_spec(m) for m in config.effective_mounts()),
             image_root=image_root,
             max_threads=limits.max_num_of_threads,
+            network_bind=None if config.network is None else config.network.bind,
+            network_connect=None if config.network is None else config.network.connect,
         )
 
     def env_for_first_process(self, host_env: Mapping[str, str]) -> list[tuple[str, str]]:
         return merge_env(self.env_default, self.env_untrusted, host_env)
 
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT, **_json_data(self)}, indent=1, sort_keys=True)
+        data = _json_data(self)
+        # Left out when unset, so a config without ``network`` builds (and
+        # measures) the bytes it did before the key existed.
+        for key in ("network_bind", "network_connect"):
+            if data[key] is None:
+                del data[key]
+        return json.dumps({"format": FORMAT, **data}, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, source: str) -> RuntimeConfig:
@@ -183,6 +200,8 @@ class RuntimeConfig(NamedTuple):
                 ),
                 image_root=_typed(d.get("image_root", ""), str),
                 max_threads=_typed(d.get("max_threads", 32), int),
+                network_bind=_endpoints(d.get("network_bind")),
+                network_connect=_endpoints(d.get("network_connect")),
             )
         except ConfigError:
             raise
