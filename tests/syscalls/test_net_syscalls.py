@@ -539,3 +539,36 @@ def test_unix_path_sockets_between_two_processes(env: Env) -> None:
     assert env.recv(conn, 100) == b"over unix"
     mode = env.occlum.fstatat(env.p, -100, "/srv.sock", 0)[2]
     assert mode & 0o170000 == 0o140000
+
+
+# == raw WASI poll_oneoff over sockets and pipes ====================================
+def _fd_sub(userdata: int, kind: int, fd: int) -> tuple[int, int, bytes]:
+    return (userdata, kind, struct.pack("<I", fd) + bytes(28))
+
+
+def _clock_sub(userdata: int, timeout_ns: int) -> tuple[int, int, bytes]:
+    return (userdata, 0, struct.pack("<IxxxxQQH", 1, timeout_ns, 0, 0).ljust(32, b"\0"))
+
+
+def test_poll_oneoff_sleeps_until_a_socket_or_pipe_event(env: Env) -> None:
+    lfd, port = env.tcp_server()
+    c = env.host_client(port)
+    _, cfd = env.net.accept4(env.p, lfd, 0, 128)
+    r, w = env.occlum.pipe2(env.p, 0)
+    subs = [_fd_sub(1, 1, cfd), _fd_sub(2, 1, r), _clock_sub(3, 5_000_000_000)]
+    later(0.2, lambda: c.sendall(b"12345"))
+    t0 = time.monotonic()
+    events = env.wasi.poll_oneoff(env.p, subs)
+    took = time.monotonic() - t0
+    assert events == [(1, 0, 1, 5, 0)]  # nbytes: what FIONREAD answers
+    assert 0.15 < took < 2
+    env.recv(cfd, 10)
+    later(0.2, lambda: env.wasi.fd_write(env.p, w, b"p"))
+    t0 = time.monotonic()
+    assert env.wasi.poll_oneoff(env.p, subs) == [(2, 0, 1, 1, 0)]
+    assert time.monotonic() - t0 < 2
+    env.wasi.fd_read(env.p, r, 10)
+    c.close()
+    # Readable at end of stream, nothing to read; no hang-up while our side may still write.
+    assert env.wasi.poll_oneoff(env.p, subs) == [(1, 0, 1, 0, 0)]
+    assert env.recv(cfd, 10) == b""

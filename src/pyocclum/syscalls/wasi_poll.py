@@ -1,17 +1,31 @@
 """WASI's ``poll_oneoff``: clock timeouts and fd readiness (a part of
-:class:`~pyocclum.syscalls.wasi.WasiSyscalls`)."""
+:class:`~pyocclum.syscalls.wasi.WasiSyscalls`).
+
+Waiting sleeps on the wait queues of every fd subscribed to
+(:class:`~pyocclum.kernel.readiness.MultiWait`): a pipe write, socket data
+(the reactor's events), an eventfd... wakes it at once; a host fd (a terminal
+as stdin) is armed on a :class:`~pyocclum.kernel.hostpoll.HostPoller`. A
+socket's FD_READ event carries the bytes ready to read in ``nbytes`` (what
+wasi-libc's ``ioctl(FIONREAD)`` answers).
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import NamedTuple
 
 from pyocclum.abi import wasi
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import EVENTRWFLAG_HANGUP, SUBCLOCKFLAG_ABSTIME, ClockId, EventType
-from pyocclum.errors import KernelError, Waitable
+from pyocclum.errors import KernelError
+from pyocclum.kernel.hostpoll import HostPoller
 from pyocclum.kernel.process import Process
-from pyocclum.syscalls.blocking import WAIT_SLICE, interrupted
+from pyocclum.kernel.readiness import POLLERR, POLLHUP, POLLIN, POLLOUT, MultiWait
+from pyocclum.net.socket import Socket
+from pyocclum.syscalls.blocking import interrupted
+
+_POLLER_LOCK = threading.Lock()
 
 
 class _Sub(NamedTuple):
@@ -59,42 +73,43 @@ class WasiPoll:
                 parsed.append(_Sub(userdata, tag, fd=fd))
             else:
                 raise KernelError(Errno.EINVAL, f"bad subscription type {tag}")
-        while True:
-            waiters: list[Waitable] = []
-            events: list[tuple[int, ...]] = []
-            blind = self._ready_events(p, parsed, events, waiters)
-            now = time.monotonic()
-            if not events and deadline is not None and now >= deadline:
-                events = [
-                    (s.userdata, 0, int(EventType.CLOCK), 0, 0)
-                    for s in parsed
-                    if s.deadline is not None and s.deadline <= now
-                ]
-            if events:
-                return events
-            if p.kill_status is not None or p.sig.pending & ~p.sig.blocked:
-                interrupted(p, restart=False)  # poll is never restarted (Linux)
-            wait = WAIT_SLICE if deadline is None else max(0.0, min(WAIT_SLICE, deadline - now))
-            if len(waiters) == 1 and not blind:
-                p.waiting_on = waiters[0]
-                try:
-                    waiters[0].wait(wait)
-                finally:
-                    p.waiting_on = None
-            elif wait > 0:
-                # Several objects (or one that cannot be waited on): short naps.
-                time.sleep(min(wait, 0.002) if waiters or blind else wait)
+        with MultiWait(self._host_poller()) as waiter:
+            for s in parsed:
+                if s.kind != EventType.CLOCK:
+                    f = p.fds.get(s.fd)
+                    waiter.watch_file(f, POLLIN if s.kind == EventType.FD_READ else POLLOUT)
+            while True:
+                # The token first: a notify after the check below ends the sleep at once.
+                token = waiter.token()
+                events = self._ready_events(p, parsed)
+                now = time.monotonic()
+                if not events and deadline is not None and now >= deadline:
+                    events = [
+                        (s.userdata, 0, int(EventType.CLOCK), 0, 0)
+                        for s in parsed
+                        if s.deadline is not None and s.deadline <= now
+                    ]
+                if events:
+                    return events
+                if p.kill_status is not None or p.sig.pending & ~p.sig.blocked:
+                    interrupted(p, restart=False)  # poll is never restarted (Linux)
+                waiter.sleep(p, token, None if deadline is None else deadline - now)
 
-    def _ready_events(
-        self,
-        p: Process,
-        subs: list[_Sub],
-        events: list[tuple[int, ...]],
-        waiters: list[Waitable],
-    ) -> bool:
-        """Append the events that are ready now, and a waitable for each stream that
-        is not. Returns True if some stream cannot be waited on (no wait queue)."""
-        blind = False
+    def _host_poller(self) -> HostPoller:
+        """The thread that watches host fds (a terminal as stdin) for this kernel's
+        ``poll_oneoff``; started on first use."""
+        poller: HostPoller | None = getattr(self, "_hostpoll", None)
+        if poller is None:
+            with _POLLER_LOCK:
+                poller = getattr(self, "_hostpoll", None)
+                if poller is None:
+                    poller = HostPoller()
+                    self._hostpoll = poller
+        return poller
+
+    def _ready_events(self, p: Process, subs: list[_Sub]) -> list[tuple[int, ...]]:
+        """The fd events that are ready now."""
+        events: list[tuple[int, ...]] = []
         for s in subs:
             if s.kind == EventType.CLOCK:
                 continue
@@ -110,14 +125,17 @@ class WasiPoll:
                 events.append((s.userdata, 0, s.kind, nbytes, 0))
                 continue
             stream = f.stream
-            queue = stream.waitq
-            token = queue.token() if queue is not None else 0  # before looking: no lost wake-up
+            if isinstance(stream, Socket):
+                mask = stream.poll_events()
+                hup = EVENTRWFLAG_HANGUP if mask & POLLHUP else 0
+                want = POLLIN if s.kind == EventType.FD_READ else POLLOUT
+                if mask & (want | POLLERR) or hup:
+                    # wasi-libc's ioctl(FIONREAD) reads nbytes of an FD_READ event.
+                    nbytes = stream.nread() if s.kind == EventType.FD_READ else 1
+                    events.append((s.userdata, 0, s.kind, nbytes, hup))
+                continue
             hup = EVENTRWFLAG_HANGUP if stream.hung_up() else 0
             ready = stream.readable_now() if s.kind == EventType.FD_READ else stream.writable_now()
             if ready or hup:
                 events.append((s.userdata, 0, s.kind, 1, hup))
-            elif queue is not None:
-                waiters.append(queue.since(token))
-            else:
-                blind = True
-        return blind
+        return events
