@@ -7,7 +7,8 @@ allows everything, an empty list nothing. A UDP ``sendto`` counts as a
 connect to its destination; ``listen`` on a socket that was never bound (so
 the host picks a port) counts as a bind of the wildcard address, port 0.
 The syscall layer asks :meth:`NetworkPolicy.check` before the host sees
-the call; a refusal is EACCES and one log line naming the process, the call
+the call; a refusal is EACCES and one log line (level error, so ``occlum
+run`` shows it without ``OCCLUM_LOG_LEVEL``) naming the process, the call
 and the address.
 """
 
@@ -60,7 +61,7 @@ class NetworkPolicy:
         if self.allows(kind, host, port):
             return
         shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        log.warning("network policy: %s: %s to %s denied (not in network.%s)",
+        log.error("network policy: %s: %s to %s denied (not in network.%s)",
                     who, call, shown, kind)
         raise KernelError(Errno.EACCES, f"{call} to {shown} is not allowed by network.{kind}")
 
