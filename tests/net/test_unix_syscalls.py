@@ -161,3 +161,29 @@ def test_dgram_sendto_a_path_and_recvfrom(env: Env) -> None:
     data, addr, _, _, _ = env.net.recvmsg(env.p, srv, 100, 0, 128, 0)
     assert data == b"dgram"
     assert A.decode(addr) == A.UnixAddr(abstract=b"client")
+
+
+@pytest.mark.parametrize("type_", [SOCK_STREAM, 5])  # SOCK_SEQPACKET
+def test_two_threads_move_a_megabyte_through_a_small_buffer(env: Env, type_: int) -> None:
+    a, b = env.net.socketpair(env.p, AF_UNIX, type_, 0)
+    env.net.setsockopt(env.p, a, 1, 7, (4096).to_bytes(4, "little"))  # SO_SNDBUF 8192
+    chunks = [bytes([i % 251]) * (1 + (i * 7919) % 4000) for i in range(400)]
+    expect = b"".join(chunks)
+    got: list[bytes] = []
+
+    def reader() -> None:
+        have = 0
+        while have < len(expect):
+            data = env.net.recvmsg(env.p, b, 3000 if type_ == SOCK_STREAM else 8192, 0, 0, 0)[0]
+            assert data
+            got.append(data)
+            have += len(data)
+
+    t = later(reader)
+    for c in chunks:
+        assert env.net.sendmsg(env.p, a, c, 0, b"", []) == len(c)
+    t.join(30)
+    assert not t.is_alive()
+    assert b"".join(got) == expect
+    if type_ != SOCK_STREAM:
+        assert got == chunks  # boundaries kept
