@@ -4,11 +4,12 @@ connected and unconnected sends, queue limits, EOF and poll bits."""
 from __future__ import annotations
 
 import struct
+import time
 
 import pytest
 
 from pyocclum.abi.errno import Errno
-from pyocclum.errors import KernelError, WouldBlock
+from pyocclum.errors import KernelError, Waitable, WouldBlock
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.vfs import Location, Vfs
 from pyocclum.net.addr import SockAddr, UnixAddr
@@ -35,6 +36,12 @@ def errno_of(fn: object, *args: object) -> Errno:
     with pytest.raises(KernelError) as info:
         fn(*args)
     return info.value.errno
+
+def assert_woken(w: Waitable) -> None:
+    """``w`` was notified since it was made: waiting on it returns at once."""
+    t0 = time.monotonic()
+    w.wait(5)
+    assert time.monotonic() - t0 < 2.5
 
 
 @pytest.fixture
@@ -139,7 +146,7 @@ def test_queue_limit_and_wakeup(ns: UnixNamespace, at: Location) -> None:
         sendto(w, b"d")
     assert not w.poll_events() & POLLOUT
     r.recvmsg(10, 0, 0)
-    info.value.waitable.wait(5)  # woken by the receive
+    assert_woken(info.value.waitable)  # woken by the receive
     assert w.poll_events() & POLLOUT
     sendto(w, b"d")
 

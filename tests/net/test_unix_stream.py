@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import struct
 import threading
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyocclum.abi.errno import Errno
-from pyocclum.errors import KernelError, WouldBlock
+from pyocclum.errors import KernelError, Waitable, WouldBlock
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.vfs import Location, Vfs
 from pyocclum.net.addr import UnixAddr
@@ -40,6 +41,12 @@ def errno_of(fn: object, *args: object) -> Errno:
     with pytest.raises(KernelError) as info:
         fn(*args)
     return info.value.errno
+
+def assert_woken(w: Waitable) -> None:
+    """``w`` was notified since it was made: waiting on it returns at once."""
+    t0 = time.monotonic()
+    w.wait(5)
+    assert time.monotonic() - t0 < 2.5
 
 
 @pytest.fixture
@@ -102,7 +109,7 @@ def test_accept_waits_then_wakes(ns: UnixNamespace, at: Location) -> None:
     c = unix_socket(SOCK_STREAM, ME, ns)
     t = threading.Thread(target=c.connect, args=(UnixAddr(path=b"srv"), at))
     t.start()
-    info.value.waitable.wait(5)  # returns at once: the connect notified
+    assert_woken(info.value.waitable)  # returns at once: the connect notified
     t.join()
     assert srv.poll_events() & POLLIN
     _a, peer = srv.accept()
@@ -256,7 +263,7 @@ def test_send_buffer_limits_and_wakes(ns: UnixNamespace) -> None:
     with pytest.raises(WouldBlock) as info:
         send(a, b"z")
     b.recvmsg(8000, 0, 0)
-    info.value.waitable.wait(5)  # woken by the read (returns at once)
+    assert_woken(info.value.waitable)  # woken by the read (returns at once)
     assert a.poll_events() & POLLOUT
     assert send(a, b"z") == 1
 
@@ -338,3 +345,14 @@ def test_bytes_out_equal_bytes_in(writes: list[bytes], reads: list[int]) -> None
             got += b.recvmsg(reads[i % len(reads)], 0, 0).data
         i += 1
     assert bytes(got) == expect
+
+
+def test_shutdown_wakes_a_listener_with_einval(ns: UnixNamespace, at: Location) -> None:
+    srv = listener(ns, at)
+    with pytest.raises(WouldBlock) as info:
+        srv.accept()
+    srv.shutdown(SHUT_RD)
+    assert_woken(info.value.waitable)  # returns at once: notified
+    assert errno_of(srv.accept) == Errno.EINVAL
+    c = unix_socket(SOCK_STREAM, ME, ns)
+    assert errno_of(c.connect, UnixAddr(path=b"srv"), at) == Errno.ECONNREFUSED

@@ -141,6 +141,10 @@ class UnixConnSocket(UnixSocket):
                 raise KernelError(Errno.EINVAL, "accept on a socket that is not listening")
             token = self.q.token()
             if not self.accept_q:
+                if self.shut & RCV_SHUTDOWN:
+                    # Linux: a shut-down listener answers EINVAL instead of waiting
+                    # (how one thread wakes another blocked in accept).
+                    raise KernelError(Errno.EINVAL, "the listening socket is shut down")
                 raise WouldBlock(self.q.since(token))
             server = self.accept_q.popleft()
             peer = server.peer

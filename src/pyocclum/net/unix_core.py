@@ -20,7 +20,6 @@ from __future__ import annotations
 import struct
 import threading
 from collections import deque
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pyocclum.abi.errno import Errno
@@ -117,12 +116,11 @@ class Msg:
 class Wake:
     """What one operation must do once the namespace lock is dropped."""
 
-    __slots__ = ("close", "queues", "release")
+    __slots__ = ("queues", "release")
 
     def __init__(self) -> None:
         self.queues: set[WaitQueue] = set()
         self.release: list[OpenFile] = []
-        self.close: list[UnixSocket] = []
 
     def __call__(self, *socks: UnixSocket) -> None:
         for s in socks:
@@ -133,8 +131,6 @@ class Wake:
             q.notify()
         for f in self.release:
             f.release()
-        for s in self.close:
-            s.close()
 
 
 class UnixNamespace:
@@ -480,7 +476,3 @@ class UnixSocket(Socket):
             wake(self)
         wake.run()
 
-
-def notify_all(queues: Iterable[WaitQueue]) -> None:
-    for q in queues:
-        q.notify()
