@@ -125,6 +125,17 @@ def test_connected_dgram(ns: UnixNamespace, at: Location) -> None:
     assert r.recvmsg(10, 0, 0).data == b"ok"
 
 
+def test_disconnect(ns: UnixNamespace, at: Location) -> None:
+    r = bound(ns, at, b"r")
+    w = unix_socket(SOCK_DGRAM, ME, ns)
+    w.connect(UnixAddr(path=b"r"), at)
+    r.connect(UnixAddr(path=b"r"), at)  # r is connected to itself: w may not send
+    assert errno_of(sendto, w, b"x") == Errno.EPERM
+    w.disconnect()
+    assert errno_of(sendto, w, b"x") == Errno.ENOTCONN
+    assert errno_of(w.getpeername) == Errno.ENOTCONN
+
+
 def test_send_to_a_closed_peer(ns: UnixNamespace, at: Location) -> None:
     r = bound(ns, at, b"r")
     w = unix_socket(SOCK_DGRAM, ME, ns)

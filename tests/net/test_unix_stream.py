@@ -356,3 +356,17 @@ def test_shutdown_wakes_a_listener_with_einval(ns: UnixNamespace, at: Location) 
     assert errno_of(srv.accept) == Errno.EINVAL
     c = unix_socket(SOCK_STREAM, ME, ns)
     assert errno_of(c.connect, UnixAddr(path=b"srv"), at) == Errno.ECONNREFUSED
+
+
+def test_bind_of_a_bound_socket_in_linux_order(ns: UnixNamespace, at: Location, vfs: Vfs) -> None:
+    s = unix_socket(SOCK_STREAM, ME, ns)
+    s.bind(UnixAddr(path=b"first"), at)
+    at.inode.create("file", 0o644)
+    assert errno_of(s.bind, UnixAddr(path=b"file"), at) == Errno.EADDRINUSE  # the path first
+    assert errno_of(s.bind, UnixAddr(path=b"fresh"), at) == Errno.EINVAL
+    assert errno_of(vfs.resolve, at, "fresh") == Errno.ENOENT  # no node left behind
+    assert errno_of(s.bind, UnixAddr(path=b"no/dir"), at) == Errno.ENOENT
+    assert errno_of(s.bind, UnixAddr(abstract=b"a"), at) == Errno.EINVAL
+    s.bind(UnixAddr(), at)  # autobind of a bound socket: nothing, no error
+    assert s.getsockname() == UnixAddr(path=b"first")
+    assert errno_of(s.disconnect) == Errno.EINVAL

@@ -170,8 +170,21 @@ class UnixNamespace:
             return addr
         if addr.path is None:
             return self.autobind(sock)
+        _, _, node = self._make_node(addr.path, at)
+        self._nodes[_node_key(node)] = sock
+        sock.node = node
+        return addr
+
+    def try_path(self, path: bytes, at: Location | None) -> None:
+        """The errors a bind to ``path`` would meet, without leaving a node."""
+        directory, name, _ = self._make_node(path, at)
+        directory.unlink(name)
+
+    def _make_node(self, path: bytes, at: Location | None) -> tuple[Inode, str, Inode]:
+        """A new socket node at ``path`` (EADDRINUSE if anything is there): its
+        directory, name and inode."""
         vfs = self._require_vfs()
-        text = addr.path.decode("utf-8", "surrogateescape")
+        text = path.decode("utf-8", "surrogateescape")
         start = at if at is not None else vfs.root()
         where = vfs.resolve_parent(start, text)
         if not where.name:
@@ -188,10 +201,7 @@ class UnixNamespace:
             # undo rather than pre-check, so EEXIST above keeps its priority.
             directory.unlink(where.name)
             raise KernelError(Errno.ENOENT, f"{text} names a directory that does not exist")
-        key = _node_key(node)
-        self._nodes[key] = sock
-        sock.node = node
-        return addr
+        return directory, where.name, node
 
     def autobind(self, sock: UnixSocket) -> UnixAddr:
         """An unused abstract name of five hex digits (Linux's autobind)."""
@@ -350,9 +360,16 @@ class UnixSocket(Socket):
         with self.ns.lock:
             if self.closed:
                 raise KernelError(Errno.EBADF, "socket is closed")
-            if self.addr is not None:
-                raise KernelError(Errno.EINVAL, "socket is already bound")
-            self.addr = self.ns.bind(self, addr, at)
+            if self.addr is None:
+                self.addr = self.ns.bind(self, addr, at)
+                return
+            # Already bound, in Linux's order: an automatic name is a no-op; a
+            # path is made first (EADDRINUSE, the walk's errors) and then undone.
+            if addr.unnamed:
+                return
+            if addr.path is not None:
+                self.ns.try_path(addr.path, at)
+            raise KernelError(Errno.EINVAL, "socket is already bound")
 
     def getsockname(self) -> SockAddr:
         addr = self.addr
@@ -429,6 +446,12 @@ class UnixSocket(Socket):
                 raise KernelError(Errno.ENOPROTOOPT, f"unknown socket option {name}")
         if name == SO_SNDBUF:
             self.q.notify()  # writability depends on it
+
+    def disconnect(self) -> None:
+        """``connect`` to AF_UNSPEC (the syscall layer calls this: AF_UNSPEC is
+        no :class:`UnixAddr`). Linux: a datagram socket forgets its peer; a
+        connection-oriented one answers EINVAL."""
+        raise KernelError(Errno.EINVAL, "connect to AF_UNSPEC on a connection-oriented socket")
 
     # -- what subclasses answer ---------------------------------------------------------
     @property

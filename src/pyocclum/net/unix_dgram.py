@@ -85,6 +85,12 @@ class UnixDgramSocket(UnixSocket):
             wake(self)
         wake.run()
 
+    def disconnect(self) -> None:
+        """``connect`` to AF_UNSPEC: forget the default destination (Linux)."""
+        with self.ns.lock:
+            self._disconnect()
+        self.q.notify()
+
     def _disconnect(self) -> None:
         old = self.peer
         if isinstance(old, UnixDgramSocket):
