@@ -295,8 +295,9 @@ def test_epoll_is_woken_by_socket_events(env: Env) -> None:
     lfd, port = env.tcp_server()
     ep = env.ev.epoll_create1(env.p, 0)
     env.ev.epoll_ctl(env.p, ep, 1, lfd, (POLLIN, 7))
-    later(0.1, lambda: env.host_client(port))
+    client = later(0.1, lambda: env.host_client(port))
     out, n = env.ev.epoll_pwait(env.p, ep, 12 * 4, 5_000_000_000, None)
+    client.join()  # its connect returns after the listener saw the connection
     assert n == 1
     assert struct.unpack_from("<IQ", out) == (POLLIN, 7)
 
@@ -369,6 +370,9 @@ def test_so_rcvtimeo_gives_eagain(env: Env) -> None:
         "<qq", 0, 200_000)
     t0 = time.monotonic()
     assert env.errno(env.net.recvmsg, cfd, 10, 0, 0, 0) == Errno.EAGAIN
+    assert 0.15 < time.monotonic() - t0 < 2
+    t0 = time.monotonic()
+    assert env.errno(env.wasi.fd_read, cfd, 10) == Errno.EAGAIN  # read() too
     assert 0.15 < time.monotonic() - t0 < 2
     bad = struct.pack("<qq", 0, 1_000_000)
     assert env.errno(env.net.setsockopt, cfd, SOL_SOCKET, SO_RCVTIMEO, bad) == Errno.EDOM

@@ -103,7 +103,9 @@ def _check_type(family: int, type_: int, protocol: int) -> int:
     if family not in (AF_INET, AF_INET6):
         raise KernelError(Errno.EAFNOSUPPORT, f"address family {family}")
     if type_ not in _SOCK_TYPES:
-        raise KernelError(Errno.EPROTONOSUPPORT if type_ in (3, 5) else Errno.EINVAL,
+        # Linux: EINVAL past SOCK_MAX (11); a type the family lacks (raw, seqpacket...)
+        # is ESOCKTNOSUPPORT, which WASI's errno numbers lack: EPROTONOSUPPORT.
+        raise KernelError(Errno.EPROTONOSUPPORT if 0 < type_ < 11 else Errno.EINVAL,
                           f"socket type {type_} is not supported for AF_INET/AF_INET6")
     want = _SOCK_TYPES[type_]
     if protocol not in (0, want):

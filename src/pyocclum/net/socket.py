@@ -80,6 +80,10 @@ class Socket(Stream):
     family: int
     type: int
     protocol: int
+    #: SO_RCVTIMEO and SO_SNDTIMEO in seconds (0: none): set and enforced by the
+    #: syscall layer (it does the waiting), for ``read``/``write`` too.
+    rcvtimeo: float = 0.0
+    sndtimeo: float = 0.0
 
     def bind(self, addr: SockAddr, at: Location) -> None:
         """Give the socket a local address (``at``: the caller's cwd, for AF_UNIX paths)."""

@@ -20,8 +20,6 @@ from __future__ import annotations
 import functools
 import itertools
 import struct
-import threading
-import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -75,16 +73,6 @@ _TYPE_MASK = 0xF
 ADDR_MAX = 128
 
 
-class _Timeouts:
-    """SO_RCVTIMEO and SO_SNDTIMEO of one socket, in seconds (0: none)."""
-
-    __slots__ = ("rcv", "snd")
-
-    def __init__(self) -> None:
-        self.rcv = 0.0
-        self.snd = 0.0
-
-
 def _encode(addr: A.SockAddr | None, cap: int) -> bytes:
     """``addr`` as ``struct sockaddr`` bytes for an out-buffer of ``cap`` bytes."""
     if addr is None:
@@ -101,9 +89,6 @@ class NetSyscalls:
         self.reactor = Reactor()
         #: Abstract names and bound paths of the AF_UNIX sockets.
         self.unix_ns = UnixNamespace(kernel.vfs)
-        self._timeouts: weakref.WeakKeyDictionary[Socket, _Timeouts] = (
-            weakref.WeakKeyDictionary())
-        self._timeouts_lock = threading.Lock()
         self._ids = itertools.count(1)
 
     # == helpers ======================================================================
@@ -128,20 +113,13 @@ class NetSyscalls:
             f.release()
             raise
 
-    def _timeouts_of(self, sock: Socket) -> _Timeouts:
-        with self._timeouts_lock:
-            t = self._timeouts.get(sock)
-            if t is None:
-                t = self._timeouts[sock] = _Timeouts()
-            return t
+    @staticmethod
+    def _rcvtimeo(sock: Socket) -> float | None:
+        return sock.rcvtimeo if sock.rcvtimeo > 0 else None
 
-    def _rcvtimeo(self, sock: Socket) -> float | None:
-        t = self._timeouts.get(sock)
-        return t.rcv if t is not None and t.rcv > 0 else None
-
-    def _sndtimeo(self, sock: Socket) -> float | None:
-        t = self._timeouts.get(sock)
-        return t.snd if t is not None and t.snd > 0 else None
+    @staticmethod
+    def _sndtimeo(sock: Socket) -> float | None:
+        return sock.sndtimeo if sock.sndtimeo > 0 else None
 
     def _wait(
         self, p: Process, op: Callable[[], T], *, nonblocking: bool, timeout: float | None,
@@ -379,8 +357,7 @@ class NetSyscalls:
                          SO_PROTOCOL: sock.protocol}[name]
                 return _INT.pack(value)[: max(0, cap)]
             if name in (SO_RCVTIMEO, SO_SNDTIMEO):
-                t = self._timeouts.get(sock)
-                secs = 0.0 if t is None else (t.rcv if name == SO_RCVTIMEO else t.snd)
+                secs = sock.rcvtimeo if name == SO_RCVTIMEO else sock.sndtimeo
                 usec = round(secs * 1_000_000)
                 return TIMEVAL.pack(usec // 1_000_000, usec % 1_000_000)[: max(0, cap)]
         return sock.getsockopt(level, name, cap)
@@ -394,11 +371,10 @@ class NetSyscalls:
             if not 0 <= usec < 1_000_000:
                 raise KernelError(Errno.EDOM, f"tv_usec {usec} out of range")
             secs = 0.0 if sec < 0 else sec + usec / 1_000_000  # Linux: negative is "none"
-            t = self._timeouts_of(sock)
             if name == SO_RCVTIMEO:
-                t.rcv = secs
+                sock.rcvtimeo = secs
             else:
-                t.snd = secs
+                sock.sndtimeo = secs
             return
         sock.setsockopt(level, name, value)
 

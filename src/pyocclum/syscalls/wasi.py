@@ -38,6 +38,7 @@ from pyocclum.fs.vfs import Location, ParentLocation, refuse_move_into_itself
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import SI_USER, SigInfo
+from pyocclum.net.socket import Socket
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
 from pyocclum.syscalls.wasi_open import OpenFiles
@@ -247,9 +248,13 @@ class WasiSyscalls(WasiPoll, OpenFiles):
 
     def fd_read(self, p: Process, fd: int, size: int) -> bytes:
         f = p.fds.get(fd)
-        if f.stream is None:
+        stream = f.stream
+        if stream is None:
             return f.read(size)
-        return blocking(p, lambda: f.read(size), nonblocking=f.nonblocking)
+        # A socket's SO_RCVTIMEO bounds read too (EAGAIN), and stops SA_RESTART (Linux).
+        timeout = stream.rcvtimeo or None if isinstance(stream, Socket) else None
+        return blocking(p, lambda: f.read(size), nonblocking=f.nonblocking,
+                        restart=timeout is None, timeout=timeout)
 
     def fd_write(self, p: Process, fd: int, data: bytes) -> int:
         f = p.fds.get(fd)
@@ -268,14 +273,18 @@ class WasiSyscalls(WasiPoll, OpenFiles):
 
     def _write_stream(self, p: Process, f: OpenFile, data: bytes) -> int:
         """A blocking write to a stream writes everything (a pipe may take it in
-        pieces); interrupted after some bytes, it reports how many."""
+        pieces); interrupted after some bytes (a signal, a socket's SO_SNDTIMEO),
+        it reports how many."""
         done = 0
         rest = data
+        stream = f.stream
+        timeout = stream.sndtimeo or None if isinstance(stream, Socket) else None
         while True:
             try:
-                done += blocking(p, functools.partial(f.write, rest))
+                done += blocking(p, functools.partial(f.write, rest), restart=timeout is None,
+                                 timeout=timeout)
             except KernelError as e:
-                if done and e.errno in (Errno.EINTR, Errno.EPIPE):
+                if done and e.errno in (Errno.EINTR, Errno.EPIPE, Errno.EAGAIN):
                     return done
                 raise
             if done >= len(data):
