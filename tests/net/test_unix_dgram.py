@@ -107,6 +107,12 @@ def test_unnamed_sender_has_no_address(ns: UnixNamespace, at: Location) -> None:
     w = unix_socket(SOCK_DGRAM, ME, ns)
     sendto(w, b"x", UnixAddr(path=b"r"), at)
     assert r.recvmsg(10, 0, 0).addr is None
+    w.setsockopt(SOL_SOCKET, 16, struct.pack("<i", 1))  # SO_PASSCRED: Linux names it
+    sendto(w, b"x", UnixAddr(path=b"r"), at)
+    got = r.recvmsg(10, 0, 0).addr
+    assert isinstance(got, UnixAddr)
+    assert got.abstract is not None
+    assert got == w.getsockname()
 
 
 def test_connected_dgram(ns: UnixNamespace, at: Location) -> None:

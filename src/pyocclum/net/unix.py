@@ -41,8 +41,13 @@ For the syscall layer:
   blocking caller loops over the rest, as for pipes. ``recvmsg`` returns what
   is there now, MSG_WAITALL or not: a blocking MSG_WAITALL caller loops (and
   stops after a part that carried rights, as Linux does).
-* Credentials (SO_PEERCRED) are those passed at creation (``unix_socket``)
-  for the connecting side, and the listener's for the accepting side.
+* Credentials (SO_PEERCRED) are ``sock.creds`` when ``connect`` (the
+  connecting side's) or ``listen`` (the accepting side's) is called: those
+  passed at creation, unless the syscall layer sets ``sock.creds`` to the
+  calling process's first (Linux records the process that makes the call).
+* SO_PASSCRED is stored, and gives an unbound socket an automatic name before
+  it connects or sends (as Linux); no SCM_CREDENTIALS are delivered (the ABI
+  carries none).
 * ``shutdown`` on an unconnected AF_UNIX socket succeeds (Linux: no ENOTCONN).
 """
 

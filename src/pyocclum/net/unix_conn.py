@@ -112,6 +112,7 @@ class UnixConnSocket(UnixSocket):
                 raise KernelError(Errno.EISCONN, "socket is already connected")
             if self.state == _LISTENING:
                 raise KernelError(Errno.EINVAL, "connect on a listening socket")
+            self.passcred_autobind()
             target = self.ns.find(addr, at)
             if target.type != self.type:
                 raise KernelError(Errno.EPROTOTYPE, "the socket there is of another type")

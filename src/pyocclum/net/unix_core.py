@@ -347,6 +347,12 @@ class UnixSocket(Socket):
             return 0x8  # MSG_CTRUNC
         return 0
 
+    def passcred_autobind(self) -> None:
+        """Linux gives a socket with SO_PASSCRED a name before it connects or
+        sends, so the peer can tell who it is (lock held)."""
+        if self.passcred and self.addr is None:
+            self.addr = self.ns.autobind(self)
+
     def take_error(self) -> None:
         """Raise and clear a pending error (lock held)."""
         if self.err:

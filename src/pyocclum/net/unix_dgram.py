@@ -74,6 +74,7 @@ class UnixDgramSocket(UnixSocket):
         with self.ns.lock:
             if self.closed:
                 raise KernelError(Errno.EBADF, "socket is closed")
+            self.passcred_autobind()
             target = self.ns.find(addr, at)
             if target.type != self.type:
                 raise KernelError(Errno.EPROTOTYPE, "the socket there is of another type")
@@ -123,6 +124,7 @@ class UnixDgramSocket(UnixSocket):
                 raise KernelError(Errno.EPIPE, "socket is shut down for writing")
             if n > self.sndbuf - 32:
                 raise KernelError(Errno.EMSGSIZE, f"datagram of {n} bytes is too long")
+            self.passcred_autobind()
             if addr is not None:
                 target = self.ns.find(addr, at)
                 if target.type != self.type:
