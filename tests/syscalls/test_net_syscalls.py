@@ -576,3 +576,13 @@ def test_poll_oneoff_sleeps_until_a_socket_or_pipe_event(env: Env) -> None:
     # Readable at end of stream, nothing to read; no hang-up while our side may still write.
     assert env.wasi.poll_oneoff(env.p, subs) == [(1, 0, 1, 0, 0)]
     assert env.recv(cfd, 10) == b""
+
+
+def test_udp_connect_to_af_unspec_dissolves_the_association(env: Env) -> None:
+    fd = env.net.socket(env.p, AF_INET, SOCK_DGRAM, 0)
+    env.net.connect(env.p, fd, sa("127.0.0.1", 9))
+    assert port_of(env.net.getpeername(env.p, fd, 128)) == 9
+    env.net.connect(env.p, fd, struct.pack("<H", 0) + bytes(14))
+    assert env.errno(env.net.getpeername, fd, 128) == Errno.ENOTCONN
+    assert env.errno(env.net.sendmsg, fd, b"x", 0, b"", []) == Errno.EDESTADDRREQ
+    assert env.errno(env.net.accept4, fd, 0, 128) == Errno.ENOTSUP  # Linux: EOPNOTSUPP

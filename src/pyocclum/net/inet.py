@@ -23,6 +23,7 @@ listening socket inherited by prefork workers stays open while any has it.
 from __future__ import annotations
 
 import array
+import ctypes
 import errno as host_errno
 import fcntl
 import select
@@ -92,6 +93,12 @@ _HOST_RECV = MSG_OOB | MSG_PEEK
 _POLL_ALL = (select.POLLIN | select.POLLPRI | select.POLLOUT | select.POLLRDHUP
              | select.POLLRDNORM | select.POLLWRNORM)
 _SOCK_TYPES = {SOCK_STREAM: IPPROTO_TCP, SOCK_DGRAM: IPPROTO_UDP}
+
+
+#: libc, for the one call Python's socket module cannot make: connect to AF_UNSPEC.
+_LIBC = ctypes.CDLL(None, use_errno=True)
+#: A ``struct sockaddr`` whose family is AF_UNSPEC.
+_UNSPEC = bytes(16)
 
 
 def _host_error(e: OSError, what: str) -> KernelError:
@@ -207,6 +214,8 @@ class InetSocket(Socket):
         self._q.notify()
 
     def accept(self) -> tuple[Socket, SockAddr | None]:
+        if self.type != SOCK_STREAM:
+            raise KernelError(Errno.ENOTSUP, "accept on a datagram socket")
         if not self._listening:
             raise KernelError(Errno.EINVAL, "accept on a socket that is not listening")
         conn, peer = self._attempt(self._host.accept, "accept")
@@ -233,6 +242,16 @@ class InetSocket(Socket):
         if rc:
             raise KernelError(from_host(rc), f"connect to {addr.host_tuple()[:2]}"
                               if isinstance(addr, InetAddr) else "connect")
+
+    def disconnect(self) -> None:
+        """``connect`` to AF_UNSPEC: the host's answer (UDP forgets its peer; TCP
+        drops the connection, as Linux's ``tcp_disconnect``)."""
+        buf = ctypes.create_string_buffer(_UNSPEC, len(_UNSPEC))
+        if _LIBC.connect(self._host.fileno(), buf, len(_UNSPEC)) != 0:
+            rc = ctypes.get_errno()
+            raise KernelError(from_host(rc), "connect to AF_UNSPEC")
+        self._connecting = False
+        self._q.notify()
 
     def sendmsg(
         self, data: bytes, flags: int, addr: SockAddr | None, at: Location | None,

@@ -54,7 +54,7 @@ from pyocclum.net.socket import (
     Received,
     Socket,
 )
-from pyocclum.net.unix import UnixNamespace, unix_socket, unix_socketpair
+from pyocclum.net.unix import UnixNamespace, UnixSocket, unix_socket, unix_socketpair
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
 
@@ -213,6 +213,12 @@ class NetSyscalls:
 
     def connect(self, p: Process, fd: int, raw: bytes) -> None:
         f, sock = self._socket(p, fd)
+        if len(raw) >= 2 and raw[0] == raw[1] == A.AF_UNSPEC:
+            # Linux: AF_UNSPEC dissolves the association (datagram sockets).
+            if isinstance(sock, InetSocket | UnixSocket):
+                sock.disconnect()
+                return
+            raise KernelError(Errno.EAFNOSUPPORT, "connect to AF_UNSPEC")
         addr = A.decode(raw)
         self._check_policy(p, "connect", addr, "connect")
 

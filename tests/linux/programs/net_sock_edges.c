@@ -1,4 +1,3 @@
-// linux-test: xfail=kernel side (syscalls/net.py, net/unix.py): accept on a UDP socket gives EINVAL (Linux: EOPNOTSUPP); connect(AF_UNSPEC) on a UDP socket gives EAFNOSUPPORT instead of dissolving the association; bind of a bound AF_UNIX socket to an existing path gives EINVAL (Linux: EADDRINUSE, the path is checked first)
 /* Socket answers the kernel does not give as Linux yet (see the xfail):
  * each case is one a program meets in practice (an unconnect of a UDP
  * client, a server's error path). */
