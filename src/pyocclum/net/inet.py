@@ -90,6 +90,10 @@ UCRED = struct.Struct("<iII")
 #: MSG_NOSIGNAL, MSG_WAITALL, MSG_CMSG_CLOEXEC) are the syscall layer's.
 _HOST_SEND = MSG_OOB | 0x4 | 0x8000  # MSG_OOB, MSG_DONTROUTE, MSG_MORE
 _HOST_RECV = MSG_OOB | MSG_PEEK
+# Plain ints: the socket module's flags are enums, and ``|`` on them costs a few us.
+_DONTWAIT = int(socket.MSG_DONTWAIT)
+_SEND_ALWAYS = int(socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+_TRUNC = int(socket.MSG_TRUNC)
 _POLL_ALL = (select.POLLIN | select.POLLPRI | select.POLLOUT | select.POLLRDHUP
              | select.POLLRDNORM | select.POLLWRNORM)
 _SOCK_TYPES = {SOCK_STREAM: IPPROTO_TCP, SOCK_DGRAM: IPPROTO_UDP}
@@ -259,18 +263,18 @@ class InetSocket(Socket):
     ) -> int:
         if rights:  # (the caller keeps the references when this raises)
             raise KernelError(Errno.EINVAL, "SCM_RIGHTS on an internet socket")
-        host_flags = (flags & _HOST_SEND) | socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL
+        host_flags = (flags & _HOST_SEND) | _SEND_ALWAYS
         if addr is not None and self.type == SOCK_DGRAM:
             target = self._host_addr(addr, "sendto")
             return self._attempt(lambda: self._host.sendto(data, host_flags, target), "sendto")
         return self._attempt(lambda: self._host.send(data, host_flags), "send")
 
     def recvmsg(self, size: int, flags: int, rights_room: int) -> Received:
-        host_flags = (flags & _HOST_RECV) | socket.MSG_DONTWAIT
+        host_flags = (flags & _HOST_RECV) | _DONTWAIT
         if self.type == SOCK_DGRAM:
             buf = bytearray(size)
             n, peer = self._attempt(
-                lambda: self._host.recvfrom_into(buf, size, host_flags | socket.MSG_TRUNC),
+                lambda: self._host.recvfrom_into(buf, size, host_flags | _TRUNC),
                 "recvfrom")
             got = Received(bytes(buf[: min(n, size)]),
                            addr=self._addr_of(peer) if peer else None)
