@@ -6,11 +6,13 @@ loaded on first use, so that light users (``occlum-cc``) don't import wasmtime.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from pyocclum._version import __version__
 
+# Not typing.TYPE_CHECKING: importing typing costs `occlum exec` milliseconds.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from pyocclum.boot import BuildReport, Instance, RunResult
 
 __all__ = ["BuildReport", "Instance", "RunResult", "__version__"]

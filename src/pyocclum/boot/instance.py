@@ -45,6 +45,7 @@ from pyocclum.image.identity import (
 )
 from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
+from pyocclum.kernel.process import Process
 from pyocclum.kernel.procsource import KernelProcSource
 from pyocclum.net.policy import NetworkPolicy
 from pyocclum.wasm import CodeCache, WasmExecutor
@@ -104,6 +105,18 @@ class RunResult(NamedTuple):
     stderr: bytes | None = None
     #: Why it could not start, or which signal killed it and why; "" otherwise.
     error: str = ""
+
+
+class Booted(NamedTuple):
+    """A booted LibOS (:meth:`Instance.booted`): its kernel and the verified config."""
+
+    kernel: Kernel
+    config: RuntimeConfig
+
+
+class ProgramNotStarted(Exception):
+    """:func:`start_program` could not start the program; the message says why
+    (``occlum run`` exits with :data:`EXIT_NOT_STARTED` for it)."""
 
 
 #: Called before/after each module compiles: (image path, index, total).
@@ -306,18 +319,11 @@ class Instance:
         """
         if not argv:
             raise ValueError("argv must name the program")
-        self.require_initialized()
-        if not self.is_built():
-            raise InstanceError(
-                f"{self.path} has not been built: run `occlum build` first"
-            )
-        config = self._built_config()
+        config = self.verified_config()
         path = argv[0]
-        if not path.startswith("/"):
-            return _not_started(f"{path}: the program path must be absolute (e.g. /bin/{path})")
-        if not any(_under(path, ep) for ep in config.entry_points):
-            allowed = ", ".join(config.entry_points)
-            return _not_started(f"{path}: not under an entry point (entry_points: {allowed})")
+        refused = entry_point_error(path, config)
+        if refused:
+            return _not_started(refused)
         with self._run_lock():
             out = BufferStream() if capture else None
             err = BufferStream() if capture else None
@@ -331,54 +337,66 @@ class Instance:
             console = None if capture else _console(stderr_stream)
             kernel, mounts = self._boot(config, console, strace, user_key)
             try:
-                try:
-                    start = kernel.vfs.resolve(kernel.vfs.root(), cwd)
-                except KernelError as e:
-                    return _not_started(f"{cwd}: {e.msg or e.errno.name}", out, err)
-                if start.inode.filetype != FileType.DIRECTORY:
-                    return _not_started(f"{cwd}: not a directory", out, err)
-                stdio = [
-                    kernel.new_stdio_file(stdin_stream, readable=True, writable=False),
-                    kernel.new_stdio_file(stdout_stream, readable=False, writable=True),
-                    kernel.new_stdio_file(stderr_stream, readable=False, writable=True),
-                ]
                 env = config.env_for_first_process(os.environ if host_env is None else host_env)
                 with _forward_host_signals(kernel):
                     try:
-                        proc = kernel.spawn(
-                            path,
-                            [a.encode("utf-8", "surrogateescape") for a in argv],
-                            [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env],
-                            cwd=start,
-                            stdio=stdio,
+                        proc = start_program(
+                            kernel, config, argv, env,
+                            (stdin_stream, stdout_stream, stderr_stream), cwd=cwd,
                         )
-                    except KernelError as e:
-                        # spawn owned the stdio references and has released them.
-                        if e.errno == Errno.ENOENT and not e.msg.startswith(f"{path}: "):
-                            return _not_started(f"{path}: no such file", out, err)
-                        return _not_started(e.msg or f"{path}: {e.errno.name}", out, err)
+                    except ProgramNotStarted as e:
+                        return _not_started(str(e), out, err)
                     proc.done.wait()
                 # The entry process is the instance's life: what it leaves running stops.
                 kernel.shutdown()
                 kernel.vfs.sync()
                 status = proc.status if proc.status is not None else -1
-                error = ""
-                if status & 0x7F:
-                    error = f"{path}: killed by {signal_name(status & 0x7F)}"
-                    reason = proc.death_reason
-                    if reason and not reason.startswith(signal_name(status & 0x7F)):
-                        error += f" ({reason})"
-                    elif reason:
-                        error += f" ({reason.split(': ', 1)[-1]})"
-                elif proc.death_reason:
-                    error = proc.death_reason
                 return RunResult(
                     status=status,
                     exit_code=shell_exit_code(status),
                     stdout=out.getvalue() if out else None,
                     stderr=err.getvalue() if err else None,
-                    error=error,
+                    error=ending_message(proc, path),
                 )
+            finally:
+                mounts.close()
+
+    def verified_config(self) -> RuntimeConfig:
+        """The built config, after every check a boot makes (InstanceError/ConfigError):
+        an initialized, built instance whose signature and measurement verify and whose
+        ``Occlum.json`` has not changed since the build."""
+        self.require_initialized()
+        if not self.is_built():
+            raise InstanceError(
+                f"{self.path} has not been built: run `occlum build` first"
+            )
+        return self._built_config()
+
+    @contextlib.contextmanager
+    def booted(
+        self,
+        *,
+        strace: TraceSink | None = None,
+        user_key: bytes | None = None,
+    ) -> Iterator[Booted]:
+        """The LibOS booted exactly as :meth:`run` boots it (same checks, same errors,
+        the same run lock), with no process in it, for a caller that starts processes
+        itself (``occlum start``: :mod:`pyocclum.boot.server`).
+
+        Pid 1 stays unused: there is no init, so orphans get parent 0 and are
+        reaped by the kernel when they exit. On exit every process still
+        running is killed (SIGKILL: a caller wanting a grace period sends
+        SIGTERM first), the file systems are synced and closed, and the lock
+        is released.
+        """
+        config = self.verified_config()
+        with self._run_lock():
+            kernel, mounts = self._boot(config, None, strace, user_key)
+            try:
+                kernel.reserve_init()
+                yield Booted(kernel, config)
+                kernel.shutdown()
+                kernel.vfs.sync()
             finally:
                 mounts.close()
 
@@ -613,6 +631,82 @@ def _console(stderr: Stream) -> Stream | None:
 
 def _root_index(config: RuntimeConfig) -> int:
     return next(i for i, m in enumerate(config.mounts) if m.target == "/")
+
+
+def entry_point_error(path: str, config: RuntimeConfig) -> str:
+    """Why ``path`` may not be started by ``occlum run``/``exec`` ("" if it may)."""
+    if not path.startswith("/"):
+        return f"{path}: the program path must be absolute (e.g. /bin/{path})"
+    if not any(_under(path, ep) for ep in config.entry_points):
+        allowed = ", ".join(config.entry_points)
+        return f"{path}: not under an entry point (entry_points: {allowed})"
+    return ""
+
+
+def start_program(
+    kernel: Kernel,
+    config: RuntimeConfig,
+    argv: Sequence[str],
+    env: Sequence[tuple[str, str]],
+    stdio: tuple[Stream, Stream, Stream],
+    *,
+    cwd: str = "/",
+) -> Process:
+    """Start ``argv`` in ``kernel`` as a process with no parent (a new session and
+    process group), as ``occlum run`` starts its entry process; returns at once.
+
+    ``stdio`` (stdin, stdout, stderr) is taken over: on success the process
+    owns it, on failure it is closed. ProgramNotStarted says why the program
+    could not start (the path, the entry points, the cwd, the file).
+    """
+    path = argv[0]
+    try:
+        refused = entry_point_error(path, config)
+        if refused:
+            raise ProgramNotStarted(refused)
+        try:
+            start = kernel.vfs.resolve(kernel.vfs.root(), cwd)
+        except KernelError as e:
+            raise ProgramNotStarted(f"{cwd}: {e.msg or e.errno.name}") from None
+        if start.inode.filetype != FileType.DIRECTORY:
+            raise ProgramNotStarted(f"{cwd}: not a directory")
+    except ProgramNotStarted:
+        for stream in stdio:
+            stream.close()
+        raise
+    files = [
+        kernel.new_stdio_file(stdio[0], readable=True, writable=False),
+        kernel.new_stdio_file(stdio[1], readable=False, writable=True),
+        kernel.new_stdio_file(stdio[2], readable=False, writable=True),
+    ]
+    try:
+        return kernel.spawn(
+            path,
+            [a.encode("utf-8", "surrogateescape") for a in argv],
+            [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env],
+            cwd=start,
+            stdio=files,
+        )
+    except KernelError as e:
+        # spawn owned the stdio references and has released them.
+        if e.errno == Errno.ENOENT and not e.msg.startswith(f"{path}: "):
+            raise ProgramNotStarted(f"{path}: no such file") from None
+        raise ProgramNotStarted(e.msg or f"{path}: {e.errno.name}") from None
+
+
+def ending_message(proc: Process, path: str) -> str:
+    """What ``occlum run`` says about how ``proc``, started as ``path``, ended
+    ("" for a plain exit)."""
+    status = proc.status if proc.status is not None else -1
+    if status & 0x7F:
+        error = f"{path}: killed by {signal_name(status & 0x7F)}"
+        reason = proc.death_reason
+        if reason and not reason.startswith(signal_name(status & 0x7F)):
+            error += f" ({reason})"
+        elif reason:
+            error += f" ({reason.split(': ', 1)[-1]})"
+        return error
+    return proc.death_reason
 
 
 def _not_started(

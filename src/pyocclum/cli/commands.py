@@ -192,6 +192,53 @@ def run(strace: bool, key: Path | None, program: str, args: tuple[str, ...]) -> 
     run_program(program, args, strace=strace, key=key)
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--strace", is_flag=True, help="Log every syscall to run/server.log.")
+@click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
+              help="User key for the encrypted file systems (from `occlum gen-image-key`).")
+def start(strace: bool, key: Path | None) -> None:
+    """Boot the instance in a background server (for `occlum exec`); return once it is ready.
+
+    The boot is verified as `occlum run`'s is, and fails with the same message and
+    exit code. The server's log is run/server.log; `occlum stop` stops it.
+    """
+    from pyocclum.cli.server import start as start_server
+
+    code, message = start_server(Path.cwd(), key=key, strace=strace)
+    if code:
+        _fail("start", message, code)
+    _stderr().print(message)
+
+
+@cli.command("exec", context_settings={
+    "ignore_unknown_options": True, "allow_interspersed_args": False, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def exec_(args: tuple[str, ...]) -> None:
+    """Run a program in the instance's server: occlum exec [--] PATH [ARGS]...
+
+    Its stdin, stdout and stderr are this terminal; Ctrl-C reaches it; the exit
+    status is its status (as `occlum run`). Needs `occlum start` first.
+    """
+    # Normally handled before click is imported (cli/run.py); the same client here.
+    from pyocclum.cli.server_client import exec_main
+
+    sys.exit(exec_main(list(args)))
+
+
+@cli.command()
+@click.option("-t", "--timeout", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Seconds between SIGTERM and SIGKILL for the processes still running.")
+def stop(timeout: float) -> None:
+    """Stop the instance's server: SIGTERM to every process, SIGKILL after --timeout,
+    then sync the encrypted file systems and exit. Returns once the server is gone."""
+    from pyocclum.cli.server import stop as stop_server
+
+    code, message = stop_server(Path.cwd(), timeout=timeout)
+    if code:
+        _fail("stop", message, code)
+    _stderr().print(f"occlum stop: {message}" if message.startswith("no server") else message)
+
+
 @cli.command("gen-image-key")
 @click.argument("file", type=click.Path(path_type=Path))
 def gen_image_key(file: Path) -> None:
@@ -215,6 +262,13 @@ def status() -> None:
     if state == "uninitialized":
         _fail("status", f"{Path.cwd()} is not an Occlum instance")
     click.echo(state)
+    if state == "running":
+        from pyocclum.cli.server import running_server
+
+        pid = running_server()
+        if pid is not None:
+            _stderr().print(f"A server (`occlum start`, pid {pid}) runs it: `occlum exec` "
+                            "runs programs in it, `occlum stop` stops it")
     note = inst.root_image_note()
     if note is None:
         return

@@ -1,31 +1,35 @@
-"""``occlum run``: boot an instance and run one program, with no CLI framework loaded.
+"""``occlum run`` and ``occlum exec``: the commands whose start-up time users feel.
 
-``occlum run`` is the command whose start-up time users feel, so :func:`main`
-handles its plain form here, before importing click (and the other verbs).
+:func:`main` handles ``occlum exec`` (:mod:`pyocclum.cli.server_client`,
+standard library only) and the plain form of ``occlum run`` here, before
+importing click (and the other verbs). This module imports nothing at the
+top that ``exec`` does not need: the rest is imported where it is used.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-import threading
-from collections.abc import Sequence
-from pathlib import Path
 
-from pyocclum.errors import ConfigError, InstanceError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
+#: ``OCCLUM_LOG_LEVEL`` names and their :mod:`logging` levels.
 LOG_LEVELS = {
-    "off": logging.CRITICAL + 10,
-    "error": logging.ERROR,
-    "warn": logging.WARNING,
-    "info": logging.INFO,
-    "debug": logging.DEBUG,
+    "off": 60,  # above CRITICAL
+    "error": 40,
+    "warn": 30,
+    "info": 20,
+    "debug": 10,
     "trace": 5,
 }
 
 
 def setup_logging() -> None:
+    import logging
+
     name = os.environ.get("OCCLUM_LOG_LEVEL", "error").strip().lower()
     level = LOG_LEVELS.get(name)
     if level is None:
@@ -50,8 +54,13 @@ def run_program(
 
     ``key`` is a file holding the user key of the instance's sefs (``--key``).
     """
+    import logging
+    import threading
+    from pathlib import Path
+
     from pyocclum.boot import Instance
     from pyocclum.boot.mounts import read_user_key
+    from pyocclum.errors import ConfigError, InstanceError
 
     inst = Instance(Path.cwd())
     lock = threading.Lock()
@@ -85,6 +94,12 @@ def run_program(
 def main() -> None:
     """Entry point of ``occlum``: ``run PROGRAM ...`` directly, everything else through click."""
     argv = sys.argv[1:]
+    if argv and argv[0] == "exec":
+        from pyocclum.cli.server_client import exec_main
+
+        sys.exit(exec_main(argv[1:]))
+    from pathlib import Path
+
     if len(argv) >= 2 and argv[0] == "run":
         strace, key, rest = False, None, argv[1:]
         while rest and (rest[0] in ("--strace", "--key") or rest[0].startswith("--key=")):

@@ -135,6 +135,15 @@ class Kernel:
     def live_processes(self) -> list[Process]:
         return [p for p in self.processes() if not p.exited]
 
+    def reserve_init(self) -> None:
+        """Leave pid 1 unused (server mode, ``occlum start``): no process is init, so
+        orphans get parent 0 and are reaped by the kernel, and ``kill(-1)`` spares
+        nobody. Only before the first spawn."""
+        with self._lock:
+            if self._procs or self._next_pid != INIT_PID:
+                raise RuntimeError("reserve_init after a process was started")
+            self._next_pid = INIT_PID + 1
+
     def _alloc_pid(self) -> int:
         # Callers hold self._lock.
         if len(self._procs) >= self.limits.max_processes:
