@@ -27,10 +27,11 @@ LOG_LEVELS = {
 }
 
 
-def setup_logging() -> None:
+def setup_logging(default: str = "error") -> None:
+    """Log to stderr at ``OCCLUM_LOG_LEVEL`` (``default`` if unset)."""
     import logging
 
-    name = os.environ.get("OCCLUM_LOG_LEVEL", "error").strip().lower()
+    name = os.environ.get("OCCLUM_LOG_LEVEL", default).strip().lower()
     level = LOG_LEVELS.get(name)
     if level is None:
         sys.stderr.write(

@@ -359,7 +359,8 @@ def daemon_main(argv: list[str]) -> int:
     instance folder: boot, serve until stopped, shut down."""
     from pyocclum.cli.run import setup_logging
 
-    setup_logging()
+    # The log is a file of its own: what the server did is worth keeping (info).
+    setup_logging(default="info")
     ready_fd, strace, key = -1, False, None
     args = list(argv)
     while args:
