@@ -16,6 +16,7 @@ from bench import (
     build_cpython,
     cold_start,
     cpu,
+    exec,
     gcc,
     image_read,
     image_startup,
@@ -35,6 +36,7 @@ from bench.core import Benchmark, Row
 
 BENCHMARKS: tuple[Benchmark, ...] = (
     cold_start.BENCHMARK,
+    exec.BENCHMARK,
     syscalls.BENCHMARK,
     spawn.BENCHMARK,
     spawn_size.BENCHMARK,

@@ -17,6 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXPECTED_ROWS = {
     ("cold_start", "occlum run /bin/hello_world"),
+    ("exec", "occlum exec /bin/hello_world, started instance"),
     ("syscalls", "write(/dev/null, 1 byte)"),
     ("syscalls", "clock_gettime(CLOCK_MONOTONIC)"),
     ("spawn", "posix_spawn + wait4, empty program"),
