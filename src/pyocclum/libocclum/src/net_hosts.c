@@ -717,3 +717,14 @@ void if_freenameindex(struct if_nameindex *idx)
 	for (struct if_nameindex *p = idx; p->if_name; p++) free(p->if_name);
 	free(idx);
 }
+
+/* --- libocclum: h_errno (musl's h_errno.c reads its thread structure) --- */
+/* One per thread in threaded builds (clang makes _Thread_local a plain
+ * global where there are no threads). */
+#undef h_errno
+static _Thread_local int net_h_errno;
+
+int *__h_errno_location(void)
+{
+	return &net_h_errno;
+}

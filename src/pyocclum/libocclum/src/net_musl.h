@@ -20,8 +20,12 @@
 #include <unistd.h>
 
 #define hidden __attribute__((__visibility__("hidden")))
-#define weak_alias(old, new) \
+#define weak_alias(old, new) net_weak_alias_(old, new)
+#define net_weak_alias_(old, new) \
     extern __typeof(old) new __attribute__((__weak__, __alias__(#old)))
+/* wasi-libc's libc.a defines __inet_aton too (its inet_aton.o): a second
+ * definition would clash when both members are linked. */
+#define __inet_aton __occlum_inet_aton
 
 #include "lookup.h"
 
