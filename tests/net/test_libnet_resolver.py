@@ -8,7 +8,8 @@ replaced by the host's at boot). A C program inside (``programs/libnet_resolve.c
 prints what each lookup gives, and the test compares that with what the server
 serves: A and AAAA answers, CNAME chains, NXDOMAIN, a server that never answers
 (EAI_AGAIN after ``timeout:1``), search domains, a truncated UDP answer
-retried over TCP, answers with a wrong id or from a wrong address (ignored), PTR
+retried over TCP, answers with a wrong id, to another question or from a wrong
+address (ignored), PTR
 for getnameinfo, and an ``/etc/hosts`` name that never reaches DNS. Binding port 53
 needs root (or CAP_NET_BIND_SERVICE): the test is skipped otherwise.
 """
@@ -137,11 +138,14 @@ class FakeDns:
                 query, peer = self.udp.recvfrom(4096)
                 reply = self.answer(query, "udp")
                 if reply is not None and b"\x05spoof" in query:
-                    # First a forged answer from another port, then one with a
-                    # wrong id: the resolver takes neither.
+                    # First a forged answer from another port, one with a wrong id,
+                    # one to another question: the resolver takes none of them.
                     forged = _message(query, [("spoof.example.test", A, bytes([192, 0, 2, 66]))])
                     self.spoofer.sendto(forged, peer)
                     self.udp.sendto(bytes([forged[0] ^ 0xff]) + forged[1:], peer)
+                    other = query.replace(b"\x05spoof", b"\x05xpoof")
+                    self.udp.sendto(_message(other, [("xpoof.example.test", A,
+                                                      bytes([192, 0, 2, 68]))]), peer)
                 if reply is not None:
                     self.udp.sendto(reply, peer)
             if self.tcp.fileno() in ready:

@@ -189,6 +189,16 @@ static int start_tcp(struct pollfd *pfd, int family, const void *sa, socklen_t s
 	return -1;
 }
 
+/* libocclum: does answer a (alen bytes) repeat the question of query q
+ * (qlen bytes: the header, then the question)? Names compare without case. */
+static int same_question(const unsigned char *a, int alen, const unsigned char *q, int qlen)
+{
+	if (alen < qlen || a[4] != q[4] || a[5] != q[5]) return 0;
+	for (int k = 12; k < qlen; k++)
+		if (tolower(a[k]) != tolower(q[k])) return 0;
+	return 1;
+}
+
 static void step_mh(struct msghdr *mh, size_t n)
 {
 	/* Adjust iovec in msghdr to skip first n bytes. */
@@ -352,6 +362,8 @@ int __res_msend_rc(int nqueries, const unsigned char *const *queries,
 				answers[next][1] != queries[i][1] ); i++);
 			if (i==nqueries) continue;
 			if (alens[i]) continue;
+			/* libocclum: and asks the query's question. */
+			if (!same_question(answers[next], rlen, queries[i], qlens[i])) continue;
 
 			/* Only accept positive or negative responses;
 			 * retry immediately on server failure, and ignore
