@@ -1,10 +1,11 @@
 /* Address text and lookups that need no socket: inet_pton/ntop/aton/addr/
  * ntoa edge cases, byte order, the IN6_IS_ADDR_* macros, getaddrinfo for
  * numeric hosts, localhost, NULL hosts (AI_PASSIVE) and numeric services,
- * getnameinfo with NI_NUMERIC*, if_nametoindex("lo"). ("localhost" for AF_INET6
+ * getnameinfo with NI_NUMERIC*, if_nametoindex("lo"), getifaddrs' lo. ("localhost" for AF_INET6
  * and ports past 65535 are left out: glibc's answers depend on the host's
  * /etc/hosts, and it takes port 65536 as 0 where musl's code says EAI_SERVICE.) */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -152,6 +153,14 @@ int main(void) {
     g = getnameinfo((struct sockaddr *)&sin, sizeof sin, h, sizeof h, NULL, 0, NI_NAMEREQD | NI_NUMERICHOST);
     printf("getnameinfo NAMEREQD|NUMERICHOST %s\n", eai(g));
 
+    struct ifaddrs *ifs;
+    CHECK(getifaddrs(&ifs));
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !strcmp(i->ifa_name, "lo"))
+            printf("getifaddrs: lo %s up %d loopback %d\n",
+                   inet_ntoa(((struct sockaddr_in *)i->ifa_addr)->sin_addr),
+                   (i->ifa_flags & IFF_UP) != 0, (i->ifa_flags & IFF_LOOPBACK) != 0);
+    freeifaddrs(ifs);
     printf("if_nametoindex lo %d\n", if_nametoindex("lo") != 0);
     printf("if_nametoindex none %u\n", if_nametoindex("no-such-if0"));
     return 0;

@@ -1,6 +1,6 @@
 /* TCP within one process on 127.0.0.1: a non-blocking listen, connect and
  * accept; names on both ends; echo; SO_ERROR, SO_TYPE, SO_ACCEPTCONN;
- * shutdown(SHUT_WR) seen as EOF and POLLRDHUP; a peer that closed (EPIPE
+ * FIONREAD, FIONBIO; shutdown(SHUT_WR) seen as EOF and POLLRDHUP; a peer that closed (EPIPE
  * with MSG_NOSIGNAL, after the RST it provokes). Ports are printed as
  * relations, never as values. */
 #include <arpa/inet.h>
@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -97,6 +98,9 @@ int main(void) {
     CHECK(send(c, "hello", 5, 0));
     MUST(wait_for(s, POLLIN, 5000) & POLLIN);
     char buf[64];
+    int avail = -1;
+    CHECK(ioctl(s, FIONREAD, &avail));
+    printf("fionread %d\n", avail);
     ssize_t n = recv(s, buf, sizeof buf, MSG_PEEK);
     printf("peek %zd\n", n);
     n = recv(s, buf, sizeof buf, 0);
@@ -106,6 +110,9 @@ int main(void) {
     n = read(c, buf, sizeof buf);
     printf("client got %zd '%.*s'\n", n, (int)n, buf);
     CHECK(recv(c, buf, sizeof buf, 0)); /* nothing more: EAGAIN */
+    int off = 0;
+    CHECK(ioctl(c, FIONBIO, &off)); /* blocking again */
+    printf("client nonblock %d\n", (fcntl(c, F_GETFL) & O_NONBLOCK) != 0);
 
     /* Half close: the server sees EOF and POLLRDHUP, can still write. */
     CHECK(shutdown(c, SHUT_WR));

@@ -1,5 +1,8 @@
 /*
- * getnameinfo, gethostbyname[2][_r], gethostbyaddr[_r], getservbyname[_r], getservbyport[_r], h_errno, herror, hstrerror, the *ent stubs, getprotobyname/number.
+ * getnameinfo, gethostbyname[2][_r], gethostbyaddr[_r], getservbyname[_r],
+ * getservbyport[_r], h_errno, herror, hstrerror, the *ent functions,
+ * getprotobyname/number; and libocclum's own if_nametoindex & co. and
+ * getifaddrs (the loopback only), at the end.
  * musl's src/network (MIT, zig's copy), adapted: net_musl.h.
  */
 #include <netdb.h>
@@ -680,7 +683,7 @@ struct netent *getnetbyname(const char *name)
 /* --- libocclum: network interfaces --- */
 /* The LibOS has no interface list of its own (no netlink, no SIOCGIF*
  * ioctls): the loopback, "lo", is index 1 as on Linux; other names are
- * unknown (0 / ENXIO, as Linux for a missing interface). */
+ * unknown (0 / ENODEV, ENXIO, as Linux for a missing interface). */
 
 unsigned if_nametoindex(const char *name)
 {
@@ -716,6 +719,42 @@ void if_freenameindex(struct if_nameindex *idx)
 	if (!idx) return;
 	for (struct if_nameindex *p = idx; p->if_name; p++) free(p->if_name);
 	free(idx);
+}
+
+/* getifaddrs: the loopback's two addresses (no AF_PACKET entry). */
+#include <ifaddrs.h>
+
+struct net_ifa {
+	struct ifaddrs ifa;
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} addr, mask;
+};
+
+int getifaddrs(struct ifaddrs **out)
+{
+	struct net_ifa *a = calloc(2, sizeof *a);
+	if (!a) return -1;
+	for (int i = 0; i < 2; i++) {
+		a[i].ifa.ifa_name = "lo";
+		a[i].ifa.ifa_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+		a[i].ifa.ifa_addr = (struct sockaddr *)&a[i].addr;
+		a[i].ifa.ifa_netmask = (struct sockaddr *)&a[i].mask;
+	}
+	a[0].ifa.ifa_next = &a[1].ifa;
+	a[0].addr.v4 = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	a[0].mask.v4 = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(0xff000000)};
+	a[1].addr.v6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	a[1].mask.v6.sin6_family = AF_INET6;
+	memset(&a[1].mask.v6.sin6_addr, 0xff, 16);
+	*out = &a[0].ifa;
+	return 0;
+}
+
+void freeifaddrs(struct ifaddrs *ifa)
+{
+	free(ifa); /* the first of getifaddrs's one allocation */
 }
 
 /* --- libocclum: h_errno (musl's h_errno.c reads its thread structure) --- */
