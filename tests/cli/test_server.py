@@ -360,10 +360,28 @@ def test_stale_socket_is_detected_and_cleaned(inst: Path) -> None:
     r = occlum("start", cwd=inst)
     assert r.returncode == 0, r.stderr.decode()
     assert f"left by a server (pid {pid})".encode() in r.stderr.replace(b"\n", b" ")
+    assert "serving" in (inst / "run" / "server.log.1").read_text()  # the crashed one's log
     try:
         assert occlum("exec", "/bin/hello_world", cwd=inst).stdout == b"Hello World\n"
     finally:
         assert occlum("stop", cwd=inst).returncode == 0
+
+
+def test_long_instance_path(inst: Path) -> None:
+    """A Unix socket address holds at most 108 bytes; the instance path may be longer."""
+    deep = inst.parent / ("d" * 60) / ("e" * 60) / "copy"
+    shutil.copytree(inst, deep, ignore=shutil.ignore_patterns("run"))
+    try:
+        assert len(str(deep / "run" / "occlum.sock")) > 150
+        r = occlum("start", cwd=deep)
+        assert r.returncode == 0, r.stderr.decode()
+        try:
+            r = occlum("exec", "/bin/hello_world", cwd=deep)
+            assert (r.returncode, r.stdout) == (0, b"Hello World\n")
+        finally:
+            assert occlum("stop", cwd=deep).returncode == 0
+    finally:
+        shutil.rmtree(inst.parent / ("d" * 60))
 
 
 def test_exec_without_a_server(inst: Path, tmp_path: Path) -> None:

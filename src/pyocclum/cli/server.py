@@ -436,8 +436,11 @@ def start(folder: Path, *, key: Path | None, strace: bool) -> tuple[int, str]:
         cmd.append("--strace")
     if key is not None:
         cmd += ["--key", str(key.resolve())]
+    log_path = folder / LOG_PATH
+    with contextlib.suppress(FileNotFoundError):  # keep the last server's log (how it ended)
+        log_path.replace(log_path.with_name(log_path.name + ".1"))
     try:
-        with open(folder / LOG_PATH, "wb") as logfile:
+        with open(log_path, "wb") as logfile:
             daemon = subprocess.Popen(
                 cmd, cwd=folder, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile,
                 pass_fds=(write_end,), start_new_session=True,
