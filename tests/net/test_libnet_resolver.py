@@ -10,13 +10,15 @@ serves: A and AAAA answers, CNAME chains, NXDOMAIN, a server that never answers
 (EAI_AGAIN after ``timeout:1``), search domains, a truncated UDP answer
 retried over TCP, answers with a wrong id, to another question or from a wrong
 address (ignored), PTR
-for getnameinfo, and an ``/etc/hosts`` name that never reaches DNS. Binding port 53
+for getnameinfo, an ``/etc/hosts`` name that never reaches DNS, and a network
+policy that lets only DNS through. Binding port 53
 needs root (or CAP_NET_BIND_SERVICE): the test is skipped otherwise.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import random
 import select
@@ -181,10 +183,12 @@ def dns() -> Iterator[FakeDns]:
     server.close()
 
 
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory, dns: FakeDns) -> Instance:
-    folder = tmp_path_factory.mktemp("resolver") / "inst"
+def _instance(folder: Path, dns: FakeDns, network: dict[str, list[str]] | None = None) -> Instance:
     new_instance(folder)
+    if network is not None:
+        config = json.loads((folder / "Occlum.json").read_text())
+        config["network"] = network
+        (folder / "Occlum.json").write_text(json.dumps(config))
     etc = folder / "image" / "etc"
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "resolv.conf").write_text(
@@ -197,6 +201,11 @@ def instance(tmp_path_factory: pytest.TempPathFactory, dns: FakeDns) -> Instance
     inst = Instance(folder)
     inst.build()
     return inst
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory, dns: FakeDns) -> Instance:
+    return _instance(tmp_path_factory.mktemp("resolver") / "inst", dns)
 
 
 def resolve(inst: Instance, *queries: str) -> dict[str, str]:
@@ -243,3 +252,13 @@ def test_truncation_timeout_spoofing_and_hosts(instance: Instance, dns: FakeDns)
     }
     assert ("tcp", "big.example.test", A) in dns.queries  # retried over TCP after TC
     assert not [q for q in dns.queries if q[1].startswith(("hosted", "localhost"))]
+
+
+def test_under_a_network_policy_that_allows_only_dns(tmp_path: Path, dns: FakeDns) -> None:
+    """No bind rule and one connect rule (the nameserver) are enough: the resolver does
+    not bind, and AI_ADDRCONFIG takes the policy's EACCES for "configured"."""
+    inst = _instance(tmp_path / "inst", dns, {"bind": [], "connect": [f"{dns.addr}:53"]})
+    got = resolve(inst, "4:www.example.test", "a:www.example.test", "a:127.0.0.1")
+    assert got == {"4:www.example.test": "192.0.2.1",
+                   "a:www.example.test": "192.0.2.1 2001:db8::1",
+                   "a:127.0.0.1": "127.0.0.1"}

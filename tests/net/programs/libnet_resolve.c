@@ -2,6 +2,7 @@
  * each argument is KIND:NAME and prints one line (addresses sorted, so the
  * order of a DNS answer does not matter):
  *   4: 6: u:  getaddrinfo(NAME) for AF_INET, AF_INET6, AF_UNSPEC (SOCK_STREAM)
+ *   a:        AF_UNSPEC with AI_ADDRCONFIG
  *   c:        getaddrinfo with AI_CANONNAME (AF_INET): the canonical name
  *   h:        gethostbyname: h_name and the IPv4 addresses
  *   r:        getnameinfo(NAME, NI_NAMEREQD): the PTR name */
@@ -59,6 +60,8 @@ int main(int argc, char **argv) {
         printf("%s:", argv[i]);
         if (kind == '4' || kind == '6' || kind == 'u') {
             lookup(kind == '4' ? AF_INET : kind == '6' ? AF_INET6 : AF_UNSPEC, 0, name);
+        } else if (kind == 'a') {
+            lookup(AF_UNSPEC, AI_ADDRCONFIG, name);
         } else if (kind == 'c') {
             lookup(AF_INET, AI_CANONNAME, name);
         } else if (kind == 'h') {

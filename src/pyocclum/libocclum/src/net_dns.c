@@ -290,7 +290,10 @@ int __res_msend_rc(int nqueries, const unsigned char *const *queries,
 	}
 
 	sa.sin.sin_family = family;
-	if (fd < 0 || bind(fd, (void *)&sa, sl) < 0) {
+	/* libocclum: no bind to the wildcard address (musl binds port 0): the
+	 * first sendto picks the port, so a network policy that lets DNS
+	 * through (connect to the nameservers) needs no bind rule for it. */
+	if (fd < 0) {
 		if (fd >= 0) close(fd);
 		pthread_setcancelstate(cs, 0);
 		return -1;

@@ -688,7 +688,9 @@ int getaddrinfo(const char *restrict host, const char *restrict serv, const stru
 				int saved_errno = errno;
 				pthread_setcancelstate(cs, 0);
 				close(s);
-				if (!r) continue;
+				/* libocclum: EACCES is the network policy's
+				 * refusal, not a missing family. */
+				if (!r || saved_errno == EACCES) continue;
 				errno = saved_errno;
 			}
 			switch (errno) {
