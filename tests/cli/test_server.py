@@ -186,8 +186,16 @@ def test_start_exec_stop_round_trip(server: Path) -> None:
 def test_stop_returns_after_the_daemon_is_gone(inst: Path) -> None:
     assert occlum("start", cwd=inst).returncode == 0
     pid = daemon_pid(inst)
+    idle = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
+    for conn in idle:  # connected, never asking anything
+        conn.connect(str(inst / "run" / "occlum.sock"))
+    started = time.monotonic()
     r = occlum("stop", cwd=inst)
     assert r.returncode == 0, r.stderr.decode()
+    assert time.monotonic() - started < 4  # idle connections do not hold it up
+    for conn in idle:
+        assert conn.recv(100) == b""
+        conn.close()
     assert f"Stopped the server (pid {pid})".encode() in r.stderr
     wait_gone(pid, 0)  # already gone (a zombie at most: its parent, start, has exited)
     assert not (inst / "run" / "server.pid").exists()

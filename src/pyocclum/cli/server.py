@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from pyocclum.abi.signals import shell_exit_code
@@ -90,6 +91,7 @@ class Server:
         self._timeout = STOP_TIMEOUT
         self._stop_waiters: list[socket.socket] = []
         self._threads: set[threading.Thread] = set()
+        self._conns: set[socket.socket] = set()
         self._wake_r, self._wake_w = os.pipe()
         self._terminated = False  # SIGTERM to the daemon (set by the handler only)
 
@@ -109,10 +111,15 @@ class Server:
                 conn, _ = self.listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 continue
+            except OSError as e:  # out of fds, say: refuse for a moment, keep serving
+                log.warning("accept failed: %s", e)
+                time.sleep(0.1)
+                continue
             thread = threading.Thread(target=self._connection, args=(conn,),
                                       name="occlum-server-conn", daemon=True)
             with self._lock:
                 self._threads.add(thread)
+                self._conns.add(conn)
             thread.start()
 
     def terminate(self, signo: int, frame: object) -> None:
@@ -143,10 +150,18 @@ class Server:
         log.info("stopping: SIGTERM to %d process(es), SIGKILL after %.1fs",
                  len(live), self._timeout)
         self.kernel.shutdown(grace=self._timeout)
+        # Every process has ended and each exec connection is reporting it; a
+        # connection still waiting for a request (or for its client to close)
+        # is ended from our side.
         with self._lock:
             threads = list(self._threads)
+            idle = [c for c in self._conns if c not in self._stop_waiters]
+        for conn in idle:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RD)
+        deadline = time.monotonic() + 5.0
         for thread in threads:
-            thread.join(timeout=2.0)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def report_stopped(self) -> None:
         """Tell every ``stop`` client it is done (the connections close as the daemon exits)."""
@@ -162,10 +177,11 @@ class Server:
         except Exception:
             log.exception("serving a connection failed")
         finally:
-            if not keep_open:
-                conn.close()
             with self._lock:
                 self._threads.discard(threading.current_thread())
+                if not keep_open:
+                    self._conns.discard(conn)
+                    conn.close()
 
     def _serve_connection(self, conn: socket.socket) -> bool:
         """Serve one client; True if the connection must stay open (a ``stop`` waiter)."""
