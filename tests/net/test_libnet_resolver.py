@@ -10,7 +10,8 @@ serves: A and AAAA answers, CNAME chains, NXDOMAIN, a server that never answers
 (EAI_AGAIN after ``timeout:1``), search domains, a truncated UDP answer
 retried over TCP, answers with a wrong id, to another question or from a wrong
 address (ignored), PTR
-for getnameinfo, an ``/etc/hosts`` name that never reaches DNS, and a network
+for getnameinfo, an ``/etc/hosts`` name that never reaches DNS, services from
+the image's ``/etc/services``, and a network
 policy that lets only DNS through. Binding port 53
 needs root (or CAP_NET_BIND_SERVICE): the test is skipped otherwise.
 """
@@ -194,6 +195,8 @@ def _instance(folder: Path, dns: FakeDns, network: dict[str, list[str]] | None =
     (etc / "resolv.conf").write_text(
         f"# the test's server\nnameserver {dns.addr}\nsearch example.test\n"
         "options timeout:1 attempts:1 ndots:1\n")
+    (etc / "services").write_text("# name port/proto aliases\nhttp 80/tcp www\n"
+                                  "domain 53/tcp\ndomain 53/udp\n")
     (etc / "hosts").write_text("127.0.0.1 localhost\n198.51.100.7 hosted.example.test hosted\n")
     binary = folder / "image" / "bin" / "resolve"
     subprocess.run([str(OCCLUM_CC), "-O1", "-Wall", str(PROGRAM), "-o", str(binary)],
@@ -236,6 +239,18 @@ def test_addresses_cnames_and_errors(instance: Instance, dns: FakeDns) -> None:
     }
     assert ("udp", "www.example.test", AAAA) in dns.queries
     assert ("udp", "1.2.0.192.in-addr.arpa", PTR) in dns.queries
+
+
+def test_services_from_etc_services(instance: Instance) -> None:
+    got = resolve(instance, "s:http", "s:domain", "s:8080", "s:gopher", "p:www", "p:gopher")
+    assert got == {
+        "s:http": "stream/80",  # /etc/services has http for tcp only
+        "s:domain": "stream/53 dgram/53",
+        "s:8080": "stream/8080 dgram/8080 raw/8080",  # glibc's three for a number
+        "s:gopher": "EAI_SERVICE",
+        "p:www": "http 80 tcp back http",
+        "p:gopher": "none",
+    }
 
 
 def test_truncation_timeout_spoofing_and_hosts(instance: Instance, dns: FakeDns) -> None:

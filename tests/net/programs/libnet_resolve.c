@@ -5,7 +5,9 @@
  *   a:        AF_UNSPEC with AI_ADDRCONFIG
  *   c:        getaddrinfo with AI_CANONNAME (AF_INET): the canonical name
  *   h:        gethostbyname: h_name and the IPv4 addresses
- *   r:        getnameinfo(NAME, NI_NAMEREQD): the PTR name */
+ *   r:        getnameinfo(NAME, NI_NAMEREQD): the PTR name
+ *   s:        getaddrinfo("127.0.0.1", NAME): each result's type and port
+ *   p:        getservbyname(NAME, "tcp") and getservbyport of its port */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@
 static const char *eai(int e) {
     switch (e) {
 #define X(n) case n: return #n;
-    X(EAI_NONAME) X(EAI_AGAIN) X(EAI_FAIL) X(EAI_NODATA) X(EAI_SYSTEM) X(EAI_MEMORY)
+    X(EAI_NONAME) X(EAI_SERVICE) X(EAI_AGAIN) X(EAI_FAIL) X(EAI_NODATA) X(EAI_SYSTEM) X(EAI_MEMORY)
 #undef X
     default: return "EAI_?";
     }
@@ -76,6 +78,29 @@ int main(int argc, char **argv) {
                 printf(" %s", inet_ntop(AF_INET, *a, t, sizeof t));
             }
             printf("\n");
+        } else if (kind == 's') {
+            struct addrinfo hints = {.ai_family = AF_INET}, *res;
+            int r = getaddrinfo("127.0.0.1", name, &hints, &res);
+            if (r != 0) {
+                printf(" %s\n", eai(r));
+                continue;
+            }
+            for (struct addrinfo *p = res; p; p = p->ai_next)
+                printf(" %s/%d", p->ai_socktype == SOCK_STREAM ? "stream"
+                                 : p->ai_socktype == SOCK_DGRAM ? "dgram" : "raw",
+                       ntohs(((struct sockaddr_in *)p->ai_addr)->sin_port));
+            printf("\n");
+            freeaddrinfo(res);
+        } else if (kind == 'p') {
+            struct servent *se = getservbyname(name, "tcp");
+            if (!se) {
+                printf(" none\n");
+                continue;
+            }
+            int port = ntohs((unsigned short)se->s_port);
+            printf(" %s %d %s", se->s_name, port, se->s_proto);
+            se = getservbyport(htons((unsigned short)port), "tcp");
+            printf(" back %s\n", se ? se->s_name : "none");
         } else if (kind == 'r') {
             struct sockaddr_in sin = {.sin_family = AF_INET};
             inet_pton(AF_INET, name, &sin.sin_addr);

@@ -408,7 +408,7 @@ int gethostbyaddr_r(const void *a, socklen_t l, int af,
 struct servent *getservbyname(const char *name, const char *prots)
 {
 	static struct servent se;
-	static char *buf[2];
+	static char *buf[2 + 256/sizeof(char *)]; /* libocclum: room for the official name */
 	struct servent *res;
 	if (getservbyname_r(name, prots, &se, (void *)buf, sizeof buf, &res))
 		return 0;
@@ -457,6 +457,21 @@ int getservbyname_r(const char *name, const char *prots,
 	se->s_aliases[1] = 0;
 	se->s_port = htons(servs[0].port);
 	se->s_proto = servs[0].proto == IPPROTO_TCP ? "tcp" : "udp";
+
+	/* libocclum: s_name is the official name (the first of the port's
+	 * /etc/services line), as glibc's, and the name asked for its alias
+	 * when it differs; musl gave the name asked for. Kept as musl's if buf
+	 * has no room for it. */
+	struct servent off, *offres;
+	char offbuf[256];
+	size_t room = buflen - align - 2*sizeof(char *);
+	if (!getservbyport_r(se->s_port, se->s_proto, &off, offbuf, sizeof offbuf, &offres)
+	    && offres && strlen(off.s_name) < room) {
+		char *dst = buf + 2*sizeof(char *);
+		strcpy(dst, off.s_name);
+		se->s_name = dst;
+		se->s_aliases[0] = strcmp(dst, name) ? (char *)name : 0;
+	}
 
 	*res = se;
 	return 0;
