@@ -315,7 +315,8 @@ static int serve(struct conn *c, struct request *r) {
     snprintf(path, sizeof path, "%s%s", opts->root, rel);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    int stated = fd >= 0 && fstat(fd, &st) == 0;
+    if (stated && S_ISDIR(st.st_mode)) {
         close(fd);
         fd = -1;
         if (!dir_request) { /* "/dir" -> "/dir/", as every server does */
@@ -327,10 +328,11 @@ static int serve(struct conn *c, struct request *r) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT)
             return send_status(c, r, 403, ""); /* no index: no listing either */
+        stated = fd >= 0 && fstat(fd, &st) == 0;
     }
     if (fd < 0)
         return send_status(c, r, errno == EACCES ? 403 : 404, "");
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (!stated || !S_ISREG(st.st_mode)) {
         close(fd);
         return send_status(c, r, 403, "");
     }
@@ -344,7 +346,8 @@ static int serve(struct conn *c, struct request *r) {
         long long left = size;
         while (rc == 0) {
             while (left > 0 && n < OUT_MAX) {
-                ssize_t got = read(fd, out + n, OUT_MAX - n);
+                size_t room = OUT_MAX - n;
+                ssize_t got = read(fd, out + n, (long long)room < left ? room : (size_t)left);
                 if (got < 0 && errno == EINTR)
                     continue;
                 if (got <= 0)

@@ -75,20 +75,32 @@ def native_binary() -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory, site: Site) -> Path:
+def _instance(tmp_path_factory: pytest.TempPathFactory, site: Site) -> Path:
     wasm = demo.build_inside()
     folder: Path = demo.make_instance(tmp_path_factory.mktemp("http") / "inst", wasm,
                                       site.folder)
     return folder
 
 
-def launch(request: pytest.FixtureRequest, backend: str, site: Site) -> Any:
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory, site: Site) -> Path:
+    return _instance(tmp_path_factory, site)
+
+
+@pytest.fixture(scope="module")
+def spare_instance(tmp_path_factory: pytest.TempPathFactory, site: Site) -> Path:
+    """Another instance, for the tests that stop their server while the shared one
+    runs (one ``occlum run`` at a time per instance)."""
+    return _instance(tmp_path_factory, site)
+
+
+def launch(request: pytest.FixtureRequest, backend: str, site: Site,
+           instance_fixture: str = "instance") -> Any:
     """A running server of ``backend`` serving ``site``."""
     if backend == "native":
         binary = request.getfixturevalue("native_binary")
         return demo.start(demo.native_command(binary, site.folder))
-    folder = request.getfixturevalue("instance")
+    folder = request.getfixturevalue(instance_fixture)
     return demo.start(demo.inside_command(), cwd=folder)
 
 
@@ -105,7 +117,7 @@ def server(request: pytest.FixtureRequest, site: Site) -> Iterator[Any]:
 @pytest.fixture(params=BACKENDS)
 def fresh(request: pytest.FixtureRequest, site: Site) -> Iterator[Any]:
     """A server of its own, for a test that stops it."""
-    srv = launch(request, request.param, site)
+    srv = launch(request, request.param, site, "spare_instance")
     try:
         yield srv
     finally:
