@@ -40,10 +40,12 @@ lint: $(STAMP)
 # --dist loadfile: a test file runs on one worker, so its module fixtures (the
 # demos build SQLite, compile cc1 or a 100 MB CPython) are built once, not per worker.
 # Best effort: libfuse for `occlum mount`'s test, binutils-avr and simavr for the gcc
-# demo's host checks (those tests skip, saying why, without them).
+# demo's host checks (those tests skip, saying why, without them), wrk for the http
+# benchmark (without it the bench run reports it missing, which test_bench expects).
 test: lint
 	-sh scripts/ensure-fuse.sh
 	-sh scripts/ensure-avr.sh
+	-sh scripts/ensure-wrk.sh
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 bench: bytecode

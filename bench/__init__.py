@@ -18,6 +18,7 @@ from bench import (
     cpu,
     exec,
     gcc,
+    http,
     image_read,
     image_startup,
     kill,
@@ -53,6 +54,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     python.BENCHMARK,
     gcc.BENCHMARK,
     cpu.BENCHMARK,
+    http.BENCHMARK,
 )
 
 __all__ = ["BENCHMARKS", "Benchmark", "Row", "by_name"]

@@ -56,7 +56,7 @@ SOURCES: dict[str, Program] = {
     },
 }
 
-Unit = Literal["ms", "us", "ns/call", "MiB/s", "reads/s"]
+Unit = Literal["ms", "us", "ns/call", "MiB/s", "reads/s", "req/s"]
 
 
 class BenchError(Exception):

@@ -23,7 +23,7 @@ def figure(value: float | None, unit: Unit) -> str:
         return f"{value:,.1f} ms"
     if unit == "MiB/s":
         return f"{value:,.0f} MiB/s"
-    if unit == "reads/s":
+    if unit in ("reads/s", "req/s"):
         return f"{value:,.0f}/s"
     suffix = "us" if unit == "us" else "ns"
     return f"{value:,.0f} {suffix}" if value >= 100 else f"{value:.1f} {suffix}"
