@@ -1,6 +1,6 @@
 """A prefork web server inside PyOcclum, its files on the encrypted root.
 
-    python demo.py [--instance DIR] [--native] [--workers N]
+    python demo.py [--instance DIR] [--native | --server] [--workers N]
 
 1. Builds ``server.c`` (a prefork HTTP/1.1 static file server in plain POSIX C:
    one master, N workers sharing its listening socket) with ``occlum-cc``, and
@@ -20,6 +20,10 @@
 5. Stops it with SIGTERM and checks that it exited with status 0 and reported
    nothing wrong.
 
+``--server`` uses server mode instead of ``occlum run``: ``occlum start``
+boots the instance once, ``occlum exec`` starts the web server in it (the
+client passes the server's output through), and ``occlum stop`` ends it (SIGTERM
+to every process inside; the exec client then exits with the server's status).
 ``--native`` does steps 3-5 with the gcc build serving the site from a host
 folder (the same checks against the same source, no LibOS). Exit status 0
 only if every check held; errors the user can act on are one line, status 1.
@@ -155,11 +159,12 @@ def _checked(cmd: list[str], cwd: Path | None = None) -> None:
         raise DemoError(f"{' '.join(cmd[1:3])} failed: {(r.stderr or r.stdout).strip()}")
 
 
-def make_instance(folder: Path, wasm: Path, site: Path) -> Path:
+def make_instance(folder: Path, wasm: Path, site: Path, bare: bool = True) -> Path:
     """A new built instance in ``folder`` (must not exist): ``wasm`` as :data:`PROGRAM`,
-    the folder ``site`` copied onto the encrypted root as :data:`DOCROOT`."""
+    the folder ``site`` copied onto the encrypted root as :data:`DOCROOT`; with the
+    userland (``/bin/sh``, ``ps``, ``kill``...) unless ``bare``."""
     occlum = _tool("occlum")
-    _checked([occlum, "new", "--bare", str(folder)])
+    _checked([occlum, "new", *(["--bare"] if bare else []), str(folder)])
     dest = folder / "image" / PROGRAM.lstrip("/")
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(wasm, dest)
@@ -201,11 +206,15 @@ class Server:
         """Send ``sig`` to the server (the master, or ``occlum run``) and wait for it."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
+        return self.wait(timeout, f"signal {sig}")
+
+    def wait(self, timeout: float = 30.0, after: str = "being asked") -> Stopped:
+        """Wait for the server to end (it was told to stop some other way)."""
         try:
             status = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise DemoError(f"the server did not stop within {timeout:g} s of signal {sig}: "
+            raise DemoError(f"the server did not stop within {timeout:g} s of {after}: "
                             f"{self.stderr.strip()}") from None
         for t in self._threads:
             t.join(5)
@@ -270,9 +279,20 @@ def native_command(binary: Path, site: Path, workers: int = WORKERS) -> list[str
     return [str(binary), "-p", "0", "-b", "127.0.0.1", "-r", str(site), "-w", str(workers)]
 
 
-def inside_command(workers: int = WORKERS) -> list[str]:
-    return [_tool("occlum"), "run", PROGRAM, "-p", "0", "-b", "127.0.0.1", "-r", DOCROOT,
+def inside_command(workers: int = WORKERS, verb: str = "run") -> list[str]:
+    """``occlum run`` (a LibOS of its own) or ``occlum exec`` (in the started instance)."""
+    return [_tool("occlum"), verb, "--", PROGRAM, "-p", "0", "-b", "127.0.0.1", "-r", DOCROOT,
             "-w", str(workers)]
+
+
+def occlum(verb: str, folder: Path, *args: str) -> str:
+    """``occlum VERB ARGS...`` in the instance ``folder`` (must succeed); its stdout."""
+    r = subprocess.run([_tool("occlum"), verb, *args], cwd=folder, capture_output=True,
+                       text=True, timeout=120, check=False)
+    if r.returncode != 0:
+        raise DemoError(f"occlum {verb} {' '.join(args)} failed with exit status "
+                        f"{r.returncode}: {(r.stderr or r.stdout).strip()}")
+    return r.stdout
 
 
 # -- a client ------------------------------------------------------------------------
@@ -413,31 +433,52 @@ def check_stop(stopped: Stopped) -> list[str]:
 # -- the demo ------------------------------------------------------------------------
 
 
-def run_demo(instance: Path | None, native: bool, workers: int, work: Path,
+def run_demo(instance: Path | None, mode: str, workers: int, work: Path,
              say: Say = print) -> list[str]:
-    """Everything above; the failed checks (empty: the demo worked)."""
+    """Everything above; the failed checks (empty: the demo worked). ``mode``:
+    ``native``, ``run`` (``occlum run``) or ``server`` (``occlum start``, then
+    ``occlum exec``, and ``occlum stop`` to end it)."""
     site_dir = work / "www"
     site_dir.mkdir()
     site = make_site(site_dir)
-    if native:
+    folder = instance or work / "instance"
+    if mode == "native":
         binary = build_native()
         say(f"http: starting the native build (gcc -O2), {workers} workers")
         server = start(native_command(binary, site_dir, workers))
     else:
         say("http: building server.c with occlum-cc (cached after the first run)")
         wasm = build_inside()
-        folder = instance or work / "instance"
         say(f"http: creating the instance {folder}, the site on the encrypted root ({DOCROOT})")
         make_instance(folder, wasm, site_dir)
-        say(f"http: occlum run {PROGRAM} -p 0 -b 127.0.0.1 -r {DOCROOT} -w {workers}")
-        server = start(inside_command(workers), cwd=folder)
+        verb = "run"
+        if mode == "server":
+            say("http: occlum start")
+            occlum("start", folder)
+            verb = "exec"
+        say(f"http: occlum {verb} {PROGRAM} -p 0 -b 127.0.0.1 -r {DOCROOT} -w {workers}")
+        try:
+            server = start(inside_command(workers, verb), cwd=folder)
+        except DemoError:
+            if mode == "server":
+                with contextlib.suppress(DemoError):
+                    occlum("stop", folder)
+            raise
     try:
         say(f"http: listening on 127.0.0.1:{server.port}; the host's client checks:")
         failures = check_server(server.port, site, say)
-        say("http: SIGTERM to the server")
-        stopped = server.stop()
+        if mode == "server":
+            say("http: occlum stop (SIGTERM to every process inside)")
+            occlum("stop", folder)
+            stopped = server.wait(30, "occlum stop")
+        else:
+            say("http: SIGTERM to the server")
+            stopped = server.stop()
     finally:
         server.kill()
+        if mode == "server" and (folder / "run" / "occlum.sock").exists():
+            with contextlib.suppress(DemoError):
+                occlum("stop", folder)
     failures += check_stop(stopped)
     if not failures:
         say(f"http: it exited with status {stopped.status}: "
@@ -449,8 +490,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--instance", type=Path,
                         help="the instance folder to create (default: a temporary one, removed)")
-    parser.add_argument("--native", action="store_true",
-                        help="check the gcc build on the host instead (no LibOS)")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--native", action="store_true",
+                     help="check the gcc build on the host instead (no LibOS)")
+    how.add_argument("--server", action="store_true",
+                     help="occlum start, then occlum exec the server, and occlum stop it")
     parser.add_argument("--workers", type=int, default=WORKERS,
                         help=f"worker processes (default {WORKERS})")
     args = parser.parse_args(argv)
@@ -460,14 +504,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.instance is not None and args.instance.exists():
             raise DemoError(f"{args.instance} exists: give a new folder")
         with tempfile.TemporaryDirectory(prefix="http-demo-") as tmp:
-            failures = run_demo(args.instance, args.native, args.workers, Path(tmp))
+            mode = "native" if args.native else "server" if args.server else "run"
+            failures = run_demo(args.instance, mode, args.workers, Path(tmp))
     except DemoError as e:
         print(f"http demo: {e}", file=sys.stderr)
         return 1
     for failure in failures:
         print(f"http demo: FAILED: {failure}", file=sys.stderr)
     if not failures:
-        where = "natively" if args.native else "inside PyOcclum"
+        where = ("natively" if args.native else "inside PyOcclum (occlum start/exec/stop)"
+                 if args.server else "inside PyOcclum")
         print(f"http demo: OK: the prefork server answered every check {where} and stopped "
               "cleanly")
     return 1 if failures else 0

@@ -4,7 +4,7 @@
 # site from the encrypted root (/root/www) to a client on the host; then a
 # SIGTERM stops it. Exits 0 only if every check held. See README.md.
 #
-#   demos/http/run.sh [--instance DIR] [--workers N] [--native]   (.venv/bin on PATH)
+#   demos/http/run.sh [--instance DIR] [--workers N] [--native | --server]   (.venv/bin on PATH)
 #
 # PYOCCLUM_DEMO_CACHE=DIR  the builds (default ~/.cache/pyocclum/demos)
 set -eu

@@ -9,8 +9,9 @@ pipelining, split requests, a 100 KiB file byte for byte), malformed requests
 and their status codes, clients that disconnect mid-request or mid-response
 (no worker dies: every worker still answers and the master restarted none),
 a server stopped by SIGTERM under load (exit status 0, nothing wrong on
-stderr), a killed worker restarted by the master (natively: the host can see
-the workers), and ``demos/http/run.sh`` end to end.
+stderr), a killed worker restarted by the master (natively, and inside a
+started instance through ``occlum exec``), and ``demos/http/run.sh`` end to end
+(``occlum run``, server mode, native).
 """
 
 from __future__ import annotations
@@ -294,7 +295,7 @@ def test_sigint_stops_it_too(fresh: Any) -> None:
     assert "httpd: stopped (signal 2)" in stopped.stderr
 
 
-# -- the master, natively (the host sees its workers) ----------------------------------
+# -- the master: a killed worker is restarted -------------------------------------------
 
 
 def children(pid: int) -> list[int]:
@@ -324,6 +325,53 @@ def test_a_killed_worker_is_restarted(native_binary: Path, site: Site) -> None:
         srv.kill()
     assert stopped.status == 0
     assert f"httpd: worker {workers[0]} killed by signal 9" in stopped.stderr
+
+
+def workers_inside(folder: Path) -> dict[int, int]:
+    """{pid: parent pid} of the httpd processes in the started instance (its ``ps -ef``)."""
+    found = {}
+    for line in demo.occlum("exec", folder, "/bin/ps", "-ef").splitlines()[1:]:
+        fields = line.split(None, 7)
+        if fields[7].startswith("/bin/httpd --worker"):
+            found[int(fields[1])] = int(fields[2])
+    return found
+
+
+def test_a_killed_worker_is_restarted_inside_a_started_instance(
+    tmp_path: Path, site: Site,
+) -> None:
+    """Server mode: ``occlum exec`` runs the server in a started instance, then
+    ``ps`` and ``kill -9`` (the userland's) from the host through more ``exec``s."""
+    folder = demo.make_instance(tmp_path / "inst", demo.build_inside(), site.folder, bare=False)
+    demo.occlum("start", folder)
+    try:
+        srv = demo.start(demo.inside_command(verb="exec"), cwd=folder)
+        try:
+            before = workers_inside(folder)
+            assert len(before) == demo.WORKERS
+            assert len(set(before.values())) == 1  # one master
+            victim = min(before)
+            demo.occlum("exec", folder, "/bin/kill", "-9", str(victim))
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                now = workers_inside(folder)
+                if len(now) == demo.WORKERS and victim not in now:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail(f"no new worker: {workers_inside(folder)} after {before}")
+            assert set(now.values()) == set(before.values())
+            all_workers_answer(srv.port)
+            demo.occlum("stop", folder)
+            stopped = srv.wait(30)
+        finally:
+            srv.kill()
+    finally:
+        if (folder / "run" / "occlum.sock").exists():
+            demo.occlum("stop", folder)
+    assert stopped.status == 0, stopped.stderr
+    assert f"httpd: worker {victim} killed by signal 9" in stopped.stderr
+    assert "httpd: stopped (signal 15)" in stopped.stderr
 
 
 @pytest.mark.parametrize(("args", "status", "message"), [
@@ -361,7 +409,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("mode", ["--native", ""])
+@pytest.mark.parametrize("mode", ["--native", "", "--server"])
 def test_run_sh(mode: str) -> None:
     r = subprocess.run(["sh", str(DEMO / "run.sh"), *([mode] if mode else [])],
                        capture_output=True, text=True, timeout=300, env=_env(), check=False)
