@@ -14,11 +14,22 @@ import pytest
 from userland_harness import Userland
 
 from pyocclum.boot import Instance
+from pyocclum.boot import etc as boot_etc
 from pyocclum.cli.userland import install_userland
 from pyocclum.config.template import new_instance
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 CC = Path(sys.executable).parent / "occlum-cc"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_host_etc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Boots in this process copy no host ``/etc`` files in (boot/etc.py), so what
+    a test sees inside never depends on this machine's ``resolv.conf``, ``hosts``
+    or ``hostname``; tests/boot/test_boot_etc.py points it at files of its own."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(boot_etc, "HOST_ETC", tmp_path_factory.mktemp("no-host-etc"))
+        yield
 
 
 @pytest.fixture

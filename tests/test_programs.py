@@ -42,7 +42,6 @@ from typing import Any
 import pytest
 import wasmtime
 
-from pyocclum.boot import etc as boot_etc
 from pyocclum.boot.instance import Instance, RunResult
 from pyocclum.cli import cc
 from pyocclum.config.template import new_instance
@@ -289,8 +288,6 @@ def runner(tmp_path: Path, programs: Programs, oracle: Oracle,
            monkeypatch: pytest.MonkeyPatch) -> Runner:
     # Keep the SIM-mode platform secret out of the user's home.
     monkeypatch.setenv("PYOCCLUM_PLATFORM_SECRET", str(tmp_path / "platform-secret"))
-    # The oracle's root is the image alone: no host /etc files copied in at boot.
-    monkeypatch.setattr(boot_etc, "HOST_ETC", tmp_path / "no-host-etc")
     return Runner(tmp_path, programs, oracle)
 
 
