@@ -381,7 +381,7 @@ class Instance:
     ) -> Iterator[Booted]:
         """The LibOS booted exactly as :meth:`run` boots it (same checks, same errors,
         the same run lock), with no process in it, for a caller that starts processes
-        itself (``occlum start``: :mod:`pyocclum.boot.server`).
+        itself (``occlum start``: :mod:`pyocclum.cli.server`).
 
         Pid 1 stays unused: there is no init, so orphans get parent 0 and are
         reaped by the kernel when they exit. On exit every process still
