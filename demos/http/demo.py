@@ -275,14 +275,17 @@ def start(cmd: Sequence[str], cwd: Path | None = None,
             return server
 
 
-def native_command(binary: Path, site: Path, workers: int = WORKERS) -> list[str]:
-    return [str(binary), "-p", "0", "-b", "127.0.0.1", "-r", str(site), "-w", str(workers)]
+def native_command(binary: Path, site: Path, workers: int = WORKERS,
+                   extra: Sequence[str] = ()) -> list[str]:
+    return [str(binary), "-p", "0", "-b", "127.0.0.1", "-r", str(site), "-w", str(workers),
+            *extra]
 
 
-def inside_command(workers: int = WORKERS, verb: str = "run") -> list[str]:
+def inside_command(workers: int = WORKERS, verb: str = "run",
+                   extra: Sequence[str] = ()) -> list[str]:
     """``occlum run`` (a LibOS of its own) or ``occlum exec`` (in the started instance)."""
     return [_tool("occlum"), verb, "--", PROGRAM, "-p", "0", "-b", "127.0.0.1", "-r", DOCROOT,
-            "-w", str(workers)]
+            "-w", str(workers), *extra]
 
 
 def occlum(verb: str, folder: Path, *args: str) -> str:

@@ -6,7 +6,8 @@
  * -p the TCP port (default 8080; 0: any free port), -b the IPv4 address to bind
  * (default 0.0.0.0), -r the folder served (default /root/www), -w the number of
  * workers (default 4), -a an access log line per request on stderr (off by
- * default), -t the keep-alive idle timeout in seconds (default 10; 0: none).
+ * default), -t the keep-alive idle timeout in seconds (default 10; 0: none), which
+ * also bounds how long a write to a client that stopped reading may block.
  *
  * The master creates the listening socket (SO_REUSEADDR, bind, listen), prints
  * one line "httpd: listening on ADDR:PORT, N workers, root DOCROOT" on stdout
@@ -268,10 +269,10 @@ static int clean_path(const char *target, char *path, size_t cap, int *is_dir_re
             if (hi < 0 || lo < 0)
                 return 400;
             ch = (char)(hi * 16 + lo);
-            if (ch == '\0')
-                return 400;
             p += 2;
         }
+        if ((unsigned char)ch < 0x20 || ch == 0x7f)
+            return 400; /* NUL, CR, LF...: never part of a file name here (nor of a header) */
         decoded[n++] = ch;
     }
     decoded[n] = '\0';
@@ -498,9 +499,10 @@ static void serve_connection(int fd) {
     static struct conn c;
     c.fd = fd;
     c.len = 0;
-    if (opts->timeout > 0) {
+    if (opts->timeout > 0) { /* neither a silent client nor one that stops reading */
         struct timeval tv = {opts->timeout, 0};
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     }
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

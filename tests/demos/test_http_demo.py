@@ -96,13 +96,14 @@ def spare_instance(tmp_path_factory: pytest.TempPathFactory, site: Site) -> Path
 
 
 def launch(request: pytest.FixtureRequest, backend: str, site: Site,
-           instance_fixture: str = "instance") -> Any:
+           instance_fixture: str = "instance", workers: int = demo.WORKERS,
+           extra: tuple[str, ...] = ()) -> Any:
     """A running server of ``backend`` serving ``site``."""
     if backend == "native":
         binary = request.getfixturevalue("native_binary")
-        return demo.start(demo.native_command(binary, site.folder))
+        return demo.start(demo.native_command(binary, site.folder, workers, extra))
     folder = request.getfixturevalue(instance_fixture)
-    return demo.start(demo.inside_command(), cwd=folder)
+    return demo.start(demo.inside_command(workers, extra=extra), cwd=folder)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -170,12 +171,13 @@ def test_the_demo_checks_pass(server: Any, site: Site) -> None:
     (b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n", 400),
     (b"GET /bad%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     (b"GET /nul%00.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"GET /sub%0d%0aSet-Cookie:%20a=b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     (b"GET /" + b"a" * 3000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
     (b"GET /" + b"a" * 9000, 414),  # no end of line within the head's limit
     (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 431),
     (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
 ], ids=["version", "protocol", "no-version", "no-host", "header", "percent",
-        "nul", "long-target", "long-line", "big-head", "chunked"])
+        "nul", "crlf", "long-target", "long-line", "big-head", "chunked"])
 def test_bad_requests_get_their_status_and_the_connection_closes(
     server: Any, request_bytes: bytes, status: int,
 ) -> None:
@@ -253,6 +255,33 @@ def test_clients_that_disconnect_mid_request_or_mid_response(server: Any) -> Non
             s.close()  # unread data: a reset either way
     all_workers_answer(port)
     assert "httpd: worker" not in server.stderr
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_client_holds_the_only_worker_past_the_timeout(
+    request: pytest.FixtureRequest, backend: str, site: Site,
+) -> None:
+    """One worker, ``-t 1``: a client that says nothing, then one that stops reading
+    a 5 MB answer, each lose the worker after about a second to the next client."""
+    srv = launch(request, backend, site, "spare_instance", workers=1, extra=("-t", "1"))
+    try:
+        port = srv.port
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as silent:
+            start = time.monotonic()
+            rs = exchange(port, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert rs[0].status == 200
+            assert 0.8 < time.monotonic() - start < 10
+            assert closed_by_server(silent)
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as stalled:
+            stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            stalled.sendall(b"GET /100k.bin HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
+            start = time.monotonic()
+            rs = exchange(port, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert rs[0].status == 200
+            assert 0.8 < time.monotonic() - start < 10
+        assert srv.stop().status == 0
+    finally:
+        srv.kill()
 
 
 def test_a_server_stopped_under_load_exits_cleanly(fresh: Any) -> None:
