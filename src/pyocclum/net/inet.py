@@ -159,7 +159,11 @@ class InetSocket(Socket):
         #: The last connect call started a connection (EINPROGRESS, not EALREADY).
         self.connect_started = False
         self._closed = False
-        reactor.register(host, self._q)
+        try:
+            reactor.register(host, self._q)
+        except OSError as e:  # the host's epoll is full (max_user_watches) or out of memory
+            host.close()
+            raise _host_error(e, "registering the socket for events") from None
 
     # -- helpers ---------------------------------------------------------------------
     def _attempt(self, op: Callable[[], T], what: str) -> T:

@@ -49,8 +49,8 @@ class Reactor:
             if self._thread is None:
                 self._start()
             assert self._epoll is not None
+            self._epoll.register(fd, EVENTS)  # (OSError: nothing recorded)
             self._queues[fd] = queue
-            self._epoll.register(fd, EVENTS)
 
     def unregister(self, sock: socket.socket) -> None:
         """Forget ``sock`` (before it is closed on the host); the last one stops the thread."""
