@@ -47,6 +47,24 @@ CAT_ETC = bytes(wasmtime.wat2wasm("""
     (call $cat (i32.const 140) (i32.const 12))))
 """))
 
+# Prints uname's nodename (the second 65-byte field of the struct) up to its NUL.
+NODENAME = bytes(wasmtime.wat2wasm("""
+(module
+  (import "occlum" "uname" (func $uname (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local $n i32)
+    (drop (call $uname (i32.const 100)))
+    (block $done
+      (loop $scan
+        (br_if $done (i32.eqz (i32.load8_u (i32.add (i32.const 165) (local.get $n)))))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $scan)))
+    (i32.store (i32.const 0) (i32.const 165))
+    (i32.store (i32.const 4) (local.get $n))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"""))
+
 
 @pytest.fixture
 def host_etc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -64,6 +82,8 @@ def make(tmp_path: Path, image_hosts: str | None = None) -> Instance:
     image = tmp_path / "inst" / "image"
     (image / "bin" / "cat_etc").write_bytes(CAT_ETC)
     (image / "bin" / "cat_etc").chmod(0o755)
+    (image / "bin" / "nodename").write_bytes(NODENAME)
+    (image / "bin" / "nodename").chmod(0o755)
     if image_hosts is not None:
         (image / "etc").mkdir(exist_ok=True)
         (image / "etc" / "hosts").write_text(image_hosts)
@@ -103,3 +123,22 @@ def test_nothing_is_written_when_nothing_changed(tmp_path: Path, host_etc: Path)
         assert boot_etc.copy_host_etc(Vfs(fs), fs) == []
         (host_etc / "hostname").write_text("renamed\n")
         assert boot_etc.copy_host_etc(Vfs(fs), fs) == ["hostname"]
+
+
+def nodename(inst: Instance) -> bytes:
+    r = inst.run(["/bin/nodename"], stdin=b"", capture=True)
+    assert r.exit_code == 0, r
+    assert r.stdout is not None
+    return r.stdout
+
+
+def test_the_host_name_inside_is_etc_hostname(tmp_path: Path, host_etc: Path) -> None:
+    inst = make(tmp_path)
+    assert nodename(inst) == b"hostbox"
+    # A name Linux could not have (blanks, too long) leaves the default.
+    (host_etc / "hostname").write_text("not a name\n")
+    assert nodename(inst) == b"occlum"
+    (host_etc / "hostname").write_text("h" * 65 + "\n")
+    assert nodename(inst) == b"occlum"
+    (host_etc / "hostname").write_text("h" * 64 + "\n")
+    assert nodename(inst) == b"h" * 64

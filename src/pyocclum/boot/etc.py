@@ -35,6 +35,8 @@ HOST_ETC = Path("/etc")
 HOST_FILES = ("resolv.conf", "hosts", "hostname")
 #: The most of one host file that is copied (they are a few lines each).
 MAX_SIZE = 1 << 20
+#: Linux's longest host name (``HOST_NAME_MAX``).
+HOST_NAME_MAX = 64
 
 
 def _in_image(root: FileSystem, name: str) -> bool:
@@ -95,3 +97,19 @@ def copy_host_etc(vfs: Vfs, root: FileSystem, host_etc: Path | None = None) -> l
         except KernelError as e:
             log.warning("cannot copy the host's /etc/%s inside: %s", name, e.msg or e.errno.name)
     return written
+
+
+def hostname_inside(vfs: Vfs) -> bytes | None:
+    """The first line of ``/etc/hostname`` inside, if it is a usable host name (1 to
+    :data:`HOST_NAME_MAX` bytes, no blanks or NULs): what the boot makes ``uname``'s
+    nodename, as a Linux system sets its host name from that file at boot."""
+    try:
+        node = vfs.resolve(vfs.root(), "etc/hostname").inode
+        if node.filetype != FileType.REGULAR_FILE:
+            return None
+        first = node.read(0, 4 * HOST_NAME_MAX).split(b"\n", 1)[0].strip()
+    except KernelError:
+        return None
+    if not 0 < len(first) <= HOST_NAME_MAX or any(c in first for c in b" \t\0"):
+        return None
+    return first

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, shell_exit_code, signal_name
-from pyocclum.boot.etc import copy_host_etc
+from pyocclum.boot.etc import copy_host_etc, hostname_inside
 from pyocclum.boot.mounts import BUILD_ROOT, MountEnv, MountSet
 from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig
 from pyocclum.crypto import Identity, load_or_create_secret
@@ -482,6 +482,7 @@ class Instance:
                 vfs.mount(spec.target, fs)
                 log.debug("mounted %s on %s", spec.type, spec.target)
             copy_host_etc(vfs, root)
+            kernel.hostname = hostname_inside(vfs) or kernel.hostname
         except BaseException:
             mounts.close()
             raise

@@ -108,6 +108,8 @@ class Kernel:
         self.vfs = vfs
         #: Which addresses sockets may bind and connect to (``Occlum.json``'s ``network``).
         self.network = network or ALLOW_ALL
+        #: ``uname``'s nodename (``gethostname``): the boot sets it from ``/etc/hostname``.
+        self.hostname = b"occlum"
         self.executor = executor
         self.limits = limits or Limits()
         self.strace = strace

@@ -462,8 +462,8 @@ class OcclumSyscalls:
         p.rlimits[resource] = (cur, hard)
 
     def uname(self, p: Process) -> tuple[bytes, ...]:
-        return (b"Linux", b"occlum", b"5.15.0-pyocclum", f"#1 PyOcclum {__version__}".encode(),
-                b"wasm32")
+        return (b"Linux", self.kernel.hostname, b"5.15.0-pyocclum",
+                f"#1 PyOcclum {__version__}".encode(), b"wasm32")
 
     def sysinfo(self, p: Process) -> tuple[int, int, int, int, int]:
         uptime = (time.monotonic_ns() - self.kernel.boot_ns) // 1_000_000_000
