@@ -7,7 +7,9 @@ unchanged afterwards (all but access times, which a ramfs updates on reads).
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -294,6 +296,34 @@ def test_same_object_per_path_while_held(layers: Layers) -> None:
     f = layers.root.lookup("f")
     assert layers.root.lookup("f") is f
     assert walk(layers.root, "a/c") is walk(layers.root, "a/c")
+
+
+def test_recent_lookups_stay_cached_and_every_change_is_seen(layers: Layers) -> None:
+    # Nobody holds "a/f" between the walks: the union's ring of recent lookups does,
+    # so the second walk asks no layer (same object) ...
+    first = id(walk(layers.root, "a/f"))
+    assert id(walk(layers.root, "a/f")) == first
+    # ... and every change made through the union is still seen at once.
+    a = layers.root.lookup("a")
+    a.lookup("f").write(0, b"LOWER")
+    assert walk(layers.root, "a/f").read(0, 9) == b"LOWER a/f"
+    a.create("new", 0o644).write(0, b"new")
+    a.rename("new", a, "f")
+    assert walk(layers.root, "a/f").read(0, 9) == b"new"
+    a.unlink("f")
+    assert errno_of(walk, layers.root, "a/f") == Errno.ENOENT
+
+
+def test_a_removed_object_leaves_the_ring_of_recent_lookups(layers: Layers) -> None:
+    # An unlinked file's upper inode must die with its last holder (its storage is
+    # freed then), not linger in the cache of recent lookups.
+    layers.root.create("gone", 0o644).write(0, b"x")
+    node = weakref.ref(layers.root.lookup("gone"))
+    upper = weakref.ref(walk(layers.upper.root(), "gone"))
+    layers.root.unlink("gone")
+    gc.collect()
+    assert node() is None
+    assert upper() is None
 
 
 def test_merged_directory_reports_unknown_link_count(layers: Layers) -> None:

@@ -41,7 +41,12 @@ Linux overlayfs; the markers are those of aufs and OCI image layers:
 The inodes the union hands out are one object per path while anyone holds
 them (a weak cache per directory), and a copied-up inode forwards to its
 upper copy, so an open file description made before a copy-up keeps working
-and sees the new data.
+and sees the new data. The union itself holds the last ``_RECENT`` objects it
+looked up (a ring, like Linux's dentry cache), so a path walked again and again
+(``open`` of the same file by a server) finds them in the per-directory cache
+instead of asking every layer each time; an object that loses its name leaves
+the ring at once (an unlinked file's storage is freed on its last close, as
+before). This changes no answer: a cached object is the one a holder would see.
 
 Inode numbers: an object from layer ``i`` (0 = upper, 1.. = lowers) with
 layer inode number ``n`` is ``i << 56 | n`` (overlayfs's ``xino`` scheme), so
@@ -61,6 +66,7 @@ are already in the upper layer do not take it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import threading
@@ -99,6 +105,8 @@ _REAL_INO_LIMIT = 1 << _LAYER_SHIFT
 #: Layer bits reserved for layer inode numbers too large to pack.
 _BIG_INO_LAYER = 0xFF
 _MAX_LOWERS = _BIG_INO_LAYER - 1
+#: How many looked-up objects the union keeps alive (see the module docstring).
+_RECENT = 512
 _COPY_CHUNK = 1 << 20
 
 
@@ -172,6 +180,9 @@ class UnionFs(FileSystem):
         self._next_big = itertools.count(1)
         self._next_tmp = itertools.count(1)
         self._work: Inode | None = None
+        # The ring of recently looked-up objects (changed with the lock held).
+        self._recent: list[_UnionInode | None] = [None] * _RECENT
+        self._recent_next = 0
         self._clean_work_dir()
         self._root = self._make_root()
 
@@ -266,6 +277,19 @@ class UnionFs(FileSystem):
         return _UnionInode(
             self, parent, name, upper=upper, lowers=lowers, ino=ino, filetype=top.filetype
         )
+
+    def _remember(self, node: _UnionInode) -> None:
+        """Keep ``node`` alive until ``_RECENT`` later lookups (union lock held)."""
+        i = self._recent_next
+        self._recent[i] = node
+        self._recent_next = (i + 1) % _RECENT
+
+    def _drop_recent(self, node: _UnionInode) -> None:
+        """``node`` lost its name: stop holding it (union lock held)."""
+        recent = self._recent
+        with contextlib.suppress(ValueError):
+            while True:
+                recent[recent.index(node)] = None
 
     def _lower_entry(self, parent: _UnionInode, name: str) -> Inode | None:
         """What ``parent``'s lower layers (alone) have at ``name``, whiteouts applied."""
@@ -518,10 +542,12 @@ class _UnionInode(Inode):
             node = self.fs._resolve(self, name)
             if node is not None:
                 self._children[name] = node
+                self.fs._remember(node)
         return node
 
     def _forget_child(self, name: str, node: _UnionInode) -> None:
         node.dead = True
+        self.fs._drop_recent(node)
         if self._children.get(name) is node:
             del self._children[name]
 
