@@ -70,16 +70,27 @@ SYSINFO = struct.Struct("<QQQII")
 STAT = struct.Struct("<QQIIIIQqqq")
 
 
+# Plain ints: every open converts these (an enum.Flag operation costs a microsecond).
+_OFLAG_CREAT = int(OFlags.CREAT)
+_OFLAG_EXCL = int(OFlags.EXCL)
+_OFLAG_TRUNC = int(OFlags.TRUNC)
+_OFLAG_DIRECTORY = int(OFlags.DIRECTORY)
+_FD_APPEND = int(FdFlags.APPEND)
+_FD_NONBLOCK = int(FdFlags.NONBLOCK)
+_FD_SYNC = int(FdFlags.SYNC)
+_FD_DSYNC = int(FdFlags.DSYNC)
+
+
 def _fdflags_from_linux(flags: int) -> int:
     out = 0
     if flags & O_APPEND:
-        out |= FdFlags.APPEND
+        out |= _FD_APPEND
     if flags & O_NONBLOCK:
-        out |= FdFlags.NONBLOCK
+        out |= _FD_NONBLOCK
     if flags & O_SYNC == O_SYNC:
-        out |= FdFlags.SYNC
+        out |= _FD_SYNC
     elif flags & O_DSYNC:
-        out |= FdFlags.DSYNC
+        out |= _FD_DSYNC
     return out
 
 
@@ -238,13 +249,13 @@ class OcclumSyscalls:
         acc = flags & O_ACCMODE
         oflags = 0
         if flags & O_CREAT:
-            oflags |= OFlags.CREAT
+            oflags |= _OFLAG_CREAT
         if flags & O_EXCL:
-            oflags |= OFlags.EXCL
+            oflags |= _OFLAG_EXCL
         if flags & O_TRUNC:
-            oflags |= OFlags.TRUNC
+            oflags |= _OFLAG_TRUNC
         if flags & O_DIRECTORY:
-            oflags |= OFlags.DIRECTORY
+            oflags |= _OFLAG_DIRECTORY
         return self.wasi.open_file(
             fds, start, path, follow=not flags & O_NOFOLLOW, oflags=oflags,
             readable=acc in (0, O_RDWR), writable=acc in (O_WRONLY, O_RDWR),

@@ -12,7 +12,15 @@ from pyocclum.fs.vfs import MAX_SYMLINKS, Location, ParentLocation, Vfs
 from pyocclum.kernel.fdtable import FdTable
 from pyocclum.syscalls.wasi_paths import Walker
 
-_SEEKABLE_DEVICE_RIGHTS = RIGHTS_STREAM | Rights.FD_SEEK | Rights.FD_TELL
+# Plain ints: every open tests these, and an enum.Flag operation costs a microsecond.
+_RIGHTS_STREAM = int(RIGHTS_STREAM)
+_SEEKABLE_DEVICE_RIGHTS = int(RIGHTS_STREAM | Rights.FD_SEEK | Rights.FD_TELL)
+_NOT_READABLE = ~int(Rights.FD_READ | Rights.FD_READDIR)
+_NOT_WRITABLE = ~int(Rights.FD_WRITE)
+_CREAT = int(OFlags.CREAT)
+_DIRECTORY = int(OFlags.DIRECTORY)
+_EXCL = int(OFlags.EXCL)
+_TRUNC = int(OFlags.TRUNC)
 #: Rights a directory never has (wasmtime): it cannot be sought or resized.
 _NOT_DIRECTORY_RIGHTS = int(
     Rights.FD_SEEK | Rights.FD_FILESTAT_SET_SIZE | Rights.PATH_FILESTAT_SET_SIZE
@@ -48,14 +56,14 @@ class OpenFiles:
         the path: the VFS's POSIX walk by default, :class:`Beneath` for WASI.
         """
         walker: Walker = self.vfs if walk is None else walk
-        want_dir = bool(oflags & OFlags.DIRECTORY)
+        want_dir = bool(oflags & _DIRECTORY)
         parent = walker.resolve_parent(start, path)
         loc: Location | None = None
         created = False
-        if oflags & OFlags.CREAT and (parent.trailing_slash or not parent.name):
+        if oflags & _CREAT and (parent.trailing_slash or not parent.name):
             # Linux and wasmtime: O_CREAT of a name ending in "/" is EISDIR, whatever
             # is there; of "." or "..", EEXIST with O_EXCL, else EISDIR.
-            if not parent.name and oflags & OFlags.EXCL and parent.last in (".", ".."):
+            if not parent.name and oflags & _EXCL and parent.last in (".", ".."):
                 raise KernelError(Errno.EEXIST, f"{path} exists")
             raise KernelError(Errno.EISDIR, f"{path}: cannot create a directory with open")
         if not parent.name:
@@ -64,9 +72,9 @@ class OpenFiles:
             try:
                 loc = walker.resolve(parent.parent, parent.name, follow=False)
             except KernelError as e:
-                if e.errno != Errno.ENOENT or not oflags & OFlags.CREAT:
+                if e.errno != Errno.ENOENT or not oflags & _CREAT:
                     raise
-            if loc is not None and oflags & OFlags.CREAT and oflags & OFlags.EXCL:
+            if loc is not None and oflags & _CREAT and oflags & _EXCL:
                 raise KernelError(Errno.EEXIST, f"{path} exists")
             if (
                 loc is not None
@@ -75,7 +83,7 @@ class OpenFiles:
             ):
                 if not follow:
                     raise KernelError(Errno.ELOOP, f"{path} is a symbolic link")
-                if oflags & OFlags.CREAT:
+                if oflags & _CREAT:
                     parent, loc = self._follow_for_create(walker, parent)
                 else:
                     loc = walker.resolve(parent.parent, parent.name, follow=True)
@@ -94,25 +102,25 @@ class OpenFiles:
         is_dir = st.filetype == FileType.DIRECTORY
         if (want_dir or parent.trailing_slash) and not is_dir:
             raise KernelError(Errno.ENOTDIR, f"{path} is not a directory")
-        if is_dir and (writable or oflags & (OFlags.TRUNC | OFlags.CREAT)):
+        if is_dir and (writable or oflags & (_TRUNC | _CREAT)):
             raise KernelError(Errno.EISDIR, f"{path} is a directory")
         if st.filetype in (FileType.SOCKET_STREAM, FileType.SOCKET_DGRAM):
             # A socket node is reached with connect(), never opened (Linux: ENXIO).
             raise KernelError(Errno.ENXIO, f"{path} is a socket")
-        if oflags & OFlags.TRUNC and not created and st.filetype == FileType.REGULAR_FILE:
+        if oflags & _TRUNC and not created and st.filetype == FileType.REGULAR_FILE:
             inode.truncate(0)
         stream = inode.open_stream()
         # Rights as wasmtime reports them: everything the open mode allows (a
         # directory is never sought or resized); rights are not access control here.
         base: int
         if stream is not None:
-            base = RIGHTS_STREAM if stream.isatty() else _SEEKABLE_DEVICE_RIGHTS
+            base = _RIGHTS_STREAM if stream.isatty() else _SEEKABLE_DEVICE_RIGHTS
         else:
             base = RIGHTS_ALL & ~_NOT_DIRECTORY_RIGHTS if is_dir else RIGHTS_ALL
         if not readable and not is_dir:  # a directory is always readable
-            base &= ~int(Rights.FD_READ | Rights.FD_READDIR)
+            base &= _NOT_READABLE
         if not writable:
-            base &= ~int(Rights.FD_WRITE)
+            base &= _NOT_WRITABLE
         return OpenFile(
             inode=inode,
             stream=stream,
