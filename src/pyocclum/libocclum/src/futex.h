@@ -27,7 +27,8 @@
  *     (-> EINTR unless they all have SA_RESTART) or ends the thread. A wake
  *     that falls between two slices is not lost: every wake bumps a global
  *     counter that the waiter compares after a slice (-> return 0, a
- *     possibly spurious wake-up).
+ *     possibly spurious wake-up), and the wake counts such waiters among
+ *     those it woke (a per-address-hash count of waiters between slices).
  *   - Otherwise (single-threaded: the non-atomic build, or no thread started
  *     yet) no other thread can wake the waiter; only a signal handler can (it
  *     may post a semaphore or unlock). The wait sleeps in the kernel through

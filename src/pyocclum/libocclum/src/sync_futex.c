@@ -19,6 +19,19 @@ volatile int __occlum_multithreaded;
  * came sees it changed and returns (see futex.h). */
 #ifdef __wasm_atomics__
 static volatile int wake_epoch;
+/* Waiters between two slices (in sched_check, not in an atomic wait), by a
+ * hash of the address they wait on. A wake counts them among those it woke
+ * (they see wake_epoch change and return 0), so the count FUTEX_WAKE returns
+ * is the number of waiters it ended, as Linux's, and not only those that
+ * memory.atomic.notify found asleep. Hash neighbours are counted too: they
+ * return 0 as well (a spurious wake-up). */
+#define GAP_SLOTS 64
+static volatile int gap[GAP_SLOTS];
+
+static volatile int *gap_slot(volatile int *addr)
+{
+    return &gap[((uintptr_t)addr >> 2) % GAP_SLOTS];
+}
 #endif
 
 static int64_t now_ns(int clock)
@@ -69,9 +82,14 @@ int __occlum_futex_wait(volatile int *addr, int val, int64_t timeout_ns)
                 return first ? EAGAIN : 0;
             }
             /* The slice is over: let the kernel kill us or run handlers. */
-            if (__occlum_sched_check(0) == EINTR)
+            volatile int *slot = gap_slot(addr);
+            __atomic_fetch_add(slot, 1, __ATOMIC_SEQ_CST);
+            int r = __occlum_sched_check(0);
+            int woken = __atomic_load_n(&wake_epoch, __ATOMIC_SEQ_CST) != epoch;
+            __atomic_fetch_sub(slot, 1, __ATOMIC_SEQ_CST);
+            if (r == EINTR)
                 return EINTR;
-            if (__atomic_load_n(&wake_epoch, __ATOMIC_SEQ_CST) != epoch)
+            if (woken)
                 return 0;
         }
     }
@@ -102,7 +120,10 @@ int __occlum_futex_wake(volatile int *addr, int n)
 #ifdef __wasm_atomics__
     if (__occlum_multithreaded) {
         __atomic_fetch_add(&wake_epoch, 1, __ATOMIC_SEQ_CST);
-        return (int)__builtin_wasm_memory_atomic_notify((int *)addr, (unsigned)n);
+        /* Read after the bump: each waiter counted here sees the new epoch. */
+        int between = __atomic_load_n(gap_slot(addr), __ATOMIC_SEQ_CST);
+        int woken = (int)__builtin_wasm_memory_atomic_notify((int *)addr, (unsigned)n);
+        return n - woken < between ? n : woken + between;
     }
 #endif
     (void)addr;
