@@ -375,6 +375,10 @@ class PipeReader(_PipeEnd):
         """The write end has closed (data may still be buffered)."""
         return self.pipe._writer_closed
 
+    def nread(self) -> int:
+        """Bytes a read would return now (``ioctl(FIONREAD)``)."""
+        return self.pipe._size
+
     def poll_events(self) -> int:
         """Linux's pipe_poll for a read end: POLLIN|POLLRDNORM while data is
         buffered, POLLHUP once the write end has closed (an empty closed pipe

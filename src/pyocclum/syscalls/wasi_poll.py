@@ -137,5 +137,8 @@ class WasiPoll:
             hup = EVENTRWFLAG_HANGUP if stream.hung_up() else 0
             ready = stream.readable_now() if s.kind == EventType.FD_READ else stream.writable_now()
             if ready or hup:
-                events.append((s.userdata, 0, s.kind, 1, hup))
+                # A pipe's FD_READ carries its buffered count (FIONREAD, as for sockets).
+                nread = getattr(stream, "nread", None) if s.kind == EventType.FD_READ else None
+                nbytes = nread() if nread is not None else 1
+                events.append((s.userdata, 0, s.kind, nbytes, hup))
         return events
