@@ -4,6 +4,7 @@ waits woken by the other side, fd passing between two processes."""
 
 from __future__ import annotations
 
+import struct
 import threading
 from collections.abc import Callable, Iterator
 
@@ -151,6 +152,27 @@ def test_pass_a_pipe_end_to_another_process(env: Env) -> None:
     assert env.wasi.fd_read(env.p, r, 100) == b"via the passed end"
     other.fds.close_all()
     assert env.wasi.fd_read(env.p, r, 100) == b""  # the last write end went with it
+
+
+def test_peercred_names_the_process_that_connected_and_the_one_that_listened(
+    env: Env,
+) -> None:
+    # Both sockets are made by pid 1 and handed to pid 2 (inherited, as by spawn):
+    # Linux takes the credentials at connect and listen, not at socket.
+    other = env.other()
+    srv = env.net.socket(env.p, AF_UNIX, SOCK_STREAM, 0)
+    c = env.net.socket(env.p, AF_UNIX, SOCK_STREAM, 0)
+    other.fds.install(env.p.fds.get(srv).acquire())
+    other.fds.install(env.p.fds.get(c).acquire())
+    env.net.bind(env.p, srv, A.encode(A.UnixAddr(path=b"/cred.sock")))
+    env.net.listen(other, srv, 1)
+    env.net.connect(other, c, A.encode(A.UnixAddr(path=b"/cred.sock")))
+    _, conn = env.net.accept4(env.p, srv, 0, 128)
+    SO_PEERCRED = 17
+    ucred = struct.Struct("<iII")
+    assert ucred.unpack(env.net.getsockopt(env.p, conn, 1, SO_PEERCRED, 12))[0] == other.pid
+    assert ucred.unpack(env.net.getsockopt(env.p, c, 1, SO_PEERCRED, 12))[0] == other.pid
+    other.fds.close_all()
 
 
 def test_dgram_sendto_a_path_and_recvfrom(env: Env) -> None:

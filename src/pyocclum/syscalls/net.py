@@ -201,6 +201,8 @@ class NetSyscalls:
             if isinstance(name, A.InetAddr) and name.port == 0:
                 # Never bound: the host picks a port (Linux's autobind), a bind of "any".
                 self._check_policy(p, "bind", name, "listen")
+        if isinstance(sock, UnixSocket):
+            sock.creds = self._creds(p)  # SO_PEERCRED names who listened (Linux)
         sock.listen(backlog)
 
     def accept4(self, p: Process, fd: int, flags: int, cap: int) -> tuple[bytes, int]:
@@ -221,6 +223,8 @@ class NetSyscalls:
             raise KernelError(Errno.EAFNOSUPPORT, "connect to AF_UNSPEC")
         addr = A.decode(raw)
         self._check_policy(p, "connect", addr, "connect")
+        if isinstance(sock, UnixSocket):
+            sock.creds = self._creds(p)  # SO_PEERCRED names who connected (Linux)
 
         def attempt() -> None:
             sock.connect(addr, p.cwd)
