@@ -351,6 +351,26 @@ def test_small_cache_writes_back_and_stays_bounded(folder: Path) -> None:
     fs.close()
 
 
+def test_a_small_file_read_whole_is_cached_a_big_one_streams(folder: Path) -> None:
+    # A web server reads the same small file whole, again and again: it must not be
+    # decrypted each time. A file bigger than an eighth of the cache read in big
+    # pieces is streaming: it must not take the cache.
+    fs = SeFs(folder, KEY, cache_size=1 << 20)
+    small, big = pattern(100 << 10, 5), pattern(1 << 20, 6)
+    fs.root().create("small", 0o644).write(0, small)
+    fs.root().create("big", 0o644).write(0, big)
+    fs = remount(fs, cache_size=1 << 20)
+    f, g = fs.root().lookup("small"), fs.root().lookup("big")
+    before = fs.cached_bytes  # (directory nodes)
+    assert f.read(0, len(small)) == small
+    assert fs.cached_bytes == before + len(small)
+    assert f.read(0, len(small)) == small
+    for off in range(0, len(big), 128 << 10):
+        assert g.read(off, 128 << 10) == big[off : off + (128 << 10)]
+    assert fs.cached_bytes == before + len(small)
+    fs.close()
+
+
 def test_sequential_reads_match_after_changes_ahead(folder: Path) -> None:
     """Sequential reads are read ahead: a write, truncate or extension of the
     part read ahead must show in the next read, and reads that stop being

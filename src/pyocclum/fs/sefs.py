@@ -198,6 +198,10 @@ DEFAULT_CACHE_SIZE = 16 << 20
 _STREAM_MIN = 16
 #: Runs of missing nodes up to this length are kept in the cache after a read.
 _CACHE_RUN = 16
+#: ... and any run of a file no bigger than this share of the cache (a small file
+#: read whole, again and again, as a web server does: only a big file read in big
+#: pieces is streaming, which would evict everything else for nothing).
+_CACHE_FILE_SHARE = 8
 #: Nodes sealed or read per host I/O call (the scratch buffers' size).
 _BATCH = 256
 #: Read-ahead: nodes per run at least and at most (a reader whose calls are
@@ -1610,7 +1614,8 @@ class SeFs(FileSystem):
             missing = list(range(first, last + 1))
         gcm = self._gcm
         if missing:
-            keep = len(missing) <= _CACHE_RUN
+            keep = (len(missing) <= _CACHE_RUN
+                    or (c.size >> _SHIFT) < self._max_pages // _CACHE_FILE_SHARE)
             if gcm is None:
                 self._fetch(c, missing, ov, first, keep)
             elif lo == 0 and len(missing) == last + 1 - first and n == len(missing) << _SHIFT:
