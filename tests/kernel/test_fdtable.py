@@ -43,6 +43,16 @@ def test_emfile_at_limit() -> None:
     assert e.value.errno == Errno.EMFILE
 
 
+def test_install_new_releases_what_it_could_not_install() -> None:
+    t = FdTable(1)
+    t.install_new(stream_file(Stream()))
+    s = CountingStream()
+    with pytest.raises(KernelError) as e:
+        t.install_new(stream_file(s), cloexec=True)
+    assert e.value.errno == Errno.EMFILE
+    assert s.closed == 1
+
+
 def test_close_releases_last_reference_only() -> None:
     s = CountingStream()
     f = stream_file(s)

@@ -91,6 +91,14 @@ class FdTable:
             self._fds[fd] = FdEntry(file, cloexec)
             return fd
 
+    def install_new(self, file: OpenFile, *, cloexec: bool = False) -> int:
+        """:meth:`install` a description just made; if that fails (EMFILE), release it."""
+        try:
+            return self.install(file, cloexec=cloexec)
+        except KernelError:
+            file.release()
+            raise
+
     def install_at(self, fd: int, file: OpenFile, *, cloexec: bool = False) -> None:
         """Put ``file`` at exactly ``fd``, closing what was there (``dup2``)."""
         with self._lock:

@@ -62,7 +62,7 @@ class NetworkPolicy:
             return
         shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         log.error("network policy: %s: %s to %s denied (not in network.%s)",
-                    who, call, shown, kind)
+                  who, call, shown, kind)
         raise KernelError(Errno.EACCES, f"{call} to {shown} is not allowed by network.{kind}")
 
 

@@ -105,11 +105,7 @@ class EventsSyscalls:
             fdflags=int(FdFlags.NONBLOCK) if flags & O_NONBLOCK else 0,
             rights_base=RIGHTS_STREAM,
         )
-        try:
-            return p.fds.install(f, cloexec=bool(flags & O_CLOEXEC))
-        except KernelError:
-            f.release()
-            raise
+        return p.fds.install_new(f, cloexec=bool(flags & O_CLOEXEC))
 
     def _wait(
         self,

@@ -107,11 +107,7 @@ class NetSyscalls:
             fdflags=int(FdFlags.NONBLOCK) if flags & SOCK_NONBLOCK else 0,
             rights_base=RIGHTS_STREAM,
         )
-        try:
-            return p.fds.install(f, cloexec=bool(flags & SOCK_CLOEXEC))
-        except KernelError:
-            f.release()
-            raise
+        return p.fds.install_new(f, cloexec=bool(flags & SOCK_CLOEXEC))
 
     @staticmethod
     def _rcvtimeo(sock: Socket) -> float | None:
