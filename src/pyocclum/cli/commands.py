@@ -16,6 +16,7 @@ import click
 
 from pyocclum import __version__
 from pyocclum.cli.fs import fs_group, mount
+from pyocclum.cli.kbs import kbs_group, verify_quote
 from pyocclum.cli.run import run_program, setup_logging
 from pyocclum.errors import ConfigError, ImageError, InstanceError
 
@@ -287,3 +288,6 @@ def status() -> None:
 # Looking inside from the host: `occlum fs ls|cat|cp|rm` and `occlum mount DIR` (cli/fs.py).
 cli.add_command(fs_group)
 cli.add_command(mount)
+# The key broker and quote verification (cli/kbs.py).
+cli.add_command(kbs_group)
+cli.add_command(verify_quote)
