@@ -49,7 +49,7 @@ INFO = b"pyocclum-kbs v1 secrets"
 NONCE_SIZE = 32
 KEY_SIZE = 32
 GCM_NONCE_SIZE = 12
-#: Largest request body the server reads (a quote is 276 bytes; names are short).
+#: Largest request body the server reads (a quote is a few hundred bytes; names are short).
 MAX_REQUEST = 64 * 1024
 #: Most secrets one attestation may ask for.
 MAX_NAMES = 256
