@@ -220,7 +220,7 @@ def test_kbs_serve_without_aiohttp_says_what_to_install(files: Path) -> None:
 def test_the_cli_does_not_load_the_server_or_aiohttp(tmp_path: Path) -> None:
     code = ("import sys, pyocclum.cli.commands; "
             "print(sorted(m for m in sys.modules if m.startswith(('aiohttp', "
-            "'pyocclum.attestation'))))")
+            "'pyocclum.attestation.kbs.'))))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        timeout=60, check=True)
     assert r.stdout == "[]\n"

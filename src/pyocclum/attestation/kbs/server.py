@@ -18,6 +18,7 @@ This module imports aiohttp: import it only where the server runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import ssl
@@ -234,8 +235,7 @@ class BackgroundKbs:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._loop is not None and self._stop is not None:
-            try:
+            # RuntimeError: its loop has already ended (the server failed to start).
+            with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._stop.set)
-            except RuntimeError:
-                pass  # its loop has already ended (the server failed)
         self._thread.join()
