@@ -16,8 +16,12 @@ import json
 import os
 import re
 import shutil
+import signal
+import ssl
 import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +30,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from pyocclum.attestation import Policy
+from pyocclum.attestation import Policy, SimBackend
+from pyocclum.attestation.backend import Subject
+from pyocclum.attestation.kbs.certs import fingerprint_file, make_self_signed
+from pyocclum.attestation.kbs.client import KbsError, fetch_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "kubernetes"
@@ -356,8 +363,6 @@ def test_placeholder_policy_is_a_policy_that_admits_nothing_real() -> None:
 def test_kbs_flags_are_ones_occlum_kbs_serve_accepts() -> None:
     done = subprocess.run([str(OCCLUM), "kbs", "serve", "--help"], capture_output=True,
                           text=True, timeout=60, check=False)
-    if done.returncode != 0 and "No such command 'kbs'" in done.stderr:
-        pytest.skip("this build has no `occlum kbs` (the KBS is not in it)")
     assert done.returncode == 0, done.stderr
     command = _container(_one("Deployment", "pyocclum-kbs"), "kbs")["command"]
     assert command[:3] == ["occlum", "kbs", "serve"]
@@ -365,3 +370,55 @@ def test_kbs_flags_are_ones_occlum_kbs_serve_accepts() -> None:
     assert flags
     for flag in flags:
         assert re.search(rf"(^|[\s,]){re.escape(flag)}\b", done.stdout), f"{flag} not in --help"
+
+
+def test_kbs_container_command_serves_what_the_probes_and_enclaves_ask(tmp_path: Path) -> None:
+    """The KBS container's command line, run as the pod would run it (its files where
+    the volumes put them, under ``tmp_path``; loopback instead of 0.0.0.0), answers
+    the probes' HTTPS GET and refuses an enclave the placeholder policy does not name."""
+    root = tmp_path / "pod"
+    kbs = _container(_one("Deployment", "pyocclum-kbs"), "kbs")
+    for mount in kbs["volumeMounts"]:
+        (root / mount["mountPath"].lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+    (root / "etc/kbs/policy.json").write_text((DEPLOY / "policy.json").read_text())
+    (root / "etc/kbs/secrets").mkdir()
+    (root / "etc/kbs/secrets/secrets.json").write_text(json.dumps({"api-key": "s3cret"}))
+    cert, key = make_self_signed([])
+    (root / "etc/kbs/tls").mkdir()
+    (root / "etc/kbs/tls/tls.crt").write_bytes(cert)
+    (root / "etc/kbs/tls/tls.key").write_bytes(key)
+    command = [str(OCCLUM)] + [
+        "127.0.0.1:0" if arg == "0.0.0.0:8443" else
+        str(root) + arg if arg.startswith("/etc/kbs/") else arg for arg in kbs["command"][1:]]
+    assert sum(a.startswith(str(root)) for a in command) == 4
+    proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first: list[str] = []
+        reader = threading.Thread(
+            target=lambda: first.append(proc.stdout.readline() if proc.stdout else ""))
+        reader.start()
+        reader.join(30)
+        match = re.fullmatch(r"occlum kbs: listening on (https://127\.0\.0\.1:\d+), "
+                             r"certificate SHA-256 ([0-9a-f]{64})\n", first[0] if first else "")
+        assert match is not None, (first, proc.poll())
+        url, pin = match[1], match[2]
+        assert pin == fingerprint_file(root / "etc/kbs/tls/tls.crt")
+        # The kubelet's HTTPS probe verifies no certificate.
+        unverified = ssl.create_default_context()
+        unverified.check_hostname = False
+        unverified.verify_mode = ssl.CERT_NONE
+        probe = kbs["readinessProbe"]["httpGet"]["path"]
+        with urllib.request.urlopen(url + probe, context=unverified, timeout=10) as answer:
+            assert answer.status == 200
+            assert json.loads(answer.read()) == {"status": "ok"}
+        backend = SimBackend.load_or_create(tmp_path / "attestation-key")
+        subject = Subject(bytes(range(32)), bytes(32), 0, 0, False)
+        with pytest.raises(KbsError, match="refused") as refused:
+            fetch_secrets(url, ["api-key"], lambda rd: backend.quote(subject, rd),
+                          cert_sha256=bytes.fromhex(pin))
+        assert refused.value.refused
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
