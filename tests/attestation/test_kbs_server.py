@@ -108,6 +108,7 @@ def test_the_right_enclave_gets_exactly_its_secrets(kbs: BackgroundKbs) -> None:
     got = fetch(kbs, GOOD, ["api-key", "fs-root-key"])
     assert got == {"api-key": b"sk-live-123", "fs-root-key": bytes(range(16))}
     assert fetch(kbs, GOOD, []) == {}
+    assert fetch(kbs, GOOD, ["s3", "s3"]) == {"s3": b"value-3"}
 
 
 def test_the_answer_is_sealed_to_the_key_the_quote_binds(kbs: BackgroundKbs,

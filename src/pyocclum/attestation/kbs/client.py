@@ -132,12 +132,10 @@ def fetch_secrets(url: str, names: Sequence[str], quote: Callable[[bytes], bytes
         raise ValueError("fetch_secrets needs cert_sha256 or ca_file to authenticate the KBS")
     if cert_sha256 is not None and len(cert_sha256) != 32:
         raise ValueError("cert_sha256 is a SHA-256 digest (32 bytes)")
-    names = list(names)
+    names = list(dict.fromkeys(names))  # asked for twice is asked for once
     for name in names:
         if not protocol.valid_name(name):
             raise KbsError(url, f"bad secret name {name!r}")
-    if len(set(names)) != len(names):
-        raise KbsError(url, "a secret is named twice")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise KbsError(url, "the KBS URL must be https://HOST[:PORT]")
