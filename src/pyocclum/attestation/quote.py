@@ -1,6 +1,6 @@
 """The quote: what an enclave is, and 64 bytes it chose, signed by the platform.
 
-Layout (little-endian, 276 bytes in all; ``docs/attestation.md``)::
+Layout (little-endian, 278 bytes in all; ``docs/attestation.md``)::
 
     magic        8  b"PYOCQUOT"
     version      2  1
