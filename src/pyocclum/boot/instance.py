@@ -27,7 +27,7 @@ from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, shell_exit_code, signal_name
 from pyocclum.boot.etc import copy_host_etc, hostname_inside
-from pyocclum.boot.mounts import BUILD_ROOT, MountEnv, MountSet
+from pyocclum.boot.mounts import BUILD_ROOT, BootAttester, MountEnv, MountSet
 from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig
 from pyocclum.crypto import Identity, load_or_create_secret
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
@@ -45,7 +45,7 @@ from pyocclum.image.identity import (
 )
 from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
-from pyocclum.kernel.process import Process
+from pyocclum.kernel.process import Process, current_process
 from pyocclum.kernel.procsource import KernelProcSource
 from pyocclum.net.policy import NetworkPolicy
 from pyocclum.wasm import CodeCache, WasmExecutor
@@ -491,20 +491,24 @@ class Instance:
 
     def _mount_set(
         self, config: RuntimeConfig, user_key: bytes | None, console: Stream | None,
-        refusing: str = "refusing to start",
+        refusing: str = "refusing to start", *, attest: bool = True,
     ) -> MountSet:
+        """The mounts of a boot; ``attest``: its devfs has ``/dev/attestation``."""
         sig = self._sig
         assert sig is not None
         identity = Identity(sig.mrenclave, sig.mrsigner, sig.product_id, sig.version_number)
+        platform_secret = load_or_create_secret(platform_secret_path())
         env = MountEnv(
             instance=self.path,
             image_root=bytes.fromhex(config.image_root),
             identity=identity,
-            platform_secret=load_or_create_secret(platform_secret_path()),
+            platform_secret=platform_secret,
             user_key=user_key,
             console=console,
             proc_source=self._proc_source,
             refusing=refusing,
+            attester=BootAttester(sig, platform_secret) if attest else None,
+            caller=current_process,
         )
         return MountSet(env)
 
@@ -557,7 +561,7 @@ class Instance:
         config = self._built_config()
         with self._run_lock():
             mounts = self._mount_set(config, user_key, None,
-                                     "refusing to open the instance's files")
+                                     "refusing to open the instance's files", attest=False)
             try:
                 root = mounts.make(config.root_mount(), _root_index(config))
                 assert root is not None

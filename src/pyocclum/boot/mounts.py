@@ -19,6 +19,10 @@ Keys of a sefs, in order of precedence:
    the product id but not the version number, so raising ``version_number``
    keeps the data readable.
 
+The devfs of a boot gets ``/dev/attestation`` (:class:`BootAttester`, from
+the verified signature structure); host tools (``occlum fs``, ``occlum
+mount``) get a devfs without it.
+
 A ``temporary`` sefs lives in ``run/tmp/mount-<index>`` under a random key
 that is never stored: it starts empty at every boot and is deleted at close.
 """
@@ -27,9 +31,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyocclum.config.runtime import CONFIG_FILE, RuntimeMount
 from pyocclum.crypto import Identity, KeyPolicy, derive_key, sealing_key
@@ -42,6 +47,11 @@ from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import SeFs
 from pyocclum.fs.types import FileSystem, Stream
 from pyocclum.fs.unionfs import UnionFs
+
+if TYPE_CHECKING:
+    from pyocclum.attestation.backend import SimBackend
+    from pyocclum.fs.devattest import Attester
+    from pyocclum.image.identity import SigStruct
 
 log = logging.getLogger("pyocclum.boot")
 
@@ -96,6 +106,49 @@ class MountEnv(NamedTuple):
     proc_source: Callable[[], ProcSource] | None = None
     #: What a refusal says is refused (a boot, or a host tool opening the root).
     refusing: str = "refusing to start"
+    #: Serves ``/dev/attestation`` (None: a devfs without it, as host tools get).
+    attester: Attester | None = None
+    #: With ``attester``: the object standing for the calling process (its Process).
+    caller: Callable[[], object] | None = None
+
+
+class BootAttester:
+    """``/dev/attestation``'s backend for one boot: quotes of the SIM backend and
+    this platform's local reports, of the identity in the verified ``sig``.
+
+    Lazy: the platform key is read and the attestation modules imported only
+    when a program first opens a quote or a report, so a boot that attests
+    nothing pays nothing. Thread-safe.
+    """
+
+    #: SimBackend.name (not imported here: start-up would pay for it).
+    attestation_type = "sim"
+
+    def __init__(self, sig: SigStruct, platform_secret: bytes) -> None:
+        self._sig = sig
+        self._platform_secret = platform_secret
+        self._lock = threading.Lock()
+        self._backend: SimBackend | None = None
+        self._report_key: bytes | None = None
+
+    def quote(self, report_data: bytes) -> bytes:
+        from pyocclum.boot.attest import sim_backend, subject_of
+
+        with self._lock:
+            if self._backend is None:
+                self._backend = sim_backend()
+            backend = self._backend
+        return backend.quote(subject_of(self._sig), report_data)
+
+    def report(self, report_data: bytes) -> bytes:
+        from pyocclum.attestation.report import make_report, report_key
+        from pyocclum.boot.attest import subject_of
+
+        with self._lock:
+            if self._report_key is None:
+                self._report_key = report_key(self._platform_secret)
+            key = self._report_key
+        return make_report(key, subject_of(self._sig), report_data)
 
 
 class MountSet:
@@ -129,7 +182,7 @@ class MountSet:
             # Linux's tmpfs: the root is 01777 (world-writable, sticky), as /tmp needs.
             return RamFs(root_mode=0o1777)
         if spec.type == "devfs":
-            return DevFs(self.env.console)
+            return DevFs(self.env.console, self.env.attester, self.env.caller)
         if spec.type == "procfs":
             if self.env.proc_source is None:
                 return None

@@ -170,11 +170,20 @@ def build(force: bool, sign_key: Path | None) -> None:
 
 
 @cli.command("print")
-@click.argument("what", type=click.Choice(["mrenclave", "mrsigner"]))
+@click.argument("what", type=click.Choice(["mrenclave", "mrsigner", "platform-key"]))
 def print_identity(what: str) -> None:
-    """Print the built enclave's MRENCLAVE or MRSIGNER (hex) on stdout."""
+    """Print the built enclave's MRENCLAVE or MRSIGNER, or this host's SIM attestation
+    platform key (a verifier's sim_platform_keys), in hex on stdout."""
     from pyocclum.boot import Instance
 
+    if what == "platform-key":
+        from pyocclum.boot.attest import sim_backend
+
+        try:
+            click.echo(sim_backend().public_key.hex())
+        except (OSError, ValueError) as e:
+            _fail("print", f"cannot use the SIM attestation key: {e}")
+        return
     try:
         sig = Instance(Path.cwd()).identity()
     except (InstanceError, ImageError) as e:

@@ -6,6 +6,8 @@
 ``ENXIO`` without one), and ``stdin``/``stdout``/``stderr``, which carry
 ``alias_fd`` 0/1/2: the VFS/syscall layer turns opening them into a dup of
 that fd of the opening process (like Linux's ``/proc/self/fd/N`` links).
+With an attester (a booted enclave; host tools have none), the directory
+``attestation`` holds Gramine's attestation files (:mod:`pyocclum.fs.devattest`).
 
 The directory is fixed: creating, linking, removing or renaming entries fails
 with ``EROFS``. Linux's devtmpfs would let root create nodes there; a LibOS
@@ -18,7 +20,9 @@ one that exists).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
@@ -34,11 +38,16 @@ from pyocclum.fs.types import (
     now_ns,
 )
 
+if TYPE_CHECKING:
+    from pyocclum.fs.devattest import Attester
+
 __all__ = ["DevFs"]
 
 #: Most bytes one read of ``zero``/``full``/``random`` returns (device reads may
 #: be short; this keeps a guest from making the kernel allocate gigabytes at once).
 DEV_READ_MAX = 1 << 20
+ATTESTATION = "attestation"
+ATTESTATION_INO = 11  # after the nine devices (inodes 2-10)
 
 
 class _NullStream(Stream):
@@ -128,13 +137,22 @@ class _DevNode(Inode):
 
 
 class _DevDir(FixedDirectory):
-    """The fixed ``/dev`` directory."""
+    """The fixed ``/dev`` directory: the devices, and ``attestation`` given an attester.
 
-    def __init__(self, fs: DevFs, nodes: dict[str, _DevNode]) -> None:
+    ``attestation`` is built at its first lookup (its module imported then): a
+    boot whose programs never look there pays nothing for it.
+    """
+
+    def __init__(self, fs: DevFs, nodes: dict[str, _DevNode],
+                 attest: tuple[Attester, Callable[[], object]] | None) -> None:
         self.fs = fs
         self._dfs = fs
         self.ino = 1
         self._nodes = nodes
+        self._attest = attest
+        self._attest_dir: Inode | None = None
+        self._attest_lock = threading.Lock()
+        self._names = set(nodes) | ({ATTESTATION} if attest is not None else set())
 
     @property
     def filetype(self) -> FileType:
@@ -142,33 +160,46 @@ class _DevDir(FixedDirectory):
 
     def stat(self) -> Stat:
         t = self._dfs.created
-        return Stat(self._dfs.dev, 1, FileType.DIRECTORY, 0o755, 2, 0, t, t, t)
+        nlink = 2 if self._attest is None else 3
+        return Stat(self._dfs.dev, 1, FileType.DIRECTORY, 0o755, nlink, 0, t, t, t)
+
+    def _attestation(self) -> Inode:
+        with self._attest_lock:  # one directory, so one table of report data
+            if self._attest_dir is None:
+                from pyocclum.fs.devattest import AttestDir
+
+                assert self._attest is not None
+                attester, caller = self._attest
+                self._attest_dir = AttestDir(self._dfs, ATTESTATION_INO, self._dfs.created,
+                                             attester, caller)
+            return self._attest_dir
 
     def lookup(self, name: str) -> Inode:
         check_name(name)
         node = self._nodes.get(name)
-        if node is None:
-            raise KernelError(Errno.ENOENT, f"no device {name!r}")
-        return node
+        if node is not None:
+            return node
+        if name == ATTESTATION and self._attest is not None:
+            return self._attestation()
+        raise KernelError(Errno.ENOENT, f"no device {name!r}")
 
     def entries(self) -> Iterator[DirEntry]:
-        return iter([DirEntry(n, d.ino, FileType.CHARACTER_DEVICE) for n, d in self._nodes.items()])
+        ents = [DirEntry(n, d.ino, FileType.CHARACTER_DEVICE) for n, d in self._nodes.items()]
+        if self._attest is not None:
+            ents.append(DirEntry(ATTESTATION, ATTESTATION_INO, FileType.DIRECTORY))
+        return iter(ents)
 
     # -- everything that would change the tree -----------------------------------
     def refuse_new(self, name: str) -> KernelError:
         check_name(name)
-        if name in self._nodes:
+        if name in self._names:
             return KernelError(Errno.EEXIST, f"{name!r} exists")
         return KernelError(Errno.EROFS, "/dev cannot be changed")
 
     def _old_name(self, name: str) -> None:
         check_name(name)
-        if name not in self._nodes:
+        if name not in self._names:
             raise KernelError(Errno.ENOENT, f"no device {name!r}")
-
-
-
-
 
     def unlink(self, name: str) -> None:
         self._old_name(name)
@@ -176,6 +207,8 @@ class _DevDir(FixedDirectory):
 
     def rmdir(self, name: str) -> None:
         self._old_name(name)
+        if name == ATTESTATION:
+            raise KernelError(Errno.EROFS, "/dev cannot be changed")
         raise KernelError(Errno.ENOTDIR, f"{name!r} is not a directory")
 
     def rename(self, old: str, new_dir: Inode, new: str) -> None:
@@ -187,11 +220,16 @@ class _DevDir(FixedDirectory):
 
 
 class DevFs(FileSystem):
-    """``/dev``. ``console`` backs ``/dev/tty`` (``None``: opening it gives ``ENXIO``)."""
+    """``/dev``. ``console`` backs ``/dev/tty`` (``None``: opening it gives ``ENXIO``).
+
+    ``attester`` serves ``/dev/attestation`` (None: there is no such directory),
+    and ``caller`` says which process a call comes from (required with it).
+    """
 
     fstype = "devfs"
 
-    def __init__(self, console: Stream | None = None) -> None:
+    def __init__(self, console: Stream | None = None, attester: Attester | None = None,
+                 caller: Callable[[], object] | None = None) -> None:
         self.created = now_ns()
         null, zero, full, rand = _NullStream(), _ZeroStream(), _FullStream(), _RandomStream()
         tty = None if console is None else _Borrowed(console)
@@ -207,7 +245,12 @@ class DevFs(FileSystem):
             ("stderr", None, 2),
         ]
         nodes = {name: _DevNode(self, i + 2, s, a) for i, (name, s, a) in enumerate(specs)}
-        self._root = _DevDir(self, nodes)
+        attest = None
+        if attester is not None:
+            if caller is None:
+                raise ValueError("/dev/attestation needs to know the calling process")
+            attest = (attester, caller)
+        self._root = _DevDir(self, nodes, attest)
 
     def root(self) -> Inode:
         return self._root
