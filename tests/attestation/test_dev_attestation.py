@@ -110,6 +110,10 @@ def test_a_spawned_child_has_its_own_report_data(instance: Instance) -> None:
     verify(bytes.fromhex(quote_hex), policy(instance), report_data=b"child's")
 
 
+def test_an_exec_keeps_the_report_data_of_the_process(instance: Instance) -> None:
+    assert field(attest(instance, "exec", "ee"), "child") == ["ee" + "00" * 63]
+
+
 def test_report_data_takes_exactly_64_bytes(instance: Instance) -> None:
     out = attest(instance, "sizes")
     assert field(out, "10") == ["EINVAL"]

@@ -11,7 +11,9 @@
  *   attest family HEX1 HEX2  this process writes HEX1, a posix_spawned child prints
  *                         its report data (zeros), writes HEX2, prints its quote;
  *                         then this process prints its own report data again (HEX1)
- *   attest show           print this process's report data, hex
+ *   attest exec HEX       write HEX, then execv this program with "show": an exec keeps
+ *                         the process, so its report data ("child" line: HEX)
+ *   attest show           print this process's report data, hex ("child" line)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -184,10 +186,20 @@ int main(int argc, char **argv) {
         return files_cmd(argv[2], argv[3]);
     if (argc >= 4 && strcmp(argv[1], "family") == 0)
         return family_cmd(argv[0], argv[2], argv[3]);
+    if (argc >= 3 && strcmp(argv[1], "exec") == 0) {
+        unsigned char d[OCCLUM_REPORT_DATA_SIZE] = {0};
+        unhex(argv[2], d, sizeof d);
+        if (write_data(d, sizeof d) != 0)
+            return 1;
+        char *show_argv[] = {argv[0], "show", NULL};
+        execv(argv[0], show_argv);
+        perror("execv");
+        return 1;
+    }
     if (argc >= 2 && strcmp(argv[1], "show") == 0) {
         show("child");
         return 0;
     }
-    fprintf(stderr, "usage: attest quote|report|type|sizes|files|family|show ...\n");
+    fprintf(stderr, "usage: attest quote|report|type|sizes|files|family|exec|show ...\n");
     return 2;
 }
