@@ -7,7 +7,9 @@ PyOcclum additions in ``resource_limits``: ``max_num_of_processes``
 (default 256; spawning past it fails with ``EAGAIN``) and ``max_open_files``
 (per process, default 1024; past it ``EMFILE``); and the ``network`` key
 (:class:`NetworkConfig`: which host endpoints sockets may bind and connect
-to; left out, all). Keys that Occlum accepts
+to; left out, all), and ``init_ra`` (:class:`InitRaConfig`, in
+:mod:`pyocclum.config.initra_model`: attest to a key broker at boot and take the
+root's key, environment variables and files from it). Keys that Occlum accepts
 but that mean nothing here (``feature.*``, ``process.default_mmap_size``,
 ``resource_limits.*_max_size`` and ``init_num_of_threads`` for SGX EDMM) are
 accepted, type-checked and ignored.
@@ -47,6 +49,7 @@ from pydantic import (
     model_validator,
 )
 
+from pyocclum.config.initra_model import InitRaConfig
 from pyocclum.config.network import parse_endpoint
 from pyocclum.config.runtime import merge_env
 from pyocclum.config.sizes import KiB, MiB, format_size, parse_size
@@ -62,6 +65,7 @@ __all__ = [
     "EnvConfig",
     "Feature",
     "FsType",
+    "InitRaConfig",
     "KssId",
     "Metadata",
     "MountOptions",
@@ -588,6 +592,7 @@ class OcclumConfig(_Model):
     feature: Feature = Field(default_factory=Feature)
     mount: tuple[MountSpec, ...] = Field(default_factory=default_mounts)
     network: NetworkConfig | None = None
+    init_ra: InitRaConfig | None = None
 
     @model_validator(mode="after")
     def _check_whole(self) -> Self:
@@ -606,6 +611,8 @@ class OcclumConfig(_Model):
                 ("process", "default_heap_size"),
             )
         self._check_mounts()
+        if self.init_ra is not None:
+            self.init_ra.check_mounts(self.mount)
         return self
 
     def _check_mounts(self) -> None:
@@ -674,8 +681,9 @@ class OcclumConfig(_Model):
         decides what the host may inject), ``metadata``, and the effective
         mounts (including ``/dev`` and ``/proc``, so listing them or not
         measures the same), and ``network`` when it is given (a config without
-        it measures as before the key existed). ``feature`` is ignored by
-        PyOcclum, so not measured.
+        it measures as before the key existed), and ``init_ra`` likewise (every
+        key, defaults filled in: a different KBS or pin is a different
+        enclave). ``feature`` is ignored by PyOcclum, so not measured.
         """
         measured: dict[str, Any] = {
             "resource_limits": self.resource_limits.model_dump(),
@@ -690,6 +698,8 @@ class OcclumConfig(_Model):
         }
         if self.network is not None:
             measured["network"] = self.network.model_dump(exclude_none=True)
+        if self.init_ra is not None:
+            measured["init_ra"] = self.init_ra.measured()
         result = _canonical(measured)
         assert isinstance(result, dict)
         return result
@@ -721,6 +731,10 @@ class OcclumConfig(_Model):
         }
         if self.network is not None:
             out["network"] = self.network.model_dump(mode="json", exclude_none=True)
+        if self.init_ra is not None:
+            out["init_ra"] = {
+                key: value for key, value in self.init_ra.measured().items() if value is not None
+            }
         return out
 
     def to_json(self) -> str:

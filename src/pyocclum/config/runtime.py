@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from pyocclum.config.model import MountSpec, OcclumConfig
 
 FORMAT = 4
+#: The format of a build whose config has ``init_ra``. A reader that knows only
+#: :data:`FORMAT` refuses it ("run `occlum build` again") instead of booting
+#: without the attestation; builds without ``init_ra`` keep format 4 and their bytes
+#: (so their MRENCLAVE).
+FORMAT_INIT_RA = 5
 CONFIG_FILE = "Occlum.json"
 IMAGE_DIR = "image"
 
@@ -120,6 +125,42 @@ def _json_data(value: Any) -> Any:
     return value
 
 
+class RuntimeInitRa(NamedTuple):
+    """``init_ra`` as a boot needs it (see :mod:`pyocclum.config.initra`)."""
+
+    kbs: str
+    #: Hex SHA-256 of the KBS's certificate (DER), lower-case.
+    kbs_cert_sha256: str
+    root_key: str | None
+    #: ``(variable, secret name)`` pairs, sorted by variable.
+    env: tuple[tuple[str, str], ...]
+    files: tuple[str, ...]
+    timeout: float
+
+    def secret_names(self) -> tuple[str, ...]:
+        """Every secret to fetch, each once: ``root_key``, then ``env``'s, then ``files``."""
+        names = [] if self.root_key is None else [self.root_key]
+        names += [secret for _, secret in self.env] + list(self.files)
+        return tuple(dict.fromkeys(names))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RuntimeInitRa:
+        timeout = d["timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise TypeError(f"expected a number, found {type(timeout).__name__}")
+        return cls(
+            kbs=_typed(d["kbs"], str),
+            kbs_cert_sha256=_typed(d["kbs_cert_sha256"], str),
+            root_key=_optional(d.get("root_key"), str),
+            env=tuple(
+                (_typed(k, str), _typed(v, str))
+                for k, v in (_pair(x) for x in _typed(d["env"], list))
+            ),
+            files=tuple(_typed(x, str) for x in _typed(d["files"], list)),
+            timeout=float(timeout),
+        )
+
+
 class RuntimeConfig(NamedTuple):
     """The resolved settings a boot uses. ``config_sha256`` identifies the
     ``Occlum.json`` it came from."""
@@ -140,6 +181,8 @@ class RuntimeConfig(NamedTuple):
     #: ``network.bind`` and ``network.connect`` (None: the key was left out, all allowed).
     network_bind: tuple[str, ...] | None = None
     network_connect: tuple[str, ...] | None = None
+    #: ``init_ra`` (None: no attestation at boot).
+    init_ra: RuntimeInitRa | None = None
 
     @classmethod
     def from_config(
@@ -160,6 +203,14 @@ class RuntimeConfig(NamedTuple):
             max_threads=limits.max_num_of_threads,
             network_bind=None if config.network is None else config.network.bind,
             network_connect=None if config.network is None else config.network.connect,
+            init_ra=None if config.init_ra is None else RuntimeInitRa(
+                kbs=config.init_ra.kbs,
+                kbs_cert_sha256=config.init_ra.kbs_cert_sha256,
+                root_key=config.init_ra.root_key,
+                env=tuple(sorted(config.init_ra.env)),
+                files=config.init_ra.files,
+                timeout=config.init_ra.timeout,
+            ),
         )
 
     def env_for_first_process(self, host_env: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -169,10 +220,11 @@ class RuntimeConfig(NamedTuple):
         data = _json_data(self)
         # Left out when unset, so a config without ``network`` builds (and
         # measures) the bytes it did before the key existed.
-        for key in ("network_bind", "network_connect"):
+        for key in ("network_bind", "network_connect", "init_ra"):
             if data[key] is None:
                 del data[key]
-        return json.dumps({"format": FORMAT, **data}, indent=1, sort_keys=True)
+        form = FORMAT if self.init_ra is None else FORMAT_INIT_RA
+        return json.dumps({"format": form, **data}, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, source: str) -> RuntimeConfig:
@@ -181,8 +233,11 @@ class RuntimeConfig(NamedTuple):
             d = json.loads(text)
             if not isinstance(d, dict):
                 raise ConfigError(f"{source}: damaged (not a JSON object)")
-            if d.get("format") != FORMAT:
+            form = d.get("format")
+            if type(form) is not int or form not in (FORMAT, FORMAT_INIT_RA):
                 raise ConfigError(f"{source}: written by another PyOcclum version")
+            if (form == FORMAT_INIT_RA) != ("init_ra" in d):
+                raise ConfigError(f"{source}: damaged (format {form} and init_ra disagree)")
             return cls(
                 config_sha256=_typed(d["config_sha256"], str),
                 max_processes=_typed(d["max_processes"], int),
@@ -202,6 +257,8 @@ class RuntimeConfig(NamedTuple):
                 max_threads=_typed(d.get("max_threads", 32), int),
                 network_bind=_endpoints(d.get("network_bind")),
                 network_connect=_endpoints(d.get("network_connect")),
+                init_ra=None if "init_ra" not in d
+                else RuntimeInitRa.from_dict(_typed(d["init_ra"], dict)),
             )
         except ConfigError:
             raise
