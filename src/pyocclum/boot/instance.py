@@ -27,8 +27,15 @@ from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, shell_exit_code, signal_name
 from pyocclum.boot.etc import copy_host_etc, hostname_inside
+from pyocclum.boot.initra import (
+    SECRETS_DIR,
+    InitRaSecrets,
+    merge_secret_env,
+    secrets_fs,
+)
+from pyocclum.boot.initra import attest as attest_init_ra
 from pyocclum.boot.mounts import BUILD_ROOT, BootAttester, MountEnv, MountSet
-from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig
+from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig, RuntimeMount
 from pyocclum.crypto import Identity, load_or_create_secret
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
 from pyocclum.fs.integrityfs import BLOB_DIR, MANIFEST_NAME
@@ -112,6 +119,14 @@ class Booted(NamedTuple):
 
     kernel: Kernel
     config: RuntimeConfig
+    #: ``init_ra.env``'s variables, with the values the KBS gave (empty without init_ra).
+    secret_env: tuple[tuple[str, str], ...] = ()
+
+    def env_for(self, host_env: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The environment of a process started from outside (``occlum exec``): as
+        ``occlum run``'s entry process gets (``env.default``, the passed
+        ``env.untrusted`` variables of ``host_env``, then ``init_ra.env``'s)."""
+        return merge_secret_env(self.config.env_for_first_process(host_env), self.secret_env)
 
 
 class ProgramNotStarted(Exception):
@@ -312,10 +327,15 @@ class Instance:
         stdin is ``stdin`` (empty if None); without it, the process uses this
         host process's fds 0-2 (``stdin`` still replaces fd 0 if given).
         ``host_env`` is where ``env.untrusted`` variables come from
-        (default ``os.environ``). ``user_key`` (``occlum run --key``) is the key
-        of every sefs that does not name its own (see :mod:`pyocclum.boot.mounts`).
-        ``cwd`` (absolute) is process 1's current directory; if it is not a
-        directory inside, the program is not started.
+        (default ``os.environ``), and ``OCCLUM_KBS_URL`` too. ``user_key``
+        (``occlum run --key``) is the key of every sefs that does not name its
+        own (see :mod:`pyocclum.boot.mounts`). ``cwd`` (absolute) is process 1's
+        current directory; if it is not a directory inside, the program is not
+        started.
+
+        With ``init_ra`` in the config, the LibOS first attests to the KBS
+        (:mod:`pyocclum.boot.initra`): before the run lock is taken and before
+        anything is mounted, so a refusal (InstanceError) leaves ``run/`` as it was.
         """
         if not argv:
             raise ValueError("argv must name the program")
@@ -324,6 +344,8 @@ class Instance:
         refused = entry_point_error(path, config)
         if refused:
             return _not_started(refused)
+        host_env = os.environ if host_env is None else host_env
+        secrets = self._attest(config, host_env)
         with self._run_lock():
             out = BufferStream() if capture else None
             err = BufferStream() if capture else None
@@ -335,9 +357,10 @@ class Instance:
             stdout_stream: Stream = out or HostFdStream(1, readable=False, writable=True)
             stderr_stream: Stream = err or HostFdStream(2, readable=False, writable=True)
             console = None if capture else _console(stderr_stream)
-            kernel, mounts = self._boot(config, console, strace, user_key)
+            kernel, mounts = self._boot(config, console, strace, user_key, secrets)
             try:
-                env = config.env_for_first_process(os.environ if host_env is None else host_env)
+                env = merge_secret_env(config.env_for_first_process(host_env),
+                                       secrets.env if secrets else ())
                 with _forward_host_signals(kernel):
                     try:
                         proc = start_program(
@@ -387,14 +410,17 @@ class Instance:
         reaped by the kernel when they exit. On exit every process still
         running is killed (SIGKILL: a caller wanting a grace period sends
         SIGTERM first), the file systems are synced and closed, and the lock
-        is released.
+        is released. With ``init_ra``, the attestation comes first, as in
+        :meth:`run` (``OCCLUM_KBS_URL`` from this process's environment), and
+        :attr:`Booted.secret_env` holds ``init_ra.env``'s variables.
         """
         config = self.verified_config()
+        secrets = self._attest(config, os.environ)
         with self._run_lock():
-            kernel, mounts = self._boot(config, None, strace, user_key)
+            kernel, mounts = self._boot(config, None, strace, user_key, secrets)
             try:
                 kernel.reserve_init()
-                yield Booted(kernel, config)
+                yield Booted(kernel, config, secrets.env if secrets else ())
                 kernel.shutdown()
                 kernel.vfs.sync()
             finally:
@@ -443,14 +469,28 @@ class Instance:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
+    def _attest(
+        self, config: RuntimeConfig, host_env: Mapping[str, str]
+    ) -> InitRaSecrets | None:
+        """``init_ra``'s secrets from the KBS (None without init_ra); InstanceError if refused."""
+        if config.init_ra is None:
+            return None
+        assert self._sig is not None
+        return attest_init_ra(config.init_ra, self._sig, host_env)
+
     def _boot(
         self,
         config: RuntimeConfig,
         console: Stream | None,
         strace: TraceSink | None,
         user_key: bytes | None,
+        secrets: InitRaSecrets | None = None,
     ) -> tuple[Kernel, MountSet]:
-        """A kernel with every mount of ``config`` in place (closed again on failure)."""
+        """A kernel with every mount of ``config`` in place (closed again on failure);
+        with ``secrets`` (``init_ra``), the root keyed by its root key and its files
+        at ``/run/secrets``."""
+        if secrets is not None and secrets.root_key is not None:
+            config = _keyed_root(config, secrets.root_key)
         limits = Limits(
             max_processes=config.max_processes,
             max_open_files=config.max_open_files,
@@ -462,7 +502,13 @@ class Instance:
         mounts = self._mount_set(config, user_key, console)
         try:
             root_spec = config.root_mount()
-            root = mounts.make(root_spec, _root_index(config))
+            try:
+                root = mounts.make(root_spec, _root_index(config))
+            except InstanceError as e:
+                if secrets is None or secrets.root_key is None or config.init_ra is None:
+                    raise
+                raise InstanceError(f"{e}; the root's key here is init_ra.root_key "
+                                    f'"{config.init_ra.root_key}" from the KBS') from None
             if root is None:
                 raise InstanceError(f"{CONFIG_FILE}: the root cannot be a {root_spec.type}")
             vfs = Vfs(root)
@@ -481,6 +527,10 @@ class Instance:
                 _ensure_dir(vfs, spec.target)
                 vfs.mount(spec.target, fs)
                 log.debug("mounted %s on %s", spec.type, spec.target)
+            if config.init_ra is not None and config.init_ra.files:
+                assert secrets is not None
+                _ensure_dir(vfs, SECRETS_DIR)
+                vfs.mount(SECRETS_DIR, secrets_fs(secrets.files))
             copy_host_etc(vfs, root)
             kernel.hostname = hostname_inside(vfs) or kernel.hostname
         except BaseException:
@@ -636,6 +686,24 @@ def _console(stderr: Stream) -> Stream | None:
 
 def _root_index(config: RuntimeConfig) -> int:
     return next(i for i, m in enumerate(config.mounts) if m.target == "/")
+
+
+def _keyed_root(config: RuntimeConfig, key: bytes) -> RuntimeConfig:
+    """``config`` with ``key`` (``init_ra.root_key``'s) as the user key of the root's
+    writable sefs layers, as if ``Occlum.json`` gave it in their ``options.key``
+    (so it outranks ``--key``; the config checks that they name no key of their own)."""
+    text = "-".join(f"{byte:02x}" for byte in key)
+
+    def keyed(layer: RuntimeMount) -> RuntimeMount:
+        if layer.type == "sefs" and not layer.image_layer and not layer.temporary:
+            return layer._replace(key=text)
+        return layer
+
+    mounts = tuple(
+        m._replace(layers=tuple(keyed(layer) for layer in m.layers)) if m.target == "/" else m
+        for m in config.mounts
+    )
+    return config._replace(mounts=mounts)
 
 
 def entry_point_error(path: str, config: RuntimeConfig) -> str:

@@ -84,6 +84,7 @@ class Server:
     def __init__(self, booted: Booted, listener: socket.socket, owner_uid: int) -> None:
         self.kernel = booted.kernel
         self.config = booted.config
+        self.env_for = booted.env_for
         self.listener = listener
         self.owner_uid = owner_uid
         self._lock = threading.Lock()
@@ -268,7 +269,7 @@ class Server:
                 return
             try:
                 proc = start_program(self.kernel, self.config, argv,
-                                     self.config.env_for_first_process(env), streams, cwd=cwd)
+                                     self.env_for(env), streams, cwd=cwd)
             except ProgramNotStarted as e:
                 reply({"op": "error", "error": str(e), "exit_code": 127})
                 return
