@@ -157,6 +157,10 @@ def test_the_right_enclave_gets_its_root_key_env_and_files(inst: Instance, cert:
     # Host-side tools do not attest: given the root key, they read what the run wrote.
     with inst.open_root(user_key=bytes.fromhex(ROOT_KEY.replace("-", ""))) as root:
         assert root.root().lookup("root").lookup("note").read(0, 100) == b"fourth run"
+    with pytest.raises(InstanceError) as e, inst.open_root():
+        pass
+    assert str(e.value).endswith('; this root is keyed by init_ra.root_key "fs-root-key" from '
+                                 "the KBS: give that key with --key")
 
 
 def test_a_started_instance_gives_exec_its_secrets(inst: Instance, cert: Cert,

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from pyocclum.boot.mounts import parse_user_key
 from pyocclum.config.initra import SECRETS_DIR, check_kbs_url
-from pyocclum.config.runtime import RuntimeInitRa
+from pyocclum.config.runtime import RuntimeConfig, RuntimeInitRa, RuntimeMount
 from pyocclum.errors import InstanceError
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.image.identity import SigStruct
@@ -42,6 +42,7 @@ __all__ = [
     "InitRaSecrets",
     "attest",
     "kbs_url",
+    "keyed_root",
     "merge_secret_env",
     "secrets_fs",
 ]
@@ -148,3 +149,21 @@ def secrets_fs(files: Sequence[tuple[str, bytes]]) -> RamFs:
         node = root.create(name, SECRET_FILE_MODE)
         node.write(0, contents)
     return fs
+
+
+def keyed_root(config: RuntimeConfig, key: bytes) -> RuntimeConfig:
+    """``config`` with ``key`` (``init_ra.root_key``'s) as the user key of the root's
+    writable sefs layers, as if ``Occlum.json`` gave it in their ``options.key``
+    (so it outranks ``--key``; the config checks that they name no key of their own)."""
+    text = "-".join(f"{byte:02x}" for byte in key)
+
+    def keyed(layer: RuntimeMount) -> RuntimeMount:
+        if layer.type == "sefs" and not layer.image_layer and not layer.temporary:
+            return layer._replace(key=text)
+        return layer
+
+    mounts = tuple(
+        m._replace(layers=tuple(keyed(layer) for layer in m.layers)) if m.target == "/" else m
+        for m in config.mounts
+    )
+    return config._replace(mounts=mounts)

@@ -30,12 +30,13 @@ from pyocclum.boot.etc import copy_host_etc, hostname_inside
 from pyocclum.boot.initra import (
     SECRETS_DIR,
     InitRaSecrets,
+    keyed_root,
     merge_secret_env,
     secrets_fs,
 )
 from pyocclum.boot.initra import attest as attest_init_ra
 from pyocclum.boot.mounts import BUILD_ROOT, BootAttester, MountEnv, MountSet
-from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig, RuntimeMount
+from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig
 from pyocclum.crypto import Identity, load_or_create_secret
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
 from pyocclum.fs.integrityfs import BLOB_DIR, MANIFEST_NAME
@@ -490,7 +491,7 @@ class Instance:
         with ``secrets`` (``init_ra``), the root keyed by its root key and its files
         at ``/run/secrets``."""
         if secrets is not None and secrets.root_key is not None:
-            config = _keyed_root(config, secrets.root_key)
+            config = keyed_root(config, secrets.root_key)
         limits = Limits(
             max_processes=config.max_processes,
             max_open_files=config.max_open_files,
@@ -603,7 +604,8 @@ class Instance:
         The same file systems a boot mounts at ``/`` (the integrity image under
         the encrypted writable layer), with the same keys, after the same
         signature and measurement checks; the writable layer is committed and
-        unlocked on exit. Refused while the instance runs.
+        unlocked on exit. Refused while the instance runs. No attestation: a root
+        keyed by ``init_ra.root_key`` opens with that key as ``user_key``.
         """
         self.require_initialized()
         if not self.is_built():
@@ -613,7 +615,16 @@ class Instance:
             mounts = self._mount_set(config, user_key, None,
                                      "refusing to open the instance's files", attest=False)
             try:
-                root = mounts.make(config.root_mount(), _root_index(config))
+                try:
+                    root = mounts.make(config.root_mount(), _root_index(config))
+                except InstanceError as e:
+                    init_ra = config.init_ra
+                    if user_key is None and init_ra is not None and init_ra.root_key:
+                        raise InstanceError(
+                            f'{e}; this root is keyed by init_ra.root_key "{init_ra.root_key}" '
+                            "from the KBS: give that key with --key"
+                        ) from None
+                    raise
                 assert root is not None
                 yield root
             finally:
@@ -686,24 +697,6 @@ def _console(stderr: Stream) -> Stream | None:
 
 def _root_index(config: RuntimeConfig) -> int:
     return next(i for i, m in enumerate(config.mounts) if m.target == "/")
-
-
-def _keyed_root(config: RuntimeConfig, key: bytes) -> RuntimeConfig:
-    """``config`` with ``key`` (``init_ra.root_key``'s) as the user key of the root's
-    writable sefs layers, as if ``Occlum.json`` gave it in their ``options.key``
-    (so it outranks ``--key``; the config checks that they name no key of their own)."""
-    text = "-".join(f"{byte:02x}" for byte in key)
-
-    def keyed(layer: RuntimeMount) -> RuntimeMount:
-        if layer.type == "sefs" and not layer.image_layer and not layer.temporary:
-            return layer._replace(key=text)
-        return layer
-
-    mounts = tuple(
-        m._replace(layers=tuple(keyed(layer) for layer in m.layers)) if m.target == "/" else m
-        for m in config.mounts
-    )
-    return config._replace(mounts=mounts)
 
 
 def entry_point_error(path: str, config: RuntimeConfig) -> str:
