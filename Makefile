@@ -41,11 +41,13 @@ lint: $(STAMP)
 # demos build SQLite, compile cc1 or a 100 MB CPython) are built once, not per worker.
 # Best effort: libfuse for `occlum mount`'s test, binutils-avr and simavr for the gcc
 # demo's host checks (those tests skip, saying why, without them), wrk for the http
-# benchmark (without it the bench run reports it missing, which test_bench expects).
+# benchmark (without it the bench run reports it missing, which test_bench expects),
+# skopeo and umoci to check `occlum package --oci` (its tests skip without them).
 test: lint
 	-sh scripts/ensure-fuse.sh
 	-sh scripts/ensure-avr.sh
 	-sh scripts/ensure-wrk.sh
+	-sh scripts/ensure-oci.sh
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 bench: bytecode

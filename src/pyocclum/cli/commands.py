@@ -17,6 +17,7 @@ import click
 from pyocclum import __version__
 from pyocclum.cli.fs import fs_group, mount
 from pyocclum.cli.kbs import kbs_group, verify_quote
+from pyocclum.cli.package import package
 from pyocclum.cli.run import run_program, setup_logging
 from pyocclum.errors import ConfigError, ImageError, InstanceError
 
@@ -300,3 +301,5 @@ cli.add_command(mount)
 # The key broker and quote verification (cli/kbs.py).
 cli.add_command(kbs_group)
 cli.add_command(verify_quote)
+# Shipping a built instance: a tarball or an OCI image archive (cli/package.py).
+cli.add_command(package)
