@@ -120,12 +120,18 @@ def test_layers_hold_python_pyocclum_and_the_instance(archive: Archive) -> None:
     assert f"opt/python/bin/python{VERSION}" in python
     assert f"{stdlib}/os.py" in python
     assert any(n.startswith("lib") and "/libc.so" in n for n in python)
-    left_out = ("/test/", "/idlelib/", "/tkinter/", "/ensurepip/", "__pycache__", "/config-")
+    left_out = ("/test/", "/idlelib/", "/tkinter/", "/ensurepip/", "/config-")
     assert not [n for n in python if any(part in n for part in left_out)]
     site = f"{stdlib}/site-packages"
     assert f"{site}/pyocclum/cli/run.py" in pyocclum
     assert any(n.startswith(f"{site}/wasmtime/") for n in pyocclum)
-    assert not [n for n in pyocclum if "ziglang" in n or "__pycache__" in n]
+    assert not [n for n in pyocclum if "ziglang" in n]
+    # Bytecode made for the image (this host's __pycache__ is not copied): one per module.
+    tag = sys.implementation.cache_tag
+    assert f"{stdlib}/__pycache__/os.{tag}.pyc" in python
+    assert f"{site}/pyocclum/cli/__pycache__/run.{tag}.pyc" in pyocclum
+    pycs = [n for n in python | pyocclum if n.endswith(".pyc")]
+    assert all(n.endswith(f".{tag}.pyc") for n in pycs)
     assert "ziglang" in archive.stderr  # and it says it left it out
     assert "instance/Occlum.json" in instance
     assert "instance/run" in instance
@@ -155,6 +161,27 @@ def test_umoci_unpacks_and_the_instance_runs(archive: Archive, tmp_path: Path) -
         env = dict(e.split("=", 1) for e in process["env"])
         done = subprocess.run(process["args"], preexec_fn=enter, env=env,
                               capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "Hello World\n"
+        # As a user other than root with the image read-only, given a writable run/,
+        # build/cache and HOME (what deploy/kubernetes/enclave.yaml mounts): it starts
+        # without compiling Python's bytecode (the image has it).
+        for folder in ("run", "build/cache"):
+            shutil.rmtree(rootfs / "instance" / folder)
+            (rootfs / "instance" / folder).mkdir()
+            os.chown(rootfs / "instance" / folder, 10001, 10001)
+        before = {p for p in rootfs.rglob("*") if p.suffix == ".pyc"}
+
+        def enter_as_user() -> None:
+            enter()
+            os.setgroups([])
+            os.setgid(10001)
+            os.setuid(10001)
+
+        done = subprocess.run(process["args"], preexec_fn=enter_as_user,
+                              env={**env, "HOME": "/tmp"}, capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert {p for p in rootfs.rglob("*") if p.suffix == ".pyc"} == before
     else:
         done = subprocess.run([str(BIN / "occlum"), "run", "/bin/hello_world"],
                               cwd=rootfs / "instance", capture_output=True, text=True,

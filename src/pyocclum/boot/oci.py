@@ -19,7 +19,10 @@ be pulled here); its three layers are:
    file systems fall back to ``hashlib``/``cryptography``). Also
    ``/opt/python/bin/occlum``.
 3. **The instance** at ``/instance``: what :mod:`pyocclum.boot.package` puts in
-   a tarball, plus an empty ``run/``.
+   a tarball (readable by every user), plus empty ``run/``, ``build/cache/`` and
+   hostfs folders.
+
+Layers 1 and 2 also hold bytecode compiled for the image (:func:`bytecode`).
 
 Entrypoint: ``/opt/python/bin/python3 -m pyocclum.cli.run run`` in
 ``/instance``; Cmd: the first program under the first entry point. Every
@@ -30,8 +33,10 @@ so the same build on the same host gives the same archive, byte for byte.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
+import marshal
 import os
 import platform
 import re
@@ -40,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -54,6 +60,7 @@ from pyocclum.boot.package import (
     release_refusal,
     write_tar,
 )
+from pyocclum.config.runtime import RuntimeConfig
 from pyocclum.errors import InstanceError
 from pyocclum.fs.integrityfs import BLOB_DIR, read_manifest
 
@@ -277,6 +284,39 @@ def pyocclum_members(dists: Sequence[metadata.Distribution]) -> tuple[list[TarMe
     return members, native
 
 
+def bytecode(members: Iterable[TarMember]) -> list[TarMember]:
+    """A ``__pycache__`` entry for each ``.py`` file of ``members``, compiled here.
+
+    A fresh container cannot reuse bytecode (and with a read-only root it cannot
+    write any), so without these every start compiles each module it imports
+    (about 2.5 s for ``occlum run`` here). Hash-based pycs (PEP 552) checked
+    against the source: deterministic (no mtimes), and a changed source is still
+    compiled again. Files that do not compile (templates, Python 2 data) get none.
+    """
+    tag = sys.implementation.cache_tag
+    if tag is None:
+        return []
+    out = []
+    for m in members:
+        if not m.name.endswith(".py"):
+            continue
+        if m.data is not None:
+            source = m.data
+        elif m.source is not None:
+            source = m.source.read_bytes()
+        else:
+            continue
+        try:
+            code = compile(source, "/" + m.name, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            continue
+        head, _, stem = m.name.rpartition("/")
+        pyc = (importlib.util.MAGIC_NUMBER + (0b11).to_bytes(4, "little")
+               + importlib.util.source_hash(source) + marshal.dumps(code))
+        out.append(TarMember(f"{head}/__pycache__/{stem[:-3]}.{tag}.pyc", 0o644, data=pyc))
+    return out
+
+
 # -- layer 3 and the image -------------------------------------------------------------------------
 def default_cmd(inst: Instance, entry_points: Sequence[str]) -> list[str]:
     """The first program (WebAssembly) under the first entry point, preferring one
@@ -339,6 +379,20 @@ def _json(obj: object) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
+def _host_folders(config: RuntimeConfig) -> list[str]:
+    """The instance's hostfs folders (``host``): made empty in the image, so that a
+    user other than root finds them (a boot makes missing ones)."""
+    found = set()
+    for spec in config.mounts:
+        layers = [spec, *spec.layers] if spec.type == "unionfs" else [spec]
+        for m in layers:
+            if m.type == "hostfs" and m.source:
+                rel = os.path.normpath(m.source)
+                if not rel.startswith(("/", "..")) and rel != ".":
+                    found.add(Path(rel).as_posix())
+    return sorted(found)
+
+
 def package_oci(inst: Instance, name: str, out_dir: Path, *, debug: bool = False) -> OciReport:
     """Write ``out_dir/NAME-oci.tar``, an OCI image archive of ``inst`` (see the module
     doc). Refuses a non-release build unless ``debug`` (InstanceError)."""
@@ -349,8 +403,10 @@ def package_oci(inst: Instance, name: str, out_dir: Path, *, debug: bool = False
         why = release_refusal(sig)
         if why:
             raise InstanceError(why)
-    members_c += [TarMember(f"{INSTANCE_DIR}/run", 0o755),
-                  TarMember(f"{INSTANCE_DIR}/build/cache", 0o755)]
+    # Readable by any user (a pod may run as non-root): nothing in it is secret.
+    members_c = [m if m.source is None else replace(m, mode=m.mode | 0o444) for m in members_c]
+    members_c += [TarMember(f"{INSTANCE_DIR}/{folder}", 0o755)
+                  for folder in ("run", "build/cache", *_host_folders(config))]
     cmd = default_cmd(inst, config.entry_points)
     dists, dropped = runtime_distributions()
     members_b, native_b = pyocclum_members(dists)
@@ -358,6 +414,8 @@ def package_oci(inst: Instance, name: str, out_dir: Path, *, debug: bool = False
     libs, missing = host_libraries([*native_a, *native_b])
     members_a += libs
     members_a += [TarMember("tmp", 0o1777), TarMember("root", 0o700)]
+    members_a += bytecode(members_a)
+    members_b += bytecode(members_b)
     version = _python_version()
     entrypoint = [f"/{PREFIX}/bin/python{version}", "-m", "pyocclum.cli.run", "run"]
     out_dir.mkdir(parents=True, exist_ok=True)
