@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -141,6 +142,15 @@ def test_tampered_package_is_refused_at_run(release: Path, tmp_path: Path) -> No
     r = occlum("package", cwd=folder, env=env)
     assert r.returncode == 1
     assert "does not verify: /bin/hello_world" in r.stderr
+
+    # A package extracted where run/ cannot be made: one line, no traceback.
+    shutil.rmtree(folder / "run")
+    (folder / "run").write_text("not a folder")
+    r = occlum("run", "/bin/hello_world", cwd=folder, env=env)
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1
+    assert f"occlum run: {folder / 'run'}: File exists" in r.stderr
+    (folder / "run").unlink()
 
     runtime = folder / "build" / "runtime.json"
     runtime.write_text(runtime.read_text().replace('"/bin"', '"/"'))

@@ -85,6 +85,10 @@ def run_program(
     except (InstanceError, ConfigError) as e:
         sys.stderr.write(f"occlum run: {e}\n")
         sys.exit(1)
+    except OSError as e:
+        # The instance folder itself is unusable (run/ not writable in a container...).
+        sys.stderr.write(f"occlum run: {e.filename or inst.path}: {e.strerror or e}\n")
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     if result.error:
