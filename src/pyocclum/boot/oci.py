@@ -11,8 +11,8 @@ be pulled here); its three layers are:
    and ``__pycache__``; plus the host libraries it and the kept extension
    modules link (found with ``ldd``: the C library, the dynamic loader,
    OpenSSL, zlib...) at the paths the loader found them.
-2. **PyOcclum** and its runtime dependencies in
-   ``/opt/python/lib/pythonX.Y/site-packages``: the installed distributions
+2. **PyOcclum** and its runtime dependencies in that Python's site folder
+   (:func:`site_dir`): the installed distributions
    that ``pyocclum``'s requirements resolve to (``importlib.metadata``),
    except ``ziglang``: it builds programs (``occlum-cc``) and the optional
    native hashing library, neither of which an instance needs to run (the
@@ -135,8 +135,29 @@ def python_members() -> tuple[list[TarMember], list[Path]]:
         members.append(_member(path, f"{PREFIX}/{rel}"))
         if path.suffix == ".so" and not path.is_symlink():
             native.append(path)
-    members.append(TarMember(f"{PREFIX}/lib/python{version}/site-packages", 0o755))
+    members.append(TarMember(f"{PREFIX}/{site_dir(exe)}", 0o755))
     return members, native
+
+
+def site_dir(exe: Path) -> str:
+    """Where the Python ``exe`` looks for installed distributions, relative to its
+    prefix (``lib/pythonX.Y/site-packages``; Debian's own Python:
+    ``local/lib/pythonX.Y/dist-packages``), so that the copy in the image finds
+    them under its own prefix."""
+    base = Path(sys.base_prefix)
+    default = f"lib/python{_python_version()}/site-packages"
+    try:
+        out = subprocess.run([str(exe), "-I", "-S", "-c",
+                              "import json, site; print(json.dumps(site.getsitepackages()))"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+        found = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return default
+    for path in found if isinstance(found, list) else []:
+        rel = Path(str(path))
+        if rel.is_relative_to(base):
+            return rel.relative_to(base).as_posix()
+    return default
 
 
 def _keep_stdlib(path: Path, is_dir: bool) -> bool:
@@ -170,9 +191,11 @@ def _member(path: Path, name: str) -> TarMember:
     return TarMember(name, stat.S_IMODE(st.st_mode), source=path)
 
 
-def host_libraries(native: Iterable[Path]) -> tuple[list[TarMember], list[str]]:
-    """The shared libraries outside the image that ``native`` files link (``ldd``),
-    each stored at the path the loader found it, and what could not be found."""
+def host_libraries(native: Iterable[Path], copied: Iterable[TarMember]
+                   ) -> tuple[list[TarMember], list[str]]:
+    """The shared libraries that ``native`` files link (``ldd``) and that are not
+    among the ``copied`` members' files, each stored at the path the loader found
+    it, and the names that could not be found."""
     found: dict[str, Path] = {}
     missing: set[str] = set()
     files = sorted({str(p) for p in native})
@@ -191,14 +214,12 @@ def host_libraries(native: Iterable[Path]) -> tuple[list[TarMember], list[str]]:
             m = re.match(r"(?:\S+ => )?(/\S+) \(0x[0-9a-f]+\)$", line)
             if m:
                 found[m.group(1)] = Path(m.group(1))
+    have = {m.source.resolve() for m in copied if m.source is not None}
     members = []
-    base = str(Path(sys.base_prefix).resolve())
-    site_dirs = {str(Path(p).resolve()) for p in sys.path if p}
     for name, path in sorted(found.items()):
         real = path.resolve()
-        if str(real).startswith(base + "/") or any(str(real).startswith(s + "/")
-                                                    for s in site_dirs):
-            continue  # inside a tree that is copied anyway
+        if real in have:
+            continue  # libpython, a wheel's bundled library: in the image already
         members.append(TarMember(name.lstrip("/"), stat.S_IMODE(real.stat().st_mode),
                                  source=real))
     return members, sorted(missing)
@@ -253,7 +274,8 @@ def pyocclum_members(dists: Sequence[metadata.Distribution]) -> tuple[list[TarMe
     host's Python) and bytecode."""
     import pyocclum
 
-    site = f"{PREFIX}/lib/python{_python_version()}/site-packages"
+    version = _python_version()
+    site = f"{PREFIX}/{site_dir(Path(sys.base_prefix) / 'bin' / f'python{version}')}"
     members: list[TarMember] = []
     native: list[Path] = []
     package = Path(pyocclum.__file__).resolve().parent
@@ -277,7 +299,6 @@ def pyocclum_members(dists: Sequence[metadata.Distribution]) -> tuple[list[TarMe
             members.append(_member(path, f"{site}/{Path(rel).as_posix()}"))
             if ".so" in path.suffixes and not path.is_symlink():
                 native.append(path)
-    version = _python_version()
     script = (f"#!/{PREFIX}/bin/python{version}\nimport sys\n"
               "from pyocclum.cli.run import main\nsys.exit(main())\n")
     members.append(TarMember(f"{PREFIX}/bin/occlum", 0o755, data=script.encode()))
@@ -411,7 +432,7 @@ def package_oci(inst: Instance, name: str, out_dir: Path, *, debug: bool = False
     dists, dropped = runtime_distributions()
     members_b, native_b = pyocclum_members(dists)
     members_a, native_a = python_members()
-    libs, missing = host_libraries([*native_a, *native_b])
+    libs, missing = host_libraries([*native_a, *native_b], [*members_a, *members_b])
     members_a += libs
     members_a += [TarMember("tmp", 0o1777), TarMember("root", 0o700)]
     members_a += bytecode(members_a)
