@@ -17,6 +17,8 @@ def _say(message: str) -> None:
 
 
 def _mib(size: int) -> str:
+    if size < 1 << 20:
+        return f"{size / 1024:.1f} KiB"
     return f"{size / (1 << 20):.1f} MiB"
 
 
