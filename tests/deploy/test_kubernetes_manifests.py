@@ -152,8 +152,8 @@ def test_kustomize_build_meets_the_schema_and_rewires_names() -> None:
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
     kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in docs)
     assert [k for k in kinds if not k.startswith("ConfigMap/")] == [
-        "Deployment/pyocclum-app", "Deployment/pyocclum-kbs", "PodDisruptionBudget/pyocclum-app",
-        "Service/pyocclum-app", "Service/pyocclum-kbs"]
+        "Deployment/pyocclum-app", "Deployment/pyocclum-kbs", "NetworkPolicy/pyocclum-kbs",
+        "PodDisruptionBudget/pyocclum-app", "Service/pyocclum-app", "Service/pyocclum-kbs"]
     (configmap,) = [d for d in docs if d["kind"] == "ConfigMap"]
     # The generated name carries a hash; the KBS's volume follows it.
     assert configmap["metadata"]["name"].startswith("pyocclum-kbs-policy-")
@@ -225,6 +225,23 @@ def test_kbs_service_is_the_one_the_enclave_is_told() -> None:
                                                           "app")["env"]}
     url = urlsplit(env["OCCLUM_KBS_URL"])
     assert (url.scheme, url.hostname, url.port) == ("https", "pyocclum-kbs", 8443)
+
+
+def test_only_the_app_reaches_the_kbs_on_its_port() -> None:
+    kbs = _one("Deployment", "pyocclum-kbs")
+    app = _one("Deployment", "pyocclum-app")
+    policy = _one("NetworkPolicy", "pyocclum-kbs")["spec"]
+    assert policy["policyTypes"] == ["Ingress"]
+    kbs_labels = kbs["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= kbs_labels.items()
+    (rule,) = policy["ingress"]
+    (source,) = rule["from"]
+    app_labels = app["spec"]["template"]["metadata"]["labels"]
+    assert source["podSelector"]["matchLabels"].items() <= app_labels.items()
+    assert not source["podSelector"]["matchLabels"].items() <= kbs_labels.items()
+    ports = {p["name"]: p["containerPort"] for p in _container(kbs, "kbs")["ports"]}
+    assert [p["port"] for p in rule["ports"]] == ["https"]
+    assert "https" in ports
 
 
 def test_kbs_probes_ask_for_health_over_https() -> None:
