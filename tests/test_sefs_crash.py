@@ -3,11 +3,15 @@
 ``tests/programs/sefs_writer.c`` rewrites five files under ``/root/crash``
 in turn (new contents of varying size, ``O_TRUNC`` + write + fsync + close)
 and prints ``synced FILE GEN`` after each fsync. ``occlum run`` of it is a
-host process; it is killed with SIGKILL after a random delay (sometimes
-during the boot itself). After every kill the instance's root must mount
-(``Instance.open_root``), and each file must hold exactly the contents of
-its last reported fsync, or, for the one file that was being rewritten when
-the kill came, exactly the new contents: never a mix, never a truncation.
+host process; it is killed with SIGKILL at a random moment of its progress:
+after a random number of reported fsyncs (none: during the boot or the first
+write) plus a random fraction of a millisecond or so. Counting fsyncs, not
+seconds, keeps the kills spread over the writing however slow the machine
+is at the moment (a wall-clock delay landed mostly in the boot under load).
+After every kill the instance's root must mount (``Instance.open_root``),
+and each file must hold exactly the contents of its last reported fsync, or,
+for the one file that was being rewritten when the kill came, exactly the new
+contents: never a mix, never a truncation.
 """
 
 from __future__ import annotations
@@ -91,11 +95,18 @@ def test_sigkill_at_random_moments_never_loses_or_tears_a_synced_file(
             [str(OCCLUM), "run", "/bin/sefs_writer", "/root/crash"],
             cwd=instance.path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
-        time.sleep(rng.uniform(0.05, 1.0))
+        assert proc.stdout is not None
+        wanted = rng.choice([0, 0, *range(1, 25)])
+        seen = [proc.stdout.readline() for _ in range(wanted)]
+        time.sleep(rng.uniform(0.0, 0.3) if wanted == 0 else rng.uniform(0.0, 0.002))
         proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL, (attempt, proc.returncode)
-        reported = [line.split() for line in out.decode().splitlines()]
+        # Through the same buffered reader as the lines above (communicate() would read
+        # the raw pipe past what readline() had already buffered).
+        out = proc.stdout.read()
+        proc.stdout.close()
+        reported = [line.split() for line in b"".join([*seen, out]).decode().splitlines()]
         for _, file, gen in reported:
             last[int(file)] = int(gen)
             newest = max(newest, int(gen))
@@ -113,7 +124,8 @@ def test_sigkill_at_random_moments_never_loses_or_tears_a_synced_file(
         ):
             last[in_flight % NFILES] = in_flight
             newest = in_flight
-    # Most kills must have come while the writer was writing, not during boot.
+    # Most kills must have come while the writer was writing, not during boot (the
+    # writer printing nothing, or printing only before its fsyncs, would fail here).
     assert kills_after_a_sync >= KILLS // 2
     r = instance.run(["/bin/sefs_writer", "/root/crash", "3"], capture=True)
     assert r.exit_code == 0, r.stderr
