@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ImageError, KernelError
-from pyocclum.fs import _leafhash
 from pyocclum.fs.integrityfs import BLOCK, IntegrityFs
 from pyocclum.fs.types import Inode
 from pyocclum.image.manifest import build_image
+from pyocclum.native import leafhash
 
 
 def errno_of(fn: Callable[..., object], *args: object) -> Errno:
@@ -383,17 +383,17 @@ HUGE = os.urandom(600 * BLOCK + 77)  # > 1 MiB runs, > 64 leaves, short last blo
 
 
 @pytest.fixture(scope="module")
-def native_lib(tmp_path_factory: pytest.TempPathFactory) -> _leafhash.NativeLeafHasher:
-    return _leafhash.load_native(tmp_path_factory.mktemp("leafhash-cache"))
+def native_lib(tmp_path_factory: pytest.TempPathFactory) -> leafhash.NativeLeafHasher:
+    return leafhash.load_native(tmp_path_factory.mktemp("leafhash-cache"))
 
 
 @pytest.fixture(params=["native", "hashlib"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
-            native_lib: _leafhash.NativeLeafHasher) -> str:
-    """Which back end _leafhash uses (the hashlib one is the forced fallback)."""
-    monkeypatch.setattr(_leafhash, "_tried", True)
-    monkeypatch.setattr(_leafhash, "_native", native_lib if request.param == "native" else None)
-    assert _leafhash.backend() == request.param
+            native_lib: leafhash.NativeLeafHasher) -> str:
+    """Which back end native.leafhash uses (the hashlib one is the forced fallback)."""
+    monkeypatch.setattr(leafhash, "_tried", True)
+    monkeypatch.setattr(leafhash, "_native", native_lib if request.param == "native" else None)
+    assert leafhash.backend() == request.param
     return str(request.param)
 
 
@@ -493,22 +493,22 @@ def test_long_file_damaged(backend: str, huge_image: tuple[Path, bytes], what: s
 
 
 def test_uses_the_native_back_end_for_long_runs(
-    huge_image: tuple[Path, bytes], native_lib: _leafhash.NativeLeafHasher,
+    huge_image: tuple[Path, bytes], native_lib: leafhash.NativeLeafHasher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A 1 MiB read is one native call (read and hash together); a one-block
     read stays in hashlib."""
-    monkeypatch.setattr(_leafhash, "_tried", True)
-    monkeypatch.setattr(_leafhash, "_native", native_lib)
+    monkeypatch.setattr(leafhash, "_tried", True)
+    monkeypatch.setattr(leafhash, "_native", native_lib)
     calls: list[int] = []
-    real = _leafhash.NativeLeafHasher.read_leaves
+    real = leafhash.NativeLeafHasher.read_leaves
 
-    def spy(self: _leafhash.NativeLeafHasher, fd: int, offset: int, size: int,
+    def spy(self: leafhash.NativeLeafHasher, fd: int, offset: int, size: int,
             nthreads: int | None = None) -> tuple[bytes, bytes]:
         calls.append(size)
         return real(self, fd, offset, size, nthreads)
 
-    monkeypatch.setattr(_leafhash.NativeLeafHasher, "read_leaves", spy)
+    monkeypatch.setattr(leafhash.NativeLeafHasher, "read_leaves", spy)
     dst, root = huge_image
     f = IntegrityFs(dst, root).root().lookup("huge")
     assert f.read(0, 1 << 20) == HUGE[: 1 << 20]

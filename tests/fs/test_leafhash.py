@@ -1,4 +1,4 @@
-"""_leafhash: the native helper and the hashlib fallback give exactly the
+"""pyocclum.native.leafhash: the native helper and the hashlib fallback give exactly the
 leaves and Merkle roots of integrityfs's definitions, whatever the sizes,
 offsets and thread counts; the library builds atomically (also two at once),
 is refused when others could have written it, and everything falls back to
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pyocclum.fs import _leafhash
 from pyocclum.fs.integrityfs import BLOCK, EMPTY_ROOT, block_leaves, leaf_hash, merkle_root
+from pyocclum.native import aead, leafhash, library
 
 SIZES = [0, 1, 63, 64, 65, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 55, 16 * BLOCK,
          31 * BLOCK + 1, 32 * BLOCK, 64 * BLOCK + 4095, 300 * BLOCK + 7]
@@ -30,23 +30,23 @@ def reference_leaves(data: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory: pytest.TempPathFactory) -> _leafhash.NativeLeafHasher:
+def lib(tmp_path_factory: pytest.TempPathFactory) -> leafhash.NativeLeafHasher:
     """The native library, built into a private cache for this module."""
-    return _leafhash.load_native(tmp_path_factory.mktemp("leafhash-cache"))
+    return leafhash.load_native(tmp_path_factory.mktemp("leafhash-cache"))
 
 
 @pytest.fixture
 def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """native() not tried yet, with an empty private cache."""
-    monkeypatch.setattr(_leafhash, "_tried", False)
-    monkeypatch.setattr(_leafhash, "_native", None)
+    monkeypatch.setattr(leafhash, "_tried", False)
+    monkeypatch.setattr(leafhash, "_native", None)
     monkeypatch.setenv("PYOCCLUM_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv(_leafhash.ENV_SWITCH, raising=False)
-    monkeypatch.delenv(_leafhash.NATIVE_SWITCH, raising=False)
-    monkeypatch.setattr(_leafhash, "_lib_tried", False)
-    monkeypatch.setattr(_leafhash, "_lib", None)
-    monkeypatch.setattr(_leafhash, "_gcm_tried", False)
-    monkeypatch.setattr(_leafhash, "_gcm", None)
+    monkeypatch.delenv(leafhash.ENV_SWITCH, raising=False)
+    monkeypatch.delenv(library.NATIVE_SWITCH, raising=False)
+    monkeypatch.setattr(leafhash, "_lib_tried", False)
+    monkeypatch.setattr(leafhash, "_lib", None)
+    monkeypatch.setattr(aead, "_gcm_tried", False)
+    monkeypatch.setattr(aead, "_gcm", None)
     return tmp_path / "cache"
 
 
@@ -54,12 +54,12 @@ def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("size", SIZES)
 def test_hashlib_leaves_match_the_definition(size: int) -> None:
     data = DATA[:size]
-    assert _leafhash.leaves_hashlib(data) == reference_leaves(data)
-    assert _leafhash.leaves_hashlib(memoryview(data)) == reference_leaves(data)
+    assert leafhash.leaves_hashlib(data) == reference_leaves(data)
+    assert leafhash.leaves_hashlib(memoryview(data)) == reference_leaves(data)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_native_leaves_match_hashlib(lib: _leafhash.NativeLeafHasher, size: int) -> None:
+def test_native_leaves_match_hashlib(lib: leafhash.NativeLeafHasher, size: int) -> None:
     data = DATA[:size]
     want = reference_leaves(data)
     for t in (1, 2, 3, 8, 16, 100):
@@ -67,7 +67,7 @@ def test_native_leaves_match_hashlib(lib: _leafhash.NativeLeafHasher, size: int)
     assert lib.leaves(data) == want
 
 
-def test_native_read_leaves(lib: _leafhash.NativeLeafHasher, tmp_path: Path) -> None:
+def test_native_read_leaves(lib: leafhash.NativeLeafHasher, tmp_path: Path) -> None:
     p = tmp_path / "f"
     p.write_bytes(DATA)
     fd = os.open(p, os.O_RDONLY)
@@ -105,36 +105,36 @@ def test_native_read_leaves(lib: _leafhash.NativeLeafHasher, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("n", [*range(0, 70), 127, 128, 129, 2047, 2048, 2049, 4097, 65537])
-def test_merkle_roots_match_the_definition(lib: _leafhash.NativeLeafHasher, n: int) -> None:
+def test_merkle_roots_match_the_definition(lib: leafhash.NativeLeafHasher, n: int) -> None:
     leaves = os.urandom(32 * n)
     want = merkle_root([leaves[i : i + 32] for i in range(0, len(leaves), 32)])
-    assert _leafhash.merkle_root_hashlib(leaves) == want
+    assert leafhash.merkle_root_hashlib(leaves) == want
     assert lib.merkle_root(leaves) == want
     if n == 0:
-        assert want == EMPTY_ROOT == _leafhash.EMPTY_ROOT
+        assert want == EMPTY_ROOT == leafhash.EMPTY_ROOT
     with pytest.raises(ValueError, match="multiple"):
-        _leafhash.merkle_root_hashlib(leaves + b"x")
+        leafhash.merkle_root_hashlib(leaves + b"x")
 
 
-def test_native_level_promotes_an_odd_node(lib: _leafhash.NativeLeafHasher) -> None:
+def test_native_level_promotes_an_odd_node(lib: leafhash.NativeLeafHasher) -> None:
     nodes = os.urandom(32 * 2049)
     for t in (1, 2, 3):
         up = lib.level(nodes, t)
         assert len(up) == 32 * 1025
         assert up[-32:] == nodes[-32:]
-        assert up == _leafhash._level_hashlib(nodes)
+        assert up == leafhash._level_hashlib(nodes)
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
 def test_the_pool_really_starts_workers(tmp_path: Path) -> None:
     """A worker that cannot be started is silently replaced by the caller; make
     sure they do start (zig's spawn once failed for stacks glibc found too small)."""
-    lib = _leafhash.load_native(tmp_path)  # a fresh copy of the library, its own pool
+    lib = leafhash.load_native(tmp_path)  # a fresh copy of the library, its own pool
     assert lib.leaves(DATA, 8) == reference_leaves(DATA)
     assert len(os.listdir("/proc/self/task")) >= 8  # this thread and 7 workers at least
 
 
-def test_concurrent_calls(lib: _leafhash.NativeLeafHasher) -> None:
+def test_concurrent_calls(lib: leafhash.NativeLeafHasher) -> None:
     """Several Python threads at once (one gets the worker pool, the others
     spawn their own threads): every result is right."""
     want = reference_leaves(DATA)
@@ -156,7 +156,7 @@ def test_concurrent_calls(lib: _leafhash.NativeLeafHasher) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
-def test_fork_after_use(lib: _leafhash.NativeLeafHasher,
+def test_fork_after_use(lib: leafhash.NativeLeafHasher,
                         wait_child: Callable[[int, float, str], int]) -> None:
     """A child forked after the worker pool started gets a fresh pool
     (its parent's workers do not exist there): no hang, right results."""
@@ -172,51 +172,51 @@ def test_fork_after_use(lib: _leafhash.NativeLeafHasher,
 
 # -- the front functions: native and fallback give the same ---------------------------
 @pytest.mark.parametrize("backend", ["native", "hashlib"])
-def test_front_functions(backend: str, lib: _leafhash.NativeLeafHasher,
+def test_front_functions(backend: str, lib: leafhash.NativeLeafHasher,
                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(_leafhash, "_tried", True)
-    monkeypatch.setattr(_leafhash, "_native", lib if backend == "native" else None)
-    assert _leafhash.backend() == backend
+    monkeypatch.setattr(leafhash, "_tried", True)
+    monkeypatch.setattr(leafhash, "_native", lib if backend == "native" else None)
+    assert leafhash.backend() == backend
     p = tmp_path / "f"
     p.write_bytes(DATA)
     fd = os.open(p, os.O_RDONLY)
     try:
         for size in SIZES:
             data = DATA[:size]
-            assert _leafhash.leaves(data) == reference_leaves(data)
+            assert leafhash.leaves(data) == reference_leaves(data)
             assert block_leaves(data) == reference_leaves(data)
-            got, leaves = _leafhash.read_leaves(fd, BLOCK + 1, size)
+            got, leaves = leafhash.read_leaves(fd, BLOCK + 1, size)
             assert got == DATA[BLOCK + 1 : BLOCK + 1 + size]
             if len(got) == size:  # leaves only mean something when not short
                 assert leaves == reference_leaves(got)
-        got, _ = _leafhash.read_leaves(fd, len(DATA) - 100, 64 * BLOCK)
+        got, _ = leafhash.read_leaves(fd, len(DATA) - 100, 64 * BLOCK)
         assert got == DATA[-100:]
     finally:
         os.close(fd)
     leaves = reference_leaves(DATA)
-    assert _leafhash.merkle_root(leaves) == merkle_root(
+    assert leafhash.merkle_root(leaves) == merkle_root(
         [leaves[i : i + 32] for i in range(0, len(leaves), 32)])
 
 
 # -- building, loading, falling back ------------------------------------------------
 def test_builds_once_into_the_cache(fresh_state: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG, logger="pyocclum.fs.integrity.leafhash"):
-        lib = _leafhash.native()
+        lib = leafhash.native()
     assert lib is not None
-    assert _leafhash.backend() == "native"
+    assert leafhash.backend() == "native"
     assert lib.path.parent.parent == fresh_state
-    assert lib.path == _leafhash.native_path(_leafhash.SOURCE.read_bytes())
+    assert lib.path == library.native_path(library.SOURCE.read_bytes())
     assert "native leaf hashing: " in caplog.text
     assert [p.name for p in fresh_state.iterdir()] == [lib.path.parent.name]  # no leftovers
     assert lib.path.stat().st_mode & 0o022 == 0
     mtime = lib.path.stat().st_mtime_ns
-    again = _leafhash.load_native()
+    again = leafhash.load_native()
     assert again.path == lib.path
     assert lib.path.stat().st_mtime_ns == mtime  # not rebuilt
 
 
 def test_two_processes_build_at_once(tmp_path: Path) -> None:
-    code = ("import sys; from pathlib import Path; from pyocclum.fs import _leafhash as L; "
+    code = ("import sys; from pathlib import Path; from pyocclum.native import leafhash as L; "
             "lib = L.load_native(Path(sys.argv[1])); "
             "print(lib.path); assert lib.leaves(b'x' * 70000) == L.leaves_hashlib(b'x' * 70000)")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
@@ -233,107 +233,107 @@ def test_two_processes_build_at_once(tmp_path: Path) -> None:
 
 def test_switched_off(fresh_state: Path, monkeypatch: pytest.MonkeyPatch,
                       caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setenv(_leafhash.ENV_SWITCH, "0")
+    monkeypatch.setenv(leafhash.ENV_SWITCH, "0")
     with caplog.at_level(logging.DEBUG, logger="pyocclum.fs.integrity.leafhash"):
-        assert _leafhash.native() is None
-        assert _leafhash.backend() == "hashlib"
-    assert f"{_leafhash.ENV_SWITCH}=0" in caplog.text
+        assert leafhash.native() is None
+        assert leafhash.backend() == "hashlib"
+    assert f"{leafhash.ENV_SWITCH}=0" in caplog.text
     assert not fresh_state.exists()  # nothing built
-    assert _leafhash.leaves(DATA) == reference_leaves(DATA)
+    assert leafhash.leaves(DATA) == reference_leaves(DATA)
 
 
 def test_build_failure_falls_back(fresh_state: Path, monkeypatch: pytest.MonkeyPatch,
                                   tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     broken = tmp_path / "_leafhash.zig"
     broken.write_text("this is not zig\n")
-    monkeypatch.setattr(_leafhash, "SOURCE", broken)
-    with pytest.raises(_leafhash.NativeUnavailable, match="zig failed"):
-        _leafhash.load_native()
+    monkeypatch.setattr(library, "SOURCE", broken)
+    with pytest.raises(library.NativeUnavailable, match="zig failed"):
+        leafhash.load_native()
     with caplog.at_level(logging.DEBUG, logger="pyocclum.fs.integrity.leafhash"):
-        assert _leafhash.native() is None
+        assert leafhash.native() is None
     assert "unavailable, using hashlib" in caplog.text
     assert [r.levelno for r in caplog.records] == [logging.DEBUG]
-    assert _leafhash.leaves(DATA) == reference_leaves(DATA)
+    assert leafhash.leaves(DATA) == reference_leaves(DATA)
     assert list(fresh_state.iterdir()) == []  # the failed build left nothing
 
 
 def test_no_zig_falls_back(fresh_state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
-    assert _leafhash.native() is None
-    assert _leafhash.leaves(DATA[:50000]) == reference_leaves(DATA[:50000])
+    assert leafhash.native() is None
+    assert leafhash.leaves(DATA[:50000]) == reference_leaves(DATA[:50000])
 
 
 def test_missing_source_falls_back(fresh_state: Path, monkeypatch: pytest.MonkeyPatch,
                                    tmp_path: Path) -> None:
-    monkeypatch.setattr(_leafhash, "SOURCE", tmp_path / "nope.zig")
-    with pytest.raises(_leafhash.NativeUnavailable, match="no source"):
-        _leafhash.load_native()
-    assert _leafhash.native() is None
+    monkeypatch.setattr(library, "SOURCE", tmp_path / "nope.zig")
+    with pytest.raises(library.NativeUnavailable, match="no source"):
+        leafhash.load_native()
+    assert leafhash.native() is None
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="no POSIX owners")
 @pytest.mark.parametrize("what", ["library", "folder", "cache"])
-def test_writable_by_others_is_refused(lib: _leafhash.NativeLeafHasher, what: str) -> None:
+def test_writable_by_others_is_refused(lib: leafhash.NativeLeafHasher, what: str) -> None:
     target = {"library": lib.path, "folder": lib.path.parent,
               "cache": lib.path.parent.parent}[what]
     mode = target.stat().st_mode & 0o7777
     target.chmod(mode | 0o020)
     try:
-        with pytest.raises(_leafhash.NativeUnavailable, match="writable by group or others"):
-            _leafhash.load_native(lib.path.parent.parent)
+        with pytest.raises(library.NativeUnavailable, match="writable by group or others"):
+            leafhash.load_native(lib.path.parent.parent)
     finally:
         target.chmod(mode)
-    assert _leafhash.load_native(lib.path.parent.parent).path == lib.path
+    assert leafhash.load_native(lib.path.parent.parent).path == lib.path
 
 
 def test_garbage_library_is_refused(tmp_path: Path) -> None:
     """A file in the cache that is not a loadable library of the right ABI."""
-    source = _leafhash.SOURCE.read_bytes()
-    path = _leafhash.native_path(source, tmp_path)
+    source = library.SOURCE.read_bytes()
+    path = library.native_path(source, tmp_path)
     path.parent.mkdir(mode=0o755)
     path.write_bytes(b"\x7fELF garbage")
     path.chmod(0o755)
-    with pytest.raises(_leafhash.NativeUnavailable, match="cannot load"):
-        _leafhash.load_native(tmp_path)
+    with pytest.raises(library.NativeUnavailable, match="cannot load"):
+        leafhash.load_native(tmp_path)
 
 
-def test_self_test_catches_wrong_results(lib: _leafhash.NativeLeafHasher,
+def test_self_test_catches_wrong_results(lib: leafhash.NativeLeafHasher,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    real = _leafhash.NativeLeafHasher.leaves
+    real = leafhash.NativeLeafHasher.leaves
 
-    def wrong(self: _leafhash.NativeLeafHasher, data: bytes, nthreads: int | None = None) -> bytes:
+    def wrong(self: leafhash.NativeLeafHasher, data: bytes, nthreads: int | None = None) -> bytes:
         out = bytearray(real(self, data, nthreads))
         if len(data) > 2 * BLOCK:
             out[-1] ^= 1
         return bytes(out)
 
-    monkeypatch.setattr(_leafhash.NativeLeafHasher, "leaves", wrong)
-    with pytest.raises(_leafhash.NativeUnavailable, match="wrong leaves"):
+    monkeypatch.setattr(leafhash.NativeLeafHasher, "leaves", wrong)
+    with pytest.raises(library.NativeUnavailable, match="wrong leaves"):
         lib.self_test()
 
 
 def test_build_key_depends_on_source_and_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    src = _leafhash.SOURCE.read_bytes()
-    key = _leafhash.build_key(src)
-    assert key == _leafhash.build_key(src)
-    assert key != _leafhash.build_key(src + b"\n")
-    monkeypatch.setattr(_leafhash, "_cpu_fingerprint", lambda: "another cpu")
-    assert key != _leafhash.build_key(src)
+    src = library.SOURCE.read_bytes()
+    key = library.build_key(src)
+    assert key == library.build_key(src)
+    assert key != library.build_key(src + b"\n")
+    monkeypatch.setattr(library, "_cpu_fingerprint", lambda: "another cpu")
+    assert key != library.build_key(src)
 
 
 def test_the_self_test_runs_once_per_library_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "cache"
-    lib = _leafhash.load_native(root)  # builds and self-tests
+    lib = leafhash.load_native(root)  # builds and self-tests
     marker = lib.path.parent / "self-test-leafhash.ok"
     assert marker.read_text().startswith(hashlib.sha256(lib.path.read_bytes()).hexdigest())
     runs: list[str] = []
-    monkeypatch.setattr(_leafhash.NativeLeafHasher, "self_test",
+    monkeypatch.setattr(leafhash.NativeLeafHasher, "self_test",
                         lambda self: runs.append("ran"))
-    _leafhash.load_native(root)
+    leafhash.load_native(root)
     assert runs == []  # recorded: start-up does not test again
     marker.write_text("0" * 64)  # a marker for another file
-    _leafhash.load_native(root)
+    leafhash.load_native(root)
     assert runs == ["ran"]
     assert marker.read_text().startswith(hashlib.sha256(lib.path.read_bytes()).hexdigest())

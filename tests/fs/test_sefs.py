@@ -31,13 +31,13 @@ from hypothesis.stateful import (
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType, Whence
 from pyocclum.errors import ImageError, KernelError
-from pyocclum.fs import _leafhash
 from pyocclum.fs import sefs as sefs_mod
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import LOCK_NAME, NODE_SIZE, NODES_NAME, SUPER_B_NAME, SUPER_NAME, SeFs
 from pyocclum.fs.types import FileSystem, Inode
 from pyocclum.fs.vfs import Vfs
+from pyocclum.native import aead
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -114,15 +114,15 @@ def abandon(fs: SeFs) -> None:
 
 @pytest.fixture(autouse=True, params=["native", "python"])
 def crypto_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test runs with the native batch AES-GCM (``_leafhash.sefs_gcm``) and
+    """Every test runs with the native batch AES-GCM (``aead.sefs_gcm``) and
     with it switched off (``$PYOCCLUM_NATIVE=0``: cryptography, node by node; the
     switch reaches subprocesses too)."""
     if request.param == "python":
         monkeypatch.setenv("PYOCCLUM_NATIVE", "0")
-        assert _leafhash.sefs_gcm() is None
+        assert aead.sefs_gcm() is None
     else:
         monkeypatch.delenv("PYOCCLUM_NATIVE", raising=False)
-        if _leafhash.sefs_gcm() is None:
+        if aead.sefs_gcm() is None:
             pytest.skip("the native sefs AES-GCM is not available here")
     return str(request.param)
 
@@ -991,7 +991,7 @@ def test_nonces_never_repeat_across_sessions_and_crashes(
     class NativeRecorder:
         """The native path: nonces ``nonce .. nonce + n - 1`` for each batch sealed."""
 
-        def __init__(self, inner: _leafhash.SefsGcm) -> None:
+        def __init__(self, inner: aead.SefsGcm) -> None:
             self.inner = inner
 
         def __getattr__(self, name: str) -> object:

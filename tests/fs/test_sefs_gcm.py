@@ -1,4 +1,4 @@
-"""The native batch AES-GCM of sefs nodes (``_leafhash.SefsGcm``, every back end:
+"""The native batch AES-GCM of sefs nodes (``aead.SefsGcm``, every back end:
 libgcrypt's and OpenSSL's EVP through the library, and zig's std ``Aes256Gcm``) is bit-identical
 to ``cryptography``'s AESGCM in both directions, on random keys, nonces, AADs
 and data; tampered tags, ciphertexts and AADs fail at exactly the first bad
@@ -21,29 +21,29 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
-from pyocclum.fs import _leafhash
 from pyocclum.fs.sefs import NODES_NAME, SeFs
+from pyocclum.native import aead, leafhash, library
 
-NODE = _leafhash.NODE
-ENTRY = _leafhash.ENTRY
+NODE = aead.NODE
+ENTRY = aead.ENTRY
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory: pytest.TempPathFactory) -> _leafhash.NativeLeafHasher:
-    return _leafhash.load_native(tmp_path_factory.mktemp("leafhash-cache"))
+def lib(tmp_path_factory: pytest.TempPathFactory) -> leafhash.NativeLeafHasher:
+    return leafhash.load_native(tmp_path_factory.mktemp("leafhash-cache"))
 
 
-def _backends(lib: _leafhash.NativeLeafHasher) -> list[_leafhash.SefsGcm]:
-    out = [_leafhash.SefsGcm(lib, None)]
-    for load in (_leafhash.openssl_aes, _leafhash.gcrypt_aes):
+def _backends(lib: leafhash.NativeLeafHasher) -> list[aead.SefsGcm]:
+    out = [aead.SefsGcm(lib, None)]
+    for load in (aead.openssl_aes, aead.gcrypt_aes):
         aes = load()
         if aes is not None:
-            out.append(_leafhash.SefsGcm(lib, aes))
+            out.append(aead.SefsGcm(lib, aes))
     return out
 
 
 @pytest.fixture(params=["zig-std", "openssl", "gcrypt"])
-def gcm(request: pytest.FixtureRequest, lib: _leafhash.NativeLeafHasher) -> _leafhash.SefsGcm:
+def gcm(request: pytest.FixtureRequest, lib: leafhash.NativeLeafHasher) -> aead.SefsGcm:
     for g in _backends(lib):
         if g.backend == request.param:
             g.self_test()
@@ -71,7 +71,7 @@ def _random_case(rng: random.Random, n: int) -> tuple[bytes, bytes, int, int, by
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_native_seal_matches_cryptography(gcm: _leafhash.SefsGcm, seed: int) -> None:
+def test_native_seal_matches_cryptography(gcm: aead.SefsGcm, seed: int) -> None:
     rng = random.Random(seed)
     n = rng.choice([1, 2, 7, 64, 256])
     key, prefix, first, nonce, plain = _random_case(rng, n)
@@ -103,7 +103,7 @@ def _store(fd: int, aes: AESGCM, prefix: bytes, first: int, nonces: list[bytes],
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_native_open_matches_cryptography(gcm: _leafhash.SefsGcm, fd: int, seed: int) -> None:
+def test_native_open_matches_cryptography(gcm: aead.SefsGcm, fd: int, seed: int) -> None:
     rng = random.Random(100 + seed)
     n = rng.choice([1, 3, 16, 100, 256])
     key, prefix, first, _, plain = _random_case(rng, n)
@@ -128,7 +128,7 @@ def test_native_open_matches_cryptography(gcm: _leafhash.SefsGcm, fd: int, seed:
 
 @pytest.mark.parametrize("what", ["tag", "ciphertext", "nonce", "aad-index", "aad-prefix",
                                   "key", "slot"])
-def test_tampering_fails_at_the_first_bad_node(gcm: _leafhash.SefsGcm, fd: int,
+def test_tampering_fails_at_the_first_bad_node(gcm: aead.SefsGcm, fd: int,
                                                what: str) -> None:
     rng = random.Random(what)
     n = 40
@@ -175,7 +175,7 @@ def test_tampering_fails_at_the_first_bad_node(gcm: _leafhash.SefsGcm, fd: int,
         assert ok == (i not in bad) or what in ("aad-index", "aad-prefix", "key")
 
 
-def test_short_file_and_host_errors(gcm: _leafhash.SefsGcm, fd: int) -> None:
+def test_short_file_and_host_errors(gcm: aead.SefsGcm, fd: int) -> None:
     rng = random.Random(7)
     n = 20
     key, prefix, first, _, plain = _random_case(rng, n)
@@ -193,7 +193,7 @@ def test_short_file_and_host_errors(gcm: _leafhash.SefsGcm, fd: int) -> None:
         assert info.value.errno == errno.EBADF
 
 
-def test_reads_begun_together_and_ended_elsewhere(gcm: _leafhash.SefsGcm, fd: int) -> None:
+def test_reads_begun_together_and_ended_elsewhere(gcm: aead.SefsGcm, fd: int) -> None:
     """Several reads begun before any ends (the pool takes one; the others are
     done whole by their ``open_end``), ended in another order and from other
     threads, all give the right plaintext."""
@@ -222,7 +222,7 @@ def test_reads_begun_together_and_ended_elsewhere(gcm: _leafhash.SefsGcm, fd: in
         assert bytes(outs[i]) == plain[a * NODE : b * NODE]
 
 
-def test_bad_arguments_are_refused(gcm: _leafhash.SefsGcm) -> None:
+def test_bad_arguments_are_refused(gcm: aead.SefsGcm) -> None:
     with pytest.raises(ValueError, match="bad key"):
         gcm.seal_nodes(bytes(16), b"p" * 17, [0], 0, bytes(NODE), [0])
     with pytest.raises(ValueError, match="bad key"):
@@ -233,7 +233,7 @@ def test_bad_arguments_are_refused(gcm: _leafhash.SefsGcm) -> None:
         gcm.seal_nodes(bytes(32), b"p" * 17, [0, 1], 0, bytes(NODE), [0, 1])
 
 
-def test_pinned_and_new_bytes(gcm: _leafhash.SefsGcm) -> None:
+def test_pinned_and_new_bytes(gcm: aead.SefsGcm) -> None:
     import ctypes
 
     data = bytes(range(256)) * 4
@@ -247,51 +247,51 @@ def test_pinned_and_new_bytes(gcm: _leafhash.SefsGcm) -> None:
 
 
 def test_the_switch_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(_leafhash.NATIVE_SWITCH, "0")
-    assert _leafhash.sefs_gcm() is None  # read at every mount
-    monkeypatch.setattr(_leafhash, "_tried", False)  # hashing decides once per process
-    monkeypatch.setattr(_leafhash, "_native", None)
-    assert _leafhash.native() is None
-    assert _leafhash.backend() == "hashlib"
+    monkeypatch.setenv(library.NATIVE_SWITCH, "0")
+    assert aead.sefs_gcm() is None  # read at every mount
+    monkeypatch.setattr(leafhash, "_tried", False)  # hashing decides once per process
+    monkeypatch.setattr(leafhash, "_native", None)
+    assert leafhash.native() is None
+    assert leafhash.backend() == "hashlib"
 
 
-def _broken_aes() -> _leafhash.AesLibrary | None:
+def _broken_aes() -> aead.AesLibrary | None:
     """A table whose kind the library does not know: every call fails."""
-    real = _leafhash.openssl_aes()
+    real = aead.openssl_aes()
     if real is None:
         return None
-    return _leafhash.AesLibrary("broken", 99, real._lib, _leafhash._EVP_NAMES, None)
+    return aead.AesLibrary("broken", 99, real._lib, aead._EVP_NAMES, None)
 
 
 def test_auto_takes_the_first_library_that_passes_its_self_test(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    if _leafhash.openssl_aes() is None:
+    if aead.openssl_aes() is None:
         pytest.skip("no libcrypto here")
-    monkeypatch.setitem(_leafhash._AES_CHOICES, "auto", (_broken_aes, _leafhash.openssl_aes))
-    with caplog.at_level("DEBUG", logger=_leafhash.log.name):
-        gcm = _leafhash._pick_gcm("auto")
+    monkeypatch.setitem(aead._AES_CHOICES, "auto", (_broken_aes, aead.openssl_aes))
+    with caplog.at_level("DEBUG", logger=aead.log.name):
+        gcm = aead._pick_gcm("auto")
     assert gcm is not None
     assert gcm.backend == "openssl"
     assert "broken" in caplog.text  # the failed self-test is logged
-    monkeypatch.setitem(_leafhash._AES_CHOICES, "auto", (_broken_aes,))
-    assert _leafhash._pick_gcm("auto") is None
+    monkeypatch.setitem(aead._AES_CHOICES, "auto", (_broken_aes,))
+    assert aead._pick_gcm("auto") is None
 
 
 def test_each_choice_gives_its_back_end(caplog: pytest.LogCaptureFixture) -> None:
-    gcrypt = _leafhash.gcrypt_aes() is not None
-    openssl = _leafhash.openssl_aes() is not None
-    auto = _leafhash._pick_gcm("auto")
+    gcrypt = aead.gcrypt_aes() is not None
+    openssl = aead.openssl_aes() is not None
+    auto = aead._pick_gcm("auto")
     assert (auto.backend if auto else None) == (
         "gcrypt" if gcrypt else "openssl" if openssl else None)
-    zig = _leafhash._pick_gcm("zig")
+    zig = aead._pick_gcm("zig")
     assert zig is not None
     assert zig.backend == "zig-std"
     for name, have in (("gcrypt", gcrypt), ("openssl", openssl)):
-        g = _leafhash._pick_gcm(name)
+        g = aead._pick_gcm(name)
         assert (g.backend if g else None) == (name if have else None)
-    with caplog.at_level("WARNING", logger=_leafhash.log.name):
-        other = _leafhash._pick_gcm("aesni")
+    with caplog.at_level("WARNING", logger=aead.log.name):
+        other = aead._pick_gcm("aesni")
     assert (other.backend if other else None) == (auto.backend if auto else None)
     assert "PYOCCLUM_NATIVE_AES='aesni' is not one of auto, gcrypt, openssl, zig" in caplog.text
 
@@ -302,11 +302,11 @@ def test_a_big_read_over_a_tampered_node_returns_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: bool,
 ) -> None:
     if native:
-        monkeypatch.delenv(_leafhash.NATIVE_SWITCH, raising=False)
-        if _leafhash.sefs_gcm() is None:
+        monkeypatch.delenv(library.NATIVE_SWITCH, raising=False)
+        if aead.sefs_gcm() is None:
             pytest.skip("no native sefs AES-GCM here")
     else:
-        monkeypatch.setenv(_leafhash.NATIVE_SWITCH, "0")
+        monkeypatch.setenv(library.NATIVE_SWITCH, "0")
     folder = tmp_path / "vol"
     key = bytes(range(32))
     data = os.urandom(300 * NODE)
@@ -342,23 +342,23 @@ def test_a_big_read_over_a_tampered_node_returns_nothing(
 
 
 def test_each_back_end_keeps_its_own_self_test_record(
-    lib: _leafhash.NativeLeafHasher, monkeypatch: pytest.MonkeyPatch,
+    lib: leafhash.NativeLeafHasher, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for old in lib.path.parent.glob("self-test-gcm*.ok"):
         old.unlink()
-    monkeypatch.setattr(_leafhash, "_library", lambda: lib)
+    monkeypatch.setattr(aead, "_library", lambda: lib)
     ran: list[str] = []
-    real = _leafhash.SefsGcm.self_test
+    real = aead.SefsGcm.self_test
 
-    def counted(self: _leafhash.SefsGcm) -> None:
+    def counted(self: aead.SefsGcm) -> None:
         ran.append(self.backend)
         real(self)
 
-    monkeypatch.setattr(_leafhash.SefsGcm, "self_test", counted)
+    monkeypatch.setattr(aead.SefsGcm, "self_test", counted)
     for choice in ("zig", "openssl", "zig", "openssl", "gcrypt", "zig"):
-        _leafhash._pick_gcm(choice)
+        aead._pick_gcm(choice)
     have = [b for b in ("openssl", "gcrypt")
-            if (_leafhash.openssl_aes if b == "openssl" else _leafhash.gcrypt_aes)()]
+            if (aead.openssl_aes if b == "openssl" else aead.gcrypt_aes)()]
     assert sorted(ran) == sorted(["zig-std", *have])  # each tested once
     assert {p.name for p in lib.path.parent.glob("self-test-gcm-*.ok")} == {
         f"self-test-gcm-{b}.ok" for b in ["zig-std", *have]}

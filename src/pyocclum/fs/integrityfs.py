@@ -48,7 +48,7 @@ of the data: a file's leaf list is read and checked against its root on its
 first read; each block is checked against its leaf when first read, and
 verified blocks are kept in an LRU bounded in bytes. Missing blocks are
 read in runs of up to 1 MiB, each read and hashed in one go by
-``_leafhash`` (one native call that reads and hashes on every CPU without
+``native.leafhash`` (one native call that reads and hashes on every CPU without
 the GIL, or ``pread`` and hashlib), then compared with the stored leaves in
 one comparison (the failing block is looked for only on a mismatch); a
 long run is a sequential read and is not cached. A leaf list is checked
@@ -75,7 +75,6 @@ from typing import Any, NamedTuple
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ImageError, KernelError
-from pyocclum.fs import _leafhash
 from pyocclum.fs.types import (
     MAX_SYMLINK,
     DirEntry,
@@ -85,6 +84,7 @@ from pyocclum.fs.types import (
     Stat,
     check_name,
 )
+from pyocclum.native import leafhash
 
 __all__ = [
     "BLOB_DIR",
@@ -147,8 +147,8 @@ def leaf_hash(block: bytes | memoryview) -> bytes:
 def block_leaves(data: bytes) -> bytes:
     """``leaf_hash`` of every 4 KiB block of ``data`` (the last one may be
     short), concatenated: 32 bytes per block, computed in one native call
-    when possible (see ``_leafhash``)."""
-    return _leafhash.leaves(data)
+    when possible (see ``native.leafhash``)."""
+    return leafhash.leaves(data)
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -445,7 +445,7 @@ class IntegrityFs(FileSystem):
         raw = self._read_host(e, TREE_DIR, 0, want, expect_size=want, what="hash list")
         if len(raw) != want:
             raise self._fail(e.path, f"hash list is {len(raw)} bytes, expected {want}")
-        if _leafhash.merkle_root(raw) != e.root:
+        if leafhash.merkle_root(raw) != e.root:
             raise self._fail(e.path, "hash list does not match the file's root")
         with self.lock:
             self._leaves[e.root] = raw
@@ -500,13 +500,13 @@ class IntegrityFs(FileSystem):
 
     def _read_run(self, e: ImageEntry, b0: int, b1: int) -> tuple[bytes, bytes]:
         """Blocks ``b0..b1-1`` of ``e``'s data and their leaf hashes as computed
-        (not compared yet), read and hashed in one go (``_leafhash``);
+        (not compared yet), read and hashed in one go (``native.leafhash``);
         ``_HostError`` if they cannot all be read."""
         start = b0 * BLOCK
         size = min(b1 * BLOCK, e.size) - start
         fd = self._open_host(e, BLOB_DIR, expect_size=e.size, what="data")
         try:
-            data, got = _leafhash.read_leaves(fd, start, size)
+            data, got = leafhash.read_leaves(fd, start, size)
         except OSError as err:
             raise _HostError(f"cannot read its data: {err.strerror or err}") from err
         finally:

@@ -57,7 +57,7 @@ is used, and each mount starts at a random distance past the last reservation.
 
 Sealing and opening: runs of data nodes read together (a read of 2 nodes or
 more) and batches of nodes written together are decrypted or encrypted in
-one native call each (``_leafhash.SefsGcm``: libgcrypt's or OpenSSL's AES-GCM on every CPU,
+one native call each (``aead.SefsGcm``: libgcrypt's or OpenSSL's AES-GCM on every CPU,
 without the GIL; a run is read with one ``pread`` per share of consecutive
 slots, straight into the ``bytes`` returned when the read covers whole
 nodes none of which is cached). A node that fails authentication fails the
@@ -110,7 +110,6 @@ from pyocclum.abi.errno import Errno, from_host
 from pyocclum.abi.wasi import FileType
 from pyocclum.crypto.keys import derive_key, mac
 from pyocclum.errors import ImageError, KernelError
-from pyocclum.fs import _leafhash
 from pyocclum.fs.types import (
     MAX_FILE_SIZE,
     DirEntry,
@@ -123,6 +122,7 @@ from pyocclum.fs.types import (
     check_write,
     now_ns,
 )
+from pyocclum.native import aead
 
 __all__ = [
     "DEFAULT_CACHE_SIZE",
@@ -367,7 +367,7 @@ class _Ahead:
 
     __slots__ = ("__weakref__", "_end", "_out", "a", "b", "finished")
 
-    def __init__(self, gcm: _leafhash.SefsGcm, fd: int, key: bytes, prefix: bytes, a: int,
+    def __init__(self, gcm: aead.SefsGcm, fd: int, key: bytes, prefix: bytes, a: int,
                  b: int, ents: bytes) -> None:
         self.a = a
         self.b = b
@@ -388,7 +388,7 @@ class _Ahead:
         return self._out
 
 
-def _end_ahead(gcm: _leafhash.SefsGcm, handle: int, n: int, out: bytes, pid: int,
+def _end_ahead(gcm: aead.SefsGcm, handle: int, n: int, out: bytes, pid: int,
                keepalive: tuple[object, ...]) -> bytes | None:
     if os.getpid() != pid:
         # A forked child (at its exit, say) has none of the parent's workers: what
@@ -551,7 +551,7 @@ class SeFs(FileSystem):
         self._pbuf = bytearray(_BATCH << _SHIFT)
         self._ebuf = bytearray(_BATCH * _ENTRY)
         #: Native AES-GCM over many nodes per call (None: cryptography, node by node).
-        self._gcm: _leafhash.SefsGcm | None = None
+        self._gcm: aead.SefsGcm | None = None
         #: Addresses of the scratch buffers above (for ``_gcm``): w, r, o, p, e.
         self._addrs = (0, 0, 0, 0, 0)
         self._nonce_next = 0
@@ -716,7 +716,7 @@ class SeFs(FileSystem):
         vk = derive_key(key, "pyocclum sefs volume", volume_id)
         self._node_key = derive_key(vk, "pyocclum sefs nodes")
         self._aes = AESGCM(self._node_key)
-        gcm = _leafhash.sefs_gcm()
+        gcm = aead.sefs_gcm()
         if gcm is not None:
             addr = gcm.addr
             self._addrs = (addr(self._wbuf), addr(self._rbuf), addr(self._obuf),

@@ -1,4 +1,4 @@
-//! Hashes for the integrity image (see integrityfs.py and _leafhash.py):
+//! Hashes for the integrity image (see fs/integrityfs.py and leafhash.py):
 //!
 //! * `pyocclum_leafhash`: for each consecutive 4096-byte block of `data`
 //!   (the last one may be short), the leaf SHA-256(0x00 || block), written
@@ -8,7 +8,7 @@
 //! * `pyocclum_merkle_level`: one level of inner nodes,
 //!   SHA-256(0x01 || left || right), an odd last node copied unchanged;
 //!
-//! and AES-256-GCM of sefs nodes (see sefs.py and docs/sefs-format.md):
+//! and AES-256-GCM of sefs nodes (see fs/sefs.py, aead.py and docs/sefs-format.md):
 //!
 //! * `pyocclum_sefs_open`: reads and authenticates a run of a file's nodes;
 //! * `pyocclum_sefs_seal`: seals a batch of nodes and makes their entries;
@@ -16,7 +16,7 @@
 //! with OpenSSL's EVP functions when the caller passes them, else zig's
 //! std.crypto.aead.aes_gcm.Aes256Gcm (no AES or GHASH of our own).
 //!
-//! Built and loaded by _leafhash.py through ctypes, which releases the GIL
+//! Built and loaded by library.py through ctypes, which releases the GIL
 //! for the whole call. SHA-256 is zig's std.crypto.hash.sha2.Sha256 (SHA-NI
 //! on x86_64 when built for a CPU that has it, which -mcpu=native gives).
 //!
@@ -44,7 +44,7 @@ const max_threads: usize = 16;
 /// TLS out of the stack), and the calls then silently ran on one thread.
 const stack_size: usize = 1024 * 1024;
 
-/// Bumped whenever the exported functions change; _leafhash.py checks it.
+/// Bumped whenever the exported functions change; library.py checks it.
 export fn pyocclum_leafhash_abi() u32 {
     return 6;
 }

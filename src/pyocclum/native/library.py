@@ -1,0 +1,304 @@
+"""Building and loading the native helper library (``pyocclum_native.zig``
+beside this file): one shared library, three jobs (``leafhash.py``: leaf
+hashes of the integrity image; ``aead.py``: AES-GCM of sefs nodes).
+
+It is built on first use (a few seconds, once per machine; the call that
+needs it waits) with the ``ziglang`` package into ``$PYOCCLUM_CACHE_DIR``
+(default ``$XDG_CACHE_HOME/pyocclum``, default ``~/.cache/pyocclum``)
+``/leafhash-<key>/``, where the key covers the source, the zig version,
+the machine, the C library and the CPU (it is built with
+``-mcpu=native``). Like libocclum (``cli/cc.py``) it is built in a
+temporary sibling folder renamed into place, so two processes building at
+once are safe and a finished folder is never rebuilt. Before loading, the
+cache folders and the library must not be writable by group or others
+and must belong to this user or root (:func:`built`); :class:`NativeLibrary`
+loads it with ``ctypes`` (which releases the GIL for every call) and checks
+its ABI version.
+
+Start-up matters (every ``occlum run`` reads its program through the
+library): each job's self-test runs once per built library (and per AES-GCM
+library), and is recorded next to the library (``self-test-*.ok``, holding
+the hash of what was tested, :func:`self_tested`), so a later process only
+hashes the library file; build tools are imported only to build.
+
+The native library is part of the trusted runtime like the Python sources:
+whoever can write the cache folder (only its owner, as checked above) can
+change what it computes, as whoever can write the installed package can.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import importlib.util
+import logging
+import os
+import stat
+import sys
+import threading
+from pathlib import Path
+
+__all__ = [
+    "ABI",
+    "NATIVE_SWITCH",
+    "SOURCE",
+    "NativeLibrary",
+    "NativeUnavailable",
+    "build_key",
+    "built",
+    "cache_root",
+    "native_path",
+    "record_self_test",
+    "self_tested",
+    "switched_off",
+    "threads",
+]
+
+log = logging.getLogger("pyocclum.native")
+
+#: Version of the library's exported functions (``pyocclum_leafhash_abi()``).
+ABI = 6
+#: Set to ``0`` to never build or use the native library at all (hashing and sefs).
+NATIVE_SWITCH = "PYOCCLUM_NATIVE"
+SOURCE = Path(__file__).with_name("pyocclum_native.zig")
+LIB_NAME = "libpyocclum_leafhash.so"
+BUILD_FLAGS = ("build-lib", "-dynamic", "-OReleaseFast", "-mcpu=native", "-lc")
+#: Most threads one call uses.
+MAX_THREADS = 8
+BUILD_TIMEOUT = 600
+
+
+class NativeUnavailable(Exception):
+    """The native library could not be built, loaded or trusted."""
+
+
+def threads() -> int:
+    """Threads one native call may use: the CPUs this process may run on."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, min(n, MAX_THREADS))
+
+
+class NativeLibrary:
+    """The loaded library: its exported functions with their ctypes prototypes
+    (each call releases the GIL), ``path`` and the ``threads`` one call uses."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            lib = ctypes.CDLL(str(path))
+            abi = lib.pyocclum_leafhash_abi
+            fn = lib.pyocclum_leafhash
+        except (OSError, AttributeError) as e:
+            raise NativeUnavailable(f"cannot load {path}: {e}") from e
+        abi.argtypes = []
+        abi.restype = ctypes.c_uint32
+        if abi() != ABI:
+            raise NativeUnavailable(f"{path} has ABI {abi()}, expected {ABI}")
+        fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        fn.restype = ctypes.c_size_t
+        try:
+            level = lib.pyocclum_merkle_level
+        except AttributeError as e:
+            raise NativeUnavailable(f"cannot load {path}: {e}") from e
+        level.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        level.restype = ctypes.c_size_t
+        try:
+            read = lib.pyocclum_read_leafhash
+            new_bytes = ctypes.pythonapi.PyBytes_FromStringAndSize
+        except AttributeError as e:
+            raise NativeUnavailable(f"cannot load {path}: {e}") from e
+        read.argtypes = [ctypes.c_int, ctypes.c_uint64, ctypes.c_size_t, ctypes.c_char_p,
+                         ctypes.c_char_p, ctypes.c_size_t]
+        read.restype = ctypes.c_ssize_t
+        new_bytes.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t]
+        new_bytes.restype = ctypes.py_object
+        try:
+            sopen = lib.pyocclum_sefs_open
+            sseal = lib.pyocclum_sefs_seal
+            sbegin = lib.pyocclum_sefs_open_begin
+            send = lib.pyocclum_sefs_open_end
+        except AttributeError as e:
+            raise NativeUnavailable(f"cannot load {path}: {e}") from e
+        vp, sz = ctypes.c_void_p, ctypes.c_size_t
+        sopen.argtypes = [vp, ctypes.c_int, vp, vp, ctypes.c_uint64, sz, vp, vp, vp, sz,
+                          ctypes.POINTER(ctypes.c_uint32)]
+        sopen.restype = ctypes.c_ssize_t
+        sseal.argtypes = [vp, vp, vp, vp, ctypes.c_uint64, ctypes.c_uint32, sz, vp, vp, vp, vp, sz]
+        sseal.restype = sz
+        sbegin.argtypes = sopen.argtypes[:-1]
+        sbegin.restype = vp
+        send.argtypes = [vp, ctypes.POINTER(ctypes.c_uint32)]
+        send.restype = ctypes.c_ssize_t
+        self._sefs_open_begin = sbegin
+        self._sefs_open_end = send
+        self._sefs_open = sopen
+        self._sefs_seal = sseal
+        self.path = path
+        self._lib = lib
+        self._fn = fn
+        self._level = level
+        self._read = read
+        self._new_bytes = new_bytes
+        self.threads = threads()
+
+
+def cache_root() -> Path:
+    """$PYOCCLUM_CACHE_DIR, else $XDG_CACHE_HOME/pyocclum, else ~/.cache/pyocclum
+    (the same place as ``cli/cc.py``'s libocclum)."""
+    override = os.environ.get("PYOCCLUM_CACHE_DIR")
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "pyocclum"
+
+
+def _zig_version() -> str:
+    """The ``ziglang`` package's version, from its ``.dist-info`` folder's name
+    (``importlib.metadata`` costs about 20 ms of imports at every start-up)."""
+    spec = importlib.util.find_spec("ziglang")
+    if spec is None or spec.origin is None:
+        return "unknown"
+    site = Path(spec.origin).parent.parent
+    found = sorted(p.name for p in site.glob("ziglang-*.dist-info"))
+    return found[-1].removeprefix("ziglang-").removesuffix(".dist-info") if found else "unknown"
+
+
+def _libc_version() -> str:
+    """The C library the build links against (e.g. ``glibc 2.36``)."""
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        return ""
+
+
+def _cpu_fingerprint() -> str:
+    """What ``-mcpu=native`` depends on: the CPU's identity and feature flags."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            text = f.read(1 << 20)
+    except OSError:
+        return os.uname().machine
+    first = text.split("\n\n", 1)[0]
+    keep = ("vendor_id", "cpu family", "model", "model name", "flags", "Features",
+            "CPU implementer", "CPU architecture", "CPU variant", "CPU part", "isa")
+    lines = [ln for ln in first.splitlines() if ln.split(":", 1)[0].strip() in keep]
+    return "\n".join(lines) or os.uname().machine
+
+
+def build_key(source: bytes) -> str:
+    """Hash of everything that determines the built library."""
+    h = hashlib.sha256()
+    for part in (str(ABI), _zig_version(), sys.platform, os.uname().machine, _libc_version(),
+                 _cpu_fingerprint(), *BUILD_FLAGS):
+        h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    h.update(len(source).to_bytes(8, "little") + source)
+    return h.hexdigest()[:16]
+
+
+def native_path(source: bytes, root: Path | None = None) -> Path:
+    """The library file for ``source`` (built or not) under ``root``."""
+    return (cache_root() if root is None else root) / f"leafhash-{build_key(source)}" / LIB_NAME
+
+
+def _build(folder: Path, source: bytes) -> None:
+    """Build the library into ``folder`` (which must not exist yet) atomically."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    folder.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        (tmp / SOURCE.name).write_bytes(source)
+        cmd = [sys.executable, "-m", "ziglang", *BUILD_FLAGS, SOURCE.name,
+               f"-femit-bin={LIB_NAME}"]
+        try:
+            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT, check=False)
+        except (OSError, subprocess.SubprocessError) as e:
+            raise NativeUnavailable(f"cannot run zig: {e}") from e
+        if proc.returncode != 0 or not (tmp / LIB_NAME).is_file():
+            raise NativeUnavailable(
+                f"zig failed ({proc.returncode}): {(proc.stdout + proc.stderr).strip()[-2000:]}")
+        (tmp / LIB_NAME).chmod(0o755)  # whatever the umask: see _check_owner
+        tmp.chmod(0o755)  # mkdtemp's 0700 would hide a shared cache from other users
+        try:
+            tmp.rename(folder)
+        except OSError:
+            if not (folder / LIB_NAME).is_file():  # someone else's build won the race
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_owner(path: Path) -> None:
+    """Refuse what another user could have written (as ssh does for its keys)."""
+    if not hasattr(os, "getuid"):
+        return
+    st = os.lstat(path)
+    if st.st_uid not in (os.getuid(), 0):
+        raise NativeUnavailable(f"{path} belongs to uid {st.st_uid}")
+    sticky_dir = stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX
+    if st.st_mode & 0o022 and not sticky_dir:
+        raise NativeUnavailable(f"{path} is writable by group or others")
+
+
+
+def built(root: Path | None = None) -> Path:
+    """The library file under ``root`` (default :func:`cache_root`), built
+    first if needed, and checked to be writable by this user or root only;
+    ``NativeUnavailable`` otherwise."""
+    try:
+        source = SOURCE.read_bytes()
+    except OSError as e:
+        raise NativeUnavailable(f"no source {SOURCE}: {e}") from e
+    path = native_path(source, root)
+    try:
+        if not path.is_file():
+            _build(path.parent, source)
+        for p in (path.parent.parent, path.parent, path):
+            _check_owner(p)
+    except OSError as e:
+        raise NativeUnavailable(f"cannot build or check {path}: {e}") from e
+    return path
+
+
+def _self_test_digest(library: Path, context: str) -> str:
+    with library.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest() + " " + context
+
+
+def self_tested(library: Path, name: str, context: str = "") -> bool:
+    """Has this exact library file passed self-test ``name`` (under ``context``)?"""
+    try:
+        marker = (library.parent / f"self-test-{name}.ok").read_text()
+        return marker == _self_test_digest(library, context)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def record_self_test(library: Path, name: str, context: str = "") -> None:
+    """Note that ``library`` passed self-test ``name`` (best effort, atomic)."""
+    marker = library.parent / f"self-test-{name}.ok"
+    tmp = marker.with_name(f".{marker.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        tmp.write_text(_self_test_digest(library, context))
+        tmp.chmod(0o644)
+        os.replace(tmp, marker)
+    except OSError as e:
+        log.debug("cannot record the self-test in %s: %s", marker, e)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+
+def switched_off(*names: str) -> str | None:
+    """The first of the environment variables ``names`` that says ``0``, if any."""
+    for name in names:
+        if os.environ.get(name, "1").strip() == "0":
+            return name
+    return None
