@@ -31,10 +31,10 @@ from hypothesis.stateful import (
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType, Whence
 from pyocclum.errors import ImageError, KernelError
-from pyocclum.fs import sefs as sefs_mod
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import LOCK_NAME, NODE_SIZE, NODES_NAME, SUPER_B_NAME, SUPER_NAME, SeFs
+from pyocclum.fs.sefs import ondisk as sefs_mod
 from pyocclum.fs.types import FileSystem, Inode
 from pyocclum.fs.vfs import Vfs
 from pyocclum.native import aead

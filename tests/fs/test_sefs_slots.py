@@ -24,9 +24,9 @@ import pytest
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ImageError, KernelError
-from pyocclum.fs import sefs as sefs_mod
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.sefs import NODES_NAME, SUPER_B_NAME, SUPER_NAME, SeFs
+from pyocclum.fs.sefs import ondisk as sefs_mod
 from pyocclum.fs.types import Inode
 
 KEY = bytes(range(32))
