@@ -4,11 +4,11 @@ signed identity; the calling process is whatever object the test says is current
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from helpers import errno_of
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
@@ -48,12 +48,6 @@ def caller() -> Caller:
 def attdir(caller: Caller, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Inode:
     monkeypatch.setenv("PYOCCLUM_ATTESTATION_KEY", str(tmp_path / "platform-key"))
     return DevFs(None, BootAttester(SIG, SECRET), caller).root().lookup("attestation")
-
-
-def errno_of(fn: Callable[..., object], *args: object) -> Errno:
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
 
 
 def opened(d: Inode, name: str) -> Inode:

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
+from helpers import errno_of
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
-from pyocclum.errors import KernelError
 from pyocclum.fs.devfs import DEV_READ_MAX, DevFs
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.stdio import BufferStream
 from pyocclum.fs.types import Stream
-
-
-def errno_of(fn: Callable[..., object], *args: object) -> Errno:
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
 
 
 def stream(fs: DevFs, name: str) -> Stream:

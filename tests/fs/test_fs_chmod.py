@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import errno_of
 
 from pyocclum.abi.errno import Errno
-from pyocclum.errors import KernelError
 from pyocclum.fs.hostfs import HostFs
 from pyocclum.fs.integrityfs import IntegrityFs
 from pyocclum.fs.ramfs import RamFs
@@ -21,13 +21,6 @@ from pyocclum.fs.unionfs import UnionFs
 from pyocclum.image.manifest import build_image
 
 KEY = bytes(range(32))
-
-
-def errno_of(fn: object, *args: object) -> Errno:
-    assert callable(fn)
-    with pytest.raises(KernelError) as e:
-        fn(*args)
-    return e.value.errno
 
 
 @pytest.mark.parametrize("mode", [0o0, 0o600, 0o755, 0o4711, 0o7777])

@@ -11,11 +11,11 @@ import socket
 import stat as host_stat
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import errno_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,12 +25,6 @@ from pyocclum.errors import KernelError
 from pyocclum.fs.hostfs import HostFs
 from pyocclum.fs.ramfs import CHUNK_SIZE, RamFs
 from pyocclum.fs.types import Inode
-
-
-def errno_of(fn: Callable[..., object], *args: object) -> Errno:
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
 
 
 def open_fds() -> int:

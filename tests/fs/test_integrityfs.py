@@ -8,11 +8,11 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import errno_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,12 +23,6 @@ from pyocclum.fs.integrityfs import BLOCK, IntegrityFs
 from pyocclum.fs.types import Inode
 from pyocclum.image.manifest import build_image
 from pyocclum.native import leafhash
-
-
-def errno_of(fn: Callable[..., object], *args: object) -> Errno:
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
 
 
 def write(p: Path, data: bytes, mode: int = 0o644) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import errno_of, walk
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
@@ -20,12 +20,6 @@ from pyocclum.fs.vfs import Vfs
 
 SEC = 1_000_000_000
 MiB = 1 << 20
-
-
-def errno_of(fn: Callable[..., object], *args: object) -> Errno:
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
 
 
 def proc(pid: int, **kw: object) -> ProcInfo:
@@ -89,12 +83,6 @@ def make() -> tuple[ProcFs, FakeSource]:
     src.procs[7] = proc(7, ppid=42, comm="sleep", cmdline=(b"sleep", b"5"), fds={0: "/dev/null"})
     source: ProcSource = src  # the fake satisfies the protocol
     return ProcFs(source, cpuinfo_path="/nonexistent/cpuinfo", cpu_count=2), src
-
-
-def walk(inode: Inode, path: str) -> Inode:
-    for part in path.split("/"):
-        inode = inode.lookup(part)
-    return inode
 
 
 def read_all(inode: Inode) -> bytes:

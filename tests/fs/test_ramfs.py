@@ -6,19 +6,12 @@ import gc
 import threading
 
 import pytest
+from helpers import errno_of, names
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
-from pyocclum.errors import KernelError
 from pyocclum.fs.ramfs import CHUNK_SIZE, RamFs
 from pyocclum.fs.types import Inode
-
-
-def errno_of(fn: object, *args: object) -> Errno:
-    assert callable(fn)
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
 
 
 @pytest.fixture
@@ -29,10 +22,6 @@ def fs() -> RamFs:
 @pytest.fixture
 def root(fs: RamFs) -> Inode:
     return fs.root()
-
-
-def names(d: Inode) -> list[str]:
-    return [e.name for e in d.entries()]
 
 
 # -- regular files ------------------------------------------------------------

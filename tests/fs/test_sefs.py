@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from helpers import abandon, errno_of, host_files, names, restore, walk
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -45,24 +46,6 @@ N = NODE_SIZE
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def errno_of(fn: Callable[..., object], *args: object) -> Errno:
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
-
-
-def names(d: Inode) -> list[str]:
-    return [e.name for e in d.entries()]
-
-
-def walk(root: Inode, path: str) -> Inode:
-    node = root
-    for part in path.split("/"):
-        if part:
-            node = node.lookup(part)
-    return node
 
 
 def visible(root: Inode, prefix: str = "") -> dict[str, tuple[object, ...]]:
@@ -92,24 +75,6 @@ def pattern(n: int, seed: int = 0) -> bytes:
 
 def used_slots(fs: SeFs) -> int:
     return sum(bin(b).count("1") for b in fs._in_use)
-
-
-def host_files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-
-
-def restore(folder: Path, files: dict[str, bytes]) -> None:
-    for p in folder.iterdir():
-        if p.name not in files:
-            p.unlink()
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-
-
-def abandon(fs: SeFs) -> None:
-    """Drop a mounted volume as a crash would: no commit, descriptors (and lock) gone."""
-    fs._closed = True
-    fs._closer()
 
 
 @pytest.fixture(autouse=True, params=["native", "python"])

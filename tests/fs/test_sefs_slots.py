@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import abandon, host_files
+from helpers import restore as put
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
@@ -47,24 +49,6 @@ def snapshot(d: Inode, prefix: str = "") -> State:
         else:
             out[path] = ("file", s.mode, s.nlink, node.read(0, s.size + 1))
     return out
-
-
-def host_files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-
-
-def put(folder: Path, files: dict[str, bytes]) -> None:
-    for p in folder.iterdir():
-        if p.name not in files:
-            p.unlink()
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-
-
-def abandon(fs: SeFs) -> None:
-    """Drop a mounted volume as a crash would: no commit, descriptors (and lock) gone."""
-    fs._closed = True
-    fs._closer()
 
 
 def mounted_state(folder: Path) -> State | str:

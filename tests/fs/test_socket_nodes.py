@@ -8,10 +8,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from helpers import errno_of
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
-from pyocclum.errors import KernelError
 from pyocclum.fs.devfs import DevFs
 from pyocclum.fs.hostfs import HostFs
 from pyocclum.fs.ramfs import RamFs
@@ -25,13 +25,6 @@ from pyocclum.net.unix import UnixNamespace, unix_socket
 
 KEY = bytes(range(32))
 ME = Credentials(1, 0, 0)
-
-
-def errno_of(fn: object, *args: object) -> Errno:
-    assert callable(fn)
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
 
 
 def check_node_semantics(root: Inode) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from helpers import errno_of, names, walk
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -62,24 +63,6 @@ def populate(fs: FileSystem, spec: Spec, mode: int = 0o644) -> None:
         made.append(node)
     for node in made:
         node.set_times(OLD, OLD)
-
-
-def walk(root: Inode, path: str) -> Inode:
-    node = root
-    for part in path.split("/"):
-        if part:
-            node = node.lookup(part)
-    return node
-
-
-def names(directory: Inode) -> list[str]:
-    return [e.name for e in directory.entries()]
-
-
-def errno_of(fn: Callable[..., object], *args: object) -> Errno:
-    with pytest.raises(KernelError) as info:
-        fn(*args)
-    return info.value.errno
 
 
 Snapshot = dict[str, tuple[object, ...]]
