@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 
 from pyocclum.abi.errno import Errno
-from pyocclum.config.template import default_image_files
+from pyocclum.config.image_files import default_image_files
 from pyocclum.errors import KernelError
 from pyocclum.fs.types import FileSystem, FileType, Inode
 from pyocclum.fs.unionfs import UnionFs

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pyocclum.config.image_files import default_image_files
 from pyocclum.config.model import EnvConfig, OcclumConfig
 from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR
 from pyocclum.errors import InstanceError
@@ -48,23 +49,6 @@ def default_config_json() -> str:
     ``/dev`` and ``/proc`` are not listed: they are always mounted.
     """
     return default_config().to_json()
-
-
-def default_image_files() -> dict[str, bytes]:
-    """Files ``occlum init`` puts in ``image/``, keyed by path relative to ``image/``.
-
-    ``etc/hosts`` (``127.0.0.1 localhost``, as Occlum writes it),
-    ``etc/hostname``, and ``etc/passwd`` / ``etc/group`` with root (uid and
-    gid 0: every process runs as root) and nobody, which libocclum's
-    ``getpwnam`` family reads. A fresh dict each call.
-    """
-    return {
-        "etc/hosts": b"127.0.0.1 localhost\n",
-        "etc/hostname": b"occlum\n",
-        "etc/passwd": b"root:x:0:0:root:/root:/bin/sh\n"
-                      b"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-        "etc/group": b"root:x:0:\nnogroup:x:65534:\n",
-    }
 
 
 def init_instance(path: Path, force: bool = False) -> None:
