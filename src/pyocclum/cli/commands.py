@@ -18,7 +18,7 @@ from pyocclum import __version__
 from pyocclum.cli.fs import fs_group, mount
 from pyocclum.cli.kbs import kbs_group, verify_quote
 from pyocclum.cli.package import package
-from pyocclum.cli.run import run_program, setup_logging
+from pyocclum.cli.runner import run_program, setup_logging
 from pyocclum.errors import ConfigError, ImageError, InstanceError
 
 if TYPE_CHECKING:

@@ -93,7 +93,7 @@ def serve(policy_file: Path, secrets_file: Path, listen: str, cert: Path | None,
     """
     import os
 
-    from pyocclum.cli.run import setup_logging
+    from pyocclum.cli.runner import setup_logging
 
     verb = "kbs serve"
     if "OCCLUM_LOG_LEVEL" not in os.environ:

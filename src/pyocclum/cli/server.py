@@ -374,7 +374,7 @@ def _report(ready_fd: int, message: dict[str, object]) -> None:
 def daemon_main(argv: list[str]) -> int:
     """``python -m pyocclum.cli.server [--ready-fd N] [--strace] [--key FILE]``, in the
     instance folder: boot, serve until stopped, shut down."""
-    from pyocclum.cli.run import setup_logging
+    from pyocclum.cli.runner import setup_logging
 
     # The log is a file of its own: what the server did is worth keeping (info).
     setup_logging(default="info")
