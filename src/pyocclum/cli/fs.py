@@ -28,11 +28,12 @@ import click
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
+from pyocclum.cli.hostview import mode_bits, reason
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
-from pyocclum.fs.types import FileSystem, Inode, Stat, lookup_or_none
+from pyocclum.fs.types import FileSystem, Inode, lookup_or_none
 from pyocclum.fs.vfs import Location, Vfs
 
-__all__ = ["fs_group", "host_errno_of", "mode_bits", "mount", "reason"]
+__all__ = ["fs_group", "mount"]
 
 #: Bytes moved per read or write when copying.
 CHUNK = 1 << 20
@@ -54,39 +55,7 @@ FUSE_MAIN_ERRORS = {
 }
 FUSE_LOOP_ENDED = 8
 
-_S_IF = {
-    FileType.DIRECTORY: host_stat.S_IFDIR,
-    FileType.REGULAR_FILE: host_stat.S_IFREG,
-    FileType.SYMBOLIC_LINK: host_stat.S_IFLNK,
-    FileType.CHARACTER_DEVICE: host_stat.S_IFCHR,
-    FileType.BLOCK_DEVICE: host_stat.S_IFBLK,
-    FileType.SOCKET_DGRAM: host_stat.S_IFSOCK,
-    FileType.SOCKET_STREAM: host_stat.S_IFSOCK,
-}
 _KEY_HELP = "User key for the encrypted file systems (as `occlum run --key`)."
-
-
-def host_errno_of(err: Errno) -> int:
-    """The Linux errno number of a kernel :class:`Errno` (EIO if Linux has no such name)."""
-    if err == Errno.ENOTCAPABLE:
-        return host_errno.EACCES
-    number = getattr(host_errno, err.name, None)
-    return number if isinstance(number, int) else host_errno.EIO
-
-
-def reason(e: KernelError | OSError) -> str:
-    """What went wrong, as ``strerror`` says it (an integrity failure also says why)."""
-    if isinstance(e, KernelError):
-        text = os.strerror(host_errno_of(e.errno))
-        if e.errno == Errno.EIO and e.msg:
-            text += f" ({e.msg})"
-        return text
-    return e.strerror or str(e)
-
-
-def mode_bits(st: Stat) -> int:
-    """``st_mode`` as Linux packs it: file type bits and permission bits."""
-    return _S_IF.get(st.filetype, 0) | (st.mode & 0o7777)
 
 
 def _echo_err(message: str) -> None:

@@ -26,7 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
-from pyocclum.cli.fs import host_errno_of, mode_bits
+from pyocclum.cli.hostview import host_errno_of, mode_bits
 from pyocclum.errors import KernelError
 from pyocclum.fs.types import FileSystem, Inode, now_ns
 from pyocclum.fs.vfs import Vfs
