@@ -11,7 +11,8 @@ This layer imports only :mod:`pyocclum.errors` (plus pydantic and the stdlib).
 
 from typing import TYPE_CHECKING, Any
 
-from pyocclum.config.runtime import RuntimeConfig, RuntimeMount, merge_env
+from pyocclum.config.env import merge_env
+from pyocclum.config.runtime import RuntimeConfig, RuntimeMount
 from pyocclum.config.sizes import MAX_SIZE, SizeError, format_size, parse_size
 
 if TYPE_CHECKING:

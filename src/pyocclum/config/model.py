@@ -49,9 +49,9 @@ from pydantic import (
     model_validator,
 )
 
+from pyocclum.config.env import merge_env
 from pyocclum.config.initra_model import InitRaConfig
 from pyocclum.config.network import parse_endpoint
-from pyocclum.config.runtime import merge_env
 from pyocclum.config.sizes import KiB, MiB, format_size, parse_size
 from pyocclum.errors import ConfigError
 
@@ -668,7 +668,7 @@ class OcclumConfig(_Model):
 
     def env_for_first_process(self, host_env: Mapping[str, str]) -> list[tuple[str, str]]:
         """The environment of the process ``occlum run`` starts, as ``(name, value)`` pairs
-        (Occlum's rule: see :func:`pyocclum.config.runtime.merge_env`)."""
+        (Occlum's rule: see :func:`pyocclum.config.env.merge_env`)."""
         return merge_env(self.env.default_pairs(), self.env.untrusted, host_env)
 
     def measured_dict(self) -> dict[str, Any]:

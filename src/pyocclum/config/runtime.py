@@ -9,9 +9,10 @@ alone, so start-up does not pay for the validator (as Occlum's build turns
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from pyocclum.config.env import merge_env
 from pyocclum.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -25,21 +26,6 @@ FORMAT = 4
 FORMAT_INIT_RA = 5
 CONFIG_FILE = "Occlum.json"
 IMAGE_DIR = "image"
-
-
-def merge_env(
-    default: Sequence[tuple[str, str]], untrusted: Sequence[str], host_env: Mapping[str, str]
-) -> list[tuple[str, str]]:
-    """Occlum's rule for the first process's environment.
-
-    ``env.default`` entries in order, except those a passed host variable
-    overrides; then every host variable named in ``env.untrusted``, in
-    ``host_env``'s order. Other host variables never pass.
-    """
-    allowed = set(untrusted)
-    passed = [(name, value) for name, value in host_env.items() if name in allowed]
-    overridden = {name for name, _ in passed}
-    return [(n, v) for n, v in default if n not in overridden] + passed
 
 
 _T = TypeVar("_T")
