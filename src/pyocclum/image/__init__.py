@@ -4,14 +4,14 @@
   (blobs, per-file Merkle trees, a manifest whose hash is the image root);
 - :mod:`~pyocclum.image.identity`: MRENCLAVE, the signed signature structure,
   MRSIGNER, signing keys;
-- :mod:`~pyocclum.image.build`: a plain staged copy of a folder (kept for tools).
+- :mod:`~pyocclum.image.build`: finding the WebAssembly modules in a folder (for tools).
 
 Nothing is imported here, so that booting loads only what it uses.
 """
 
 from typing import Any
 
-__all__ = ["StagedImage", "find_modules", "stage_image"]
+__all__ = ["find_modules"]
 
 
 def __getattr__(name: str) -> Any:
