@@ -17,7 +17,7 @@ from bench.core import BenchError, Benchmark, Context, Row, median, run_checked,
 
 NAME = "cold_start"
 #: PyOcclum's cold start may take at most this many times the baseline.
-TARGET_RATIO = 2.5
+TARGET_RATIO = 1.8
 FULL_RUNS = 10
 QUICK_RUNS = 3
 EXPECTED_OUTPUT = b"Hello World"

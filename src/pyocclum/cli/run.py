@@ -38,7 +38,7 @@ def main() -> None:
                 from pyocclum.cli.runner import run_program, setup_logging
 
                 setup_logging()
-                run_program(rest[0], rest[1:], strace=strace, key=key)
+                run_program(rest[0], rest[1:], strace=strace, key=key, fast_exit=True)
     from pyocclum.cli.commands import cli
 
     cli(prog_name="occlum")
