@@ -7,7 +7,6 @@ itself says goes to stderr.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,35 +128,24 @@ def init(force: bool, bare: bool, template: str) -> None:
 @click.option("--sign-key", type=click.Path(path_type=Path, dir_okay=False),
               help="Ed25519 private key (PEM) that signs the enclave.")
 def build(force: bool, sign_key: Path | None) -> None:
-    """Build the image in image/ into build/ (and precompile its programs)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """Build the image in image/ into build/ (and precompile its programs).
 
+    While compiling: a progress bar on a terminal, one line per module otherwise.
+    """
     from pyocclum.boot import Instance
+    from pyocclum.cli.build_progress import BuildProgress
+    from pyocclum.config.runtime import IMAGE_DIR
 
     inst = Instance(Path.cwd())
     console = _stderr()
-    progress = Progress(
-        TextColumn("compiling {task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    )
-    task = progress.add_task("", total=None)
-    # The bar appears only when compiling takes more than a moment.
-    timer = threading.Timer(0.5, progress.start)
-
-    def report(rel: str, index: int, total: int) -> None:
-        if index == 0 and total and not timer.is_alive():
-            timer.start()
-        progress.update(task, completed=index, total=total or None, description=rel)
-
+    report = BuildProgress(console, inst.path / IMAGE_DIR)
     started = time.monotonic()
     try:
         result = inst.build(force=force, progress=report, sign_key=sign_key)
     except (InstanceError, ConfigError, ImageError) as e:
         _fail("build", str(e))
     finally:
-        timer.cancel()
-        if progress.live.is_started:
-            progress.stop()
+        report.close()
     took = time.monotonic() - started
     if result.dev_key_created:
         console.print(
