@@ -17,16 +17,16 @@ import hashlib
 import json
 import logging
 import os
-import signal
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
-from pyocclum.abi.signals import Signal, shell_exit_code, signal_name
+from pyocclum.abi.signals import shell_exit_code, signal_name
+from pyocclum.boot.bootstate import BootState
 from pyocclum.boot.etc import copy_host_etc, hostname_inside
+from pyocclum.boot.hostsignals import forward_host_signals
 from pyocclum.boot.initra import (
     SECRETS_DIR,
     InitRaSecrets,
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from pyocclum.config.model import OcclumConfig
+    from pyocclum.fs.integrityfs import ImageManifest
 
 log = logging.getLogger("pyocclum.boot")
 
@@ -146,6 +147,8 @@ class Instance:
         self.path = Path(path).resolve()
         self._kernel: Kernel | None = None  # the kernel being booted (for procfs)
         self._sig: SigStruct | None = None  # the verified identity being booted
+        self._state: BootState | None = None  # the cached verified state of that build
+        self._known: ImageManifest | None = None  # the image manifest it holds
         self._user_space = 0
 
     # -- state ----------------------------------------------------------------------
@@ -285,12 +288,7 @@ class Instance:
         """The signed identity of the last build (checked: ImageError if tampered)."""
         if not self.is_built():
             raise InstanceError(f"{self.path} has not been built: run `occlum build` first")
-        raw = (self.path / SIGSTRUCT).read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ImageError(f"{SIGSTRUCT}: damaged signature structure (not UTF-8)") from None
-        sig = SigStruct.from_json(text, str(SIGSTRUCT))
+        sig = _parse_sigstruct((self.path / SIGSTRUCT).read_bytes())
         sig.verify()
         return sig
 
@@ -362,7 +360,7 @@ class Instance:
             try:
                 env = merge_secret_env(config.env_for_first_process(host_env),
                                        secrets.env if secrets else ())
-                with _forward_host_signals(kernel):
+                with forward_host_signals(kernel):
                     try:
                         proc = start_program(
                             kernel, config, argv, env,
@@ -436,12 +434,20 @@ class Instance:
             root = bytes.fromhex(runtime.image_root)
         except (ConfigError, ValueError) as e:
             raise InstanceError(f"{e}: run `occlum build` again") from None
+        sig_raw = (self.path / SIGSTRUCT).read_bytes()
+        secret = load_or_create_secret(platform_secret_path())
+        self._state = BootState(self.path, secret, __version__, (raw, sig_raw))
+        # A record for these exact bytes says both checks below passed before.
+        self._known = self._state.load()
         try:
-            sig = self.identity()
+            sig = _parse_sigstruct(sig_raw)
+            if self._known is None:
+                sig.verify()
         except ImageError as e:
             raise InstanceError(f"refusing to start: {e}") from None
-        measured = compute_mrenclave(__version__, raw, root, runtime.entry_points)
-        if measured != sig.mrenclave:
+        if self._known is None and sig.mrenclave != compute_mrenclave(
+            __version__, raw, root, runtime.entry_points
+        ):
             raise InstanceError(
                 f"refusing to start: {BUILT_CONFIG} does not match the signed measurement "
                 "(changed since `occlum build`)"
@@ -538,6 +544,7 @@ class Instance:
             mounts.close()
             raise
         self._record_root_image(config)
+        self._save_state(mounts)
         return kernel, mounts
 
     def _mount_set(
@@ -560,8 +567,14 @@ class Instance:
             refusing=refusing,
             attester=BootAttester(sig, platform_secret) if attest else None,
             caller=current_process,
+            image_manifest=self._known,
         )
         return MountSet(env)
+
+    def _save_state(self, mounts: MountSet) -> None:
+        """Record what this boot verified, unless the record it used says it already."""
+        if self._state is not None and self._known is None and mounts.image_manifest:
+            self._state.save(mounts.image_manifest)
 
     def _proc_source(self) -> KernelProcSource:
         assert self._kernel is not None
@@ -626,50 +639,10 @@ class Instance:
                         ) from None
                     raise
                 assert root is not None
+                self._save_state(mounts)
                 yield root
             finally:
                 mounts.close()
-
-
-#: After SIGTERM, how long processes get to exit before SIGKILL.
-TERM_GRACE = 5.0
-
-
-@contextlib.contextmanager
-def _forward_host_signals(kernel: Kernel) -> Iterator[None]:
-    """While the instance runs: Ctrl-C (SIGINT) goes to the foreground process
-    group (the entry process's), SIGTERM to every process, then SIGKILL after
-    :data:`TERM_GRACE` seconds. Only the main thread can install handlers;
-    elsewhere (an embedding program's worker thread) nothing is forwarded."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_int(signo: int, frame: object) -> None:
-        # The foreground group is the entry process's (pid 1). Not kill(-pgid):
-        # that group is 1, and kill(-1) means "everyone".
-        try:
-            group = kernel.process(1).pgid
-        except KernelError:
-            return
-        for p in kernel.live_processes():
-            if p.pgid == group:
-                kernel.send_signal(p, Signal.SIGINT)
-
-    def on_term(signo: int, frame: object) -> None:
-        for p in kernel.live_processes():
-            kernel.send_signal(p, Signal.SIGTERM)
-        timer = threading.Timer(TERM_GRACE, kernel.shutdown)
-        timer.daemon = True
-        timer.start()
-
-    old_int = signal.signal(signal.SIGINT, on_int)
-    old_term = signal.signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
 
 
 def _ensure_dir(vfs: Vfs, target: str) -> None:
@@ -773,6 +746,15 @@ def ending_message(proc: Process, path: str) -> str:
             error += f" ({reason.split(': ', 1)[-1]})"
         return error
     return proc.death_reason
+
+
+def _parse_sigstruct(raw: bytes) -> SigStruct:
+    """``build/sigstruct.json``'s structure, not yet verified (ImageError if damaged)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ImageError(f"{SIGSTRUCT}: damaged signature structure (not UTF-8)") from None
+    return SigStruct.from_json(text, str(SIGSTRUCT))
 
 
 def _not_started(

@@ -41,7 +41,7 @@ from pyocclum.crypto import Identity, KeyPolicy, derive_key, sealing_key
 from pyocclum.errors import ImageError, InstanceError
 from pyocclum.fs.devfs import DevFs
 from pyocclum.fs.hostfs import HostFs
-from pyocclum.fs.integrityfs import IntegrityFs
+from pyocclum.fs.integrityfs import ImageManifest, IntegrityFs
 from pyocclum.fs.procfs import ProcFs, ProcSource
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import SeFs
@@ -110,6 +110,9 @@ class MountEnv(NamedTuple):
     attester: Attester | None = None
     #: With ``attester``: the object standing for the calling process (its Process).
     caller: Callable[[], object] | None = None
+    #: The image's manifest as an earlier boot of this build parsed it (authenticated:
+    #: :mod:`pyocclum.boot.bootstate`); used if ``manifest.json`` still holds its bytes.
+    image_manifest: ImageManifest | None = None
 
 
 class BootAttester:
@@ -156,6 +159,8 @@ class MountSet:
 
     def __init__(self, env: MountEnv) -> None:
         self.env = env
+        #: The image's manifest once :meth:`image` has checked it against the root.
+        self.image_manifest: ImageManifest | None = None
         self._sefs: list[SeFs] = []
         self._temporary: list[Path] = []
 
@@ -192,9 +197,12 @@ class MountSet:
     def image(self) -> FileSystem:
         """The integrity image, checked against the measured root."""
         try:
-            return IntegrityFs(self.env.instance / BUILD_ROOT, self.env.image_root)
+            fs = IntegrityFs(self.env.instance / BUILD_ROOT, self.env.image_root,
+                             known=self.image_manifest or self.env.image_manifest)
         except ImageError as e:
             raise InstanceError(f"{self.env.refusing}: {e}") from None
+        self.image_manifest = fs.manifest
+        return fs
 
     def _sefs_for(self, spec: RuntimeMount, index: int, where: str) -> SeFs:
         if spec.temporary:

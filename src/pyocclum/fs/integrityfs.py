@@ -329,8 +329,15 @@ def parse_manifest(raw: bytes, expected_root: bytes | None = None) -> ImageManif
     return ImageManifest(tuple(entries), root, raw)
 
 
-def read_manifest(image_dir: Path, expected_root: bytes | None = None) -> ImageManifest:
-    """Read ``image_dir/manifest.json`` and :func:`parse_manifest` it."""
+def read_manifest(
+    image_dir: Path, expected_root: bytes | None = None, *, known: ImageManifest | None = None
+) -> ImageManifest:
+    """Read ``image_dir/manifest.json`` and :func:`parse_manifest` it.
+
+    ``known``: what :func:`parse_manifest` returned earlier (a caller's authenticated
+    cache); returned as it is if the file holds exactly its bytes and its root is
+    ``expected_root``, instead of parsing them again.
+    """
     p = Path(image_dir) / MANIFEST_NAME
     try:
         fd = os.open(p, _BLOB_FLAGS)
@@ -354,7 +361,10 @@ def read_manifest(image_dir: Path, expected_root: bytes | None = None) -> ImageM
         raise ImageError(f"integrity image manifest {p}: {e.strerror or e}") from e
     finally:
         os.close(fd)
-    return parse_manifest(b"".join(chunks), expected_root)
+    raw = b"".join(chunks)
+    if known is not None and known.raw == raw and known.root == expected_root:
+        return known
+    return parse_manifest(raw, expected_root)
 
 
 # -- the file system ------------------------------------------------------------
@@ -379,6 +389,7 @@ class IntegrityFs(FileSystem):
 
     ``cache_bytes`` bounds the verified blocks kept in memory. Times are all
     zero: the image has none (so that its root does not depend on them).
+    ``known``: as :func:`read_manifest`'s.
     """
 
     fstype = "integrity"
@@ -386,7 +397,7 @@ class IntegrityFs(FileSystem):
 
     def __init__(
         self, image_dir: Path | str, expected_root: bytes, *,
-        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        cache_bytes: int = DEFAULT_CACHE_BYTES, known: ImageManifest | None = None,
     ) -> None:
         if len(expected_root) != HASH_SIZE:
             raise ImageError(f"expected image root must be {HASH_SIZE} bytes")
@@ -394,7 +405,7 @@ class IntegrityFs(FileSystem):
             raise ValueError("cache_bytes must be >= 0")
         self.image_dir = Path(image_dir)
         self._dir = os.fspath(self.image_dir)
-        self.manifest = read_manifest(self.image_dir, expected_root)
+        self.manifest = read_manifest(self.image_dir, expected_root, known=known)
         self.lock = threading.Lock()
         self._cache_max = cache_bytes
         self._cache: OrderedDict[tuple[bytes, int], bytes] = OrderedDict()
