@@ -21,6 +21,8 @@ EXPECTED_ROWS = {
     ("exec", "occlum exec /bin/hello_world, started instance"),
     ("syscalls", "write(/dev/null, 1 byte)"),
     ("syscalls", "clock_gettime(CLOCK_MONOTONIC)"),
+    ("syscalls", "clock_gettime(CLOCK_MONOTONIC), native calls off"),
+    ("syscalls", "write(pipe, 1 byte), read 4 KiB at a time"),
     ("spawn", "posix_spawn + wait4, empty program"),
     ("spawn_size", "spawn + wait, 10 KB program"),
     ("spawn_size", "spawn + wait, 1 MB program"),
@@ -66,6 +68,8 @@ HAVE_WRK = shutil.which("wrk") is not None
 REPORT_ONLY = {"spawn_size", "process_per_enclave", "kill", "build_cpython", "cpu"}
 #: Single report-only rows of benchmarks that otherwise have targets.
 REPORT_ONLY_ROWS = {
+    ("syscalls", "clock_gettime(CLOCK_MONOTONIC), native calls off"),
+    ("syscalls", "write(pipe, 1 byte), read 4 KiB at a time"),
     ("sefs_io", "random 4 KiB reads, sefs vs hostfs"),
     ("sqlite", "SQLite insert 20 rows, one transaction"),
     ("sqlite", "SQLite CREATE INDEX + 2 queries"),

@@ -58,10 +58,12 @@ __all__ = [
 log = logging.getLogger("pyocclum.native")
 
 #: Version of the library's exported functions (``pyocclum_leafhash_abi()``).
-ABI = 6
+ABI = 7
 #: Set to ``0`` to never build or use the native library at all (hashing and sefs).
 NATIVE_SWITCH = "PYOCCLUM_NATIVE"
 SOURCE = Path(__file__).with_name("pyocclum_native.zig")
+#: The other zig files the library is built from (beside this file, imported by ``SOURCE``).
+PARTS = (Path(__file__).with_name("wasi_calls.zig"),)
 LIB_NAME = "libpyocclum_leafhash.so"
 BUILD_FLAGS = ("build-lib", "-dynamic", "-OReleaseFast", "-mcpu=native", "-lc")
 #: Most threads one call uses.
@@ -144,6 +146,17 @@ class NativeLibrary:
         self._new_bytes = new_bytes
         self.threads = threads()
 
+    def address(self, name: str) -> int:
+        """The address of the exported function ``name`` (to hand to C code,
+        such as wasmtime, that calls it); ``NativeUnavailable`` if there is none."""
+        try:
+            addr = ctypes.cast(getattr(self._lib, name), ctypes.c_void_p).value
+        except AttributeError as e:
+            raise NativeUnavailable(f"{self.path} has no {name}: {e}") from e
+        if not addr:
+            raise NativeUnavailable(f"{self.path} has no {name}")
+        return addr
+
 
 def cache_root() -> Path:
     """$PYOCCLUM_CACHE_DIR, else $XDG_CACHE_HOME/pyocclum, else ~/.cache/pyocclum
@@ -189,13 +202,23 @@ def _cpu_fingerprint() -> str:
     return "\n".join(lines) or os.uname().machine
 
 
+def _parts() -> list[tuple[str, bytes]]:
+    """The name and bytes of each of :data:`PARTS`."""
+    try:
+        return [(p.name, p.read_bytes()) for p in PARTS]
+    except OSError as e:
+        raise NativeUnavailable(f"missing source: {e}") from e
+
+
 def build_key(source: bytes) -> str:
-    """Hash of everything that determines the built library."""
+    """Hash of everything that determines the built library (``source`` is
+    :data:`SOURCE`'s bytes; :data:`PARTS` are read here)."""
     h = hashlib.sha256()
     for part in (str(ABI), _zig_version(), sys.platform, os.uname().machine, _libc_version(),
                  _cpu_fingerprint(), *BUILD_FLAGS):
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    h.update(len(source).to_bytes(8, "little") + source)
+    for data in (source, *(data for _, data in _parts())):
+        h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()[:16]
 
 
@@ -214,6 +237,8 @@ def _build(folder: Path, source: bytes) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
         (tmp / SOURCE.name).write_bytes(source)
+        for name, data in _parts():
+            (tmp / name).write_bytes(data)
         cmd = [sys.executable, "-m", "ziglang", *BUILD_FLAGS, SOURCE.name,
                f"-femit-bin={LIB_NAME}"]
         try:

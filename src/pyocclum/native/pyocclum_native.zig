@@ -16,6 +16,9 @@
 //! with OpenSSL's EVP functions when the caller passes them, else zig's
 //! std.crypto.aead.aes_gcm.Aes256Gcm (no AES or GHASH of our own).
 //!
+//! The WASI calls served without Python are in wasi_calls.zig (its exports
+//! are part of this library).
+//!
 //! Built and loaded by library.py through ctypes, which releases the GIL
 //! for the whole call. SHA-256 is zig's std.crypto.hash.sha2.Sha256 (SHA-NI
 //! on x86_64 when built for a CPU that has it, which -mcpu=native gives).
@@ -44,9 +47,15 @@ const max_threads: usize = 16;
 /// TLS out of the stack), and the calls then silently ran on one thread.
 const stack_size: usize = 1024 * 1024;
 
-/// Bumped whenever the exported functions change; library.py checks it.
+const wasi_calls = @import("wasi_calls.zig");
+comptime {
+    _ = wasi_calls; // its exported functions
+}
+
+/// Bumped whenever the exported functions change (here or in wasi_calls.zig);
+/// library.py checks it.
 export fn pyocclum_leafhash_abi() u32 {
-    return 6;
+    return wasi_calls.abi_version;
 }
 
 // -- splitting work over threads ---------------------------------------------------

@@ -37,6 +37,7 @@ from pyocclum.kernel.threads import ThreadExit
 from pyocclum.syscalls.spec import Kind, Slot, Syscall
 from pyocclum.wasm.exports import export
 from pyocclum.wasm.memory import GuestMemory
+from pyocclum.wasm.native_calls import NativeCalls
 from pyocclum.wasm.signals import run_handlers
 
 log = logging.getLogger("pyocclum.syscall")
@@ -143,6 +144,7 @@ class Binder:
         self._defined: set[tuple[str, str]] = set()
         # The ctypes callbacks must outlive the linker: keep them here.
         self._callbacks: list[Any] = []
+        self._native = NativeCalls(kernel)  # the calls served without Python
 
     def define_imports(self, module: wasmtime.Module) -> None:
         """Define every function ``module`` imports that the table has.
@@ -163,13 +165,13 @@ class Binder:
         ty = wasmtime.FuncType(params, results)
         callback = _CALLBACK(self._make(sc))
         self._callbacks.append(callback)
+        func, env = self._native.route(sc, callback)
         module, name = sc.module.encode(), sc.name.encode()
         err = ffi.wasmtime_linker_define_func_unchecked(
             self.linker.ptr(),
             ctypes.create_string_buffer(module), len(module),
             ctypes.create_string_buffer(name), len(name),
-            ty.ptr(), ctypes.cast(callback, ffi.wasmtime_func_unchecked_callback_t), None,
-            _NO_FINALIZER,
+            ty.ptr(), func, env, _NO_FINALIZER,
         )
         if err:
             raise wasmtime.WasmtimeError._from_ptr(err)
