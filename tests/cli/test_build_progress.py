@@ -85,6 +85,11 @@ def test_occlum_build_says_which_module_it_compiles(tmp_path: Path) -> None:
     r = occlum("build")
     assert r.returncode == 0, r.stderr
     assert f"compiling /bin/prog ({prog.stat().st_size} B) [1/1]\n" in r.stderr
+    # The summary is one line, however long (not wrapped at 80 columns off a terminal).
+    mrenclave = occlum("print", "mrenclave").stdout.strip()
+    summary = r.stderr.splitlines()[-1]
+    assert summary.startswith("Built the image:")
+    assert summary.endswith(f"MRENCLAVE {mrenclave}")
     r = occlum("build")  # nothing to compile: no line
     assert r.returncode == 0, r.stderr
     assert "compiling" not in r.stderr

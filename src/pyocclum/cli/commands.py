@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 def _stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: off a terminal rich wraps at 80 columns, which split the MRENCLAVE
+    # of `occlum build` across two lines (and breaks copy and grep).
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(verb: str, message: str, code: int = 1) -> None:
