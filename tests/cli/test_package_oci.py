@@ -126,6 +126,9 @@ def test_layers_hold_python_pyocclum_and_the_instance(archive: Archive) -> None:
     assert f"{site}/pyocclum/cli/run.py" in pyocclum
     assert any(n.startswith(f"{site}/wasmtime/") for n in pyocclum)
     assert not [n for n in pyocclum if "ziglang" in n]
+    # ... but the native library, built for any CPU, with its key (pyocclum.native.library).
+    assert f"{site}/pyocclum/native/prebuilt/libpyocclum_leafhash.so" in pyocclum
+    assert f"{site}/pyocclum/native/prebuilt/KEY" in pyocclum
     # Bytecode made for the image (this host's __pycache__ is not copied): one per module.
     tag = sys.implementation.cache_tag
     assert f"{stdlib}/__pycache__/os.{tag}.pyc" in python
@@ -163,6 +166,9 @@ def test_umoci_unpacks_and_the_instance_runs(archive: Archive, tmp_path: Path) -
                               capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         assert done.stdout == "Hello World\n"
+        # Without zig, it loaded and self-tested the library the image ships.
+        assert (rootfs / "root/.cache/pyocclum/prebuilt-self-tests/self-test-leafhash.ok"
+                ).is_file()
         # As a user other than root with the image read-only, given a writable run/,
         # build/cache and HOME (what deploy/kubernetes/enclave.yaml mounts): it starts
         # without compiling Python's bytecode (the image has it).

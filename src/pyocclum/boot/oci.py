@@ -14,10 +14,13 @@ be pulled here); its three layers are:
 2. **PyOcclum** and its runtime dependencies in that Python's site folder
    (:func:`site_dir`): the installed distributions
    that ``pyocclum``'s requirements resolve to (``importlib.metadata``),
-   except ``ziglang``: it builds programs (``occlum-cc``) and the optional
-   native hashing library, neither of which an instance needs to run (the
-   file systems fall back to ``hashlib``/``cryptography``). Also
-   ``/opt/python/bin/occlum``.
+   except ``ziglang``: it builds programs (``occlum-cc``) and the native
+   helper library, which an instance needs neither of to run. The library is
+   built here instead (:func:`native_library_members`: once, for any CPU of
+   this architecture, since the image runs on other machines) and shipped
+   where ``pyocclum.native`` looks for it when there is no zig; without it the
+   file systems fall back to ``hashlib``/``cryptography`` and every call goes
+   through Python. Also ``/opt/python/bin/occlum``.
 3. **The instance** at ``/instance``: what :mod:`pyocclum.boot.package` puts in
    a tarball (readable by every user), plus empty ``run/``, ``build/cache/`` and
    hostfs folders.
@@ -36,6 +39,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import logging
 import marshal
 import os
 import platform
@@ -65,6 +69,8 @@ from pyocclum.errors import InstanceError
 from pyocclum.fs.integrityfs import BLOB_DIR, read_manifest
 
 __all__ = ["OciReport", "package_oci", "python_members", "runtime_distributions"]
+
+log = logging.getLogger("pyocclum.boot.oci")
 
 PREFIX = "opt/python"
 INSTANCE_DIR = "instance"
@@ -279,7 +285,9 @@ def pyocclum_members(dists: Sequence[metadata.Distribution]) -> tuple[list[TarMe
     members: list[TarMember] = []
     native: list[Path] = []
     package = Path(pyocclum.__file__).resolve().parent
-    for path in _walk(package, lambda p, d: p.name != "__pycache__" and p.suffix != ".pyc"):
+    shipped = package / "native" / "prebuilt"  # native_library_members' place
+    for path in _walk(package, lambda p, d: p.name != "__pycache__" and p.suffix != ".pyc"
+                      and p != shipped):
         members.append(_member(path, f"{site}/pyocclum/{path.relative_to(package).as_posix()}"))
     own = dists[0]
     info = f"{site}/pyocclum-{own.version}.dist-info"
@@ -303,6 +311,27 @@ def pyocclum_members(dists: Sequence[metadata.Distribution]) -> tuple[list[TarMe
               "from pyocclum.cli.run import main\nsys.exit(main())\n")
     members.append(TarMember(f"{PREFIX}/bin/occlum", 0o755, data=script.encode()))
     return members, native
+
+
+def native_library_members() -> tuple[list[TarMember], list[Path]]:
+    """The native helper library built for any CPU of this architecture (once, in
+    the cache) and its key, where the image's ``pyocclum.native`` looks for them
+    when there is no zig (``library.PREBUILT``), and the library (for ``ldd``);
+    nothing if it cannot be built here."""
+    from pyocclum.native import library
+
+    version = _python_version()
+    site = f"{PREFIX}/{site_dir(Path(sys.base_prefix) / 'bin' / f'python{version}')}"
+    try:
+        folder = library.build_portable()
+    except library.NativeUnavailable as e:
+        log.warning("the image gets no native library (its file systems fall back): %s", e)
+        return [], []
+    at = f"{site}/pyocclum/native/{library.PREBUILT.name}"
+    lib = folder / library.LIB_NAME
+    return [TarMember(at, 0o755), TarMember(f"{at}/{library.LIB_NAME}", 0o755, source=lib),
+            TarMember(f"{at}/{library.PREBUILT_KEY}", 0o644,
+                      source=folder / library.PREBUILT_KEY)], [lib]
 
 
 def bytecode(members: Iterable[TarMember]) -> list[TarMember]:
@@ -431,6 +460,9 @@ def package_oci(inst: Instance, name: str, out_dir: Path, *, debug: bool = False
     cmd = default_cmd(inst, config.entry_points)
     dists, dropped = runtime_distributions()
     members_b, native_b = pyocclum_members(dists)
+    shipped, shipped_native = native_library_members()
+    members_b += shipped
+    native_b += shipped_native
     members_a, native_a = python_members()
     libs, missing = host_libraries([*native_a, *native_b], [*members_a, *members_b])
     members_a += libs

@@ -270,7 +270,12 @@ def native() -> NativeLeafHasher | None:
         log.debug("native leaf hashing is off (%s=0): using hashlib", off)
     else:
         lib = shared()
-        if lib is not None:
+        if lib is not None and lib.portable:
+            # Built for any CPU, its SHA-256 runs without the SHA instructions:
+            # several times slower than hashlib's OpenSSL, which picks them at run time.
+            log.debug("native leaf hashing off: %s is the portable build", lib.path)
+            lib = None
+        elif lib is not None:
             log.debug("native leaf hashing: %s, %d threads", lib.path, lib.threads)
     with _lock:
         if not _tried:

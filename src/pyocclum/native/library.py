@@ -15,6 +15,16 @@ and must belong to this user or root (:func:`built`); :class:`NativeLibrary`
 loads it with ``ctypes`` (which releases the GIL for every call) and checks
 its ABI version.
 
+Where there is no zig (an OCI image made by ``occlum package --oci``, which
+leaves the ``ziglang`` package out), a library shipped in the package's
+``prebuilt/`` folder is used instead (:func:`prebuilt`): built by the packager
+(:func:`build_portable`) for any CPU of the architecture (the image runs on
+other machines), with a ``KEY`` that must match these sources, the ABI, the
+platform and the C library (:func:`portable_key`), and the same ownership
+checks. Its SHA-256 cannot use the CPU's SHA instructions, so leaf hashing
+keeps to hashlib with it (``leafhash.py``); AES-GCM (libgcrypt's or OpenSSL's,
+which pick their instructions at run time) and the WASI calls use it.
+
 Start-up matters (every ``occlum run`` reads its program through the
 library): each job's self-test runs once per built library (and per AES-GCM
 library), and is recorded next to the library (``self-test-*.ok``, holding
@@ -46,9 +56,11 @@ __all__ = [
     "NativeLibrary",
     "NativeUnavailable",
     "build_key",
+    "build_portable",
     "built",
     "cache_root",
     "native_path",
+    "prebuilt",
     "record_self_test",
     "self_tested",
     "switched_off",
@@ -66,6 +78,12 @@ SOURCE = Path(__file__).with_name("pyocclum_native.zig")
 PARTS = (Path(__file__).with_name("wasi_calls.zig"),)
 LIB_NAME = "libpyocclum_leafhash.so"
 BUILD_FLAGS = ("build-lib", "-dynamic", "-OReleaseFast", "-mcpu=native", "-lc")
+#: The library shipped in an OCI image (``occlum package --oci``), which has no
+#: zig: for any CPU of the architecture (the image runs on other machines).
+PORTABLE_FLAGS = ("build-lib", "-dynamic", "-OReleaseFast", "-mcpu=baseline", "-lc")
+#: Where a shipped library lies in the installed package, with its key.
+PREBUILT = Path(__file__).with_name("prebuilt")
+PREBUILT_KEY = "KEY"
 #: Most threads one call uses.
 MAX_THREADS = 8
 BUILD_TIMEOUT = 600
@@ -145,6 +163,9 @@ class NativeLibrary:
         self._read = read
         self._new_bytes = new_bytes
         self.threads = threads()
+        #: Built for any CPU (:data:`PORTABLE_FLAGS`), as shipped in an OCI image: its
+        #: SHA-256 lacks the CPU's SHA instructions.
+        self.portable = (path.parent / PREBUILT_KEY).is_file()
 
     def address(self, name: str) -> int:
         """The address of the exported function ``name`` (to hand to C code,
@@ -222,13 +243,27 @@ def build_key(source: bytes) -> str:
     return h.hexdigest()[:16]
 
 
+def portable_key(source: bytes) -> str:
+    """Hash of what a portable library (:data:`PORTABLE_FLAGS`) must match where it
+    runs: the sources, the ABI, the platform and the C library (not the CPU, and
+    not zig's version, which a host without zig cannot know)."""
+    h = hashlib.sha256(b"portable\0")
+    for part in (str(ABI), sys.platform, os.uname().machine, _libc_version(), *PORTABLE_FLAGS):
+        h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    for data in (source, *(data for _, data in _parts())):
+        h.update(len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()[:16]
+
+
 def native_path(source: bytes, root: Path | None = None) -> Path:
     """The library file for ``source`` (built or not) under ``root``."""
     return (cache_root() if root is None else root) / f"leafhash-{build_key(source)}" / LIB_NAME
 
 
-def _build(folder: Path, source: bytes) -> None:
-    """Build the library into ``folder`` (which must not exist yet) atomically."""
+def _build(folder: Path, source: bytes, flags: tuple[str, ...] = BUILD_FLAGS,
+           key: str | None = None) -> None:
+    """Build the library into ``folder`` (which must not exist yet) atomically
+    (with ``key``: written beside it as :data:`PREBUILT_KEY`)."""
     import shutil
     import subprocess
     import tempfile
@@ -239,7 +274,9 @@ def _build(folder: Path, source: bytes) -> None:
         (tmp / SOURCE.name).write_bytes(source)
         for name, data in _parts():
             (tmp / name).write_bytes(data)
-        cmd = [sys.executable, "-m", "ziglang", *BUILD_FLAGS, SOURCE.name,
+        if key is not None:
+            (tmp / PREBUILT_KEY).write_text(key + "\n")
+        cmd = [sys.executable, "-m", "ziglang", *flags, SOURCE.name,
                f"-femit-bin={LIB_NAME}"]
         try:
             proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True,
@@ -284,6 +321,10 @@ def built(root: Path | None = None) -> Path:
     path = native_path(source, root)
     try:
         if not path.is_file():
+            if importlib.util.find_spec("ziglang") is None:  # as in an OCI image
+                shipped = prebuilt(source)
+                if shipped is not None:
+                    return shipped
             _build(path.parent, source)
         for p in (path.parent.parent, path.parent, path):
             _check_owner(p)
@@ -292,15 +333,63 @@ def built(root: Path | None = None) -> Path:
     return path
 
 
+def prebuilt(source: bytes, folder: Path | None = None) -> Path | None:
+    """The portable library shipped in ``folder`` (default :data:`PREBUILT`),
+    if there is one for exactly these sources, ABI, platform and C library
+    (:func:`portable_key`) that only its owner or root can write; else None."""
+    folder = PREBUILT if folder is None else folder
+    path = folder / LIB_NAME
+    try:
+        key = (folder / PREBUILT_KEY).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if key != portable_key(source) or not path.is_file():
+        log.debug("%s: not for these sources and this platform", path)
+        return None
+    try:
+        for p in (folder, path):
+            _check_owner(p)
+    except (OSError, NativeUnavailable) as e:
+        log.debug("%s: refused: %s", path, e)
+        return None
+    return path
+
+
+def build_portable(root: Path | None = None) -> Path:
+    """Build (once, into ``root``, default :func:`cache_root`) the portable
+    library, to ship where there is no zig: its folder, holding it and its
+    :data:`PREBUILT_KEY`. ``NativeUnavailable`` if it cannot be built."""
+    try:
+        source = SOURCE.read_bytes()
+    except OSError as e:
+        raise NativeUnavailable(f"no source {SOURCE}: {e}") from e
+    key = portable_key(source)
+    folder = (cache_root() if root is None else root) / f"portable-{key}"
+    try:
+        if not (folder / LIB_NAME).is_file():
+            _build(folder, source, PORTABLE_FLAGS, key)
+    except OSError as e:
+        raise NativeUnavailable(f"cannot build {folder}: {e}") from e
+    return folder
+
+
 def _self_test_digest(library: Path, context: str) -> str:
     with library.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest() + " " + context
 
 
+def _markers(library: Path) -> Path:
+    """Where the self-test records of ``library`` go: beside it, but for a shipped
+    one (read-only in an image), in the cache."""
+    if library.parent == PREBUILT:
+        return cache_root() / "prebuilt-self-tests"
+    return library.parent
+
+
 def self_tested(library: Path, name: str, context: str = "") -> bool:
     """Has this exact library file passed self-test ``name`` (under ``context``)?"""
     try:
-        marker = (library.parent / f"self-test-{name}.ok").read_text()
+        marker = (_markers(library) / f"self-test-{name}.ok").read_text()
         return marker == _self_test_digest(library, context)
     except (OSError, UnicodeDecodeError):
         return False
@@ -308,9 +397,11 @@ def self_tested(library: Path, name: str, context: str = "") -> bool:
 
 def record_self_test(library: Path, name: str, context: str = "") -> None:
     """Note that ``library`` passed self-test ``name`` (best effort, atomic)."""
-    marker = library.parent / f"self-test-{name}.ok"
+    marker = _markers(library) / f"self-test-{name}.ok"
     tmp = marker.with_name(f".{marker.name}.{os.getpid()}.{threading.get_ident()}")
     try:
+        if library.parent == PREBUILT:
+            marker.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         tmp.write_text(_self_test_digest(library, context))
         tmp.chmod(0o644)
         os.replace(tmp, marker)
