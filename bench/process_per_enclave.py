@@ -33,7 +33,7 @@ from pathlib import Path
 
 from bench.core import BenchError, Benchmark, Context, Row, median
 from bench.pipe import CHUNK, amount, pipe_inside
-from bench.spawn import spawn_inside
+from bench.spawn import MEAN, spawn_inside
 
 NAME = "process_per_enclave"
 CHILD = Path(__file__).resolve().parent / "ppe_child.py"
@@ -128,7 +128,7 @@ def measure(ctx: Context) -> list[Row]:
     ctx.say(f"{NAME}: spawn, {ppe_spawns} host processes")
     baseline_spawn = ppe_spawn_us(empty, ppe_spawns)
     ctx.say(f"{NAME}: spawn, {spawns:,} inside PyOcclum")
-    inside_spawn = spawn_inside(ctx, "empty", spawns)
+    inside_spawn = spawn_inside(ctx, "empty", spawns, MEAN)
 
     inside_pipe: list[float] = []
     baseline_pipe: list[float] = []

@@ -87,7 +87,8 @@ def measure(ctx: Context) -> list[Row]:
     rows = []
     for label, program in programs.items():
         spawns = ctx.settings.loop_count(*SPAWNS[label])
-        inside, native = spawn_latency(ctx, program, spawns, runs, f"{NAME} {label}")
+        latency = spawn_latency(ctx, program, spawns, runs, f"{NAME} {label}")
+        inside, native = latency.inside, latency.native
         sizes = (f"wasm {human(ws.wasm(program).stat().st_size)}, "
                  f"ELF {human(ws.require_native(program).stat().st_size)}")
         rows.append(
@@ -100,7 +101,7 @@ def measure(ctx: Context) -> list[Row]:
                 native=native,
                 baseline_is="Linux (gcc -O2)",
                 target=None,
-                method=f"{sizes}\n{method(runs, spawns)}",
+                method=f"{sizes}\n{method(runs, spawns)}\n{latency.spread()}",
             )
         )
     return rows

@@ -4,8 +4,14 @@
  *
  *   spawn PROGRAM N     (PROGRAM is a path; it must exit with status 0)
  *
- * Output (parsed by bench/spawn.py and bench/spawn_size.py):
- *   spawn_us <microseconds per spawn + wait>
+ * Output (parsed by bench/spawn.py, bench/spawn_size.py and others):
+ *   spawn_us <microseconds per spawn + wait: the mean>
+ *   spawn_median_us <the median of the N spawns' times>
+ *
+ * The median of single spawns is the figure that does not depend on luck:
+ * on a shared machine a few spawns wait for a CPU (another process's time
+ * slice, a burst of page-cache work) and drag the mean up by whatever the
+ * neighbours happened to do during this run.
  *
  * A few untimed spawns come first (loading the program, warming caches).
  * The same source is built for wasm32-wasi (occlum-cc, run inside PyOcclum)
@@ -22,6 +28,11 @@
 extern char **environ;
 
 #define WARMUP_SPAWNS 3
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
 
 static int64_t now_ns(void) {
     struct timespec ts;
@@ -60,10 +71,22 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < WARMUP_SPAWNS; i++)
         spawn_and_wait(argv[1]);
-    int64_t t0 = now_ns();
-    for (long i = 0; i < n; i++)
+    int64_t *each = malloc(sizeof(int64_t) * (size_t)n);
+    if (each == NULL) {
+        perror("malloc");
+        return 2;
+    }
+    int64_t t0 = now_ns(), prev = t0;
+    for (long i = 0; i < n; i++) {
         spawn_and_wait(argv[1]);
-    int64_t t1 = now_ns();
-    printf("spawn_us %.3f\n", (double)(t1 - t0) / 1e3 / (double)n);
+        int64_t t = now_ns();
+        each[i] = t - prev;
+        prev = t;
+    }
+    printf("spawn_us %.3f\n", (double)(prev - t0) / 1e3 / (double)n);
+    qsort(each, (size_t)n, sizeof(int64_t), cmp_i64);
+    double median = n % 2 ? (double)each[n / 2] : ((double)each[n / 2 - 1] + (double)each[n / 2]) / 2;
+    printf("spawn_median_us %.3f\n", median / 1e3);
+    free(each);
     return 0;
 }
