@@ -3,8 +3,8 @@
 ``programs/fileio.c read PATH`` reads a whole file in 1 MiB ``read`` calls and
 prints MiB/s (timed inside the program, from ``open`` to ``close``). One
 file of random bytes, 256 MiB (32 MiB with ``--quick``), is put both in the
-instance's ``image/`` as ``/data/big.bin`` (the integrity image: every 4 KiB
-block is SHA-256-verified on its first read) and in its ``host/`` folder,
+instance's ``image/`` as ``/data/big.bin`` (the integrity image: every 64 KiB
+block is BLAKE3-verified on its first read) and in its ``host/`` folder,
 seen inside as ``/host/big.bin`` through hostfs. The instance is its own
 folder of the workspace. Inside PyOcclum (``Instance.run`` in the bench
 process; every run mounts afresh, so nothing verified in one run is reused

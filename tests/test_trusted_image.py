@@ -18,10 +18,11 @@ import pytest
 from pyocclum.boot import Instance
 from pyocclum.config.template import new_instance
 from pyocclum.errors import InstanceError
+from pyocclum.fs import integrityfs
 
 CC = Path(sys.executable).parent / "occlum-cc"
 READER = Path(__file__).parent / "programs" / "image_reader.c"
-DATA = bytes(range(256)) * 40  # 10 KiB: three blocks
+DATA = bytes(range(256)) * 640  # 160 KiB: three blocks of the image (64 KiB), the last short
 
 
 def make_instance(folder: Path, reader: bytes) -> Instance:
@@ -109,3 +110,23 @@ def test_same_inputs_same_mrenclave_in_two_folders(tmp_path: Path, reader: bytes
     (b.path / "image" / "etc" / "data.bin").write_bytes(DATA[:-1] + b"\x00")
     b.build()
     assert a.identity().mrenclave != b.identity().mrenclave
+
+
+def test_a_build_in_the_old_image_format_says_rebuild(
+    tmp_path: Path, reader: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build whose manifest is format version 1 (as an older PyOcclum wrote it:
+    SHA-256 over 4 KiB blocks), signed and measured like any other, is refused
+    with what to do; `occlum build` over it gives a build that runs."""
+    with monkeypatch.context() as m:
+        m.setattr(integrityfs, "VERSION", 1)
+        inst = make_instance(tmp_path / "inst", reader)
+    raw = (inst.path / "build" / "mount" / "__ROOT" / "manifest.json").read_bytes()
+    assert json.loads(raw)["version"] == 1
+    with pytest.raises(InstanceError, match=r"format version 1, made by an older PyOcclum; "
+                       r"this one reads only version 2: rebuild it with `occlum build`"):
+        inst.run(["/bin/image_reader"], capture=True)
+    inst.build()
+    r = inst.run(["/bin/image_reader"], capture=True)
+    assert r.exit_code == 0, r.error
+    assert (r.stdout or b"").startswith(f"{len(DATA)} bytes".encode())

@@ -1,4 +1,4 @@
-"""The integrity image builder: Merkle scheme, on-disk format, deterministic roots."""
+"""The integrity image builder: the hash tree, on-disk format, deterministic roots."""
 
 from __future__ import annotations
 
@@ -10,19 +10,26 @@ import socket
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyocclum.errors import ImageError
-from pyocclum.fs.integrityfs import parse_manifest
+from pyocclum.fs.integrityfs import (
+    LEAF_CONTEXT,
+    ROOT_CONTEXT,
+    ImageManifest,
+    leaf_hash,
+    parse_manifest,
+    read_manifest,
+)
 from pyocclum.image.manifest import (
     BLOCK,
     EMPTY_ROOT,
     build_image,
     file_tree,
     load_manifest,
-    merkle_levels,
-    merkle_root,
+    tree_root,
 )
 
 
@@ -50,30 +57,47 @@ def make_tree(s: Path) -> Path:
     return s
 
 
-# -- Merkle scheme ----------------------------------------------------------------
-def test_merkle_scheme_by_hand() -> None:
-    a, b, c = (H(b"\0" + x) for x in (b"a", b"b", b"c"))
-    assert merkle_root([]) == EMPTY_ROOT == H(b"\x02")
-    assert merkle_root([a]) == a
-    ab = H(b"\x01" + a + b)
-    assert merkle_root([a, b]) == ab
-    # Odd node promoted, not duplicated.
-    assert merkle_root([a, b, c]) == H(b"\x01" + ab + c)
-    assert merkle_root([a, b, c]) != merkle_root([a, b, c, c])
-    levels = merkle_levels([a, b, c])
-    assert levels == [[a, b, c], [ab, c], [H(b"\x01" + ab + c)]]
+# -- the hash tree ------------------------------------------------------------------
+def leaf(b: bytes) -> bytes:
+    return blake3(b, derive_key_context="pyocclum 2026-12-07 integrity image v2 leaf").digest()
+
+
+def root_of(leaves: bytes) -> bytes:
+    return blake3(leaves,
+                  derive_key_context="pyocclum 2026-12-07 integrity image v2 file root").digest()
+
+
+def test_hash_tree_by_hand() -> None:
+    assert BLOCK == 65536
+    assert (LEAF_CONTEXT, ROOT_CONTEXT) == ("pyocclum 2026-12-07 integrity image v2 leaf",
+                                            "pyocclum 2026-12-07 integrity image v2 file root")
+    a, b, c = (leaf(x) for x in (b"a", b"b", b"c"))
+    assert leaf_hash(b"a") == a
+    assert tree_root([]) == tree_root(b"") == EMPTY_ROOT == root_of(b"")
+    assert tree_root([a, b, c]) == tree_root(a + b + c) == root_of(a + b + c)
+    # Separate domains: a file's root is never one of its leaves, a leaf of the
+    # bytes of a leaf list is not that list's root, and order counts.
+    assert tree_root([a]) != a
+    assert leaf_hash(a + b) != tree_root([a, b])
+    assert tree_root([a, b]) != tree_root([b, a])
+    assert tree_root([a, b, c]) != tree_root([a, b, c, c])
+    with pytest.raises(ValueError, match="multiple of 32"):
+        tree_root(b"x" * 33)
 
 
 def test_file_tree_blocks(tmp_path: Path) -> None:
     data = os.urandom(2 * BLOCK + 5)
     t = file_tree(data)
     assert t.size == len(data)
-    assert t.leaves == (H(b"\0" + data[:BLOCK]), H(b"\0" + data[BLOCK : 2 * BLOCK]),
-                        H(b"\0" + data[2 * BLOCK :]))
-    assert t.root == merkle_root(t.leaves) == t.levels[-1][0]
+    assert t.leaves == (leaf(data[:BLOCK]), leaf(data[BLOCK : 2 * BLOCK]), leaf(data[2 * BLOCK :]))
+    assert t.root == tree_root(t.leaves) == root_of(b"".join(t.leaves))
     p = tmp_path / "f"
     p.write_bytes(data)
     assert file_tree(p) == t
+    big = os.urandom(40 * BLOCK + 1)  # more than one piece of the builder's reads
+    p.write_bytes(big)
+    assert file_tree(p) == file_tree(big)
+    assert file_tree(p).leaves[-1] == leaf(big[-1:])
     assert file_tree(b"").root == EMPTY_ROOT
     assert file_tree(b"").leaves == ()
     # A trailing zero byte changes the root (the last block's length is bound).
@@ -90,8 +114,8 @@ def test_format(tmp_path: Path) -> None:
     assert m.raw == raw
     obj = json.loads(raw)
     assert obj["format"] == "pyocclum-integrity-image"
-    assert obj["version"] == 1
-    assert obj["block"] == BLOCK
+    assert obj["version"] == 2
+    assert obj["block"] == BLOCK == 65536
     paths = [e["path"] for e in obj["entries"]]
     assert paths == sorted(paths)
     assert paths[0] == ""
@@ -212,15 +236,19 @@ def canon(obj: object) -> bytes:
 
 
 def doc(*entries: dict[str, object]) -> dict[str, object]:
-    return {"format": "pyocclum-integrity-image", "version": 1, "block": BLOCK,
+    return {"format": "pyocclum-integrity-image", "version": 2, "block": BLOCK,
             "entries": [{"path": "", "type": "dir", "mode": 0o755}, *entries]}
 
 
 @pytest.mark.parametrize("bad", [
     b"not json",
     b"[]",
-    canon({**doc(), "version": 2}),
-    canon({**doc(), "block": 512}),
+    canon({**doc(), "version": 3}),
+    canon({**doc(), "version": "2"}),
+    canon({**doc(), "version": 0}),
+    canon({**doc(), "block": 4096}),
+    canon({**doc(), "format": "other"}),
+    canon({k: v for k, v in doc().items() if k != "format"}),
     canon({**doc(), "extra": 1}),
     canon({**doc(), "entries": []}),
     canon(doc({"path": "a/b", "type": "dir", "mode": 0})),  # no parent
@@ -247,6 +275,38 @@ def test_malformed_manifest(bad: bytes) -> None:
         parse_manifest(bad)
     with pytest.raises(ImageError, match="does not match"):
         parse_manifest(bad, H(b"x"))
+
+
+@pytest.mark.parametrize("version", [3, "2", 0, None])
+def test_unknown_versions_refused(version: object) -> None:
+    raw = canon({**doc(), "version": version})
+    with pytest.raises(ImageError, match=r"version .* is not supported \(expected 2\)"):
+        parse_manifest(raw)
+
+
+def test_version_1_says_rebuild() -> None:
+    """An image built by an older PyOcclum (SHA-256, 4 KiB blocks) still matches its
+    own measurement; it is refused by its version, with what to do."""
+    raw = canon({**doc({"path": "a", "type": "file", "mode": 0o644, "size": 1,
+                        "root": "ab" * 32}), "version": 1, "block": 4096})
+    with pytest.raises(ImageError, match=r"format version 1, made by an older PyOcclum; "
+                       r"this one reads only version 2: rebuild it with `occlum build`"):
+        parse_manifest(raw, H(raw))
+
+
+def test_a_cached_manifest_of_version_1_is_parsed_again(tmp_path: Path) -> None:
+    """read_manifest's ``known`` (the boot's authenticated record of what it parsed)
+    stands in for the parse only for a manifest of this format: a record written by
+    an older PyOcclum for its own format still gets the refusal."""
+    old = canon({**doc(), "version": 1, "block": 4096})
+    (tmp_path / "manifest.json").write_bytes(old)
+    known = ImageManifest((), H(old), old)
+    with pytest.raises(ImageError, match="rebuild it with `occlum build`"):
+        read_manifest(tmp_path, H(old), known=known)
+    raw = canon(doc({"path": "a", "type": "symlink", "target": "b"}))
+    (tmp_path / "manifest.json").write_bytes(raw)
+    known = parse_manifest(raw, H(raw))
+    assert read_manifest(tmp_path, H(raw), known=known) is known
 
 
 def test_good_manifest_by_hand() -> None:

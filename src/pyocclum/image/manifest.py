@@ -1,10 +1,11 @@
 """Building the integrity image: ``image/`` -> blobs, Merkle trees and a manifest.
 
-The on-disk format and the Merkle scheme are defined (and documented) in
+The on-disk format and the hash tree are defined (and documented) in
 :mod:`pyocclum.fs.integrityfs`, which reads them; this module writes them.
 In short: ``dst/blobs/<root hex>`` holds a file's data, ``dst/trees/<root
-hex>`` its leaf hashes, ``dst/manifest.json`` the canonical, sorted list of
-entries, and the image root is SHA-256 of the manifest bytes. Nothing
+hex>`` its leaf hashes (BLAKE3 of each 64 KiB block), ``dst/manifest.json``
+the canonical, sorted list of entries, and the image root is SHA-256 of the
+manifest bytes. Nothing
 depends on timestamps, owners or where the folders are, so the same tree
 gives the same root on any machine.
 
@@ -34,11 +35,10 @@ from pyocclum.fs.integrityfs import (
     TREE_DIR,
     ImageEntry,
     ImageManifest,
+    block_leaves,
     canonical_manifest_bytes,
-    leaf_hash,
-    merkle_levels,
-    merkle_root,
     read_manifest,
+    tree_root,
 )
 
 __all__ = [
@@ -50,60 +50,64 @@ __all__ = [
     "build_image",
     "file_tree",
     "load_manifest",
-    "merkle_levels",
-    "merkle_root",
+    "tree_root",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class FileTree:
-    """The Merkle tree of one file's data."""
+    """The hash tree of one file's data."""
 
     size: int
     leaves: tuple[bytes, ...]
     root: bytes
-
-    @property
-    def levels(self) -> list[list[bytes]]:
-        """All levels, leaves first (computed on demand)."""
-        return merkle_levels(self.leaves)
 
     def leaf_bytes(self) -> bytes:
         """The leaves as stored in ``trees/<root hex>``."""
         return b"".join(self.leaves)
 
 
-def _blocks(f: BinaryIO) -> Iterator[bytes]:
+#: Bytes read (and hashed) per ``read`` while building: a whole number of blocks.
+_CHUNK = 16 * BLOCK
+
+
+def _chunks(f: BinaryIO) -> Iterator[bytes]:
+    """``f``'s bytes in pieces of :data:`_CHUNK` (the last one may be short)."""
     while True:
-        b = f.read(BLOCK)
+        b = f.read(_CHUNK)
         if not b:
             return
-        # A short read before the end (pipes, odd files): fill the block.
-        while len(b) < BLOCK:
-            more = f.read(BLOCK - len(b))
+        # A short read before the end (pipes, odd files): fill the piece.
+        while len(b) < _CHUNK:
+            more = f.read(_CHUNK - len(b))
             if not more:
                 break
             b += more
         yield b
 
 
+def _split(leaves: bytes) -> tuple[bytes, ...]:
+    return tuple(leaves[i : i + HASH_SIZE] for i in range(0, len(leaves), HASH_SIZE))
+
+
 def _tree_of(f: BinaryIO, out: BinaryIO | None = None) -> FileTree:
     leaves = []
     size = 0
-    for b in _blocks(f):
-        leaves.append(leaf_hash(b))
+    for b in _chunks(f):
+        leaves.append(block_leaves(b))
         size += len(b)
         if out is not None:
             out.write(b)
-    return FileTree(size, tuple(leaves), merkle_root(leaves))
+    raw = b"".join(leaves)
+    return FileTree(size, _split(raw), tree_root(raw))
 
 
 def file_tree(data_or_path: bytes | bytearray | memoryview | str | os.PathLike[str]) -> FileTree:
-    """The Merkle tree of ``data`` (bytes) or of the file at a path (read in blocks)."""
+    """The hash tree of ``data`` (bytes) or of the file at a path (read in pieces)."""
     if isinstance(data_or_path, (bytes, bytearray, memoryview)):
-        data = bytes(data_or_path)
-        leaves = [leaf_hash(data[i : i + BLOCK]) for i in range(0, len(data), BLOCK)]
-        return FileTree(len(data), tuple(leaves), merkle_root(leaves))
+        view = memoryview(data_or_path).cast("B")
+        raw = block_leaves(view)
+        return FileTree(view.nbytes, _split(raw), tree_root(raw))
     with open(data_or_path, "rb") as f:
         return _tree_of(f)
 
