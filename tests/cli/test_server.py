@@ -307,7 +307,11 @@ def test_stop_while_processes_run_leaves_the_fs_consistent(inst: Path) -> None:
     r = occlum("stop", "--timeout", "3", cwd=inst)
     assert r.returncode == 0, r.stderr.decode()
     # Both were told SIGTERM and ended of it; their clients say so.
-    out, err = writer.communicate(timeout=10)
+    writer.wait(timeout=10)
+    # Through the reader readline() used (communicate() reads the raw pipe and would
+    # lose lines readline() had read ahead).
+    out = writer.stdout.read()
+    err = writer.stderr.read() if writer.stderr else b""
     assert writer.returncode == 128 + signal.SIGTERM, err.decode()
     for line in out.splitlines():
         _, index, generation = line.split()

@@ -1548,7 +1548,11 @@ def test_sigkill_at_random_moments_keeps_synced_files_intact(tmp_path: Path) -> 
         assert proc.stdout.readline() == b"ready\n", proc.stderr.read() if proc.stderr else ""
         time.sleep(rnd.uniform(0, 0.15))
         proc.send_signal(signal.SIGKILL)
-        out, err = proc.communicate()
+        proc.wait()
+        # Through the reader readline() used: it may hold lines read ahead, which
+        # communicate() (reading the raw pipes) would lose.
+        out = proc.stdout.read()
+        err = proc.stderr.read() if proc.stderr else b""
         assert proc.returncode == -signal.SIGKILL, err.decode()
         done = [int(line) for line in out.split(b"\n")[:-1]]  # complete lines only
         last = done[-1] if done else v - 1
