@@ -5,6 +5,7 @@ block_leaves whatever the size and the number of helpers."""
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 from blake3 import blake3
@@ -32,23 +33,38 @@ def test_run_leaves_is_block_leaves(size: int) -> None:
     assert leaf_hash(data[:BLOCK]) == want[:32] or not data
 
 
-def test_a_helper_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_error_on_any_thread_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = 0
-    real = treehash.block_leaves
 
-    def failing(data: bytes | bytearray | memoryview) -> bytes:
+    def failing(data: memoryview, *, derive_key_context: str) -> blake3:
         nonlocal calls
         calls += 1
-        if calls == 1:  # the first share, on a helper
+        if calls == 5:  # whichever thread hashes it
             raise OSError("boom")
-        return real(data)
+        return blake3(data, derive_key_context=derive_key_context)
 
-    monkeypatch.setattr(treehash, "block_leaves", failing)
+    monkeypatch.setattr(treehash, "blake3", failing)
     with pytest.raises(OSError, match="boom"):
         run_leaves(DATA, 1)
-    assert calls == 2
     monkeypatch.undo()
     assert run_leaves(DATA, 1) == reference(DATA)
+
+
+def test_a_starved_helper_costs_nothing() -> None:
+    """With every helper busy elsewhere, the caller hashes the whole run and
+    takes its job back instead of waiting for a helper to come free."""
+    release = threading.Event()
+    blockers = [treehash._hashers.submit(release.wait, 3) for _ in range(3)]
+    try:
+        assert run_leaves(DATA, 3) == reference(DATA)
+    finally:
+        release.set()
+        for blocker in blockers:
+            blocker.result()
+    job: treehash.Job[int] = treehash.Job(lambda: 1)
+    assert job.cancel()
+    job.run()  # a cancelled job is skipped by the thread that picks it up
+    assert not job.cancel()
 
 
 def test_roots() -> None:

@@ -13,11 +13,11 @@ hashing its own share meanwhile, so a 1 MiB read is hashed on every CPU.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any, Generic, TypeVar
 
 from blake3 import blake3
@@ -80,18 +80,22 @@ T = TypeVar("T")
 
 
 class Job(Generic[T]):
-    """Work handed to a :class:`Pool`; :meth:`result` waits for it."""
+    """Work handed to a :class:`Pool`; :meth:`result` waits for it, unless
+    :meth:`cancel` took it back before a thread started it."""
 
-    __slots__ = ("_done", "_err", "_fn", "_out")
+    __slots__ = ("_done", "_err", "_fn", "_out", "_start")
 
     def __init__(self, fn: Callable[[], T]) -> None:
         self._fn: Callable[[], T] | None = fn
         self._out: T | None = None
         self._err: BaseException | None = None
+        self._start = threading.Lock()  # taken by whoever runs or cancels the work
         self._done = threading.Lock()  # held until the work is over
         self._done.acquire()
 
     def run(self) -> None:
+        if not self._start.acquire(blocking=False):
+            return  # cancelled
         fn, self._fn = self._fn, None
         try:
             assert fn is not None
@@ -100,6 +104,13 @@ class Job(Generic[T]):
             self._err = e
         finally:
             self._done.release()
+
+    def cancel(self) -> bool:
+        """True if the work will never run (no thread had started it)."""
+        if not self._start.acquire(blocking=False):
+            return False
+        self._fn = None
+        return True
 
     def result(self) -> T:
         """What the work returned (or raise what it raised), once it is over."""
@@ -158,21 +169,33 @@ _hashers = Pool("pyocclum-treehash")
 
 
 def run_leaves(data: bytes, nhelpers: int | None = None) -> bytes:
-    """:func:`block_leaves` of ``data``: a run of at least
-    :data:`PARALLEL_MIN_BLOCKS` blocks is cut into contiguous shares, one per
-    helper (``nhelpers``, default :func:`helpers`) and one the caller hashes
-    meanwhile."""
+    """:func:`block_leaves` of ``data``: for a run of at least
+    :data:`PARALLEL_MIN_BLOCKS` blocks, the caller and up to ``nhelpers``
+    helpers (default :func:`helpers`) each take the next block not taken yet
+    until none is left, so a helper that gets no CPU (a loaded machine) costs
+    the hand-off only: the caller hashes everything and takes back the
+    helper's job if it has not started."""
     n = (len(data) + BLOCK - 1) // BLOCK
     k = helpers() if nhelpers is None else nhelpers
     k = min(k, n // 2)
     if k <= 0 or n < PARALLEL_MIN_BLOCKS:
         return block_leaves(data)
     view = memoryview(data)
-    per = -(-n // (k + 1))  # blocks per share; the caller's, last, may be smaller
-    jobs = [_hashers.submit(partial(block_leaves, view[i * per * BLOCK : (i + 1) * per * BLOCK]),
-                            k) for i in range(k)]
+    out = [b""] * n
+    taken = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        for i in iter(taken.__next__, None):
+            if i >= n:
+                return
+            out[i] = blake3(view[i * BLOCK : (i + 1) * BLOCK],
+                            derive_key_context=LEAF_CONTEXT).digest()
+
+    jobs = [_hashers.submit(work, k) for _ in range(k)]
     try:
-        last = block_leaves(view[k * per * BLOCK :])
+        work()
     finally:
-        parts = [job.result() for job in jobs]  # never leave a helper on our data
-    return b"".join([*parts, last])
+        for job in jobs:  # never leave a helper on our data
+            if not job.cancel():
+                job.result()
+    return b"".join(out)
