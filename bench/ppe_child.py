@@ -19,10 +19,11 @@ a newline to its stdout once the program is instantiated, just before it
 runs: the pipe benchmark starts its clock there, so that the throughput it
 reports excludes the start-up (which the spawn benchmark measures).
 
-The file is run as a script and imports nothing from ``bench`` (that would
-add the package's imports to every start-up the baseline measures). Programs
-built by ``occlum-cc`` import the ``occlum`` module, so it defines the
-fallbacks ``occlum-cc`` documents, as ``bench/wasi_baseline.py`` does:
+The file is run as a script and imports nothing from the ``bench`` package
+(that would add the package's imports to every start-up the baseline
+measures) but its sibling ``stand_ins``. Programs built by ``occlum-cc``
+import the ``occlum`` module, so it defines the fallbacks ``occlum-cc``
+documents (``bench/stand_ins.py``, which the tests' oracle uses too):
 ``abi_version() -> 1``, ``getcwd`` writes ``"/"``, ``chdir -> 0``, anything
 else ENOSYS. DESIGN.md allows ``define_wasi()`` only in tests and
 benchmarks; this is a benchmark baseline.
@@ -32,47 +33,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 
 import wasmtime
 
-ERANGE = 68
-ENOSYS = 52
+if __package__:  # imported as bench.ppe_child (bench/wasi_baseline.py)
+    from bench.stand_ins import StandInKernel, enosys
+else:  # a script: its folder is sys.path[0]
+    from stand_ins import StandInKernel, enosys  # type: ignore[import-not-found,no-redef]
 
-
-def _memory(caller: wasmtime.Caller) -> wasmtime.Memory:
-    memory = caller.get("memory")
-    if not isinstance(memory, wasmtime.Memory):
-        raise SystemExit("ppe_child: the module exports no memory")
-    return memory
-
-
-def _abi_version(_caller: wasmtime.Caller) -> int:
-    return 1
-
-
-def _getcwd(caller: wasmtime.Caller, buf: int, buf_len: int, out_len: int) -> int:
-    if buf_len < 1:
-        return ERANGE
-    memory = _memory(caller)
-    memory.write(caller, b"/", buf)
-    memory.write(caller, (1).to_bytes(4, "little"), out_len)
-    return 0
-
-
-def _chdir(_caller: wasmtime.Caller, _path: int, _path_len: int) -> int:
-    return 0
-
-
-def enosys(_caller: wasmtime.Caller, *_args: int) -> int:
-    return ENOSYS
-
-
-FALLBACKS: dict[str, Callable[..., int]] = {
-    "abi_version": _abi_version,
-    "getcwd": _getcwd,
-    "chdir": _chdir,
-}
+#: The fallbacks of the baseline: the stateless ones, every other import ENOSYS.
+_KERNEL = StandInKernel(answers={})
+FALLBACKS = _KERNEL.handlers()
+__all__ = ["FALLBACKS", "enosys", "main"]
 
 
 def main(argv: list[str]) -> int:
@@ -83,11 +55,7 @@ def main(argv: list[str]) -> int:
     module = wasmtime.Module.deserialize_file(engine, argv[1])
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
-    for imp in module.imports:
-        if imp.module == "occlum" and isinstance(imp.type, wasmtime.FuncType):
-            name = imp.name or ""
-            linker.define_func("occlum", name, imp.type, FALLBACKS.get(name, enosys),
-                               access_caller=True)
+    _KERNEL.define(linker, module)
     config = wasmtime.WasiConfig()
     config.argv = [os.path.basename(argv[1]).removesuffix(".cwasm"), *argv[2:]]
     config.inherit_stdin()

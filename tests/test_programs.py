@@ -28,9 +28,7 @@ import hashlib
 import itertools
 import json
 import os
-import posixpath
 import shutil
-import struct
 import subprocess
 import sys
 import threading
@@ -41,6 +39,7 @@ from typing import Any
 
 import pytest
 import wasmtime
+from bench.stand_ins import StandInKernel
 
 from pyocclum.boot.instance import Instance, RunResult
 from pyocclum.cli import cc
@@ -51,7 +50,6 @@ OCCLUM_CC = Path(sys.executable).parent / "occlum-cc"
 CFLAGS = ("-O2", "-Wall", "-Wextra", "-Werror")
 #: A run that takes longer than this is a hang (a kernel bug), not a slow test.
 RUN_TIMEOUT = 60.0
-WASI_ERANGE = 68
 
 #: Extra files image.c expects in the instance image (next to the template's /etc files).
 IMAGE_FILES: Mapping[str, bytes] = {
@@ -116,47 +114,6 @@ def programs(tmp_path_factory: pytest.TempPathFactory) -> Programs:
 # --- the oracle: wasmtime's own WASI ------------------------------------------------------
 
 
-@dataclass
-class OracleKernel:
-    """The ``occlum`` imports libocclum needs, for a run without the PyOcclum kernel.
-
-    Keeps a current directory the way the kernel does (libocclum's chdir
-    tells it; its getcwd reads it), lexically: the programs never chdir
-    through a symlink, where the two would differ.
-    """
-
-    cwd: str = "/"
-
-    def define(self, linker: Any, module: Any) -> None:
-        i32 = wasmtime.ValType.i32()
-        linker.define_func("occlum", "abi_version", wasmtime.FuncType([], [i32]), lambda: 1)
-        linker.define_func("occlum", "chdir", wasmtime.FuncType([i32, i32], [i32]),
-                           self._chdir, access_caller=True)
-        linker.define_func("occlum", "getcwd", wasmtime.FuncType([i32, i32, i32], [i32]),
-                           self._getcwd, access_caller=True)
-        # Any other import (fcntl, sigaction, ...): ENOSYS, so libocclum falls back.
-        values = {"getpid": 42, "getppid": 0}
-        for imp in module.imports:
-            if imp.module == "occlum" and imp.name not in ("abi_version", "chdir", "getcwd"):
-                answer = values.get(imp.name or "", 52)
-                linker.define_func("occlum", imp.name, imp.type, lambda *a, _a=answer: _a)
-
-    def _chdir(self, caller: Any, ptr: int, length: int) -> int:
-        path = bytes(caller["memory"].read(caller, ptr, ptr + length)).decode()
-        cwd = posixpath.normpath(posixpath.join(self.cwd, path))
-        self.cwd = "/" + cwd.lstrip("/")
-        return 0
-
-    def _getcwd(self, caller: Any, buf: int, buf_len: int, out_len: int) -> int:
-        data = self.cwd.encode()
-        memory = caller["memory"]
-        memory.write(caller, struct.pack("<I", len(data)), out_len)
-        if len(data) > buf_len:
-            return WASI_ERANGE
-        memory.write(caller, data, buf)
-        return 0
-
-
 @dataclass(frozen=True)
 class OracleResult:
     #: The proc_exit code (0 if _start returned); None if the program trapped.
@@ -184,7 +141,9 @@ class Oracle:
             stdin: bytes, work: Path) -> OracleResult:
         linker = wasmtime.Linker(self.engine)
         linker.define_wasi()
-        OracleKernel().define(linker, self.module(wasm))
+        # The occlum imports libocclum needs, keeping a current directory as the
+        # kernel does (lexically: the programs never chdir through a symlink).
+        StandInKernel(tracking=True).define(linker, self.module(wasm))
         store = wasmtime.Store(self.engine)
         config = wasmtime.WasiConfig()
         config.argv = list(argv)

@@ -1,23 +1,21 @@
 """occlum-cc / occlum-c++: command-line translation, real compiles, libocclum.
 
 Programs run here under wasmtime's built-in WASI (allowed in tests only, as an
-oracle), with the `occlum` imports defined by `FallbackKernel` the way
-src/pyocclum/libocclum/README.md tells test harnesses to.
+oracle), with the `occlum` imports defined by `FallbackKernel` (bench/stand_ins.py,
+which the benchmarks' baselines use too) the way src/pyocclum/libocclum/README.md
+tells test harnesses to.
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
-import struct
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import wasmtime
+from bench.stand_ins import StandInKernel as FallbackKernel
 
 import pyocclum
 from pyocclum.cli import cc
@@ -162,65 +160,6 @@ def test_cache_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 # --- running programs under wasmtime's WASI with fallback `occlum` imports ----
-
-
-@dataclass
-class FallbackKernel:
-    """The `occlum` imports for a test harness without the PyOcclum kernel.
-
-    By default this is README's stateless fallback (getcwd -> "/", chdir ->
-    0), recording every chdir. ``cwd`` sets what getcwd reports;
-    ``tracking`` makes it behave like a kernel (chdir moves the cwd);
-    ``getcwd_errno`` / ``chdir_errno`` make those calls fail.
-    """
-
-    cwd: str = "/"
-    tracking: bool = False
-    getcwd_errno: int = 0
-    chdir_errno: int = 0
-    chdir_calls: list[str] = field(default_factory=list)
-
-    def define(self, linker: Any, module: Any) -> None:
-        i32 = wasmtime.ValType.i32()
-        linker.define_func("occlum", "abi_version", wasmtime.FuncType([], [i32]), lambda: 1)
-        linker.define_func("occlum", "chdir", wasmtime.FuncType([i32, i32], [i32]),
-                           self._chdir, access_caller=True)
-        linker.define_func("occlum", "getcwd", wasmtime.FuncType([i32, i32, i32], [i32]),
-                           self._getcwd, access_caller=True)
-        define_enosys(linker, module, {"abi_version", "chdir", "getcwd"})
-
-    def _chdir(self, caller: Any, ptr: int, length: int) -> int:
-        path = bytes(caller["memory"].read(caller, ptr, ptr + length)).decode()
-        self.chdir_calls.append(path)
-        if self.chdir_errno:
-            return self.chdir_errno
-        if self.tracking:
-            self.cwd = posixpath.normpath(posixpath.join(self.cwd, path))
-        return 0
-
-    def _getcwd(self, caller: Any, buf: int, buf_len: int, out_len: int) -> int:
-        if self.getcwd_errno:
-            return self.getcwd_errno
-        data = self.cwd.encode()
-        memory = caller["memory"]
-        memory.write(caller, struct.pack("<I", len(data)), out_len)
-        if len(data) > buf_len:
-            return 68  # ERANGE
-        memory.write(caller, data, buf)
-        return 0
-
-
-def define_enosys(linker: Any, module: Any, defined: set[str]) -> None:
-    """Every other ``occlum`` import of ``module``: ENOSYS (52), or a plausible value
-    for the calls that return one (getpid 42, getppid 0, abi_version 1)."""
-    values = {"getpid": 42, "getppid": 0, "abi_version": 1}
-    for imp in module.imports:
-        if imp.module != "occlum" or imp.name in defined:
-            continue
-        ty = imp.type
-        answer = values.get(imp.name or "", 52)
-        linker.define_func("occlum", imp.name, ty,
-                           lambda *args, _a=answer: _a)
 
 
 def run_wasm(

@@ -13,13 +13,13 @@ compares the behaviour with Linux.
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import wasmtime
+from bench.stand_ins import StandInKernel
 
 from pyocclum.abi.errno import Errno
 from pyocclum.cli import cc
@@ -122,44 +122,25 @@ def occlum_imports(wasm: Path) -> set[str]:
     return {imp.name for imp in module.imports if imp.module == "occlum" and imp.name}
 
 
-class Harness:
+class Harness(StandInKernel):
     """wasmtime's WASI plus an ``occlum`` module answering ENOSYS, except
-    getcwd ("/"), abi_version and, unless ``absent``, sched_check (recorded;
-    it sleeps its timeout as the kernel does when no signal comes)."""
+    getcwd ("/"), chdir (0), abi_version (3) and, unless ``absent``, sched_check
+    (recorded; it sleeps its timeout as the kernel does when no signal comes)."""
 
     def __init__(self, sched_check: bool) -> None:
+        super().__init__(answers={"abi_version": 3})
         self.sched_check = sched_check
         self.slices: list[int] = []
 
-    def define(self, linker: wasmtime.Linker, module: wasmtime.Module) -> None:
-        for imp in module.imports:
-            if imp.module != "occlum" or imp.name is None:
-                continue
-            ty = imp.type
-            assert isinstance(ty, wasmtime.FuncType)
-            linker.define_func("occlum", imp.name, ty, self._handler(imp.name),
-                               access_caller=True)
+    def handlers(self) -> dict[str, Callable[..., int]]:
+        return {**super().handlers(), "sched_check": self._sched_check}
 
-    def _handler(self, name: str) -> Callable[..., int]:
-        def getcwd(caller: wasmtime.Caller, buf: int, size: int, out_len: int) -> int:
-            mem = caller["memory"]
-            assert isinstance(mem, wasmtime.Memory)
-            mem.write(caller, b"/", buf)
-            mem.write(caller, struct.pack("<I", 1), out_len)
-            return 0
-
-        def sched_check(caller: wasmtime.Caller, timeout_ns: int) -> int:
-            if not self.sched_check:
-                return int(Errno.ENOSYS)
-            self.slices.append(timeout_ns)
-            time.sleep(timeout_ns / 1e9)
-            return 0
-
-        def enosys(caller: wasmtime.Caller, *args: int) -> int:
-            return 3 if name == "abi_version" else int(Errno.ENOSYS)
-
-        handlers: dict[str, Callable[..., int]] = {"getcwd": getcwd, "sched_check": sched_check}
-        return handlers.get(name, enosys)
+    def _sched_check(self, caller: wasmtime.Caller, timeout_ns: int) -> int:
+        if not self.sched_check:
+            return int(Errno.ENOSYS)
+        self.slices.append(timeout_ns)
+        time.sleep(timeout_ns / 1e9)
+        return 0
 
     def run(self, wasm: Path, tmp: Path) -> list[str]:
         engine = wasmtime.Engine()
