@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from dataclasses import dataclass
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
@@ -24,15 +23,57 @@ _IN = struct.Struct("!H4s8x")  # after the family: port, address, zero padding
 _IN6 = struct.Struct("!HI16sI")  # port, flow info, address, scope id (network order)
 
 
-@dataclass(frozen=True)
-class InetAddr:
+class _Frozen:
+    """Value semantics for the address classes: immutable, compared and hashed
+    by their fields (``_FIELDS``), shown as a dataclass would show them. (Not
+    ``dataclasses``: it pulls ``inspect``, ``ast`` and ``dis`` into every
+    run's start-up.)"""
+
+    __slots__ = ()
+    _FIELDS: tuple[str, ...] = ()
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, f) for f in self._FIELDS)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _Frozen)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS)
+        return f"{type(self).__qualname__}({body})"
+
+
+class InetAddr(_Frozen):
     """An AF_INET or AF_INET6 address; ``host`` is the numeric text form."""
 
+    _FIELDS = __match_args__ = ("family", "host", "port", "flowinfo", "scope_id")
     family: int
     host: str
     port: int
-    flowinfo: int = 0
-    scope_id: int = 0
+    flowinfo: int
+    scope_id: int
+
+    def __init__(
+        self, family: int, host: str, port: int, flowinfo: int = 0, scope_id: int = 0
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "family", family)
+        set_(self, "host", host)
+        set_(self, "port", port)
+        set_(self, "flowinfo", flowinfo)
+        set_(self, "scope_id", scope_id)
 
     def host_tuple(self) -> tuple[str, int] | tuple[str, int, int, int]:
         """The address as Python's ``socket`` module takes it."""
@@ -41,13 +82,17 @@ class InetAddr:
         return (self.host, self.port, self.flowinfo, self.scope_id)
 
 
-@dataclass(frozen=True)
-class UnixAddr:
+class UnixAddr(_Frozen):
     """An AF_UNIX address: a path (``bytes``, as given), an abstract name (the
     bytes after the leading NUL), or neither (unnamed)."""
 
-    path: bytes | None = None
-    abstract: bytes | None = None
+    _FIELDS = __match_args__ = ("path", "abstract")
+    path: bytes | None
+    abstract: bytes | None
+
+    def __init__(self, path: bytes | None = None, abstract: bytes | None = None) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "abstract", abstract)
 
     @property
     def unnamed(self) -> bool:

@@ -26,7 +26,6 @@ Contract shared by all methods:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pyocclum.abi.errno import Errno
@@ -50,28 +49,81 @@ SHUT_RD, SHUT_WR, SHUT_RDWR = 0, 1, 2
 SCM_MAX_FD = 253
 
 
-@dataclass(frozen=True)
 class Credentials:
-    """Who made a socket (for SO_PEERCRED): Linux's ``struct ucred``."""
+    """Who made a socket (for SO_PEERCRED): Linux's ``struct ucred``.
 
+    Immutable, compared and hashed by value. (A plain class: ``dataclasses``
+    pulls ``inspect``, ``ast`` and ``dis`` into every run's start-up.)"""
+
+    __match_args__ = ("pid", "uid", "gid")
     pid: int
     uid: int
     gid: int
 
+    def __init__(self, pid: int, uid: int, gid: int) -> None:
+        object.__setattr__(self, "pid", pid)
+        object.__setattr__(self, "uid", uid)
+        object.__setattr__(self, "gid", gid)
 
-@dataclass
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def _key(self) -> tuple[int, int, int]:
+        return (self.pid, self.uid, self.gid)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Credentials)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Credentials(pid={self.pid!r}, uid={self.uid!r}, gid={self.gid!r})"
+
+
 class Received:
-    """One :meth:`Socket.recvmsg` result."""
+    """One :meth:`Socket.recvmsg` result (compared by value; a plain class, as
+    :class:`Credentials`)."""
 
+    __match_args__ = ("data", "addr", "rights", "msg_flags", "full_length")
     data: bytes
     #: The sender's address (datagrams; unconnected receives), or None.
-    addr: SockAddr | None = None
+    addr: SockAddr | None
     #: Descriptions passed with SCM_RIGHTS; the caller now owns these references.
-    rights: list[OpenFile] = field(default_factory=list)
+    rights: list[OpenFile]
     #: ``MSG_TRUNC``, ``MSG_CTRUNC``, ``MSG_EOR`` as Linux sets them in ``msg_flags``.
-    msg_flags: int = 0
+    msg_flags: int
     #: For MSG_TRUNC on a datagram socket: the datagram's full length.
-    full_length: int | None = None
+    full_length: int | None
+
+    def __init__(
+        self, data: bytes, addr: SockAddr | None = None, rights: list[OpenFile] | None = None,
+        msg_flags: int = 0, full_length: int | None = None,
+    ) -> None:
+        self.data = data
+        self.addr = addr
+        self.rights = [] if rights is None else rights
+        self.msg_flags = msg_flags
+        self.full_length = full_length
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Received)
+        return (self.data, self.addr, self.rights, self.msg_flags, self.full_length) == (
+            other.data, other.addr, other.rights, other.msg_flags, other.full_length)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return (f"Received(data={self.data!r}, addr={self.addr!r}, rights={self.rights!r}, "
+                f"msg_flags={self.msg_flags!r}, full_length={self.full_length!r})")
 
 
 class Socket(Stream):
