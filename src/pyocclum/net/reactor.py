@@ -20,10 +20,13 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import socket
 import threading
+from typing import TYPE_CHECKING
 
 from pyocclum.fs.waitq import WaitQueue
+
+if TYPE_CHECKING:
+    import socket
 
 #: What every host socket is registered for.
 EVENTS = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET

@@ -21,7 +21,7 @@ import functools
 import itertools
 import struct
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal
@@ -32,7 +32,6 @@ from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import SI_USER, SigInfo
 from pyocclum.net import addr as A
-from pyocclum.net.inet import InetSocket
 from pyocclum.net.reactor import Reactor
 from pyocclum.net.socket import (
     AF_INET,
@@ -58,6 +57,9 @@ from pyocclum.net.unix import UnixNamespace, UnixSocket, unix_socket, unix_socke
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
 
+if TYPE_CHECKING:
+    from pyocclum.net.inet import InetSocket
+
 MODULE = "occlum"
 T = TypeVar("T")
 
@@ -71,6 +73,15 @@ FD_ITEM = struct.Struct("<i")
 _TYPE_MASK = 0xF
 #: The most ``socket``'s address out-buffers get (``sizeof(struct sockaddr_storage)``).
 ADDR_MAX = 128
+
+
+def _inet() -> type[InetSocket]:
+    """The internet socket class, imported on first use: it brings the host's
+    ``socket``, ``selectors`` and ``termios`` modules, which a run that makes
+    no internet socket never needs (start-up time)."""
+    from pyocclum.net.inet import InetSocket
+
+    return InetSocket
 
 
 def _encode(addr: A.SockAddr | None, cap: int) -> bytes:
@@ -145,7 +156,7 @@ class NetSyscalls:
     # == creating ======================================================================
     def _new(self, domain: int, type_: int, protocol: int, p: Process) -> Socket:
         if domain in (AF_INET, AF_INET6):
-            return InetSocket(domain, type_, protocol, self.reactor)
+            return _inet()(domain, type_, protocol, self.reactor)
         if domain == AF_UNIX:
             if protocol not in (0, AF_UNIX):
                 raise KernelError(Errno.EPROTONOSUPPORT, f"AF_UNIX protocol {protocol}")
@@ -192,7 +203,7 @@ class NetSyscalls:
 
     def listen(self, p: Process, fd: int, backlog: int) -> None:
         _, sock = self._socket(p, fd)
-        if isinstance(sock, InetSocket) and not self.kernel.network.unrestricted:
+        if isinstance(sock, _inet()) and not self.kernel.network.unrestricted:
             name = sock.getsockname()
             if isinstance(name, A.InetAddr) and name.port == 0:
                 # Never bound: the host picks a port (Linux's autobind), a bind of "any".
@@ -213,7 +224,7 @@ class NetSyscalls:
         f, sock = self._socket(p, fd)
         if len(raw) >= 2 and raw[0] == raw[1] == A.AF_UNSPEC:
             # Linux: AF_UNSPEC dissolves the association (datagram sockets).
-            if isinstance(sock, InetSocket | UnixSocket):
+            if isinstance(sock, (_inet(), UnixSocket)):
                 sock.disconnect()
                 return
             raise KernelError(Errno.EAFNOSUPPORT, "connect to AF_UNSPEC")
@@ -225,12 +236,12 @@ class NetSyscalls:
         def attempt() -> None:
             sock.connect(addr, p.cwd)
 
-        inet = isinstance(sock, InetSocket)
+        inet = isinstance(sock, _inet())
         if f.nonblocking:
             try:
                 attempt()
             except WouldBlock:
-                if not isinstance(sock, InetSocket):
+                if not isinstance(sock, _inet()):
                     raise KernelError(Errno.EAGAIN, "connect would block") from None
                 if sock.connect_started:
                     raise KernelError(Errno.EINPROGRESS, "connection in progress") from None
