@@ -1,12 +1,10 @@
-"""The server-mode wire protocol (cli/server_protocol.py) over a real socketpair,
-and what the lean `occlum exec` path imports."""
+"""The server-mode wire protocol (cli/server_protocol.py) over a real socketpair (what
+the lean `occlum exec` path imports: tests/cli/test_run_lean.py)."""
 
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
@@ -61,29 +59,3 @@ def test_bad_frames_are_refused(data: bytes, error: str) -> None:
         a.shutdown(socket.SHUT_WR)
         with pytest.raises(ProtocolError, match=error):
             Reader(b).receive()
-
-
-def test_exec_path_imports_no_heavy_module(tmp_path: os.PathLike[str]) -> None:
-    """`occlum exec` reaches the client without click, rich, pydantic, wasmtime or
-    the rest of PyOcclum (the latency users see is its start-up)."""
-    code = (
-        "import sys\n"
-        "sys.argv = ['occlum', 'exec', '/bin/hello_world']\n"
-        "from pyocclum.cli.run import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                       timeout=60, check=False)
-    modules = set(r.stdout.decode().split())
-    assert "pyocclum.cli.server_client" in modules, r.stderr.decode()
-    assert b"not an Occlum instance" in r.stderr
-    heavy = {"click", "rich", "pydantic", "wasmtime", "logging", "threading", "typing",
-             "pyocclum.boot", "pyocclum.kernel", "pyocclum.errors", "socket", "selectors"}
-    assert not modules & heavy
-    assert {m for m in modules if m.startswith("pyocclum")} == {
-        "pyocclum", "pyocclum._version", "pyocclum.cli", "pyocclum.cli.run",
-        "pyocclum.cli.server_client", "pyocclum.cli.server_protocol"}

@@ -10,10 +10,10 @@ a key broker can pin it).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pyocclum.attestation.backend import SimBackend, Subject
+from pyocclum.boot.userdata import user_data_path
 from pyocclum.image.identity import SigStruct
 
 __all__ = ["attestation_key_path", "sim_backend", "subject_of"]
@@ -22,11 +22,7 @@ __all__ = ["attestation_key_path", "sim_backend", "subject_of"]
 def attestation_key_path() -> Path:
     """Where the SIM platform's attestation key lives (``PYOCCLUM_ATTESTATION_KEY``
     overrides; made 0600 on first use)."""
-    override = os.environ.get("PYOCCLUM_ATTESTATION_KEY")
-    if override:
-        return Path(override)
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "pyocclum" / "attestation-key"
+    return user_data_path("PYOCCLUM_ATTESTATION_KEY", "attestation-key")
 
 
 def sim_backend() -> SimBackend:

@@ -36,6 +36,7 @@ from pyocclum.boot.initra import (
 )
 from pyocclum.boot.initra import attest as attest_init_ra
 from pyocclum.boot.mounts import BUILD_ROOT, BootAttester, MountEnv, MountSet
+from pyocclum.boot.userdata import user_data_path
 from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig
 from pyocclum.crypto import Identity, load_or_create_secret
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
@@ -79,20 +80,12 @@ EXIT_NOT_STARTED = 127
 
 def dev_key_path() -> Path:
     """The per-user development signing key (``PYOCCLUM_DEV_KEY`` overrides)."""
-    override = os.environ.get("PYOCCLUM_DEV_KEY")
-    if override:
-        return Path(override)
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "pyocclum" / "dev-signing-key.pem"
+    return user_data_path("PYOCCLUM_DEV_KEY", "dev-signing-key.pem")
 
 
 def platform_secret_path() -> Path:
     """Where the SIM-mode platform secret lives (``PYOCCLUM_PLATFORM_SECRET`` overrides)."""
-    override = os.environ.get("PYOCCLUM_PLATFORM_SECRET")
-    if override:
-        return Path(override)
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "pyocclum" / "platform-secret"
+    return user_data_path("PYOCCLUM_PLATFORM_SECRET", "platform-secret")
 
 
 class BuildReport(NamedTuple):
