@@ -19,6 +19,7 @@ from bench.stand_ins import StandInKernel as FallbackKernel
 
 import pyocclum
 from pyocclum.cli import cc
+from pyocclum.native.library import cache_root
 
 WASI_ENOENT = 44
 WASI_EACCES = 2
@@ -150,12 +151,12 @@ def test_target() -> None:
 
 def test_cache_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PYOCCLUM_CACHE_DIR", str(tmp_path / "x"))
-    assert cc.cache_root() == tmp_path / "x"
+    assert cache_root() == tmp_path / "x"
     monkeypatch.delenv("PYOCCLUM_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cc.cache_root() == tmp_path / "xdg" / "pyocclum"
+    assert cache_root() == tmp_path / "xdg" / "pyocclum"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert cc.cache_root() == Path.home() / ".cache" / "pyocclum"
+    assert cache_root() == Path.home() / ".cache" / "pyocclum"
     assert cc.libocclum_path().name.startswith(f"{pyocclum.__version__}-")
 
 

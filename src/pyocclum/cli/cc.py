@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import os
 import shlex
 import shutil
 import subprocess
@@ -64,6 +63,9 @@ from pathlib import Path
 
 from pyocclum import __version__
 from pyocclum.cli import cxxrt
+
+# Built libocclum, C++ runtime and userland folders live where the native library does.
+from pyocclum.native.library import cache_root
 
 TARGET = "wasm32-wasi"
 # Spellings of TARGET a user may pass with -target; anything else is refused.
@@ -277,16 +279,6 @@ def compile_command(
             cmd += THREAD_LINK_FLAGS
     cmd += argv
     return cmd
-
-
-def cache_root() -> Path:
-    """Where built libocclum folders live: $PYOCCLUM_CACHE_DIR, else the XDG cache."""
-    override = os.environ.get("PYOCCLUM_CACHE_DIR")
-    if override:
-        return Path(override)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "pyocclum"
 
 
 def _library_files() -> list[Path]:

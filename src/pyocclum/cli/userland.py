@@ -30,11 +30,11 @@ from pathlib import Path
 from pyocclum import __version__
 from pyocclum.cli.cc import (
     CompilerError,
-    cache_root,
     compile_command,
     ensure_libocclum,
     libocclum_key,
 )
+from pyocclum.native.library import cache_root
 
 __all__ = [
     "ALIASES",
