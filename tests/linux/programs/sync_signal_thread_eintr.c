@@ -11,6 +11,7 @@
 static sem_t s;
 static volatile sig_atomic_t handled;
 static int rc, err;
+static volatile int started;
 
 static void on_usr1(int sig) {
     (void)sig;
@@ -20,6 +21,7 @@ static void on_usr1(int sig) {
 static void *sem_waiter(void *arg) {
     (void)arg;
     errno = 0;
+    __atomic_store_n(&started, 1, __ATOMIC_SEQ_CST);
     rc = sem_wait(&s);
     err = errno;
     return NULL;
@@ -33,6 +35,11 @@ int main(void) {
     MUST(sem_init(&s, 0, 0) == 0);
     pthread_t t;
     MUST(pthread_create(&t, NULL, sem_waiter, NULL) == 0);
+    /* Counted from the waiter's start, not the create: on a loaded machine a new
+     * thread may take longer than the wait, and a signal handled before sem_wait
+     * interrupts nothing (on Linux too). */
+    while (!__atomic_load_n(&started, __ATOMIC_SEQ_CST))
+        usleep(1000);
     usleep(200000);
     MUST(pthread_kill(t, SIGUSR1) == 0);
     usleep(300000);
