@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := demo
 
-.PHONY: demo test lint bench clean bytecode
+.PHONY: demo test soak lint bench clean bytecode
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ test: lint
 	-sh scripts/ensure-wrk.sh
 	-sh scripts/ensure-oci.sh
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
+
+# The hardening tests (tests/hardening) at their long sizes: more calls fuzzed,
+# more crash trials, longer load (issue 16). `make test` runs the CI sizes.
+soak: bytecode
+	PYOCCLUM_SOAK=1 $(BIN)/pytest -q -n 2 --dist loadfile tests/hardening
 
 bench: bytecode
 	$(BIN)/python -m bench --markdown docs/benchmarks.md
