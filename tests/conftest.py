@@ -108,3 +108,30 @@ def userland(userland_instance: Userland) -> Iterator[Userland]:
     yield userland_instance
     userland_instance.clear()
 
+
+# -- sizes for the hardening tests (tests/hardening, issue 16) -----------------------------
+def soaking() -> bool:
+    """True under ``make soak`` (``PYOCCLUM_SOAK=1``): the hardening tests run long."""
+    return os.environ.get("PYOCCLUM_SOAK", "") not in ("", "0")
+
+
+class Scale:
+    """Picks the CI-sized or the soak-sized figure of a test: ``scale(ci, soak)``.
+
+    ``make test`` runs the hardening tests at their CI sizes; ``make soak`` sets
+    ``PYOCCLUM_SOAK=1`` and the same tests run with their long counts (calls
+    fuzzed, crash trials, processes, seconds).
+    """
+
+    def __init__(self, soak: bool) -> None:
+        self.soak = soak
+
+    def __call__(self, ci: int, soak: int) -> int:
+        return soak if self.soak else ci
+
+
+@pytest.fixture
+def scale() -> Scale:
+    """The :class:`Scale` of this run."""
+    return Scale(soaking())
+
