@@ -1,7 +1,10 @@
 """``Occlum.json``: sizes, the typed and validated model, and the instance template.
 
 - :mod:`~pyocclum.config.sizes`: ``"32MB"`` <-> ``33554432``.
-- :mod:`~pyocclum.config.model`: :class:`OcclumConfig` and its sections;
+- :mod:`~pyocclum.config.fields`: defaults, limits and the validated value types.
+- :mod:`~pyocclum.config.sections`: the sections (:class:`ResourceLimits`,
+  :class:`EnvConfig`, :class:`MountSpec`, ...) and :func:`default_mounts`.
+- :mod:`~pyocclum.config.model`: :class:`OcclumConfig` (the whole file);
   :func:`parse_config` / :func:`load_config` raise :class:`ConfigFileError`
   (a :class:`~pyocclum.errors.ConfigError`) naming the file and key path.
 - :mod:`~pyocclum.config.template`: what ``occlum new`` / ``occlum init`` write.
@@ -16,23 +19,24 @@ from pyocclum.config.runtime import RuntimeConfig, RuntimeMount
 from pyocclum.config.sizes import MAX_SIZE, SizeError, format_size, parse_size
 
 if TYPE_CHECKING:
+    from pyocclum.config.fields import FS_TYPES, FsType
     from pyocclum.config.model import (
-        FS_TYPES,
         ConfigFileError,
+        OcclumConfig,
+        format_key_path,
+        load_config,
+        parse_config,
+    )
+    from pyocclum.config.sections import (
         EnvConfig,
         Feature,
-        FsType,
         KssId,
         Metadata,
         MountOptions,
         MountSpec,
-        OcclumConfig,
         ProcessConfig,
         ResourceLimits,
         default_mounts,
-        format_key_path,
-        load_config,
-        parse_config,
     )
     from pyocclum.config.template import (
         CONFIG_FILE,
@@ -48,10 +52,14 @@ if TYPE_CHECKING:
 # The model and template import pydantic (slow to import): load them on first use,
 # so that booting an already-built instance never pays for it.
 _LAZY = {
+    **dict.fromkeys(["FS_TYPES", "FsType"], "pyocclum.config.fields"),
     **dict.fromkeys(
-        ["FS_TYPES", "ConfigFileError", "EnvConfig", "Feature", "FsType", "KssId", "Metadata",
-         "MountOptions", "MountSpec", "OcclumConfig", "ProcessConfig", "ResourceLimits",
-         "default_mounts", "format_key_path", "load_config", "parse_config"],
+        ["EnvConfig", "Feature", "KssId", "Metadata", "MountOptions", "MountSpec",
+         "ProcessConfig", "ResourceLimits", "default_mounts"],
+        "pyocclum.config.sections",
+    ),
+    **dict.fromkeys(
+        ["ConfigFileError", "OcclumConfig", "format_key_path", "load_config", "parse_config"],
         "pyocclum.config.model",
     ),
     **dict.fromkeys(

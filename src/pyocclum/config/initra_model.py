@@ -22,7 +22,7 @@ from pyocclum.config.initra import (
 )
 
 if TYPE_CHECKING:
-    from pyocclum.config.model import MountSpec
+    from pyocclum.config.sections import MountSpec
 
 __all__ = ["InitRaConfig"]
 

@@ -16,7 +16,8 @@ from pyocclum.config.env import merge_env
 from pyocclum.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pyocclum.config.model import MountSpec, OcclumConfig
+    from pyocclum.config.model import OcclumConfig
+    from pyocclum.config.sections import MountSpec
 
 FORMAT = 4
 #: The format of a build whose config has ``init_ra``. A reader that knows only

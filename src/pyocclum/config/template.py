@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pyocclum.config.image_files import default_image_files
-from pyocclum.config.model import EnvConfig, OcclumConfig
+from pyocclum.config.model import OcclumConfig
 from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR
+from pyocclum.config.sections import EnvConfig
 from pyocclum.errors import InstanceError
 
 __all__ = [
