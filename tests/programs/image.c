@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
 
     /* Renaming a directory that has image content fails with EXDEV in
      * PyOcclum, as in overlayfs without redirect_dir (documented in
-     * fs/unionfs.py); mv then copies. A plain directory (the oracle) renames. */
+     * fs/unionfs/inode.py); mv then copies. A plain directory (the oracle) renames. */
     if (linux_checks) {
         tag = "linux: ";
         EXPECT_ERR(rename("/data/mv", "/data/moved"), EXDEV, "linux: rename image dir");
