@@ -14,14 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from release_harness import release_hello, set_debuggable, write_key
 
 from pyocclum.boot import Instance
 from pyocclum.config.template import new_instance
 
 BIN = Path(sys.executable).parent
-HELLO_C = Path(__file__).resolve().parents[2] / "examples" / "hello_world.c"
 
 
 def occlum(*args: str, cwd: Path, env: dict[str, str] | None = None
@@ -36,20 +34,6 @@ def machine_env(home: Path) -> dict[str, str]:
             "PYOCCLUM_PLATFORM_SECRET": str(home / "platform-secret"),
             "PYOCCLUM_DEV_KEY": str(home / "dev-key.pem"),
             "PYOCCLUM_ATTESTATION_KEY": str(home / "attestation-key")}
-
-
-def write_key(path: Path) -> Path:
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
-    path.write_bytes(pem)
-    return path
-
-
-def set_debuggable(folder: Path, debuggable: bool) -> None:
-    config = json.loads((folder / "Occlum.json").read_text())
-    config["metadata"]["debuggable"] = debuggable
-    (folder / "Occlum.json").write_text(json.dumps(config, indent=4))
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +51,8 @@ def here(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def release(here: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release build (not debuggable, signed with its own key) of hello_world."""
-    top = tmp_path_factory.mktemp("release")
-    folder = top / "hello"
-    new_instance(folder)
-    cc = subprocess.run([str(BIN / "occlum-cc"), str(HELLO_C), "-o",
-                         str(folder / "image" / "bin" / "hello_world")],
-                        capture_output=True, text=True, timeout=600, check=False)
-    assert cc.returncode == 0, cc.stderr
-    set_debuggable(folder, False)
+    folder = release_hello(tmp_path_factory.mktemp("release"))
     (folder / "Occlum.json").chmod(0o640)
-    Instance(folder).build(sign_key=write_key(top / "release-key.pem"))
     return folder
 
 

@@ -15,14 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from release_harness import release_hello
 
 from pyocclum.boot import Instance
-from pyocclum.config.template import new_instance
 
 BIN = Path(sys.executable).parent
-HELLO_C = Path(__file__).resolve().parents[2] / "examples" / "hello_world.c"
 VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 MISSING = [tool for tool in ("skopeo", "umoci") if shutil.which(tool) is None]
 pytestmark = pytest.mark.skipif(
@@ -41,20 +38,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PYOCCLUM_DEV_KEY", str(top / "dev-key.pem"))
         mp.setenv("PYOCCLUM_PLATFORM_SECRET", str(top / "platform-secret"))
-        folder = top / "hello"
-        new_instance(folder)
-        cc = subprocess.run([str(BIN / "occlum-cc"), str(HELLO_C), "-o",
-                             str(folder / "image" / "bin" / "hello_world")],
-                            capture_output=True, text=True, timeout=600, check=False)
-        assert cc.returncode == 0, cc.stderr
-        config = json.loads((folder / "Occlum.json").read_text())
-        config["metadata"]["debuggable"] = False
-        (folder / "Occlum.json").write_text(json.dumps(config))
-        key = top / "release.pem"
-        key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
-        Instance(folder).build(sign_key=key)
+        folder = release_hello(top)
         started = time.monotonic()
         r = subprocess.run([str(BIN / "occlum"), "package", "--oci", "-o", str(top)],
                            cwd=folder, capture_output=True, text=True, timeout=600, check=False)
