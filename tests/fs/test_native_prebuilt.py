@@ -1,7 +1,6 @@
 """The portable native library that ``occlum package --oci`` ships (an image has
 no zig): used only where zig is missing, only for exactly its sources and
-platform, only if no one else could have written it; leaf hashing keeps to
-hashlib with it (its SHA-256 has no SHA instructions), sefs's AES-GCM and the
+platform, only if no one else could have written it; sefs's AES-GCM and the
 native WASI calls use it; its self-test records go to the cache."""
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pyocclum.native import aead, leafhash, library
+from pyocclum.native import aead, library
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +35,10 @@ def test_the_build_holds_the_library_and_its_key(portable: Path) -> None:
     source = library.SOURCE.read_bytes()
     assert (portable / library.PREBUILT_KEY).read_text().strip() == library.portable_key(source)
     assert library.build_portable() == portable  # built once
-    lib = leafhash.NativeLeafHasher(portable / library.LIB_NAME)
+    lib = library.NativeLibrary(portable / library.LIB_NAME)
     assert lib.portable
-    lib.self_test()
-    assert not leafhash.NativeLeafHasher(library.built()).portable
+    aead.SefsGcm(lib, None).self_test()  # zig's std AES-GCM, built for any CPU
+    assert not library.NativeLibrary(library.built()).portable
 
 
 def test_only_for_its_sources_and_only_if_trusted(shipped: Path) -> None:
@@ -60,7 +59,6 @@ def test_used_where_there_is_no_zig(shipped: Path, tmp_path: Path,
     cache = tmp_path / "cache"
     monkeypatch.setenv("PYOCCLUM_CACHE_DIR", str(cache))
     monkeypatch.delenv(library.NATIVE_SWITCH, raising=False)
-    monkeypatch.delenv(leafhash.ENV_SWITCH, raising=False)
     monkeypatch.setattr(library, "PREBUILT", shipped)
     real = importlib.util.find_spec
 
@@ -68,20 +66,17 @@ def test_used_where_there_is_no_zig(shipped: Path, tmp_path: Path,
         return None if name == "ziglang" else real(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", no_zig)
-    for name, value in (("_lib_tried", False), ("_lib", None), ("_tried", False),
-                        ("_native", None)):
-        monkeypatch.setattr(leafhash, name, value)
+    monkeypatch.setattr(library, "_tried", False)
+    monkeypatch.setattr(library, "_shared", None)
     monkeypatch.setattr(aead, "_gcm_tried", False)
     monkeypatch.setattr(aead, "_gcm", None)
-    lib = leafhash.shared()
+    lib = library.shared()
     assert lib is not None
     assert lib.path == shipped / library.LIB_NAME
     assert not cache.joinpath(library.native_path(library.SOURCE.read_bytes(), cache)).exists()
-    assert leafhash.native() is None  # hashlib hashes the leaves
-    assert leafhash.backend() == "hashlib"
     gcm = aead.sefs_gcm()
     assert gcm is not None
     assert gcm.lib is lib
     # The self-test records went to the cache, not beside the shipped library.
-    assert (cache / "prebuilt-self-tests" / "self-test-leafhash.ok").is_file()
+    assert list((cache / "prebuilt-self-tests").glob("self-test-gcm-*.ok"))
     assert not list(shipped.glob("self-test-*"))

@@ -22,18 +22,18 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
 from pyocclum.fs.sefs import NODES_NAME, SeFs
-from pyocclum.native import aead, leafhash, library
+from pyocclum.native import aead, library
 
 NODE = aead.NODE
 ENTRY = aead.ENTRY
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory: pytest.TempPathFactory) -> leafhash.NativeLeafHasher:
-    return leafhash.load_native(tmp_path_factory.mktemp("leafhash-cache"))
+def lib(tmp_path_factory: pytest.TempPathFactory) -> library.NativeLibrary:
+    return library.load(tmp_path_factory.mktemp("native-cache"))
 
 
-def _backends(lib: leafhash.NativeLeafHasher) -> list[aead.SefsGcm]:
+def _backends(lib: library.NativeLibrary) -> list[aead.SefsGcm]:
     out = [aead.SefsGcm(lib, None)]
     for load in (aead.openssl_aes, aead.gcrypt_aes):
         aes = load()
@@ -43,7 +43,7 @@ def _backends(lib: leafhash.NativeLeafHasher) -> list[aead.SefsGcm]:
 
 
 @pytest.fixture(params=["zig-std", "openssl", "gcrypt"])
-def gcm(request: pytest.FixtureRequest, lib: leafhash.NativeLeafHasher) -> aead.SefsGcm:
+def gcm(request: pytest.FixtureRequest, lib: library.NativeLibrary) -> aead.SefsGcm:
     for g in _backends(lib):
         if g.backend == request.param:
             g.self_test()
@@ -249,10 +249,6 @@ def test_pinned_and_new_bytes(gcm: aead.SefsGcm) -> None:
 def test_the_switch_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(library.NATIVE_SWITCH, "0")
     assert aead.sefs_gcm() is None  # read at every mount
-    monkeypatch.setattr(leafhash, "_tried", False)  # hashing decides once per process
-    monkeypatch.setattr(leafhash, "_native", None)
-    assert leafhash.native() is None
-    assert leafhash.backend() == "hashlib"
 
 
 def _broken_aes() -> aead.AesLibrary | None:
@@ -342,7 +338,7 @@ def test_a_big_read_over_a_tampered_node_returns_nothing(
 
 
 def test_each_back_end_keeps_its_own_self_test_record(
-    lib: leafhash.NativeLeafHasher, monkeypatch: pytest.MonkeyPatch,
+    lib: library.NativeLibrary, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for old in lib.path.parent.glob("self-test-gcm*.ok"):
         old.unlink()

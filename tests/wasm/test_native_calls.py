@@ -19,7 +19,7 @@ from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.stdio import BufferStream, BytesInputStream
 from pyocclum.fs.vfs import Vfs
 from pyocclum.kernel import Kernel, Process
-from pyocclum.native import leafhash
+from pyocclum.native import library
 from pyocclum.syscalls.spec import Syscall
 from pyocclum.wasm import WasmExecutor, native_calls
 
@@ -92,7 +92,7 @@ def records(out: bytes) -> list[tuple[int, int]]:
 
 @pytest.fixture(autouse=True)
 def _have_the_library() -> None:
-    if leafhash.shared() is None:
+    if library.shared() is None:
         pytest.skip("no native library here")
 
 

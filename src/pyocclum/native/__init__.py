@@ -1,3 +1,3 @@
 """The native helper library (zig, loaded with ctypes) and what it does:
-``library`` builds and loads it, ``leafhash`` hashes the integrity image's
-blocks, ``aead`` seals and opens sefs nodes."""
+``library`` builds and loads it, ``aead`` seals and opens sefs nodes (the WASI
+calls it serves are set up by ``wasm/native_calls.py``)."""

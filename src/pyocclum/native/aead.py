@@ -31,13 +31,13 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 
-from pyocclum.native import leafhash
 from pyocclum.native.library import (
     NATIVE_SWITCH,
     NativeLibrary,
     NativeUnavailable,
     record_self_test,
     self_tested,
+    shared,
     switched_off,
 )
 
@@ -53,7 +53,7 @@ __all__ = [
     "sefs_gcm",
 ]
 
-log = logging.getLogger("pyocclum.fs.integrity.leafhash")
+log = logging.getLogger("pyocclum.native.aead")
 
 #: ``EVP_*`` functions of OpenSSL's libcrypto that ``pyocclum_native.zig``'s ``Evp`` lists.
 _EVP_NAMES = ("EVP_CIPHER_CTX_new", "EVP_CIPHER_CTX_free", "EVP_aes_256_gcm",
@@ -429,8 +429,8 @@ _AES_CHOICES: dict[str, tuple[Callable[[], AesLibrary | None] | None, ...]] = {
 
 
 def _library() -> NativeLibrary | None:
-    """The process's native library (:func:`pyocclum.native.leafhash.shared`)."""
-    return leafhash.shared()
+    """The process's native library (:func:`pyocclum.native.library.shared`)."""
+    return shared()
 
 
 def _pick_gcm(choice: str) -> SefsGcm | None:

@@ -1,11 +1,12 @@
 """Building and loading the native helper library (``pyocclum_native.zig``
-beside this file): one shared library, three jobs (``leafhash.py``: leaf
-hashes of the integrity image; ``aead.py``: AES-GCM of sefs nodes).
+beside this file): one shared library for every job (``aead.py``: AES-GCM of
+sefs nodes; ``wasm/native_calls.py``: the WASI calls served without Python),
+loaded once per process by :func:`shared`.
 
 It is built on first use (a few seconds, once per machine; the call that
 needs it waits) with the ``ziglang`` package into ``$PYOCCLUM_CACHE_DIR``
 (default ``$XDG_CACHE_HOME/pyocclum``, default ``~/.cache/pyocclum``)
-``/leafhash-<key>/``, where the key covers the source, the zig version,
+``/native-<key>/``, where the key covers the source, the zig version,
 the machine, the C library and the CPU (it is built with
 ``-mcpu=native``). Like libocclum (``cli/cc.py``) it is built in a
 temporary sibling folder renamed into place, so two processes building at
@@ -21,13 +22,12 @@ leaves the ``ziglang`` package out), a library shipped in the package's
 (:func:`build_portable`) for any CPU of the architecture (the image runs on
 other machines), with a ``KEY`` that must match these sources, the ABI, the
 platform and the C library (:func:`portable_key`), and the same ownership
-checks. Its SHA-256 cannot use the CPU's SHA instructions, so leaf hashing
-keeps to hashlib with it (``leafhash.py``); AES-GCM (libgcrypt's or OpenSSL's,
-which pick their instructions at run time) and the WASI calls use it.
+checks. AES-GCM (libgcrypt's or OpenSSL's, which pick their instructions at
+run time) and the WASI calls use it as they use a native build.
 
-Start-up matters (every ``occlum run`` reads its program through the
-library): each job's self-test runs once per built library (and per AES-GCM
-library), and is recorded next to the library (``self-test-*.ok``, holding
+Start-up matters (every ``occlum run`` mounts sefs and serves WASI calls
+through the library): each job's self-test runs once per built library (and
+per AES-GCM library), and is recorded next to the library (``self-test-*.ok``, holding
 the hash of what was tested, :func:`self_tested`), so a later process only
 hashes the library file; build tools are imported only to build.
 
@@ -59,24 +59,26 @@ __all__ = [
     "build_portable",
     "built",
     "cache_root",
+    "load",
     "native_path",
     "prebuilt",
     "record_self_test",
     "self_tested",
+    "shared",
     "switched_off",
     "threads",
 ]
 
 log = logging.getLogger("pyocclum.native")
 
-#: Version of the library's exported functions (``pyocclum_leafhash_abi()``).
-ABI = 7
-#: Set to ``0`` to never build or use the native library at all (hashing and sefs).
+#: Version of the library's exported functions (``pyocclum_native_abi()``).
+ABI = 8
+#: Set to ``0`` to never use the native library (sefs and the WASI calls).
 NATIVE_SWITCH = "PYOCCLUM_NATIVE"
 SOURCE = Path(__file__).with_name("pyocclum_native.zig")
 #: The other zig files the library is built from (beside this file, imported by ``SOURCE``).
 PARTS = (Path(__file__).with_name("wasi_calls.zig"),)
-LIB_NAME = "libpyocclum_leafhash.so"
+LIB_NAME = "libpyocclum_native.so"
 BUILD_FLAGS = ("build-lib", "-dynamic", "-OReleaseFast", "-mcpu=native", "-lc")
 #: The library shipped in an OCI image (``occlum package --oci``), which has no
 #: zig: for any CPU of the architecture (the image runs on other machines).
@@ -109,30 +111,14 @@ class NativeLibrary:
     def __init__(self, path: Path) -> None:
         try:
             lib = ctypes.CDLL(str(path))
-            abi = lib.pyocclum_leafhash_abi
-            fn = lib.pyocclum_leafhash
+            abi = lib.pyocclum_native_abi
+            new_bytes = ctypes.pythonapi.PyBytes_FromStringAndSize
         except (OSError, AttributeError) as e:
             raise NativeUnavailable(f"cannot load {path}: {e}") from e
         abi.argtypes = []
         abi.restype = ctypes.c_uint32
         if abi() != ABI:
             raise NativeUnavailable(f"{path} has ABI {abi()}, expected {ABI}")
-        fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
-        fn.restype = ctypes.c_size_t
-        try:
-            level = lib.pyocclum_merkle_level
-        except AttributeError as e:
-            raise NativeUnavailable(f"cannot load {path}: {e}") from e
-        level.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
-        level.restype = ctypes.c_size_t
-        try:
-            read = lib.pyocclum_read_leafhash
-            new_bytes = ctypes.pythonapi.PyBytes_FromStringAndSize
-        except AttributeError as e:
-            raise NativeUnavailable(f"cannot load {path}: {e}") from e
-        read.argtypes = [ctypes.c_int, ctypes.c_uint64, ctypes.c_size_t, ctypes.c_char_p,
-                         ctypes.c_char_p, ctypes.c_size_t]
-        read.restype = ctypes.c_ssize_t
         new_bytes.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t]
         new_bytes.restype = ctypes.py_object
         try:
@@ -158,13 +144,9 @@ class NativeLibrary:
         self._sefs_seal = sseal
         self.path = path
         self._lib = lib
-        self._fn = fn
-        self._level = level
-        self._read = read
         self._new_bytes = new_bytes
         self.threads = threads()
-        #: Built for any CPU (:data:`PORTABLE_FLAGS`), as shipped in an OCI image: its
-        #: SHA-256 lacks the CPU's SHA instructions.
+        #: Built for any CPU (:data:`PORTABLE_FLAGS`), as shipped in an OCI image.
         self.portable = (path.parent / PREBUILT_KEY).is_file()
 
     def address(self, name: str) -> int:
@@ -257,7 +239,7 @@ def portable_key(source: bytes) -> str:
 
 def native_path(source: bytes, root: Path | None = None) -> Path:
     """The library file for ``source`` (built or not) under ``root``."""
-    return (cache_root() if root is None else root) / f"leafhash-{build_key(source)}" / LIB_NAME
+    return (cache_root() if root is None else root) / f"native-{build_key(source)}" / LIB_NAME
 
 
 def _build(folder: Path, source: bytes, flags: tuple[str, ...] = BUILD_FLAGS,
@@ -418,3 +400,33 @@ def switched_off(*names: str) -> str | None:
         if os.environ.get(name, "1").strip() == "0":
             return name
     return None
+
+
+def load(root: Path | None = None) -> NativeLibrary:
+    """Build (once) and load the library under ``root`` (default
+    :func:`cache_root`); ``NativeUnavailable`` otherwise. Each job self-tests
+    what it uses of it (``aead.py``, ``wasm/native_calls.py``)."""
+    return NativeLibrary(built(root))
+
+
+_lock = threading.Lock()
+_tried = False
+_shared: NativeLibrary | None = None
+
+
+def shared() -> NativeLibrary | None:
+    """The process's native library, built and loaded on the first call
+    (whatever the switches say: each job reads its own); ``None`` (after a
+    debug log line) when it cannot be had. Every job of the library uses this one."""
+    global _tried, _shared
+    if _tried:
+        return _shared
+    with _lock:
+        if not _tried:
+            try:
+                _shared = load()
+                log.debug("native library: %s, %d threads", _shared.path, _shared.threads)
+            except NativeUnavailable as e:
+                log.debug("native library unavailable: %s", e)
+            _tried = True
+    return _shared

@@ -1,14 +1,4 @@
-//! Hashes for the integrity image (see fs/integrityfs.py and leafhash.py):
-//!
-//! * `pyocclum_leafhash`: for each consecutive 4096-byte block of `data`
-//!   (the last one may be short), the leaf SHA-256(0x00 || block), written
-//!   to `out` (32 bytes per block, in order);
-//! * `pyocclum_read_leafhash`: the same for bytes it first `pread`s from a
-//!   file descriptor into the caller's buffer;
-//! * `pyocclum_merkle_level`: one level of inner nodes,
-//!   SHA-256(0x01 || left || right), an odd last node copied unchanged;
-//!
-//! and AES-256-GCM of sefs nodes (see fs/sefs.py, aead.py and docs/sefs-format.md):
+//! AES-256-GCM of sefs nodes (see fs/sefs/, aead.py and docs/sefs-format.md):
 //!
 //! * `pyocclum_sefs_open`: reads and authenticates a run of a file's nodes;
 //! * `pyocclum_sefs_seal`: seals a batch of nodes and makes their entries;
@@ -20,8 +10,7 @@
 //! are part of this library).
 //!
 //! Built and loaded by library.py through ctypes, which releases the GIL
-//! for the whole call. SHA-256 is zig's std.crypto.hash.sha2.Sha256 (SHA-NI
-//! on x86_64 when built for a CPU that has it, which -mcpu=native gives).
+//! for the whole call.
 //!
 //! Big calls are split into shares over up to `threads` threads: the caller
 //! and a small pool of worker threads (started on first use, kept waiting
@@ -36,11 +25,8 @@
 //! while the reader is away, and the reader joins in when it comes back).
 
 const std = @import("std");
-const Sha256 = std.crypto.hash.sha2.Sha256;
 const pc = std.c;
 
-const block_size: usize = 4096;
-const digest_size: usize = Sha256.digest_length;
 const max_threads: usize = 16;
 /// Worker stacks (virtual memory; only what is touched is committed). With
 /// 64 KiB, pthread_create failed in some processes (glibc takes the static
@@ -54,7 +40,7 @@ comptime {
 
 /// Bumped whenever the exported functions change (here or in wasi_calls.zig);
 /// library.py checks it.
-export fn pyocclum_leafhash_abi() u32 {
+export fn pyocclum_native_abi() u32 {
     return wasi_calls.abi_version;
 }
 
@@ -211,115 +197,6 @@ fn finish(tk: *Task) void {
     leaveLocked(tk, did);
     while (tk.finished < tk.shares or tk.users > 0) _ = pc.pthread_cond_wait(&done, &state_lock);
     _ = pc.pthread_mutex_unlock(&state_lock);
-}
-
-// -- leaves -------------------------------------------------------------------------
-
-const Leaves = struct { data: [*]const u8, len: usize, out: [*]u8 };
-
-fn leafRange(c: Leaves, first: usize, last: usize) void {
-    const prefix = [1]u8{0};
-    var i = first;
-    while (i < last) : (i += 1) {
-        const start = i * block_size;
-        const end = @min(start + block_size, c.len);
-        var h = Sha256.init(.{});
-        h.update(&prefix);
-        h.update(c.data[start..end]);
-        h.final(c.out[i * digest_size ..][0..digest_size]);
-    }
-}
-
-/// Leaf i = SHA-256(0x00 || block i) for every block of `data[0..len]`,
-/// into `out`, which must hold ceil(len / 4096) * 32 bytes. Returns the
-/// number of blocks.
-export fn pyocclum_leafhash(data: [*]const u8, len: usize, out: [*]u8, threads: usize) usize {
-    const n = (len + block_size - 1) / block_size;
-    if (n > 0) split(leafRange, Leaves{ .data = data, .len = len, .out = out }, n, threads, 16);
-    return n;
-}
-
-const ReadJob = struct {
-    fd: c_int,
-    offset: u64,
-    len: usize,
-    buf: [*]u8,
-    out: [*]u8,
-    /// First errno seen (0: none).
-    err: *i32,
-    /// Lowest byte position that could not be read (len: all read).
-    short: *usize,
-};
-
-fn readRange(c: ReadJob, first: usize, last: usize) void {
-    const start = first * block_size;
-    const end = @min(last * block_size, c.len);
-    var pos = start;
-    while (pos < end) {
-        const rc = pc.pread(c.fd, c.buf + pos, end - pos, @intCast(c.offset + pos));
-        if (rc > 0) {
-            pos += @intCast(rc);
-        } else if (rc == 0) {
-            _ = @atomicRmw(usize, c.short, .Min, pos, .monotonic);
-            return;
-        } else {
-            const e = pc._errno().*;
-            if (e == @intFromEnum(pc.E.INTR)) continue;
-            _ = @cmpxchgStrong(i32, c.err, 0, if (e != 0) e else @intFromEnum(pc.E.IO), .monotonic, .monotonic);
-            return;
-        }
-    }
-    leafRange(Leaves{ .data = c.buf, .len = c.len, .out = c.out }, first, last);
-}
-
-/// Reads `len` bytes at `offset` of `fd` into `buf` and hashes their blocks
-/// into `out` like pyocclum_leafhash, each thread reading then hashing its
-/// own share (so the copy from the page cache is spread over the threads
-/// too, and each thread hashes what is in its cache). Returns `len` when
-/// everything was read and hashed; else minus the first errno seen, or the
-/// lowest position where the file ended early (`out` is then meaningless).
-export fn pyocclum_read_leafhash(fd: c_int, offset: u64, len: usize, buf: [*]u8, out: [*]u8, threads: usize) isize {
-    const n = (len + block_size - 1) / block_size;
-    var err: i32 = 0;
-    var short: usize = len;
-    if (n > 0) split(readRange, ReadJob{
-        .fd = fd,
-        .offset = offset,
-        .len = len,
-        .buf = buf,
-        .out = out,
-        .err = &err,
-        .short = &short,
-    }, n, threads, 16);
-    if (@atomicLoad(i32, &err, .acquire) != 0) return -@as(isize, err);
-    return @intCast(@atomicLoad(usize, &short, .acquire));
-}
-
-// -- inner nodes --------------------------------------------------------------------
-
-const Level = struct { nodes: [*]const u8, out: [*]u8 };
-
-fn pairRange(c: Level, first: usize, last: usize) void {
-    const prefix = [1]u8{1};
-    var i = first;
-    while (i < last) : (i += 1) {
-        var h = Sha256.init(.{});
-        h.update(&prefix);
-        h.update(c.nodes[i * 2 * digest_size ..][0 .. 2 * digest_size]);
-        h.final(c.out[i * digest_size ..][0..digest_size]);
-    }
-}
-
-/// One Merkle level up: the `n` 32-byte nodes at `nodes` give ceil(n / 2)
-/// nodes at `out`: SHA-256(0x01 || left || right) for each pair, and an odd
-/// last node copied unchanged. Returns the number of nodes written.
-export fn pyocclum_merkle_level(nodes: [*]const u8, n: usize, out: [*]u8, threads: usize) usize {
-    const pairs = n / 2;
-    if (pairs > 0) split(pairRange, Level{ .nodes = nodes, .out = out }, pairs, threads, 1024);
-    if (n % 2 == 1) {
-        @memcpy(out[pairs * digest_size ..][0..digest_size], nodes[(n - 1) * digest_size ..][0..digest_size]);
-    }
-    return pairs + n % 2;
 }
 
 // -- sefs nodes: AES-256-GCM in batches ----------------------------------------------

@@ -46,12 +46,12 @@ from typing import Any
 from wasmtime import _ffi as ffi
 
 from pyocclum.kernel.kernel import Kernel
-from pyocclum.native import leafhash
 from pyocclum.native.library import (
     ABI,
     NATIVE_SWITCH,
     NativeLibrary,
     NativeUnavailable,
+    shared,
     switched_off,
 )
 from pyocclum.syscalls.spec import Syscall
@@ -121,7 +121,7 @@ def _library() -> NativeLibrary | None:
     global _ready
     if _ready is not None:
         return _ready
-    lib = leafhash.shared()
+    lib = shared()
     if lib is None:
         return None
     with _init_lock:
