@@ -111,6 +111,25 @@ def test_command_still_starts_at_start_even_if_it_exports_run(box: Box) -> None:
     assert proc.status == 7 << 8
 
 
+def test_a_command_whose_start_returns_an_i32_exits_with_it(box: Box) -> None:
+    # wasmtime-py's generic call returned the result and the executor used it;
+    # the direct entry call (wasm/exports.call_entry) keeps that.
+    proc = box.run(wat('(func (export "_start") (result i32) (i32.const 0x1203))'))
+    assert proc.status == 3 << 8
+
+
+@pytest.mark.parametrize("body", [
+    '(func (export "_start") (param i32))',
+    '(func (export "_start") (result i32 i32) (i32.const 1) (i32.const 2))',
+])
+def test_a_command_whose_start_has_another_type_is_still_run_the_generic_way(
+    box: Box, body: str
+) -> None:
+    proc = box.run(wat(body))
+    # A parameter it cannot be given kills it; two results end it with status 0.
+    assert proc.status == (9 if "param" in body else 0)
+
+
 @pytest.mark.parametrize(("body", "words"), [
     ('(func (export "main"))', "exports neither _start (a command) nor run (a reactor)"),
     ('(func (export "run") (param i32) (result i32) (i32.const 0))', "must take no parameters"),

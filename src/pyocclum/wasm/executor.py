@@ -21,7 +21,7 @@ from pyocclum.kernel.threads import Thread, ThreadedSignalState
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, make_engine
-from pyocclum.wasm.exports import export
+from pyocclum.wasm.exports import call_entry, export
 from pyocclum.wasm.host import Binder, ProcessRuntime
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
 from pyocclum.wasm.threads import (
@@ -325,11 +325,16 @@ class WasmExecutor:
             entry = self._entry[id(pre)]
             result: object = None
             try:
-                for name in entry.calls:
+                last = len(entry.calls) - 1
+                for i, name in enumerate(entry.calls):
                     func = export(store, instance, name)
                     if not isinstance(func, wasmtime.Func):  # checked at link time
                         raise KernelError(Errno.ENOEXEC, f"module has no {name} function")
-                    result = func(store)
+                    returns = entry.returns if i == last else "none"
+                    if returns == "other":
+                        result = func(store)
+                    else:
+                        result = call_entry(store, func, returns == "i32")
             except wasmtime.Trap as trap:
                 if main.exited or main.stop:  # pthread_exit, or execve by another thread
                     return wait_status_exited(0), ""
@@ -533,6 +538,9 @@ class Entry(NamedTuple):
 
     kind: Literal["command", "reactor"]
     calls: tuple[str, ...]
+    #: What the last call returns: nothing, an i32, or anything else (a
+    #: command's ``_start`` of another type: called the generic way).
+    returns: Literal["none", "i32", "other"] = "none"
 
 
 #: The export a reactor's work starts from, after ``_initialize``.
@@ -558,10 +566,10 @@ def entry_of(module: wasmtime.Module, name: str) -> Entry:
     funcs = {
         exp.name: exp.type for exp in module.exports if isinstance(exp.type, wasmtime.FuncType)
     }
-    if CXX_ENTRY in funcs:  # occlum-c++ programs: _start under a catch (cli/cxxrt.py)
-        return Entry("command", (CXX_ENTRY,))
-    if "_start" in funcs:
-        return Entry("command", ("_start",))
+    for start in (CXX_ENTRY, "_start"):  # occlum-c++ programs: _start under a catch (cli/cxxrt.py)
+        ty = funcs.get(start)
+        if ty is not None:
+            return Entry("command", (start,), _returns(ty))
     run = funcs.get(REACTOR_ENTRY)
     if run is None:
         raise ImageError(
@@ -579,7 +587,15 @@ def entry_of(module: wasmtime.Module, name: str) -> Entry:
     if init is not None and (list(init.params) or list(init.results)):
         raise ImageError(f"{name}: _initialize must take no parameters and return nothing")
     calls = ("_initialize", REACTOR_ENTRY) if init is not None else (REACTOR_ENTRY,)
-    return Entry("reactor", calls)
+    return Entry("reactor", calls, _returns(run))
+
+
+def _returns(ty: wasmtime.FuncType) -> Literal["none", "i32", "other"]:
+    """What :func:`call_entry` can call a function of type ``ty`` for."""
+    if list(ty.params):
+        return "other"
+    results = [str(t) for t in ty.results]
+    return "none" if not results else "i32" if results == ["i32"] else "other"
 
 
 def _initial_memory(module: wasmtime.Module) -> int:

@@ -12,6 +12,7 @@ import ctypes
 import struct
 
 import wasmtime
+from wasmtime import _bindings
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
@@ -25,21 +26,28 @@ MAX_IOV_BYTES = 0x7FFFF000
 IOV_MAX = 1024
 
 
+# The C functions themselves (wasmtime-py's wrappers add two Python frames a call).
+_memory_data = _bindings._wasmtime_memory_data
+_memory_data_size = _bindings._wasmtime_memory_data_size
+
+
 class GuestMemory:
     """The exported ``memory`` of one instance."""
 
-    __slots__ = ("_base", "_memory", "_store", "size", "view")
+    __slots__ = ("_base", "_context", "_memory", "_ref", "_store", "size", "view")
 
     def __init__(self, store: wasmtime.Store, memory: wasmtime.Memory) -> None:
-        self._store = store
+        self._store = store  # keeps the context alive
         self._memory = memory
-        self._base = ctypes.addressof(memory.data_ptr(store).contents)
+        self._context = store._context()
+        self._ref = ctypes.byref(memory._memory)
+        self._base = ctypes.addressof(_memory_data(self._context, self._ref).contents)
         self.size = 0
         self.view = memoryview(b"")
         self._remap()
 
     def _remap(self) -> None:
-        size = self._memory.data_len(self._store)
+        size = int(_memory_data_size(self._context, self._ref))
         if size != self.size:
             arr = (ctypes.c_ubyte * size).from_address(self._base)
             self.view = memoryview(arr).cast("B")
