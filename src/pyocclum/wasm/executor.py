@@ -21,7 +21,7 @@ from pyocclum.kernel.threads import Thread, ThreadedSignalState
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, make_engine
-from pyocclum.wasm.exports import call_entry, export
+from pyocclum.wasm.exports import call_entry, export, instantiate
 from pyocclum.wasm.host import Binder, ProcessRuntime
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
 from pyocclum.wasm.threads import (
@@ -303,10 +303,10 @@ class WasmExecutor:
                         shared = make_shared_runtime(
                             self.engine, self._linker_or_fail(), pre.module, pre.where, limit)
                     epoch_check = install_thread_epoch_check(store, proc, lambda: main)
-                    instance = shared.pre.instantiate(store)
+                    instance = instantiate(shared.pre, store)
                 else:
                     epoch_check = install_epoch_check(store, proc)
-                    instance = pre.instantiate(store)
+                    instance = instantiate(pre, store)
             except wasmtime.WasmtimeError as e:
                 raise KernelError(
                     Errno.ENOMEM,

@@ -13,6 +13,7 @@ from wasmtime._extern import wrap_extern
 # The C functions themselves: wasmtime-py's wrappers add a Python frame per call.
 _export_get = _bindings._wasmtime_instance_export_get
 _func_call = _bindings._wasmtime_func_call
+_instantiate_pre = _bindings._wasmtime_instance_pre_instantiate
 _TrapPointer = ctypes.POINTER(ffi.wasm_trap_t)
 _FUNC = ffi.WASMTIME_EXTERN_FUNC.value
 _MEMORY = ffi.WASMTIME_EXTERN_MEMORY.value
@@ -59,6 +60,21 @@ def call_entry(store: wasmtime.Store, func: wasmtime.Func, returns_i32: bool) ->
     if trap:
         raise wasmtime.Trap._from_ptr(trap)
     return int(results[0].of.i32) if results is not None else None
+
+
+def instantiate(pre: wasmtime.InstancePre, store: wasmtime.Store) -> wasmtime.Instance:
+    """``pre.instantiate(store)`` without wasmtime-py's context manager (the
+    same errors: ``wasmtime.WasmtimeError``, or ``wasmtime.Trap`` if a start
+    function traps)."""
+    instance = ffi.wasmtime_instance_t()
+    trap = _TrapPointer()
+    error = _instantiate_pre(pre.ptr(), store._context(), ctypes.byref(instance),
+                             ctypes.byref(trap))
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+    if trap:
+        raise wasmtime.Trap._from_ptr(trap)
+    return wasmtime.Instance._from_raw(instance)
 
 
 _ONE_RESULT = ffi.wasmtime_val_t * 1

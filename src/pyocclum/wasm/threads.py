@@ -30,7 +30,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
 from pyocclum.kernel.process import Process, this_thread
 from pyocclum.kernel.threads import Thread
-from pyocclum.wasm.exports import export
+from pyocclum.wasm.exports import export, instantiate
 from pyocclum.wasm.memory import GuestMemory
 from pyocclum.wasm.signals import deliver_from_epoch
 
@@ -326,7 +326,7 @@ def new_thread_instance(
     cell: list[ThreadRuntime] = []
     check = install_thread_epoch_check(store, proc, lambda: cell[0].thread)
     try:
-        instance = runtime.pre.instantiate(store)
+        instance = instantiate(runtime.pre, store)
     except wasmtime.WasmtimeError as e:
         raise KernelError(Errno.ENOMEM, f"cannot start a thread: {e}") from None
     made = ThreadRuntime(store, instance, runtime.memory, check, thread)
