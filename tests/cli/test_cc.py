@@ -55,6 +55,7 @@ def test_link_adds_target_include_defines_libocclum_and_strip() -> None:
         "-D_WASI_EMULATED_SIGNAL", "-D_WASI_EMULATED_PROCESS_CLOCKS",
         "-D_WASI_EMULATED_GETPID", "-D_WASI_EMULATED_MMAN",
         "-UNDEBUG",  # zig defines NDEBUG when optimizing; gcc never does
+        *cc.KEEP_ALLOCATIONS,  # clang must not delete a malloc (issue 16)
         *cc.SJLJ_FLAGS,  # setjmp/longjmp as wasm exceptions
         "-O2", "-g0", "-s",
         str(FAKE_LIB / "libocclum_init.o"), str(FAKE_LIB / "libocclum.a"),

@@ -8,6 +8,11 @@ wasm-ld and wasi-libc on PyPI) and add what a LibOS process needs:
   ``chdir`` through libocclum);
 * ``-D_WASI_EMULATED_{SIGNAL,PROCESS_CLOCKS,GETPID,MMAN}``, and when linking
   the matching ``-lwasi-emulated-*`` libraries, so common sources compile;
+* ``-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc``: clang
+  may delete an allocation whose block is never read (a loop that mallocs and
+  memsets until malloc returns NULL becomes an endless empty loop: issue 16's
+  memory bomb), gcc (Occlum's occlum-gcc) never does; with these every
+  allocation reaches the allocator, so a program sees its memory limit;
 * ``-O2`` when the user gave no ``-O`` option. gcc defaults to ``-O0``, but
   at ``-O0`` zig also links a debug build of wasi-libc (hello world grows
   from 7.5 KB to 25 KB) and unoptimised wasm runs much slower. Pass ``-O0`` to get gcc's
@@ -95,6 +100,9 @@ DEFAULT_OPTIMIZATION = "-O2"
 # change. The feature goes to clang itself (-Xclang), not to zig's target.
 SJLJ_FLAGS = ("-Xclang", "-target-feature", "-Xclang", "+exception-handling",
               "-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false")
+
+KEEP_ALLOCATIONS = ("-fno-builtin-malloc", "-fno-builtin-calloc", "-fno-builtin-realloc")
+"""Every malloc/calloc/realloc call stays a call, as with gcc (module docstring)."""
 
 # libocclum sees the same emulation headers as programs, and all of the API.
 LIBOCCLUM_CFLAGS = (
@@ -243,7 +251,7 @@ def compile_command(
         )
     # zig cc defines NDEBUG when optimizing, which gcc never does: assert()
     # would vanish. Undefined here; a -DNDEBUG of the user's comes later and wins.
-    cmd += ["-I", str(INCLUDE_DIR), *EMULATION_DEFINES, "-UNDEBUG"]
+    cmd += ["-I", str(INCLUDE_DIR), *EMULATION_DEFINES, "-UNDEBUG", *KEEP_ALLOCATIONS]
     if cxx:
         cmd += [*cxxrt.compile_flags(threads=req.threads), "-mllvm", "-wasm-enable-sjlj"]
     else:
