@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
-from hostile_harness import Arena, arena, build_instance
+from hostile_harness import SECRET, Arena, arena, build_instance
 
+from pyocclum.abi.signals import Signal
 from pyocclum.boot import Instance
-from pyocclum.config.fields import DEFAULT_HEAP_SIZE, DEFAULT_STACK_SIZE
+from pyocclum.config.fields import (
+    DEFAULT_HEAP_SIZE,
+    DEFAULT_MAX_NUM_OF_PROCESSES,
+    DEFAULT_MAX_OPEN_FILES,
+    DEFAULT_STACK_SIZE,
+)
 from pyocclum.config.sizes import MiB
 
 
@@ -63,3 +70,128 @@ def test_raw_memory_grow_stops_at_the_limit(libos: Arena) -> None:
         assert grow.proc.status == 0, grow.stderr
     pages = int(line(grow.stdout, r"^grow: (\d+) pages$")[1])
     assert DEFAULT_HEAP_SIZE <= pages * 65536 <= DEFAULT_HEAP_SIZE + DEFAULT_STACK_SIZE, pages
+
+
+# -- descriptors, processes, threads ----------------------------------------------------
+def test_fd_bomb_gets_emfile(libos: Arena) -> None:
+    with libos.bystander():
+        bomb = libos.run(["/bin/hostile", "fds"])
+        assert bomb.proc.status == 0, bomb.stderr
+    m = line(bomb.stdout, r"^fds: (\d+) then (\w+)$")
+    assert m[2] == "EMFILE", m[0]
+    assert 0 < int(m[1]) <= DEFAULT_MAX_OPEN_FILES, m[0]
+    assert "reopen: OK" in bomb.stdout
+
+
+def test_spawn_bomb_gets_eagain_past_the_process_limit(libos: Arena) -> None:
+    with libos.bystander():
+        bomb = libos.run(["/bin/hostile", "spawn"], seconds=120)
+        assert bomb.proc.status == 0, bomb.stderr
+    m = line(bomb.stdout, r"^spawn: (\d+) then (\w+)$")
+    assert m[2] == "EAGAIN", m[0]
+    # The bystander, the stopper, the bomb and its children share the table.
+    assert 0 < int(m[1]) <= DEFAULT_MAX_NUM_OF_PROCESSES - 2, m[0]
+    assert line(bomb.stdout, r"^reaped: (\d+)$")[1] == m[1]
+    assert libos.kernel.live_processes() == []
+
+
+def test_busy_loop_ignoring_sigterm_is_stopped_by_sigkill(libos: Arena) -> None:
+    with libos.bystander():
+        spin = libos.start(["/bin/hostile", "spin"])
+        spin.wait_for_output("spinning", 30)
+        libos.kernel.kill(None, spin.proc.pid, Signal.SIGTERM)
+        time.sleep(0.3)
+        assert spin.alive(), "SIGTERM is ignored: the loop must go on"
+        started = time.monotonic()
+        libos.kernel.kill(None, spin.proc.pid, Signal.SIGKILL)
+        status = spin.wait(10, "the busy loop after SIGKILL")
+        assert status & 0x7F == Signal.SIGKILL
+        assert time.monotonic() - started < 2.0
+
+
+def test_signal_storm_at_another_process(libos: Arena) -> None:
+    count = 20000
+    with libos.bystander() as innocent:
+        storm = libos.run(["/bin/hostile", "storm", str(innocent.proc.pid), str(count)],
+                          seconds=120)
+        assert storm.proc.status == 0, storm.stderr
+        assert f"storm: sent {count}" in storm.stdout
+    # Standard signals do not queue: the handler ran at least once, at most per send.
+    signals = int(line(innocent.stdout, r"signals (\d+)$")[1])
+    assert 1 <= signals <= count
+
+
+def test_full_pipe_never_read_blocks_only_its_writer(libos: Arena) -> None:
+    with libos.bystander():
+        hog = libos.start(["/bin/hostile", "pipe"])
+        hog.wait_for_output("pipe: full at", 30)
+        m = line(hog.stdout, r"^pipe: full at (\d+) bytes \((\w+)\)$")
+        assert m[2] == "EAGAIN", m[0]
+        assert 0 < int(m[1]) <= 1 << 20, m[0]
+        time.sleep(0.3)
+        assert hog.alive()
+        assert "blocking write returned" not in hog.stdout
+        libos.kernel.kill(None, hog.proc.pid, Signal.SIGKILL)
+        assert hog.wait(10, "the blocked writer after SIGKILL") & 0x7F == Signal.SIGKILL
+
+
+def test_stack_overflow_traps_only_that_process(libos: Arena) -> None:
+    with libos.bystander():
+        deep = libos.run(["/bin/hostile", "recurse"])
+    assert "recursing" in deep.stdout
+    assert deep.proc.status is not None
+    assert deep.proc.status & 0x7F != 0, deep.proc.status
+
+
+# -- escapes ----------------------------------------------------------------------------
+HOST_SECRET = "host-secret-5b1d22aa"
+
+
+def test_no_escape_from_host(libos: Arena, instance: Instance) -> None:
+    """Every way out of /host ends inside it or in an error: the file beside the host
+    folder is neither read, nor overwritten, nor linked, and nothing appears outside."""
+    host = instance.path / "host"
+    secret = instance.path / "secret"
+    secret.write_text(HOST_SECRET + "\n")
+    links = {"out-rel": "../secret", "out-abs": str(secret), "out-dir": ".."}
+    for name, target in links.items():
+        (host / name).symlink_to(target)
+    (host / "victim").write_text("victim\n")
+    before = sorted(p.name for p in instance.path.iterdir())
+    try:
+        with libos.bystander():
+            esc = libos.run(["/bin/hostile", "escape", str(secret)])
+            assert esc.proc.status == 0, esc.stderr
+        out = esc.stdout
+        assert HOST_SECRET not in out, out
+        assert secret.read_text() == HOST_SECRET + "\n"
+        assert sorted(p.name for p in instance.path.iterdir()) == before
+        reads = ("dotdot", "dotdot-deep", "dotdot-abs", "host-abs", "host-prefixed",
+                 "symlink-rel", "symlink-abs", "symlink-dir", "in-rel", "in-abs", "in-up",
+                 "cwd-dotdot", "cwd-deep", "write-through-symlink")
+        for name in reads:
+            assert line(out, rf"^{name}: (\w+)")[1] != "OK", name
+        # /host/.. is the LibOS's root, not the host folder around /host.
+        assert "secret" not in line(out, r"^list-up: (.*)$")[1].split()
+        # Across mounts: EXDEV, never a link to the other side.
+        assert line(out, r"^link-tmp-to-host: (\w+)$")[1] == "EXDEV"
+        assert line(out, r"^rename-tmp-to-host: (\w+)$")[1] == "EXDEV"
+        assert line(out, r"^rename-host-to-root: (\w+)$")[1] == "EXDEV"
+        assert not (host / "linked").exists()
+        assert not (host / "renamed").exists()
+        assert (host / "victim").read_text() == "victim\n"
+    finally:
+        for name in [*links, "victim", "in-rel", "in-abs", "in-up", "linked", "renamed"]:
+            (host / name).unlink(missing_ok=True)
+        secret.unlink()
+
+
+def test_proc_shows_no_other_process_memory(libos: Arena) -> None:
+    with libos.bystander() as innocent:
+        spy = libos.run(["/bin/hostile", "proc", str(innocent.proc.pid)])
+        assert spy.proc.status == 0, spy.stderr
+    out = spy.stdout
+    assert SECRET not in out, out
+    for name in ("mem", "environ", "maps", "smaps", "pagemap", "auxv", "stack", "syscall"):
+        assert line(out, rf"^proc-{name}: (\w+)")[1] == "ENOENT", name
+    assert "work" in line(out, r"^proc-cmdline: OK data (.*)$")[1]
