@@ -19,6 +19,7 @@ from hostile_harness import SECRET, Arena, arena, build_instance
 
 from pyocclum.abi.signals import Signal
 from pyocclum.boot import Instance
+from pyocclum.boot.instance import ProgramNotStarted
 from pyocclum.config.fields import (
     DEFAULT_HEAP_SIZE,
     DEFAULT_MAX_NUM_OF_PROCESSES,
@@ -26,6 +27,7 @@ from pyocclum.config.fields import (
     DEFAULT_STACK_SIZE,
 )
 from pyocclum.config.sizes import MiB
+from pyocclum.kernel.kernel import MAX_ARG_STRLEN
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +197,37 @@ def test_proc_shows_no_other_process_memory(libos: Arena) -> None:
     for name in ("mem", "environ", "maps", "smaps", "pagemap", "auxv", "stack", "syscall"):
         assert line(out, rf"^proc-{name}: (\w+)")[1] == "ENOENT", name
     assert "work" in line(out, r"^proc-cmdline: OK data (.*)$")[1]
+
+
+# -- huge argv and environment ----------------------------------------------------------
+@pytest.mark.parametrize(("mode", "n", "size", "want"), [
+    ("bigargs", 15, MAX_ARG_STRLEN - 1, "OK"),  # 1.9 MiB: fits
+    ("bigargs", 1, MAX_ARG_STRLEN, "E2BIG"),  # one string too long
+    ("bigargs", 17, MAX_ARG_STRLEN - 1, "E2BIG"),  # 2.1 MiB in all
+    ("bigargs", 200_000, 100, "E2BIG"),  # 20 MB of small ones
+    ("bigenv", 1000, 1000, "OK"),
+    ("bigenv", 17, MAX_ARG_STRLEN - 1, "E2BIG"),
+])
+def test_huge_argv_and_env_inside(libos: Arena, mode: str, n: int, size: int, want: str) -> None:
+    with libos.bystander():
+        big = libos.run(["/bin/hostile", mode, str(n), str(size)], seconds=60)
+        assert big.proc.status == 0, (big.stdout, big.stderr)
+    assert line(big.stdout, rf"^{mode}: (\w+)$")[1] == want
+    if want == "OK":
+        count = line(big.stdout, r"^count: argc=(\d+) envc=(\d+)")
+        assert (int(count[1]), int(count[2])) == ((n + 2, 0) if mode == "bigargs" else (2, n))
+        assert "status: exited 0" in big.stdout
+
+
+@pytest.mark.parametrize(("n", "size"), [(3, 40 << 20), (50, 1 << 20), (200_000, 10)])
+def test_huge_argv_from_the_host_is_refused_with_e2big(
+    libos: Arena, n: int, size: int
+) -> None:
+    """Regression: ``occlum run`` with more than Linux's ARG_MAX (or one string over
+    MAX_ARG_STRLEN) started the program, which then died at start-up (status 70,
+    not a word) when its memory could not hold them; now the spawn says E2BIG."""
+    with pytest.raises(ProgramNotStarted, match="argument"):
+        libos.start(["/bin/hostile", "count", *(["A" * size] * n)])
+    fits = libos.run(["/bin/hostile", "count", *(["A" * 1000] * 2000)])
+    assert fits.proc.status == 0, fits.stderr
+    assert "count: argc=2002 " in fits.stdout

@@ -40,6 +40,12 @@
 
 extern char **environ;
 
+/* common.h's errname(), naming a few more errors. */
+static const char *ename(int e) {
+    return e == E2BIG ? "E2BIG" : e == ENOEXEC ? "ENOEXEC" : e == ESRCH ? "ESRCH" : (errname)(e);
+}
+#define errname(e) ename(e)
+
 static void say(const char *what, int err) {
     printf("%s: %s\n", what, errname(err));
     fflush(stdout);

@@ -55,6 +55,26 @@ SHEBANG_LINE_MAX = 256
 _SHEBANG = re.compile(rb"[ \t]*([^ \t]*)[ \t]*(.*?)[ \t]*", re.DOTALL)
 #: Scripts whose interpreter is a script again: Linux follows at most 4 (then ELOOP).
 SHEBANG_DEPTH = 4
+#: Linux's limits on a new program's arguments and environment (E2BIG beyond):
+#: one string, and all of them together (ARG_MAX with an 8 MiB stack).
+MAX_ARG_STRLEN = 128 * 1024
+ARG_MAX = 2 * 1024 * 1024
+
+
+def check_arg_sizes(argv: Sequence[bytes], env: Sequence[bytes]) -> None:
+    """Raise E2BIG, as Linux's ``execve`` does, if one argument or environment
+    string, with its NUL, is longer than :data:`MAX_ARG_STRLEN` or all of them
+    together (each with its NUL) exceed :data:`ARG_MAX`. Applies to every new
+    program, whoever starts it: a process inside, or the host (``occlum run``),
+    whose oversized argv would otherwise make the program die at start-up
+    without a word when its memory cannot hold them."""
+    total = 0
+    for s in (*argv, *env):
+        if len(s) >= MAX_ARG_STRLEN:
+            raise KernelError(Errno.E2BIG, f"argument string longer than {MAX_ARG_STRLEN} bytes")
+        total += len(s) + 1
+    if total > ARG_MAX:
+        raise KernelError(Errno.E2BIG, f"argument list too long (more than {ARG_MAX} bytes)")
 
 
 class Limits(NamedTuple):
@@ -290,6 +310,7 @@ class Kernel:
             fds = self.new_fd_table(stdio)
         try:
             loc, image, argv = self.load_program(cwd, path, argv)
+            check_arg_sizes(argv, env)
             self.executor.load(loc.path, image)
             with self._lock:
                 pid = self._alloc_pid()
@@ -480,4 +501,15 @@ class Kernel:
             p.done.wait(5)
 
 
-__all__ = ["INIT_PID", "SIG_DFL", "WNOHANG", "Executor", "Kernel", "Limits", "TraceSink"]
+__all__ = [
+    "ARG_MAX",
+    "INIT_PID",
+    "MAX_ARG_STRLEN",
+    "SIG_DFL",
+    "WNOHANG",
+    "Executor",
+    "Kernel",
+    "Limits",
+    "TraceSink",
+    "check_arg_sizes",
+]

@@ -19,7 +19,7 @@ from pyocclum.fs.file import OpenFile
 from pyocclum.fs.vfs import Location
 from pyocclum.ipc.pipe import Pipe, PipeReader, PipeWriter
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
-from pyocclum.kernel.kernel import Kernel
+from pyocclum.kernel.kernel import Kernel, check_arg_sizes
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import DEFAULT_SIGPENDING, RLIMIT_SIGPENDING, UNBLOCKABLE_MASK
 from pyocclum.syscalls import spec as S
@@ -277,6 +277,7 @@ class OcclumSyscalls:
 
     def execve(self, p: Process, path: str, argv: list[bytes], envp: list[bytes]) -> None:
         loc, image, argv = self.kernel.load_program(p.cwd, path, argv)
+        check_arg_sizes(argv, envp)
         self.kernel.executor.load(loc.path, image)  # ENOEXEC here, while we can return it
         p.exec_request = (loc.path, image, argv, envp)
         raise ProcessExec()
