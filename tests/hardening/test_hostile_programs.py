@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+import wasmtime
 from hostile_harness import SECRET, Arena, arena, build_instance
 
 from pyocclum.abi.signals import Signal
@@ -231,3 +232,57 @@ def test_huge_argv_from_the_host_is_refused_with_e2big(
     fits = libos.run(["/bin/hostile", "count", *(["A" * 1000] * 2000)])
     assert fits.proc.status == 0, fits.stderr
     assert "count: argc=2002 " in fits.stdout
+
+
+# -- execve and posix_spawn of bad programs ---------------------------------------------
+def _wasm(text: str) -> bytes:
+    return bytes(wasmtime.wat2wasm(text))
+
+
+MEMORY = '(memory (export "memory") 1)'
+#: name -> (bytes or a function of the hostile binary's bytes, what spawning it gives:
+#: "ENOEXEC" from posix_spawn, or the child's end as "exited N" / "signaled N").
+BAD_PROGRAMS: dict[str, tuple[bytes | Callable[[bytes], bytes], str]] = {
+    "text": (b"this is not wasm\n", "ENOEXEC"),
+    "empty": (b"", "ENOEXEC"),
+    "truncated": (lambda good: good[: len(good) // 2], "ENOEXEC"),
+    "bad-sections": (b"\0asm\x01\0\0\0" + b"\xff" * 64, "ENOEXEC"),
+    "unknown-import": (_wasm(f'(module (import "env" "nope" (func)) {MEMORY} '
+                             '(func (export "_start")))'), "ENOEXEC"),
+    "wrong-signature": (_wasm('(module (import "wasi_snapshot_preview1" "fd_write" '
+                              f'(func (param i64))) {MEMORY} (func (export "_start")))'),
+                        "ENOEXEC"),
+    "no-entry": (_wasm(f"(module {MEMORY})"), "ENOEXEC"),
+    "start-traps": (_wasm(f'(module {MEMORY} (func $s unreachable) (start $s) '
+                          '(func (export "_start")))'), f"signaled {Signal.SIGILL}"),
+    "entry-traps": (_wasm(f'(module {MEMORY} (func (export "_start") unreachable))'),
+                    f"signaled {Signal.SIGILL}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_PROGRAMS))
+def test_spawn_and_execve_of_a_bad_program(libos: Arena, instance: Instance, name: str) -> None:
+    """posix_spawn and execve of a file from /host (where the host, or a process,
+    puts anything): ENOEXEC, or the child alone dies of its trap. Regression: a
+    module whose start function traps took the executor's "kernel bug" path."""
+    content, want = BAD_PROGRAMS[name]
+    if callable(content):
+        content = content((instance.path / "image" / "bin" / "hostile").read_bytes())
+    target = instance.path / "host" / name
+    target.write_bytes(content)
+    target.chmod(0o755)
+    try:
+        with libos.bystander():
+            spawned = libos.run(["/bin/hostile", "spawnfile", f"/host/{name}"])
+            execed = libos.run(["/bin/hostile", "exec", f"/host/{name}"])
+    finally:
+        target.unlink()
+    assert spawned.proc.status == 0, spawned.stderr
+    if want == "ENOEXEC":
+        assert line(spawned.stdout, r"^spawnfile: (\w+)$")[1] == "ENOEXEC"
+        assert execed.proc.status == 0, execed.stderr
+        assert line(execed.stdout, r"^exec: (\w+)$")[1] == "ENOEXEC"
+    else:
+        assert line(spawned.stdout, r"^spawnfile: (\w+)$")[1] == "OK"
+        assert line(spawned.stdout, r"^status: (.*)$")[1] == want
+        assert execed.proc.status == int(want.split()[1]), execed.stdout

@@ -307,6 +307,12 @@ class WasmExecutor:
                 else:
                     epoch_check = install_epoch_check(store, proc)
                     instance = instantiate(pre, store)
+            except wasmtime.Trap as trap:
+                # The module's start function trapped: the process dies of it as
+                # of a trap in its entry (a hostile module, not a kernel bug).
+                if proc.status is None and proc.exec_request is None:
+                    return trap_status(trap)
+                return wait_status_exited(0), ""
             except wasmtime.WasmtimeError as e:
                 raise KernelError(
                     Errno.ENOMEM,
