@@ -1,9 +1,10 @@
 """Shared set-up of tests/hardening/test_hostile_programs.py (issue 16, item 2).
 
 One instance (default ``Occlum.json``, as a new user gets it) with
-``tests/programs/hostile.c`` as ``/bin/hostile`` and ``innocent.c`` as
-``/bin/innocent``. :class:`Arena` boots it once per test (``Instance.booted``,
-the path ``occlum start`` takes), starts processes with captured output, and
+``tests/programs/hostile.c`` as ``/bin/hostile``, ``innocent.c`` as
+``/bin/innocent`` and ``hostile_threads.c`` (``-pthread``) as
+``/bin/hostile_threads``. :class:`Arena` boots it once per test
+(``Instance.booted``, the path ``occlum start`` takes), starts processes with captured output, and
 keeps an innocent bystander running while the hostile one attacks.
 """
 
@@ -46,11 +47,12 @@ def compile_program(name: str, out: Path, *extra: str) -> None:
 
 
 def build_instance(folder: Path) -> Instance:
-    """A new instance in ``folder`` with the default config, hostile and innocent."""
+    """A new instance in ``folder`` with the default config and the programs above."""
     new_instance(folder)
     bin_dir = folder / "image" / "bin"
     compile_program("hostile", bin_dir / "hostile")
     compile_program("innocent", bin_dir / "innocent")
+    compile_program("hostile_threads", bin_dir / "hostile_threads", "-pthread")
     inst = Instance(folder)
     inst.build()
     return inst

@@ -24,6 +24,7 @@ from pyocclum.boot.instance import ProgramNotStarted
 from pyocclum.config.fields import (
     DEFAULT_HEAP_SIZE,
     DEFAULT_MAX_NUM_OF_PROCESSES,
+    DEFAULT_MAX_NUM_OF_THREADS,
     DEFAULT_MAX_OPEN_FILES,
     DEFAULT_STACK_SIZE,
 )
@@ -96,6 +97,17 @@ def test_spawn_bomb_gets_eagain_past_the_process_limit(libos: Arena) -> None:
     assert 0 < int(m[1]) <= DEFAULT_MAX_NUM_OF_PROCESSES - 2, m[0]
     assert line(bomb.stdout, r"^reaped: (\d+)$")[1] == m[1]
     assert libos.kernel.live_processes() == []
+
+
+def test_thread_bomb_gets_eagain_past_the_thread_limit(libos: Arena) -> None:
+    with libos.bystander():
+        bomb = libos.run(["/bin/hostile_threads"], seconds=60)
+        assert bomb.proc.status == 0, (bomb.stdout, bomb.stderr)
+    m = line(bomb.stdout, r"^threads: (\d+) then (\w+)$")
+    assert m[2] == "EAGAIN", m[0]
+    assert 0 < int(m[1]) <= DEFAULT_MAX_NUM_OF_THREADS, m[0]
+    assert line(bomb.stdout, r"^joined: (\d+)$")[1] == m[1]
+    assert "again: OK" in bomb.stdout
 
 
 def test_busy_loop_ignoring_sigterm_is_stopped_by_sigkill(libos: Arena) -> None:
@@ -257,6 +269,23 @@ BAD_PROGRAMS: dict[str, tuple[bytes | Callable[[bytes], bytes], str]] = {
                           '(func (export "_start")))'), f"signaled {Signal.SIGILL}"),
     "entry-traps": (_wasm(f'(module {MEMORY} (func (export "_start") unreachable))'),
                     f"signaled {Signal.SIGILL}"),
+    # Memory and tables past every limit: regression, each of these started, the
+    # first with 4 GiB, the second with 8 memories of 31 MiB each filled (250 MB
+    # for a 36 MiB limit), the third with a 20M-element table filled (150 MB).
+    "declares-4GiB": (_wasm('(module (memory (export "memory") 65536) (func (export "_start") '
+                            "(i32.store (i32.const -4) (i32.const 1))))"), "exited 127"),
+    "eight-memories": (_wasm("(module " + "".join(f"(memory $m{i} 500)" for i in range(8))
+                             + ' (export "memory" (memory $m0)) (func (export "_start") '
+                             + "".join(f"(memory.fill $m{i} (i32.const 0) (i32.const 1) "
+                                       f"(i32.const {500 << 16}))" for i in range(8))
+                             + "))"), "exited 127"),
+    "huge-table": (_wasm(f"(module {MEMORY} (table $t 20000000 funcref) (func $f) "
+                         '(elem declare func $f) (func (export "_start") (table.fill $t '
+                         "(i32.const 0) (ref.func $f) (i32.const 20000000))))"), "exited 127"),
+    "growing-table": (_wasm(f"(module {MEMORY} (table $t 1 funcref) (func $f) "
+                            '(elem declare func $f) (func (export "_start") (if (i32.ne '
+                            "(table.grow $t (ref.func $f) (i32.const 20000000)) (i32.const -1))"
+                            " (then unreachable))))"), "exited 0"),
 }
 
 
@@ -285,4 +314,6 @@ def test_spawn_and_execve_of_a_bad_program(libos: Arena, instance: Instance, nam
     else:
         assert line(spawned.stdout, r"^spawnfile: (\w+)$")[1] == "OK"
         assert line(spawned.stdout, r"^status: (.*)$")[1] == want
-        assert execed.proc.status == int(want.split()[1]), execed.stdout
+        how, number = want.split()
+        wait_status = int(number) if how == "signaled" else int(number) << 8
+        assert execed.proc.status == wait_status, (execed.stdout, execed.proc.death_reason)

@@ -495,6 +495,7 @@ class Instance:
             max_processes=config.max_processes,
             max_open_files=config.max_open_files,
             process_memory=config.process_memory,
+            user_space=config.user_space_size,
             max_threads=config.max_threads,
         )
         assert self._sig is not None

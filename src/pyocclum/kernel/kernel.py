@@ -84,6 +84,9 @@ class Limits(NamedTuple):
     max_open_files: int = 1024
     #: Linear memory limit per process, bytes.
     process_memory: int = 32 << 20
+    #: ``resource_limits.user_space_size``: no process's memory, its program's own
+    #: image included, is ever larger (a module may declare any initial memory).
+    user_space: int = 300 << 20
     #: Threads besides the processes' main ones, over the whole kernel (Occlum's
     #: ``resource_limits.max_num_of_threads``; docs/threads.md).
     max_threads: int = 32

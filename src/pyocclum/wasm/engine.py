@@ -42,6 +42,25 @@ def make_engine() -> wasmtime.Engine:
     return wasmtime.Engine(cfg)
 
 
+#: What one store (a process, or one thread of it) may create besides memory
+#: bytes. wasm's multi-memory would let a module declare any number of
+#: memories, each up to the memory limit, and tables are host memory that the
+#: memory limit does not count (a 20M-element table filled = 150 MB); C programs
+#: have one memory and one table (CPython's: 47,157 elements).
+MAX_MEMORIES = 1
+MAX_TABLES = 4
+MAX_TABLE_ELEMENTS = 1 << 20
+
+
+def limit_store(store: wasmtime.Store, memory_bytes: int) -> None:
+    """Hold ``store`` to ``memory_bytes`` of linear memory per memory and to
+    :data:`MAX_MEMORIES`, :data:`MAX_TABLES` and :data:`MAX_TABLE_ELEMENTS` (per
+    table): instantiating a module that declares more fails, growing past them
+    fails as ``memory.grow``/``table.grow`` do (-1)."""
+    store.set_limits(memory_size=memory_bytes, memories=MAX_MEMORIES, tables=MAX_TABLES,
+                     table_elements=MAX_TABLE_ELEMENTS)
+
+
 def engine_fingerprint() -> str:
     """Identifies wasmtime's build and our settings (a code cache key part).
 

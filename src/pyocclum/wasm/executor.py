@@ -20,7 +20,7 @@ from pyocclum.kernel.process import Process, set_current_process
 from pyocclum.kernel.threads import Thread, ThreadedSignalState
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
-from pyocclum.wasm.engine import compile_module, make_engine
+from pyocclum.wasm.engine import compile_module, limit_store, make_engine
 from pyocclum.wasm.exports import call_entry, export, instantiate
 from pyocclum.wasm.host import Binder, ProcessRuntime
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
@@ -294,9 +294,11 @@ class WasmExecutor:
         try:
             store = wasmtime.Store(self.engine)
             # As in Occlum, the limit is on the heap the program grows into: its own
-            # image (data segments, stack) comes on top.
-            limit = proc.memory_limit + self._image_memory.get(id(pre), 0)
-            store.set_limits(memory_size=limit)
+            # image (data segments, stack) comes on top, but never past the user
+            # space (a module declaring more memory than that cannot start).
+            limit = max(proc.memory_limit, min(
+                proc.memory_limit + self._image_memory.get(id(pre), 0), kernel.limits.user_space))
+            limit_store(store, limit)
             try:
                 if isinstance(pre, SharedTemplate):
                     with self._lock:
@@ -317,7 +319,8 @@ class WasmExecutor:
                 raise KernelError(
                     Errno.ENOMEM,
                     f"cannot start: {_clean(e)} (the limit is process.default_heap_size + "
-                    "process.default_stack_size in Occlum.json)",
+                    "process.default_stack_size in Occlum.json beyond the program's image, "
+                    "and resource_limits.user_space_size in all)",
                 ) from None
             if isinstance(pre, SharedTemplate):
                 main.runtime = shared.main = ThreadRuntime(

@@ -30,6 +30,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
 from pyocclum.kernel.process import Process, this_thread
 from pyocclum.kernel.threads import Thread
+from pyocclum.wasm.engine import limit_store
 from pyocclum.wasm.exports import export, instantiate
 from pyocclum.wasm.memory import GuestMemory
 from pyocclum.wasm.signals import deliver_from_epoch
@@ -183,11 +184,15 @@ class SharedProcessRuntime:
     that a signal handler runs on the thread that takes the signal.
     """
 
-    __slots__ = ("closed", "idle", "lock", "main", "memory", "pre", "shared")
+    __slots__ = ("closed", "idle", "limit", "lock", "main", "memory", "pre", "shared")
 
-    def __init__(self, shared: wasmtime.SharedMemory, pre: wasmtime.InstancePre) -> None:
+    def __init__(
+        self, shared: wasmtime.SharedMemory, pre: wasmtime.InstancePre, limit: int
+    ) -> None:
         self.shared = shared
         self.pre = pre
+        #: The process's memory limit in bytes (each thread's store is held to it).
+        self.limit = limit
         self.memory = SharedGuestMemory(shared)
         self.main: ThreadRuntime | None = None
         self.idle: list[IdleInstance] = []
@@ -267,7 +272,7 @@ def make_shared_runtime(
             raise wasmtime.WasmtimeError._from_ptr(err)
     finally:
         _ffi.wasmtime_linker_delete(clone)
-    return SharedProcessRuntime(shared, wasmtime.InstancePre._from_ptr(ptr))
+    return SharedProcessRuntime(shared, wasmtime.InstancePre._from_ptr(ptr), limit_bytes)
 
 
 def install_thread_epoch_check(
@@ -323,6 +328,7 @@ def new_thread_instance(
 ) -> ThreadRuntime:
     """Instantiate ``thread``'s instance (in a store of its own); ENOMEM if it cannot."""
     store = wasmtime.Store(engine)
+    limit_store(store, runtime.limit)
     cell: list[ThreadRuntime] = []
     check = install_thread_epoch_check(store, proc, lambda: cell[0].thread)
     try:
