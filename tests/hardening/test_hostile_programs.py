@@ -10,6 +10,7 @@ The guest programs are tests/programs/hostile.c and innocent.c.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -124,8 +125,10 @@ def test_busy_loop_ignoring_sigterm_is_stopped_by_sigkill(libos: Arena) -> None:
         assert time.monotonic() - started < 2.0
 
 
-def test_signal_storm_at_another_process(libos: Arena) -> None:
-    count = 20000
+def test_signal_storm_at_another_process(
+    libos: Arena, scale: Callable[[int, int], int]
+) -> None:
+    count = scale(20_000, 500_000)
     with libos.bystander() as innocent:
         storm = libos.run(["/bin/hostile", "storm", str(innocent.proc.pid), str(count)],
                           seconds=120)
@@ -317,3 +320,35 @@ def test_spawn_and_execve_of_a_bad_program(libos: Arena, instance: Instance, nam
         how, number = want.split()
         wait_status = int(number) if how == "signaled" else int(number) << 8
         assert execed.proc.status == wait_status, (execed.stdout, execed.proc.death_reason)
+
+
+# -- all of it, again and again ---------------------------------------------------------
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_rounds_of_bombs_leave_nothing_behind(
+    libos: Arena, scale: Callable[[int, int], int]
+) -> None:
+    """Memory, fd, spawn and thread bombs, round after round in one LibOS (CI: 3
+    rounds; ``make soak``: 40): each round ends as the first did, no process is
+    left, and the host process's memory stops growing (what a round leaks would
+    add up)."""
+    rounds = scale(3, 40)
+    bombs = (["/bin/hostile", "memory"], ["/bin/hostile", "fds"], ["/bin/hostile", "spawn"],
+             ["/bin/hostile_threads"])
+    first: dict[str, str] = {}
+    rss: list[int] = []
+    with libos.bystander():
+        for _ in range(rounds):
+            for argv in bombs:
+                r = libos.run(argv, seconds=120)
+                assert r.proc.status == 0, (argv, r.stdout, r.stderr)
+                assert first.setdefault(argv[-1], r.stdout) == r.stdout, argv
+            rss.append(_rss_bytes())
+    assert [p.pid for p in libos.kernel.live_processes()] == []
+    grown = rss[-1] - rss[0]
+    print(f"host RSS after round 1: {rss[0] >> 20} MiB, after round {rounds}: "
+          f"{rss[-1] >> 20} MiB")
+    assert grown < 64 << 20, f"the host process grew by {grown >> 20} MiB in {rounds} rounds"
