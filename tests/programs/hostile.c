@@ -8,6 +8,8 @@
  *                    The blocks are never read: written like this, clang
  *                    deletes the allocations and the loop never ends, unless
  *                    occlum-cc keeps them (issue 16's memory bomb)
+ *   hold             as memory, then "holding N bytes" (its memory's size) and
+ *                    pause() until killed
  *   grow             memory.grow by one page until it fails: "grow: N pages"
  *   fds              open /dev/null until it fails: "fds: N then ENAME"; then
  *                    close them and open one again: "reopen: ok"
@@ -345,6 +347,13 @@ int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (!strcmp(mode, "memory"))
         return case_memory();
+    if (!strcmp(mode, "hold")) {
+        case_memory();
+        printf("holding %zu bytes\n", __builtin_wasm_memory_size(0) * 65536);
+        fflush(stdout);
+        for (;;)
+            pause();
+    }
     if (!strcmp(mode, "grow"))
         return case_grow();
     if (!strcmp(mode, "fds"))
