@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -368,3 +369,32 @@ def test_memory_bombs_in_many_processes_stay_within_user_space(libos: Arena) -> 
     used = sum(int(line(h.stdout, r"^holding (\d+) bytes$")[1]) for h in holders)
     print(f"12 memory bombs hold {used >> 20} MiB")
     assert used <= DEFAULT_USER_SPACE_SIZE, f"{used >> 20} MiB in use"
+
+
+def test_thread_bomb_under_a_storm_of_epoch_ticks(
+    libos: Arena, scale: Callable[[int, int], int]
+) -> None:
+    """Thread bombs while the engine's epoch advances without pause, so that the
+    epoch check runs inside every thread instance's start-up (a threaded module's
+    start function initialises its memory). Regression: the check looked up a
+    thread runtime that did not exist yet, raised inside the ctypes callback, and
+    left wasmtime's deadline update unset: the whole LibOS died of a segfault
+    within about 20 thread bombs."""
+    engine = libos.kernel.executor.engine  # type: ignore[attr-defined]
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.is_set():
+            engine.increment_epoch()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        with libos.bystander():
+            for _ in range(scale(5, 50)):
+                bomb = libos.run(["/bin/hostile_threads"], seconds=60)
+                assert bomb.proc.status == 0, (bomb.stdout, bomb.stderr)
+                assert line(bomb.stdout, r"^joined: (\d+)$")[1] == str(DEFAULT_MAX_NUM_OF_THREADS)
+    finally:
+        stop.set()
+        ticker.join()

@@ -330,7 +330,10 @@ def new_thread_instance(
     store = wasmtime.Store(engine)
     limit_store(store, runtime.limit)
     cell: list[ThreadRuntime] = []
-    check = install_thread_epoch_check(store, proc, lambda: cell[0].thread)
+    # The check can run before the runtime exists (an epoch tick during the
+    # instantiation): it is ``thread``'s until then. A Python exception in it
+    # would leave wasmtime's deadline update unset.
+    check = install_thread_epoch_check(store, proc, lambda: cell[0].thread if cell else thread)
     try:
         instance = instantiate(runtime.pre, store)
     except wasmtime.WasmtimeError as e:
