@@ -398,3 +398,19 @@ def test_thread_bomb_under_a_storm_of_epoch_ticks(
     finally:
         stop.set()
         ticker.join()
+
+
+def test_filling_tmp_stops_at_user_space_size(libos: Arena) -> None:
+    """/tmp is a ramfs in the LibOS's own memory. Regression: it had no bound,
+    and a process writing 400 MiB there took the host process to 460 MB RSS
+    (any more would have taken the host down); now a ramfs holds at most
+    user_space_size, ENOSPC beyond."""
+    with libos.bystander():
+        fill = libos.run(["/bin/hostile", "tmpfill", "/tmp", "1000"], seconds=120)
+        assert fill.proc.status == 0, fill.stderr
+    m = line(fill.stdout, r"^tmpfill: (\d+) MiB then (\w+)$")
+    assert m[2] == "ENOSPC", m[0]
+    assert int(m[1]) <= DEFAULT_USER_SPACE_SIZE // MiB, m[0]
+    assert line(fill.stdout, r"^removed: (\d+)$")[1] == m[1]
+    again = libos.run(["/bin/hostile", "tmpfill", "/tmp", "8"])
+    assert "tmpfill: 8 MiB then OK" in again.stdout

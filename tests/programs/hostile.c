@@ -10,6 +10,9 @@
  *                    occlum-cc keeps them (issue 16's memory bomb)
  *   hold             as memory, then "holding N bytes" (its memory's size) and
  *                    pause() until killed
+ *   tmpfill DIR MB   write 1 MiB files into DIR until a write fails or MB MiB
+ *                    are written: "tmpfill: N MiB then ENAME" (OK: all
+ *                    written), then remove them: "removed: N"
  *   grow             memory.grow by one page until it fails: "grow: N pages"
  *   fds              open /dev/null until it fails: "fds: N then ENAME"; then
  *                    close them and open one again: "reopen: ok"
@@ -44,7 +47,7 @@ extern char **environ;
 
 /* common.h's errname(), naming a few more errors. */
 static const char *ename(int e) {
-    return e == E2BIG ? "E2BIG" : e == ENOEXEC ? "ENOEXEC" : e == ESRCH ? "ESRCH" : (errname)(e);
+    return e == E2BIG ? "E2BIG" : e == ENOSPC ? "ENOSPC" : e == ENOEXEC ? "ENOEXEC" : e == ESRCH ? "ESRCH" : (errname)(e);
 }
 #define errname(e) ename(e)
 
@@ -65,6 +68,38 @@ static int case_memory(void) {
     printf("memory: NULL after %zu MiB\n", n);
     char *small = malloc(100);
     printf("small: %s\n", small != NULL ? "ok" : "NULL");
+    return 0;
+}
+
+static int case_tmpfill(const char *dir, long max_mb) {
+    static char chunk[1 << 20];
+    char path[512];
+    memset(chunk, 't', sizeof chunk);
+    long n = 0;
+    int err = 0;
+    while (n < max_mb) {
+        snprintf(path, sizeof path, "%s/fill.%ld", dir, n);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0) {
+            err = errno;
+            break;
+        }
+        ssize_t w = write(fd, chunk, sizeof chunk);
+        err = w < 0 ? errno : w != (ssize_t)sizeof chunk ? ENOSPC : 0;
+        close(fd);
+        if (err != 0) {
+            unlink(path);
+            break;
+        }
+        n++;
+    }
+    printf("tmpfill: %ld MiB then %s\n", n, errname(err));
+    long removed = 0;
+    for (long i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/fill.%ld", dir, i);
+        removed += unlink(path) == 0;
+    }
+    printf("removed: %ld\n", removed);
     return 0;
 }
 
@@ -356,6 +391,8 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(mode, "grow"))
         return case_grow();
+    if (!strcmp(mode, "tmpfill") && argc > 3)
+        return case_tmpfill(argv[2], atol(argv[3]));
     if (!strcmp(mode, "fds"))
         return case_fds();
     if (!strcmp(mode, "spawn"))

@@ -562,6 +562,7 @@ class Instance:
             attester=BootAttester(sig, platform_secret) if attest else None,
             caller=current_process,
             image_manifest=self._known,
+            ramfs_capacity=config.user_space_size,
         )
         return MountSet(env)
 

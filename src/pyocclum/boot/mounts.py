@@ -113,6 +113,11 @@ class MountEnv(NamedTuple):
     #: The image's manifest as an earlier boot of this build parsed it (authenticated:
     #: :mod:`pyocclum.boot.bootstate`); used if ``manifest.json`` still holds its bytes.
     image_manifest: ImageManifest | None = None
+    #: Bytes of file data each ramfs may hold (``ENOSPC`` beyond; None: no bound).
+    #: A boot passes ``resource_limits.user_space_size``: a ramfs lives in the
+    #: LibOS's own memory, so without a bound one process filling ``/tmp`` takes
+    #: the host process's memory past every limit.
+    ramfs_capacity: int | None = None
 
 
 class BootAttester:
@@ -172,7 +177,8 @@ class MountSet:
             writable = [layer for layer in spec.layers if not layer.image_layer]
             lowers: list[FileSystem] = [self.image() for _ in images]
             lowers += [self._need(self.make(layer, index), where) for layer in writable[:-1]]
-            upper = self._need(self.make(writable[-1], index), where) if writable else RamFs()
+            upper = (self._need(self.make(writable[-1], index), where) if writable
+                     else RamFs(capacity=self.env.ramfs_capacity))
             return UnionFs(upper, lowers)
         if spec.type == "sefs":
             if spec.image_layer:
@@ -185,7 +191,7 @@ class MountSet:
             return HostFs(host)
         if spec.type == "ramfs":
             # Linux's tmpfs: the root is 01777 (world-writable, sticky), as /tmp needs.
-            return RamFs(root_mode=0o1777)
+            return RamFs(capacity=self.env.ramfs_capacity, root_mode=0o1777)
         if spec.type == "devfs":
             return DevFs(self.env.console, self.env.attester, self.env.caller)
         if spec.type == "procfs":
