@@ -23,6 +23,7 @@ from hostile_harness import SECRET, Arena, arena, build_instance
 from pyocclum.abi.signals import Signal
 from pyocclum.boot import Instance
 from pyocclum.boot.instance import ProgramNotStarted
+from pyocclum.boot.mounts import RAMFS_BYTES_PER_INODE
 from pyocclum.config.fields import (
     DEFAULT_HEAP_SIZE,
     DEFAULT_MAX_NUM_OF_PROCESSES,
@@ -414,3 +415,19 @@ def test_filling_tmp_stops_at_user_space_size(libos: Arena) -> None:
     assert line(fill.stdout, r"^removed: (\d+)$")[1] == m[1]
     again = libos.run(["/bin/hostile", "tmpfill", "/tmp", "8"])
     assert "tmpfill: 8 MiB then OK" in again.stdout
+
+
+def test_file_bomb_in_tmp_stops_at_the_inode_limit(libos: Arena) -> None:
+    """Empty files cost no bytes but host memory (about 800 bytes each).
+    Regression: /tmp took any number (200,000 took 157 MB of the host's); now a
+    ramfs has one inode per 4 KiB of its capacity, ENOSPC beyond, and removed
+    files count out again."""
+    with libos.bystander():
+        bomb = libos.run(["/bin/hostile", "files", "/tmp", "1000000"], seconds=120)
+        assert bomb.proc.status == 0, bomb.stderr
+        again = libos.run(["/bin/hostile", "files", "/tmp", "100"])
+    m = line(bomb.stdout, r"^files: (\d+) then (\w+)$")
+    assert m[2] == "ENOSPC", m[0]
+    assert int(m[1]) < DEFAULT_USER_SPACE_SIZE // RAMFS_BYTES_PER_INODE, m[0]
+    assert line(bomb.stdout, r"^removed: (\d+)$")[1] == m[1]
+    assert "files: 100 then OK" in again.stdout

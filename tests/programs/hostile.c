@@ -13,6 +13,10 @@
  *   tmpfill DIR MB   write 1 MiB files into DIR until a write fails or MB MiB
  *                    are written: "tmpfill: N MiB then ENAME" (OK: all
  *                    written), then remove them: "removed: N"
+ *   deepdir DIR N    mkdir+chdir N levels below DIR: "deepdir: N levels then
+ *                    ENAME", then getcwd: "getcwd: ENAME"
+ *   files DIR N      create N empty files in DIR: "files: N then ENAME"
+ *                    (OK: all made), then remove them: "removed: N"
  *   grow             memory.grow by one page until it fails: "grow: N pages"
  *   fds              open /dev/null until it fails: "fds: N then ENAME"; then
  *                    close them and open one again: "reopen: ok"
@@ -97,6 +101,51 @@ static int case_tmpfill(const char *dir, long max_mb) {
     long removed = 0;
     for (long i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/fill.%ld", dir, i);
+        removed += unlink(path) == 0;
+    }
+    printf("removed: %ld\n", removed);
+    return 0;
+}
+
+static int case_deepdir(const char *dir, long levels) {
+    if (chdir(dir) != 0) {
+        say("chdir", errno);
+        return 1;
+    }
+    long n = 0;
+    int err = 0;
+    while (n < levels) {
+        if (mkdir("d", 0755) != 0 || chdir("d") != 0) {
+            err = errno;
+            break;
+        }
+        n++;
+    }
+    printf("deepdir: %ld levels then %s\n", n, errname(err));
+    static char cwd[1 << 16];
+    say("getcwd", getcwd(cwd, sizeof cwd) != NULL ? 0 : errno);
+    fflush(stdout);
+    return 0;
+}
+
+static int case_files(const char *dir, long count) {
+    char path[512];
+    long n = 0;
+    int err = 0;
+    while (n < count) {
+        snprintf(path, sizeof path, "%s/f%ld", dir, n);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (fd < 0) {
+            err = errno;
+            break;
+        }
+        close(fd);
+        n++;
+    }
+    printf("files: %ld then %s\n", n, errname(err));
+    long removed = 0;
+    for (long i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/f%ld", dir, i);
         removed += unlink(path) == 0;
     }
     printf("removed: %ld\n", removed);
@@ -391,6 +440,10 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(mode, "grow"))
         return case_grow();
+    if (!strcmp(mode, "deepdir") && argc > 3)
+        return case_deepdir(argv[2], atol(argv[3]));
+    if (!strcmp(mode, "files") && argc > 3)
+        return case_files(argv[2], atol(argv[3]));
     if (!strcmp(mode, "tmpfill") && argc > 3)
         return case_tmpfill(argv[2], atol(argv[3]));
     if (!strcmp(mode, "fds"))

@@ -60,12 +60,26 @@ class _Space:
     middle of updating ``used`` under the file system lock.
     """
 
-    __slots__ = ("capacity", "freed", "stored")
+    __slots__ = ("capacity", "freed", "inodes", "inodes_freed", "max_inodes", "stored")
 
-    def __init__(self, capacity: int | None) -> None:
+    def __init__(self, capacity: int | None, max_inodes: int | None = None) -> None:
         self.capacity = capacity
         self.stored = 0
         self.freed: deque[int] = deque()
+        self.max_inodes = max_inodes
+        self.inodes = 0
+        self.inodes_freed: deque[int] = deque()
+
+    def new_inode(self, node: object) -> None:
+        """Count ``node`` in (lock held); ENOSPC if ``max_inodes`` are alive. It is
+        counted out when it is gone (no name and no open file description)."""
+        freed = self.inodes_freed
+        while freed:
+            self.inodes -= freed.popleft()
+        if self.max_inodes is not None and self.inodes >= self.max_inodes:
+            raise KernelError(Errno.ENOSPC, f"no free inodes (at most {self.max_inodes})")
+        self.inodes += 1
+        weakref.finalize(node, freed.append, 1)
 
     def release(self, chunks: dict[int, bytearray]) -> None:
         """Finaliser of a file: its remaining chunks are gone."""
@@ -83,17 +97,25 @@ class RamFs(FileSystem):
     """An in-memory file system.
 
     ``capacity`` (bytes of file data, ``None`` = unlimited) makes writes fail
-    with ``ENOSPC`` once reached; ``root_mode`` is the permission bits of
-    ``/`` (``0o1777`` suits ``/tmp``).
+    with ``ENOSPC`` once reached; ``max_inodes`` (files, directories, symlinks
+    and sockets alive, the root included; ``None`` = unlimited) makes creating
+    one more fail with ``ENOSPC``, as tmpfs's ``nr_inodes``: every inode costs
+    host memory that no byte count sees. ``root_mode`` is the permission bits
+    of ``/`` (``0o1777`` suits ``/tmp``).
     """
 
     fstype = "ramfs"
 
-    def __init__(self, *, capacity: int | None = None, root_mode: int = 0o755) -> None:
+    def __init__(
+        self, *, capacity: int | None = None, max_inodes: int | None = None,
+        root_mode: int = 0o755,
+    ) -> None:
         if capacity is not None and capacity < 0:
             raise ValueError("capacity must be >= 0")
+        if max_inodes is not None and max_inodes < 1:
+            raise ValueError("max_inodes must be >= 1 (the root)")
         self.lock = threading.RLock()
-        self._space = _Space(capacity)
+        self._space = _Space(capacity, max_inodes)
         self._last_ino = 0
         self._root = RamDir(self, root_mode, None)
 
@@ -125,6 +147,7 @@ class _RamNode(Inode):
         self.fs = fs
         self._fs = fs
         with fs.lock:
+            fs._space.new_inode(self)
             self.ino = fs._new_ino()
         self.mode = mode & 0o7777
         self.uid = 0
