@@ -33,6 +33,7 @@ from pyocclum.config.fields import (
     DEFAULT_USER_SPACE_SIZE,
 )
 from pyocclum.config.sizes import MiB
+from pyocclum.ipc.pipe import PIPE_BYTES_SOFT, PIPE_MIN_CAPACITY
 from pyocclum.kernel.kernel import MAX_ARG_STRLEN
 
 
@@ -431,3 +432,21 @@ def test_file_bomb_in_tmp_stops_at_the_inode_limit(libos: Arena) -> None:
     assert int(m[1]) < DEFAULT_USER_SPACE_SIZE // RAMFS_BYTES_PER_INODE, m[0]
     assert line(bomb.stdout, r"^removed: (\d+)$")[1] == m[1]
     assert "files: 100 then OK" in again.stdout
+
+
+def test_pipe_bomb_is_held_to_the_pipe_budget(libos: Arena) -> None:
+    """Pipes filled to the brim, twice. Regression: each pipe buffered 1 MiB of
+    host memory that no limit counted (300 full pipes: 300 MB from one process of
+    36 MiB); now the kernel's pipes share Linux's pipe-user-pages-soft (64 MiB),
+    past it a new pipe gets 8 KiB, and an exited process's pipes give theirs back."""
+    runs = []
+    with libos.bystander():
+        for _ in range(2):
+            bomb = libos.run(["/bin/hostile", "pipes", "400"], seconds=120)
+            assert bomb.proc.status == 0, bomb.stderr
+            runs.append(bomb.stdout)
+    for out in runs:
+        m = line(out, r"^pipes: (\d+) then (\w+), (\d+) bytes buffered$")
+        assert (m[1], m[2]) == ("400", "OK"), m[0]
+        assert int(m[3]) <= PIPE_BYTES_SOFT + 400 * PIPE_MIN_CAPACITY, m[0]
+    assert runs[0] == runs[1]

@@ -17,6 +17,8 @@
  *                    ENAME", then getcwd: "getcwd: ENAME"
  *   files DIR N      create N empty files in DIR: "files: N then ENAME"
  *                    (OK: all made), then remove them: "removed: N"
+ *   pipes N          make N pipes and fill each (non-blocking) until EAGAIN:
+ *                    "pipes: N then ENAME, B bytes buffered"
  *   grow             memory.grow by one page until it fails: "grow: N pages"
  *   fds              open /dev/null until it fails: "fds: N then ENAME"; then
  *                    close them and open one again: "reopen: ok"
@@ -149,6 +151,30 @@ static int case_files(const char *dir, long count) {
         removed += unlink(path) == 0;
     }
     printf("removed: %ld\n", removed);
+    return 0;
+}
+
+static int case_pipes(long count) {
+    static char chunk[65536];
+    memset(chunk, 'q', sizeof chunk);
+    long n = 0, bytes = 0;
+    int err = 0;
+    while (n < count) {
+        int p[2];
+        if (pipe(p) != 0) {
+            err = errno;
+            break;
+        }
+        fcntl(p[1], F_SETFL, O_NONBLOCK);
+        for (;;) {
+            ssize_t w = write(p[1], chunk, sizeof chunk);
+            if (w <= 0)
+                break;
+            bytes += w;
+        }
+        n++;
+    }
+    printf("pipes: %ld then %s, %ld bytes buffered\n", n, errname(err), bytes);
     return 0;
 }
 
@@ -444,6 +470,8 @@ int main(int argc, char **argv) {
         return case_deepdir(argv[2], atol(argv[3]));
     if (!strcmp(mode, "files") && argc > 3)
         return case_files(argv[2], atol(argv[3]));
+    if (!strcmp(mode, "pipes") && argc > 2)
+        return case_pipes(atol(argv[2]));
     if (!strcmp(mode, "tmpfill") && argc > 3)
         return case_tmpfill(argv[2], atol(argv[3]));
     if (!strcmp(mode, "fds"))

@@ -34,19 +34,36 @@ byte is copied once by the pipe.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import deque
+from collections.abc import Callable
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError, WouldBlock
 from pyocclum.fs.types import Stream
 from pyocclum.fs.waitq import WaitQueue
 
-__all__ = ["DEFAULT_CAPACITY", "PIPE_BUF", "Pipe", "PipeReader", "PipeWriter"]
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "PIPE_BUF",
+    "PIPE_BYTES_SOFT",
+    "PIPE_MIN_CAPACITY",
+    "Pipe",
+    "PipeBudget",
+    "PipeReader",
+    "PipeWriter",
+]
 
 #: Writes of at most this many bytes are atomic (POSIX ``PIPE_BUF``, Linux's value).
 PIPE_BUF = 4096
 #: Default buffer size in bytes.
 DEFAULT_CAPACITY = 1 << 20
+#: Linux's /proc/sys/fs/pipe-user-pages-soft (16384 pages): once the buffers of
+#: the live pipes of one kernel add up to this many bytes, a new pipe gets only
+#: :data:`PIPE_MIN_CAPACITY` and none may grow (:class:`PipeBudget`).
+PIPE_BYTES_SOFT = 16384 * 4096
+#: What a pipe gets past the soft limit (Linux: PIPE_MIN_DEF_BUFFERS, 2 pages).
+PIPE_MIN_CAPACITY = 2 * 4096
 
 #: Writes shorter than this are appended to a short last chunk instead of
 #: becoming chunks of their own, so that a pipe filled by tiny writes holds a
@@ -133,6 +150,7 @@ class Pipe:
         "_wseq",
         "capacity",
         "id",
+        "on_reader_closed",
         "reader",
         "writer",
     )
@@ -163,6 +181,8 @@ class Pipe:
         self._writer_closed = False
         self.reader = PipeReader(self)
         self.writer = PipeWriter(self)
+        #: Called once, after the read end closes (its buffer is freed then).
+        self.on_reader_closed: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -268,6 +288,8 @@ class Pipe:
             self._can_read.notify_all()
         if (q := self.writer._waitq) is not None:
             q.notify()
+        if self.on_reader_closed is not None:
+            self.on_reader_closed()
 
     # -- the write end ----------------------------------------------------------
     def _write(self, data: bytes | bytearray | memoryview) -> int:
@@ -441,3 +463,71 @@ class PipeWriter(_PipeEnd):
 
     def __repr__(self) -> str:
         return f"<PipeWriter {self.pipe.name}>"
+
+
+class PipeBudget:
+    """The buffer bytes of one kernel's live pipes, held to a soft limit as Linux
+    holds a user's (``pipe-user-pages-soft``): a pipe's buffer is host memory
+    that no process's memory limit counts, and without a bound one process
+    could fill 511 pipes of 1 MiB each (then spawn more such processes).
+
+    A pipe is charged its capacity when made and when resized, and gives it
+    back when its read end closes (its buffer is freed then, and writes fail
+    with EPIPE from then on). Thread-safe.
+    """
+
+    def __init__(self, soft: int = PIPE_BYTES_SOFT) -> None:
+        self.soft = soft
+        self._used = 0
+        self._lock = threading.Lock()
+        # A closing read end only appends here (atomic, no lock to take);
+        # the next call under the lock drains it.
+        self._freed: deque[int] = deque()
+        self._charged: weakref.WeakKeyDictionary[Pipe, list[int]] = weakref.WeakKeyDictionary()
+
+    @property
+    def used(self) -> int:
+        """Bytes charged to the pipes alive now."""
+        with self._lock:
+            return self._drain()
+
+    def _drain(self) -> int:
+        freed = self._freed
+        while freed:
+            self._used -= freed.popleft()
+        return self._used
+
+    def new_pipe(self, pipe_id: int | None = None) -> Pipe:
+        """A pipe of :data:`DEFAULT_CAPACITY`, or of :data:`PIPE_MIN_CAPACITY` once
+        the budget is spent."""
+        with self._lock:
+            full = self._drain() + DEFAULT_CAPACITY > self.soft
+            capacity = PIPE_MIN_CAPACITY if full else DEFAULT_CAPACITY
+            pipe = Pipe(capacity, pipe_id=pipe_id)
+            cell = [capacity]
+            self._charged[pipe] = cell
+            self._used += capacity
+        freed = self._freed
+
+        def give_back() -> None:
+            freed.append(cell[0])
+            cell[0] = 0
+
+        pipe.on_reader_closed = give_back
+        return pipe
+
+    def resize(self, pipe: Pipe, capacity: int) -> None:
+        """``pipe.resize(capacity)`` within the budget: growing past it is EPERM
+        (Linux's F_SETPIPE_SZ over the soft limit); shrinking always works."""
+        with self._lock:
+            cell = self._charged.get(pipe)
+            if cell is not None and cell[0] == 0:
+                cell = None  # the read end is closed: nothing can be buffered
+            grow = capacity - pipe.capacity
+            if cell is not None and grow > 0 and self._drain() + grow > self.soft:
+                raise KernelError(Errno.EPERM, "pipe buffers are over pipe-user-pages-soft")
+            pipe.resize(capacity)
+            if cell is not None:
+                self._used += capacity - cell[0]
+                cell[0] = capacity
+

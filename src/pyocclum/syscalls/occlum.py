@@ -17,7 +17,7 @@ from pyocclum.abi.wasi import RIGHTS_ALL, RIGHTS_STREAM, FdFlags, FileType, OFla
 from pyocclum.errors import KernelError, ProcessExec
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.vfs import Location
-from pyocclum.ipc.pipe import Pipe, PipeReader, PipeWriter
+from pyocclum.ipc.pipe import PipeBudget, PipeReader, PipeWriter
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.kernel import Kernel, check_arg_sizes
 from pyocclum.kernel.process import Process
@@ -94,11 +94,12 @@ def _fdflags_from_linux(flags: int) -> int:
     return out
 
 
-def _pipe_size(f: OpenFile, cmd: int, arg: int) -> int:
+def _pipe_size(f: OpenFile, cmd: int, arg: int, budget: PipeBudget) -> int:
     """``F_GETPIPE_SZ``/``F_SETPIPE_SZ`` on either end of a pipe (else EBADF, as
     Linux). A new size is rounded up to a power of two of 4 KiB pages, at least
     one page; above :data:`PIPE_MAX_SIZE` EPERM, above 2 GiB EINVAL, below the
-    bytes buffered now EBUSY. Returns the (new) size."""
+    bytes buffered now EBUSY, growing past the kernel's ``budget`` EPERM.
+    Returns the (new) size."""
     stream = f.stream
     pipe = stream.pipe if isinstance(stream, (PipeReader, PipeWriter)) else None
     if pipe is None:
@@ -112,7 +113,7 @@ def _pipe_size(f: OpenFile, cmd: int, arg: int) -> int:
     capacity = (1 << (pages - 1).bit_length()) * _PIPE_PAGE
     if capacity > PIPE_MAX_SIZE:
         raise KernelError(Errno.EPERM, "pipe size above pipe-max-size")
-    pipe.resize(capacity)
+    budget.resize(pipe, capacity)
     return capacity
 
 
@@ -135,6 +136,8 @@ class OcclumSyscalls:
         self.wasi = wasi
         self._pipe_ids = iter(range(1, 1 << 62))
         self._pipe_lock = threading.Lock()
+        #: Every pipe's buffer is charged here (Linux's pipe-user-pages-soft).
+        self._pipe_budget = PipeBudget()
 
     # == version and cwd =============================================================
     def abi_version(self, p: Process) -> int:
@@ -334,7 +337,8 @@ class OcclumSyscalls:
         if flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECTORY):
             raise KernelError(Errno.EINVAL, f"bad pipe2 flags {flags:#x}")
         with self._pipe_lock:
-            pipe = Pipe(pipe_id=next(self._pipe_ids))
+            pipe_id = next(self._pipe_ids)
+        pipe = self._pipe_budget.new_pipe(pipe_id)
         fdflags = FdFlags.NONBLOCK if flags & O_NONBLOCK else 0
         cloexec = bool(flags & O_CLOEXEC)
 
@@ -391,7 +395,7 @@ class OcclumSyscalls:
             f.fdflags = keep | (_fdflags_from_linux(arg) & (FdFlags.APPEND | FdFlags.NONBLOCK))
             return 0
         if cmd in (F_SETPIPE_SZ, F_GETPIPE_SZ):
-            return _pipe_size(entry.file, cmd, arg)
+            return _pipe_size(entry.file, cmd, arg, self._pipe_budget)
         raise KernelError(Errno.EINVAL, f"unsupported fcntl command {cmd}")
 
     def umask(self, p: Process, mask: int) -> int:
