@@ -219,3 +219,41 @@ def test_200_processes_chat_over_pipes_in_bounded_memory(
     assert per_process < RSS_PER_PROCESS
     assert chatted - live < CHAT_GROWTH, "the host's memory grew while the relays chatted"
     assert peak < live + CHAT_GROWTH
+
+
+# -- 50 concurrent `occlum run` of one instance: the run lock -------------------------------
+def test_50_concurrent_runs_one_runs_the_rest_are_refused(inst: Path) -> None:
+    """The sefs root belongs to one LibOS at a time: of 50 `occlum run` started at
+    once, the one that takes the run lock runs (here it holds the lock until its
+    stdin closes), every other one says so in one line and exits 1, and what the
+    one that ran wrote under / is there afterwards."""
+    marker = f"/root/held-{os.getpid()}"
+    procs = [
+        subprocess.Popen([OCCLUM, "run", "/bin/load_chat", "hold", marker], cwd=inst,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(CONCURRENT)
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while sum(p.poll() is not None for p in procs) < CONCURRENT - 1:
+            assert time.monotonic() < deadline, "the refused runs did not all end"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the one left holds the lock: it must still be running
+        running = [p for p in procs if p.poll() is None]
+        assert len(running) == 1, f"{len(running)} runs hold the instance at once"
+        status = occlum("status", cwd=inst)
+        assert status.stdout == b"running\n"
+        refusals = set()
+        for p in procs:
+            if p is running[0]:
+                continue
+            out, err = p.communicate(timeout=10)
+            refusals.add((p.returncode, out, err.decode(errors="replace")))
+        winner_out, winner_err = running[0].communicate(b"", timeout=120)
+        assert (running[0].returncode, winner_out, winner_err) == (0, b"", b"")
+    finally:
+        kill_all(procs)
+    assert refusals == {(1, b"", f"occlum run: {inst} {ALREADY_RUNNING}\n")}
+    after = occlum("run", "/bin/load_chat", "cat", marker, cwd=inst)
+    assert (after.returncode, after.stdout, after.stderr) == (0, b"held\n", b"")
+    assert occlum("status", cwd=inst).stdout == b"built\n"
