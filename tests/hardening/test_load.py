@@ -19,6 +19,8 @@ runs of one instance, and the host process's memory while they run.
 from __future__ import annotations
 
 import contextlib
+import gc
+import hashlib
 import os
 import select
 import shutil
@@ -145,6 +147,27 @@ def wait_processes(inst: Path, count: int, seconds: float = 30) -> None:
 
 
 # -- the instance ---------------------------------------------------------------------------
+def build_program() -> Path:
+    """load_chat.c built by occlum-cc, kept in the user's cache across runs (as
+    tests/cli/test_server.py does): keyed by the source, the flags and libocclum."""
+    from pyocclum.cli.cc import libocclum_key
+
+    flags = ["-O2", "-Wall", "-Wextra", "-Werror"]
+    h = hashlib.sha256(" ".join([*flags, libocclum_key()]).encode())
+    h.update(PROGRAM.read_bytes())
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    out = base / "pyocclum-tests" / "load" / f"load_chat-{h.hexdigest()[:24]}"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    cc = subprocess.run([str(BIN / "occlum-cc"), *flags, str(PROGRAM), "-o", str(tmp)],
+                        capture_output=True, text=True, timeout=600, check=False)
+    assert cc.returncode == 0, cc.stderr
+    tmp.rename(out)
+    return out
+
+
 @pytest.fixture(scope="module")
 def inst() -> Iterator[Path]:
     """A built instance (default Occlum.json) with /bin/load_chat, in a folder under
@@ -154,12 +177,7 @@ def inst() -> Iterator[Path]:
     try:
         r = occlum("new", "--bare", str(folder), cwd=top)
         assert r.returncode == 0, r.stderr.decode()
-        cc = subprocess.run(
-            [str(BIN / "occlum-cc"), "-O2", "-Wall", "-Wextra", "-Werror", str(PROGRAM),
-             "-o", str(folder / "image" / "bin" / "load_chat")],
-            capture_output=True, text=True, timeout=600, check=False,
-        )
-        assert cc.returncode == 0, cc.stderr
+        shutil.copy(build_program(), folder / "image" / "bin" / "load_chat")
         r = occlum("build", cwd=folder)
         assert r.returncode == 0, r.stderr.decode()
         yield folder
@@ -257,3 +275,126 @@ def test_50_concurrent_runs_one_runs_the_rest_are_refused(inst: Path) -> None:
     after = occlum("run", "/bin/load_chat", "cat", marker, cwd=inst)
     assert (after.returncode, after.stdout, after.stderr) == (0, b"held\n", b"")
     assert occlum("status", cwd=inst).stdout == b"built\n"
+
+
+# -- 50 concurrent `occlum exec` into one server: where many runs at once are allowed -------
+def exec_round(inst: Path, server_pid: int) -> tuple[int, int]:
+    """50 `occlum exec /bin/load_chat ring 3 ...` at once, held at their stages so that
+    all 50 rings (200 processes) are live together; returns (the server's RSS with
+    them all live, token trips in all)."""
+    procs = [
+        subprocess.Popen(
+            [OCCLUM, "exec", "/bin/load_chat", "ring", str(EXEC_RING), "200", "8", "--sync"],
+            cwd=inst, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        for _ in range(CONCURRENT)
+    ]
+    try:
+        outs = []
+        for i, p in enumerate(procs):
+            assert p.stdout is not None
+            outs.append(Lines(p.stdout, f"exec {i}"))
+
+        def release() -> None:
+            for p in procs:
+                assert p.stdin is not None
+                p.stdin.write(b"g")
+                p.stdin.flush()
+
+        for out in outs:
+            out.expect(f"start {EXEC_RING}", 120)
+        assert ping(inst) == CONCURRENT  # every entry process live, none ended yet
+        release()
+        for out in outs:
+            out.expect(f"spawned {EXEC_RING}", 120)
+            out.expect(f"live {EXEC_RING}", 120)
+        assert ping(inst) == CONCURRENT * (1 + EXEC_RING)
+        live = rss(server_pid)
+        release()
+        trips = sum(int(out.expect("chatted ", 120).split()[1]) for out in outs)
+        release()
+        for out in outs:
+            out.expect(f"done {EXEC_RING} relays, ", 120)
+        for p in procs:
+            _, err = p.communicate(timeout=60)
+            assert (p.returncode, err) == (0, b"")
+        return live, trips
+    finally:
+        kill_all(procs)
+
+
+def test_50_concurrent_execs_in_one_server_in_bounded_memory(
+    inst: Path, scale: Callable[[int, int], int]
+) -> None:
+    rounds = scale(3, 20)
+    r = occlum("start", cwd=inst)
+    assert r.returncode == 0, r.stderr.decode()
+    try:
+        server_pid = int((inst / "run" / "server.pid").read_text())
+        refused = occlum("run", "/bin/load_chat", "cat", "/etc/hosts", cwd=inst)
+        assert (refused.returncode, refused.stdout, refused.stderr.decode()) == (
+            1, b"", f"occlum run: {inst} {ALREADY_RUNNING}\n")
+        idle = rss(server_pid)
+        after: list[int] = []
+        lives: list[int] = []
+        trips = 0
+        for _ in range(rounds):
+            live, got = exec_round(inst, server_pid)
+            lives.append(live)
+            trips += got
+            wait_processes(inst, 0)  # every process of the round has been reaped
+            after.append(rss(server_pid))
+    finally:
+        stop = occlum("stop", "--timeout", "1", cwd=inst)
+    assert stop.returncode == 0, stop.stderr.decode()
+    processes = rounds * CONCURRENT * (1 + EXEC_RING)
+    per_live = (lives[0] - idle) / (CONCURRENT * (1 + EXEC_RING))
+    growth = (after[-1] - after[0]) / (processes - CONCURRENT * (1 + EXEC_RING))
+    print(f"\n{rounds} rounds of {CONCURRENT} concurrent execs ({processes} processes, "
+          f"{CONCURRENT * (1 + EXEC_RING)} live at once, {trips} token trips): server RSS "
+          f"idle {idle / MiB:.1f} MiB, live {', '.join(f'{x / MiB:.1f}' for x in lives)} MiB "
+          f"({per_live / 1024:.0f} KiB per live process), after each round "
+          f"{', '.join(f'{x / MiB:.1f}' for x in after)} MiB "
+          f"({growth / 1024:.1f} KiB per process after the first round)")
+    assert per_live < RSS_PER_PROCESS
+    assert growth < GROWTH_PER_PROCESS, "the server's memory grows with every process run"
+    assert max(lives) < lives[0] + CHAT_GROWTH
+
+
+# -- nothing is left behind by processes that ended ------------------------------------------
+def test_processes_that_ended_leave_no_objects_or_threads_behind(
+    inst: Path, scale: Callable[[int, int], int]
+) -> None:
+    """In one booted LibOS (in this process, as `occlum start` keeps one), rounds of
+    51 processes chatting over pipes: after the first round (which fills caches), the
+    Python objects and host threads alive after each round stay the same."""
+    from pyocclum.boot import Instance
+    from pyocclum.boot.instance import start_program
+    from pyocclum.fs.stdio import BufferStream, BytesInputStream
+
+    relays, rounds = 50, scale(4, 20)
+    counts: list[tuple[int, int]] = []
+    with Instance(inst).booted() as booted:
+        for _ in range(rounds):
+            out, err = BufferStream(), BufferStream()
+            proc = start_program(
+                booted.kernel, booted.config,
+                ["/bin/load_chat", "ring", str(relays), "100", "8"], booted.env_for({}),
+                (BytesInputStream(b""), out, err),
+            )
+            assert proc.done.wait(120), "the ring did not end"
+            assert (proc.status, err.getvalue()) == (0, b""), out.getvalue()
+            assert out.getvalue().decode().splitlines()[-1].startswith(
+                f"done {relays} relays, ")
+            deadline = time.monotonic() + 30
+            while booted.kernel.processes():  # ended and reaped, every one
+                assert time.monotonic() < deadline, booted.kernel.processes()
+                time.sleep(0.01)
+            gc.collect()
+            counts.append((len(gc.get_objects()), threading.active_count()))
+    objects = [c[0] for c in counts]
+    threads = [c[1] for c in counts]
+    print(f"\n{rounds} rounds of {relays + 1} processes: Python objects after each round "
+          f"{objects}, host threads {threads}")
+    assert objects[-1] - objects[1] < (rounds - 2) * (relays + 1), "objects leak per process"
+    assert max(threads[1:]) <= threads[1], "host threads leak"
