@@ -4,6 +4,8 @@ runs of one instance, and the host process's memory while they run.
 - 200 relays in a ring of pipes (tests/programs/load_chat.c) pass tokens for 10 s
   (60 s under ``make soak``) inside one ``occlum run``; every token must arrive
   where and when it should and every relay must exit 0.
+- 200 writers write PIPE_BUF-sized records into one pipe at once: none torn,
+  lost or reordered.
 - 50 concurrent ``occlum run`` of one instance: one runs, 49 are refused by the
   run lock with one clear line (exit 1, no traceback), and nothing the one that
   ran wrote is lost.
@@ -239,6 +241,24 @@ def test_200_processes_chat_over_pipes_in_bounded_memory(
     assert peak < live + CHAT_GROWTH
 
 
+def test_200_writers_fan_in_to_one_pipe_without_tearing(
+    inst: Path, scale: Callable[[int, int], int]
+) -> None:
+    """200 processes write 4096-byte records (PIPE_BUF: atomic) into one pipe at
+    once for 3 s (20 s in soak); the reader finds every record whole, in order
+    per writer, none lost (each writer's end record gives its count)."""
+    millis = scale(3_000, 20_000)
+    r = occlum("run", "/bin/load_chat", "fanin", str(RING), str(millis), cwd=inst,
+               timeout=millis / 1000 + 120)
+    out = r.stdout.decode(errors="replace")
+    assert (r.returncode, r.stderr) == (0, b""), out[-2000:]
+    done = out.splitlines()[-1].split()
+    assert done[:3] == ["done", str(RING), "writers,"], out[-2000:]
+    records = int(done[3])
+    print(f"\nfan-in: {RING} writers, {records} records of 4096 bytes in {millis} ms")
+    assert records >= 2 * RING  # every writer wrote, then its end record
+
+
 # -- 50 concurrent `occlum run` of one instance: the run lock -------------------------------
 def test_50_concurrent_runs_one_runs_the_rest_are_refused(inst: Path) -> None:
     """The sefs root belongs to one LibOS at a time: of 50 `occlum run` started at
@@ -397,4 +417,6 @@ def test_processes_that_ended_leave_no_objects_or_threads_behind(
     print(f"\n{rounds} rounds of {relays + 1} processes: Python objects after each round "
           f"{objects}, host threads {threads}")
     assert objects[-1] - objects[1] < (rounds - 2) * (relays + 1), "objects leak per process"
-    assert max(threads[1:]) <= threads[1], "host threads leak"
+    # A worker thread may still be on its way back to the pool (the soak saw one):
+    # a leak would add a thread per process, 51 a round.
+    assert max(threads[1:]) <= threads[1] + 2, "host threads leak"

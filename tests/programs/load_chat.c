@@ -16,7 +16,15 @@
  *       H hops" (H: pipe transfers). With --sync it waits for one byte on
  *       stdin after "start", "live" and "chatted" (the test samples the host's
  *       memory there).
+ *   load_chat fanin N MILLIS
+ *       Spawns N writers that all write 4096-byte records (PIPE_BUF: each
+ *       write is atomic) into one pipe for MILLIS ms, then one end record
+ *       with their count; this process reads them all and checks that no
+ *       record was torn, mixed, lost, repeated or reordered per writer.
+ *       Prints "done N writers, R records, B bytes"; exits 0 only if all was
+ *       well.
  *   load_chat relay I      (spawned by ring)
+ *   load_chat writer I MILLIS (spawned by fanin)
  *   load_chat hold PATH    reads stdin to EOF, then writes "held\n" to PATH.
  *   load_chat cat PATH     prints PATH's contents.
  */
@@ -220,6 +228,128 @@ static int ring(const char *self, int n, long long millis, int tokens, int sync)
     return failed || bad ? 1 : 0;
 }
 
+#define RECORD 4096 /* PIPE_BUF */
+
+struct record_head {
+    uint32_t writer;
+    uint32_t seq;   /* 1, 2, ...; 0 in the end record */
+    uint32_t count; /* records before the end record (end record only) */
+};
+
+static unsigned char fill(uint32_t writer, uint32_t seq, size_t i) {
+    return (unsigned char)(writer * 31u + seq * 7u + (uint32_t)i);
+}
+
+static void make_record(unsigned char *r, uint32_t writer, uint32_t seq, uint32_t count) {
+    struct record_head h = {writer, seq, count};
+    memcpy(r, &h, sizeof h);
+    for (size_t i = sizeof h; i < RECORD; i++)
+        r[i] = fill(writer, seq, i);
+}
+
+static int writer(int index, long long millis) {
+    static unsigned char r[RECORD];
+    long long end = now_ms() + millis;
+    uint32_t seq = 0;
+    do {
+        make_record(r, (uint32_t)index, ++seq, 0);
+        if (write(1, r, RECORD) != RECORD) { /* atomic: all or nothing */
+            fprintf(stderr, "writer %d: write: %s\n", index, strerror(errno));
+            return 2;
+        }
+    } while (now_ms() < end);
+    make_record(r, (uint32_t)index, 0, seq);
+    return write(1, r, RECORD) == RECORD ? 0 : 2;
+}
+
+static int fanin(const char *self, int n, long long millis) {
+    int p[2];
+    uint32_t *last = calloc((size_t)n, sizeof *last);
+    char *ended = calloc((size_t)n, 1);
+    pid_t *pids = calloc((size_t)n, sizeof *pids);
+    if (!last || !ended || !pids || pipe2(p, O_CLOEXEC) < 0) {
+        perror("fanin: pipe");
+        return 2;
+    }
+    char ms[24];
+    snprintf(ms, sizeof ms, "%lld", millis);
+    for (int i = 0; i < n; i++) {
+        char arg[16];
+        snprintf(arg, sizeof arg, "%d", i);
+        char *argv[] = {"load_chat", "writer", arg, ms, NULL};
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+        int rc = posix_spawn(&pids[i], self, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (rc != 0) {
+            fprintf(stderr, "fanin: spawn writer %d: %s\n", i, strerror(rc));
+            return 2;
+        }
+    }
+    close(p[1]);
+    static unsigned char r[RECORD], want[RECORD];
+    long long records = 0, bad = 0;
+    for (;;) {
+        size_t have = 0;
+        while (have < RECORD) {
+            ssize_t got = read(p[0], r + have, RECORD - have);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                break;
+            have += (size_t)got;
+        }
+        if (have == 0)
+            break; /* EOF: every writer has exited */
+        if (have != RECORD) {
+            printf("FAIL: a torn record at the end (%zu bytes)\n", have);
+            bad++;
+            break;
+        }
+        struct record_head h;
+        memcpy(&h, r, sizeof h);
+        if (h.writer >= (uint32_t)n || ended[h.writer]) {
+            if (bad++ < 5)
+                printf("FAIL: record %lld: writer %u (ended: %d)\n", records, (unsigned)h.writer,
+                       h.writer < (uint32_t)n ? ended[h.writer] : -1);
+            continue;
+        }
+        make_record(want, h.writer, h.seq, h.count);
+        if (memcmp(r, want, RECORD) != 0 || (h.seq != 0 && h.seq != last[h.writer] + 1) ||
+            (h.seq == 0 && h.count != last[h.writer])) {
+            if (bad++ < 5)
+                printf("FAIL: record %lld: writer %u seq %u count %u after seq %u\n", records,
+                       (unsigned)h.writer, (unsigned)h.seq, (unsigned)h.count,
+                       (unsigned)last[h.writer]);
+        }
+        if (h.seq == 0)
+            ended[h.writer] = 1;
+        else
+            last[h.writer] = h.seq;
+        records++;
+    }
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        int st = -1;
+        if (!ended[i]) {
+            if (bad++ < 5)
+                printf("FAIL: writer %d: no end record\n", i);
+        }
+        if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            if (failed < 5)
+                fprintf(stderr, "fanin: writer %d ended with status %#x\n", i, st);
+            failed++;
+        }
+    }
+    printf("done %d writers, %lld records, %lld bytes\n", n - failed, records,
+           records * RECORD);
+    free(last);
+    free(ended);
+    free(pids);
+    return failed || bad ? 1 : 0;
+}
+
 static int hold(const char *path) {
     char buf[256];
     for (;;) {
@@ -262,11 +392,15 @@ int main(int argc, char **argv) {
         int tokens = nargs >= 5 ? atoi(argv[4]) : 64;
         return ring(argv[0], atoi(argv[2]), atoll(argv[3]), tokens, sync);
     }
+    if (argc == 4 && strcmp(argv[1], "writer") == 0)
+        return writer(atoi(argv[2]), atoll(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "fanin") == 0)
+        return fanin(argv[0], atoi(argv[2]), atoll(argv[3]));
     if (argc == 3 && strcmp(argv[1], "hold") == 0)
         return hold(argv[2]);
     if (argc == 3 && strcmp(argv[1], "cat") == 0)
         return cat(argv[2]);
-    fprintf(stderr, "usage: load_chat ring N MILLIS [TOKENS] [--sync] | relay I | hold PATH"
-                    " | cat PATH\n");
+    fprintf(stderr, "usage: load_chat ring N MILLIS [TOKENS] [--sync] | relay I"
+                    " | fanin N MILLIS | writer I MILLIS | hold PATH | cat PATH\n");
     return 2;
 }
