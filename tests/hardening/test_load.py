@@ -420,3 +420,39 @@ def test_processes_that_ended_leave_no_objects_or_threads_behind(
     # A worker thread may still be on its way back to the pool (the soak saw one):
     # a leak would add a thread per process, 51 a round.
     assert max(threads[1:]) <= threads[1] + 2, "host threads leak"
+
+
+# -- concurrent `occlum start`: one serves, and keeps its log -------------------------------
+def test_concurrent_starts_one_serves_and_its_log_is_server_log(inst: Path) -> None:
+    """10 `occlum start` at once: one starts the server, the others say it is already
+    running (one line, exit 1), and run/server.log is the log of the server that
+    runs. (Each `start` used to move run/server.log aside before its daemon even
+    tried the run lock, so the losers' logs replaced the running server's.)"""
+    starts = [
+        subprocess.Popen([OCCLUM, "start"], cwd=inst, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(10)
+    ]
+    try:
+        results = [(p.communicate(timeout=120), p.returncode) for p in starts]
+    finally:
+        kill_all(starts)
+    try:
+        started = [err.decode() for (_, err), code in results if code == 0]
+        assert len(started) == 1, results
+        pid = int(started[0].split("(pid ")[1].split(")")[0])
+        assert started[0] == f"Started the server (pid {pid}) on run/occlum.sock\n"
+        for (out, err), code in results:
+            if code != 0:
+                assert (code, out) == (1, b"")
+                assert err.decode().startswith(f"occlum start: {inst} is already running")
+                assert err.count(b"\n") == 1
+        log = (inst / "run" / "server.log").read_text()
+        assert f"serving {inst} on run/occlum.sock (pid {pid})" in log
+        assert "could not start" not in log
+        assert not list((inst / "run").glob("*.starting"))
+        r = occlum("exec", "/bin/load_chat", "ring", "3", "100", cwd=inst)
+        assert (r.returncode, r.stderr) == (0, b"")
+    finally:
+        stop = occlum("stop", "--timeout", "1", cwd=inst)
+    assert stop.returncode == 0, stop.stderr.decode()

@@ -2,9 +2,12 @@
 
 ``occlum start`` (:func:`start`) runs ``python -m pyocclum.cli.server`` as a
 daemon in a session of its own, in the instance folder, with stdin from
-/dev/null and stdout/stderr to ``run/server.log``. The daemon
+/dev/null and stdout/stderr to a log of its own in ``run/``. The daemon
 (:func:`daemon_main`) boots the instance with :meth:`Instance.booted` (the
-checks, errors and run lock of ``occlum run``), listens on
+checks, errors and run lock of ``occlum run``), makes its log
+``run/server.log`` (the previous one becomes ``run/server.log.1``: only a
+daemon holding the run lock does this, so a ``start`` that loses a race
+never moves the running server's log), listens on
 ``run/occlum.sock`` (mode 0600) and reports through a pipe that it is ready,
 or why it could not boot; ``start`` returns only then, with that verdict.
 
@@ -355,6 +358,19 @@ def _listen() -> socket.socket:
     return listener
 
 
+def _adopt_log(own: str) -> None:
+    """Make ``own`` (this daemon's stdout and stderr, written by ``start``'s
+    ``--log``) ``run/server.log``, keeping the one before as ``run/server.log.1``.
+    Called only with the run lock held. If the renames fail, the log stays at
+    ``own``: the server still serves."""
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(LOG_PATH, LOG_PATH + ".1")
+        os.replace(own, LOG_PATH)
+    except OSError as e:
+        log.warning("keeping the log in %s: %s", own, e)
+
+
 def _write_pid_file() -> None:
     tmp = PID_PATH + ".tmp"
     with open(tmp, "w") as f:
@@ -372,18 +388,21 @@ def _report(ready_fd: int, message: dict[str, object]) -> None:
 
 
 def daemon_main(argv: list[str]) -> int:
-    """``python -m pyocclum.cli.server [--ready-fd N] [--strace] [--key FILE]``, in the
-    instance folder: boot, serve until stopped, shut down."""
+    """``python -m pyocclum.cli.server [--ready-fd N] [--log FILE] [--strace] [--key FILE]``,
+    in the instance folder: boot, serve until stopped, shut down. ``--log``: the
+    file stdout and stderr go to, made ``run/server.log`` once booted."""
     from pyocclum.cli.runner import setup_logging
 
     # The log is a file of its own: what the server did is worth keeping (info).
     setup_logging(default="info")
-    ready_fd, strace, key = -1, False, None
+    ready_fd, strace, key, own_log = -1, False, None, ""
     args = list(argv)
     while args:
         arg = args.pop(0)
         if arg == "--ready-fd" and args:
             ready_fd = int(args.pop(0))
+        elif arg == "--log" and args:
+            own_log = args.pop(0)
         elif arg == "--strace":
             strace = True
         elif arg == "--key" and args:
@@ -404,6 +423,8 @@ def daemon_main(argv: list[str]) -> int:
             booted = stack.enter_context(
                 inst.booted(strace=trace if strace else None, user_key=user_key))
             stale = _remove_stale()
+            if own_log:
+                _adopt_log(own_log)
             listener = _listen()
             _write_pid_file()
         except (InstanceError, ConfigError) as e:
@@ -447,17 +468,17 @@ def start(folder: Path, *, key: Path | None, strace: bool) -> tuple[int, str]:
     except InstanceError as e:
         return _EXIT_FAILED, str(e)
     (folder / "run").mkdir(exist_ok=True)
+    # The daemon's own log until it holds the run lock and makes it run/server.log.
+    own_log = f"{LOG_PATH}.{os.getpid()}.starting"
     read_end, write_end = os.pipe()
-    cmd = [sys.executable, "-m", "pyocclum.cli.server", "--ready-fd", str(write_end)]
+    cmd = [sys.executable, "-m", "pyocclum.cli.server", "--ready-fd", str(write_end),
+           "--log", own_log]
     if strace:
         cmd.append("--strace")
     if key is not None:
         cmd += ["--key", str(key.resolve())]
-    log_path = folder / LOG_PATH
-    with contextlib.suppress(FileNotFoundError):  # keep the last server's log (how it ended)
-        log_path.replace(log_path.with_name(log_path.name + ".1"))
     try:
-        with open(log_path, "wb") as logfile:
+        with open(folder / own_log, "wb") as logfile:
             daemon = subprocess.Popen(
                 cmd, cwd=folder, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile,
                 pass_fds=(write_end,), start_new_session=True,
@@ -476,6 +497,16 @@ def start(folder: Path, *, key: Path | None, strace: bool) -> tuple[int, str]:
         daemon.returncode = 0  # it lives on alone: no "still running" warning when we exit
         note = f" ({verdict['note']})" if verdict.get("note") else ""
         return 0, f"Started the server (pid {daemon.pid}) on {SOCKET_PATH}{note}"
+    try:
+        return _failed(daemon, verdict, folder / own_log)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            (folder / own_log).unlink()
+
+
+def _failed(daemon: subprocess.Popen[bytes], verdict: object, own_log: Path) -> tuple[int, str]:
+    """What ``start`` says of a daemon that did not report ready: its ``verdict``
+    (the boot's error), else how it ended and the end of its log ``own_log``."""
     if isinstance(verdict, dict):
         with contextlib.suppress(subprocess.TimeoutExpired):
             daemon.wait(timeout=10)
@@ -489,8 +520,8 @@ def start(folder: Path, *, key: Path | None, strace: bool) -> tuple[int, str]:
         why = f"did not report within {BOOT_TIMEOUT:.0f}s: killed it"
     else:
         why = f"exited with status {status} while booting"
-    tail = _log_tail(folder / LOG_PATH)
-    return _EXIT_FAILED, f"the server {why}" + (f"; {LOG_PATH} says:\n{tail}" if tail else "")
+    tail = _log_tail(own_log)
+    return _EXIT_FAILED, f"the server {why}" + (f"; its log says:\n{tail}" if tail else "")
 
 
 def _log_tail(path: Path, lines: int = 20) -> str:
