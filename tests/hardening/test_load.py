@@ -460,3 +460,81 @@ def test_concurrent_starts_one_serves_and_its_log_is_server_log(inst: Path) -> N
     finally:
         stop = occlum("stop", "--timeout", "1", cwd=inst)
     assert stop.returncode == 0, stop.stderr.decode()
+
+
+# -- ending many live processes at once ----------------------------------------------------
+def test_sigterm_ends_a_run_with_200_live_processes_at_once(inst: Path) -> None:
+    """SIGTERM to `occlum run` while 200 relays block in pipes: every process gets
+    SIGTERM (their default action ends them), the run exits 143 at once with one
+    line, and the instance is free and whole again."""
+    proc = subprocess.Popen(
+        [OCCLUM, "run", "/bin/load_chat", "ring", str(RING), "600000"], cwd=inst,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = Lines(proc.stdout, "load_chat ring")
+        lines.expect(f"start {RING}", 60)
+        lines.expect(f"spawned {RING}", 120)
+        lines.expect(f"live {RING}", 120)
+        sent = time.monotonic()
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        kill_all([proc])
+    assert (proc.returncode, err) == (143, b"occlum run: /bin/load_chat: killed by SIGTERM\n")
+    assert took < 10, f"the run took {took:.1f} s to end"
+    assert occlum("status", cwd=inst).stdout == b"built\n"
+    r = occlum("run", "/bin/load_chat", "ring", "3", "100", cwd=inst)
+    assert (r.returncode, r.stderr) == (0, b"")
+
+
+def test_50_exec_clients_killed_at_once_leave_the_server_as_it_was(inst: Path) -> None:
+    """50 `occlum exec` clients, 200 processes live behind them, all killed at once:
+    the server hangs up every process group (SIGHUP), reaps them all, closes every
+    descriptor it was given, lets its idle worker threads go, and serves on."""
+    r = occlum("start", cwd=inst)
+    assert r.returncode == 0, r.stderr.decode()
+    try:
+        server_pid = int((inst / "run" / "server.pid").read_text())
+        threads = len(os.listdir(f"/proc/{server_pid}/task"))
+        # One run first: the program's image file and wasmtime's memory image of it
+        # stay open (the kernel's program cache).
+        r = occlum("exec", "/bin/load_chat", "ring", "3", "100", cwd=inst)
+        assert (r.returncode, r.stderr) == (0, b"")
+        fds = len(os.listdir(f"/proc/{server_pid}/fd"))
+        procs = [
+            subprocess.Popen(
+                [OCCLUM, "exec", "/bin/load_chat", "ring", str(EXEC_RING), "600000"],
+                cwd=inst, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(CONCURRENT)
+        ]
+        try:
+            for i, p in enumerate(procs):
+                assert p.stdout is not None
+                lines = Lines(p.stdout, f"exec {i}")
+                lines.expect(f"start {EXEC_RING}", 120)
+                lines.expect(f"spawned {EXEC_RING}", 120)
+                lines.expect(f"live {EXEC_RING}", 120)
+            assert ping(inst) == CONCURRENT * (1 + EXEC_RING)
+            for p in procs:
+                p.kill()
+        finally:
+            kill_all(procs)
+        wait_processes(inst, 0, 20)
+        deadline = time.monotonic() + 30
+        while (len(os.listdir(f"/proc/{server_pid}/fd")) > fds
+               or len(os.listdir(f"/proc/{server_pid}/task")) > threads + 2):
+            assert time.monotonic() < deadline, (
+                f"the server holds {len(os.listdir(f'/proc/{server_pid}/fd'))} fds "
+                f"(had {fds}) and {len(os.listdir(f'/proc/{server_pid}/task'))} threads "
+                f"(had {threads}) 30 s after its clients went away")
+            time.sleep(0.2)
+        r = occlum("exec", "/bin/load_chat", "ring", "3", "100", cwd=inst)
+        assert (r.returncode, r.stderr) == (0, b"")
+    finally:
+        stop = occlum("stop", "--timeout", "1", cwd=inst)
+    assert stop.returncode == 0, stop.stderr.decode()
