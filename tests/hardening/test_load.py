@@ -34,11 +34,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 import pytest
+
+from pyocclum.errors import InstanceError
 
 BIN = Path(sys.executable).parent
 OCCLUM = str(BIN / "occlum")
@@ -121,7 +123,7 @@ class PeakSampler:
         return self.peak
 
 
-def kill_all(procs: list[subprocess.Popen[bytes]]) -> None:
+def kill_all(procs: Sequence[subprocess.Popen[bytes] | subprocess.Popen[str]]) -> None:
     for p in procs:
         if p.poll() is None:
             p.kill()
@@ -539,3 +541,50 @@ def test_exec_clients_killed_at_once_leave_the_server_as_it_was(inst: Path) -> N
     finally:
         stop = occlum("stop", "--timeout", "1", cwd=inst)
     assert stop.returncode == 0, stop.stderr.decode()
+
+
+# -- `occlum status` while others start --------------------------------------------------------
+def test_status_probes_neither_refuse_a_run_nor_see_each_other(inst: Path) -> None:
+    """`occlum status` learns whether the instance runs by taking the run lock for
+    an instant. It used to take it exclusively, with no grace on the other side:
+    a run (or `occlum fs`) starting in that instant was refused as "already
+    running" (1-25% of tries against two polling processes), and two probes at
+    once could see each other as a run (now they take it shared)."""
+    from pyocclum.boot import Instance
+
+    def probers(seconds: float) -> list[subprocess.Popen[str]]:
+        """Two processes that ask the instance's status in a loop for ``seconds``
+        (or until their stdin closes) and print how often they saw it running."""
+        code = (
+            "import select, sys, time\n"
+            "from pyocclum.boot import Instance\n"
+            f"inst, end, seen = Instance({str(inst)!r}), time.monotonic() + {seconds}, 0\n"
+            "while time.monotonic() < end and not select.select([0], [], [], 0)[0]:\n"
+            "    seen += inst.status() == 'running'\n"
+            "print(seen)\n"
+        )
+        return [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True) for _ in range(2)]
+
+    alone = probers(1.0)
+    try:
+        seen_alone = [int(p.communicate(timeout=60)[0]) for p in alone]
+    finally:
+        kill_all(alone)
+    racing = probers(60)
+    refused = []
+    try:
+        time.sleep(0.5)  # both probing
+        runner = Instance(inst)
+        for _ in range(100):
+            try:
+                with runner.open_root():
+                    pass
+            except InstanceError as e:
+                refused.append(str(e))
+        for p in racing:
+            p.communicate("", timeout=60)
+    finally:
+        kill_all(racing)
+    assert seen_alone == [0, 0], "two status probes at once saw each other as a run"
+    assert not refused, f"{len(refused)} of 100 opens refused: {refused[0]}"

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -76,6 +77,10 @@ RUN_DIR = Path("run")
 ROOT_IMAGE_NOTE = RUN_DIR / "root-image.json"
 #: Exit code when the program could not be started (as a shell's "command not found").
 EXIT_NOT_STARTED = 127
+#: How long taking the run lock keeps trying before it refuses: ``occlum status``
+#: holds the lock (shared) for an instant to see whether anyone runs, and a run
+#: that starts in that instant must not be refused for it.
+RUN_LOCK_GRACE = 0.25
 
 
 def dev_key_path() -> Path:
@@ -168,8 +173,9 @@ class Instance:
         lock = self.path / RUN_DIR / ".lock"
         if lock.exists():
             with lock.open("a") as f:
+                # Shared: probes at the same time do not see each other as a run.
                 try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 except BlockingIOError:
                     return "running"
                 fcntl.flock(f, fcntl.LOCK_UN)
@@ -454,16 +460,24 @@ class Instance:
 
     @contextlib.contextmanager
     def _run_lock(self) -> Iterator[None]:
+        """Hold ``run/.lock`` (flock, exclusive) for one run, ``occlum fs`` or mount;
+        InstanceError if another holds it :data:`RUN_LOCK_GRACE` seconds on (a
+        :meth:`status` probe holds it for an instant only)."""
         run = self.path / RUN_DIR
         run.mkdir(exist_ok=True)
         with (run / ".lock").open("a") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise InstanceError(
-                    f"{self.path} is already running: one `occlum run`, `occlum fs` or "
-                    "`occlum mount` at a time per instance"
-                ) from None
+            deadline = time.monotonic() + RUN_LOCK_GRACE
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise InstanceError(
+                            f"{self.path} is already running: one `occlum run`, `occlum fs` "
+                            "or `occlum mount` at a time per instance"
+                        ) from None
+                    time.sleep(0.005)
             try:
                 yield
             finally:
