@@ -13,7 +13,10 @@ runs of one instance, and the host process's memory while they run.
   many programs in one instance at once is allowed): all 50 rings (200
   processes) are live at the same moment, all end well, round after round;
   and 6 concurrent ``occlum start``: one serves, with its own log.
+- 200 live processes ended at once (SIGTERM to ``occlum run``; 25 ``occlum
+  exec`` clients killed): all go at once, the server keeps no fd or thread.
 - Processes that ended leave no Python objects or host threads behind.
+- ``occlum status`` probes running alongside refuse no run.
 - Memory: the host process's RSS (``/proc/PID/status``, ``wait4``'s
   ``ru_maxrss``) is measured before and while the processes live; the cost per
   live process and the growth across rounds are bounded, and the figures are
