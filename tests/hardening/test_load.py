@@ -591,3 +591,38 @@ def test_status_probes_neither_refuse_a_run_nor_see_each_other(inst: Path) -> No
         kill_all(racing)
     assert seen_alone == [0, 0], "two status probes at once saw each other as a run"
     assert not refused, f"{len(refused)} of 100 opens refused: {refused[0]}"
+
+
+# -- concurrent writers to the encrypted root, across a restart --------------------------------
+def execs_at_once(inst: Path, argvs: list[list[str]]) -> list[tuple[int, bytes, bytes]]:
+    """``occlum exec ARGV`` for every argv at once: (exit code, stdout, stderr) each."""
+    procs = [subprocess.Popen([OCCLUM, "exec", *argv], cwd=inst, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for argv in argvs]
+    try:
+        outputs = [p.communicate(timeout=180) for p in procs]
+        return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
+    finally:
+        kill_all(procs)
+
+
+def test_concurrent_execs_write_the_root_and_a_new_boot_reads_it_all(
+    inst: Path, scale: Callable[[int, int], int]
+) -> None:
+    """10 (50 in soak) `occlum exec` at once each write 256 KiB to a file of their own
+    under / (the encrypted sefs over the image), fsync and read it back; after
+    `occlum stop` and a new `occlum start`, as many execs at once find every file
+    whole."""
+    count = scale(10, CONCURRENT)
+    files = [f"/root/load-{os.getpid()}-{i}" for i in range(count)]
+    for verb, want in (("fill", "filled"), ("check", "")):
+        r = occlum("start", cwd=inst)
+        assert r.returncode == 0, r.stderr.decode()
+        try:
+            results = execs_at_once(inst, [["/bin/load_chat", verb, f, "256"] for f in files])
+        finally:
+            stop = occlum("stop", "--timeout", "1", cwd=inst)
+        assert stop.returncode == 0, stop.stderr.decode()
+        for f, (code, out, err) in zip(files, results, strict=True):
+            expected = f"{want} {f}\n".encode() if want else b""
+            assert (code, out, err) == (0, expected, b""), f"{verb} {f}"

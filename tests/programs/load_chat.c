@@ -27,6 +27,9 @@
  *   load_chat writer I MILLIS (spawned by fanin)
  *   load_chat hold PATH    reads stdin to EOF, then writes "held\n" to PATH.
  *   load_chat cat PATH     prints PATH's contents.
+ *   load_chat fill PATH KIB  writes KIB KiB of a pattern seeded by PATH to PATH,
+ *                          fsyncs, reads it back and checks it; "filled PATH".
+ *   load_chat check PATH KIB checks that PATH holds exactly fill's pattern.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -350,6 +353,70 @@ static int fanin(const char *self, int n, long long millis) {
     return failed || bad ? 1 : 0;
 }
 
+static unsigned char pattern_at(uint32_t seed, size_t i) {
+    return (unsigned char)((seed + i * 2654435761u) >> 13);
+}
+
+static uint32_t seed_of(const char *path) {
+    uint32_t h = 2166136261u;
+    for (; *path; path++)
+        h = (h ^ (unsigned char)*path) * 16777619u;
+    return h;
+}
+
+/* 0 if path holds exactly kib KiB of its pattern. */
+static int check(const char *path, long kib) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        fprintf(stderr, "check %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    uint32_t seed = seed_of(path);
+    unsigned char buf[4096];
+    size_t at = 0, total = (size_t)kib * 1024;
+    ssize_t r;
+    while ((r = read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < r; i++, at++)
+            if (at >= total || buf[i] != pattern_at(seed, at)) {
+                fprintf(stderr, "check %s: wrong byte at %zu\n", path, at);
+                close(fd);
+                return 1;
+            }
+    }
+    close(fd);
+    if (r < 0 || at != total) {
+        fprintf(stderr, "check %s: %zu bytes, not %zu\n", path, at, total);
+        return 1;
+    }
+    return 0;
+}
+
+static int fill_file(const char *path, long kib) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "fill %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    uint32_t seed = seed_of(path);
+    unsigned char buf[4096];
+    for (size_t at = 0; at < (size_t)kib * 1024; at += sizeof buf) {
+        for (size_t i = 0; i < sizeof buf; i++)
+            buf[i] = pattern_at(seed, at + i);
+        if (write_all(fd, buf, sizeof buf) < 0) {
+            fprintf(stderr, "fill %s: write: %s\n", path, strerror(errno));
+            return 2;
+        }
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        fprintf(stderr, "fill %s: fsync: %s\n", path, strerror(errno));
+        return 2;
+    }
+    if (check(path, kib) != 0)
+        return 1;
+    printf("filled %s\n", path);
+    return 0;
+}
+
 static int hold(const char *path) {
     char buf[256];
     for (;;) {
@@ -398,9 +465,14 @@ int main(int argc, char **argv) {
         return fanin(argv[0], atoi(argv[2]), atoll(argv[3]));
     if (argc == 3 && strcmp(argv[1], "hold") == 0)
         return hold(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "fill") == 0)
+        return fill_file(argv[2], atol(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "check") == 0)
+        return check(argv[2], atol(argv[3]));
     if (argc == 3 && strcmp(argv[1], "cat") == 0)
         return cat(argv[2]);
     fprintf(stderr, "usage: load_chat ring N MILLIS [TOKENS] [--sync] | relay I"
-                    " | fanin N MILLIS | writer I MILLIS | hold PATH | cat PATH\n");
+                    " | fanin N MILLIS | writer I MILLIS | hold PATH | cat PATH"
+                    " | fill PATH KIB | check PATH KIB\n");
     return 2;
 }
