@@ -171,8 +171,14 @@ class Instance:
         if not self.is_built():
             return "initialized"
         lock = self.path / RUN_DIR / ".lock"
-        if lock.exists():
-            with lock.open("a") as f:
+        try:
+            f = lock.open("a") if lock.exists() else None
+        except OSError:
+            # Not a file this folder's boots could lock (a directory, another
+            # owner's): no boot of ours holds it.
+            return "built"
+        if f is not None:
+            with f:
                 # Shared: probes at the same time do not see each other as a run.
                 try:
                     fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -203,6 +209,10 @@ class Instance:
         authenticated artifact exists are not compiled again (``force`` redoes
         all). Without ``sign_key``, the per-user development key signs (created
         on first use; :attr:`BuildReport.dev_key_created` says so).
+
+        A build that fails after it began to write ``build/`` (an invalid module,
+        a file it cannot write) leaves the instance unbuilt: the last build's image
+        may be replaced already, so ``occlum run`` asks for a build.
         """
         self.require_initialized()
         config_bytes = self.config_file.read_bytes()
@@ -211,6 +221,25 @@ class Instance:
         image = self.path / IMAGE_DIR
         if not image.is_dir():
             raise InstanceError(f"{image} is missing: run `occlum init --force` to recreate it")
+        self._run_dir()
+        try:
+            return self._build_files(config, config_bytes, key, dev_key_created,
+                                     force=force, progress=progress)
+        except BaseException:
+            # build/ may hold the new image already, without the last build's files:
+            # that build is gone, so the instance is not built until a build succeeds
+            # (`occlum run` says so, rather than that the image was changed).
+            with contextlib.suppress(OSError):
+                (self.path / BUILT_CONFIG).unlink()
+            raise
+
+    def _build_files(
+        self, config: OcclumConfig, config_bytes: bytes, key: Ed25519PrivateKey,
+        dev_key_created: bool, *, force: bool, progress: Progress | None,
+    ) -> BuildReport:
+        """:meth:`build` once ``Occlum.json`` and the signing key are good: the part
+        that writes ``build/``."""
+        image = self.path / IMAGE_DIR
         from pyocclum.image.manifest import build_image
 
         root_dir = self.path / BUILD_ROOT
@@ -263,7 +292,6 @@ class Instance:
             progress("", len(todo), len(todo))
         for stale in cache.entries() - set(wanted):
             cache.remove(stale)
-        (self.path / RUN_DIR).mkdir(exist_ok=True)
         meta = config.metadata
         sig = sign(
             SigStruct(mrenclave, meta.product_id, meta.version_number, meta.debuggable,
@@ -287,7 +315,13 @@ class Instance:
         """The signed identity of the last build (checked: ImageError if tampered)."""
         if not self.is_built():
             raise InstanceError(f"{self.path} has not been built: run `occlum build` first")
-        sig = _parse_sigstruct((self.path / SIGSTRUCT).read_bytes())
+        try:
+            raw = (self.path / SIGSTRUCT).read_bytes()
+        except OSError as e:
+            raise InstanceError(
+                f"{SIGSTRUCT}: cannot read ({e.strerror or e}): run `occlum build` again"
+            ) from None
+        sig = _parse_sigstruct(raw)
         sig.verify()
         return sig
 
@@ -458,13 +492,25 @@ class Instance:
             )
         return runtime
 
+    def _run_dir(self) -> Path:
+        """``run/``, created if missing; InstanceError (and nothing touched) if
+        something other than a directory is in its place."""
+        run = self.path / RUN_DIR
+        try:
+            run.mkdir(exist_ok=True)
+        except FileExistsError:
+            raise InstanceError(
+                f"{run} is not a directory: move it away (the instance keeps its "
+                "runtime state, the writable root, there)"
+            ) from None
+        return run
+
     @contextlib.contextmanager
     def _run_lock(self) -> Iterator[None]:
         """Hold ``run/.lock`` (flock, exclusive) for one run, ``occlum fs`` or mount;
         InstanceError if another holds it :data:`RUN_LOCK_GRACE` seconds on (a
         :meth:`status` probe holds it for an instant only)."""
-        run = self.path / RUN_DIR
-        run.mkdir(exist_ok=True)
+        run = self._run_dir()
         with (run / ".lock").open("a") as f:
             deadline = time.monotonic() + RUN_LOCK_GRACE
             while True:
@@ -548,11 +594,11 @@ class Instance:
                 vfs.mount(SECRETS_DIR, secrets_fs(secrets.files))
             copy_host_etc(vfs, root)
             kernel.hostname = hostname_inside(vfs) or kernel.hostname
+            self._record_root_image(config)
+            self._save_state(mounts)
         except BaseException:
             mounts.close()
             raise
-        self._record_root_image(config)
-        self._save_state(mounts)
         return kernel, mounts
 
     def _mount_set(
@@ -590,7 +636,12 @@ class Instance:
         return KernelProcSource(self._kernel, self._user_space)
 
     def _record_root_image(self, config: RuntimeConfig) -> None:
-        """Note which build the writable root is being written against (for ``status``)."""
+        """Note which build the writable root is being written against (for ``status``).
+
+        Best effort: the note is informational, so a ``run/root-image.json`` that
+        cannot be written (a directory in its place, a read-only ``run/``) is
+        left as it is and the boot goes on.
+        """
         assert self._sig is not None
         note = {
             "image_root": config.image_root,
@@ -603,8 +654,13 @@ class Instance:
             if path.read_text() == text:
                 return  # most boots: the same build as last time, nothing to write
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(text)
+            os.replace(tmp, path)
+        except OSError as e:
+            log.warning("cannot record the build in %s: %s", path, e.strerror or e)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def root_image_note(self) -> dict[str, str] | None:
         """The build the writable root was last written against (None: never run).

@@ -97,6 +97,22 @@ def user_sefs_key(user_key: bytes) -> bytes:
 RAMFS_BYTES_PER_INODE = 4096
 
 
+def _make_folder(folder: Path, source: str, where: str) -> None:
+    """Create the host folder ``folder`` of a mount (``source`` in ``Occlum.json``)
+    if it is missing; InstanceError, touching nothing, if it cannot be (something
+    other than a directory in its way, no permission)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InstanceError(
+            f"{where}: source {source} ({folder}) is not a directory"
+        ) from None
+    except OSError as e:
+        raise InstanceError(
+            f"{where}: cannot create the folder {folder}: {e.strerror or e}"
+        ) from None
+
+
 class MountEnv(NamedTuple):
     """What building the mounts needs from the instance being booted."""
 
@@ -193,7 +209,7 @@ class MountSet:
         if spec.type == "hostfs":
             assert spec.source is not None
             host = (self.env.instance / spec.source).resolve()
-            host.mkdir(parents=True, exist_ok=True)
+            _make_folder(host, spec.source, where)
             return HostFs(host)
         if spec.type == "ramfs":
             # Linux's tmpfs: the root is 01777 (world-writable, sticky), as /tmp needs.
@@ -234,7 +250,7 @@ class MountSet:
         else:
             assert spec.source is not None
             folder = (self.env.instance / spec.source).resolve()
-            folder.mkdir(parents=True, exist_ok=True)
+            _make_folder(folder, spec.source, where)
             key = self._key_for(spec, where)
             try:
                 fs = SeFs(folder, key, cache_size=spec.cache_size)

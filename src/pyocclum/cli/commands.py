@@ -146,6 +146,10 @@ def build(force: bool, sign_key: Path | None) -> None:
         result = inst.build(force=force, progress=report, sign_key=sign_key)
     except (InstanceError, ConfigError, ImageError) as e:
         _fail("build", str(e))
+    except OSError as e:
+        # A file of build/ or run/ that cannot be written (a directory in its place,
+        # a full disk, no permission): name it, as `occlum run` does.
+        _fail("build", f"{e.filename or inst.path}: {e.strerror or e}")
     finally:
         report.close()
     took = time.monotonic() - started

@@ -106,18 +106,49 @@ class SigStruct(NamedTuple):
 
     @classmethod
     def from_json(cls, text: str, source: str) -> SigStruct:
+        """Parse what :meth:`to_json` wrote (not yet verified); ImageError naming
+        ``source`` for anything else: not JSON, a missing key, a wrong type, a hash,
+        key or signature of the wrong length, or an id outside 0-65535."""
         try:
             d = json.loads(text)
+            if not isinstance(d, dict):
+                raise ValueError("not a JSON object")
             return cls(
-                mrenclave=bytes.fromhex(d["mrenclave"]),
-                product_id=int(d["product_id"]),
-                version_number=int(d["version_number"]),
-                debuggable=bool(d["debuggable"]),
-                signer=bytes.fromhex(d["signer"]),
-                signature=bytes.fromhex(d["signature"]),
+                mrenclave=_hex_field(d, "mrenclave", 32),
+                product_id=_u16_field(d, "product_id"),
+                version_number=_u16_field(d, "version_number"),
+                debuggable=_bool_field(d, "debuggable"),
+                signer=_hex_field(d, "signer", 32),
+                signature=_hex_field(d, "signature", 64),
             )
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+        except KeyError as e:
+            raise ImageError(f"{source}: damaged signature structure (no {e})") from None
+        except (ValueError, TypeError, AttributeError, RecursionError) as e:
             raise ImageError(f"{source}: damaged signature structure ({e})") from None
+
+
+def _hex_field(d: dict[str, object], key: str, size: int) -> bytes:
+    value = d[key]
+    if not isinstance(value, str):
+        raise ValueError(f"{key} is not a hex string")
+    data = bytes.fromhex(value)
+    if len(data) != size:
+        raise ValueError(f"{key} is {len(data)} bytes, not {size}")
+    return data
+
+
+def _u16_field(d: dict[str, object], key: str) -> int:
+    value = d[key]
+    if type(value) is not int or not 0 <= value <= 0xFFFF:
+        raise ValueError(f"{key} is not an integer from 0 to 65535")
+    return value
+
+
+def _bool_field(d: dict[str, object], key: str) -> bool:
+    value = d[key]
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} is not true or false")
+    return value
 
 
 def sign(unsigned: SigStruct, key: Ed25519PrivateKey) -> SigStruct:

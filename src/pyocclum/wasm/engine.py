@@ -50,15 +50,19 @@ def make_engine() -> wasmtime.Engine:
 MAX_MEMORIES = 1
 MAX_TABLES = 4
 MAX_TABLE_ELEMENTS = 1 << 20
+#: The largest memory limit a Store takes (wasmtime's limiter is an ``int64_t``:
+#: a bigger value wrapped around to a small one and refused every program).
+MAX_STORE_MEMORY = 2**63 - 1
 
 
 def limit_store(store: wasmtime.Store, memory_bytes: int) -> None:
     """Hold ``store`` to ``memory_bytes`` of linear memory per memory and to
     :data:`MAX_MEMORIES`, :data:`MAX_TABLES` and :data:`MAX_TABLE_ELEMENTS` (per
     table): instantiating a module that declares more fails, growing past them
-    fails as ``memory.grow``/``table.grow`` do (-1)."""
-    store.set_limits(memory_size=memory_bytes, memories=MAX_MEMORIES, tables=MAX_TABLES,
-                     table_elements=MAX_TABLE_ELEMENTS)
+    fails as ``memory.grow``/``table.grow`` do (-1). A limit past
+    :data:`MAX_STORE_MEMORY` is that (no limit in practice)."""
+    store.set_limits(memory_size=min(memory_bytes, MAX_STORE_MEMORY), memories=MAX_MEMORIES,
+                     tables=MAX_TABLES, table_elements=MAX_TABLE_ELEMENTS)
 
 
 def engine_fingerprint() -> str:

@@ -402,12 +402,6 @@ class SeFs(_Inodes, FileSystem):
                              state.itable_root, 0)
         self._cores[0] = self._itable
         self._open_supers(raw_a, raw_b)
-        try:
-            st = os.fstat(self._fds.nodes)
-            if st.st_size > self._hw << _SHIFT:  # uncommitted slots of a crashed session
-                os.ftruncate(self._fds.nodes, self._hw << _SHIFT)
-        except OSError as e:
-            raise _bad(folder, f"cannot resize {NODES_NAME}: {e.strerror or e}") from e
         # A volume of version 1 or 2 becomes version 3 now: a write to each slot
         # (first the one not holding the newest), so that older versions, which
         # would read an old superblock and no log, refuse it.
@@ -432,6 +426,16 @@ class SeFs(_Inodes, FileSystem):
                     self._free_core(c)
         except KernelError as e:
             raise _bad(folder, f"metadata does not authenticate: {e.msg}") from e
+        # Only now that the chosen state authenticates: a mount that is refused (an
+        # older superblock slot whose nodes were reused, with the newer one damaged)
+        # must leave sefs.nodes as it was, or putting the damaged slot back would
+        # no longer bring the newer state back.
+        try:
+            st = os.fstat(self._fds.nodes)
+            if st.st_size > self._hw << _SHIFT:  # uncommitted slots of a crashed session
+                os.ftruncate(self._fds.nodes, self._hw << _SHIFT)
+        except OSError as e:
+            raise _bad(folder, f"cannot resize {NODES_NAME}: {e.strerror or e}") from e
 
     def _walk_log(self, key: bytes, anchor: _Slot, keys: dict[bytes, tuple[AESGCM, bytes]]
                   ) -> tuple[_Slot, int]:
