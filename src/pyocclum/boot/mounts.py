@@ -81,8 +81,10 @@ def read_user_key(path: Path) -> bytes:
     """The key in ``path`` (``occlum run --key FILE``), InstanceError naming the file if bad."""
     try:
         text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InstanceError(f"{path}: cannot read the key: {e}") from None
+    except OSError as e:
+        raise InstanceError(f"{path}: cannot read the key: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        text = "\0"  # not text: parse_user_key says what a key looks like
     return parse_user_key(text, str(path))
 
 
