@@ -214,6 +214,20 @@ def _edit_json(rel: str, change: Callable[[dict[str, Any]], None]) -> Callable[[
     return damage
 
 
+def _built_with(change: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
+    """A valid change to Occlum.json, built: what the boot makes of it is refused."""
+    def damage(folder: Path) -> None:
+        _edit_json("Occlum.json", change)(folder)
+        Instance(folder).build()
+    return damage
+
+
+def _root_option(**options: Any) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        config["mount"][0]["options"]["layers"][1].setdefault("options", {}).update(options)
+    return change
+
+
 def _every_blob(change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
     def damage(folder: Path) -> None:
         for path in (folder / "build/mount/__ROOT").rglob("*"):
@@ -248,8 +262,8 @@ def _set(data: dict[str, Any], *path_and_value: Any) -> None:
     data[last] = value
 
 
-# (id, what is damaged (restored after), the damage, the verb and its arguments,
-#  a part of the error line)
+# (id, what is damaged (restored after; paths separated by spaces), the damage, the verb
+#  and its arguments, a part of the error line)
 CASES: list[tuple[str, str, Callable[[Path], None], tuple[str, ...], str]] = [
     ("config-invalid-json", "Occlum.json", _truncate("Occlum.json", 200), ("build",),
      "invalid JSON at line"),
@@ -269,6 +283,11 @@ CASES: list[tuple[str, str, Callable[[Path], None], tuple[str, ...], str]] = [
     ("config-changed-since-build", "Occlum.json",
      _edit_json("Occlum.json", lambda d: _set(d, "resource_limits", "max_open_files", 512)),
      ("run", KEEPER, "get", KEPT), "changed since the last build"),
+    ("config-root-other-key", "Occlum.json build", _built_with(_root_option(key="00-" * 15 + "01")),
+     ("run", KEEPER, "get", KEPT), "the key does not open sefs.super"),
+    ("config-root-mounted-twice", "Occlum.json build", _built_with(lambda d: d["mount"].append(
+        {"target": "/data", "type": "sefs", "source": "./run/mount/__ROOT"})),
+     ("run", KEEPER, "get", KEPT), "is already mounted"),
     ("runtime-truncated", "build/runtime.json", _truncate("build/runtime.json", 100),
      ("run", KEEPER, "get", KEPT), "build/runtime.json: damaged"),
     ("runtime-a-directory", "build", _make_dir("build/runtime.json"),
@@ -326,7 +345,8 @@ def test_damage_gives_one_line_and_keeps_the_data(
     # The refusal wrote nothing into the encrypted root (a damaged one stays as damaged).
     if damaged_sefs:
         assert files_under(inst, str(ROOT_SEFS)) == damaged_sefs
-    restore(inst, template, damaged)
+    for rel in damaged.split():
+        restore(inst, template, rel)
     assert files_under(inst, str(ROOT_SEFS)) == sefs_before
     assert kept(inst) == SECRET
 
