@@ -24,8 +24,10 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -755,3 +757,57 @@ def test_cutting_sefs_nodes_back_is_refused(inst: Path) -> None:
         f.truncate(size)
     r = Instance(inst).run([KEEPER, "get", KEPT], capture=True)
     assert r.stdout != SECRET.encode(), "the older data came back as the current one"
+
+
+# -- the server's files (`occlum start/exec/stop`) ----------------------------------------------
+@contextlib.contextmanager
+def _impostor(folder: Path, *, answer: bytes) -> Iterator[None]:
+    """Something other than the server listening on ``run/occlum.sock``: it answers
+    every connection with ``answer`` (if any) and hangs up."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(folder / "run/occlum.sock"))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                if answer:
+                    conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        listener.close()
+
+
+@pytest.mark.parametrize("answer", [b"", b"\0\0\0\x05{]}]}"], ids=["hangs-up", "bad-json"])
+def test_something_else_on_the_server_socket(inst: Path, answer: bytes) -> None:
+    """`occlum stop` talking to something that hung up before reading the request
+    exited 1 without a word (click takes EPIPE for a closed stdout)."""
+    with _impostor(inst, answer=answer):
+        for verb, args in (("stop", ()), ("stop", ()), ("exec", (KEEPER, "get", KEPT))):
+            # Whether it hangs up before or after the request: one line either way.
+            assert "server" in refused(inst, verb, *args)
+
+
+def test_a_directory_in_the_server_socket_s_place(inst: Path) -> None:
+    """`occlum stop` removing a stale run/occlum.sock that is a directory: a traceback."""
+    (inst / "run/occlum.sock").mkdir()
+    try:
+        assert "run/occlum.sock is in the way" in refused(inst, "stop")
+        assert "no server is running" in refused(inst, "exec", KEEPER, "get", KEPT)
+        assert "run/occlum.sock" in refused(inst, "start")
+    finally:
+        occlum(inst, "stop")  # if a server did start after all
+    assert (inst / "run/occlum.sock").is_dir()
+    assert kept(inst) == SECRET

@@ -545,8 +545,12 @@ def stop(folder: Path, *, timeout: float) -> tuple[int, str]:
         # Nothing holds the run lock: whatever a crashed server left is stale.
         left = [p for p in (SOCKET_PATH, PID_PATH) if os.path.lexists(p)]
         for path in left:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                return 1, f"{path} is in the way and cannot be removed: {e.strerror or e}"
         note = f"; removed {' and '.join(left)} left by a server that crashed" if left else ""
         return 0, f"no server is running in {folder}{note}"
     with contextlib.closing(sock):

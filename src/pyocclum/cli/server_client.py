@@ -72,7 +72,11 @@ def server_pid(sock: Socket) -> int:
 def request(sock: Socket, message: dict[str, object]) -> dict[str, object]:
     """Send ``message``, return the reply (ClientError for a refusal or a vanished server)."""
     reader = Reader(sock)
-    send(sock, message)
+    try:
+        send(sock, message)
+    except OSError as e:
+        # Not the server (it would read the request first), or it went away.
+        raise ClientError(f"the server at {SOCKET_PATH} hung up: {e.strerror or e}") from None
     reply = _receive(reader)
     if reply is None:
         raise ClientError("the server closed the connection without answering")
