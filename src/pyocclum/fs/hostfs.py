@@ -173,11 +173,21 @@ class HostFs(FileSystem):
         return self._root
 
     def sync(self) -> None:
+        """Make what was written through this mount durable on the host.
+
+        A host folder on a file system that cannot sync (``fsync`` fails with
+        EINVAL: procfs, sysfs, some FUSE file systems) has nothing to make
+        durable: skipped, not an error (the shutdown of a boot that mounts one
+        raised it, as ``sync()`` inside did).
+        """
         with self.lock:
             files = list(self._lru.values())
-        for f in files:
-            f.sync()
-        self._root.sync()
+        for node in (*files, self._root):
+            try:
+                node.sync()
+            except KernelError as e:
+                if e.errno != Errno.EINVAL:
+                    raise
 
     def close(self) -> None:
         """Close the cached data descriptors and the root's descriptor now
