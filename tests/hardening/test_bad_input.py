@@ -290,6 +290,12 @@ CASES: list[tuple[str, str, Callable[[Path], None], tuple[str, ...], str]] = [
     ("config-root-mounted-twice", "Occlum.json build", _built_with(lambda d: d["mount"].append(
         {"target": "/data", "type": "sefs", "source": "./run/mount/__ROOT"})),
      ("run", KEEPER, "get", KEPT), "is already mounted"),
+    ("config-mount-on-a-file", "Occlum.json build", _built_with(lambda d: d["mount"].append(
+        {"target": "/etc/hosts", "type": "ramfs"})),
+     ("run", KEEPER, "get", KEPT), "mount[3] (/etc/hosts): cannot mount there"),
+    ("config-mount-under-a-file", "Occlum.json build", _built_with(lambda d: d["mount"].append(
+        {"target": f"{KEEPER}/x", "type": "hostfs", "source": "./host"})),
+     ("run", KEEPER, "get", KEPT), "cannot mount there: a path component is not a directory"),
     ("runtime-truncated", "build/runtime.json", _truncate("build/runtime.json", 100),
      ("run", KEEPER, "get", KEPT), "build/runtime.json: damaged"),
     ("runtime-a-directory", "build", _make_dir("build/runtime.json"),

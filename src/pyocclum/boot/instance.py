@@ -585,8 +585,14 @@ class Instance:
                 fs = mounts.make(spec, index)
                 if fs is None:
                     continue
-                _ensure_dir(vfs, spec.target)
-                vfs.mount(spec.target, fs)
+                try:
+                    _ensure_dir(vfs, spec.target)
+                    vfs.mount(spec.target, fs)
+                except KernelError as e:  # a file of the image (or under one) in the way
+                    raise InstanceError(
+                        f"{CONFIG_FILE}: mount[{index}] ({spec.target}): cannot mount there: "
+                        f"{e.msg or e.errno.name}"
+                    ) from None
                 log.debug("mounted %s on %s", spec.type, spec.target)
             if config.init_ra is not None and config.init_ra.files:
                 assert secrets is not None
