@@ -490,7 +490,8 @@ _like_size = st.builds(
 )
 _like_int = st.one_of(st.integers(0, 70), st.sampled_from([2**16, 2**32 - 1, 2**32, 2**64]))
 _like_path = st.sampled_from(["/", "/bin", "/bin/", "/root", "/tmp/x", "/bin/../root", "/dev",
-                              "/proc", "/host", *_SOURCES])
+                              "/proc", "/host", "/etc/hosts", KEEPER, f"{KEEPER}/x",
+                              *_SOURCES])
 _mounts = st.fixed_dictionaries(
     {"target": _like_path, "type": st.sampled_from(["sefs", "hostfs", "ramfs", "unionfs",
                                                     "devfs", "procfs", "async_sfs"])},
