@@ -334,9 +334,8 @@ CASES: list[tuple[str, str, Callable[[Path], None], tuple[str, ...], str]] = [
 
 #: The cases run by the real ``occlum`` (a subprocess); the others run its click
 #: commands in-process (the same code but for ``occlum run``'s lean start, cli/run.py).
-REAL = {"config-invalid-json", "config-huge-sizes", "runtime-a-directory",
-        "sigstruct-huge-product-id", "sigstruct-missing", "image-blobs-flipped",
-        "sefs-supers-garbage", "run-a-file", "key-not-text"}
+REAL = {"config-invalid-json", "runtime-a-directory", "sigstruct-huge-product-id",
+        "image-blobs-flipped", "sefs-supers-garbage", "key-not-text"}
 
 
 @pytest.mark.parametrize(("case", "damaged", "damage", "command", "says"), CASES,
@@ -371,12 +370,12 @@ def test_truncated_wasm_in_the_image(inst: Path) -> None:
     line = refused(inst, "build")
     assert line.startswith("occlum build: cannot build image/bin/cut: ")
     assert "invalid WebAssembly module" in line
-    assert "has not been built: run `occlum build` first" in refused(inst, "run", KEEPER, "get",
-                                                                     KEPT)
-    assert occlum(inst, "status").stdout == "initialized\n"
+    assert "has not been built: run `occlum build` first" in refused(
+        inst, "run", KEEPER, "get", KEPT, real=False)
+    assert in_process(inst, "status").stdout == "initialized\n"
     assert files_under(inst, "run/mount") == sefs
     cut.unlink()
-    assert occlum(inst, "build").returncode == 0
+    assert in_process(inst, "build").exit_code == 0
     assert kept(inst) == SECRET
 
 
@@ -388,13 +387,13 @@ def test_status_and_print_survive_a_damaged_build(inst: Path) -> None:
     r = occlum(inst, "status")
     assert (r.returncode, r.stdout, "Traceback" in r.stderr) == (0, "built\n", False)
     (inst / "build/sigstruct.json").mkdir()
-    r = occlum(inst, "status")
-    assert (r.returncode, r.stdout, "Traceback" in r.stderr) == (0, "built\n", False)
-    assert "cannot read (Is a directory)" in refused(inst, "print", "mrsigner")
+    assert (in_process(inst, "status").exit_code, in_process(inst, "status").stdout) == (
+        0, "built\n")
+    assert "cannot read (Is a directory)" in refused(inst, "print", "mrsigner", real=False)
     (inst / "run/.lock").unlink()
     (inst / "run/.lock").mkdir()
-    r = occlum(inst, "status")
-    assert (r.returncode, r.stdout, "Traceback" in r.stderr) == (0, "built\n", False)
+    assert (in_process(inst, "status").exit_code, in_process(inst, "status").stdout) == (
+        0, "built\n")
 
 
 def test_an_unwritable_build_note_does_not_stop_a_run(inst: Path) -> None:
@@ -571,7 +570,7 @@ def test_fuzzed_config(template: Path, tmp_path: Path, scale: Callable[[int, int
     base = json.loads((template / "Occlum.json").read_text())
     outcomes = {"refused": 0, "built": 0, "boot refused": 0}
 
-    @settings(max_examples=scale(60, 2000), deadline=None, database=None,
+    @settings(max_examples=scale(50, 2000), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(_configs(base))
     def one(text: str) -> None:
@@ -618,7 +617,7 @@ def test_fuzzed_truncated_wasm(template: Path, tmp_path: Path,
     program = (template / "image/bin/bad_input_keeper").read_bytes()
     cut = folder / "image/bin/cut"
 
-    @settings(max_examples=scale(20, 400), deadline=None, database=None,
+    @settings(max_examples=scale(12, 400), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(st.integers(0, 64), st.integers(0, len(program) - 1)))
     def one(size: int) -> None:
@@ -702,7 +701,7 @@ def test_fuzzed_damage_to_build_and_run(
     rng = random.Random(seed)
     folder = tmp_path / "inst"
     outcomes: dict[str, int] = {}
-    for trial in range(scale(40, 1500)):
+    for trial in range(scale(25, 1500)):
         copy_instance(template, folder)
         target = _pick(rng, folder)
         rel = str(target.relative_to(folder))
@@ -811,17 +810,18 @@ def test_something_else_on_the_server_socket(inst: Path, answer: bytes) -> None:
     """`occlum stop` talking to something that hung up before reading the request
     exited 1 without a word (click takes EPIPE for a closed stdout)."""
     with _impostor(inst, answer=answer):
+        # Whether it hangs up before or after the request: one line either way.
+        assert "server" in refused(inst, "stop")
         for verb, args in (("stop", ()), ("stop", ()), ("exec", (KEEPER, "get", KEPT))):
-            # Whether it hangs up before or after the request: one line either way.
-            assert "server" in refused(inst, verb, *args)
+            assert "server" in refused(inst, verb, *args, real=False)
 
 
 def test_a_directory_in_the_server_socket_s_place(inst: Path) -> None:
     """`occlum stop` removing a stale run/occlum.sock that is a directory: a traceback."""
     (inst / "run/occlum.sock").mkdir()
     try:
-        assert "run/occlum.sock is in the way" in refused(inst, "stop")
-        assert "no server is running" in refused(inst, "exec", KEEPER, "get", KEPT)
+        assert "run/occlum.sock is in the way" in refused(inst, "stop", real=False)
+        assert "no server is running" in refused(inst, "exec", KEEPER, "get", KEPT, real=False)
         assert "run/occlum.sock" in refused(inst, "start")
     finally:
         occlum(inst, "stop")  # if a server did start after all
