@@ -48,11 +48,13 @@ test: lint
 	-sh scripts/ensure-avr.sh
 	-sh scripts/ensure-wrk.sh
 	-sh scripts/ensure-oci.sh
+	-sh scripts/ensure-strace.sh
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 # The hardening tests (tests/hardening) at their long sizes: more calls fuzzed,
 # more crash trials, longer load (issue 16). `make test` runs the CI sizes.
 soak: bytecode
+	-sh scripts/ensure-strace.sh
 	PYOCCLUM_SOAK=1 $(BIN)/pytest -q -n 2 --dist loadfile tests/hardening
 
 bench: bytecode

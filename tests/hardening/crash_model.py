@@ -125,20 +125,32 @@ class Model:
         self._states = [dict(state)]
 
 
-def make_crash_instance(folder: Path, *programs: str,
-                        union_files: dict[str, bytes] | None = None) -> Instance:
-    """A new, built instance in ``folder``: ``tests/programs/<name>.c`` for each
-    of ``programs`` (default crash_steps) as ``/bin/<name>``, ``image_files()``
-    (or ``union_files``) in ``/crash`` of the image, and a sefs mount at ``/data``."""
-    new_instance(folder)
-    for name in programs or ("crash_steps",):
-        out = folder / "image" / "bin" / name
+def compile_programs(out: Path, *names: str) -> dict[str, Path]:
+    """``tests/programs/<name>.c`` compiled by occlum-cc (warnings are errors) into
+    ``out``: name -> wasm file."""
+    built = {}
+    for name in names:
+        wasm = out / name
         r = subprocess.run(
             [str(CC), "-O2", "-Wall", "-Wextra", "-Werror", str(PROGRAMS / f"{name}.c"),
-             "-o", str(out)],
+             "-o", str(wasm)],
             capture_output=True, text=True, timeout=600, check=False,
         )
         assert r.returncode == 0, r.stderr
+        built[name] = wasm
+    return built
+
+
+def make_crash_instance(folder: Path, programs: dict[str, Path],
+                        union_files: dict[str, bytes] | None = None) -> Instance:
+    """A new, built instance in ``folder``: each of ``programs`` (name -> wasm)
+    as ``/bin/<name>``, ``image_files()`` (or ``union_files``) in ``/crash`` of the
+    image, and a sefs mount at ``/data``."""
+    new_instance(folder)
+    for name, wasm in programs.items():
+        out = folder / "image" / "bin" / name
+        out.write_bytes(wasm.read_bytes())
+        out.chmod(0o755)
     crash = folder / "image" / "crash"
     crash.mkdir()
     for name, data in (image_files() if union_files is None else union_files).items():

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import time
@@ -26,6 +28,7 @@ from crash_model import (
     SEFS_DIR,
     UNION_DIR,
     Model,
+    compile_programs,
     gen_of,
     image_files,
     make_crash_instance,
@@ -39,9 +42,15 @@ DIRS = (UNION_DIR, SEFS_DIR)
 SEED = 20261207
 
 
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The guest programs of this module, compiled once."""
+    return compile_programs(tmp_path_factory.mktemp("programs"), "crash_steps", "fsync_probe")
+
+
 @pytest.fixture
-def crash_instance(tmp_path: Path) -> Instance:
-    return make_crash_instance(tmp_path / "inst")
+def crash_instance(tmp_path: Path, programs: dict[str, Path]) -> Instance:
+    return make_crash_instance(tmp_path / "inst", programs)
 
 
 def check_dirs(inst: Instance, models: dict[str, Model], durable: dict[str, int],
@@ -137,3 +146,140 @@ def test_sigkill_at_random_moments_keeps_every_synced_step(
     assert r.exit_code == 0, r.stderr
     print(f"crash trials: {kills}, steps verified: {sum(durable.values())}, "
           f"in-flight steps found committed: {in_flight_committed}")
+
+
+# -- every guest fsync reaches the host's disk before it returns ---------------------------
+#: What the trace records: host writes, syncs, renames and creations, and the
+#: probe's markers (writes to fd 1).
+TRACED = ("fsync,fdatasync,write,pwrite64,pwritev,pwritev2,writev,ftruncate,"
+          "rename,renameat,renameat2,openat")
+_CALL = re.compile(r"^(\d+)\s+(\w+)\((.*)$")
+_FD = re.compile(r"^(-?\d+)<([^>]*)>")
+_MARK = re.compile(r'^1<pipe:\[\d+\]>, "(before|after) (\d+)\\n"')
+_RENAME = re.compile(r'^(\d+)<([^>]*)>, "[^"]*", (\d+)<([^>]*)>')
+_WRITES = {"write", "pwrite64", "pwritev", "pwritev2", "writev", "ftruncate"}
+
+
+def unsynced_in_trace(trace: str) -> dict[int, list[str]]:
+    """For each probe step (``before N`` .. ``after N`` in the trace), what was not
+    durable when the step ended: host files written (or truncated) in the step with
+    no fsync/fdatasync of that file after their last write, and host directories
+    in which a file was renamed or created with no fsync of the directory after.
+    Every step is listed (an empty list: all durable); a step that wrote nothing
+    on the host says so, since it would prove nothing."""
+    steps: dict[int, list[str]] = {}
+    step: int | None = None
+    pending: dict[str, str] = {}
+    for line in trace.splitlines():
+        m = _CALL.match(line)
+        if m is None:
+            continue
+        _, name, args = m.groups()
+        mark = _MARK.match(args) if name == "write" else None
+        if mark is not None:
+            n = int(mark.group(2))
+            if mark.group(1) == "before":
+                step, pending = n, {}
+                steps[n] = []
+                wrote = False
+            elif step == n:
+                steps[n] = sorted(pending.values()) + ([] if wrote else ["no host write"])
+                step = None
+            continue
+        if step is None:
+            continue
+        fd = _FD.match(args)
+        if name in _WRITES and fd is not None and not fd.group(2).startswith(("pipe:", "socket:")):
+            pending[fd.group(2)] = f"{fd.group(2)} written, not synced"
+            wrote = True
+        elif name in ("fsync", "fdatasync") and fd is not None:
+            pending.pop(fd.group(2), None)
+            pending.pop("dir:" + fd.group(2), None)
+        elif name.startswith("rename"):
+            r = _RENAME.match(args)
+            assert r is not None, f"a rename the check cannot read: {line}"
+            for path in (r.group(2), r.group(4)):
+                pending["dir:" + path] = f"{path}: rename not synced"
+        elif name == "openat" and "O_CREAT" in args and fd is not None:
+            ret = line.rsplit(" = ", 1)[-1]
+            if not ret.startswith("-1"):
+                pending["dir:" + fd.group(2)] = f"{fd.group(2)}: creation not synced"
+    return steps
+
+
+def strace_or_skip() -> str:
+    """The path of a working strace, or skip (scripts/ensure-strace.sh installs it)."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is missing (scripts/ensure-strace.sh installs it)")
+    r = subprocess.run([strace, "-f", "-qq", "-o", os.devnull, "true"],
+                       capture_output=True, text=True, timeout=60, check=False)
+    if r.returncode != 0:
+        pytest.skip(f"strace cannot trace here: {r.stderr.strip()[:200]}")
+    return strace
+
+
+PROBE_DIRS = ("/root/probe", UNION_DIR, SEFS_DIR, "/host/probe")
+
+
+def test_every_guest_fsync_reaches_the_host_disk_before_it_returns(
+    crash_instance: Instance, tmp_path: Path,
+) -> None:
+    """``strace -f`` of ``occlum run fsync_probe`` on the union root (a new
+    directory, and files of the image copied up), a sefs mount and hostfs: in
+    every step, each host file written (sefs.nodes, a superblock slot, a hostfs
+    file) is fsync'ed or fdatasync'ed after its last write and before the guest's
+    fsync returns, and each host directory changed is fsync'ed. (Killing the
+    process, as the test above does, cannot show this: the host's page cache
+    survives a SIGKILL, not a power loss.)"""
+    strace = strace_or_skip()
+    inst = crash_instance
+    (inst.path / "host").mkdir(exist_ok=True)
+    trace = tmp_path / "trace"
+    r = subprocess.run(
+        [strace, "-f", "--seccomp-bpf", "-y", "-qq", "-s", "24", "-o", str(trace),
+         "-e", f"trace={TRACED}", str(OCCLUM), "run", "/bin/fsync_probe", *PROBE_DIRS],
+        cwd=inst.path, capture_output=True, timeout=300, check=False,
+        env={**os.environ, "OCCLUM_LOG_LEVEL": "off"},
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.decode().split() == [
+        word for n in range(4 * len(PROBE_DIRS)) for word in ("before", str(n), "after", str(n))]
+    steps = unsynced_in_trace(trace.read_text(errors="replace"))
+    assert sorted(steps) == list(range(4 * len(PROBE_DIRS))), sorted(steps)
+    assert {n: left for n, left in steps.items() if left} == {}
+    # The trace names the host files the check covered: sefs's node file of the root
+    # and of the mount, and the hostfs file itself.
+    text = trace.read_text(errors="replace")
+    for name in ("run/mount/__ROOT/sefs.nodes>", "run/mount/data/sefs.nodes>",
+                 "host/probe/p0>", "host/probe/tmp>"):
+        assert re.search(r"fd?a?t?a?sync\(\d+<[^>]*" + re.escape(name), text), name
+
+
+def test_the_trace_check_sees_a_missing_sync() -> None:
+    """The check above fails a step whose write has no sync after it, or whose
+    rename has no directory sync (a check that passes everything proves nothing)."""
+    trace = "\n".join([
+        '7 write(1<pipe:[5]>, "before 0\\n", 9) = 9',
+        '7 pwrite64(6</r/sefs.nodes>, "x"..., 4096, 0) = 4096',
+        '7 fdatasync(6</r/sefs.nodes>) = 0',
+        '7 pwrite64(6</r/sefs.nodes>, "y"..., 4096, 8192) = 4096',
+        '7 write(1<pipe:[5]>, "after 0\\n", 8) = 8',
+        '7 write(1<pipe:[5]>, "before 1\\n", 9) = 9',
+        '7 pwrite64(9</h/tmp>, "z", 1, 0) = 1',
+        '7 fsync(9</h/tmp>) = 0',
+        '7 renameat(8</h>, "tmp", 8</h>, "b") = 0',
+        '7 write(1<pipe:[5]>, "after 1\\n", 8) = 8',
+        '7 write(1<pipe:[5]>, "before 2\\n", 9) = 9',
+        '7 write(1<pipe:[5]>, "after 2\\n", 8) = 8',
+        '7 write(1<pipe:[5]>, "before 3\\n", 9) = 9',
+        '7 pwrite64(9</h/p>, "z", 1, 0) = 1',
+        '7 fsync(9</h/p>) = 0',
+        '7 write(1<pipe:[5]>, "after 3\\n", 8) = 8',
+    ])
+    assert unsynced_in_trace(trace) == {
+        0: ["/r/sefs.nodes written, not synced"],
+        1: ["/h: rename not synced"],
+        2: ["no host write"],
+        3: [],
+    }
