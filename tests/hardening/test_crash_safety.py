@@ -12,6 +12,7 @@ mount of its own) it does the same from an empty volume.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import re
@@ -19,7 +20,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,8 @@ SEED = 20261207
 @pytest.fixture(scope="module")
 def programs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The guest programs of this module, compiled once."""
-    return compile_programs(tmp_path_factory.mktemp("programs"), "crash_steps", "fsync_probe")
+    return compile_programs(tmp_path_factory.mktemp("programs"), "crash_steps", "fsync_probe",
+                            "fill_disk")
 
 
 @pytest.fixture
@@ -283,3 +285,119 @@ def test_the_trace_check_sees_a_missing_sync() -> None:
         2: ["no host write"],
         3: [],
     }
+
+
+# -- disk full ---------------------------------------------------------------------------------
+FULL_SIZE = "8m"
+KEEP = 4
+
+
+@pytest.fixture
+def small_run_dir(crash_instance: Instance) -> Iterator[Path]:
+    """The instance's ``run/`` (both sefs volumes, the boot state) on a tmpfs of
+    8 MiB of its own, for the test's duration; skips where tmpfs cannot be
+    mounted (it needs root, as on CI and here)."""
+    run = crash_instance.path / "run"
+    saved = run.with_name("run.saved")
+    if run.exists():
+        run.rename(saved)
+    run.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={FULL_SIZE},mode=0755", "tmpfs",
+                        str(run)], capture_output=True, text=True, timeout=60, check=False)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs as run/: {r.stderr.strip()[:200]}")
+    try:
+        if saved.exists():
+            for item in saved.iterdir():
+                (shutil.copytree if item.is_dir() else shutil.copy2)(item, run / item.name)
+        yield run
+    finally:
+        subprocess.run(["umount", "-l", str(run)], capture_output=True, timeout=60, check=False)
+
+
+def fill_host_disk(path: Path) -> None:
+    """Write ``path`` until its file system is full (ENOSPC)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    failure = None
+    try:
+        while True:
+            os.write(fd, bytes(4096))
+    except OSError as e:
+        failure = e.errno
+    finally:
+        os.close(fd)
+    assert failure == errno.ENOSPC, failure
+
+
+def fill_disk(inst: Instance, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(OCCLUM), "run", "/bin/fill_disk", *argv], cwd=inst.path,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def keep_content(k: int) -> bytes:
+    """``content(k)`` of fill_disk.c: what ``keep`` writes to ``keepK``."""
+    return bytes(ord("a") + (i * 13 + k * 7) % 26 for i in range(20_000))
+
+
+@pytest.mark.parametrize(("where", "mode", "call"), [
+    ("/root/df", "stream", "write"),
+    ("/root/df", "small", "fsync"),
+    (SEFS_DIR, "stream", "write"),
+    (SEFS_DIR, "small", "fsync"),
+])
+def test_disk_full_gives_enospc_loses_nothing_and_mounts_again(
+    crash_instance: Instance, small_run_dir: Path, where: str, mode: str, call: str,
+) -> None:
+    """``run/`` on an 8 MiB tmpfs: files written and fsynced first; then one file
+    grows until the disk is full: the guest sees ENOSPC (from ``write`` when its
+    writes stream past the node cache, from ``fsync`` when they wait in it); in the
+    same run the earlier files still read back, and once the big file is removed
+    a new file can be written and synced. A new boot mounts everything and finds
+    all of it."""
+    inst = crash_instance
+    r = fill_disk(inst, "keep", where, str(KEEP))
+    assert r.returncode == 0, r.stderr
+    r = fill_disk(inst, "fill", where, str(KEEP), mode)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr, r.stderr
+    full = r.stdout.splitlines()[0].split()
+    assert full[:3] == ["full", call, "ENOSPC"], r.stdout
+    # Most of the disk was filled with synced data before the error.
+    assert int(full[3]) > 6 << 20, full
+    assert r.stdout.splitlines()[1:] == [f"intact {KEEP}", "recovered"]
+    r = fill_disk(inst, "check", where, str(KEEP))
+    assert (r.returncode, r.stdout) == (0, f"intact {KEEP}\nafter ok\n"), r.stderr
+    with mounted(inst) as _:
+        pass  # every mount of the instance succeeds in-process too
+
+
+def test_disk_left_full_keeps_synced_data_and_mounts_again(
+    crash_instance: Instance, small_run_dir: Path,
+) -> None:
+    """The guest fills the disk and leaves it full (its big file stays): whatever
+    its last fsync returned is there, all of it, at the next mount; while the host
+    keeps the disk at 100% a boot fails with one clear line and no traceback (the
+    volume cannot commit), and it works again, nothing lost, when there is room."""
+    inst = crash_instance
+    where = SEFS_DIR
+    assert fill_disk(inst, "keep", where, str(KEEP)).returncode == 0
+    r = fill_disk(inst, "fill", where, str(KEEP), "stay")
+    assert "Traceback" not in r.stderr, r.stderr
+    full = r.stdout.splitlines()[0].split()
+    assert full[:3] == ["full", "fsync", "ENOSPC"], r.stdout
+    synced = int(full[3])
+    # Whatever the host has left, fill it to the last byte.
+    fill_host_disk(small_run_dir / "ballast")
+    r = fill_disk(inst, "keep", where + "/more", "1")
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr, r.stderr
+    assert "No space left on device" in r.stderr, r.stderr
+    (small_run_dir / "ballast").unlink()
+    with mounted(inst) as dirs:
+        data = dirs[where]
+        node = data.lookup("fill")
+        size = node.stat().size
+        assert size >= synced, (size, synced)
+        assert node.read(0, size) == b"F" * size
+        for k in range(KEEP):
+            assert data.lookup(f"keep{k}").read(0, 30_000) == keep_content(k)
