@@ -2,6 +2,7 @@
  * Crash-test writer for the union root and sefs mounts (issue 16, item 3).
  *
  *   crash_steps [-n COUNT] DIR...
+ *   crash_steps -p DIR...       one child process per DIR, all at once
  *
  * Takes turns over the DIRs; in each it does its next *step* (generation G,
  * kept in DIR/gen: 0 if missing) and ends the step with one fsync; after the
@@ -18,10 +19,14 @@
  *   4  append:   append the line "rec G\n" to log (O_APPEND), fsync(log)
  *
  * tests/hardening/crash_model.py computes the same steps in Python. With
- * -n it stops after COUNT steps in all; without it runs until killed.
+ * -n it stops after COUNT steps in all; without it runs until killed. With
+ * -p it posix_spawns "crash_steps -i D DIR" for each DIR (D: its index) and
+ * waits for them: the children print "synced D G" as one process would.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,16 +185,48 @@ static void step(const char *dir, long gen) {
     }
 }
 
+extern char **environ;
+
+static int spawn_all(char **argv, int first, int argc) {
+    pid_t pids[8];
+    int n = 0;
+    for (int d = first; d < argc && n < 8; d++, n++) {
+        char index[16];
+        snprintf(index, sizeof index, "%d", d - first);
+        char *child[] = {argv[0], "-i", index, argv[d], NULL};
+        if (posix_spawn(&pids[n], argv[0], NULL, NULL, child, environ) != 0) {
+            fail("posix_spawn", argv[d]);
+        }
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        int status;
+        if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
+            WEXITSTATUS(status) != 0) {
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
 int main(int argc, char **argv) {
     long count = -1;
     int first = 1;
+    int base = 0;
+    if (argc > 2 && strcmp(argv[1], "-p") == 0) {
+        return spawn_all(argv, 2, argc);
+    }
+    if (argc > 3 && strcmp(argv[1], "-i") == 0) {
+        base = atoi(argv[2]);
+        first = 3;
+    }
     if (argc > 2 && strcmp(argv[1], "-n") == 0) {
         count = atol(argv[2]);
         first = 3;
     }
     int ndirs = argc - first;
     if (ndirs < 1 || ndirs > 8) {
-        fprintf(stderr, "usage: crash_steps [-n COUNT] DIR...\n");
+        fprintf(stderr, "usage: crash_steps [-n COUNT | -p | -i INDEX] DIR...\n");
         return 2;
     }
     long gens[8];
@@ -202,7 +239,7 @@ int main(int argc, char **argv) {
     for (long done = 0; count < 0 || done < count; done++) {
         int d = (int)(done % ndirs);
         step(argv[first + d], gens[d]);
-        printf("synced %d %ld\n", d, gens[d]);
+        printf("synced %d %ld\n", base + d, gens[d]);
         fflush(stdout);
         gens[d]++;
     }
