@@ -156,6 +156,51 @@ def test_sigkill_at_random_moments_keeps_every_synced_step(
           f"in-flight steps found committed: {in_flight_committed}")
 
 
+
+BIG = 3 << 20
+
+
+def test_sigkill_during_the_copy_up_of_a_big_image_file(
+    tmp_path: Path, programs: dict[str, Path], scale: Callable[[int, int], int],
+) -> None:
+    """``/crash/p0`` is a 3 MiB file of the image; the writer's step 1 writes into
+    it in place, so the union first copies all of it up (through its work
+    directory). Kill within the first ~30 ms of that step, on a fresh instance
+    each time: the next mount must show ``p0`` as the image has it or as the
+    whole step left it, never a partial copy, and nothing of the work directory."""
+    rng = random.Random(SEED + 1)
+    big = bytes((i * 31 + (i >> 12)) % 251 for i in range(BIG))
+    files = {**image_files(), "p0": big}
+    trials = scale(4, 30)
+    outcomes = []
+    for trial in range(trials):
+        inst = make_crash_instance(tmp_path / f"inst{trial}", programs, union_files=files)
+        models = {UNION_DIR: Model(files), SEFS_DIR: Model({})}
+        proc = subprocess.Popen(
+            [str(OCCLUM), "run", "/bin/crash_steps", *DIRS], cwd=inst.path,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env={**os.environ, "OCCLUM_LOG_LEVEL": "off"},
+        )
+        assert proc.stdout is not None
+        seen = [proc.stdout.readline() for _ in range(2)]
+        assert seen == [b"synced 0 0\n", b"synced 1 0\n"], seen
+        time.sleep(rng.uniform(0.0, 0.03))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        out = proc.stdout.read()
+        proc.stdout.close()
+        durable = dict.fromkeys(DIRS, 1)
+        for line in out.decode().splitlines():
+            _, d, gen = line.split()
+            durable[DIRS[int(d)]] = max(durable[DIRS[int(d)]], int(gen) + 1)
+        found = check_dirs(inst, models, durable, f"copy-up trial {trial} (seed {SEED + 1})")
+        outcomes.append(found[UNION_DIR])
+        with inst.open_root() as fs:
+            names = [e.name for e in fs.root().entries()]
+        assert not any(n.startswith(".wh.") for n in names), names
+    print(f"copy-up kills: {trials}, /crash steps found: {outcomes}")
+
+
 # -- every guest fsync reaches the host's disk before it returns ---------------------------
 #: What the trace records: host writes, syncs, renames and creations, and the
 #: probe's markers (writes to fd 1).
