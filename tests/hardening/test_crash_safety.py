@@ -38,6 +38,7 @@ from crash_model import (
 )
 
 from pyocclum.boot import Instance
+from pyocclum.fs.unionfs import WORK_DIR_NAME, UnionFs, whiteout_name
 
 DIRS = (UNION_DIR, SEFS_DIR)
 SEED = 20261207
@@ -195,9 +196,17 @@ def test_sigkill_during_the_copy_up_of_a_big_image_file(
             durable[DIRS[int(d)]] = max(durable[DIRS[int(d)]], int(gen) + 1)
         found = check_dirs(inst, models, durable, f"copy-up trial {trial} (seed {SEED + 1})")
         outcomes.append(found[UNION_DIR])
+        # In the upper layer itself: the work directory is empty (a mount clears it)
+        # and /crash holds the model's files and whiteouts, no temporaries.
         with inst.open_root() as fs:
-            names = [e.name for e in fs.root().entries()]
-        assert not any(n.startswith(".wh.") for n in names), names
+            assert isinstance(fs, UnionFs)
+            upper = fs.upper.root()
+            work = [e.name for e in upper.lookup(WORK_DIR_NAME).entries()]
+            assert set(work) <= {".", ".."}, work
+            names = {e.name for e in upper.lookup("crash").entries()} - {".", ".."}
+        want = models[UNION_DIR].after(found[UNION_DIR])
+        allowed = set(want) | {whiteout_name(name) for name in files}
+        assert names <= allowed, names - allowed
     print(f"copy-up kills: {trials}, /crash steps found: {outcomes}")
 
 
