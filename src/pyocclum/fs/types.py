@@ -31,6 +31,7 @@ __all__ = [
     "Stream",
     "check_name",
     "check_symlink_target",
+    "clamp_time",
     "now_ns",
 ]
 
@@ -43,6 +44,19 @@ MAX_FILE_SIZE = (1 << 63) - 1
 
 def now_ns() -> int:
     return time.time_ns()
+
+
+#: The range of a file's timestamps (ns since the epoch): Linux's signed 64-bit time.
+TIME_MIN = -(1 << 63)
+TIME_MAX = (1 << 63) - 1
+
+
+def clamp_time(ns: int) -> int:
+    """A timestamp a program asks to set, clamped into :data:`TIME_MIN`..:data:`TIME_MAX`,
+    what every file system stores (sefs records it as a signed 64-bit field), as
+    Linux clamps a time to its file system's range. ``Inode.set_times`` is only
+    ever given clamped times."""
+    return TIME_MIN if ns < TIME_MIN else TIME_MAX if ns > TIME_MAX else ns
 
 
 def check_write(offset: int, n: int) -> None:

@@ -53,6 +53,8 @@ PROGRAM_CACHE = 32
 #: Linux reads at most this much of a script's ``#!`` line (BINPRM_BUF_SIZE).
 SHEBANG_LINE_MAX = 256
 _SHEBANG = re.compile(rb"[ \t]*([^ \t]*)[ \t]*(.*?)[ \t]*", re.DOTALL)
+#: How many kernel bugs :attr:`Kernel.bugs` keeps (a storm of them must not grow memory).
+MAX_BUGS_KEPT = 1000
 #: Scripts whose interpreter is a script again: Linux follows at most 4 (then ELOOP).
 SHEBANG_DEPTH = 4
 #: Linux's limits on a new program's arguments and environment (E2BIG beyond):
@@ -136,6 +138,11 @@ class Kernel:
         self.executor = executor
         self.limits = limits or Limits()
         self.strace = strace
+        #: Kernel bugs seen so far, one entry each (who, and the traceback): a Python
+        #: exception other than KernelError escaped a syscall handler or the executor,
+        #: and only the process that hit it was killed (:meth:`log_bug`). The
+        #: hardening tests read it (issue 16); the log has each one too.
+        self.bugs: list[str] = []
         self.boot_ns = time.monotonic_ns()
         self._lock = threading.Lock()
         self._procs: dict[int, Process] = {}
@@ -484,7 +491,11 @@ class Kernel:
 
     # -- misc ---------------------------------------------------------------------------
     def log_bug(self, proc: Process, what: str) -> None:
+        """Record a kernel bug met by ``proc`` (which the caller then kills): logged at
+        ERROR and kept in :attr:`bugs` (the first :data:`MAX_BUGS_KEPT` of them)."""
         log.error("kernel bug in pid %d (%s), killing it: %s", proc.pid, proc.path, what)
+        if len(self.bugs) < MAX_BUGS_KEPT:
+            self.bugs.append(f"pid {proc.pid} ({proc.path}): {what}")
 
     def shutdown(self, grace: float = 0.0) -> None:
         """Stop every process (SIGTERM, then SIGKILL after ``grace`` seconds) and wait."""

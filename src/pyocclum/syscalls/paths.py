@@ -21,7 +21,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
 from pyocclum.fs.file import OpenFile
-from pyocclum.fs.types import Inode
+from pyocclum.fs.types import Inode, clamp_time
 from pyocclum.fs.vfs import Location, ParentLocation, Vfs, refuse_move_into_itself
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
@@ -87,14 +87,15 @@ def _id(value: int) -> int | None:
 
 
 def _time(sec: int, nsec: int, now: int) -> int | None:
-    """One utimensat time: None for UTIME_OMIT; EINVAL for a bad nanosecond field."""
+    """One utimensat time: None for UTIME_OMIT; EINVAL for a bad nanosecond field;
+    clamped to the range files keep (:func:`clamp_time`)."""
     if nsec == UTIME_OMIT:
         return None
     if nsec == UTIME_NOW:
         return now
     if not 0 <= nsec < _NS:
         raise KernelError(Errno.EINVAL, f"tv_nsec {nsec} out of range")
-    return sec * _NS + nsec
+    return clamp_time(sec * _NS + nsec)
 
 
 class PathSyscalls:

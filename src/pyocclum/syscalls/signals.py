@@ -195,9 +195,12 @@ class SignalSyscalls:
 
     def alarm(self, p: Process, seconds: int) -> int:
         """Linux ``alarm``: ITIMER_REAL once; the old timer's seconds left, rounded
-        to the nearest second but never 0 while one was armed."""
+        to the nearest second but never 0 while one was armed, and at most
+        ``UINT_MAX`` (alarm returns an unsigned int; a setitimer may have armed
+        the timer for centuries)."""
         value, _ = self._real_timer(p, seconds * NS, 0)
-        return value // NS + (1 if value % NS >= NS // 2 or 0 < value < NS else 0)
+        left = value // NS + (1 if value % NS >= NS // 2 or 0 < value < NS else 0)
+        return min(left, 0xFFFFFFFF)
 
     def setitimer(self, p: Process, which: int, new: tuple[int, int] | None) -> tuple[int, int]:
         """Linux ``setitimer``/``getitimer`` (``new`` absent): ``new`` is (value,

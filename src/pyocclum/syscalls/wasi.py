@@ -33,7 +33,7 @@ from pyocclum.abi.wasi import (
 )
 from pyocclum.errors import KernelError, ProcessExit
 from pyocclum.fs.file import OpenFile
-from pyocclum.fs.types import Inode, Stat, check_name
+from pyocclum.fs.types import Inode, Stat, check_name, clamp_time
 from pyocclum.fs.vfs import Location, ParentLocation, refuse_move_into_itself
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process
@@ -70,7 +70,10 @@ _MAX_RANDOM = 1 << 20
 
 
 def _filestat(st: Stat) -> tuple[int, ...]:
-    return (st.dev, st.ino, int(st.filetype), st.nlink, st.size, st.atim, st.mtim, st.ctim)
+    """A WASI filestat. Its times are unsigned: one before the epoch (utimensat may
+    set it) is reported as the epoch."""
+    return (st.dev, st.ino, int(st.filetype), st.nlink, st.size, max(st.atim, 0),
+            max(st.mtim, 0), max(st.ctim, 0))
 
 
 def _check_lookupflags(flags: int) -> None:
@@ -80,15 +83,16 @@ def _check_lookupflags(flags: int) -> None:
 
 
 def _times(atim: int, mtim: int, fst: int) -> tuple[int | None, int | None]:
-    """The (atime, mtime) that fst_flags ask to set (None: unchanged); EINVAL for a
-    time both given and ``_NOW``."""
+    """The (atime, mtime) that fst_flags ask to set (None: unchanged; a u64 beyond
+    the signed range is clamped, :func:`clamp_time`); EINVAL for a time both given
+    and ``_NOW``."""
     if fst & ~0xF or (fst & FstFlags.ATIM and fst & FstFlags.ATIM_NOW) or (
         fst & FstFlags.MTIM and fst & FstFlags.MTIM_NOW
     ):
         raise KernelError(Errno.EINVAL, f"bad fst_flags {fst:#x}")
     now = time.time_ns()
-    a = now if fst & FstFlags.ATIM_NOW else atim if fst & FstFlags.ATIM else None
-    m = now if fst & FstFlags.MTIM_NOW else mtim if fst & FstFlags.MTIM else None
+    a = now if fst & FstFlags.ATIM_NOW else clamp_time(atim) if fst & FstFlags.ATIM else None
+    m = now if fst & FstFlags.MTIM_NOW else clamp_time(mtim) if fst & FstFlags.MTIM else None
     return a, m
 
 

@@ -7,6 +7,7 @@ import logging
 import queue
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
@@ -250,7 +251,7 @@ class WasmExecutor:
                     break
                 pre = self._exec(proc, request)
         except Exception as e:  # a kernel bug must not take the LibOS down
-            log.exception("pid %d: executor failure", proc.pid)
+            kernel.log_bug(proc, f"executor failure: {traceback.format_exc()}")
             status, reason = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:
             set_current_process(None)
@@ -509,7 +510,7 @@ class WasmExecutor:
             elif not self._thread_ended_on_purpose(proc, thread):
                 crash = wait_status_signaled(Signal.SIGKILL), f"killed: {_clean(e)}"
         except Exception as e:  # a kernel bug must not take the LibOS down
-            log.exception("pid %d tid %d: executor failure", proc.pid, thread.tid)
+            kernel.log_bug(proc, f"tid {thread.tid}: executor failure: {traceback.format_exc()}")
             crash = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:
             thread.runtime = None
