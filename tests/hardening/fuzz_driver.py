@@ -70,6 +70,15 @@ _OFF = {"offset", "len", "size", "atim", "mtim", "precision"}
 _GUARDED = ("g_sig", "g_pid(", "g_wasi_raise", "g_sigact", "g_sigset_in", "g_sigmask")
 
 
+#: Which wasm parameters of a slot are guest pointers.
+_POINTERS: dict[Kind, tuple[int, ...]] = {
+    Kind.STR: (0,), Kind.BYTES: (0,), Kind.IOV_IN: (0,), Kind.IOV_OUT: (0,),
+    Kind.BUF_OUT: (0,), Kind.OUT_LEN: (0,), Kind.OUT_U32: (0,), Kind.OUT_U64: (0,),
+    Kind.OUT_STRUCT: (0,), Kind.OUT_STRUCT_OPT: (0,), Kind.OUT_STR_ARRAY: (0, 1),
+    Kind.STR_ARRAY: (0,), Kind.ARRAY_IN: (0,), Kind.STRUCT_IN: (0,), Kind.POLL: (0, 1, 3),
+}
+
+
 def _i32_arg(sc: Syscall, slot: Slot) -> str:
     """C expression drawing one 32-bit argument for ``slot`` of ``sc``."""
     n = slot.name
@@ -175,18 +184,24 @@ def table_header(table: list[Syscall]) -> str:
             body.extend(decl)
         at = 0
         free: list[int] = []  # arguments that may take any value
+        pointers: set[int] = set()
         for slot in sc.slots:
             count = slot.wasm_params
             code = _slot_code(sc, slot, argnames[at:at + count])
             body.extend(code)
             if not any(g in line for line in code for g in _GUARDED):
                 free.extend(range(at, at + count))
+            pointers.update(at + k for k in _POINTERS.get(slot.kind, ()))
             at += count
-        # Now and then, one argument that may take any value gets a raw edge value.
+        # Now and then, one argument that may take any value gets a raw edge value
+        # (a pointer an edge pointer: never one into the fuzzer's own data).
         if free:
             body.append(f"if (one_in(8)) {{ switch (below({len(free)})) {{")
             for c, j in enumerate(free):
-                edge = "(i64)g_u64()" if types[j] == "i64" else "(i32)g_u32()"
+                if j in pointers:
+                    edge = "(i32)g_edge_ptr()"
+                else:
+                    edge = "(i64)g_u64()" if types[j] == "i64" else "(i32)g_u32()"
                 body.append(f"case {c}: {argnames[j]} = {edge}; break;")
             body.append("} }")
         call = f"imp_{i}({', '.join(argnames)})"
@@ -211,12 +226,19 @@ def _compile(source: Path, out: Path, include: Path | None, threads: bool) -> No
     cmd = [str(CC), "-O2", "-Wall", "-Wextra", "-Werror"]
     if threads:
         cmd.append("-pthread")
+    if include is not None:  # the fuzzer: a big stack, its far end unused (fuzz_syscalls.c)
+        cmd.append(f"-Wl,-z,stack-size={STACK_SIZE}")
     if include is not None:
         cmd += ["-I", str(include)]
     cmd += [str(source), "-o", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     assert r.returncode == 0, f"{source.name}: {r.stderr}"
 
+
+#: The fuzzer's stack: the linker puts it first, at address 0 and growing down
+#: from here, so the kernel may write to the first few hundred KiB (at a null or
+#: small edge pointer) without touching anything the fuzzer uses.
+STACK_SIZE = 2 << 20
 
 #: Sockets may reach loopback only: fuzzed addresses never leave the machine.
 NETWORK = {"bind": ["127.0.0.1:*", "[::1]:*"], "connect": ["127.0.0.1:*", "[::1]:*"]}

@@ -12,9 +12,11 @@
  * by the driver from the syscall table into fuzz_table.h.
  *
  * Every pointer argument points into the ARENA (the top pages of linear
- * memory, grown once all threads are up, so nothing else lives there) or
- * outside memory: the kernel may write anything there without hurting the
- * fuzzer. The arguments that could end the fuzzer by design are tamed:
+ * memory, grown once all threads are up, so nothing else lives there), at or
+ * a little above address 0 (the far end of the main stack: wasm-ld puts the
+ * stack first, and the driver makes it 2 MiB, of which the fuzzer uses a few
+ * KiB at the top), or outside memory: the kernel may write anything there
+ * without hurting the fuzzer. The arguments that could end the fuzzer by design are tamed:
  * signals go only to itself, never SIGKILL/SIGSTOP, and the handler of
  * every signal stays set (SIGUSR2 is the driver's "poke": it interrupts a
  * call that blocks, so it is never blocked or changed). The driver sends
@@ -221,6 +223,18 @@ static u32 g_ptr(u32 size) {
         u32 room = arena_size > size ? arena_size - size : 0;
         return arena + (room ? below(room) : 0);
     }
+    }
+}
+
+/* A raw edge pointer: null or small (the unused far end of the stack: writes there
+ * hurt nothing), misaligned in the arena, or past the end. */
+static u32 g_edge_ptr(void) {
+    static const u32 P[] = {0, 1, 2, 3, 8, 0x7f, 0xfff, 0x1000, 0x7fff, 0xffff, 0x10000};
+    switch (below(4)) {
+    case 0: return P[below(N(P))];
+    case 1: return arena + 1 + 2 * below(arena_size / 4);
+    case 2: return cur_end() + below(4096);
+    default: return 0xffffffffu - below(4096);
     }
 }
 
