@@ -79,9 +79,67 @@ _POINTERS: dict[Kind, tuple[int, ...]] = {
 }
 
 
+#: Plausible values of flag and enum slots, by (call, slot) or by slot name: mostly
+#: valid (so calls get past their argument checks and into the file systems,
+#: sockets and timers), else any value (``g_pick`` takes one at random, and a raw
+#: value one time in four).
+_CHOICES: dict[str, tuple[int, ...]] = {
+    # WASI
+    "path_open.oflags": (0, 1, 2, 4, 8, 1 | 8, 1 | 4, 2 | 1),
+    "path_open.fdflags": (0, 1, 4, 16, 1 | 4),
+    "dirflags": (0, 1), "old_flags": (0, 1), "path_filestat_get.flags": (0, 1),
+    "path_filestat_set_times.flags": (0, 1),
+    "fst_flags": (1, 2, 4, 8, 5, 10, 1 | 2, 15),
+    "fd_fdstat_set_flags.flags": (0, 1, 4, 1 | 4, 16),
+    "whence": (0, 1, 2, 3), "advice": (0, 1, 2, 3, 4, 5),
+    "id": (0, 1, 2, 3), "clock": (0, 1, 2, 3, 7, 9),
+    "ri_flags": (0, 1, 2), "si_flags": (0,),
+    "sock_shutdown.how": (1, 2, 3), "sock_accept.flags": (0, 4),
+    # occlum (Linux values)
+    "openat.flags": (0, 1, 2, 0x41, 0x42, 0x241, 0x442, 0xC2, 0x10000, 0x20000, 0x200000,
+                     0x410002, 0x80002, 0x802),
+    "open_tmpfile.flags": (0x410002, 0x410001, 0x410082, 2, 0),
+    "fstatat.flags": (0, 0x100, 0x1000, 0x800), "statfs.flags": (0, 0x100, 0x1000),
+    "fchmodat.flags": (0, 0x100), "fchownat.flags": (0, 0x100, 0x1000),
+    "faccessat.flags": (0, 0x200, 0x100), "faccessat.mode": (0, 1, 2, 4, 7),
+    "unlinkat.flags": (0, 0x200), "linkat.flags": (0, 0x400, 0x1000),
+    "renameat2.flags": (0, 1, 2, 4), "utimensat.flags": (0, 0x100),
+    "mode": (0o644, 0o755, 0o600, 0o777, 0o4755, 0o1777, 0),
+    "pipe2.flags": (0, 0x800, 0x80000, 0x4000), "dup3.flags": (0, 0x80000),
+    "eventfd2.flags": (0, 0x800, 0x80000, 1, 0x801),
+    "epoll_create1.flags": (0, 0x80000), "epoll_ctl.op": (1, 2, 3),
+    "timerfd_create.flags": (0, 0x800, 0x80000), "timerfd_settime.flags": (0, 1, 2),
+    "fcntl.cmd": (0, 1, 2, 3, 4, 5, 6, 7, 1030, 1024, 1025, 1031, 1032, 1033),
+    "lock.cmd": (5, 6, 7, 36, 37, 38), "flock.op": (1, 2, 8, 5, 6, 12),
+    "wait4.options": (0, 1, 2, 8, 1 | 2, 0x40000000 | 1, 0x80000000 | 1),
+    "socket.domain": (1, 2, 10), "socketpair.domain": (1, 1, 2),
+    "socket.type": (1, 2, 5, 0x801, 0x80001, 3), "socketpair.type": (1, 2, 5, 0x801),
+    "protocol": (0, 0, 6, 17), "level": (1, 6, 0, 41), "shutdown.how": (0, 1, 2),
+    "sendmsg.flags": (0, 0x40, 0x4000), "recvmsg.flags": (0, 0x40, 0x2, 0x100),
+    "accept4.flags": (0, 0x800, 0x80000),
+    "resource": (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+    "setitimer.which": (0, 1, 2), "sigprocmask.how": (0, 1, 2),
+    "getpriority.which": (0, 1, 2), "setpriority.which": (0, 1, 2),
+    "umask.mask": (0o022, 0o077, 0, 0o777),
+    "getsockopt.name": tuple(range(1, 40)), "setsockopt.name": tuple(range(1, 40)),
+}
+
+
+def _choice(sc: Syscall, slot: Slot) -> tuple[int, ...] | None:
+    return _CHOICES.get(f"{sc.name}.{slot.name}") or _CHOICES.get(slot.name)
+
+
+def _pick(values: tuple[int, ...]) -> str:
+    listed = ", ".join(f"{v:#x}u" for v in values)
+    return f"g_pick((const u32[]){{{listed}}}, {len(values)})"
+
+
 def _i32_arg(sc: Syscall, slot: Slot) -> str:
     """C expression drawing one 32-bit argument for ``slot`` of ``sc``."""
     n = slot.name
+    values = _choice(sc, slot)
+    if values is not None:
+        return f"(i32){_pick(values)}"
     if n in _FD:
         return "(i32)g_fd()"
     if n == "sig":
@@ -109,6 +167,10 @@ def _i64_arg(sc: Syscall, slot: Slot) -> str:
         return "(i64)g_sigmask()"
     if n in _OFF:
         return "(i64)g_off()"
+    if "rights" in n or n in ("base", "inheriting"):
+        return "(i64)(one_in(2) ? ~0ull : g_u64())"
+    if n == "cookie":
+        return "(i64)(one_in(4) ? g_u64() : below(8))"
     return "(i64)g_u64()"
 
 

@@ -58,6 +58,11 @@ static _Thread_local u64 rng;
 static volatile int go;
 
 IMPORT("occlum", "gettid") i32 fz_gettid(void);
+IMPORT("occlum", "openat") i32 fz_openat(i32 dirfd, i32 path, i32 len, i32 flags, i32 mode,
+                                         i32 fd_out);
+IMPORT("occlum", "dup3") i32 fz_dup3(i32 fd, i32 newfd, i32 flags);
+IMPORT("wasi_snapshot_preview1", "fd_close") i32 fz_close(i32 fd);
+IMPORT("wasi_snapshot_preview1", "fd_fdstat_get") i32 fz_fdstat_get(i32 fd, i32 out);
 
 /* The end of linear memory now (past it, every address is outside). */
 static u32 cur_end(void) { return (u32)__builtin_wasm_memory_size(0) * PAGE; }
@@ -134,13 +139,18 @@ static u32 g_flags(void) {
     }
 }
 
+/* One of `n` plausible values, or (one time in four) any value. */
+static u32 g_pick(const u32 *values, u32 n) {
+    return one_in(4) ? g_flags() : values[below(n)];
+}
+
 /* A file descriptor: usually a small one (open, closed, fd 3 the root), or an edge. */
 static u32 g_fd(void) {
-    if (one_in(8))
+    if (one_in(10))
         return U32_EDGES[below(N(U32_EDGES))];
-    if (one_in(4))
+    if (one_in(3))
         return 3;
-    return below(48);
+    return one_in(3) ? below(64) : below(12);
 }
 
 /* Offsets and sizes, signed or not. */
@@ -212,7 +222,7 @@ static i32 g_tid(void) {
 
 /* A pointer: mostly into the arena, else an edge of memory or beyond it. */
 static u32 g_ptr(u32 size) {
-    switch (below(16)) {
+    switch (below(30)) {
     case 0: return 0;
     case 1: return mem_end - (size < mem_end ? size : 0); /* the last bytes, exactly */
     case 2: return mem_end - 1 - below(8);
@@ -572,6 +582,23 @@ static u32 g_wasi_raise(void) {
 static u32 calls_each;
 static u64 seeds[MAX_THREADS];
 
+/* Not a fuzzed call: when fd 3 (the root, which the WASI path calls start from)
+ * is gone or is no directory, open "/" again there; else the WASI path calls would
+ * soon all fail with EBADF. */
+static void fix_root_fd(void) {
+    static _Thread_local unsigned char stat[24];
+    static _Thread_local i32 fd;
+    if (fz_fdstat_get(3, (i32)(uintptr_t)stat) == 0 && stat[0] == 3 /* directory */)
+        return;
+    if (fz_openat(-100, (i32)(uintptr_t)"/", 1, 0x10000 /* O_DIRECTORY */, 0,
+                  (i32)(uintptr_t)&fd) == 0) {
+        if (fd != 3) {
+            fz_dup3(fd, 3, 0);
+            fz_close(fd);
+        }
+    }
+}
+
 static void *fuzz(void *arg) {
     u64 seed = *(u64 *)arg;
     if (arg != &seeds[0]) {  /* a thread: wait until main has made the arena */
@@ -582,8 +609,11 @@ static void *fuzz(void *arg) {
     rng = seed ? seed : 1;
     for (int k = 0; k < 8; k++)
         (void)next();
-    for (u32 i = 0; i < calls_each; i++)
+    for (u32 i = 0; i < calls_each; i++) {
+        if (i % 128 == 0)
+            fix_root_fd();
         FZ_CALLS[below(FZ_NCALLS)]();
+    }
     return NULL;
 }
 
