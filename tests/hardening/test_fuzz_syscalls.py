@@ -184,3 +184,15 @@ def test_a_time_before_the_epoch_is_the_epoch_in_a_wasi_filestat() -> None:
     assert r.bugs == [], r.bugs
     assert r.status == 0, r.reason
     assert fs.root().lookup("f").stat().mtim == -(1 << 20) * 10**9  # kept as set
+
+
+def test_getitimer_of_a_timer_armed_for_int64_max_ns() -> None:
+    """An ITIMER_REAL armed for 2**63-1 ns was reported back through a float as
+    2**63 ns, one past what an itimerval holds: the dispatcher could not pack it
+    (a kernel bug, the caller killed)."""
+    forever = struct.pack("<qq", (1 << 63) - 1, (1 << 63) - 1)  # value, interval
+    r = replay([("occlum", "setitimer", (0, 1024, 0)),
+                ("occlum", "setitimer", (0, 0, 2048)),   # getitimer
+                ("occlum", "setitimer", (0, 1024, 2048))], data=forever)
+    assert r.bugs == [], r.bugs
+    assert r.status == 0, r.reason

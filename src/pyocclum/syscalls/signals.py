@@ -62,6 +62,12 @@ def _s32(value: int) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
+def _ns(seconds: float) -> int:
+    """A timer's seconds (a float) as the ns an itimerval reports: rounded, and within
+    0..2**63-1 (a timer armed for 2**63-1 ns comes back as 2.0**63 s, one past it)."""
+    return min(max(0, round(seconds * 1e9)), (1 << 63) - 1)
+
+
 class SignalSyscalls:
     """Handlers of the ``occlum`` signal calls for one kernel."""
 
@@ -181,9 +187,9 @@ class SignalSyscalls:
         before = (0, 0)
         if old is not None:
             if isinstance(old, IntervalTimer):
-                before = (round(old.remaining() * 1e9), round(old.interval * 1e9))
+                before = (_ns(old.remaining()), _ns(old.interval))
             elif not old.finished.is_set():
-                before = (max(0, round((p.alarm_deadline - time.monotonic()) * 1e9)), 0)
+                before = (_ns(p.alarm_deadline - time.monotonic()), 0)
             old.cancel()
             p.alarm = None
         if value_ns:
@@ -215,9 +221,9 @@ class SignalSyscalls:
         if new is None:
             timer = p.alarm
             if isinstance(timer, IntervalTimer):
-                return (round(timer.remaining() * 1e9), round(timer.interval * 1e9))
+                return (_ns(timer.remaining()), _ns(timer.interval))
             if timer is not None and not timer.finished.is_set():
-                return (max(0, round((p.alarm_deadline - time.monotonic()) * 1e9)), 0)
+                return (_ns(p.alarm_deadline - time.monotonic()), 0)
             return (0, 0)
         value, interval = new
         if value < 0 or interval < 0:
