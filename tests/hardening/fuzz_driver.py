@@ -50,6 +50,8 @@ PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
 CC = Path(sys.executable).parent / "occlum-cc"
 FUZZER = "fuzz_syscalls"
 BYSTANDER = "fuzz_bystander"
+#: Two threads blocked for ever (the regression test of a kernel bug in a threaded process).
+BLOCKED = "fuzz_blocked"
 
 #: Imports the fuzzer never calls, and why: each would end the fuzzer by design.
 EXCLUDED: dict[tuple[str, str], str] = {
@@ -321,6 +323,7 @@ def fuzz_instance(folder: Path) -> Instance:
     bin_dir = folder / "image" / "bin"
     _compile(PROGRAMS / f"{FUZZER}.c", bin_dir / FUZZER, gen, threads=True)
     _compile(PROGRAMS / f"{BYSTANDER}.c", bin_dir / BYSTANDER, None, threads=False)
+    _compile(PROGRAMS / f"{BLOCKED}.c", bin_dir / BLOCKED, None, threads=True)
     inst = Instance(folder)
     inst.build()
     return inst
@@ -390,7 +393,7 @@ class _Poker:
     def _run(self) -> None:
         while not self.stop.wait(self.period):
             for proc in self.procs:
-                if proc.exited:
+                if proc.done.is_set():
                     continue
                 for t in proc.threads.others(None):
                     try:
@@ -400,8 +403,10 @@ class _Poker:
                         pass  # it ended meanwhile
 
 
-def _start(kernel: Kernel, argv: list[str],
-           config: RuntimeConfig) -> tuple[Process, Tail, Tail]:
+def start(kernel: Kernel, argv: list[str],
+          config: RuntimeConfig) -> tuple[Process, Tail, Tail]:
+    """Start ``argv`` in ``kernel`` as ``occlum run`` starts its program, its stdout
+    and stderr kept in :class:`Tail` streams."""
     out, err = Tail(), Tail()
     proc = start_program(kernel, config, argv, [], (BytesInputStream(b""), out, err))
     return proc, out, err
@@ -430,10 +435,10 @@ def run_fuzz(
         for p in range(processes):
             t = threads if p % 2 == 0 else 1
             argv = [f"/bin/{FUZZER}", str(seed * 1000 + p), str(calls), str(t)]
-            proc, out, err = _start(kernel, argv, booted.config)
+            proc, out, err = start(kernel, argv, booted.config)
             fuzzers.append((argv, proc, out, err))
         by_argv = [f"/bin/{BYSTANDER}", str(bystander_rounds)]
-        by, by_out, by_err = _start(kernel, by_argv, booted.config)
+        by, by_out, by_err = start(kernel, by_argv, booted.config)
         poker = _Poker(kernel, [f[1] for f in fuzzers], poke_period)
         poker.thread.start()
         deadline = started + timeout
@@ -447,7 +452,7 @@ def run_fuzz(
         report.pokes = poker.pokes
         report.seconds = time.monotonic() - started
         for argv, proc, out, err in fuzzers:
-            if not proc.exited:
+            if not proc.done.is_set():  # all of its threads have ended
                 report.hung.append(" ".join(argv))
             ended = Ended(argv, proc.status, proc.death_reason or "", out.getvalue(),
                           err.getvalue())
@@ -456,15 +461,15 @@ def run_fuzz(
                 report.calls += calls * int(argv[3])
         report.bystanders.append(Ended(by_argv, by.status, by.death_reason or "",
                                        by_out.getvalue(), by_err.getvalue()))
-        if not by.exited:
+        if not by.done.is_set():
             report.hung.append(" ".join(by_argv))
         if not report.hung:
             # The LibOS still works: a second bystander, after the storm.
-            after, a_out, a_err = _start(kernel, by_argv, booted.config)
+            after, a_out, a_err = start(kernel, by_argv, booted.config)
             after.done.wait(60)
             report.bystanders.append(Ended(by_argv, after.status, after.death_reason or "",
                                            a_out.getvalue(), a_err.getvalue()))
-            if not after.exited:
+            if not after.done.is_set():
                 report.hung.append("the bystander after the fuzzers")
         for mount in kernel.vfs.mounts:
             if mount.path.startswith("/proc") and report.hung:

@@ -19,11 +19,13 @@ import logging
 import os
 import random
 import struct
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fuzz_driver import (
+    BLOCKED,
     EXCLUDED,
     FuzzReport,
     fsck,
@@ -32,12 +34,15 @@ from fuzz_driver import (
     kernel_table,
     replay,
     run_fuzz,
+    start,
 )
 
+from pyocclum.abi.signals import Signal, wait_status_signaled
 from pyocclum.boot import Instance
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import SeFs
 from pyocclum.fs.types import TIME_MAX, TIME_MIN
+from pyocclum.wasm.host import _bug
 
 WASI = "wasi_snapshot_preview1"
 
@@ -196,3 +201,25 @@ def test_getitimer_of_a_timer_armed_for_int64_max_ns() -> None:
                 ("occlum", "setitimer", (0, 1024, 2048))], data=forever)
     assert r.bugs == [], r.bugs
     assert r.status == 0, r.reason
+
+
+def test_a_kernel_bug_in_one_thread_ends_every_thread_of_its_process(
+    instance: Instance,
+) -> None:
+    """A kernel bug met by one thread marked the process dead but left its other
+    threads running: one blocked in a wait stayed there for ever, and the process
+    never ended (found by the fuzzer: a setitimer bug in a 3-thread fuzzer, the
+    driver waited out its whole timeout). Here the bug is reported, as the
+    dispatcher does, while both threads of the process are blocked."""
+    with instance.booted() as booted:
+        proc, out, _ = start(booted.kernel, [f"/bin/{BLOCKED}"], booted.config)
+        deadline = time.monotonic() + 30
+        while (b"blocked" not in out.getvalue() or len(proc.threads) < 2) and \
+                time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(proc.threads) == 2, out.getvalue()
+        time.sleep(0.1)  # both in their waits
+        _bug(booted.kernel, proc, "a test")
+        assert proc.done.wait(10), "the process did not end"
+        assert proc.status == wait_status_signaled(Signal.SIGKILL)
+        assert len(booted.kernel.bugs) == 1

@@ -389,6 +389,12 @@ def _exit_group(kernel: Kernel, proc: Process, status: int) -> None:
     """``exit`` in any thread ends the whole process: record the status, and
     make the other threads stop wherever they are (as a fatal signal would)."""
     proc.finish(status)
+    _stop_other_threads(kernel, proc, status)
+
+
+def _stop_other_threads(kernel: Kernel, proc: Process, status: int) -> None:
+    """Make every other thread of ``proc`` stop wherever it is, as a fatal signal
+    would (running or blocked in a wait): the process ends with ``status``."""
     if len(proc.threads) > 1:
         with proc.lock:
             if proc.kill_status is None:
@@ -422,9 +428,13 @@ def _check(ptr: str, size: str) -> str:
 
 
 def _bug(kernel: Kernel, proc: Process, name: str) -> int:
-    """A handler raised something other than KernelError: kill only the caller."""
+    """A handler raised something other than KernelError: kill only the calling
+    process, with all of its threads (the others must not run on, or wait
+    forever, in a process that has ended)."""
     kernel.log_bug(proc, f"{name}: {traceback.format_exc()}")
-    proc.finish(wait_status_signaled(Signal.SIGKILL), f"killed: kernel error in {name}")
+    status = wait_status_signaled(Signal.SIGKILL)
+    proc.finish(status, f"killed: kernel error in {name}")
+    _stop_other_threads(kernel, proc, status)
     return _trap("kernel bug")
 
 
