@@ -67,9 +67,14 @@ _FD = {"fd", "dirfd", "epfd", "old_fd", "new_fd", "to", "newfd", "olddirfd", "ne
 _OFF = {"offset", "len", "size", "atim", "mtim", "precision"}
 
 
+#: Calls that reserve disk space: on /host a real posix_fallocate, which fills the
+#: host's disk (ext4 keeps what it allocated before ENOSPC), so lengths stay small.
+_ALLOCATE = ("fd_allocate", "fallocate")
+
 #: Generators whose values are tamed (signals only to oneself, never SIGKILL, the
 #: poke never blocked, handlers that exist): their arguments never get raw values.
-_GUARDED = ("g_sig", "g_pid(", "g_wasi_raise", "g_sigact", "g_sigset_in", "g_sigmask")
+_GUARDED = ("g_sig", "g_pid(", "g_wasi_raise", "g_sigact", "g_sigset_in", "g_sigmask",
+            "g_alloc")
 
 
 #: Which wasm parameters of a slot are guest pointers.
@@ -123,6 +128,7 @@ _CHOICES: dict[str, tuple[int, ...]] = {
     "setitimer.which": (0, 1, 2), "sigprocmask.how": (0, 1, 2),
     "getpriority.which": (0, 1, 2), "setpriority.which": (0, 1, 2),
     "umask.mask": (0o022, 0o077, 0, 0o777),
+    "fallocate.mode": (0, 1, 3, 0x8, 0x10, 0x20),
     "getsockopt.name": tuple(range(1, 40)), "setsockopt.name": tuple(range(1, 40)),
 }
 
@@ -163,6 +169,8 @@ def _i32_arg(sc: Syscall, slot: Slot) -> str:
 
 def _i64_arg(sc: Syscall, slot: Slot) -> str:
     n = slot.name
+    if sc.name in _ALLOCATE:
+        return "g_alloc_len()" if n == "len" else "g_alloc_off()"
     if n == "timeout_ns":
         return "g_timeout()"
     if n == "mask":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import shutil
 import struct
 import time
 from collections.abc import Callable, Iterator
@@ -37,8 +38,11 @@ from fuzz_driver import (
     start,
 )
 
+from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_signaled
 from pyocclum.boot import Instance
+from pyocclum.errors import KernelError
+from pyocclum.fs.hostfs import HostFs
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import SeFs
 from pyocclum.fs.types import TIME_MAX, TIME_MIN
@@ -223,3 +227,20 @@ def test_a_kernel_bug_in_one_thread_ends_every_thread_of_its_process(
         assert proc.done.wait(10), "the process did not end"
         assert proc.status == wait_status_signaled(Signal.SIGKILL)
         assert len(booted.kernel.bugs) == 1
+
+
+def test_fallocate_on_host_files_beyond_the_free_space_fails_at_once(tmp_path: Path) -> None:
+    """One fallocate of 1 TiB on a /host file filled the host's disk (71 GB free
+    when the fuzzer found it): the host's posix_fallocate allocates until the
+    disk is full and keeps it. Now it is ENOSPC, with nothing allocated."""
+    (tmp_path / "host").mkdir()
+    fs = HostFs(tmp_path / "host")
+    f = fs.root().create("f", 0o644)
+    before = shutil.disk_usage(tmp_path).free
+    with pytest.raises(KernelError) as e:
+        f.allocate(0, 1 << 50)
+    assert e.value.errno == Errno.ENOSPC
+    assert os.stat(tmp_path / "host" / "f").st_blocks == 0
+    assert shutil.disk_usage(tmp_path).free > before - (64 << 20)
+    f.allocate(0, 1 << 20)  # what fits is allocated
+    assert os.stat(tmp_path / "host" / "f").st_blocks * 512 >= 1 << 20

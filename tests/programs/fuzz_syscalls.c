@@ -160,6 +160,19 @@ static u64 g_off(void) {
     return U64_EDGES[below(N(U64_EDGES))];
 }
 
+/* fallocate's offset and length: small or invalid, never a huge valid range (on
+ * /host that would be a real allocation of the host's disk). */
+static i64 g_alloc_off(void) {
+    static const i64 V[] = {0, 1, 4096, 1 << 20, 1ll << 40, -1, -4096, 0x7fffffffffffffffll};
+    return V[below(N(V))];
+}
+
+static i64 g_alloc_len(void) {
+    static const i64 V[] = {0, 1, 4096, 65536, 1 << 20, -1, (i64)0x8000000000000000ull,
+                            0x7fffffffffffffffll};
+    return V[below(N(V))];
+}
+
 /* Timeouts (ns): almost always short; rarely forever (the poke ends the wait). */
 static i64 g_timeout(void) {
     switch (below(16)) {

@@ -514,11 +514,18 @@ class HostFile(_HostNode):
             self._release()
 
     def allocate(self, offset: int, length: int) -> None:
+        """``posix_fallocate`` on the host file. ENOSPC at once, with nothing
+        allocated, for more than the host file system has free: the host's
+        fallocate (ext4's) allocates until the disk is full, keeps what it got and
+        only then fails, so one call inside could fill the host's disk."""
         self._hfs._writable()
         if offset < 0 or length <= 0:
             raise KernelError(Errno.EINVAL, "bad offset or length")
         fd = self._acquire(_WRITE)
         try:
+            vfs = os.fstatvfs(fd)
+            if length > vfs.f_bavail * vfs.f_frsize:
+                raise KernelError(Errno.ENOSPC, "allocate: more than the host has free")
             os.posix_fallocate(fd, offset, length)
         except OSError as e:
             raise _kerr(e, "allocate") from e
