@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -276,6 +277,10 @@ def table_header(table: list[Syscall]) -> str:
                     edge = "(i64)g_u64()" if types[j] == "i64" else "(i32)g_u32()"
                 body.append(f"case {c}: {argnames[j]} = {edge}; break;")
             body.append("} }")
+        if sc.name == "sigsuspend":
+            # Three times in four a poke is already pending, and it returns at once;
+            # else it waits for the driver's.
+            body.append("if (!one_in(4)) fz_tkill(fz_gettid(), SIGUSR2);")
         call = f"imp_{i}({', '.join(argnames)})"
         body.append(f"{call};" if ret == "void" else f"(void){call};")
         out.append(f"static void fz_{i}(void) {{ /* {sc.module}.{sc.name} */")
@@ -363,6 +368,8 @@ class FuzzReport:
     #: Problems the live fsck found in the mounted file systems.
     fsck_live: list[str] = field(default_factory=list)
     pokes: int = 0
+    #: The fuzzers were stopped: they had used more than DISK_BUDGET of the disk.
+    disk_exceeded: bool = False
 
 
 class Tail(Stream):
@@ -386,20 +393,53 @@ class Tail(Stream):
 TAIL = 4096
 
 
-class _Poker:
-    """Sends SIGUSR2 to every thread of the fuzzer processes every ``period`` s."""
+#: The fuzzers are stopped if the instance folder grows past this on the disk.
+DISK_BUDGET = 4 << 30
 
-    def __init__(self, kernel: Kernel, procs: list[Process], period: float) -> None:
+
+def disk_used(folder: Path) -> int:
+    """Bytes of disk the files below ``folder`` take (``du``: holes not counted)."""
+    total = 0
+    for top, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            try:
+                total += os.lstat(os.path.join(top, name)).st_blocks * 512
+            except OSError:
+                pass  # removed meanwhile
+    return total
+
+
+class _Poker:
+    """Sends SIGUSR2 to every thread of the fuzzer processes every ``period`` s, and
+    SIGKILL to all of them if the instance folder ``folder`` (its encrypted root,
+    its /host) takes more than :data:`DISK_BUDGET` of the disk (a fuzzer must not
+    fill the disk of the machine it runs on; :attr:`disk_exceeded` says it
+    happened)."""
+
+    def __init__(self, kernel: Kernel, procs: list[Process], period: float,
+                 folder: Path) -> None:
         self.kernel = kernel
         self.procs = procs
         self.period = period
+        self.folder = folder
+        self.disk_exceeded = False
         self.stop = threading.Event()
         self.pokes = 0
         self.tkill = ThreadSyscalls(kernel).tkill
         self.thread = threading.Thread(target=self._run, name="fuzz-poker", daemon=True)
 
+    def _check_disk(self) -> None:
+        if disk_used(self.folder) > DISK_BUDGET:
+            self.disk_exceeded = True
+            for proc in self.procs:
+                self.kernel.send_signal(proc, int(Signal.SIGKILL))
+
     def _run(self) -> None:
+        rounds = 0
         while not self.stop.wait(self.period):
+            rounds += 1
+            if rounds % 100 == 0:
+                self._check_disk()
             for proc in self.procs:
                 if proc.done.is_set():
                     continue
@@ -429,7 +469,7 @@ def run_fuzz(
     calls: int,
     timeout: float,
     bystander_rounds: int = 200,
-    poke_period: float = 0.005,
+    poke_period: float = 0.002,
 ) -> FuzzReport:
     """Boot ``instance`` and fuzz it: ``processes`` fuzzers (the first ones with
     ``threads`` threads each, the others single-threaded), each thread making
@@ -447,7 +487,7 @@ def run_fuzz(
             fuzzers.append((argv, proc, out, err))
         by_argv = [f"/bin/{BYSTANDER}", str(bystander_rounds)]
         by, by_out, by_err = start(kernel, by_argv, booted.config)
-        poker = _Poker(kernel, [f[1] for f in fuzzers], poke_period)
+        poker = _Poker(kernel, [f[1] for f in fuzzers], poke_period, instance.path)
         poker.thread.start()
         deadline = started + timeout
         try:
@@ -458,6 +498,7 @@ def run_fuzz(
             poker.stop.set()
             poker.thread.join()
         report.pokes = poker.pokes
+        report.disk_exceeded = poker.disk_exceeded
         report.seconds = time.monotonic() - started
         for argv, proc, out, err in fuzzers:
             if not proc.done.is_set():  # all of its threads have ended

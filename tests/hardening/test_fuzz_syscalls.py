@@ -94,6 +94,7 @@ def _summary(r: FuzzReport) -> str:
         lines.append(f"  {' '.join(e.argv)}: status {e.status} {e.reason} "
                      f"{e.stdout[-200:]!r}")
     lines += [f"  hung: {h}" for h in r.hung]
+    lines += ["  stopped: they were filling the disk"] if r.disk_exceeded else []
     lines += [f"  bug: {b[:2000]}" for b in r.bugs[:5]]
     lines += [f"  fsck: {p}" for p in r.fsck_live[:20]]
     return "\n".join(lines)
@@ -121,6 +122,7 @@ def test_fuzz_every_syscall(instance: Instance, scale: Callable[[int, int], int]
     summary = _summary(report)
     print(summary)
     assert not report.bugs, summary
+    assert not report.disk_exceeded, f"the fuzzers were filling the disk\n{summary}"
     assert not logged_errors, f"{summary}\n{logged_errors[:3]}"
     assert not report.hung, summary
     assert [e.status for e in report.fuzzers] == [0] * processes, summary

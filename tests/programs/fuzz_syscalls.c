@@ -58,6 +58,7 @@ static _Thread_local u64 rng;
 static volatile int go;
 
 IMPORT("occlum", "gettid") i32 fz_gettid(void);
+IMPORT("occlum", "tkill") i32 fz_tkill(i32 tid, i32 sig);
 IMPORT("occlum", "openat") i32 fz_openat(i32 dirfd, i32 path, i32 len, i32 flags, i32 mode,
                                          i32 fd_out);
 IMPORT("occlum", "dup3") i32 fz_dup3(i32 fd, i32 newfd, i32 flags);
@@ -175,11 +176,11 @@ static i64 g_alloc_len(void) {
 
 /* Timeouts (ns): almost always short; rarely forever (the poke ends the wait). */
 static i64 g_timeout(void) {
-    switch (below(16)) {
+    switch (below(48)) {
     case 0: return -1;
     case 1: return (i64)0x7fffffffffffffffll;
-    case 2: return (i64)(next() | 0x8000000000000000ull);
-    case 3: case 4: return (i64)below(2000000);
+    case 2: case 3: case 4: return (i64)(next() | 0x8000000000000000ull);
+    case 5: case 6: case 7: case 8: return (i64)below(2000000);
     default: return (i64)below(3);
     }
 }
