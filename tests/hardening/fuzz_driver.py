@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -402,10 +403,8 @@ def disk_used(folder: Path) -> int:
     total = 0
     for top, dirs, files in os.walk(folder):
         for name in dirs + files:
-            try:
+            with contextlib.suppress(OSError):  # removed meanwhile
                 total += os.lstat(os.path.join(top, name)).st_blocks * 512
-            except OSError:
-                pass  # removed meanwhile
     return total
 
 
