@@ -300,17 +300,22 @@ def kernel_table() -> list[Syscall]:
     return syscall_table(Kernel(None, None))  # type: ignore[arg-type]  # handlers only bind
 
 
-def _compile(source: Path, out: Path, include: Path | None, threads: bool) -> None:
+def _compile(source: Path, out: Path, include: Path | None,
+             threads: bool) -> subprocess.Popen[str]:
+    """Start occlum-cc on ``source`` (warnings are errors); :func:`_finish` waits."""
     cmd = [str(CC), "-O2", "-Wall", "-Wextra", "-Werror"]
     if threads:
         cmd.append("-pthread")
     if include is not None:  # the fuzzer: a big stack, its far end unused (fuzz_syscalls.c)
         cmd.append(f"-Wl,-z,stack-size={STACK_SIZE}")
-    if include is not None:
         cmd += ["-I", str(include)]
     cmd += [str(source), "-o", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-    assert r.returncode == 0, f"{source.name}: {r.stderr}"
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(build: subprocess.Popen[str]) -> None:
+    _, err = build.communicate(timeout=600)
+    assert build.returncode == 0, f"{build.args!r}: {err}"
 
 
 #: The fuzzer's stack: the linker puts it first, at address 0 and growing down
@@ -335,9 +340,13 @@ def fuzz_instance(folder: Path) -> Instance:
     gen.mkdir()
     (gen / "fuzz_table.h").write_text(table_header(kernel_table()))
     bin_dir = folder / "image" / "bin"
-    _compile(PROGRAMS / f"{FUZZER}.c", bin_dir / FUZZER, gen, threads=True)
-    _compile(PROGRAMS / f"{BYSTANDER}.c", bin_dir / BYSTANDER, None, threads=False)
-    _compile(PROGRAMS / f"{BLOCKED}.c", bin_dir / BLOCKED, None, threads=True)
+    builds = [
+        _compile(PROGRAMS / f"{FUZZER}.c", bin_dir / FUZZER, gen, threads=True),
+        _compile(PROGRAMS / f"{BYSTANDER}.c", bin_dir / BYSTANDER, None, threads=False),
+        _compile(PROGRAMS / f"{BLOCKED}.c", bin_dir / BLOCKED, None, threads=True),
+    ]
+    for build in builds:
+        _finish(build)
     inst = Instance(folder)
     inst.build()
     return inst

@@ -246,3 +246,25 @@ def test_fallocate_on_host_files_beyond_the_free_space_fails_at_once(tmp_path: P
     assert shutil.disk_usage(tmp_path).free > before - (64 << 20)
     f.allocate(0, 1 << 20)  # what fits is allocated
     assert os.stat(tmp_path / "host" / "f").st_blocks * 512 >= 1 << 20
+
+
+def test_host_file_offsets_past_an_off_t_are_errors_not_overflows(tmp_path: Path) -> None:
+    """fd_filestat_set_size (and read, write, fallocate) of a /host file at 2**63
+    or more reached os.ftruncate/pread/pwrite, whose off_t overflowed: an
+    OverflowError escaped the kernel and killed the caller. Now EFBIG as on the
+    other file systems (a read there is at end of file)."""
+    (tmp_path / "host").mkdir()
+    fs = HostFs(tmp_path / "host")
+    f = fs.root().create("f", 0o644)
+    for at in (1 << 63, (1 << 64) - 1):
+        for name, args in (("truncate", (at,)), ("write", (at, b"x")),
+                           ("write", (at - 1, b"xy")), ("allocate", (at - 1, 2))):
+            with pytest.raises(KernelError) as e:
+                getattr(f, name)(*args)
+            assert e.value.errno == Errno.EFBIG, name
+        assert f.read(at, 16) == b""
+    # Through the dispatcher: path_open "f" (creat, all rights) is fd 4, then set_size.
+    r = replay([(WASI, "path_open", (3, 0, 1024, 1, 1, -1, -1, 0, 2048)),
+                (WASI, "fd_filestat_set_size", (4, -(1 << 63)))], data=b"f", root=fs)
+    assert r.bugs == [], r.bugs
+    assert r.status == int(Errno.EFBIG) << 8, r.reason

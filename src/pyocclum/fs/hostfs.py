@@ -50,12 +50,15 @@ from pyocclum.abi.errno import Errno, from_host
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
 from pyocclum.fs.types import (
+    MAX_FILE_SIZE,
     DirEntry,
     FileSystem,
     Inode,
     Stat,
     check_name,
     check_symlink_target,
+    check_truncate,
+    check_write,
 )
 
 __all__ = ["HostDir", "HostFile", "HostFs", "HostSymlink"]
@@ -455,6 +458,8 @@ class HostFile(_HostNode):
         regular host files, where ``pread`` is short only there)."""
         if offset < 0 or size < 0:
             raise KernelError(Errno.EINVAL, "negative offset or size")
+        if offset >= MAX_FILE_SIZE:  # no host file reaches there (pread takes an off_t)
+            return b""
         fd = self._acquire(_READ)
         try:
             if size <= _IO_MAX:
@@ -477,9 +482,8 @@ class HostFile(_HostNode):
     def write(self, offset: int, data: bytes) -> int:
         """Write all of ``data`` (short only if the host fails part-way)."""
         self._hfs._writable()
-        if offset < 0:
-            raise KernelError(Errno.EINVAL, "negative offset")
         n = len(data)
+        check_write(offset, n)  # EINVAL, or EFBIG past an off_t (as the other file systems)
         if n == 0:
             return 0
         fd = self._acquire(_WRITE)
@@ -503,8 +507,7 @@ class HostFile(_HostNode):
 
     def truncate(self, size: int) -> None:
         self._hfs._writable()
-        if size < 0:
-            raise KernelError(Errno.EINVAL, "negative size")
+        check_truncate(size)  # EINVAL, or EFBIG past an off_t (ftruncate would overflow)
         fd = self._acquire(_WRITE)
         try:
             os.ftruncate(fd, size)
@@ -521,6 +524,8 @@ class HostFile(_HostNode):
         self._hfs._writable()
         if offset < 0 or length <= 0:
             raise KernelError(Errno.EINVAL, "bad offset or length")
+        if offset + length > MAX_FILE_SIZE:
+            raise KernelError(Errno.EFBIG, "file would exceed the maximum size")
         fd = self._acquire(_WRITE)
         try:
             vfs = os.fstatvfs(fd)
