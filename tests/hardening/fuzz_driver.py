@@ -76,7 +76,7 @@ _ALLOCATE = ("fd_allocate", "fallocate")
 #: Generators whose values are tamed (signals only to oneself, never SIGKILL, the
 #: poke never blocked, handlers that exist): their arguments never get raw values.
 _GUARDED = ("g_sig", "g_pid(", "g_wasi_raise", "g_sigact", "g_sigset_in", "g_sigmask",
-            "g_alloc")
+            "g_alloc", "g_exec_only")
 
 
 #: Which wasm parameters of a slot are guest pointers.
@@ -196,8 +196,9 @@ def _slot_code(sc: Syscall, slot: Slot, args: list[str]) -> list[str]:
         return [f"{a[0]} = {_i64_arg(sc, slot)};"]
     if k is Kind.STR:
         if slot.name == "path" and sc.name in ("spawn", "execve"):
-            self_ok = "1" if sc.name == "spawn" else "0"
-            return [f"g_exec_path(&{a[0]}, &{a[1]}, {self_ok});"]
+            if sc.name == "execve":  # tamed: an execve that worked would end the fuzzer
+                return [f"g_exec_path(&{a[0]}, &{a[1]}, 0); /* g_exec_only */"]
+            return [f"g_exec_path(&{a[0]}, &{a[1]}, 1);"]
         return [f"g_path(&{a[0]}, &{a[1]});"]
     if k is Kind.BYTES:
         if slot.name == "addr":
@@ -511,8 +512,10 @@ def run_fuzz(
         for argv, proc, out, err in fuzzers:
             if not proc.done.is_set():  # all of its threads have ended
                 report.hung.append(" ".join(argv))
-            ended = Ended(argv, proc.status, proc.death_reason or "", out.getvalue(),
-                          err.getvalue())
+            reason = proc.death_reason or ""
+            if proc.argv[1:] != [a.encode() for a in argv[1:]]:  # it became another program
+                reason += f" (after an execve: {proc.path} {proc.argv!r})"
+            ended = Ended(argv, proc.status, reason, out.getvalue(), err.getvalue())
             report.fuzzers.append(ended)
             if proc.status == 0:
                 report.calls += calls * int(argv[3])

@@ -408,7 +408,8 @@ static void g_iov(i32 *ptr, i32 *count) {
     u32 iov[128];
     u32 shared = g_ptr(64);
     for (u32 k = 0; k < built; k++) {
-        u32 len = one_in(3) ? below(64) : g_len();
+        /* mostly short: the bytes a write stores must not fill the host's disk */
+        u32 len = one_in(3) ? below(64) : one_in(16) ? g_len() : g_len() % 8192;
         iov[2 * k] = one_in(4) ? shared : g_ptr(len);
         iov[2 * k + 1] = len;
     }
@@ -498,10 +499,11 @@ static void g_exec_path(i32 *ptr, i32 *len, int self_ok) {
     const char *s;
     if (self_ok && one_in(4)) {
         s = "/bin/fuzz_syscalls";
-    } else if (one_in(3)) {
+    } else if (self_ok && one_in(3)) {
         g_path(ptr, len);
         return;
     } else {
+        /* execve: only these (an execve that worked would end the fuzzer) */
         s = PROGRAMS[below(N(PROGRAMS))];
     }
     *ptr = (i32)(uintptr_t)s;
