@@ -268,3 +268,18 @@ def test_host_file_offsets_past_an_off_t_are_errors_not_overflows(tmp_path: Path
                 (WASI, "fd_filestat_set_size", (4, -(1 << 63)))], data=b"f", root=fs)
     assert r.bugs == [], r.bugs
     assert r.status == int(Errno.EFBIG) << 8, r.reason
+
+
+def test_overlapping_iovecs_move_at_most_the_memory_size() -> None:
+    """1024 iovecs over the same 60 KiB made one fd_write gather 60 MiB on the host
+    (and a read allocate as much): a process of one page could make the LibOS
+    allocate gigabytes across its threads (the fuzzer's run grew to 23 GB).
+    Now one call moves at most as many bytes as the process has memory."""
+    fs = RamFs()
+    f = fs.root().create("f", 0o644)
+    iovs = struct.pack("<II", 4096, 60 << 10) * 1024  # at 1024: 1024 x (4096, 60 KiB)
+    r = replay([(WASI, "path_open", (3, 0, 1024 + len(iovs), 1, 0, -1, -1, 0, 0)),
+                (WASI, "fd_write", (4, 1024, 1024, 8))], data=iovs + b"f", root=fs)
+    assert r.bugs == [], r.bugs
+    assert r.status == 0, r.reason
+    assert f.stat().size == 65536  # the memory's one page, not 60 MiB

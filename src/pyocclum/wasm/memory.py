@@ -82,7 +82,8 @@ class GuestMemory:
         _U64.pack_into(self.view, ptr, value)
 
     def iovecs(self, ptr: int, count: int) -> list[tuple[int, int]]:
-        """The (buf, len) pairs of an iovec array, each checked to be in bounds."""
+        """The (buf, len) pairs of an iovec array, each checked to be in bounds, and
+        together no more bytes than the memory has (see :func:`_clip`)."""
         if count == 1:  # the usual case, kept short
             if ptr + 8 > self.size:
                 self.check(ptr, 8)
@@ -105,6 +106,8 @@ class GuestMemory:
             out.append((buf, n))
         if total > MAX_IOV_BYTES:
             raise KernelError(Errno.EINVAL, "iovecs describe too many bytes")
+        if total > self.size:
+            return _clip(out, self.size)
         return out
 
     def gather(self, iovs: list[tuple[int, int]]) -> bytes:
@@ -131,3 +134,19 @@ class GuestMemory:
             take = min(n, end - pos)
             view[buf : buf + take] = data[pos : pos + take]
             pos += take
+
+
+def _clip(iovs: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
+    """The first ``limit`` bytes of ``iovs``. Overlapping iovecs may describe far
+    more bytes than the memory they lie in (1024 of them over all of it): one
+    call then moves at most as many bytes as the process has memory, a short
+    transfer as Linux's MAX_RW_COUNT makes one, instead of the kernel allocating
+    that many host bytes for it (a memory bomb, found by the fuzzer)."""
+    out = []
+    for buf, n in iovs:
+        if n >= limit:
+            out.append((buf, limit))
+            break
+        out.append((buf, n))
+        limit -= n
+    return out
