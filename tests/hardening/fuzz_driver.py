@@ -381,6 +381,8 @@ class FuzzReport:
     pokes: int = 0
     #: The fuzzers were stopped: they had used more than DISK_BUDGET of the disk.
     disk_exceeded: bool = False
+    #: The fuzzers were stopped: the host process had grown past RSS_BUDGET.
+    rss_exceeded: bool = False
 
 
 class Tail(Stream):
@@ -408,6 +410,16 @@ TAIL = 4096
 DISK_BUDGET = 4 << 30
 
 
+#: ... or if this host process's resident memory grows past this.
+RSS_BUDGET = 4 << 30
+
+
+def host_rss() -> int:
+    """Resident bytes of this (the LibOS's) host process."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def disk_used(folder: Path) -> int:
     """Bytes of disk the files below ``folder`` take (``du``: holes not counted)."""
     total = 0
@@ -432,6 +444,7 @@ class _Poker:
         self.period = period
         self.folder = folder
         self.disk_exceeded = False
+        self.rss_exceeded = False
         self.stop = threading.Event()
         self.pokes = 0
         self.tkill = ThreadSyscalls(kernel).tkill
@@ -440,6 +453,9 @@ class _Poker:
     def _check_disk(self) -> None:
         if disk_used(self.folder) > DISK_BUDGET:
             self.disk_exceeded = True
+        if host_rss() > RSS_BUDGET:
+            self.rss_exceeded = True
+        if self.disk_exceeded or self.rss_exceeded:
             for proc in self.procs:
                 self.kernel.send_signal(proc, int(Signal.SIGKILL))
 
@@ -508,6 +524,7 @@ def run_fuzz(
             poker.thread.join()
         report.pokes = poker.pokes
         report.disk_exceeded = poker.disk_exceeded
+        report.rss_exceeded = poker.rss_exceeded
         report.seconds = time.monotonic() - started
         for argv, proc, out, err in fuzzers:
             if not proc.done.is_set():  # all of its threads have ended

@@ -95,6 +95,7 @@ def _summary(r: FuzzReport) -> str:
                      f"{e.stdout[-200:]!r}")
     lines += [f"  hung: {h}" for h in r.hung]
     lines += ["  stopped: they were filling the disk"] if r.disk_exceeded else []
+    lines += ["  stopped: the LibOS grew past 4 GiB of memory"] if r.rss_exceeded else []
     lines += [f"  bug: {b[:2000]}" for b in r.bugs[:5]]
     lines += [f"  fsck: {p}" for p in r.fsck_live[:20]]
     return "\n".join(lines)
@@ -123,6 +124,7 @@ def test_fuzz_every_syscall(instance: Instance, scale: Callable[[int, int], int]
     print(summary)
     assert not report.bugs, summary
     assert not report.disk_exceeded, f"the fuzzers were filling the disk\n{summary}"
+    assert not report.rss_exceeded, f"the LibOS grew past 4 GiB of memory\n{summary}"
     assert not logged_errors, f"{summary}\n{logged_errors[:3]}"
     assert not report.hung, summary
     assert [e.status for e in report.fuzzers] == [0] * processes, summary
