@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -418,6 +420,23 @@ def host_rss() -> int:
     """Resident bytes of this (the LibOS's) host process."""
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """No host file this process writes may grow past ``limit`` bytes (RLIMIT_FSIZE,
+    SIGXFSZ ignored: the write fails with EFBIG instead), for the time of the block.
+    A safety net for the machine: one fuzz run grew the encrypted root's node file
+    to 70 GB, past what the driver's once-a-half-second disk check could stop."""
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    new = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (new, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
 
 
 def disk_used(folder: Path) -> int:

@@ -27,8 +27,10 @@ from pathlib import Path
 import pytest
 from fuzz_driver import (
     BLOCKED,
+    DISK_BUDGET,
     EXCLUDED,
     FuzzReport,
+    file_size_limit,
     fsck,
     fuzz_instance,
     fuzzed_calls,
@@ -118,8 +120,9 @@ def test_fuzz_every_syscall(instance: Instance, scale: Callable[[int, int], int]
     processes, threads = 4, 3  # processes 0 and 2 run 3 threads, 1 and 3 one
     threads_total = 2 * threads + 2
     calls = scale(1_000_000, 10_000_000) // threads_total + 1
-    report = run_fuzz(instance, seed=seed, processes=processes, threads=threads, calls=calls,
-                      timeout=scale(240, 2400))
+    with file_size_limit(DISK_BUDGET):
+        report = run_fuzz(instance, seed=seed, processes=processes, threads=threads,
+                          calls=calls, timeout=scale(240, 2400))
     summary = _summary(report)
     print(summary)
     assert not report.bugs, summary
