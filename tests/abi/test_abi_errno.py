@@ -88,5 +88,6 @@ def test_any_number_maps_to_an_errno(n: int) -> None:
         assert name is not None
         assert name == result.name or (name, result.name) in {
             ("EWOULDBLOCK", "EAGAIN"),
+            ("EDEADLOCK", "EDEADLK"),
             ("EOPNOTSUPP", "ENOTSUP"),
         }
