@@ -18,9 +18,19 @@ static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *t
 
 static uint32_t word;
 static int woke_ok;
+static int started;
+
+/* The waiters' 200 ms to reach FUTEX_WAIT run from their start, not from
+ * pthread_create: on a loaded machine a thread may take longer to start. */
+static void wait_for_waiters(int n) {
+    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < n)
+        usleep(1000);
+    usleep(200000);
+}
 
 static void *waiter(void *arg) {
     (void)arg;
+    __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&word, __ATOMIC_SEQ_CST) == 0) {
         long r = futex(&word, FUTEX_WAIT_PRIVATE, 0, NULL, 0);
         if (r != 0 && errno != EAGAIN && errno != EINTR)
@@ -67,14 +77,14 @@ int main(void) {
     word = 0;
     pthread_t t[3];
     MUST(pthread_create(&t[0], NULL, waiter, NULL) == 0);
-    usleep(200000);
+    wait_for_waiters(1);
     __atomic_store_n(&word, 1, __ATOMIC_SEQ_CST);
     CHECK(futex(&word, FUTEX_WAKE_PRIVATE, 1, NULL, 0));
     MUST(pthread_join(t[0], NULL) == 0);
     word = 0;
     for (int i = 0; i < 3; i++)
         MUST(pthread_create(&t[i], NULL, waiter, NULL) == 0);
-    usleep(200000);
+    wait_for_waiters(4);
     __atomic_store_n(&word, 1, __ATOMIC_SEQ_CST);
     CHECK(futex(&word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, 0));
     for (int i = 0; i < 3; i++)
