@@ -24,7 +24,7 @@ from pyocclum.attestation.kbs.certs import make_self_signed
 from pyocclum.attestation.kbs.server import BackgroundKbs, KbsService
 from pyocclum.attestation.verify import Policy
 from pyocclum.boot import Instance
-from pyocclum.boot.instance import start_program
+from pyocclum.boot.program import start_program
 from pyocclum.config.template import new_instance
 from pyocclum.errors import InstanceError
 from pyocclum.fs.stdio import BufferStream, BytesInputStream

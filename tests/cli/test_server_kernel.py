@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 
 from pyocclum.boot import Instance
-from pyocclum.boot.instance import start_program
+from pyocclum.boot.program import start_program
 from pyocclum.fs.stdio import BufferStream, HostFdStream
 
 

@@ -38,7 +38,7 @@ import wasmtime
 from pyocclum.abi.signals import Signal
 from pyocclum.abi.wasi import FileType
 from pyocclum.boot import Instance
-from pyocclum.boot.instance import start_program
+from pyocclum.boot.program import start_program
 from pyocclum.config.runtime import RuntimeConfig
 from pyocclum.config.template import new_instance
 from pyocclum.errors import KernelError

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyocclum.boot import Instance
-from pyocclum.boot.instance import Booted, start_program
+from pyocclum.boot.instance import Booted
+from pyocclum.boot.program import start_program
 from pyocclum.config.template import new_instance
 from pyocclum.fs.stdio import BufferStream, BytesInputStream
 from pyocclum.kernel.process import Process

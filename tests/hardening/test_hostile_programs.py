@@ -22,8 +22,8 @@ from hostile_harness import SECRET, Arena, arena, build_instance
 
 from pyocclum.abi.signals import Signal
 from pyocclum.boot import Instance
-from pyocclum.boot.instance import ProgramNotStarted
 from pyocclum.boot.mounts import RAMFS_BYTES_PER_INODE
+from pyocclum.boot.program import ProgramNotStarted
 from pyocclum.config.fields import (
     DEFAULT_HEAP_SIZE,
     DEFAULT_MAX_NUM_OF_PROCESSES,

@@ -406,7 +406,7 @@ def test_processes_that_ended_leave_no_objects_or_threads_behind(
     51 processes chatting over pipes: after the first round (which fills caches), the
     Python objects and host threads alive after each round stay the same."""
     from pyocclum.boot import Instance
-    from pyocclum.boot.instance import start_program
+    from pyocclum.boot.program import start_program
     from pyocclum.fs.stdio import BufferStream, BytesInputStream
 
     relays, rounds = 50, scale(4, 20)

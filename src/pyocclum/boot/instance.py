@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
-from pyocclum.abi.signals import shell_exit_code, signal_name
+from pyocclum.abi.signals import shell_exit_code
 from pyocclum.boot.bootstate import BootState
 from pyocclum.boot.etc import copy_host_etc, hostname_inside
 from pyocclum.boot.hostsignals import forward_host_signals
@@ -37,13 +37,19 @@ from pyocclum.boot.initra import (
 )
 from pyocclum.boot.initra import attest as attest_init_ra
 from pyocclum.boot.mounts import BUILD_ROOT, BootAttester, MountEnv, MountSet
+from pyocclum.boot.program import (
+    ProgramNotStarted,
+    ending_message,
+    entry_point_error,
+    start_program,
+)
 from pyocclum.boot.userdata import user_data_path
 from pyocclum.config.runtime import CONFIG_FILE, IMAGE_DIR, RuntimeConfig
 from pyocclum.crypto import Identity, load_or_create_secret
 from pyocclum.errors import ConfigError, ImageError, InstanceError, KernelError
 from pyocclum.fs.integrityfs import BLOB_DIR, MANIFEST_NAME
 from pyocclum.fs.stdio import BufferStream, BytesInputStream, HostFdStream
-from pyocclum.fs.types import FileSystem, FileType, Stream
+from pyocclum.fs.types import FileSystem, Stream
 from pyocclum.fs.vfs import Vfs
 from pyocclum.image.identity import (
     SigStruct,
@@ -55,7 +61,7 @@ from pyocclum.image.identity import (
 )
 from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
-from pyocclum.kernel.process import Process, current_process
+from pyocclum.kernel.process import current_process
 from pyocclum.kernel.procsource import KernelProcSource
 from pyocclum.net.policy import NetworkPolicy
 from pyocclum.wasm import CodeCache, WasmExecutor
@@ -127,11 +133,6 @@ class Booted(NamedTuple):
         ``occlum run``'s entry process gets (``env.default``, the passed
         ``env.untrusted`` variables of ``host_env``, then ``init_ra.env``'s)."""
         return merge_secret_env(self.config.env_for_first_process(host_env), self.secret_env)
-
-
-class ProgramNotStarted(Exception):
-    """:func:`start_program` could not start the program; the message says why
-    (``occlum run`` exits with :data:`EXIT_NOT_STARTED` for it)."""
 
 
 #: Called before/after each module compiles: (image path, index, total).
@@ -729,11 +730,6 @@ def _ensure_dir(vfs: Vfs, target: str) -> None:
             loc = vfs.resolve(loc, part)
 
 
-def _under(path: str, prefix: str) -> bool:
-    prefix = prefix.rstrip("/")
-    return path == prefix or path.startswith(prefix + "/") or prefix == ""
-
-
 def _console(stderr: Stream) -> Stream | None:
     """/dev/tty inside: the terminal that stderr is, if it is one."""
     return stderr if stderr.isatty() else None
@@ -741,82 +737,6 @@ def _console(stderr: Stream) -> Stream | None:
 
 def _root_index(config: RuntimeConfig) -> int:
     return next(i for i, m in enumerate(config.mounts) if m.target == "/")
-
-
-def entry_point_error(path: str, config: RuntimeConfig) -> str:
-    """Why ``path`` may not be started by ``occlum run``/``exec`` ("" if it may)."""
-    if not path.startswith("/"):
-        return f"{path}: the program path must be absolute (e.g. /bin/{path})"
-    if not any(_under(path, ep) for ep in config.entry_points):
-        allowed = ", ".join(config.entry_points)
-        return f"{path}: not under an entry point (entry_points: {allowed})"
-    return ""
-
-
-def start_program(
-    kernel: Kernel,
-    config: RuntimeConfig,
-    argv: Sequence[str],
-    env: Sequence[tuple[str, str]],
-    stdio: tuple[Stream, Stream, Stream],
-    *,
-    cwd: str = "/",
-) -> Process:
-    """Start ``argv`` in ``kernel`` as a process with no parent (a new session and
-    process group), as ``occlum run`` starts its entry process; returns at once.
-
-    ``stdio`` (stdin, stdout, stderr) is taken over: on success the process
-    owns it, on failure it is closed. ProgramNotStarted says why the program
-    could not start (the path, the entry points, the cwd, the file).
-    """
-    path = argv[0]
-    try:
-        refused = entry_point_error(path, config)
-        if refused:
-            raise ProgramNotStarted(refused)
-        try:
-            start = kernel.vfs.resolve(kernel.vfs.root(), cwd)
-        except KernelError as e:
-            raise ProgramNotStarted(f"{cwd}: {e.msg or e.errno.name}") from None
-        if start.inode.filetype != FileType.DIRECTORY:
-            raise ProgramNotStarted(f"{cwd}: not a directory")
-    except ProgramNotStarted:
-        for stream in stdio:
-            stream.close()
-        raise
-    files = [
-        kernel.new_stdio_file(stdio[0], readable=True, writable=False),
-        kernel.new_stdio_file(stdio[1], readable=False, writable=True),
-        kernel.new_stdio_file(stdio[2], readable=False, writable=True),
-    ]
-    try:
-        return kernel.spawn(
-            path,
-            [a.encode("utf-8", "surrogateescape") for a in argv],
-            [f"{k}={v}".encode("utf-8", "surrogateescape") for k, v in env],
-            cwd=start,
-            stdio=files,
-        )
-    except KernelError as e:
-        # spawn owned the stdio references and has released them.
-        if e.errno == Errno.ENOENT and not e.msg.startswith(f"{path}: "):
-            raise ProgramNotStarted(f"{path}: no such file") from None
-        raise ProgramNotStarted(e.msg or f"{path}: {e.errno.name}") from None
-
-
-def ending_message(proc: Process, path: str) -> str:
-    """What ``occlum run`` says about how ``proc``, started as ``path``, ended
-    ("" for a plain exit)."""
-    status = proc.status if proc.status is not None else -1
-    if status & 0x7F:
-        error = f"{path}: killed by {signal_name(status & 0x7F)}"
-        reason = proc.death_reason
-        if reason and not reason.startswith(signal_name(status & 0x7F)):
-            error += f" ({reason})"
-        elif reason:
-            error += f" ({reason.split(': ', 1)[-1]})"
-        return error
-    return proc.death_reason
 
 
 def _parse_sigstruct(raw: bytes) -> SigStruct:

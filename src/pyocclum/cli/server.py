@@ -43,14 +43,9 @@ import time
 from pathlib import Path
 
 from pyocclum.abi.signals import shell_exit_code
-from pyocclum.boot.instance import (
-    Booted,
-    Instance,
-    ProgramNotStarted,
-    ending_message,
-    start_program,
-)
+from pyocclum.boot.instance import Booted, Instance
 from pyocclum.boot.mounts import read_user_key
+from pyocclum.boot.program import ProgramNotStarted, ending_message, start_program
 from pyocclum.cli.server_client import (
     ClientError,
     connect,
