@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import itertools
 import logging
+import mmap
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -211,7 +212,7 @@ class SefsGcm:
         self._end = lib._sefs_open_end
 
     @staticmethod
-    def addr(buf: bytearray) -> int:
+    def addr(buf: bytearray | mmap.mmap) -> int:
         """The address of ``buf``'s bytes (``buf`` must stay alive and unresized)."""
         if not buf:
             raise ValueError("empty buffer")
