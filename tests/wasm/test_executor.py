@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import wasmtime
 
@@ -15,14 +16,15 @@ from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.vfs import Vfs
 from pyocclum.kernel import Kernel, Process
 from pyocclum.wasm import executor as ex
+from pyocclum.wasm.codecache import DISPATCH_FILE, CodeCache
 
 
 class _Box:
     """A kernel with a RamFs root whose processes have no stdio."""
 
-    def __init__(self) -> None:
+    def __init__(self, code_cache: CodeCache | None = None) -> None:
         self.fs = RamFs()
-        self.executor = ex.WasmExecutor()
+        self.executor = ex.WasmExecutor(code_cache)
         self.kernel = Kernel(Vfs(self.fs), self.executor)
         self.executor.bind(self.kernel)
 
@@ -51,6 +53,36 @@ def test_the_ticker_stops_when_no_process_runs_and_starts_again() -> None:
         assert proc.status == 0
         assert _wait_for(lambda: box.executor._ticker is None)
         assert box.executor._live == 0
+
+
+_WRITE_AND_EXIT = """
+  (module (import "wasi_snapshot_preview1" "fd_write"
+            (func $w (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            (call $exit (call $w (i32.const 99) (i32.const 0) (i32.const 0) (i32.const 8)))))"""
+
+
+def test_dispatchers_compiled_once_are_taken_from_the_code_cache(tmp_path: Path) -> None:
+    first = _Box(CodeCache(tmp_path, bytes(32), b"m"))
+    proc = first.spawn("p", _WRITE_AND_EXIT)
+    assert proc.done.wait(5)
+    assert proc.status == 8 << 8  # EBADF from fd_write, as its exit status
+    stored = (tmp_path / DISPATCH_FILE).stat().st_mtime_ns
+    again = _Box(CodeCache(tmp_path, bytes(32), b"m"))
+    binder = again.executor._binder
+    assert binder is not None
+    assert len(binder.codes) == 2
+    proc = again.spawn("p", _WRITE_AND_EXIT)
+    assert proc.done.wait(5)
+    assert proc.status == 8 << 8
+    assert not binder.new_codes
+    assert len(binder.codes) == 2
+    assert (tmp_path / DISPATCH_FILE).stat().st_mtime_ns == stored  # nothing new to save
+    other = _Box(CodeCache(tmp_path, bytes(32), b"another build"))
+    assert other.executor._binder is not None
+    assert other.executor._binder.codes == {}
 
 
 def test_a_busy_process_is_still_stopped_by_a_kill() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -320,3 +321,59 @@ def test_adopt_refuses_what_does_not_verify_under_the_old_key(tmp_path: Path) ->
     (tmp_path / f"{DA}.cwasm").write_bytes(bytes(blob))
     assert not new.adopt(old, DA)  # tampered
     assert new.load(ENGINE, DA) is None
+
+
+# -- the syscall dispatchers' code objects ----------------------------------------------
+def _codes() -> codecache.DispatchCodes:
+    source = "def dispatch(x):\n    return x + 1\n"
+    return {(source, "<dispatch m.f>"): compile(source, "<dispatch m.f>", "exec")}
+
+
+def _run(codes: codecache.DispatchCodes) -> int:
+    namespace: dict[str, Any] = {}
+    exec(next(iter(codes.values())), namespace)
+    return int(namespace["dispatch"](41))
+
+
+def test_dispatchers_round_trip(tmp_path: Path) -> None:
+    CodeCache(tmp_path, SECRET, b"m1").store_dispatchers(_codes())
+    loaded = CodeCache(tmp_path, SECRET, b"m1").load_dispatchers()
+    assert list(loaded) == list(_codes())
+    assert _run(loaded) == 42
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_dispatchers_of_another_build_or_platform_are_not_unmarshalled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    CodeCache(tmp_path, SECRET, b"m1").store_dispatchers(_codes())
+    unmarshalled: list[bytes] = []
+    real = marshal.loads
+
+    def spy(data: bytes) -> Any:
+        unmarshalled.append(data)
+        return real(data)
+
+    monkeypatch.setattr(marshal, "loads", spy)
+    assert CodeCache(tmp_path, SECRET, b"m2").load_dispatchers() == {}
+    assert CodeCache(tmp_path, OTHER_SECRET, b"m1").load_dispatchers() == {}
+    assert unmarshalled == []
+    assert CodeCache(tmp_path, SECRET, b"m1").load_dispatchers() != {}
+
+
+@pytest.mark.parametrize("where", [0, 31, 32, -1])
+def test_tampered_dispatchers_are_not_unmarshalled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: int
+) -> None:
+    cache = CodeCache(tmp_path, SECRET, b"m1")
+    cache.store_dispatchers(_codes())
+    path = tmp_path / codecache.DISPATCH_FILE
+    blob = bytearray(path.read_bytes())
+    blob[where] ^= 1
+    path.write_bytes(blob)
+    monkeypatch.setattr(marshal, "loads", lambda b: pytest.fail("unmarshalled"))
+    assert cache.load_dispatchers() == {}
+    path.write_bytes(blob[:20])  # shorter than a tag
+    assert cache.load_dispatchers() == {}
+    path.unlink()
+    assert cache.load_dispatchers() == {}

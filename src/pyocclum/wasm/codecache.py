@@ -20,8 +20,13 @@ import contextlib
 import ctypes
 import hashlib
 import logging
+import marshal
 import os
+import sys
+from collections.abc import Mapping
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
+from types import CodeType
 
 import wasmtime
 from wasmtime import _ffi
@@ -31,6 +36,13 @@ from pyocclum.wasm.engine import compile_module, engine_fingerprint
 
 log = logging.getLogger("pyocclum.wasm")
 _TAG = 32
+#: The syscall dispatchers' code objects (:mod:`pyocclum.wasm.host`), in this
+#: interpreter's marshal format: one file per interpreter version.
+DISPATCH_FILE = f"dispatch-{sys.implementation.cache_tag}-{MAGIC_NUMBER.hex()}.marshal"
+#: What the tag of that file covers before its bytes (never a SHA-256 digest).
+_DISPATCH_LABEL = b"pyocclum syscall dispatchers\0"
+#: The dispatcher code of one generated source: keyed by (source, file name).
+DispatchCodes = dict[tuple[str, str], CodeType]
 
 
 class CodeCache:
@@ -114,15 +126,42 @@ class CodeCache:
         return module
 
     def _store(self, digest: str, artifact: bytes | memoryview) -> None:
+        self._write(self._path(digest), self._tag(digest, artifact), artifact)
+
+    def load_dispatchers(self) -> DispatchCodes:
+        """The syscall dispatchers compiled by earlier runs of this build.
+
+        Empty if there are none, or if the file's tag does not verify (another
+        build, engine or platform, or changed on the host): the next
+        :meth:`store_dispatchers` replaces it. Code objects run inside the
+        LibOS, so only bytes this key tagged are ever unmarshalled.
+        """
+        try:
+            blob = (self.folder / DISPATCH_FILE).read_bytes()
+        except OSError:
+            return {}
+        tag, data = blob[:_TAG], memoryview(blob)[_TAG:]
+        if len(tag) != _TAG or not verify_mac(self._key, _DISPATCH_LABEL + data, tag):
+            log.info("code cache: %s does not verify; compiling the dispatchers", DISPATCH_FILE)
+            return {}
+        codes = marshal.loads(data)
+        return codes if isinstance(codes, dict) else {}
+
+    def store_dispatchers(self, codes: Mapping[tuple[str, str], CodeType]) -> None:
+        """Save ``codes`` (all of them: the file is replaced atomically)."""
+        data = marshal.dumps(dict(codes))
+        self._write(self.folder / DISPATCH_FILE, mac(self._key, _DISPATCH_LABEL + data), data)
+
+    def _write(self, path: Path, tag: bytes, data: bytes | memoryview) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        # A private temporary name: two threads may store the same module at once.
+        # A private temporary name: two threads may store the same file at once.
         import tempfile  # only when storing: start-up does not pay for it
 
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{digest[:16]}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name[:16]}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(self._tag(digest, artifact) + artifact)
-            os.replace(tmp, self._path(digest))
+                f.write(tag + data)
+            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

@@ -120,7 +120,8 @@ class WasmExecutor:
     def bind(self, kernel: Kernel) -> None:
         """Build the one linker for this kernel (not per spawn)."""
         linker = wasmtime.Linker(self.engine)
-        self._linker, self._binder = linker, Binder(kernel, linker, syscall_table(kernel))
+        codes = self.code_cache.load_dispatchers() if self.code_cache is not None else None
+        self._linker, self._binder = linker, Binder(kernel, linker, syscall_table(kernel), codes)
 
     # -- loading -----------------------------------------------------------------
     def _digest(self, image: bytes) -> str:
@@ -170,6 +171,12 @@ class WasmExecutor:
         pre: Linked
         with self._lock:
             self._binder.define_imports(module)
+            if self._binder.new_codes and self.code_cache is not None:
+                self._binder.new_codes = False
+                try:
+                    self.code_cache.store_dispatchers(self._binder.codes)
+                except OSError as e:  # a read-only build/: compiled again next time
+                    log.info("code cache: dispatchers not saved: %s", e)
             try:
                 if where is None:
                     pre = self._linker.instantiate_pre(module)
