@@ -10,11 +10,16 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyocclum.crypto import derive_key, load_or_create_secret, mac, verify_mac
 from pyocclum.crypto.keys import SECRET_SIZE
+from pyocclum.native import library
+from pyocclum.native.kdf import hkdf_sha256
 
 # -- the platform secret -------------------------------------------------------------
 
@@ -127,6 +132,47 @@ def test_processes_racing_agree(tmp_path: Path) -> None:
 
 
 # -- HKDF -------------------------------------------------------------------------
+@pytest.fixture(params=["native", "cryptography"])
+def kdf_switch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "native":
+        monkeypatch.delenv(library.NATIVE_SWITCH, raising=False)
+        assert hkdf_sha256(b"k", b"i", 32) is not None  # the library serves it here
+    else:
+        monkeypatch.setenv(library.NATIVE_SWITCH, "0")
+        assert hkdf_sha256(b"k", b"i", 32) is None
+    return str(request.param)
+
+
+# The switch fixture is set once per parameter: every example runs under it.
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(secret=st.binary(max_size=100), label=st.text(max_size=20), ctx=st.binary(max_size=40),
+       size=st.integers(1, 300))
+def test_derive_key_is_cryptographys_hkdf(
+    kdf_switch: str, secret: bytes, label: str, ctx: bytes, size: int
+) -> None:
+    info = label.encode() + b"\0" + ctx
+    want = HKDF(algorithm=hashes.SHA256(), length=size, salt=None, info=info).derive(secret)
+    assert derive_key(secret, label, ctx, size) == want
+
+
+def test_native_hkdf_gives_rfc_5869s_test_case_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(library.NATIVE_SWITCH, raising=False)
+    got = hkdf_sha256(bytes([0x0B] * 22), b"", 42)
+    assert got is not None
+    assert got.hex() == ("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+                         "9d201395faa4b61a96c8")
+    with pytest.raises(ValueError, match="1 to 8160 bytes"):
+        hkdf_sha256(b"k", b"", 8161)
+
+
+@given(key=st.binary(max_size=100), data=st.binary(max_size=300))
+def test_mac_is_cryptographys_hmac(key: bytes, data: bytes) -> None:
+    h = crypto_hmac.HMAC(key, hashes.SHA256())
+    h.update(data)
+    assert mac(key, data) == h.finalize()
+    assert verify_mac(key, memoryview(data), mac(key, data))
+
 
 SECRET = bytes(range(32))
 labels = st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=20)

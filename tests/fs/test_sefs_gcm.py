@@ -358,3 +358,24 @@ def test_each_back_end_keeps_its_own_self_test_record(
     assert sorted(ran) == sorted(["zig-std", *have])  # each tested once
     assert {p.name for p in lib.path.parent.glob("self-test-gcm-*.ok")} == {
         f"self-test-gcm-{b}.ok" for b in ["zig-std", *have]}
+
+
+# -- one message (the superblock): SefsGcm.encrypt / decrypt -----------------------------
+@pytest.mark.parametrize("seed", range(4))
+def test_one_message_matches_cryptography(gcm: aead.SefsGcm, seed: int) -> None:
+    rng = random.Random(seed)
+    for size in (0, 1, 16, 4095, 4097, rng.randrange(1, 200_000)):
+        key, nonce, aad = rng.randbytes(32), rng.randbytes(12), rng.randbytes(rng.randrange(80))
+        data = rng.randbytes(size)
+        sealed = gcm.encrypt(key, nonce, data, aad)
+        assert sealed == AESGCM(key).encrypt(nonce, data, aad)
+        assert gcm.decrypt(key, nonce, sealed, aad) == data
+        assert AESGCM(key).decrypt(nonce, sealed, aad) == data
+        bad = bytearray(sealed)
+        bad[rng.randrange(len(bad))] ^= 1 << rng.randrange(8)
+        assert gcm.decrypt(key, nonce, bytes(bad), aad) is None
+        assert gcm.decrypt(key, nonce, sealed, aad + b"\0") is None
+        assert gcm.decrypt(key, bytes(12), sealed, aad) is None or nonce == bytes(12)
+        assert gcm.decrypt(key, nonce, sealed[:15], aad) is None  # shorter than a tag
+    with pytest.raises(ValueError, match="12-byte nonce"):
+        gcm.encrypt(bytes(32), bytes(8), b"x", b"")

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from pyocclum.errors import ImageError
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 _MRENCLAVE_DOMAIN = b"PyOcclum MRENCLAVE v1\0"
 _SIGSTRUCT_DOMAIN = b"PyOcclum SIGSTRUCT v1\0"
@@ -83,6 +83,11 @@ class SigStruct(NamedTuple):
 
     def verify(self) -> None:
         """ImageError unless ``signature`` is the signer's signature over the rest."""
+        # Imported here: a boot whose verified state is cached (boot/bootstate.py)
+        # does not verify, and importing cryptography costs about 10 ms.
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             Ed25519PublicKey.from_public_bytes(self.signer).verify(
                 self.signature, self.signed_bytes()

@@ -31,6 +31,7 @@ import mmap
 import os
 import threading
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from pyocclum.native.library import (
     NATIVE_SWITCH,
@@ -53,6 +54,9 @@ __all__ = [
     "openssl_aes",
     "sefs_gcm",
 ]
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 log = logging.getLogger("pyocclum.native.aead")
 
@@ -292,6 +296,33 @@ class SefsGcm:
         if got != n:
             raise RuntimeError("native AES-GCM sealing failed")
 
+    # -- one message (the sefs superblock) -------------------------------------------
+    def encrypt(self, key: bytes, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+        """As ``cryptography``'s ``AESGCM(key).encrypt(nonce, data, aad)``: the
+        ciphertext, then the 16-byte tag."""
+        _check_message(key, nonce)
+        n = len(data)
+        out = ctypes.create_string_buffer(n + 16)
+        tag = ctypes.addressof(out) + n
+        if self.lib._gcm_seal(self._aes_addr, key, nonce, aad, len(aad), data, n, out, tag):
+            raise RuntimeError("native AES-GCM sealing failed")
+        return out.raw
+
+    def decrypt(self, key: bytes, nonce: bytes, data: bytes, aad: bytes) -> bytes | None:
+        """The message :meth:`encrypt` sealed into ``data``; None if it does not
+        authenticate (with this key, nonce and ``aad``)."""
+        _check_message(key, nonce)
+        n = len(data) - 16
+        if n < 0:
+            return None
+        held = ctypes.c_char_p(data)  # points at data's own bytes while held
+        base = ctypes.cast(held, ctypes.c_void_p).value
+        out = ctypes.create_string_buffer(max(n, 1))
+        if self.lib._gcm_open(self._aes_addr, key, nonce, aad, len(aad), base, n,
+                              None if base is None else base + n, out):
+            return None
+        return out.raw[:n]
+
     # Convenience forms on Python buffers (tests, self-test): copies, not for hot paths.
     def seal_nodes(self, key: bytes, prefix: bytes, idxs: list[int], nonce: int,
                    plain: bytes, slots: list[int], nthreads: int | None = None
@@ -383,11 +414,37 @@ class SefsGcm:
             if (got, why) != (30, 0):
                 raise NativeUnavailable(
                     f"{self.lib.path} ({self.backend}) misreports a short file")
+            self._self_test_messages(aes, key)
         except (OSError, RuntimeError) as e:  # RuntimeError: the library failed to seal
             raise NativeUnavailable(
                 f"sefs self-test of {self.lib.path} ({self.backend}) failed: {e}") from e
         finally:
             os.close(fd)
+
+    def _self_test_messages(self, aes: AESGCM, key: bytes) -> None:
+        """:meth:`encrypt` and :meth:`decrypt` against ``aes`` (cryptography's, same key)."""
+        for size in (0, 1, 15, 16, 17, 4096, 70_001):
+            nonce = size.to_bytes(12, "little")
+            data = bytes((i * 29 + size) & 0xFF for i in range(size))
+            aad = b"pyocclum sefs superblock" * (size % 3)
+            sealed = self.encrypt(key, nonce, data, aad)
+            if sealed != aes.encrypt(nonce, data, aad) or self.decrypt(
+                    key, nonce, sealed, aad) != data:
+                raise NativeUnavailable(
+                    f"{self.lib.path} ({self.backend}) seals a {size}-byte message wrongly")
+            for flip in {0, len(sealed) // 2, len(sealed) - 1}:
+                bad = bytearray(sealed)
+                bad[flip] ^= 0x10
+                if self.decrypt(key, nonce, bytes(bad), aad) is not None:
+                    raise NativeUnavailable(
+                        f"{self.lib.path} ({self.backend}) misses a tampered message")
+            if self.decrypt(key, nonce, sealed, aad + b"x") is not None:
+                raise NativeUnavailable(f"{self.lib.path} ({self.backend}) misses a wrong AAD")
+
+
+def _check_message(key: bytes, nonce: bytes) -> None:
+    if len(key) != 32 or len(nonce) != 12:
+        raise ValueError("AES-256-GCM takes a 32-byte key and a 12-byte nonce")
 
 
 _gcm_lock = threading.Lock()

@@ -72,7 +72,7 @@ __all__ = [
 log = logging.getLogger("pyocclum.native")
 
 #: Version of the library's exported functions (``pyocclum_native_abi()``).
-ABI = 8
+ABI = 9
 #: Set to ``0`` to never use the native library (sefs and the WASI calls).
 NATIVE_SWITCH = "PYOCCLUM_NATIVE"
 SOURCE = Path(__file__).with_name("pyocclum_native.zig")
@@ -126,6 +126,9 @@ class NativeLibrary:
             sseal = lib.pyocclum_sefs_seal
             sbegin = lib.pyocclum_sefs_open_begin
             send = lib.pyocclum_sefs_open_end
+            gseal = lib.pyocclum_gcm_seal
+            gopen = lib.pyocclum_gcm_open
+            hkdf = lib.pyocclum_hkdf_sha256
         except AttributeError as e:
             raise NativeUnavailable(f"cannot load {path}: {e}") from e
         vp, sz = ctypes.c_void_p, ctypes.c_size_t
@@ -138,6 +141,15 @@ class NativeLibrary:
         sbegin.restype = vp
         send.argtypes = [vp, ctypes.POINTER(ctypes.c_uint32)]
         send.restype = ctypes.c_ssize_t
+        gseal.argtypes = [vp, vp, vp, vp, sz, vp, sz, vp, vp]
+        gseal.restype = ctypes.c_int
+        gopen.argtypes = gseal.argtypes
+        gopen.restype = ctypes.c_int
+        hkdf.argtypes = [vp, sz, vp, sz, vp, sz]
+        hkdf.restype = ctypes.c_int
+        self._gcm_seal = gseal
+        self._gcm_open = gopen
+        self._hkdf_sha256 = hkdf
         self._sefs_open_begin = sbegin
         self._sefs_open_end = send
         self._sefs_open = sopen

@@ -2,6 +2,8 @@
 //!
 //! * `pyocclum_sefs_open`: reads and authenticates a run of a file's nodes;
 //! * `pyocclum_sefs_seal`: seals a batch of nodes and makes their entries;
+//! * `pyocclum_gcm_seal`, `pyocclum_gcm_open`: one message (the superblock);
+//! * `pyocclum_hkdf_sha256`: HKDF-SHA256 (crypto/keys.py), zig's std;
 //!
 //! with OpenSSL's EVP functions when the caller passes them, else zig's
 //! std.crypto.aead.aes_gcm.Aes256Gcm (no AES or GHASH of our own).
@@ -299,7 +301,8 @@ const Gcm = struct {
         }
     }
 
-    fn seal(g: *Gcm, ct: *[node_size]u8, tag: *[16]u8, m: *const [node_size]u8, ad: []const u8, nonce: [12]u8) bool {
+    fn seal(g: *Gcm, ct: []u8, tag: *[16]u8, m: []const u8, ad: []const u8, nonce: [12]u8) bool {
+        std.debug.assert(ct.len == m.len);
         const a = g.aes orelse {
             Aes256Gcm.encrypt(ct, tag, m, ad, nonce, g.key.*);
             return true;
@@ -308,7 +311,7 @@ const Gcm = struct {
             const c = &a.fns.gcry;
             return c.setiv(g.ctx, &nonce, 12) == 0 and
                 c.authenticate(g.ctx, ad.ptr, ad.len) == 0 and
-                c.encrypt(g.ctx, ct, node_size, m, node_size) == 0 and
+                c.encrypt(g.ctx, ct.ptr, ct.len, m.ptr, m.len) == 0 and
                 c.gettag(g.ctx, tag, 16) == 0;
         }
         const e = &a.fns.evp;
@@ -316,14 +319,15 @@ const Gcm = struct {
         var fin: [16]u8 = undefined;
         return e.encrypt_init(g.ctx, null, null, null, &nonce) == 1 and
             e.encrypt_update(g.ctx, null, &outl, ad.ptr, @intCast(ad.len)) == 1 and
-            e.encrypt_update(g.ctx, ct, &outl, m, node_size) == 1 and outl == node_size and
+            e.encrypt_update(g.ctx, ct.ptr, &outl, m.ptr, @intCast(m.len)) == 1 and outl == m.len and
             e.encrypt_final(g.ctx, &fin, &outl) == 1 and outl == 0 and
             e.ctrl(g.ctx, evp_ctrl_gcm_get_tag, 16, tag) == 1;
     }
 
     /// False if the node fails authentication (or the library fails: the same
     /// to the caller). `m` may be `ct` (in place) except for zig's std.
-    fn open(g: *Gcm, m: *[node_size]u8, ct: *const [node_size]u8, tag: [16]u8, ad: []const u8, nonce: [12]u8) bool {
+    fn open(g: *Gcm, m: []u8, ct: []const u8, tag: [16]u8, ad: []const u8, nonce: [12]u8) bool {
+        std.debug.assert(ct.len == m.len);
         const a = g.aes orelse {
             Aes256Gcm.decrypt(m, ct, tag, ad, nonce, g.key.*) catch return false;
             return true;
@@ -332,7 +336,7 @@ const Gcm = struct {
             const c = &a.fns.gcry;
             return c.setiv(g.ctx, &nonce, 12) == 0 and
                 c.authenticate(g.ctx, ad.ptr, ad.len) == 0 and
-                c.decrypt(g.ctx, m, node_size, ct, node_size) == 0 and
+                c.decrypt(g.ctx, m.ptr, m.len, ct.ptr, ct.len) == 0 and
                 c.checktag(g.ctx, &tag, 16) == 0;
         }
         const e = &a.fns.evp;
@@ -341,7 +345,7 @@ const Gcm = struct {
         var t = tag;
         return e.decrypt_init(g.ctx, null, null, null, &nonce) == 1 and
             e.decrypt_update(g.ctx, null, &outl, ad.ptr, @intCast(ad.len)) == 1 and
-            e.decrypt_update(g.ctx, m, &outl, ct, node_size) == 1 and outl == node_size and
+            e.decrypt_update(g.ctx, m.ptr, &outl, ct.ptr, @intCast(ct.len)) == 1 and outl == ct.len and
             e.ctrl(g.ctx, evp_ctrl_gcm_set_tag, 16, &t) == 1 and
             e.decrypt_final(g.ctx, &fin, &outl) == 1 and outl == 0;
     }
@@ -576,4 +580,39 @@ export fn pyocclum_sefs_seal(aes: ?*const Aes, key: *const [32]u8, prefix: *cons
     }, n, threads, min_nodes_per_thread);
     if (@atomicLoad(u32, &failed, .acquire) != 0) return 0;
     return n;
+}
+
+// -- one message, and key derivation ---------------------------------------------------
+
+/// AES-256-GCM of one message of any length (the sefs superblock): seals
+/// `m[0..n]` into `ct[0..n]` and `tag`, with `aes` as for the nodes. Returns
+/// 0, or -1 if the library could not.
+export fn pyocclum_gcm_seal(aes: ?*const Aes, key: *const [32]u8, nonce: *const [12]u8, ad: [*]const u8, ad_len: usize, m: [*]const u8, n: usize, ct: [*]u8, tag: *[16]u8) c_int {
+    var g = Gcm.init(aes, key, true);
+    defer g.deinit();
+    if (!g.ok or !g.seal(ct[0..n], tag, m[0..n], ad[0..ad_len], nonce.*)) return -1;
+    return 0;
+}
+
+/// Opens what `pyocclum_gcm_seal` sealed: 0 and `m[0..n]` if it authenticates,
+/// 1 if it does not (or the library failed: the same to the caller, who then
+/// must not use `m`).
+export fn pyocclum_gcm_open(aes: ?*const Aes, key: *const [32]u8, nonce: *const [12]u8, ad: [*]const u8, ad_len: usize, ct: [*]const u8, n: usize, tag: *const [16]u8, m: [*]u8) c_int {
+    var g = Gcm.init(aes, key, false);
+    defer g.deinit();
+    if (!g.ok or !g.open(m[0..n], ct[0..n], tag.*, ad[0..ad_len], nonce.*)) {
+        @memset(m[0..n], 0);
+        return 1;
+    }
+    return 0;
+}
+
+/// HKDF-SHA256 (RFC 5869, zig's std.crypto.kdf.hkdf) with no salt: `out_len`
+/// (at most 255 * 32) bytes of `ikm` for `info`. Returns 0, or -1 if too long.
+export fn pyocclum_hkdf_sha256(ikm: [*]const u8, ikm_len: usize, info: [*]const u8, info_len: usize, out: [*]u8, out_len: usize) c_int {
+    const Hkdf = std.crypto.kdf.hkdf.HkdfSha256;
+    if (out_len > 255 * Hkdf.prk_length) return -1;
+    const prk = Hkdf.extract("", ikm[0..ikm_len]);
+    Hkdf.expand(out[0..out_len], info[0..info_len], prk);
+    return 0;
 }

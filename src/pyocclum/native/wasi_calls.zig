@@ -55,7 +55,7 @@ export fn pyocclum_wasi_init(table: *const Api) u32 {
     return abi_version;
 }
 
-pub const abi_version: u32 = 8;
+pub const abi_version: u32 = 9;
 
 const Timespec = extern struct { sec: c_long, nsec: c_long };
 extern "c" fn clock_gettime(clock: c_int, ts: *Timespec) c_int;

@@ -19,10 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from pyocclum.abi.errno import Errno, from_host
+from pyocclum.crypto.aead import AesGcm, InvalidTag
 from pyocclum.errors import KernelError
 from pyocclum.fs.sefs import ondisk
 from pyocclum.fs.sefs.ondisk import (
@@ -169,7 +167,7 @@ class _Store:
 
     # Set when the volume is mounted (volume.py).
     _node_key: bytes
-    _aes: AESGCM
+    _aes: AesGcm
     _itable: _Core
 
     if TYPE_CHECKING:  # defined by the layers above (tree.py, volume.py)

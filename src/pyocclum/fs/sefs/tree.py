@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import weakref
 
-from cryptography.exceptions import InvalidTag
-
+from pyocclum.crypto.aead import InvalidTag
 from pyocclum.errors import KernelError
 from pyocclum.fs.sefs.ondisk import (
     _AHEAD_MAX,

@@ -16,10 +16,8 @@ import struct
 import zlib
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from pyocclum.abi.errno import Errno
+from pyocclum.crypto.aead import AesGcm, InvalidTag
 from pyocclum.crypto.keys import derive_key, mac
 from pyocclum.errors import ImageError, KernelError
 from pyocclum.fs.sefs import ondisk
@@ -256,23 +254,23 @@ class SeFs(_Inodes, FileSystem):
             raise _bad(self.folder, f"{NODES_NAME} is not a regular file")
 
     @staticmethod
-    def _super_keys(key: bytes, volume_id: bytes) -> tuple[AESGCM, bytes]:
+    def _super_keys(key: bytes, volume_id: bytes) -> tuple[AesGcm, bytes]:
         """The superblock cipher and the key check of volume ``volume_id``."""
         vk = derive_key(key, "pyocclum sefs volume", volume_id)
-        return (AESGCM(derive_key(vk, "pyocclum sefs superblock")),
+        return (AesGcm(derive_key(vk, "pyocclum sefs superblock")),
                 mac(vk, b"pyocclum sefs key check")[:16])
 
     def _keys(self, key: bytes, volume_id: bytes) -> bytes:
         vk = derive_key(key, "pyocclum sefs volume", volume_id)
         self._node_key = derive_key(vk, "pyocclum sefs nodes")
-        self._aes = AESGCM(self._node_key)
+        self._aes = AesGcm(self._node_key)
         gcm = aead.sefs_gcm()
         if gcm is not None:
             addr = gcm.addr
             self._addrs = (addr(self._wbuf), addr(self._rbuf), addr(self._obuf),
                            addr(self._pbuf), addr(self._ebuf))
         self._gcm = gcm
-        self._super_aes = AESGCM(derive_key(vk, "pyocclum sefs superblock"))
+        self._super_aes = AesGcm(derive_key(vk, "pyocclum sefs superblock"))
         self._volume_id = volume_id
         self._check = mac(vk, b"pyocclum sefs key check")[:16]
         return self._check
@@ -310,7 +308,7 @@ class SeFs(_Inodes, FileSystem):
             os.unlink(_NEW_NAME, dir_fd=dfd)
 
     def _open_slot(self, key: bytes, slot: int, raw: bytes,
-                   keys: dict[bytes, tuple[AESGCM, bytes]], name: str = "") -> _Slot:
+                   keys: dict[bytes, tuple[AesGcm, bytes]], name: str = "") -> _Slot:
         """Check and open one superblock: slot file ``slot`` (0: A, 1: B), or with
         ``slot`` -1 a log record (in one node slot, ``name`` saying which).
         ImageError says what is wrong."""
@@ -359,7 +357,7 @@ class SeFs(_Inodes, FileSystem):
     def _open_volume(self, key: bytes, raw_a: bytes, raw_b: bytes | None) -> None:
         """Mount from the valid superblock slot with the highest generation."""
         folder = self.folder
-        keys: dict[bytes, tuple[AESGCM, bytes]] = {}
+        keys: dict[bytes, tuple[AesGcm, bytes]] = {}
         found: list[_Slot] = []
         errors: list[ImageError] = []
         for slot, raw in enumerate((raw_a, raw_b)):
@@ -437,7 +435,7 @@ class SeFs(_Inodes, FileSystem):
         except OSError as e:
             raise _bad(folder, f"cannot resize {NODES_NAME}: {e.strerror or e}") from e
 
-    def _walk_log(self, key: bytes, anchor: _Slot, keys: dict[bytes, tuple[AESGCM, bytes]]
+    def _walk_log(self, key: bytes, anchor: _Slot, keys: dict[bytes, tuple[AesGcm, bytes]]
                   ) -> tuple[_Slot, int]:
         """The newest whole commit from ``anchor`` on, and how many log records it is
         past the anchor: the records in ``anchor``'s log area whose generations
