@@ -6,6 +6,9 @@ import hashlib
 import os
 import re
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +122,26 @@ def test_gen_image_key(tmp_path: Path) -> None:
     assert path.read_text() == text + "\n"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert gen_image_key(path) != text
+
+
+def test_first_builds_racing_agree_on_one_dev_key(tmp_path: Path) -> None:
+    """Processes creating the dev key at once: no error, one key for all, no leftovers."""
+    dev = tmp_path / "keys" / "dev.pem"
+    script = (
+        "import sys, time; from pathlib import Path; "
+        "from pyocclum.image.identity import load_or_create_dev_key, public_key_of; "
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); "  # all start together
+        "k, made = load_or_create_dev_key(Path(sys.argv[1])); "
+        "print(public_key_of(k).hex(), made)"
+    )
+    start = str(time.time() + 3)
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(dev), start],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err for _, err in outs]
+    keys = {out.split()[0] for out, _ in outs}
+    assert len(keys) == 1
+    assert sum(out.split()[1] == "True" for out, _ in outs) == 1
+    assert public_key_of(load_or_create_dev_key(dev)[0]).hex() in keys
+    assert os.listdir(dev.parent) == ["dev.pem"]
