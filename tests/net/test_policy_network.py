@@ -8,7 +8,7 @@ import pytest
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
-from pyocclum.net.policy import ALLOW_ALL, NetworkPolicy
+from pyocclum.net.policy import ALLOW_ALL, LOGGED_REFUSALS, NetworkPolicy
 
 
 def test_left_out_allows_all_and_an_empty_list_nothing() -> None:
@@ -40,3 +40,19 @@ def test_a_refusal_is_eacces_and_one_log_line(caplog: pytest.LogCaptureFixture) 
     assert [r.getMessage() for r in caplog.records] == [
         "network policy: pid 7 (/bin/c): sendto to [::1]:443 denied (not in network.connect)"
     ]
+
+
+def test_refusals_in_a_loop_do_not_flood_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    policy = NetworkPolicy.from_entries([], [])
+    with caplog.at_level(logging.DEBUG, logger="pyocclum.net"):
+        for port in range(LOGGED_REFUSALS + 50):
+            with pytest.raises(KernelError):
+                policy.check("bind", "0.0.0.0", port, "pid 3 (/bin/b)", "bind")
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == LOGGED_REFUSALS + 1
+    assert errors[-1] == (f"network policy: {LOGGED_REFUSALS} refusals; the next ones are "
+                          "logged at level debug")
+    debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert len(debug) == 50  # still there for OCCLUM_LOG_LEVEL=debug
+    assert debug[-1].getMessage().endswith(f"0.0.0.0:{LOGGED_REFUSALS + 49} denied "
+                                           "(not in network.bind)")

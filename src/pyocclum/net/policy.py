@@ -9,11 +9,13 @@ the host picks a port) counts as a bind of the wildcard address, port 0.
 The syscall layer asks :meth:`NetworkPolicy.check` before the host sees
 the call; a refusal is EACCES and one log line (level error, so ``occlum
 run`` shows it without ``OCCLUM_LOG_LEVEL``) naming the process, the call
-and the address.
+and the address; past :data:`LOGGED_REFUSALS` refusals, level debug (a guest
+retrying in a loop would flood the log).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from typing import Literal
@@ -25,6 +27,8 @@ from pyocclum.errors import KernelError
 log = logging.getLogger("pyocclum.net")
 
 Kind = Literal["bind", "connect"]
+#: Refusals logged at level error by one policy (one kernel); later ones at level debug.
+LOGGED_REFUSALS = 100
 
 
 class NetworkPolicy:
@@ -37,6 +41,7 @@ class NetworkPolicy:
     ) -> None:
         self.bind = None if bind is None else tuple(bind)
         self.connect = None if connect is None else tuple(connect)
+        self._refusals = itertools.count(1)
 
     @classmethod
     def from_entries(
@@ -61,8 +66,15 @@ class NetworkPolicy:
         if self.allows(kind, host, port):
             return
         shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        log.error("network policy: %s: %s to %s denied (not in network.%s)",
-                  who, call, shown, kind)
+        # A guest can be refused in a loop: after the first LOGGED_REFUSALS lines
+        # at level error (and one saying so), the rest go to level debug.
+        n = next(self._refusals)
+        level = logging.ERROR if n <= LOGGED_REFUSALS else logging.DEBUG
+        log.log(level, "network policy: %s: %s to %s denied (not in network.%s)",
+                who, call, shown, kind)
+        if n == LOGGED_REFUSALS:
+            log.error("network policy: %d refusals; the next ones are logged at level debug",
+                      n)
         raise KernelError(Errno.EACCES, f"{call} to {shown} is not allowed by network.{kind}")
 
 
