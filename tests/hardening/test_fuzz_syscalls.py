@@ -21,6 +21,7 @@ import random
 import shutil
 import struct
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from fuzz_driver import (
     DISK_BUDGET,
     EXCLUDED,
     FuzzReport,
+    disk_used,
     file_size_limit,
     fsck,
     fuzz_instance,
@@ -47,7 +49,7 @@ from pyocclum.errors import KernelError
 from pyocclum.fs.hostfs import HostFs
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import SeFs
-from pyocclum.fs.types import TIME_MAX, TIME_MIN
+from pyocclum.fs.types import TIME_MAX, TIME_MIN, FileSystem
 from pyocclum.wasm.host import _bug
 
 WASI = "wasi_snapshot_preview1"
@@ -295,3 +297,75 @@ def test_overlapping_iovecs_move_at_most_the_memory_size() -> None:
     assert r.bugs == [], r.bugs
     assert r.status == 0, r.reason
     assert f.stat().size == 65536  # the memory's one page, not 60 MiB
+
+
+_COLLAPSE, _INSERT, _PUNCH, _ZERO_RANGE = 0x08, 0x20, 0x02 | 0x01, 0x10
+
+
+def _sparse_fs(kind: str, tmp_path: Path) -> tuple[FileSystem, Path | None]:
+    if kind == "sefs":
+        return SeFs(tmp_path / "sefs", bytes(16)), tmp_path / "sefs"
+    if kind == "hostfs":
+        (tmp_path / "host").mkdir()
+        return HostFs(tmp_path / "host"), tmp_path / "host"
+    return RamFs(), None
+
+
+@pytest.mark.parametrize("kind", ["sefs", "hostfs", "ramfs"])
+@pytest.mark.parametrize("mode", [_COLLAPSE, _INSERT, _PUNCH, _ZERO_RANGE])
+def test_fallocate_over_a_sparse_gigabyte_costs_what_its_data_costs(
+    tmp_path: Path, kind: str, mode: int
+) -> None:
+    """COLLAPSE_RANGE and INSERT_RANGE read the whole tail of the file into one
+    bytes object and PUNCH_HOLE and ZERO_RANGE wrote zeros over the whole range:
+    after an ftruncate to 2**40 one call took the LibOS to 17 GB (OOM-killed) or
+    grew sefs's node file to 70 GB (the disk filled). Now holes are skipped
+    (``Inode.next_data``) and the tail moves a window at a time: a sparse
+    gigabyte with three blocks of data costs about those blocks, and the file
+    reads back as Linux's fallocate leaves it."""
+    fs, folder = _sparse_fs(kind, tmp_path)
+    size = 1 << 30
+    f = fs.root().create("f", 0o644)
+    blocks = {0: b"A", 3 << 20: b"B", size - 4096: b"C"}  # offset: the byte filling it
+    for at, byte in blocks.items():
+        f.write(at, byte * 4096)
+    f.truncate(size)
+    offset, length = 1 << 20, 256 << 20
+    expected = {
+        _COLLAPSE: ({at - length if at >= offset + length else at: b for at, b in blocks.items()
+                     if not offset <= at < offset + length}, size - length),
+        _INSERT: ({at + length if at >= offset else at: b for at, b in blocks.items()},
+                  size + length),
+        _PUNCH: ({at: b for at, b in blocks.items() if not offset <= at < offset + length}, size),
+        _ZERO_RANGE: ({at: b for at, b in blocks.items() if not offset <= at < offset + length},
+                      size),
+    }[mode]
+    disk_before = (0 if folder is None else disk_used(folder))
+    tracemalloc.start()
+    r = replay([(WASI, "path_open", (3, 0, 1024, 1, 0, -1, -1, 0, 2048)),
+                ("occlum", "fallocate", (4, mode, offset, length))], data=b"f", root=fs)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert r.bugs == [], r.bugs
+    if kind == "ramfs" and mode != _PUNCH:  # tmpfs has no other mode
+        assert r.status == int(Errno.ENOTSUP) << 8, r.reason
+        return
+    assert r.status == 0, r.reason
+    assert peak < 32 << 20, f"{peak >> 20} MiB allocated"
+    if folder is not None:
+        if isinstance(fs, SeFs):
+            fs.sync()
+        grown = (0 if folder is None else disk_used(folder)) - disk_before
+        assert grown < 32 << 20, f"{grown >> 20} MiB of disk"
+    data, want_size = expected
+    assert f.stat().size == want_size
+    found = {}
+    at = f.next_data(0)
+    while at < want_size:
+        piece = f.read(at, 4096)
+        if piece.strip(b"\0"):
+            assert len(set(piece)) == 1, (at, set(piece))
+            found[at] = piece[:1]
+        at = f.next_data(at + 4096)
+    assert found == data
+    assert fsck(fs) == []

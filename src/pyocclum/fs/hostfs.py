@@ -537,6 +537,27 @@ class HostFile(_HostNode):
         finally:
             self._release()
 
+    def next_data(self, offset: int) -> int:
+        """The host's ``SEEK_DATA`` (this descriptor's offset is never used for I/O:
+        reads and writes are ``pread``/``pwrite``)."""
+        fd = self._acquire(0)
+        try:
+            size = os.fstat(fd).st_size
+            if offset >= size:
+                return size
+            try:
+                return min(os.lseek(fd, offset, os.SEEK_DATA), size)
+            except OSError as e:
+                if e.errno == host_errno.ENXIO:  # only a hole up to the end
+                    return size
+                if e.errno == host_errno.EINVAL:  # no SEEK_DATA here: all data
+                    return offset
+                raise _kerr(e, "seek") from e
+        except OSError as e:
+            raise _kerr(e, "stat") from e
+        finally:
+            self._release()
+
     def sync(self) -> None:
         fd = self._acquire(0)
         try:

@@ -322,6 +322,19 @@ class RamFile(_RamNode):
             self._length = size
             self.mtim = self.ctim = now_ns()
 
+    def next_data(self, offset: int) -> int:
+        """The first stored byte at or after ``offset`` (chunks hold the data)."""
+        with self._fs.lock:
+            size = self._length
+            if offset >= size:
+                return size
+            ci, co = divmod(offset, CHUNK_SIZE)
+            chunk = self._chunks.get(ci)
+            if chunk is not None and len(chunk) > co:
+                return offset
+            later = min((k for k, v in self._chunks.items() if k > ci and v), default=None)
+            return size if later is None else min(later * CHUNK_SIZE, size)
+
     def allocate(self, offset: int, length: int) -> None:
         """Extend the size to ``offset + length`` if smaller (no bytes are reserved:
         like tmpfs without a size limit, the space is taken when written)."""

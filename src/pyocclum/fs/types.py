@@ -277,6 +277,13 @@ class Inode:
         if end > self.stat().size:
             self.truncate(end)
 
+    def next_data(self, offset: int) -> int:
+        """Where the data at or after ``offset`` starts (as ``lseek``'s SEEK_DATA):
+        everything from ``offset`` up to the answer is a hole (reads as zeros and
+        takes no space); the size if only holes follow. A file system that keeps no
+        holes answers ``offset`` (all of a file is data)."""
+        return min(offset, self.stat().size)
+
     # -- devices ------------------------------------------------------------------
     def open_stream(self) -> Stream | None:
         """For character devices: a stream used instead of ``read``/``write``."""

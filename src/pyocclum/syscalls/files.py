@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import os
 import struct
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
@@ -65,6 +65,9 @@ _MAGIC = {
 BLOCK = 4096
 #: Largest piece of zeros written at once when punching or zeroing a range.
 _ZERO_CHUNK = 1 << 20
+_ZEROS = memoryview(bytes(_ZERO_CHUNK))
+#: Bytes moved at a time by COLLAPSE_RANGE and INSERT_RANGE.
+_MOVE_WINDOW = 1 << 20
 # Linux's DT_* of each file type (getdents64's d_type).
 _DT = {
     FileType.UNKNOWN: 0, FileType.CHARACTER_DEVICE: 2, FileType.DIRECTORY: 4,
@@ -213,16 +216,15 @@ class FileSyscalls:
             if op == FALLOC_FL_COLLAPSE_RANGE:
                 if end >= size:
                     raise KernelError(Errno.EINVAL, "collapsed range reaches end of file")
-                tail = inode.read(end, size - end)
-                inode.write(offset, tail)
+                _move(inode, end, offset, size)
                 inode.truncate(size - length)
             else:  # INSERT_RANGE
                 if offset >= size:
                     raise KernelError(Errno.EINVAL, "insert at or past end of file")
                 if size + length > OFFSET_MAX:
                     raise KernelError(Errno.EFBIG, "file would grow past the largest size")
-                tail = inode.read(offset, size - offset)
-                inode.write(offset + length, tail)
+                inode.truncate(size + length)
+                _move(inode, offset, offset + length, size)
                 _zero(inode, offset, offset + length)
 
     # == O_TMPFILE ======================================================================
@@ -415,12 +417,77 @@ class FileSyscalls:
 
 
 def _zero(inode: Inode, start: int, end: int) -> None:
-    """Write zeros over ``start..end`` (exclusive) in pieces."""
+    """Zeros over ``start..end`` (exclusive): written, a piece at a time, only over
+    the blocks that hold something else. Holes are skipped (``next_data``), so
+    zeroing a terabyte of a sparse file costs what its data costs (writing zeros
+    over all of it grew sefs's node file to 70 GB, found by the fuzzer)."""
     pos = start
     while pos < end:
-        n = min(_ZERO_CHUNK, end - pos)
-        inode.write(pos, bytes(n))
-        pos += n
+        d = inode.next_data(pos)
+        if d >= end or d < pos:  # only holes left (or the file shrank meanwhile)
+            return
+        n = min(_ZERO_CHUNK, end - d)
+        _put(inode, d, _ZEROS[:n], _padded(inode.read(d, n), n))
+        pos = d + n
+
+
+def _padded(data: bytes, n: int) -> bytes:
+    """``data`` (read at most ``n`` bytes, short at the end of file) as ``n`` bytes."""
+    return data if len(data) >= n else data + bytes(n - len(data))
+
+
+def _put(inode: Inode, at: int, want: bytes | memoryview, have: bytes) -> None:
+    """Make ``inode``'s bytes at ``at`` ``want``, which are ``have`` now: only the
+    blocks (of the file's BLOCK grid) that differ are written, so moving or
+    zeroing holes over holes writes nothing (and allocates nothing)."""
+    n = len(want)
+    i = 0
+    run = -1  # where the current run of differing blocks started
+    while i < n:
+        j = min(n, (at + i) // BLOCK * BLOCK + BLOCK - at)
+        if want[i:j] != have[i:j]:
+            if run < 0:
+                run = i
+        elif run >= 0:
+            inode.write(at + run, bytes(want[run:i]))
+            run = -1
+        i = j
+    if run >= 0:
+        inode.write(at + run, bytes(want[run:n]))
+
+
+def _data_windows(inode: Inode, start: int, end: int, shift: int) -> Iterator[int]:
+    """The :data:`_MOVE_WINDOW` windows (numbered after adding ``shift``) that hold
+    data of ``start..end``, each once, in order; holes are skipped."""
+    pos = start
+    while pos < end:
+        d = inode.next_data(pos)
+        if d >= end or d < pos:
+            return
+        k = (d + shift) // _MOVE_WINDOW
+        yield k
+        pos = (k + 1) * _MOVE_WINDOW - shift
+
+
+def _move(inode: Inode, src: int, dst: int, size: int) -> None:
+    """COLLAPSE_RANGE and INSERT_RANGE: the bytes ``src..size`` go to ``dst`` (the
+    file already reaches the end of that). Window by window, in the order that
+    never overwrites what is still to be read (up for ``dst < src``, down
+    else), with at most two windows in memory: only the windows where the
+    source or the destination holds data, and in them only the blocks that
+    change, are written. (The whole tail read at once took the LibOS to 17 GB
+    for a sparse file of a terabyte, found by the fuzzer.)"""
+    shift = dst - src
+    dend = size + shift
+    windows = set(_data_windows(inode, src, size, shift))
+    windows.update(_data_windows(inode, dst, min(dend, size), 0))
+    for k in sorted(windows, reverse=shift > 0):
+        x0 = max(k * _MOVE_WINDOW, dst)
+        x1 = min((k + 1) * _MOVE_WINDOW, dend)
+        if x0 < x1:
+            n = x1 - x0
+            _put(inode, x0, _padded(inode.read(x0 - shift, n), n),
+                 _padded(inode.read(x0, n), n))
 
 
 __all__ = ["FLOCK", "STATFS", "FileSyscalls"]

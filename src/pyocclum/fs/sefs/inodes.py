@@ -355,6 +355,21 @@ class SeFile(_SeNode):
             c.mtim = c.ctim = now_ns()
             fs._end()
 
+    def next_data(self, offset: int) -> int:
+        """The start of the first node at or after ``offset``'s that holds data
+        (a hole has no entry), or the size."""
+        fs = self._fs
+        with fs.lock:
+            fs._begin()
+            c = self._c
+            size = c.size
+            if offset >= size:
+                return size
+            m = fs._next_data(c, offset >> _SHIFT)
+            found = size if m is None else min(max(offset, m << _SHIFT), size)
+            fs._end()
+            return found
+
     def allocate(self, offset: int, length: int) -> None:
         """Extend the size to ``offset + length`` if smaller (no slots are reserved)."""
         if offset < 0 or length <= 0:

@@ -120,6 +120,41 @@ class _Tree(_Store):
             self._ntables += 1
         return t
 
+    def _next_data(self, c: _Core, idx: int) -> int | None:
+        """The first data node at or after ``idx`` that is dirty or has an entry
+        (holes have none): None if there is none. Visits only the tables on the
+        way to it (a hole in a table skips all it maps), so a huge sparse file
+        costs what its data costs."""
+        dirty = min((m for m in c.dirty if m >= idx), default=None)
+        if c.height == 0:
+            stored = 0 if idx == 0 and (c.root[:4] != _ZERO4 or 0 in c.pages) else None
+        else:
+            stored = self._first_below(c, c.height, 0, idx)
+        if stored is None or (dirty is not None and dirty < stored):
+            return dirty
+        return stored
+
+    def _first_below(self, c: _Core, level: int, j: int, idx: int) -> int | None:
+        """``_next_data`` within table node ``(level, j)`` (level >= 1)."""
+        t = self._table(c, level, j, False)
+        if t is None:
+            return None
+        below = level - 1
+        span = 1 << (_FSHIFT * below)  # data nodes each entry maps
+        base = j << _FSHIFT
+        tables = c.levels[below] if below else None
+        for e in range(max(0, idx // span - base), _FANOUT):
+            child = base + e
+            off = e << 5
+            if t[off : off + 4] == _ZERO4 and (tables is None or child not in tables):
+                continue
+            if below == 0:
+                return child
+            found = self._first_below(c, below, child, idx)
+            if found is not None:
+                return found
+        return None
+
     def _shed_tables(self) -> None:
         """Forget clean level-1 table nodes of objects of height 2 or more (their
         parents stay), least recently used objects first, down to 3/4 of the

@@ -407,6 +407,10 @@ class UnionInode(Inode):
                 raise KernelError(Errno.EINVAL, "bad offset or length")
         self._writable_upper().allocate(offset, length)
 
+    def next_data(self, offset: int) -> int:
+        upper = self.upper
+        return (upper if upper is not None else self.lowers[0][1]).next_data(offset)
+
     # -- devices -------------------------------------------------------------------------------
     def open_stream(self) -> Stream | None:
         upper = self.upper
