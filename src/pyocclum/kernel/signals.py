@@ -18,6 +18,7 @@ from typing import NamedTuple
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import NSIG, Signal
 from pyocclum.errors import KernelError
+from pyocclum.kernel.timers import MAX_WAIT
 
 SIG_DFL = 0
 SIG_IGN = 1
@@ -200,7 +201,14 @@ class IntervalTimer(threading.Timer):
         return max(0.0, self.deadline - time.monotonic())
 
     def run(self) -> None:
-        while not self.finished.wait(max(0.0, self.deadline - time.monotonic())):
+        while True:
+            left = self.deadline - time.monotonic()
+            if left > 0:  # in slices: a wait past ~2**63 ns is an OverflowError
+                if self.finished.wait(min(left, MAX_WAIT)):
+                    break
+                continue
+            if self.finished.is_set():
+                break
             self.function()
             if not self.interval:
                 break

@@ -15,6 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 
+#: Longest single wait of a timer thread (then it looks again): a wait of more
+#: than about 2**63 ns is an OverflowError (threading's timeout in a time_t),
+#: which ended the timer thread, and every timerfd of the kernel with it, when
+#: a guest armed a timerfd for 2**63-1 ns (found by the fuzzer).
+MAX_WAIT = 3600.0
+
 
 class Timers:
     """Deadlines of one kernel, served by one thread."""
@@ -60,7 +66,7 @@ class Timers:
                 deadline, _, callback = self._heap[0]
                 now = time.monotonic()
                 if deadline > now:
-                    self._cond.wait(deadline - now)
+                    self._cond.wait(min(deadline - now, MAX_WAIT))
                     continue
                 heapq.heappop(self._heap)
             callback()
