@@ -20,6 +20,7 @@ import os
 import random
 import shutil
 import struct
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -50,6 +51,8 @@ from pyocclum.fs.hostfs import HostFs
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import SeFs
 from pyocclum.fs.types import TIME_MAX, TIME_MIN, FileSystem
+from pyocclum.kernel.signals import IntervalTimer
+from pyocclum.kernel.timers import Timers
 from pyocclum.wasm.host import _bug
 
 WASI = "wasi_snapshot_preview1"
@@ -369,3 +372,47 @@ def test_fallocate_over_a_sparse_gigabyte_costs_what_its_data_costs(
         at = f.next_data(at + 4096)
     assert found == data
     assert fsck(fs) == []
+
+
+@pytest.mark.parametrize(("head", "errno"), [(b"\0asm\x01\0\0\0", Errno.ENOMEM),
+                                             (b"", Errno.ENOEXEC), (b"#!/none\n", Errno.ENOENT)])
+def test_execve_of_a_sparse_terabyte_reads_no_more_than_it_needs(head: bytes,
+                                                                  errno: Errno) -> None:
+    """execve (and spawn) read the whole program file before looking at it: an
+    executable sparse file of 2**40 bytes (an ftruncate) made the LibOS allocate
+    a terabyte (3 GB within seconds before the fuzzer's guard stopped it). Now
+    only a module is read whole, and one larger than the user space (which it
+    could never run in) is ENOMEM; anything else needs only its first bytes (a
+    ``#!`` line, or what makes it no module: ENOEXEC)."""
+    fs = RamFs()
+    f = fs.root().create("big", 0o755)
+    f.write(0, head)
+    f.truncate(1 << 40)
+    tracemalloc.start()
+    r = replay([("occlum", "execve", (1024, 4, 0, 0, 0, 0))], data=b"/big", root=fs)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert r.bugs == [], r.bugs
+    assert r.status == int(errno) << 8, r.reason
+    assert peak < 16 << 20, f"{peak >> 20} MiB allocated"
+
+
+def test_timers_armed_for_2_63_seconds_keep_their_threads() -> None:
+    """A timerfd armed for 2**63 s (its itimerspec's seconds) made the kernel's
+    timer thread wait that long: threading's wait raised OverflowError (past
+    ~2**63 ns), the thread ended, and no timerfd of the kernel fired again. An
+    interval timer's thread would die the same way. Both now wait in slices."""
+    forever = float(1 << 63)
+    timers = Timers()
+    timers.at(time.monotonic() + forever, lambda: None)
+    time.sleep(0.05)
+    fired = threading.Event()
+    timers.at(time.monotonic() + 0.01, fired.set)
+    assert fired.wait(10), "the timer thread is gone"
+    itimer = IntervalTimer(forever, 0, lambda: None)
+    itimer.start()
+    time.sleep(0.05)
+    assert itimer.is_alive()
+    itimer.cancel()
+    itimer.join(10)
+    assert not itimer.is_alive()

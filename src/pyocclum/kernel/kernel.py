@@ -52,6 +52,8 @@ INIT_PID = 1
 PROGRAM_CACHE = 32
 #: Linux reads at most this much of a script's ``#!`` line (BINPRM_BUF_SIZE).
 SHEBANG_LINE_MAX = 256
+#: The first bytes of a WebAssembly module (wasm/engine.py's WASM_MAGIC).
+WASM_MAGIC = b"\0asm"
 _SHEBANG = re.compile(rb"[ \t]*([^ \t]*)[ \t]*(.*?)[ \t]*", re.DOTALL)
 #: How many kernel bugs :attr:`Kernel.bugs` keeps (a storm of them must not grow memory).
 MAX_BUGS_KEPT = 1000
@@ -148,6 +150,8 @@ class Kernel:
         self._procs: dict[int, Process] = {}
         self._next_pid = 1
         self._programs: dict[tuple[str, int, int, int, int], tuple[Location, bytes]] = {}
+        #: The bytes of the programs kept: at most the user space (so are the programs).
+        self._program_bytes = 0
         #: Woken whenever any process exits (for shutdown waits).
         self.any_exit = threading.Condition(self._lock)
         #: Advisory file locks (fcntl record and OFD locks, flock) of every process.
@@ -249,11 +253,28 @@ class Kernel:
         cached = self._programs.get(key)
         if cached is not None:
             return loc, cached[1]
-        image = loc.inode.read(0, st.size)
+        # Only a module is read whole: a script's #! line, or what the executor
+        # refuses for its first bytes (ENOEXEC), is in its head. And no module
+        # larger than the user space can run: reading one whole (an execve of a
+        # sparse file of 2**62 bytes) made the LibOS allocate what it said
+        # (gigabytes within seconds, found by the fuzzer).
+        head = loc.inode.read(0, min(st.size, SHEBANG_LINE_MAX))
+        if not head.startswith(WASM_MAGIC):
+            return loc, head
+        if st.size > self.limits.user_space:
+            raise KernelError(Errno.ENOMEM, f"{path}: a program of {st.size} bytes, more than "
+                              "resource_limits.user_space_size")
+        image = head + loc.inode.read(len(head), st.size - len(head))
         with self._lock:
-            if len(self._programs) >= PROGRAM_CACHE:
-                self._programs.pop(next(iter(self._programs)))
-            self._programs[key] = (loc, image)
+            programs = self._programs
+            self._program_bytes += len(image)
+            while programs and (len(programs) >= PROGRAM_CACHE
+                                or self._program_bytes > self.limits.user_space):
+                self._program_bytes -= len(programs.pop(next(iter(programs)))[1])
+            if key not in programs:
+                programs[key] = (loc, image)
+            else:
+                self._program_bytes -= len(image)
         return loc, image
 
     def load_program(
