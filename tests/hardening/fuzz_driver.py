@@ -385,6 +385,9 @@ class FuzzReport:
     disk_exceeded: bool = False
     #: The fuzzers were stopped: the host process had grown past RSS_BUDGET.
     rss_exceeded: bool = False
+    #: The most resident memory of the host process, and disk of the instance, seen.
+    peak_rss: int = 0
+    peak_disk: int = 0
 
 
 class Tail(Stream):
@@ -439,6 +442,37 @@ def file_size_limit(limit: int) -> Iterator[None]:
         signal.signal(signal.SIGXFSZ, old_handler)
 
 
+def host_data() -> int:
+    """This process's data segment as the kernel counts it for RLIMIT_DATA
+    (``VmData``: private writable mappings, touched or not)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) << 10
+    return 0
+
+
+@contextlib.contextmanager
+def memory_limit(extra: int) -> Iterator[None]:
+    """No more than ``extra`` bytes of data may this process map beyond what it
+    has now (RLIMIT_DATA), for the time of the block: past it, an allocation
+    fails (a MemoryError in the call that made it, which the dispatcher reports
+    as a kernel bug naming the call) instead of growing the host process until
+    the OOM killer ends it. The driver's RSS check, a Python thread, cannot stop
+    one call that allocates gigabytes at once: a run grew to 17 GB in one call.
+    wasmtime's reservations for linear memories are not counted (they are not
+    writable), only what the guests' memories use, within their limits."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    new = host_data() + extra
+    if hard != resource.RLIM_INFINITY:
+        new = min(new, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (new, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
 def disk_used(folder: Path) -> int:
     """Bytes of disk the files below ``folder`` take (``du``: holes not counted)."""
     total = 0
@@ -449,12 +483,21 @@ def disk_used(folder: Path) -> int:
     return total
 
 
+#: How often the guard looks at the host process's RSS, and at the disk.
+RSS_PERIOD = 0.02
+DISK_PERIOD = 0.25
+
+
 class _Poker:
-    """Sends SIGUSR2 to every thread of the fuzzer processes every ``period`` s, and
-    SIGKILL to all of them if the instance folder ``folder`` (its encrypted root,
-    its /host) takes more than :data:`DISK_BUDGET` of the disk (a fuzzer must not
-    fill the disk of the machine it runs on; :attr:`disk_exceeded` says it
-    happened)."""
+    """Sends SIGUSR2 to every thread of the fuzzer processes every ``period`` s;
+    and, from a thread of its own (the pokes queue behind the fuzzers for the
+    GIL), SIGKILL to all of them if the instance folder ``folder`` (its
+    encrypted root, its /host) takes more than :data:`DISK_BUDGET` of the disk
+    or this process's RSS grows past :data:`RSS_BUDGET` (a fuzzer must not fill
+    the disk or the memory of the machine it runs on; :attr:`disk_exceeded` and
+    :attr:`rss_exceeded` say it happened, :attr:`peak_rss` and
+    :attr:`peak_disk` what was seen). One call that allocates at once is
+    stopped by :func:`memory_limit` and :func:`file_size_limit`, not here."""
 
     def __init__(self, kernel: Kernel, procs: list[Process], period: float,
                  folder: Path) -> None:
@@ -464,26 +507,42 @@ class _Poker:
         self.folder = folder
         self.disk_exceeded = False
         self.rss_exceeded = False
+        self.peak_rss = 0
+        self.peak_disk = 0
         self.stop = threading.Event()
         self.pokes = 0
         self.tkill = ThreadSyscalls(kernel).tkill
         self.thread = threading.Thread(target=self._run, name="fuzz-poker", daemon=True)
+        self.guard = threading.Thread(target=self._guard, name="fuzz-guard", daemon=True)
 
-    def _check_disk(self) -> None:
-        if disk_used(self.folder) > DISK_BUDGET:
-            self.disk_exceeded = True
-        if host_rss() > RSS_BUDGET:
-            self.rss_exceeded = True
-        if self.disk_exceeded or self.rss_exceeded:
-            for proc in self.procs:
-                self.kernel.send_signal(proc, int(Signal.SIGKILL))
+    def start(self) -> None:
+        self.thread.start()
+        self.guard.start()
+
+    def join(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.guard.join()
+
+    def _guard(self) -> None:
+        next_disk = 0.0
+        while not self.stop.wait(RSS_PERIOD):
+            rss = host_rss()
+            self.peak_rss = max(self.peak_rss, rss)
+            if rss > RSS_BUDGET:
+                self.rss_exceeded = True
+            if time.monotonic() >= next_disk:
+                used = disk_used(self.folder)
+                self.peak_disk = max(self.peak_disk, used)
+                if used > DISK_BUDGET:
+                    self.disk_exceeded = True
+                next_disk = time.monotonic() + DISK_PERIOD
+            if self.disk_exceeded or self.rss_exceeded:
+                for proc in self.procs:
+                    self.kernel.send_signal(proc, int(Signal.SIGKILL))
 
     def _run(self) -> None:
-        rounds = 0
         while not self.stop.wait(self.period):
-            rounds += 1
-            if rounds % 100 == 0:
-                self._check_disk()
             for proc in self.procs:
                 if proc.done.is_set():
                     continue
@@ -532,18 +591,19 @@ def run_fuzz(
         by_argv = [f"/bin/{BYSTANDER}", str(bystander_rounds)]
         by, by_out, by_err = start(kernel, by_argv, booted.config)
         poker = _Poker(kernel, [f[1] for f in fuzzers], poke_period, instance.path)
-        poker.thread.start()
+        poker.start()
         deadline = started + timeout
         try:
             for _argv, proc, _out, _err in fuzzers:
                 proc.done.wait(max(0.0, deadline - time.monotonic()))
             by.done.wait(max(0.0, deadline - time.monotonic()))
         finally:
-            poker.stop.set()
-            poker.thread.join()
+            poker.join()
         report.pokes = poker.pokes
         report.disk_exceeded = poker.disk_exceeded
         report.rss_exceeded = poker.rss_exceeded
+        report.peak_rss = poker.peak_rss
+        report.peak_disk = poker.peak_disk
         report.seconds = time.monotonic() - started
         for argv, proc, out, err in fuzzers:
             if not proc.done.is_set():  # all of its threads have ended

@@ -31,6 +31,7 @@ from fuzz_driver import (
     BLOCKED,
     DISK_BUDGET,
     EXCLUDED,
+    RSS_BUDGET,
     FuzzReport,
     disk_used,
     file_size_limit,
@@ -38,6 +39,7 @@ from fuzz_driver import (
     fuzz_instance,
     fuzzed_calls,
     kernel_table,
+    memory_limit,
     replay,
     run_fuzz,
     start,
@@ -96,7 +98,8 @@ def _seed() -> int:
 
 def _summary(r: FuzzReport) -> str:
     lines = [f"seed {r.seed} (rerun: PYOCCLUM_FUZZ_SEED={r.seed}): {r.calls} calls in "
-             f"{r.seconds:.1f} s, {r.pokes} pokes"]
+             f"{r.seconds:.1f} s, {r.pokes} pokes, peak RSS {r.peak_rss >> 20} MiB, "
+             f"peak disk {r.peak_disk >> 20} MiB"]
     for e in r.fuzzers + r.bystanders:
         lines.append(f"  {' '.join(e.argv)}: status {e.status} {e.reason} "
                      f"{e.stdout[-200:]!r}")
@@ -132,7 +135,7 @@ def test_fuzz_every_syscall(instance: Instance, scale: Callable[[int, int], int]
     processes, threads = 4, 3  # processes 0 and 2 run 3 threads, 1 and 3 one
     threads_total = 2 * threads + 2
     calls = scale(1_000_000, 10_000_000) // threads_total + 1
-    with file_size_limit(DISK_BUDGET):
+    with file_size_limit(DISK_BUDGET), memory_limit(RSS_BUDGET):
         report = run_fuzz(instance, seed=seed, processes=processes, threads=threads,
                           calls=calls, timeout=scale(240, 2400))
     summary = _summary(report)
