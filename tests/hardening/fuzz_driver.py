@@ -572,7 +572,7 @@ def run_fuzz(
     calls: int,
     timeout: float,
     bystander_rounds: int = 200,
-    poke_period: float = 0.002,
+    poke_period: float = 0.005,
 ) -> FuzzReport:
     """Boot ``instance`` and fuzz it: ``processes`` fuzzers (the first ones with
     ``threads`` threads each, the others single-threaded), each thread making
