@@ -53,9 +53,11 @@ from pyocclum.fs.hostfs import HostFs
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import SeFs
 from pyocclum.fs.types import TIME_MAX, TIME_MIN, FileSystem
+from pyocclum.kernel.process import set_current_process
 from pyocclum.kernel.signals import IntervalTimer
 from pyocclum.kernel.timers import Timers
 from pyocclum.wasm.host import _bug
+from pyocclum.wasm.signals import deliver_from_epoch, run_handlers
 
 WASI = "wasi_snapshot_preview1"
 
@@ -412,3 +414,52 @@ def test_timers_armed_for_2_63_seconds_keep_their_threads() -> None:
     itimer.cancel()
     itimer.join(10)
     assert not itimer.is_alive()
+
+
+def test_a_thread_without_an_instance_never_runs_in_the_main_threads_store(
+    instance: Instance,
+) -> None:
+    """Once a thread's instance returned, its host thread still calls the guest's
+    ``__occlum_thread_done`` with ``thread.runtime`` cleared, and ``proc.runtime``
+    (which answers for the calling thread) then gave it the main thread's store:
+    a signal handler due then ran in the main thread's instance, from this host
+    thread, while the main thread ran in it too (a store is not thread-safe).
+    The fuzzer's LibOS segfaulted once that way, the main thread in an fd_sync
+    (sefs's native seal) while another thread ran a handler. Now such a thread
+    has no store, runs no handler (the signal stays for the others), and an
+    epoch tick runs handlers only in the store it is the tick of."""
+    with instance.booted() as booted:
+        proc, out, _ = start(booted.kernel, [f"/bin/{BLOCKED}"], booted.config)
+        deadline = time.monotonic() + 30
+        while (b"blocked" not in out.getvalue() or len(proc.threads) < 2) and \
+                time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(proc.threads) == 2, out.getvalue()
+        other = next(t for t in proc.threads.others(None) if t is not proc.threads.main)
+        runtime = proc.runtime
+        assert runtime is not None
+        main_store = proc.threads.main.runtime.store
+        seen: dict[str, object] = {}
+
+        def as_ended_thread() -> None:
+            set_current_process(proc, other)
+            own = other.runtime
+            other.runtime = None  # as between its end and __occlum_thread_done
+            try:
+                try:
+                    seen["store"] = runtime.store
+                except KernelError as e:
+                    seen["store"] = e.errno
+                seen["handlers"] = run_handlers(proc)
+            finally:
+                other.runtime = own
+            seen["epoch"] = deliver_from_epoch(main_store, proc)  # not its store
+            set_current_process(None)
+
+        t = threading.Thread(target=as_ended_thread)
+        t.start()
+        t.join(10)
+        assert seen == {"store": Errno.ESRCH, "handlers": False, "epoch": None}
+        booted.kernel.send_signal(proc, int(Signal.SIGKILL))
+        assert proc.done.wait(10)
+        assert not booted.kernel.bugs

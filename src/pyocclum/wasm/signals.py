@@ -19,7 +19,7 @@ import wasmtime
 from wasmtime import _bindings, _ffi
 
 from pyocclum.abi.signals import Signal, signal_name, wait_status_signaled
-from pyocclum.errors import ProcessExec, ProcessExit
+from pyocclum.errors import KernelError, ProcessExec, ProcessExit
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import (
     SA_NODEFER,
@@ -98,8 +98,11 @@ def deliver_from_epoch(store: wasmtime.Store, proc: Process) -> bytes | None:
     the program). Returns why the program must stop (it exited, exec'd or was
     killed meanwhile), or None to go on. Never raises: this runs in a ctypes
     callback, where an exception would be lost."""
-    if proc.runtime is None or export(
-            proc.runtime.store, proc.runtime.instance, ASYNC_TRAMPOLINE) is None:
+    if not _runs_here(proc, store):
+        return None  # another store's tick: the handler waits for this thread's
+    runtime = proc.runtime
+    assert runtime is not None
+    if export(runtime.store, runtime.instance, ASYNC_TRAMPOLINE) is None:
         return None  # built before version 3: handlers wait for a syscall
     store.set_epoch_deadline(_NO_DEADLINE)
     try:
@@ -114,6 +117,21 @@ def deliver_from_epoch(store: wasmtime.Store, proc: Process) -> bytes | None:
         proc.finish(wait_status_signaled(Signal.SIGKILL), "killed: kernel error in a handler")
         return b"kernel bug"
     return None
+
+
+def _runs_here(proc: Process, store: wasmtime.Store | None) -> bool:
+    """Can this host thread run ``proc``'s handlers: it has an instance of its
+    own (``proc.runtime`` answers for the calling thread), and it is the one of
+    ``store`` (when given: the store whose epoch callback this is)? A handler
+    must never run in another thread's store: stores are not thread-safe."""
+    runtime = proc.runtime
+    if runtime is None:
+        return False
+    try:
+        mine = runtime.store
+    except KernelError:  # a thread that has ended (its instance is gone)
+        return False
+    return store is None or mine is store
 
 
 #: How deeply handlers may nest when several signals are delivered at once.
@@ -131,7 +149,11 @@ def run_handlers(proc: Process) -> bool:
     returning to user mode, the lowest-numbered signal is taken first, and a
     signal still deliverable under its handler's mask interrupts that handler
     before its first instruction: it runs first (nested), then the outer one.
+    A thread without an instance of its own runs none (False): the signals stay
+    pending for the others.
     """
+    if not _runs_here(proc, None):
+        return False
     return _deliver(proc, 0, TRAMPOLINE)
 
 

@@ -233,9 +233,15 @@ class SharedProcessRuntime:
         runtime = thread.runtime if thread is not None else None
         if isinstance(runtime, ThreadRuntime):
             return runtime
-        if self.main is None:
+        main = self.main
+        if main is None or (thread is not None and thread is not main.thread):
+            # A thread without an instance of its own (one that has ended, while
+            # its host thread calls __occlum_thread_done) never gets the main
+            # thread's: a store is not thread-safe, and a signal handler run
+            # there from this host thread, while the main thread ran in it (an
+            # fd_sync in sefs's native seal), took the whole LibOS down.
             raise KernelError(Errno.ESRCH, "the thread has no instance")
-        return self.main
+        return main
 
     @property
     def store(self) -> wasmtime.Store:
