@@ -17,11 +17,12 @@ static long futex(uint32_t *a, int op, uint32_t val, uint32_t val2, uint32_t *a2
 }
 
 static uint32_t cond_word, lock_word, go;
-static int done;
+static int done, started;
 
 /* Waits on cond_word until go; after a requeue it may sleep on lock_word. */
 static void *waiter(void *arg) {
     (void)arg;
+    __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
     while (!__atomic_load_n(&go, __ATOMIC_SEQ_CST))
         futex(&cond_word, FUTEX_WAIT_PRIVATE, 0, 0, NULL, 0);
     __atomic_add_fetch(&done, 1, __ATOMIC_SEQ_CST);
@@ -58,6 +59,10 @@ int main(void) {
     pthread_t t[3];
     for (int i = 0; i < 3; i++)
         MUST(pthread_create(&t[i], NULL, waiter, NULL) == 0);
+    /* The waiters' 200 ms to reach FUTEX_WAIT run from their start, not from
+     * pthread_create: on a loaded machine a thread may take longer to start. */
+    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < 3)
+        usleep(1000);
     usleep(200000);
     CHECK(futex(&cond_word, FUTEX_CMP_REQUEUE_PRIVATE, 1, INT_MAX, &lock_word, 0));
     usleep(100000);
