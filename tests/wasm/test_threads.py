@@ -99,10 +99,13 @@ def test_threads_get_tids_from_the_pid_space_and_share_memory() -> None:
     def grab() -> bool:
         if box.kernel.processes() and box.kernel.processes()[0].runtime is not None:
             mem = _memory(box.kernel.processes()[0])
-            if mem.u32(0) >= 3:
+            # A thread counts itself started before it stores its gettid, and may
+            # start before thread_spawn has written its tid for main: wait for all.
+            tids = [mem.u32(64 + 4 * i) for i in range(3)]
+            seen = [mem.u32(128 + 4 * i) for i in range(3)]
+            if mem.u32(0) >= 3 and all(tids) and all(seen):
                 snapshot["errnos"] = [mem.u32(16 + 4 * i) for i in range(3)]
-                snapshot["tids"] = [mem.u32(64 + 4 * i) for i in range(3)]
-                snapshot["seen"] = [mem.u32(128 + 4 * i) for i in range(3)]
+                snapshot["tids"], snapshot["seen"] = tids, seen
                 return True
         return False
 
