@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyocclum.crypto import derive_key, load_or_create_secret, mac, verify_mac
-from pyocclum.crypto.keys import SECRET_SIZE
+from pyocclum.crypto.keys import SECRET_SIZE, publish_once
 from pyocclum.native import library
 from pyocclum.native.kdf import hkdf_sha256
 
@@ -260,3 +260,13 @@ def test_truncated_or_extended_tag_is_refused(cut: int) -> None:
     tag = mac(KEY, b"payload")
     assert not verify_mac(KEY, b"payload", tag[:cut])
     assert not verify_mac(KEY, b"payload", tag + b"\0")
+
+
+def test_publish_once_keeps_the_first_file(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "k"
+    assert publish_once(path, b"first" * 1000)
+    assert not publish_once(path, b"second")
+    assert path.read_bytes() == b"first" * 1000
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert os.listdir(path.parent) == ["k"]

@@ -12,7 +12,6 @@ configfs-tsm) plugs in behind the same interface (``docs/attestation.md``).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pyocclum.attestation.quote import BACKEND_SIM, REPORT_DATA_SIZE, Quote
+from pyocclum.crypto.keys import publish_once
 
 
 @dataclass(frozen=True)
@@ -52,24 +52,10 @@ def _raw_public(key: Ed25519PrivateKey) -> bytes:
 def _create_key(path: Path) -> bytes:
     """A new raw key published at ``path`` whole (written aside, then linked: two first
     uses at once keep one key, the loser reads the winner's)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     raw = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
         serialization.NoEncryption())
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return path.read_bytes()
-    finally:
-        tmp.unlink(missing_ok=True)
-    return raw
+    return raw if publish_once(path, raw) else path.read_bytes()
 
 
 class SimBackend:

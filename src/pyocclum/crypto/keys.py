@@ -19,31 +19,44 @@ from pyocclum.native.kdf import hkdf_sha256
 SECRET_SIZE = 32
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """Read a 32-byte secret from ``path``, creating it (mode 0600) on first use.
-
-    Creation is atomic (``O_EXCL`` on a temporary name, then ``rename``), so two
-    processes racing agree on one secret. In SIM mode this file *is* the
-    platform's root of trust: anyone who can read it can derive every key.
+def publish_once(path: Path, data: bytes) -> bool:
+    """Make ``data`` the content of ``path`` (mode 0600) unless a file is there already:
+    written whole and synced under a private name, then linked into place, so
+    processes racing agree on one file and none ever reads a half-written one.
+    True if ``data`` was published, False if another file was there first (or won).
     """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.write(fd, secrets.token_bytes(SECRET_SIZE))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)
         try:
-            os.link(tmp, path)  # fails if another process won the race
+            os.link(tmp, path)
         except FileExistsError:
-            pass
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            return False
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """Read a 32-byte secret from ``path``, creating it (mode 0600) on first use.
+
+    Creation is atomic (:func:`publish_once`), so two processes racing agree on
+    one secret. In SIM mode this file *is* the platform's root of trust: anyone
+    who can read it can derive every key.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        publish_once(path, secrets.token_bytes(SECRET_SIZE))
         data = path.read_bytes()
     if len(data) != SECRET_SIZE:
         raise ValueError(f"{path}: platform secret must be {SECRET_SIZE} bytes, found {len(data)}")

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -21,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from pyocclum.crypto.keys import publish_once
 from pyocclum.errors import ImageError
 
 if TYPE_CHECKING:
@@ -193,26 +193,12 @@ def load_or_create_dev_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
 
     if path.exists():
         return load_signing_key(path), False
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    # Written whole under a private name, then linked into place: two first builds
-    # at once agree on one key, and neither reads the other's half-written file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:  # another build made it first: sign with that one
-            return load_signing_key(path), False
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    # Two first builds at once agree on one key, and neither reads a half-written one.
+    if not publish_once(path, pem):  # another build made it first: sign with that one
+        return load_signing_key(path), False
     return key, True
 
 
