@@ -48,12 +48,13 @@ from fuzz_driver import (
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_signaled
 from pyocclum.boot import Instance
+from pyocclum.boot.instance import Booted
 from pyocclum.errors import KernelError
 from pyocclum.fs.hostfs import HostFs
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.sefs import SeFs
 from pyocclum.fs.types import TIME_MAX, TIME_MIN, FileSystem
-from pyocclum.kernel.process import set_current_process
+from pyocclum.kernel.process import Process, set_current_process
 from pyocclum.kernel.signals import IntervalTimer
 from pyocclum.kernel.timers import Timers
 from pyocclum.wasm.host import _bug
@@ -111,6 +112,17 @@ def _summary(r: FuzzReport) -> str:
     lines += [f"  bug: {b[:2000]}" for b in r.bugs[:5]]
     lines += [f"  fsck: {p}" for p in r.fsck_live[:20]]
     return "\n".join(lines)
+
+
+def _start_blocked(booted: Booted) -> Process:
+    """The BLOCKED program started, once both of its threads are in their waits' way."""
+    proc, out, _ = start(booted.kernel, [f"/bin/{BLOCKED}"], booted.config)
+    deadline = time.monotonic() + 30
+    while (b"blocked" not in out.getvalue() or len(proc.threads) < 2) and \
+            time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(proc.threads) == 2, out.getvalue()
+    return proc
 
 
 def test_every_import_is_fuzzed_or_excluded_for_a_reason() -> None:
@@ -233,12 +245,7 @@ def test_a_kernel_bug_in_one_thread_ends_every_thread_of_its_process(
     driver waited out its whole timeout). Here the bug is reported, as the
     dispatcher does, while both threads of the process are blocked."""
     with instance.booted() as booted:
-        proc, out, _ = start(booted.kernel, [f"/bin/{BLOCKED}"], booted.config)
-        deadline = time.monotonic() + 30
-        while (b"blocked" not in out.getvalue() or len(proc.threads) < 2) and \
-                time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(proc.threads) == 2, out.getvalue()
+        proc = _start_blocked(booted)
         time.sleep(0.1)  # both in their waits
         _bug(booted.kernel, proc, "a test")
         assert proc.done.wait(10), "the process did not end"
@@ -429,12 +436,7 @@ def test_a_thread_without_an_instance_never_runs_in_the_main_threads_store(
     has no store, runs no handler (the signal stays for the others), and an
     epoch tick runs handlers only in the store it is the tick of."""
     with instance.booted() as booted:
-        proc, out, _ = start(booted.kernel, [f"/bin/{BLOCKED}"], booted.config)
-        deadline = time.monotonic() + 30
-        while (b"blocked" not in out.getvalue() or len(proc.threads) < 2) and \
-                time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(proc.threads) == 2, out.getvalue()
+        proc = _start_blocked(booted)
         other = next(t for t in proc.threads.others(None) if t is not proc.threads.main)
         runtime = proc.runtime
         assert runtime is not None
