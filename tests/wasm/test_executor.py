@@ -4,17 +4,20 @@ idle worker threads exit, so a host process that boots many LibOS instances
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import wasmtime
 
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.vfs import Vfs
 from pyocclum.kernel import Kernel, Process
+from pyocclum.kernel.placement import Placement
 from pyocclum.wasm import executor as ex
 from pyocclum.wasm.codecache import DISPATCH_FILE, CodeCache
 
@@ -115,3 +118,30 @@ def test_no_task_is_lost_when_submits_race_idle_exits() -> None:
         time.sleep(rng.choice([0, 0.001, 0.003, 0.004]))
     for _ in range(300):
         assert done.acquire(timeout=5)
+
+
+def test_a_worker_starts_on_the_cpu_of_the_thread_that_hands_it_work() -> None:
+    """kernel/placement.py: the child of a spawn runs where its parent is."""
+    mask = os.sched_getaffinity(0)
+    if len(mask) < 2:
+        pytest.skip("needs 2 CPUs")
+    workers = ex._Workers(idle_exit=5)
+    workers.placement = Placement(enabled=True)
+    seen: list[set[int]] = []
+    for cpu in sorted(mask)[:2] * 2:  # a new thread, then idle ones picked again
+        ran = threading.Event()
+
+        def task(ran: threading.Event = ran) -> None:
+            seen.append(os.sched_getaffinity(0))
+            ran.set()
+
+        def submit(cpu: int = cpu) -> None:
+            os.sched_setaffinity(0, {cpu})
+            workers.submit(task, "w-place")
+
+        t = threading.Thread(target=submit)
+        t.start()
+        t.join()
+        assert ran.wait(5)
+        time.sleep(0.01)  # back among the idle ones
+    assert seen == [{cpu} for cpu in sorted(mask)[:2] * 2]

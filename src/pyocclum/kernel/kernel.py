@@ -26,6 +26,7 @@ from pyocclum.fs.types import Stream
 from pyocclum.fs.vfs import Location, Vfs
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.locks import LockTable
+from pyocclum.kernel.placement import Placement
 from pyocclum.kernel.process import Process
 from pyocclum.kernel.signals import (
     CLD_EXITED,
@@ -131,8 +132,11 @@ class Kernel:
         limits: Limits | None = None,
         strace: TraceSink | None = None,
         network: NetworkPolicy | None = None,
+        placement: Placement | None = None,
     ) -> None:
         self.vfs = vfs
+        #: Which CPU the processes' host threads start on (kernel/placement.py).
+        self.placement = placement or Placement()
         #: Which addresses sockets may bind and connect to (``Occlum.json``'s ``network``).
         self.network = network or ALLOW_ALL
         #: ``uname``'s nodename (``gethostname``): the boot sets it from ``/etc/hostname``.

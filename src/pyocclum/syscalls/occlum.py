@@ -14,7 +14,7 @@ import time
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import RIGHTS_ALL, RIGHTS_STREAM, FdFlags, FileType, OFlags, Rights
-from pyocclum.errors import KernelError, ProcessExec
+from pyocclum.errors import KernelError, ProcessExec, WouldBlock
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.vfs import Location
 from pyocclum.ipc.pipe import PipeBudget, PipeReader, PipeWriter
@@ -286,7 +286,15 @@ class OcclumSyscalls:
         raise ProcessExec()
 
     def wait4(self, p: Process, pid: int, options: int) -> tuple[int, int]:
-        rpid, status = blocking(p, lambda: self.kernel.wait4(p, pid, options))
+        def reap() -> tuple[int, int]:
+            return self.kernel.wait4(p, pid, options)
+
+        try:
+            rpid, status = reap()
+        except WouldBlock:
+            # The child's exit wakes us on the CPU it ran on (kernel/placement.py).
+            with self.kernel.placement.waiting():
+                rpid, status = blocking(p, reap)
         return status, rpid
 
     def getpid(self, p: Process) -> int:

@@ -17,6 +17,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_exited, wait_status_signaled
 from pyocclum.errors import ImageError, KernelError
 from pyocclum.kernel.kernel import Kernel
+from pyocclum.kernel.placement import Placement
 from pyocclum.kernel.process import Process, set_current_process
 from pyocclum.kernel.threads import Thread, ThreadedSignalState
 from pyocclum.syscalls import syscall_table
@@ -61,39 +62,63 @@ class SharedTemplate:
 Linked = wasmtime.InstancePre | SharedTemplate
 
 
+class _Worker:
+    """One reusable thread: ``task`` is what it runs next, ``wake`` is released
+    to start it (held while the thread is idle)."""
+
+    __slots__ = ("task", "tid", "wake")
+
+    def __init__(self, task: Callable[[], None]) -> None:
+        self.task: Callable[[], None] | None = task
+        self.tid = 0
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+
 class _Workers:
     """Reusable threads: starting a Python thread per process costs ~100 us. A
     thread idle for ``idle_exit`` seconds exits, so a host process that boots
-    many LibOS instances does not keep a thread for every one of them."""
+    many LibOS instances does not keep a thread for every one of them.
+
+    Each idle thread waits on its own lock, so that :meth:`submit` can place
+    the one it picks on the caller's CPU before it wakes it (kernel/placement.py)."""
 
     def __init__(self, idle_exit: float = WORKER_IDLE_EXIT) -> None:
-        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._idle = 0
+        #: Idle threads, the most recently idle last (it is taken first).
+        self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._idle_exit = idle_exit
+        self.placement = Placement(enabled=False)
 
     def submit(self, task: Callable[[], None], name: str) -> None:
+        cpu = self.placement.here()
         with self._lock:
-            spare = self._idle > 0
-            if spare:
-                self._idle -= 1  # one idle thread is now promised this task
-        self._tasks.put(task)
-        if not spare:
-            threading.Thread(target=self._work, name=name, daemon=True).start()
+            worker = self._idle.pop() if self._idle else None
+        if worker is None:
+            worker = _Worker(task)
+            threading.Thread(target=self._work, args=(worker, cpu), name=name,
+                             daemon=True).start()
+            return
+        self.placement.place(worker.tid, cpu)
+        worker.task = task
+        worker.wake.release()
 
-    def _work(self) -> None:
+    def _work(self, worker: _Worker, cpu: int | None) -> None:
+        worker.tid = threading.get_native_id()
+        self.placement.place(worker.tid, cpu)
         while True:
-            try:
-                task = self._tasks.get(timeout=self._idle_exit)
-            except queue.Empty:
-                with self._lock:
-                    if self._idle > 0:  # no task is promised to the idle threads' count
-                        self._idle -= 1
-                        return
-                continue  # a submit counted on this thread: its task is coming
+            task, worker.task = worker.task, None
+            assert task is not None
             task()
             with self._lock:
-                self._idle += 1
+                self._idle.append(worker)
+            if worker.wake.acquire(timeout=self._idle_exit):
+                continue
+            with self._lock:
+                if worker in self._idle:  # nobody picked it: exit
+                    self._idle.remove(worker)
+                    return
+            worker.wake.acquire()  # a submit picked it meanwhile: its task is coming
 
 
 class WasmExecutor:
@@ -122,6 +147,7 @@ class WasmExecutor:
         linker = wasmtime.Linker(self.engine)
         codes = self.code_cache.load_dispatchers() if self.code_cache is not None else None
         self._linker, self._binder = linker, Binder(kernel, linker, syscall_table(kernel), codes)
+        self._workers.placement = kernel.placement
 
     # -- loading -----------------------------------------------------------------
     def _digest(self, image: bytes) -> str:
@@ -239,6 +265,7 @@ class WasmExecutor:
                     self._ticker = None
                     return
             self.engine.increment_epoch()
+            self._workers.placement.release_expired()
 
     def _finished(self) -> None:
         with self._lock:
