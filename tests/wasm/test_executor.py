@@ -145,3 +145,23 @@ def test_a_worker_starts_on_the_cpu_of_the_thread_that_hands_it_work() -> None:
         assert ran.wait(5)
         time.sleep(0.01)  # back among the idle ones
     assert seen == [{cpu} for cpu in sorted(mask)[:2] * 2]
+
+
+def test_no_pin_outlives_the_processes_and_the_host_thread_is_never_pinned() -> None:
+    mask = os.sched_getaffinity(0)
+    if len(mask) < 2:
+        pytest.skip("needs 2 CPUs")
+    box = _Box()
+    box.kernel.placement = box.executor._workers.placement = Placement(enabled=True)
+    seen: list[set[int]] = []
+    box.executor._workers.submit(lambda: seen.append(os.sched_getaffinity(0)), "w-host")
+    assert _wait_for(lambda: bool(seen))
+    assert os.sched_getaffinity(0) == mask  # the host's thread that handed work over
+    proc = box.spawn("empty", '(module (memory (export "memory") 1) (func (export "_start")))')
+    assert proc.done.wait(5)
+    assert _wait_for(lambda: box.executor._ticker is None)
+    assert not box.kernel.placement._pinned
+    workers = box.executor._workers._idle
+    assert workers
+    for w in workers:
+        assert os.sched_getaffinity(w.tid) == mask

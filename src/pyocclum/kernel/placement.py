@@ -12,13 +12,16 @@ LibOS held to one CPU (``taskset``), on the 2-CPU machine of issue 15, where
 Linux's own spawn does not care (700-740 us either way).
 
 So the kernel does for a spawn what Linux's synchronous wake-up does for a
-pipe: the child's worker is pinned to the CPU its parent runs on when it is
-handed the child (:meth:`Placement.place`), and a parent blocked in ``wait4``
-is pinned to its CPU while it sleeps (:meth:`Placement.waiting`), so that the
-exit wakes it there. A pin lasts at most :data:`PIN_SECONDS`: the executor's
-epoch ticker lifts older ones (:meth:`Placement.release_expired`), so a child
-that runs on, and processes that compute side by side, spread over the CPUs
-as before, a few milliseconds later.
+pipe: the child's worker and the parent are pinned to the CPU the parent
+runs on when it hands the child over (:meth:`Placement.place`; else the host
+moves the parent to the idle CPU as soon as the child's thread wakes beside
+it), and a parent blocked in ``wait4`` is pinned to its CPU while it sleeps
+(:meth:`Placement.waiting`), so that the exit wakes it there. A pin lasts
+at most :data:`PIN_SECONDS`: the executor's epoch ticker lifts older ones
+(:meth:`Placement.release_expired`), so a child that runs on, and processes
+that compute side by side, spread over the CPUs as before, a few
+milliseconds later; and every pin when the last process has ended. Only the
+LibOS's own threads are pinned, never a host thread that boots or runs it.
 
 Off with ``$PYOCCLUM_SPAWN_PLACEMENT=0`` (read when a kernel is made), and
 never on with one CPU or without ``sched_getcpu``. The mask a pin is lifted
@@ -109,6 +112,14 @@ class Placement:
             for tid in expired:
                 del self._pinned[tid]
         for tid in expired:
+            _set_affinity(tid, self._mask)
+
+    def release_all(self) -> None:
+        """Lift every pin (the executor's last process has ended)."""
+        with self._lock:
+            pinned = list(self._pinned)
+            self._pinned.clear()
+        for tid in pinned:
             _set_affinity(tid, self._mask)
 
     def waiting(self) -> _Waiting:

@@ -62,6 +62,10 @@ class SharedTemplate:
 Linked = wasmtime.InstancePre | SharedTemplate
 
 
+#: ``yes`` is set in the workers' threads.
+_in_worker = threading.local()
+
+
 class _Worker:
     """One reusable thread: ``task`` is what it runs next, ``wake`` is released
     to start it (held while the thread is idle)."""
@@ -81,7 +85,8 @@ class _Workers:
     many LibOS instances does not keep a thread for every one of them.
 
     Each idle thread waits on its own lock, so that :meth:`submit` can place
-    the one it picks on the caller's CPU before it wakes it (kernel/placement.py)."""
+    the one it picks, and the caller, on the caller's CPU before it wakes it
+    (kernel/placement.py)."""
 
     def __init__(self, idle_exit: float = WORKER_IDLE_EXIT) -> None:
         #: Idle threads, the most recently idle last (it is taken first).
@@ -92,6 +97,8 @@ class _Workers:
 
     def submit(self, task: Callable[[], None], name: str) -> None:
         cpu = self.placement.here()
+        if getattr(_in_worker, "yes", False):  # a process's thread, not the host's
+            self.placement.place(threading.get_native_id(), cpu)
         with self._lock:
             worker = self._idle.pop() if self._idle else None
         if worker is None:
@@ -105,6 +112,7 @@ class _Workers:
 
     def _work(self, worker: _Worker, cpu: int | None) -> None:
         worker.tid = threading.get_native_id()
+        _in_worker.yes = True
         self.placement.place(worker.tid, cpu)
         while True:
             task, worker.task = worker.task, None
@@ -263,9 +271,10 @@ class WasmExecutor:
             with self._lock:
                 if self._live == 0:
                     self._ticker = None
-                    return
+                    break
             self.engine.increment_epoch()
             self._workers.placement.release_expired()
+        self._workers.placement.release_all()  # no pin outlives the processes
 
     def _finished(self) -> None:
         with self._lock:
