@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import wasmtime
+from wasi_diff_harness import run_captured
 
 from pyocclum.abi.signals import Signal
 from pyocclum.abi.wasi import FileType
@@ -42,7 +43,7 @@ from pyocclum.boot.program import start_program
 from pyocclum.config.runtime import RuntimeConfig
 from pyocclum.config.template import new_instance
 from pyocclum.errors import KernelError
-from pyocclum.fs.stdio import BufferStream, BytesInputStream
+from pyocclum.fs.stdio import BytesInputStream
 from pyocclum.fs.types import FileSystem, Inode, Stream
 from pyocclum.kernel import Kernel
 from pyocclum.kernel.process import Process
@@ -741,10 +742,7 @@ def replay(calls: list[tuple[str, str, tuple[int, ...]]], data: bytes = b"",
     the low byte of the last call's result (0 if it returns nothing), in a fresh
     kernel whose root is ``root`` (a new RamFs if None). For regression tests of
     what the fuzzer found: a bug shows as ``bugs`` and a process killed with SIGKILL."""
-    from pyocclum.fs.file import OpenFile
     from pyocclum.fs.ramfs import RamFs
-    from pyocclum.fs.vfs import Vfs
-    from pyocclum.wasm import WasmExecutor
 
     table = {(sc.module, sc.name): sc for sc in kernel_table()}
     imports, body = [], []
@@ -769,19 +767,8 @@ def replay(calls: list[tuple[str, str, tuple[int, ...]]], data: bytes = b"",
     if fs.root().find("bin") is None:
         fs.root().mkdir("bin", 0o755)
     fs.root().lookup("bin").create("replay", 0o755).write(0, image)
-    executor = WasmExecutor()
-    kernel = Kernel(Vfs(fs), executor)
-    executor.bind(kernel)
-    out = BufferStream()
-
-    def stdio(stream: BufferStream | BytesInputStream, r: bool) -> OpenFile:
-        return OpenFile(inode=None, stream=stream, path="stdio", filetype=FileType.UNKNOWN,
-                        readable=r, writable=not r)
-
-    proc = kernel.spawn("/bin/replay", [b"/bin/replay"], [], cwd=kernel.vfs.root(),
-                        stdio=[stdio(BytesInputStream(b""), True), stdio(out, False),
-                               stdio(out, False)])
-    if not proc.done.wait(30):
+    kernel, proc, _ = run_captured(fs, "/bin/replay")
+    if not proc.done.is_set():
         kernel.shutdown()
         return Replayed(None, "hung", list(kernel.bugs))
     return Replayed(proc.status, proc.death_reason or "", list(kernel.bugs))

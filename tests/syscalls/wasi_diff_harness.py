@@ -33,7 +33,7 @@ from pyocclum.fs.stdio import BufferStream, BytesInputStream
 from pyocclum.fs.types import FileSystem, Inode
 from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
-from pyocclum.kernel import Kernel
+from pyocclum.kernel import Kernel, Process
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm import WasmExecutor
 
@@ -375,6 +375,20 @@ def run_pyocclum(program: Program, *, union: bool = False) -> list[Result]:
     fs = RamFs()
     make_ramfs_tree(fs, program.wasm)
     root: FileSystem = UnionFs(RamFs(), [fs]) if union else fs
+    _, proc, out = run_captured(root, "/" + PROG)
+    if not proc.done.is_set():
+        raise AssertionError("the guest did not finish in 30 s")
+    if proc.status != 0:
+        raise AssertionError(f"the guest died: status {proc.status} {proc.death_reason}")
+    return program.results(out.getvalue())
+
+
+def run_captured(
+    root: FileSystem, path: str, timeout: float = 30,
+) -> tuple[Kernel, Process, BufferStream]:
+    """Run the program at ``path`` in a new kernel on ``root``, with empty stdin
+    and stdout and stderr both into the returned buffer; wait up to ``timeout``
+    seconds (``proc.done`` is not set if it did not end by then)."""
     executor = WasmExecutor()
     kernel = Kernel(Vfs(root), executor)
     executor.bind(kernel)
@@ -384,14 +398,11 @@ def run_pyocclum(program: Program, *, union: bool = False) -> list[Result]:
         return OpenFile(inode=None, stream=stream, path="stdio", filetype=FileType.UNKNOWN,
                         readable=readable, writable=not readable)
 
-    proc = kernel.spawn("/" + PROG, [("/" + PROG).encode()], [], cwd=kernel.vfs.root(),
+    proc = kernel.spawn(path, [path.encode()], [], cwd=kernel.vfs.root(),
                         stdio=[stdio(BytesInputStream(b""), True), stdio(out, False),
                                stdio(out, False)])
-    if not proc.done.wait(30):
-        raise AssertionError("the guest did not finish in 30 s")
-    if proc.status != 0:
-        raise AssertionError(f"the guest died: status {proc.status} {proc.death_reason}")
-    return program.results(out.getvalue())
+    proc.done.wait(timeout)
+    return kernel, proc, out
 
 
 # -- the calls, with what of their results is compared -------------------------------------------
