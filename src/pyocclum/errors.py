@@ -21,6 +21,14 @@ class KernelError(Exception):
         self.msg = msg
 
 
+class FileSizeLimit(KernelError):
+    """A write or a new size would take a regular file past the caller's
+    RLIMIT_FSIZE (EFBIG; the syscall layer also sends SIGXFSZ, as Linux)."""
+
+    def __init__(self) -> None:
+        super().__init__(Errno.EFBIG, "past the file size limit (RLIMIT_FSIZE)")
+
+
 class Waitable(Protocol):
     """Something a blocked syscall can sleep on until it may be ready."""
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FdFlags, FileType, Whence
-from pyocclum.errors import KernelError
+from pyocclum.errors import FileSizeLimit, KernelError
 from pyocclum.fs.types import DirEntry, Inode, Stream
 
 #: Largest single read or write the kernel performs (like Linux's MAX_RW_COUNT).
@@ -126,7 +126,10 @@ class OpenFile:
             self.offset += len(data)
         return data
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes, limit: int | None = None) -> int:
+        """Write at the offset (the end with O_APPEND). ``limit``: the writer's
+        RLIMIT_FSIZE, which a regular file is not written past: a write is cut
+        short at it, and one that would start there is FileSizeLimit."""
         if not self.writable:
             raise KernelError(Errno.EBADF, "not open for writing")
         if self.stream is not None:
@@ -135,6 +138,8 @@ class OpenFile:
         with self._lock:
             if int(self.fdflags) & _APPEND:
                 self.offset = inode.stat().size
+            if limit is not None:
+                data = self._within(data, self.offset, limit)
             n = inode.write(self.offset, data)
             self.offset += n
         if int(self.fdflags) & _SYNCS:
@@ -148,7 +153,8 @@ class OpenFile:
             raise KernelError(Errno.ESPIPE, "pread on a stream")
         return self._file_inode().read(offset, min(size, MAX_IO))
 
-    def pwrite(self, data: bytes, offset: int) -> int:
+    def pwrite(self, data: bytes, offset: int, limit: int | None = None) -> int:
+        """Write at ``offset`` (``limit``: as :meth:`write`'s)."""
         if not self.writable:
             raise KernelError(Errno.EBADF, "not open for writing")
         if self.stream is not None:
@@ -157,7 +163,17 @@ class OpenFile:
         # Linux ignores the offset of pwrite on O_APPEND files and appends.
         if int(self.fdflags) & _APPEND:
             offset = inode.stat().size
+        if limit is not None:
+            data = self._within(data, offset, limit)
         return inode.write(offset, data)
+
+    def _within(self, data: bytes, offset: int, limit: int) -> bytes:
+        """``data`` cut to end at ``limit`` (Linux's generic_write_checks)."""
+        if self.filetype != FileType.REGULAR_FILE or offset + len(data) <= limit or not data:
+            return data
+        if offset >= limit:
+            raise FileSizeLimit()
+        return data[: limit - offset]
 
     def seek(self, offset: int, whence: int) -> int:
         if self.stream is not None:

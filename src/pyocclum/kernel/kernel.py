@@ -340,6 +340,8 @@ class Kernel:
         ``fds`` is the child's prepared fd table, or None for a fresh one made
         from ``stdio``; either way the kernel owns it from here on (and closes
         it if the spawn fails). ``pgid`` 0 makes the child a group leader.
+        A child of ``parent`` inherits its nice value and resource limits (as
+        across fork and exec on Linux).
         """
         if fds is None:
             fds = self.new_fd_table(stdio)
@@ -368,6 +370,9 @@ class Kernel:
                     proc.pgid = parent.pgid if pgid is None else (pgid or pid)
                 if sig is not None:
                     proc.sig = sig
+                if parent is not None:
+                    proc.nice = parent.nice
+                    proc.rlimits = dict(parent.rlimits)
                 self._procs[pid] = proc
                 if parent is not None:
                     parent.children.add(pid)

@@ -14,6 +14,9 @@ from pyocclum.kernel.fdtable import FdTable
 from pyocclum.kernel.signals import SignalState
 from pyocclum.kernel.threads import Thread, ThreadGroup
 
+#: The resource whose soft limit caps the size a process may give a file.
+RLIMIT_FSIZE = 1
+
 #: ``this_thread.process`` is the process this thread runs (the hot path reads it directly).
 this_thread = threading.local()
 
@@ -95,6 +98,7 @@ class Process:
         #: Runs pending handled signals in the guest; returns True if every handler
         #: asked for SA_RESTART (set by the executor).
         self.run_handlers: Callable[[Process], bool] | None = None
+        #: Limits set by setrlimit (resource -> (soft, hard)); inherited by spawn.
         self.rlimits: dict[int, tuple[int, int]] = {}
         #: The name prctl(PR_SET_NAME) gave, with the argv list it was given under:
         #: execve replaces argv, and so resets the name to the program's (Linux).
@@ -108,6 +112,11 @@ class Process:
 
     def __repr__(self) -> str:
         return f"Process(pid={self.pid}, path={self.path!r}, status={self.status})"
+
+    def file_size_limit(self) -> int | None:
+        """RLIMIT_FSIZE's soft limit in bytes; None when there is none."""
+        limit = self.rlimits.get(RLIMIT_FSIZE)
+        return None if limit is None or limit[0] >= 1 << 63 else limit[0]
 
     @property
     def cwd_path(self) -> str:

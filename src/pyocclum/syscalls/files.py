@@ -203,6 +203,10 @@ class FileSyscalls:
             raise KernelError(Errno.ENOTSUP, "tmpfs-like ramfs: mode not supported")
         size = inode.stat().size
         end = offset + length
+        if op == FALLOC_FL_INSERT_RANGE:
+            self.wasi.check_new_size(p, inode, size + length)
+        elif not keep:
+            self.wasi.check_new_size(p, inode, end)
         if op in (0, FALLOC_FL_UNSHARE_RANGE):
             if not keep and end > size:
                 inode.truncate(end)

@@ -195,7 +195,6 @@ class OcclumSyscalls:
             path, argv, envp, cwd=cwd, fds=fds, parent=p, pgid=pgid,
             setsid=bool(flags & POSIX_SPAWN_SETSID), sig=sig, umask=p.umask,
         )
-        child.nice = p.nice  # inherited across fork and exec on Linux
         return child.pid
 
     def _child_fds(

@@ -31,7 +31,7 @@ from pyocclum.abi.wasi import (
     OFlags,
     Rights,
 )
-from pyocclum.errors import KernelError, ProcessExit
+from pyocclum.errors import FileSizeLimit, KernelError, ProcessExit
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.types import Inode, Stat, check_name, clamp_time
 from pyocclum.fs.vfs import Location, ParentLocation, refuse_move_into_itself
@@ -226,6 +226,7 @@ class WasiSyscalls(WasiPoll, OpenFiles):
             raise KernelError(Errno.EINVAL, "not open for writing")
         if size > 1 << 63:
             raise KernelError(Errno.EFBIG)
+        self.check_new_size(p, f.inode, size)
         f.inode.truncate(size)
 
     def fd_filestat_set_times(
@@ -248,7 +249,11 @@ class WasiSyscalls(WasiPoll, OpenFiles):
         f = p.fds.get(fd)
         if offset + len(data) >= 1 << 63:
             raise KernelError(Errno.EINVAL, "offset too large")
-        return f.pwrite(data, offset)
+        try:
+            return f.pwrite(data, offset, p.file_size_limit())
+        except FileSizeLimit:
+            self.file_too_big(p)
+            raise
 
     def fd_read(self, p: Process, fd: int, size: int) -> bytes:
         f = p.fds.get(fd)
@@ -263,7 +268,11 @@ class WasiSyscalls(WasiPoll, OpenFiles):
     def fd_write(self, p: Process, fd: int, data: bytes) -> int:
         f = p.fds.get(fd)
         if f.stream is None:
-            return f.write(data)
+            try:
+                return f.write(data, p.file_size_limit())
+            except FileSizeLimit:
+                self.file_too_big(p)
+                raise
         try:
             if f.nonblocking:
                 return blocking(p, lambda: f.write(data), nonblocking=True)
@@ -294,6 +303,18 @@ class WasiSyscalls(WasiPoll, OpenFiles):
             if done >= len(data):
                 return done
             rest = data[done:]
+
+    def check_new_size(self, p: Process, inode: Inode, size: int) -> None:
+        """FileSizeLimit (and SIGXFSZ) if making ``inode`` ``size`` bytes long
+        would grow it past ``p``'s RLIMIT_FSIZE (Linux's inode_newsize_ok)."""
+        limit = p.file_size_limit()
+        if limit is not None and size > limit and size > inode.stat().size:
+            self.file_too_big(p)
+            raise FileSizeLimit()
+
+    def file_too_big(self, p: Process) -> None:
+        """What Linux does to a process that hits its RLIMIT_FSIZE: SIGXFSZ."""
+        self.kernel.send_signal(p, Signal.SIGXFSZ, SigInfo(Signal.SIGXFSZ, SI_USER, pid=p.pid))
 
     def fd_prestat_get(self, p: Process, fd: int) -> tuple[int, int]:
         # The root is the only preopen, at fd 3 unless renumbered: wasi-libc stops
