@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import marshal
 import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -86,7 +85,7 @@ class BootState:
         payload = marshal.dumps(
             (manifest.root, manifest.raw, [tuple(e) for e in manifest.entries])
         )
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}")
         try:
             tmp.write_bytes(mac(self._key, payload) + payload)
             os.replace(tmp, self.path)

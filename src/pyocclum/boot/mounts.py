@@ -30,7 +30,7 @@ that is never stored: it starts empty at every boot and is deleted at close.
 from __future__ import annotations
 
 import logging
-import secrets
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -248,7 +248,7 @@ class MountSet:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             self._temporary.append(folder)
-            fs = SeFs(folder, secrets.token_bytes(32), cache_size=spec.cache_size)
+            fs = SeFs(folder, os.urandom(32), cache_size=spec.cache_size)
         else:
             assert spec.source is not None
             folder = (self.env.instance / spec.source).resolve()

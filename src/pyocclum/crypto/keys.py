@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
-import secrets
 from pathlib import Path
 
 from pyocclum.native.kdf import hkdf_sha256
@@ -26,7 +25,7 @@ def publish_once(path: Path, data: bytes) -> bool:
     True if ``data`` was published, False if another file was there first (or won).
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
@@ -56,7 +55,7 @@ def load_or_create_secret(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        publish_once(path, secrets.token_bytes(SECRET_SIZE))
+        publish_once(path, os.urandom(SECRET_SIZE))
         data = path.read_bytes()
     if len(data) != SECRET_SIZE:
         raise ValueError(f"{path}: platform secret must be {SECRET_SIZE} bytes, found {len(data)}")

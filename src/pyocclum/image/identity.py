@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -204,7 +203,7 @@ def load_or_create_dev_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
 
 def gen_image_key(path: Path) -> str:
     """Write a random 128-bit key as Occlum does (16 hex bytes joined by ``-``), mode 0600."""
-    text = "-".join(f"{b:02x}" for b in secrets.token_bytes(16))
+    text = "-".join(f"{b:02x}" for b in os.urandom(16))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text + "\n")

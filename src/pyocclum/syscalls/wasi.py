@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import secrets
 import time
 from collections.abc import Callable
 
@@ -638,7 +637,7 @@ class WasiSyscalls(WasiPoll, OpenFiles):
     def random_get(self, p: Process, size: int) -> bytes:
         if size > _MAX_RANDOM:
             raise KernelError(Errno.EINVAL, f"random_get of more than {_MAX_RANDOM} bytes")
-        return secrets.token_bytes(size)
+        return os.urandom(size)  # secrets.token_bytes, without importing random
 
     # == sockets (the networking issue makes these real) ===============================
     def _not_a_socket(self, p: Process, fd: int) -> None:

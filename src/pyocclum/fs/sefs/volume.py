@@ -10,7 +10,6 @@ import fcntl
 import hashlib
 import hmac
 import os
-import secrets
 import stat as host_stat
 import struct
 import zlib
@@ -70,6 +69,19 @@ from pyocclum.fs.types import (
     now_ns,
 )
 from pyocclum.native import aead
+
+
+def _randbelow(n: int) -> int:
+    """``secrets.randbelow(n)`` without importing :mod:`random` (start-up): uniform in
+    ``[0, n)``, from ``os.urandom`` by rejection (never rejects for a power of two)."""
+    if n <= 0:
+        raise ValueError("Upper bound must be positive.")
+    bits = (n - 1).bit_length()
+    size = (bits + 7) // 8
+    while True:
+        r = int.from_bytes(os.urandom(size), "little") >> (size * 8 - bits)
+        if r < n:
+            return r
 
 
 class SeFs(_Inodes, FileSystem):
@@ -283,11 +295,11 @@ class SeFs(_Inodes, FileSystem):
             os.fsync(dfd)
         except OSError as e:
             raise _bad(self.folder, f"cannot create the volume: {e.strerror or e}") from e
-        self._keys(key, secrets.token_bytes(32))
+        self._keys(key, os.urandom(32))
         self._open_nodes(os.O_CREAT | os.O_TRUNC)
         # A fresh volume key has sealed nothing yet: the first commit records the
         # reservation before any other superblock exists.
-        self._nonce_next = secrets.randbelow(ondisk._NONCE_JUMP)
+        self._nonce_next = _randbelow(ondisk._NONCE_JUMP)
         self._nonce_limit = self._nonce_next + ondisk._NONCE_RESERVE
         self._inos = bytearray(1)
         _set_range(self._inos, 0, 2)
@@ -393,7 +405,7 @@ class SeFs(_Inodes, FileSystem):
         self._busy = bytearray(state.slots)
         self._inos = bytearray(state.inos)
         self._nonce_limit = limit
-        self._nonce_next = limit + secrets.randbelow(ondisk._NONCE_JUMP)
+        self._nonce_next = limit + _randbelow(ondisk._NONCE_JUMP)
         if self._nonce_next + ondisk._NONCE_RESERVE >= _NONCE_SPACE:
             raise _bad(folder, "the nonce space of this volume is exhausted")
         self._itable = _Core(0, _KIND_TABLE, 0, 1, state.itable_size, (0, 0, 0),
@@ -634,7 +646,7 @@ class SeFs(_Inodes, FileSystem):
         ])
         header = _HDR.pack(_MAGIC, _VERSION, flags, self._volume_id, self._check,
                            12 + len(body) + _TAG)
-        nonce = secrets.token_bytes(12)
+        nonce = os.urandom(12)
         return header + nonce + self._super_aes.encrypt(nonce, body, header)
 
     def _write_record(self, state: _SuperState, limit: int) -> bool:
