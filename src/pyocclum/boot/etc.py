@@ -17,9 +17,9 @@ from the host's DNS anyway.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.config.image_files import default_image_files
 from pyocclum.errors import KernelError
@@ -27,7 +27,7 @@ from pyocclum.fs.types import FileSystem, FileType, Inode
 from pyocclum.fs.unionfs import UnionFs
 from pyocclum.fs.vfs import Vfs
 
-log = logging.getLogger("pyocclum.boot")
+log = _log.getLogger("pyocclum.boot")
 
 #: Where the host's files are read from (tests point it elsewhere).
 HOST_ETC = Path("/etc")

@@ -25,10 +25,10 @@ certificate, a bad answer).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from pyocclum import _log
 from pyocclum.boot.mounts import parse_user_key
 from pyocclum.config.initra import SECRETS_DIR, check_kbs_url
 from pyocclum.config.runtime import RuntimeConfig, RuntimeInitRa, RuntimeMount
@@ -47,7 +47,7 @@ __all__ = [
     "secrets_fs",
 ]
 
-log = logging.getLogger("pyocclum.boot")
+log = _log.getLogger("pyocclum.boot")
 
 #: Host variable that overrides ``init_ra.kbs`` (e.g. a Kubernetes Service name).
 KBS_URL_ENV = "OCCLUM_KBS_URL"

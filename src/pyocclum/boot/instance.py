@@ -15,13 +15,13 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from pyocclum import _log
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import shell_exit_code
@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from pyocclum.config.model import OcclumConfig
     from pyocclum.fs.integrityfs import ImageManifest
 
-log = logging.getLogger("pyocclum.boot")
+log = _log.getLogger("pyocclum.boot")
 
 CODE_CACHE = Path("build/cache")
 BUILT_CONFIG = Path("build/runtime.json")

@@ -29,13 +29,13 @@ that is never stored: it starts empty at every boot and is deleted at close.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from pyocclum import _log
 from pyocclum.config.runtime import CONFIG_FILE, RuntimeMount
 from pyocclum.crypto import Identity, KeyPolicy, derive_key, sealing_key
 from pyocclum.errors import ImageError, InstanceError
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from pyocclum.fs.devattest import Attester
     from pyocclum.image.identity import SigStruct
 
-log = logging.getLogger("pyocclum.boot")
+log = _log.getLogger("pyocclum.boot")
 
 BUILD_ROOT = Path("build/mount/__ROOT")
 TEMPORARY_DIR = Path("run/tmp")

@@ -39,7 +39,6 @@ import hashlib
 import importlib.util
 import io
 import json
-import logging
 import marshal
 import os
 import platform
@@ -54,6 +53,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from pyocclum import _log
 from pyocclum.boot.instance import Instance
 from pyocclum.boot.mounts import BUILD_ROOT
 from pyocclum.boot.package import (
@@ -70,7 +70,7 @@ from pyocclum.fs.integrityfs import BLOB_DIR, read_manifest
 
 __all__ = ["OciReport", "package_oci", "python_members", "runtime_distributions"]
 
-log = logging.getLogger("pyocclum.boot.oci")
+log = _log.getLogger("pyocclum.boot.oci")
 
 PREFIX = "opt/python"
 INSTANCE_DIR = "instance"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import errno
 import functools
 import itertools
-import logging
 import os
 import stat as host_stat
 import threading
@@ -24,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.cli.hostview import host_errno_of, mode_bits
@@ -33,7 +33,7 @@ from pyocclum.fs.vfs import Vfs
 
 __all__ = ["UTIME_NOW", "UTIME_OMIT", "RootOperations"]
 
-log = logging.getLogger("pyocclum.mount")
+log = _log.getLogger("pyocclum.mount")
 
 #: ``utimensat``'s special nanosecond values, as libfuse passes them on.
 UTIME_NOW = (1 << 30) - 1

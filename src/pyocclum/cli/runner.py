@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
+from pyocclum import _log
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,9 +31,12 @@ LOG_LEVELS = {
 
 
 def setup_logging(default: str = "error") -> None:
-    """Log to stderr at ``OCCLUM_LOG_LEVEL`` (``default`` if unset)."""
-    import logging
+    """Log to stderr at ``OCCLUM_LOG_LEVEL`` (``default`` if unset).
 
+    The handler is set up when the first record at that level or above is
+    logged (:func:`pyocclum._log.configure`): a run that logs nothing does not
+    import :mod:`logging`.
+    """
     name = os.environ.get("OCCLUM_LOG_LEVEL", default).strip().lower()
     level = LOG_LEVELS.get(name)
     if level is None:
@@ -39,14 +44,21 @@ def setup_logging(default: str = "error") -> None:
             f"occlum: OCCLUM_LOG_LEVEL={name!r} is not one of {', '.join(LOG_LEVELS)}; "
             "using 'error'\n"
         )
-        level = logging.ERROR
-    logging.addLevelName(5, "TRACE")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(levelname)s] %(name)s: %(message)s"))
-    root = logging.getLogger("pyocclum")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+        level = LOG_LEVELS["error"]
+    stream = sys.stderr
+
+    def setup() -> None:
+        import logging
+
+        logging.addLevelName(5, "TRACE")
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter("[%(levelname)s] %(name)s: %(message)s"))
+        root = logging.getLogger("pyocclum")
+        root.handlers[:] = [handler]
+        root.setLevel(level)
+        root.propagate = False
+
+    _log.configure(setup, level)
 
 
 def run_program(
@@ -59,7 +71,6 @@ def run_program(
     With ``fast_exit`` (the ``occlum`` command itself, never an embedding
     program), a run that started exits through :func:`exit_now`.
     """
-    import logging
     import threading
     from pathlib import Path
 
@@ -75,9 +86,9 @@ def run_program(
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
 
-    if not strace and logging.getLogger("pyocclum").isEnabledFor(LOG_LEVELS["trace"]):
+    if not strace and _log.getLogger("pyocclum").isEnabledFor(LOG_LEVELS["trace"]):
         # OCCLUM_LOG_LEVEL=trace logs every syscall, as Occlum's trace level does.
-        syscall_log = logging.getLogger("pyocclum.syscall")
+        syscall_log = _log.getLogger("pyocclum.syscall")
 
         def trace(line: str) -> None:
             syscall_log.log(LOG_LEVELS["trace"], "%s", line)
@@ -112,9 +123,9 @@ def exit_now(code: int) -> NoReturn:
     own buffers (stdout, stderr, the log handlers) are flushed first; if that
     fails the status is 120, as the interpreter's own exit makes it.
     """
-    import logging
-
-    logging.shutdown()
+    logging = sys.modules.get("logging")  # not imported if nothing was logged
+    if logging is not None:
+        logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

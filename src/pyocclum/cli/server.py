@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import select
 import signal
@@ -42,6 +41,7 @@ import threading
 import time
 from pathlib import Path
 
+from pyocclum import _log
 from pyocclum.abi.signals import shell_exit_code
 from pyocclum.boot.instance import Booted, Instance
 from pyocclum.boot.mounts import read_user_key
@@ -65,7 +65,7 @@ from pyocclum.errors import ConfigError, InstanceError
 from pyocclum.fs.stdio import HostFdStream
 from pyocclum.kernel.process import Process
 
-log = logging.getLogger("pyocclum.server")
+log = _log.getLogger("pyocclum.server")
 
 #: ``occlum stop``: seconds between SIGTERM and SIGKILL (``--timeout``).
 STOP_TIMEOUT = 5.0

@@ -30,12 +30,12 @@ its process, and a later process given the same pid starts with zeros.
 
 from __future__ import annotations
 
-import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
@@ -43,7 +43,7 @@ from pyocclum.fs.types import DirEntry, FileSystem, FixedDirectory, Inode, Stat,
 
 __all__ = ["REPORT_DATA_SIZE", "AttestDir", "Attester"]
 
-log = logging.getLogger("pyocclum.fs.attestation")
+log = _log.getLogger("pyocclum.fs.attestation")
 
 REPORT_DATA_SIZE = 64
 _ZEROS = bytes(REPORT_DATA_SIZE)

@@ -78,7 +78,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import stat as host_stat
 import threading
@@ -88,6 +87,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ImageError, KernelError
@@ -136,7 +136,7 @@ __all__ = [
     "tree_root",
 ]
 
-log = logging.getLogger("pyocclum.fs.integrity")
+log = _log.getLogger("pyocclum.fs.integrity")
 
 FORMAT = "pyocclum-integrity-image"
 VERSION = 2

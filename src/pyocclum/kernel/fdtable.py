@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
 from pyocclum.fs.file import OpenFile
@@ -13,7 +13,7 @@ from pyocclum.fs.file import OpenFile
 #: fd 3 is always the root directory preopen (wasi-libc scans preopens from 3).
 ROOT_FD = 3
 
-log = logging.getLogger("pyocclum.kernel")
+log = _log.getLogger("pyocclum.kernel")
 
 
 def _release_quietly(file: OpenFile) -> None:

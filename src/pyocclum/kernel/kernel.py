@@ -10,13 +10,13 @@ parent ignores SIGCHLD).
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_signaled
 from pyocclum.abi.wasi import RIGHTS_DIRECTORY, RIGHTS_STREAM, FileType
@@ -45,7 +45,7 @@ from pyocclum.kernel.signals import (
 )
 from pyocclum.net.policy import ALLOW_ALL, NetworkPolicy
 
-log = logging.getLogger("pyocclum.kernel")
+log = _log.getLogger("pyocclum.kernel")
 
 WNOHANG = 1
 INIT_PID = 1

@@ -26,13 +26,13 @@ import array
 import contextlib
 import ctypes
 import itertools
-import logging
 import mmap
 import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from pyocclum import _log
 from pyocclum.native.library import (
     NATIVE_SWITCH,
     NativeLibrary,
@@ -58,7 +58,7 @@ __all__ = [
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-log = logging.getLogger("pyocclum.native.aead")
+log = _log.getLogger("pyocclum.native.aead")
 
 #: ``EVP_*`` functions of OpenSSL's libcrypto that ``pyocclum_native.zig``'s ``Evp`` lists.
 _EVP_NAMES = ("EVP_CIPHER_CTX_new", "EVP_CIPHER_CTX_free", "EVP_aes_256_gcm",

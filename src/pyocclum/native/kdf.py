@@ -13,9 +13,9 @@ failed self-test, or ``$PYOCCLUM_NATIVE=0`` (read at every call).
 from __future__ import annotations
 
 import ctypes
-import logging
 import threading
 
+from pyocclum import _log
 from pyocclum.native.library import (
     NATIVE_SWITCH,
     NativeLibrary,
@@ -27,7 +27,7 @@ from pyocclum.native.library import (
 
 __all__ = ["MAX_OUTPUT", "hkdf_sha256"]
 
-log = logging.getLogger("pyocclum.native.kdf")
+log = _log.getLogger("pyocclum.native.kdf")
 
 #: The longest output HKDF-SHA256 gives (RFC 5869: 255 blocks of 32 bytes).
 MAX_OUTPUT = 255 * 32

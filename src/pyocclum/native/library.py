@@ -42,12 +42,13 @@ import contextlib
 import ctypes
 import hashlib
 import importlib.util
-import logging
 import os
 import stat
 import sys
 import threading
 from pathlib import Path
+
+from pyocclum import _log
 
 __all__ = [
     "ABI",
@@ -69,7 +70,7 @@ __all__ = [
     "threads",
 ]
 
-log = logging.getLogger("pyocclum.native")
+log = _log.getLogger("pyocclum.native")
 
 #: Version of the library's exported functions (``pyocclum_native_abi()``).
 ABI = 9

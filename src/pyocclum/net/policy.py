@@ -16,15 +16,15 @@ retrying in a loop would flood the log).
 from __future__ import annotations
 
 import itertools
-import logging
 from collections.abc import Sequence
 from typing import Literal
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.config.network import Endpoint, parse_endpoint
 from pyocclum.errors import KernelError
 
-log = logging.getLogger("pyocclum.net")
+log = _log.getLogger("pyocclum.net")
 
 Kind = Literal["bind", "connect"]
 #: Refusals logged at level error by one policy (one kernel); later ones at level debug.
@@ -69,7 +69,7 @@ class NetworkPolicy:
         # A guest can be refused in a loop: after the first LOGGED_REFUSALS lines
         # at level error (and one saying so), the rest go to level debug.
         n = next(self._refusals)
-        level = logging.ERROR if n <= LOGGED_REFUSALS else logging.DEBUG
+        level = _log.ERROR if n <= LOGGED_REFUSALS else _log.DEBUG
         log.log(level, "network policy: %s: %s to %s denied (not in network.%s)",
                 who, call, shown, kind)
         if n == LOGGED_REFUSALS:

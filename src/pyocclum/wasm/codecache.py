@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
-import logging
 import marshal
 import os
 import sys
@@ -31,10 +30,11 @@ from types import CodeType
 import wasmtime
 from wasmtime import _ffi
 
+from pyocclum import _log
 from pyocclum.crypto import derive_key, mac, verify_mac
 from pyocclum.wasm.engine import compile_module, engine_fingerprint
 
-log = logging.getLogger("pyocclum.wasm")
+log = _log.getLogger("pyocclum.wasm")
 _TAG = 32
 #: The syscall dispatchers' code objects (:mod:`pyocclum.wasm.host`), in this
 #: interpreter's marshal format: one file per interpreter version.

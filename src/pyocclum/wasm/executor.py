@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import queue
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 import wasmtime
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_exited, wait_status_signaled
 from pyocclum.errors import ImageError, KernelError
@@ -38,7 +37,7 @@ from pyocclum.wasm.threads import (
     shared_import,
 )
 
-log = logging.getLogger("pyocclum.wasm")
+log = _log.getLogger("pyocclum.wasm")
 
 #: How often the engine's epoch advances: the latency of stopping a busy process.
 EPOCH_TICK = 0.01
@@ -294,6 +293,8 @@ class WasmExecutor:
                     break
                 pre = self._exec(proc, request)
         except Exception as e:  # a kernel bug must not take the LibOS down
+            import traceback  # only here: start-up does not pay for it
+
             kernel.log_bug(proc, f"executor failure: {traceback.format_exc()}")
             status, reason = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:
@@ -556,6 +557,8 @@ class WasmExecutor:
             elif not self._thread_ended_on_purpose(proc, thread):
                 crash = wait_status_signaled(Signal.SIGKILL), f"killed: {_clean(e)}"
         except Exception as e:  # a kernel bug must not take the LibOS down
+            import traceback  # only here: start-up does not pay for it
+
             kernel.log_bug(proc, f"tid {thread.tid}: executor failure: {traceback.format_exc()}")
             crash = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:

@@ -17,16 +17,15 @@ on different threads) and converts every value through ``Val`` objects.
 from __future__ import annotations
 
 import ctypes
-import logging
 import struct
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from pyocclum import _log
 from pyocclum.abi import wasi
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_signaled
@@ -41,7 +40,7 @@ from pyocclum.wasm.memory import GuestMemory
 from pyocclum.wasm.native_calls import NativeCalls
 from pyocclum.wasm.signals import run_handlers
 
-log = logging.getLogger("pyocclum.syscall")
+log = _log.getLogger("pyocclum.syscall")
 
 _VAL_TYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 # As wasmtime's unchecked callback type, but the caller and the parameter array
@@ -445,6 +444,8 @@ def _bug(kernel: Kernel, proc: Process, name: str) -> int:
     """A handler raised something other than KernelError: kill only the calling
     process, with all of its threads (the others must not run on, or wait
     forever, in a process that has ended)."""
+    import traceback  # only here: start-up does not pay for it
+
     kernel.log_bug(proc, f"{name}: {traceback.format_exc()}")
     status = wait_status_signaled(Signal.SIGKILL)
     proc.finish(status, f"killed: kernel error in {name}")

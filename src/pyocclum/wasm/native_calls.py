@@ -39,12 +39,12 @@ zig to build it, for one), or when a call's handler is not the stock one.
 from __future__ import annotations
 
 import ctypes
-import logging
 import threading
 from typing import Any
 
 from wasmtime import _ffi as ffi
 
+from pyocclum import _log
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.native.library import (
     ABI,
@@ -59,7 +59,7 @@ from pyocclum.syscalls.wasi import WasiSyscalls
 
 __all__ = ["SWITCH", "NativeCalls", "served"]
 
-log = logging.getLogger("pyocclum.wasm.native")
+log = _log.getLogger("pyocclum.wasm.native")
 
 #: Set to ``0`` to serve every call in Python.
 SWITCH = "PYOCCLUM_NATIVE_CALLS"

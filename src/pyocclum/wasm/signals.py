@@ -12,12 +12,12 @@ programs built before version 3 export the three-argument form
 from __future__ import annotations
 
 import ctypes
-import logging
 from typing import Any
 
 import wasmtime
 from wasmtime import _bindings, _ffi
 
+from pyocclum import _log
 from pyocclum.abi.signals import Signal, signal_name, wait_status_signaled
 from pyocclum.errors import KernelError, ProcessExec, ProcessExit
 from pyocclum.kernel.process import Process
@@ -34,7 +34,7 @@ from pyocclum.kernel.signals import (
 )
 from pyocclum.wasm.exports import export
 
-log = logging.getLogger("pyocclum.wasm")
+log = _log.getLogger("pyocclum.wasm")
 
 TRAMPOLINE = "__occlum_signal_trampoline"
 #: The same, stepping over the wasm red zone: for handlers run between two

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from pyocclum import _log
 from pyocclum.attestation.kbs import protocol
 from pyocclum.attestation.kbs.certs import fingerprint_file
 from pyocclum.attestation.kbs.protocol import ProtocolError
@@ -40,7 +40,7 @@ from pyocclum.attestation.verify import Policy, VerificationError, verify
 
 __all__ = ["BackgroundKbs", "KbsService", "serve", "tls_context"]
 
-log = logging.getLogger("pyocclum.kbs")
+log = _log.getLogger("pyocclum.kbs")
 #: Connections waiting to be accepted (many replicas boot at once).
 BACKLOG = 1024
 #: Seconds in-flight requests get to finish at shutdown.

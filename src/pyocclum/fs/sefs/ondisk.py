@@ -8,18 +8,18 @@ used, so that a test can lower them here (``monkeypatch`` on this module)."""
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import struct
 from pathlib import Path
 from typing import NamedTuple
 
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ImageError, KernelError
 
-log = logging.getLogger("pyocclum.fs.sefs")
+log = _log.getLogger("pyocclum.fs.sefs")
 
 # -- format constants (docs/sefs-format.md) ---------------------------------------
 NODE_SIZE = 4096
