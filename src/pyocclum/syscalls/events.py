@@ -12,7 +12,6 @@ loop. ``poll`` and ``epoll_pwait`` are never restarted after a signal handler
 
 from __future__ import annotations
 
-import struct
 import threading
 import time
 from collections.abc import Callable
@@ -52,10 +51,11 @@ from pyocclum.kernel.threads import Thread
 from pyocclum.kernel.timerfd import CLOCKS, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET, TimerFd
 from pyocclum.kernel.timerfd import check_timespec as _timespec_ns
 from pyocclum.kernel.timers import Timers
+from pyocclum.syscalls import events_table
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import interrupted
+from pyocclum.syscalls.events_table import EPOLL_EVENT, POLLFD
 
-MODULE = "occlum"
 T = TypeVar("T")
 
 O_NONBLOCK, O_CLOEXEC = 0x800, 0x80000
@@ -64,11 +64,6 @@ EFD_FLAGS = EFD_SEMAPHORE | O_NONBLOCK | O_CLOEXEC
 TFD_FLAGS = O_NONBLOCK | O_CLOEXEC
 #: Linux's EP_MAX_EVENTS (INT_MAX / sizeof(struct epoll_event)).
 EP_MAX_EVENTS = 0x7FFFFFFF // 12
-#: Linux's ``struct epoll_event`` on x86-64 (packed): u32 events, u64 data.
-EPOLL_EVENT = struct.Struct("<IQ")
-POLLFD = struct.Struct("<ihh")
-SIGSET = struct.Struct("<Q")
-ITIMERSPEC = struct.Struct("<qqqq")  # it_interval {sec, nsec}, it_value {sec, nsec}
 _NS = 1_000_000_000
 PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
 #: A private ``events`` bit of the poll call: report exactly the events asked
@@ -361,35 +356,7 @@ class EventsSyscalls:
 
     # == the table ==================================================================
     def table(self) -> list[S.Syscall]:
-        m = MODULE
-        return [
-            S.Syscall(m, "epoll_create1", (S.u32("flags"), S.out_u32("fd")), self.epoll_create1),
-            S.Syscall(m, "epoll_ctl", (S.s32("epfd"), S.u32("op"), S.s32("fd"),
-                                       S.struct_in("event", EPOLL_EVENT)), self.epoll_ctl),
-            S.Syscall(m, "epoll_pwait", (S.s32("epfd"), S.buf_out("events"), S.s64("timeout_ns"),
-                                         S.struct_in("sigmask", SIGSET), S.out_u32("n")),
-                      self.epoll_pwait),
-            S.Syscall(m, "poll", (S.array_in("fds", POLLFD), S.buf_out("out"),
-                                  S.s64("timeout_ns"), S.struct_in("sigmask", SIGSET),
-                                  S.out_u32("n")), self.poll),
-            S.Syscall(m, "eventfd2", (S.u32("initval"), S.u32("flags"), S.out_u32("fd")),
-                      self.eventfd2),
-            S.Syscall(m, "timerfd_create", (S.s32("clock"), S.u32("flags"), S.out_u32("fd")),
-                      self.timerfd_create),
-            S.Syscall(m, "timerfd_settime", (S.s32("fd"), S.u32("flags"),
-                                             S.struct_in("new", ITIMERSPEC),
-                                             S.out_struct_opt("old", ITIMERSPEC)),
-                      self.timerfd_settime),
-            S.Syscall(m, "timerfd_gettime", (S.s32("fd"), S.out_struct("cur", ITIMERSPEC)),
-                      self.timerfd_gettime),
-            S.Syscall(m, "cpu_count", (), self.cpu_count, returns="value"),
-            S.Syscall(m, "set_comm", (S.data("name"),), self.set_comm),
-            S.Syscall(m, "get_comm", (S.buf_out("buf"), S.out_len("len")), self.get_comm),
-            S.Syscall(m, "getpriority", (S.u32("which"), S.s32("who"), S.out_u32("prio")),
-                      self.getpriority),
-            S.Syscall(m, "setpriority", (S.u32("which"), S.s32("who"), S.s32("nice")),
-                      self.setpriority),
-        ]
+        return events_table.table(lambda name: getattr(self, name))
 
 
-__all__ = ["EventsSyscalls"]
+__all__ = ["EPOLL_EVENT", "POLLFD", "EventsSyscalls"]

@@ -54,21 +54,20 @@ from pyocclum.net.socket import (
     Socket,
 )
 from pyocclum.net.unix import UnixNamespace, UnixSocket, unix_socket, unix_socketpair
+from pyocclum.syscalls import net_table
 from pyocclum.syscalls import spec as S
 from pyocclum.syscalls.blocking import blocking
+from pyocclum.syscalls.net_table import FD_ITEM, MODULE
 
 if TYPE_CHECKING:
     from pyocclum.net.inet import InetSocket
 
-MODULE = "occlum"
 T = TypeVar("T")
 
 SO_TYPE, SO_RCVTIMEO, SO_SNDTIMEO, SO_PROTOCOL, SO_DOMAIN = 3, 20, 21, 38, 39
 #: ``struct timeval`` of x86-64: two i64.
 TIMEVAL = struct.Struct("<qq")
 _INT = struct.Struct("<i")
-FD_PAIR = struct.Struct("<ii")
-FD_ITEM = struct.Struct("<i")
 #: Linux's SOCK_TYPE_MASK: the bits of ``type`` that are the type.
 _TYPE_MASK = 0xF
 #: The most ``socket``'s address out-buffers get (``sizeof(struct sockaddr_storage)``).
@@ -397,35 +396,7 @@ class NetSyscalls:
 
     # == the table =====================================================================
     def table(self) -> list[S.Syscall]:
-        m = MODULE
-        fd = S.u32("fd")
-        return [
-            S.Syscall(m, "socket", (S.u32("domain"), S.u32("type"), S.u32("protocol"),
-                                    S.out_u32("fd")), self.socket),
-            S.Syscall(m, "socketpair", (S.u32("domain"), S.u32("type"), S.u32("protocol"),
-                                        S.out_struct("fds", FD_PAIR)), self.socketpair),
-            S.Syscall(m, "bind", (fd, S.data("addr")), self.bind),
-            S.Syscall(m, "listen", (fd, S.s32("backlog")), self.listen),
-            S.Syscall(m, "accept4", (fd, S.u32("flags"), S.buf_out("addr"), S.out_len("addrlen"),
-                                     S.out_u32("newfd")), self.accept4),
-            S.Syscall(m, "connect", (fd, S.data("addr")), self.connect),
-            S.Syscall(m, "sendmsg", (fd, S.iov_in("iovs"), S.u32("flags"), S.data("addr"),
-                                     S.array_in("fds", FD_ITEM), S.out_u32("sent")),
-                      self.sendmsg),
-            S.Syscall(m, "recvmsg", (fd, S.iov_out("iovs"), S.u32("flags"), S.buf_out("addr"),
-                                     S.out_len("addrlen"), S.buf_out("fds"),
-                                     S.out_len("fds_len"), S.out_u32("received"),
-                                     S.out_u32("msg_flags")), self.recvmsg),
-            S.Syscall(m, "shutdown", (fd, S.u32("how")), self.shutdown),
-            S.Syscall(m, "getsockname", (fd, S.buf_out("addr"), S.out_len("addrlen")),
-                      self.getsockname),
-            S.Syscall(m, "getpeername", (fd, S.buf_out("addr"), S.out_len("addrlen")),
-                      self.getpeername),
-            S.Syscall(m, "getsockopt", (fd, S.u32("level"), S.u32("name"), S.buf_out("value"),
-                                        S.out_len("len")), self.getsockopt),
-            S.Syscall(m, "setsockopt", (fd, S.u32("level"), S.u32("name"), S.data("value")),
-                      self.setsockopt),
-        ]
+        return net_table.table(lambda name: getattr(self, name))
 
 
 __all__ = ["MODULE", "NetSyscalls"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import struct
+import threading
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
@@ -192,3 +193,58 @@ def struct_in(name: str, layout: struct.Struct) -> Slot:
 
 def out_struct_opt(name: str, layout: struct.Struct) -> Slot:
     return Slot(name, Kind.OUT_STRUCT_OPT, layout=layout)
+
+
+# -- handlers made on first use --------------------------------------------------------
+class HandlerGroup:
+    """The object whose methods handle one group of calls (the socket calls, ...),
+    made by ``make`` when the first of them is linked or called: a run whose
+    programs import none of them never imports their module. One per kernel, as
+    the object would be."""
+
+    __slots__ = ("_lock", "_make", "_obj")
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self._make = make
+        self._obj: object | None = None
+        self._lock = threading.Lock()
+
+    def obj(self) -> object:
+        obj = self._obj
+        if obj is None:
+            with self._lock:
+                obj = self._obj
+                if obj is None:
+                    obj = self._obj = self._make()
+        return obj
+
+    def handler(self, name: str) -> LazyHandler:
+        return LazyHandler(self, name)
+
+
+class LazyHandler:
+    """The method ``name`` of a :class:`HandlerGroup`'s object; calling it makes the
+    object first. The wasm layer binds :meth:`resolve`'s method (:func:`resolved`)."""
+
+    __slots__ = ("group", "name")
+
+    def __init__(self, group: HandlerGroup, name: str) -> None:
+        self.group = group
+        self.name = name
+
+    def resolve(self) -> Handler:
+        handler: Handler = getattr(self.group.obj(), self.name)
+        return handler
+
+    def __call__(self, *args: Any) -> Any:
+        return self.resolve()(*args)
+
+    def __repr__(self) -> str:
+        return f"<lazy handler {self.name}>"
+
+
+def resolved(sc: Syscall) -> Syscall:
+    """``sc`` with its handler made if it is a :class:`LazyHandler`."""
+    if isinstance(sc.handler, LazyHandler):
+        return sc._replace(handler=sc.handler.resolve())
+    return sc

@@ -33,7 +33,7 @@ from pyocclum.errors import KernelError, ProcessExec, ProcessExit
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.process import Process, this_thread
 from pyocclum.kernel.threads import ThreadExit
-from pyocclum.syscalls.spec import Kind, Slot, Syscall
+from pyocclum.syscalls.spec import Kind, Slot, Syscall, resolved
 from pyocclum.wasm.codecache import DispatchCodes
 from pyocclum.wasm.exports import export
 from pyocclum.wasm.memory import GuestMemory
@@ -168,6 +168,7 @@ class Binder:
                 self._defined.add(key)
 
     def define(self, sc: Syscall) -> None:
+        sc = resolved(sc)  # a lazy handler's object is made now: dispatchers call it directly
         params = [_VAL_TYPES[t]() for t in sc.wasm_params]
         results = [] if sc.returns == "none" else [wasmtime.ValType.i32()]
         ty = wasmtime.FuncType(params, results)
