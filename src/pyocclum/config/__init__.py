@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from pyocclum.config.env import merge_env
 from pyocclum.config.runtime import RuntimeConfig, RuntimeMount
-from pyocclum.config.sizes import MAX_SIZE, SizeError, format_size, parse_size
 
 if TYPE_CHECKING:
     from pyocclum.config.fields import FS_TYPES, FsType
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
         ResourceLimits,
         default_mounts,
     )
+    from pyocclum.config.sizes import MAX_SIZE, SizeError, format_size, parse_size
     from pyocclum.config.template import (
         CONFIG_FILE,
         IMAGE_DIRS,
@@ -50,8 +50,11 @@ if TYPE_CHECKING:
 
 
 # The model and template import pydantic (slow to import): load them on first use,
-# so that booting an already-built instance never pays for it.
+# so that booting an already-built instance never pays for it (nor for sizes, which
+# a boot does not use either).
 _LAZY = {
+    **dict.fromkeys(["MAX_SIZE", "SizeError", "format_size", "parse_size"],
+                    "pyocclum.config.sizes"),
     **dict.fromkeys(["FS_TYPES", "FsType"], "pyocclum.config.fields"),
     **dict.fromkeys(
         ["EnvConfig", "Feature", "KssId", "Metadata", "MountOptions", "MountSpec",
