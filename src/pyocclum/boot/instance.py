@@ -62,7 +62,6 @@ from pyocclum.kernel import Kernel, Limits
 from pyocclum.kernel.kernel import TraceSink
 from pyocclum.kernel.process import current_process
 from pyocclum.kernel.procsource import KernelProcSource
-from pyocclum.net.policy import NetworkPolicy
 from pyocclum.wasm import CodeCache, WasmExecutor
 from pyocclum.wasm.engine import WASM_MAGIC, check_wasm
 
@@ -575,6 +574,8 @@ class Instance:
             vfs = Vfs(root)
             network = None
             if config.network_bind is not None or config.network_connect is not None:
+                from pyocclum.net.policy import NetworkPolicy
+
                 network = NetworkPolicy.from_entries(config.network_bind, config.network_connect)
             kernel = Kernel(vfs, executor, limits=limits, strace=strace, network=network)
             executor.bind(kernel)

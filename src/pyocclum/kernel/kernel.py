@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from pyocclum import _log
 from pyocclum.abi.errno import Errno
@@ -43,7 +43,9 @@ from pyocclum.kernel.signals import (
     bit,
     check_signal,
 )
-from pyocclum.net.policy import ALLOW_ALL, NetworkPolicy
+
+if TYPE_CHECKING:
+    from pyocclum.net.policy import NetworkPolicy
 
 log = _log.getLogger("pyocclum.kernel")
 
@@ -137,8 +139,7 @@ class Kernel:
         self.vfs = vfs
         #: Which CPU the processes' host threads start on (kernel/placement.py).
         self.placement = placement or Placement()
-        #: Which addresses sockets may bind and connect to (``Occlum.json``'s ``network``).
-        self.network = network or ALLOW_ALL
+        self._network = network or None
         #: ``uname``'s nodename (``gethostname``): the boot sets it from ``/etc/hostname``.
         self.hostname = b"occlum"
         self.executor = executor
@@ -162,6 +163,22 @@ class Kernel:
         self.locks = LockTable()
 
     # -- process table ----------------------------------------------------------------
+    @property
+    def network(self) -> NetworkPolicy:
+        """Which addresses sockets may bind and connect to (``Occlum.json``'s ``network``;
+        without one :data:`~pyocclum.net.policy.ALLOW_ALL`, imported when first asked:
+        a run that makes no socket never imports the policy)."""
+        policy = self._network
+        if policy is None:
+            from pyocclum.net.policy import ALLOW_ALL
+
+            policy = self._network = ALLOW_ALL
+        return policy
+
+    @network.setter
+    def network(self, policy: NetworkPolicy) -> None:
+        self._network = policy
+
     def process(self, pid: int) -> Process:
         proc = self._procs.get(pid)
         if proc is None:
