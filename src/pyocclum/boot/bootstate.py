@@ -26,12 +26,12 @@ the boot verified everything again); one that cannot be written is not kept.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import marshal
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyocclum import _sha
 from pyocclum.crypto import derive_key, mac, verify_mac
 from pyocclum.fs.integrityfs import ImageEntry, ImageManifest
 
@@ -52,8 +52,8 @@ class BootState:
         self, folder: Path, platform_secret: bytes, version: str, build: Sequence[bytes]
     ) -> None:
         self.path = folder / BOOT_STATE
+        h = hashlib.sha256()
         layout = ",".join(ImageEntry._fields).encode()  # the record holds ImageEntry tuples
-        h = _sha.sha256(total=sum(map(len, build)) + (1 << 10))  # a few small files
         for part in (version.encode(), layout, *build):
             h.update(len(part).to_bytes(8, "little"))
             h.update(part)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import time
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from pyocclum import _log, _sha
+from pyocclum import _log
 from pyocclum._version import __version__
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import shell_exit_code
@@ -247,7 +248,7 @@ class Instance:
             shutil.rmtree(self.path / "build", ignore_errors=True)
         manifest = build_image(image, root_dir)
         runtime = RuntimeConfig.from_config(
-            config, _sha.sha256(config_bytes).hexdigest(), image_root=manifest.root_hex
+            config, hashlib.sha256(config_bytes).hexdigest(), image_root=manifest.root_hex
         )
         runtime_bytes = runtime.to_json().encode()
         mrenclave = compute_mrenclave(
@@ -267,7 +268,7 @@ class Instance:
                     continue
             modules.append(entry.path)
             data = blob.read_bytes()
-            wanted.setdefault(_sha.sha256(data).hexdigest(), (entry.path, blob))
+            wanted.setdefault(hashlib.sha256(data).hexdigest(), (entry.path, blob))
         # Artifacts are MAC'd under a key bound to MRENCLAVE: carry over what the
         # previous build authenticated, compile the rest.
         todo = [
@@ -485,7 +486,7 @@ class Instance:
                 "(changed since `occlum build`)"
             )
         self._sig = sig
-        if _sha.sha256(self.config_file.read_bytes()).hexdigest() != runtime.config_sha256:
+        if hashlib.sha256(self.config_file.read_bytes()).hexdigest() != runtime.config_sha256:
             raise InstanceError(
                 f"{CONFIG_FILE} changed since the last build: run `occlum build` first"
             )

@@ -1,8 +1,6 @@
 """Key derivation (HKDF-SHA256), MACs (HMAC-SHA256) and the SIM-mode platform secret.
 
-HMAC is the standard library's (:mod:`pyocclum._sha`: OpenSSL's through :mod:`hmac`,
-or for a small input while OpenSSL is not loaded, the same construction over
-CPython's own SHA-256); HKDF is the
+HMAC is the standard library's (OpenSSL's, through ``hashlib``); HKDF is the
 native library's (zig's std, checked against ``cryptography``'s before its
 first use: :mod:`pyocclum.native.kdf`), else ``cryptography``'s, imported only
 then: importing ``cryptography`` costs every ``occlum run`` about 10 ms.
@@ -11,10 +9,10 @@ then: importing ``cryptography`` costs every ``occlum run`` about 10 ms.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import os
 from pathlib import Path
 
-from pyocclum import _sha
 from pyocclum.native.kdf import hkdf_sha256
 
 SECRET_SIZE = 32
@@ -78,9 +76,9 @@ def derive_key(secret: bytes, label: str, context: bytes = b"", size: int = 32) 
 
 def mac(key: bytes, data: bytes | bytearray | memoryview) -> bytes:
     """HMAC-SHA256 of ``data`` under ``key``."""
-    return _sha.hmac_sha256(key, data)
+    return hmac.digest(key, data, "sha256")
 
 
 def verify_mac(key: bytes, data: bytes | bytearray | memoryview, tag: bytes) -> bool:
     """Constant-time check of an HMAC-SHA256 tag (``data``: any bytes-like, not copied)."""
-    return _sha.compare_digest(_sha.hmac_sha256(key, data), tag)
+    return hmac.compare_digest(hmac.digest(key, data, "sha256"), tag)

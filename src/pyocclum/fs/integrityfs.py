@@ -76,6 +76,7 @@ regular file) raises ``EIO`` and logs the file's path at error level on the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat as host_stat
@@ -86,7 +87,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pyocclum import _log, _sha
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import ImageError, KernelError
@@ -225,7 +226,7 @@ def parse_manifest(raw: bytes, expected_root: bytes | None = None) -> ImageManif
     """Check ``raw``'s hash against ``expected_root`` (when given), then its
     structure: canonical encoding, sorted unique paths, every parent a
     directory, valid names, sizes and roots. Raises ``ImageError``."""
-    root = _sha.sha256(raw).digest()
+    root = hashlib.sha256(raw).digest()
     if expected_root is not None and root != expected_root:
         raise ImageError(
             f"integrity image manifest hash {root.hex()} does not match the expected "
@@ -365,7 +366,7 @@ def read_manifest(
 def _ino_for(path: str, used: set[int]) -> int:
     """A stable inode number from the path (probing past the rare collision,
     deterministically since entries come in sorted order)."""
-    h = _sha.sha256(b"pyocclum integrity ino\x00" + path.encode("utf-8", "surrogateescape"))
+    h = hashlib.sha256(b"pyocclum integrity ino\x00" + path.encode("utf-8", "surrogateescape"))
     ino = (int.from_bytes(h.digest()[:8], "little") & ((1 << 63) - 1)) or 1
     while ino in used:
         ino = ino % ((1 << 63) - 1) + 1

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -18,7 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from pyocclum import _sha
 from pyocclum.crypto.keys import publish_once
 from pyocclum.errors import ImageError
 
@@ -44,8 +44,7 @@ def compute_mrenclave(
     ``measured_config`` is the canonical encoding of the measured part of
     ``Occlum.json`` (``OcclumConfig.measured_bytes()``).
     """
-    h = _sha.sha256(_MRENCLAVE_DOMAIN, total=len(measured_config) + (4 << 10)
-                    + sum(map(len, entry_points)))
+    h = hashlib.sha256(_MRENCLAVE_DOMAIN)
     h.update(_field(version.encode()))
     h.update(_field(measured_config))
     h.update(_field(image_root))
@@ -54,7 +53,7 @@ def compute_mrenclave(
 
 
 def mrsigner(public_key: Ed25519PublicKey) -> bytes:
-    return _sha.sha256(_raw_public(public_key)).digest()
+    return hashlib.sha256(_raw_public(public_key)).digest()
 
 
 def _raw_public(public_key: Ed25519PublicKey) -> bytes:
@@ -80,7 +79,7 @@ class SigStruct(NamedTuple):
 
     @property
     def mrsigner(self) -> bytes:
-        return _sha.sha256(self.signer).digest()
+        return hashlib.sha256(self.signer).digest()
 
     def verify(self) -> None:
         """ImageError unless ``signature`` is the signer's signature over the rest."""

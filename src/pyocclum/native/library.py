@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import importlib.util
 import os
 import stat
@@ -47,7 +48,7 @@ import sys
 import threading
 from pathlib import Path
 
-from pyocclum import _log, _sha
+from pyocclum import _log
 
 __all__ = [
     "ABI",
@@ -228,12 +229,11 @@ def _parts() -> list[tuple[str, bytes]]:
 def build_key(source: bytes) -> str:
     """Hash of everything that determines the built library (``source`` is
     :data:`SOURCE`'s bytes; :data:`PARTS` are read here)."""
-    sources = (source, *(data for _, data in _parts()))
-    h = _sha.sha256(total=sum(map(len, sources)) + (16 << 10))  # and the CPU's flags
+    h = hashlib.sha256()
     for part in (str(ABI), _zig_version(), sys.platform, os.uname().machine, _libc_version(),
                  _cpu_fingerprint(), *BUILD_FLAGS):
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    for data in sources:
+    for data in (source, *(data for _, data in _parts())):
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()[:16]
 
@@ -242,11 +242,10 @@ def portable_key(source: bytes) -> str:
     """Hash of what a portable library (:data:`PORTABLE_FLAGS`) must match where it
     runs: the sources, the ABI, the platform and the C library (not the CPU, and
     not zig's version, which a host without zig cannot know)."""
-    sources = (source, *(data for _, data in _parts()))
-    h = _sha.sha256(b"portable\0", total=sum(map(len, sources)) + (1 << 10))
+    h = hashlib.sha256(b"portable\0")
     for part in (str(ABI), sys.platform, os.uname().machine, _libc_version(), *PORTABLE_FLAGS):
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    for data in sources:
+    for data in (source, *(data for _, data in _parts())):
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()[:16]
 
@@ -369,20 +368,9 @@ def build_portable(root: Path | None = None) -> Path:
     return folder
 
 
-#: SHA-256 of each library file read by this process, by path and (inode, size, mtime).
-_digests: dict[tuple[Path, int, int, int], str] = {}
-
-
 def _self_test_digest(library: Path, context: str) -> str:
-    """The record of a self-test of ``library`` under ``context``: the file's SHA-256
-    (read and hashed once per process: each run checks several records)."""
     with library.open("rb") as f:
-        st = os.fstat(f.fileno())
-        key = (library, st.st_ino, st.st_size, st.st_mtime_ns)
-        digest = _digests.get(key)
-        if digest is None:
-            digest = _digests[key] = _sha.sha256(f.read()).hexdigest()
-    return digest + " " + context
+        return hashlib.file_digest(f, "sha256").hexdigest() + " " + context
 
 
 def _markers(library: Path) -> Path:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import marshal
 import os
 import sys
@@ -29,7 +30,7 @@ from types import CodeType
 import wasmtime
 from wasmtime import _ffi
 
-from pyocclum import _log, _sha
+from pyocclum import _log
 from pyocclum.crypto import derive_key, mac, verify_mac
 from pyocclum.wasm.engine import compile_module, engine_fingerprint
 
@@ -119,7 +120,7 @@ class CodeCache:
         self, engine: wasmtime.Engine, image: bytes, name: str, digest: str | None = None
     ) -> wasmtime.Module:
         """Compile ``image`` and save its authenticated artifact atomically."""
-        digest = digest or _sha.sha256(image).hexdigest()
+        digest = digest or hashlib.sha256(image).hexdigest()
         module = compile_module(engine, image, name)
         self._store(digest, bytes(module.serialize()))
         return module

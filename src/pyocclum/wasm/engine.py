@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import wasmtime
 
-from pyocclum import _sha
 from pyocclum.errors import ImageError
 
 WASM_MAGIC = b"\0asm"
@@ -77,9 +77,9 @@ def engine_fingerprint() -> str:
     ident = "unknown"
     if lib is not None:
         with lib.open("rb") as f:
-            ident = f"{lib.stat().st_size}:{_sha.sha256(f.read(1 << 16)).hexdigest()}"
+            ident = f"{lib.stat().st_size}:{hashlib.sha256(f.read(1 << 16)).hexdigest()}"
     desc = f"wasmtime {ident};" + ";".join(f"{k}={v}" for k, v in _SETTINGS)
-    return _sha.sha256(desc.encode()).hexdigest()[:16]
+    return hashlib.sha256(desc.encode()).hexdigest()[:16]
 
 
 def check_wasm(image: bytes, name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 import time
@@ -10,7 +11,7 @@ from typing import Literal, NamedTuple
 
 import wasmtime
 
-from pyocclum import _log, _sha
+from pyocclum import _log
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal, wait_status_exited, wait_status_signaled
 from pyocclum.errors import ImageError, KernelError
@@ -161,7 +162,7 @@ class WasmExecutor:
         known = self._digests.get(id(image))
         if known is not None and known[0] is image:
             return known[1]
-        digest = _sha.sha256(image).hexdigest()
+        digest = hashlib.sha256(image).hexdigest()
         with self._lock:
             if len(self._digests) >= 64:
                 self._digests.pop(next(iter(self._digests)))

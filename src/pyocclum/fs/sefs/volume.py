@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import os
 import stat as host_stat
 import struct
 import zlib
 from pathlib import Path
 
-from pyocclum import _sha
 from pyocclum.abi.errno import Errno
 from pyocclum.crypto.aead import AesGcm, InvalidTag
 from pyocclum.crypto.keys import derive_key, mac
@@ -340,7 +341,7 @@ class SeFs(_Inodes, FileSystem):
         if volume_id not in keys:
             keys[volume_id] = self._super_keys(key, volume_id)
         aes, want = keys[volume_id]
-        if not _sha.compare_digest(want, check):
+        if not hmac.compare_digest(want, check):
             raise _bad(folder, f"the key does not open {name}: wrong key or not a sefs "
                        "volume (or its header was changed)")
         end = _HDR.size + sealed_len
@@ -484,7 +485,7 @@ class SeFs(_Inodes, FileSystem):
 
     def _digest(self, slots: tuple[int, ...] | list[int]) -> bytes:
         """SHA-256 of the content of ``slots`` in ``sefs.nodes``, in that order."""
-        h = _sha.sha256(total=len(slots) * NODE_SIZE)
+        h = hashlib.sha256()
         fd = self._fds.nodes
         for slot in slots:
             h.update(os.pread(fd, NODE_SIZE, slot << _SHIFT))

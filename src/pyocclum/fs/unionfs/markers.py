@@ -8,7 +8,8 @@ markers are plain empty files, so any writable file system can hold them.
 
 from __future__ import annotations
 
-from pyocclum import _sha
+import hashlib
+
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
@@ -30,7 +31,7 @@ def whiteout_name(name: str) -> str:
     plain = RESERVED_PREFIX + name
     if len(plain.encode("utf-8", "surrogateescape")) <= MAX_NAME:
         return plain
-    digest = _sha.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
     return _LONG_WHITEOUT_PREFIX + digest
 
 
