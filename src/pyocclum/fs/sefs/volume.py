@@ -71,17 +71,13 @@ from pyocclum.fs.types import (
 from pyocclum.native import aead
 
 
-def _randbelow(n: int) -> int:
-    """``secrets.randbelow(n)`` without importing :mod:`random` (start-up): uniform in
-    ``[0, n)``, from ``os.urandom`` by rejection (never rejects for a power of two)."""
-    if n <= 0:
-        raise ValueError("Upper bound must be positive.")
-    bits = (n - 1).bit_length()
-    size = (bits + 7) // 8
-    while True:
-        r = int.from_bytes(os.urandom(size), "little") >> (size * 8 - bits)
-        if r < n:
-            return r
+def _nonce_jump() -> int:
+    """A random distance in ``[0, _NONCE_JUMP)`` (without importing :mod:`random`
+    for ``secrets.randbelow`` at start-up: the range is exactly 64 bits)."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
+assert ondisk._NONCE_JUMP == 1 << 64  # what _nonce_jump draws from
 
 
 class SeFs(_Inodes, FileSystem):
@@ -299,7 +295,7 @@ class SeFs(_Inodes, FileSystem):
         self._open_nodes(os.O_CREAT | os.O_TRUNC)
         # A fresh volume key has sealed nothing yet: the first commit records the
         # reservation before any other superblock exists.
-        self._nonce_next = _randbelow(ondisk._NONCE_JUMP)
+        self._nonce_next = _nonce_jump()
         self._nonce_limit = self._nonce_next + ondisk._NONCE_RESERVE
         self._inos = bytearray(1)
         _set_range(self._inos, 0, 2)
@@ -405,7 +401,7 @@ class SeFs(_Inodes, FileSystem):
         self._busy = bytearray(state.slots)
         self._inos = bytearray(state.inos)
         self._nonce_limit = limit
-        self._nonce_next = limit + _randbelow(ondisk._NONCE_JUMP)
+        self._nonce_next = limit + _nonce_jump()
         if self._nonce_next + ondisk._NONCE_RESERVE >= _NONCE_SPACE:
             raise _bad(folder, "the nonce space of this volume is exhausted")
         self._itable = _Core(0, _KIND_TABLE, 0, 1, state.itable_size, (0, 0, 0),
