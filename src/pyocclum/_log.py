@@ -111,40 +111,36 @@ class Logger:
             return False
         return self._real().isEnabledFor(level)
 
+    def _emit(self, level: int, call: str, msg: object, args: tuple[object, ...],
+              kwargs: dict[str, Any]) -> None:
+        """The real logger's ``call`` unless surely dropped; ``stacklevel`` steps
+        over this frame and the public method's."""
+        if not self._dropped(level):
+            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 2
+            getattr(self._real(), call)(msg, *args, **kwargs)
+
     def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
         if not self._dropped(level):
             kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
             self._real().log(level, msg, *args, **kwargs)
 
     def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self._dropped(DEBUG):
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self._real().debug(msg, *args, **kwargs)
+        self._emit(DEBUG, "debug", msg, args, kwargs)
 
     def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self._dropped(INFO):
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self._real().info(msg, *args, **kwargs)
+        self._emit(INFO, "info", msg, args, kwargs)
 
     def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self._dropped(WARNING):
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self._real().warning(msg, *args, **kwargs)
+        self._emit(WARNING, "warning", msg, args, kwargs)
 
     def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self._dropped(ERROR):
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self._real().error(msg, *args, **kwargs)
+        self._emit(ERROR, "error", msg, args, kwargs)
 
     def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self._dropped(ERROR):
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self._real().exception(msg, *args, **kwargs)
+        self._emit(ERROR, "exception", msg, args, kwargs)
 
     def critical(self, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self._dropped(CRITICAL):
-            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-            self._real().critical(msg, *args, **kwargs)
+        self._emit(CRITICAL, "critical", msg, args, kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real(), name)
