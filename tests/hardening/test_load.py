@@ -94,7 +94,9 @@ class Lines:
         deadline = time.monotonic() + seconds
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
-            ready = left > 0 and select.select([self.fd], [], [], left)[0]
+            poller = select.poll()  # select() cannot watch a descriptor >= 1024
+            poller.register(self.fd, select.POLLIN)
+            ready = left > 0 and poller.poll(left * 1000)
             assert ready, f"{self.what}: no line {prefix!r} within {seconds} s ({self.buffer!r})"
             chunk = os.read(self.fd, 65536)
             assert chunk, f"{self.what}: EOF while waiting for {prefix!r} ({self.buffer!r})"

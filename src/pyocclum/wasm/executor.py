@@ -117,6 +117,9 @@ class _Workers:
             task, worker.task = worker.task, None
             assert task is not None
             task()
+            # An idle thread must not keep its last process (the kernel, its
+            # mounts and their host descriptors) alive until it exits.
+            del task
             with self._lock:
                 self._idle.append(worker)
             if worker.wake.acquire(timeout=self._idle_exit):
