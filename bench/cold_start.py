@@ -55,7 +55,9 @@ def measure(ctx: Context) -> list[Row]:
             baseline=median(baseline) * 1e3,
             baseline_is="python -c 'import wasmtime'",
             target=TARGET_RATIO,
-            method=f"median of {runs} run{'s' if runs != 1 else ''} each, interleaved",
+            method=(f"median of {runs} run{'s' if runs != 1 else ''} each, interleaved; "
+                    f"runs: PyOcclum {min(occlum) * 1e3:,.1f}-{max(occlum) * 1e3:,.1f} ms, "
+                    f"baseline {min(baseline) * 1e3:,.1f}-{max(baseline) * 1e3:,.1f} ms"),
         )
     ]
 
