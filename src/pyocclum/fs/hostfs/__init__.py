@@ -51,7 +51,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
 from pyocclum.errors import KernelError
 from pyocclum.fs.hostfs.dirs import HostDir
-from pyocclum.fs.hostfs.host import _DIR_FLAGS, _filetype, _kerr, _Key, _key
+from pyocclum.fs.hostfs.host import _DIR_FLAGS, _filetype, _fstat_or_close, _kerr, _Key, _key
 from pyocclum.fs.hostfs.nodes import HostFile, HostSymlink, _HostNode
 from pyocclum.fs.types import FileSystem
 
@@ -144,11 +144,7 @@ class HostFs(FileSystem):
                     fd = os.open(name, _DIR_FLAGS, dir_fd=parent._dirfd())
                 except OSError as e:
                     raise _kerr(e, f"open directory {name!r}") from e
-                try:
-                    st = os.fstat(fd)
-                except OSError as e:
-                    os.close(fd)
-                    raise _kerr(e, f"stat directory {name!r}") from e
+                st = _fstat_or_close(fd, f"stat directory {name!r}")
                 key = _key(st)
                 node = self._nodes.get(key)
                 if isinstance(node, HostDir):  # replaced on the host meanwhile

@@ -29,20 +29,28 @@ def _kerr(e: OSError, what: str) -> KernelError:
     return KernelError(from_host(e.errno), f"{what}: {e.strerror or e}")
 
 
+_FILETYPES = {
+    host_stat.S_IFREG: FileType.REGULAR_FILE,
+    host_stat.S_IFDIR: FileType.DIRECTORY,
+    host_stat.S_IFLNK: FileType.SYMBOLIC_LINK,
+    host_stat.S_IFCHR: FileType.CHARACTER_DEVICE,
+    host_stat.S_IFBLK: FileType.BLOCK_DEVICE,
+    host_stat.S_IFSOCK: FileType.SOCKET_STREAM,
+}
+
+
 def _filetype(mode: int) -> FileType:
-    if host_stat.S_ISREG(mode):
-        return FileType.REGULAR_FILE
-    if host_stat.S_ISDIR(mode):
-        return FileType.DIRECTORY
-    if host_stat.S_ISLNK(mode):
-        return FileType.SYMBOLIC_LINK
-    if host_stat.S_ISCHR(mode):
-        return FileType.CHARACTER_DEVICE
-    if host_stat.S_ISBLK(mode):
-        return FileType.BLOCK_DEVICE
-    if host_stat.S_ISSOCK(mode):
-        return FileType.SOCKET_STREAM
-    return FileType.UNKNOWN  # FIFOs and anything else
+    """What a host file is; FIFOs and anything else are UNKNOWN."""
+    return _FILETYPES.get(host_stat.S_IFMT(mode), FileType.UNKNOWN)
+
+
+def _fstat_or_close(fd: int, what: str) -> os.stat_result:
+    """``fstat(fd)``; if that fails, ``fd`` is closed and the error is ``what``'s."""
+    try:
+        return os.fstat(fd)
+    except OSError as e:
+        os.close(fd)
+        raise _kerr(e, what) from e
 
 
 def _key(st: os.stat_result) -> _Key:

@@ -19,6 +19,7 @@ from pyocclum.fs.hostfs.host import (
     _READ,
     _WRITE,
     _chown_args,
+    _fstat_or_close,
     _kerr,
     _Key,
     _key,
@@ -174,11 +175,7 @@ class HostFile(_HostNode):
                 if e.errno == host_errno.ENOENT:
                     raise KernelError(Errno.ESTALE, f"{name!r} is gone on the host") from e
                 raise _kerr(e, f"open {name!r}") from e
-        try:
-            st = os.fstat(fd)
-        except OSError as e:
-            os.close(fd)
-            raise _kerr(e, f"stat {name!r}") from e
+        st = _fstat_or_close(fd, f"stat {name!r}")
         if _key(st) != self._key or not host_stat.S_ISREG(st.st_mode):
             os.close(fd)
             raise KernelError(Errno.ESTALE, f"{name!r} was replaced on the host")
