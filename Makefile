@@ -58,6 +58,7 @@ soak: bytecode
 	PYOCCLUM_SOAK=1 $(BIN)/pytest -q -n 2 --dist loadfile tests/hardening
 
 bench: bytecode
+	-sh scripts/ensure-wrk.sh
 	$(BIN)/python -m bench --markdown docs/benchmarks.md
 
 clean:

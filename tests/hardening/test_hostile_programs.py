@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -202,8 +203,18 @@ def test_no_escape_from_host(libos: Arena, instance: Instance) -> None:
         assert not (host / "linked").exists()
         assert not (host / "renamed").exists()
         assert (host / "victim").read_text() == "victim\n"
+        # No set-ID program planted on the host, even if the host's root runs the
+        # LibOS: the chmods succeed without the bits, as on a nosuid mount, before
+        # and after a chown to another user (which a root host allows).
+        for name in ("put-setuid", "chmod-setuid", "chmod-setgid", "create-setuid",
+                     "chmod-setuid-again"):
+            assert line(out, rf"^{name}: (\w+)$")[1] == "OK", name
+        for name in ("setuid", "created-setuid"):
+            mode = (host / name).stat().st_mode
+            assert not mode & (stat.S_ISUID | stat.S_ISGID), (name, oct(mode))
     finally:
-        for name in [*links, "victim", "in-rel", "in-abs", "in-up", "linked", "renamed"]:
+        for name in [*links, "victim", "in-rel", "in-abs", "in-up", "linked", "renamed",
+                     "setuid", "created-setuid"]:
             (host / name).unlink(missing_ok=True)
         secret.unlink()
 
