@@ -36,6 +36,7 @@ from pyocclum.config.fields import (
 from pyocclum.config.sizes import MiB
 from pyocclum.ipc.pipe import PIPE_BYTES_SOFT, PIPE_MIN_CAPACITY
 from pyocclum.kernel.kernel import MAX_ARG_STRLEN
+from pyocclum.net.unix_core import MIN_SNDBUF, UNIX_BYTES_SOFT
 
 
 @pytest.fixture(scope="module")
@@ -443,6 +444,25 @@ def test_file_bomb_in_tmp_stops_at_the_inode_limit(libos: Arena) -> None:
     assert int(m[1]) < DEFAULT_USER_SPACE_SIZE // RAMFS_BYTES_PER_INODE, m[0]
     assert line(bomb.stdout, r"^removed: (\d+)$")[1] == m[1]
     assert "files: 100 then OK" in again.stdout
+
+
+def test_socket_bomb_is_held_to_the_socket_budget(libos: Arena) -> None:
+    """AF_UNIX socketpairs filled to the brim, twice. Regression: SO_SNDBUF alone let
+    each socket queue ~208 KiB of host memory that no limit counted (500 pairs: 104 MB
+    from one process of 36 MiB); now the kernel's sockets share UNIX_BYTES_SOFT (64
+    MiB), past it each sender may queue MIN_SNDBUF, and an exited process's sockets
+    give theirs back."""
+    runs = []
+    with libos.bystander():
+        for _ in range(2):
+            bomb = libos.run(["/bin/hostile", "sockets", "500"], seconds=120)
+            assert bomb.proc.status == 0, bomb.stderr
+            runs.append(bomb.stdout)
+    for out in runs:
+        m = line(out, r"^sockets: (\d+) then (\w+), (\d+) bytes queued$")
+        assert (m[1], m[2]) == ("500", "OK"), m[0]
+        assert int(m[3]) <= UNIX_BYTES_SOFT + 500 * MIN_SNDBUF, m[0]
+    assert runs[0] == runs[1]
 
 
 def test_pipe_bomb_is_held_to_the_pipe_budget(libos: Arena) -> None:

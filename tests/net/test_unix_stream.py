@@ -16,6 +16,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError, Waitable, WouldBlock
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.vfs import Location, Vfs
+from pyocclum.net import unix_core
 from pyocclum.net.addr import UnixAddr
 from pyocclum.net.socket import (
     MSG_PEEK,
@@ -30,6 +31,7 @@ from pyocclum.net.socket import (
     Socket,
 )
 from pyocclum.net.unix import UnixNamespace, unix_socket, unix_socketpair
+from pyocclum.net.unix_core import MIN_SNDBUF
 
 POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP = 0x1, 0x4, 0x8, 0x10, 0x2000
 ME = Credentials(10, 1000, 1001)
@@ -268,6 +270,35 @@ def test_send_buffer_limits_and_wakes(ns: UnixNamespace) -> None:
     assert send(a, b"z") == 1
 
 
+def test_sockets_share_one_budget(ns: UnixNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past UNIX_BYTES_SOFT queued in the kernel's sockets together, each sender may
+    have only MIN_SNDBUF queued (slowed, not cut off: a socket with less queued still
+    sends); what a reader takes or a close drops is given back."""
+    monkeypatch.setattr(unix_core, "UNIX_BYTES_SOFT", 100_000)
+    pairs = [unix_socketpair(SOCK_STREAM, ME, ns) for _ in range(3)]
+    (a, b), (c, d), (e, f) = pairs
+    assert send(a, b"a" * 150_000) == 150_000  # under the budget: SO_SNDBUF holds
+    assert ns.queued == 150_000
+    assert c.poll_events() & POLLOUT  # nothing queued yet
+    assert send(c, b"c" * 10_000) == MIN_SNDBUF  # over it: MIN_SNDBUF each
+    assert not c.poll_events() & POLLOUT
+    with pytest.raises(WouldBlock):
+        send(c, b"c")
+    assert not a.poll_events() & POLLOUT
+    with pytest.raises(WouldBlock):
+        send(a, b"a")
+    assert ns.queued == 150_000 + MIN_SNDBUF
+    b.recvmsg(100_000, 0, 0)  # the budget is back: SO_SNDBUF again
+    assert ns.queued == 50_000 + MIN_SNDBUF
+    assert c.poll_events() & POLLOUT
+    assert send(c, b"c" * 10_000) == 10_000
+    b.close()  # dropping a's unread bytes gives them back too
+    assert ns.queued == MIN_SNDBUF + 10_000
+    for s_ in (a, c, d, e, f):
+        s_.close()
+    assert ns.queued == 0
+
+
 def test_peercred_and_options(ns: UnixNamespace, at: Location) -> None:
     srv, c, a = connected(ns, at)
     ucred = struct.Struct("<iII")
@@ -343,8 +374,10 @@ def test_bytes_out_equal_bytes_in(writes: list[bytes], reads: list[int]) -> None
                 pass
         with contextlib.suppress(WouldBlock):
             got += b.recvmsg(reads[i % len(reads)], 0, 0).data
+        assert ns.queued == b.nread() == a.wmem  # the kernel-wide count follows every byte
         i += 1
     assert bytes(got) == expect
+    assert ns.queued == 0
 
 
 def test_shutdown_wakes_a_listener_with_einval(ns: UnixNamespace, at: Location) -> None:

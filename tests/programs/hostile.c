@@ -19,6 +19,8 @@
  *                    (OK: all made), then remove them: "removed: N"
  *   pipes N          make N pipes and fill each (non-blocking) until EAGAIN:
  *                    "pipes: N then ENAME, B bytes buffered"
+ *   sockets N        make N AF_UNIX stream socketpairs and fill each (non-blocking)
+ *                    until EAGAIN: "sockets: N then ENAME, B bytes queued"
  *   grow             memory.grow by one page until it fails: "grow: N pages"
  *   fds              open /dev/null until it fails: "fds: N then ENAME"; then
  *                    close them and open one again: "reopen: ok"
@@ -46,6 +48,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -175,6 +178,30 @@ static int case_pipes(long count) {
         n++;
     }
     printf("pipes: %ld then %s, %ld bytes buffered\n", n, errname(err), bytes);
+    return 0;
+}
+
+static int case_sockets(long count) {
+    static char chunk[65536];
+    memset(chunk, 's', sizeof chunk);
+    long n = 0, bytes = 0;
+    int err = 0;
+    while (n < count) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+            err = errno;
+            break;
+        }
+        fcntl(sv[0], F_SETFL, O_NONBLOCK);
+        for (;;) {
+            ssize_t w = send(sv[0], chunk, sizeof chunk, 0);
+            if (w <= 0)
+                break;
+            bytes += w;
+        }
+        n++;
+    }
+    printf("sockets: %ld then %s, %ld bytes queued\n", n, errname(err), bytes);
     return 0;
 }
 
@@ -482,6 +509,8 @@ int main(int argc, char **argv) {
         return case_files(argv[2], atol(argv[3]));
     if (!strcmp(mode, "pipes") && argc > 2)
         return case_pipes(atol(argv[2]));
+    if (!strcmp(mode, "sockets") && argc > 2)
+        return case_sockets(atol(argv[2]));
     if (!strcmp(mode, "tmpfill") && argc > 3)
         return case_tmpfill(argv[2], atol(argv[3]));
     if (!strcmp(mode, "fds"))

@@ -220,7 +220,7 @@ class UnixConnSocket(UnixSocket):
                     wake.release.extend(rights)
                     sent = 0
                 else:
-                    room = self.sndbuf - self.wmem
+                    room = self.send_limit() - self.wmem
                     if room <= 0:
                         raise WouldBlock(self.q.since(token))
                     sent = min(n, room)
@@ -231,15 +231,14 @@ class UnixConnSocket(UnixSocket):
                             and last.left + sent <= 4096):
                         last.data = last.data[last.off:] + chunk
                         last.off = 0
-                        peer.rq_bytes += sent
-                        self.wmem += sent
+                        peer.charge(self, sent)
                         wake(peer, self)
                     else:
                         peer.queue(Msg(chunk, list(rights) or None, self, self.addr), wake)
             else:
                 if n > self.sndbuf - 32:
                     raise KernelError(Errno.EMSGSIZE, f"message of {n} bytes is too long")
-                if self.wmem >= self.sndbuf:
+                if self.wmem >= self.send_limit():
                     raise WouldBlock(self.q.since(token))
                 peer.queue(Msg(bytes(data), list(rights) or None, self, self.addr), wake)
                 sent = n
@@ -329,6 +328,6 @@ class UnixConnSocket(UnixSocket):
             mask |= READABLE
         if self.state == _NEW:
             mask |= POLLHUP
-        if self.state != _LISTENING and self.wmem * 4 <= self.sndbuf:
+        if self.state != _LISTENING and self.wmem * 4 <= self.send_limit():
             mask |= WRITABLE
         return mask

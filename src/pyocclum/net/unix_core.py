@@ -57,6 +57,11 @@ MIN_SNDBUF = 4608
 MIN_RCVBUF = 2304
 #: A datagram socket's queue is full past this many datagrams (Linux's ``>``).
 MAX_DGRAM_QLEN = 10
+#: Bytes that the AF_UNIX sockets of one kernel may hold queued together before
+#: each sender is held to :data:`MIN_SNDBUF` (as new pipes past the pipe budget
+#: get their minimum): queued data is host memory that no process's memory limit
+#: counts, and SO_SNDBUF alone let one process queue ~200 KiB per socket it opens.
+UNIX_BYTES_SOFT = 64 << 20
 
 # SOL_SOCKET option names (Linux x86-64).
 SO_DEBUG, SO_REUSEADDR, SO_TYPE, SO_ERROR, SO_DONTROUTE, SO_BROADCAST = 1, 2, 3, 4, 5, 6
@@ -145,6 +150,8 @@ class UnixNamespace:
         self._abstract: dict[bytes, UnixSocket] = {}
         self._nodes: dict[tuple[int, int], UnixSocket] = {}
         self._next_auto = 0
+        #: Bytes in every receive queue (the sum of the senders' ``wmem``).
+        self.queued = 0
 
     def __repr__(self) -> str:
         return f"<UnixNamespace {len(self._abstract)} abstract, {len(self._nodes)} paths>"
@@ -305,23 +312,35 @@ class UnixSocket(Socket):
         return FileType.SOCKET_STREAM if self.type != 2 else FileType.SOCKET_DGRAM
 
     # -- queue helpers (lock held) -----------------------------------------------------
+    def send_limit(self) -> int:
+        """What this socket may have queued: SO_SNDBUF, or at most
+        :data:`MIN_SNDBUF` while the kernel's sockets hold more than
+        :data:`UNIX_BYTES_SOFT` together (a sender is slowed, never cut off)."""
+        if self.ns.queued <= UNIX_BYTES_SOFT:
+            return self.sndbuf
+        return min(self.sndbuf, MIN_SNDBUF)
+
+    def charge(self, sender: UnixSocket, n: int) -> None:
+        """``n`` more bytes from ``sender`` wait in this socket's queue."""
+        self.rq_bytes += n
+        sender.wmem += n
+        self.ns.queued += n
+
     def queue(self, msg: Msg, wake: Wake) -> None:
         self.rq.append(msg)
-        n = len(msg.data)
-        self.rq_bytes += n
-        msg.sender.wmem += n
+        self.charge(msg.sender, len(msg.data))
         wake(self, msg.sender)
 
     def consumed(self, msg: Msg, n: int, wake: Wake) -> None:
         """``n`` bytes of ``msg`` were taken or dropped."""
-        self.rq_bytes -= n
-        msg.sender.wmem -= n
+        self.charge(msg.sender, -n)
         wake(self, msg.sender)
 
     def purge(self, wake: Wake) -> None:
         """Drop everything queued (closing): the rights go back to their owners."""
         for msg in self.rq:
             msg.sender.wmem -= msg.left
+            self.ns.queued -= msg.left
             wake(msg.sender)
             if msg.rights:
                 wake.release.extend(msg.rights)

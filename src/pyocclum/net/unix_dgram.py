@@ -143,7 +143,7 @@ class UnixDgramSocket(UnixSocket):
                 raise KernelError(Errno.EPIPE, "the receiver is shut down for reading")
             own = self.q.token()
             theirs = target.q.token()
-            if self.wmem >= self.sndbuf:
+            if self.wmem >= self.send_limit():
                 raise WouldBlock(self.q.since(own))
             if target.peer is not self and len(target.rq) > MAX_DGRAM_QLEN:
                 raise WouldBlock(target.q.since(theirs))
@@ -194,7 +194,7 @@ class UnixDgramSocket(UnixSocket):
             mask |= POLLHUP
         if self.rq:
             mask |= READABLE
-        writable = self.wmem * 4 <= self.sndbuf
+        writable = self.wmem * 4 <= self.send_limit()
         peer = self.peer
         if writable and peer is not None and peer.peer is not self and (
             len(peer.rq) > MAX_DGRAM_QLEN
