@@ -17,7 +17,7 @@ from pyocclum.abi.signals import Signal, wait_status_exited, wait_status_signale
 from pyocclum.errors import ImageError, KernelError
 from pyocclum.kernel.kernel import Kernel
 from pyocclum.kernel.placement import Placement
-from pyocclum.kernel.process import Process, set_current_process
+from pyocclum.kernel.process import Process, set_current_process, this_thread
 from pyocclum.kernel.threads import Thread, ThreadedSignalState
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
@@ -253,8 +253,17 @@ class WasmExecutor:
         self.engine.increment_epoch()
 
     def memory_size(self, proc: Process) -> int:
+        """Read afresh when ``proc`` asks about itself, or for a shared memory (any
+        thread may read its size); for another process, as of its last access
+        past the size it had (its store is not touched from another thread)."""
         runtime = proc.runtime
-        return runtime.memory.size if runtime is not None else 0
+        if runtime is None:
+            return 0
+        memory = runtime.memory
+        if isinstance(runtime, SharedProcessRuntime) or getattr(
+                this_thread, "process", None) is proc:
+            memory.remap()
+        return int(memory.size)
 
     def _start_ticker(self) -> None:
         """Count a process in, and make sure the epoch advances while it runs: the

@@ -44,9 +44,11 @@ class GuestMemory:
         self._base = ctypes.addressof(_memory_data(self._context, self._ref).contents)
         self.size = 0
         self.view = memoryview(b"")
-        self._remap()
+        self.remap()
 
-    def _remap(self) -> None:
+    def remap(self) -> None:
+        """Take the memory's current size (it grows without telling the kernel).
+        Only on the thread that runs the store."""
         size = int(_memory_data_size(self._context, self._ref))
         if size != self.size:
             arr = (ctypes.c_ubyte * size).from_address(self._base)
@@ -56,7 +58,7 @@ class GuestMemory:
     def check(self, ptr: int, n: int) -> None:
         """EFAULT unless ``[ptr, ptr+n)`` lies in the memory."""
         if ptr + n > self.size:
-            self._remap()
+            self.remap()
             if ptr + n > self.size:
                 raise KernelError(Errno.EFAULT, f"bad address {ptr:#x}+{n}")
 

@@ -102,9 +102,10 @@ class SharedGuestMemory(GuestMemory):
         self._base = ctypes.addressof(memory.data_ptr().contents)
         self.size = 0
         self.view = memoryview(b"")
-        self._remap()
+        self.remap()
 
-    def _remap(self) -> None:
+    def remap(self) -> None:
+        """Take the memory's current size (any thread may grow it; any may ask)."""
         size = int(self._shared.data_len())
         if size != self.size:
             arr = (ctypes.c_ubyte * size).from_address(self._base)
