@@ -1,8 +1,12 @@
 /* libocclum: link as an object
  *
- * A thread-safe malloc for threaded builds (occlum-cc -pthread; linked as
- * an object, so it replaces zig's malloc, whose wasm allocator is
- * single-threaded and weak).
+ * The malloc of every program (linked as an object, so it replaces zig's,
+ * whose symbols are weak): zig's wasm allocator is single-threaded, and it
+ * rounds a large block up to a power of two of pages, with its header (16
+ * blocks of 1 MiB took 32 MiB of memory, so a program reached its heap limit
+ * at half of it), and it wrapped around for sizes near SIZE_MAX instead of
+ * failing. In a threaded build (occlum-cc -pthread) it takes a lock; in the
+ * others the lock is nothing.
  *
  * Boundary-tag allocator in the style of dlmalloc, behind one lock:
  *   - a chunk is [prev_foot][head][payload...]; head = size | CINUSE |
@@ -10,8 +14,11 @@
  *     chunk's size when that chunk is free (for coalescing);
  *   - payloads are 16-byte aligned (max_align_t), chunk sizes multiples of
  *     16, at least 32;
- *   - free chunks live in bins: exact ones for sizes up to 1 KiB, one per
- *     power of two above (first fit);
+ *   - free chunks live in bins: exact ones for sizes up to 1 KiB, eight per
+ *     power of two above (TLSF's two levels), and a bitmap says which bins
+ *     hold any: a request takes the first chunk of the first non-empty bin
+ *     whose chunks all fit (one count of trailing zeros, no walk), split;
+ *     only when there is none are the chunks of its own bin looked at;
  *   - the "top" chunk at the end of the heap grows with memory.grow; a
  *     region that is not contiguous with the old top (someone else grew the
  *     memory) becomes the new top, and what was left of the old one is freed.
@@ -26,9 +33,6 @@
 #include "futex.h"
 #include "internal.h"
 
-/* Built only into the threaded variant of libocclum (-matomics). */
-#ifdef __wasm_atomics__
-
 #define ALIGN 16u
 #define MIN_CHUNK 32u
 #define OVERHEAD 8u /* prev_foot and head, before the payload */
@@ -38,7 +42,10 @@
 #define PAGE 65536u
 #define SMALL_MAX 1024u
 #define NSMALL (SMALL_MAX / ALIGN + 1)
-#define NLARGE 32
+#define SUB_BITS 3u
+#define NSUB (1u << SUB_BITS)          /* bins per power of two above SMALL_MAX */
+#define NLARGE ((32u - 10u) * NSUB)    /* 1 KiB (2^10) up to 4 GiB */
+#define LARGE_LOOKS 8u /* chunks of a request's own bin looked at, at most */
 
 typedef struct chunk {
     size_t prev_foot;
@@ -51,11 +58,17 @@ typedef struct chunk {
 #define MEM(c) ((void *)((char *)(c) + OVERHEAD))
 #define CHUNK(p) ((chunk *)((char *)(p) - OVERHEAD))
 
-static chunk small_bins[NSMALL];
-static chunk large_bins[NLARGE];
+#define NBINS (NSMALL + NLARGE)
+#define MAPWORDS ((NBINS + 63) / 64)
+
+/* bins[0..NSMALL): one size each (index = size / ALIGN); then NSUB for each
+ * power of two from 1 KiB up, each an eighth of it wide. */
+static chunk bins[NBINS];
+static uint64_t binmap[MAPWORDS]; /* bit i: bins[i] is not empty */
 static chunk *top;        /* the wilderness (NULL before the first grow) */
 static size_t top_end;    /* address just past top */
 static int bins_ready;
+#ifdef __wasm_atomics__
 static volatile int lock_word;
 
 static void lock(void) {
@@ -74,34 +87,65 @@ static void unlock(void) {
     if (__atomic_exchange_n(&lock_word, 0, __ATOMIC_RELEASE) == 2)
         __builtin_wasm_memory_atomic_notify((int *)&lock_word, 1);
 }
+#else /* one thread: nothing to lock */
+static void lock(void) {}
+static void unlock(void) {}
+#endif
 
 static void init_bins(void) {
-    for (unsigned i = 0; i < NSMALL; i++)
-        small_bins[i].fd = small_bins[i].bk = &small_bins[i];
-    for (unsigned i = 0; i < NLARGE; i++)
-        large_bins[i].fd = large_bins[i].bk = &large_bins[i];
+    for (unsigned i = 0; i < NBINS; i++)
+        bins[i].fd = bins[i].bk = &bins[i];
     bins_ready = 1;
 }
 
-static chunk *bin_for(size_t size) {
+/* The bin a free chunk of `size` bytes lives in. */
+static unsigned bin_index(size_t size) {
     if (size <= SMALL_MAX)
-        return &small_bins[size / ALIGN];
-    unsigned i = (unsigned)(31 - __builtin_clz((unsigned)size)) - 10;
-    return &large_bins[i < NLARGE ? i : NLARGE - 1];
+        return (unsigned)(size / ALIGN);
+    unsigned top_bit = 31u - (unsigned)__builtin_clz((unsigned)size); /* 10..31 */
+    unsigned sub = (unsigned)(size >> (top_bit - SUB_BITS)) & (NSUB - 1);
+    return NSMALL + (top_bit - 10u) * NSUB + sub;
+}
+
+/* The first bin whose every chunk holds `size` bytes (size <= SIZE_MAX / 2). */
+static unsigned fit_index(size_t size) {
+    if (size <= SMALL_MAX)
+        return (unsigned)(size / ALIGN);
+    unsigned top_bit = 31u - (unsigned)__builtin_clz((unsigned)size);
+    return bin_index(size + ((size_t)1 << (top_bit - SUB_BITS)) - 1);
+}
+
+/* The first bin at or after i that holds a chunk; NBINS if none does. */
+static unsigned next_bin(unsigned i) {
+    for (unsigned w = i / 64; w < MAPWORDS; w++) {
+        uint64_t bits = binmap[w];
+        if (w == i / 64)
+            bits &= ~(uint64_t)0 << (i % 64);
+        if (bits)
+            return w * 64 + (unsigned)__builtin_ctzll(bits);
+    }
+    return NBINS;
 }
 
 static void link_free(chunk *c) {
     size_t size = CSIZE(c);
-    chunk *bin = bin_for(size);
+    unsigned i = bin_index(size);
+    chunk *bin = &bins[i];
     c->fd = bin->fd;
     c->bk = bin;
     bin->fd->bk = c;
     bin->fd = c;
+    binmap[i / 64] |= (uint64_t)1 << (i % 64);
     AT(c, size)->prev_foot = size;
     AT(c, size)->head &= ~(size_t)PINUSE;
 }
 
+/* Take c (its size still in its head) out of its bin. */
 static void unlink_free(chunk *c) {
+    if (c->fd == c->bk) { /* its bin's only chunk: the bin is empty now */
+        unsigned i = bin_index(CSIZE(c));
+        binmap[i / 64] &= ~((uint64_t)1 << (i % 64));
+    }
     c->fd->bk = c->bk;
     c->bk->fd = c->fd;
 }
@@ -162,24 +206,24 @@ static size_t request_size(size_t n) {
 static void *alloc_locked(size_t size) {
     if (!bins_ready)
         init_bins();
-    chunk *bin = bin_for(size);
-    if (size <= SMALL_MAX && bin->fd != bin) {
-        chunk *c = bin->fd;
-        unlink_free(c);
-        use_chunk(c, CSIZE(c), size);
-        return MEM(c);
-    }
-    chunk *end = &large_bins[NLARGE - 1] + 1;
-    for (chunk *b = bin; b != end; b++) {
-        if (b == &small_bins[NSMALL - 1] + 1)
-            b = &large_bins[0];
-        for (chunk *c = b->fd; c != b; c = c->fd) {
+    chunk *found = NULL;
+    unsigned j = next_bin(fit_index(size));
+    if (j < NBINS) {
+        found = bins[j].fd;
+    } else if (size > SMALL_MAX) {
+        /* Only the request's own bin may still hold a chunk that fits. */
+        unsigned i = bin_index(size), looked = 0;
+        for (chunk *c = bins[i].fd; c != &bins[i] && looked < LARGE_LOOKS; c = c->fd, looked++) {
             if (CSIZE(c) >= size) {
-                unlink_free(c);
-                use_chunk(c, CSIZE(c), size);
-                return MEM(c);
+                found = c;
+                break;
             }
         }
+    }
+    if (found != NULL) {
+        unlink_free(found);
+        use_chunk(found, CSIZE(found), size);
+        return MEM(found);
     }
     if (top == NULL || CSIZE(top) < size + MIN_CHUNK) {
         if (!grow_top(size))
@@ -364,5 +408,3 @@ int posix_memalign(void **res, size_t align, size_t n) {
 void *valloc(size_t n) {
     return aligned_alloc(PAGE, n);
 }
-
-#endif /* __wasm_atomics__ */
