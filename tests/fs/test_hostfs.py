@@ -338,33 +338,6 @@ def test_truncate_allocate_times_chmod_sync(fs: HostFs, host: Path) -> None:
     fs.sync()
 
 
-def host_mode(path: Path) -> int:
-    return host_stat.S_IMODE(os.lstat(path).st_mode)
-
-
-def test_set_id_bits_never_reach_a_host_file(fs: HostFs, host: Path) -> None:
-    """A set-user-ID program made inside a LibOS that the host's root runs would run
-    as root for any host user: chmod and create drop S_ISUID and S_ISGID on files."""
-    root = fs.root()
-    f = root.create("made", 0o6755)
-    assert host_mode(host / "made") == 0o755
-    f.chmod(0o4711)
-    assert host_mode(host / "made") == 0o711
-    f.chmod(0o2755)
-    assert host_mode(host / "made") == 0o755
-    assert f.stat().mode == 0o755  # what the host has is what is seen
-    f.chmod(0o1644)  # the sticky bit is no privilege
-    assert host_mode(host / "made") == 0o1644
-    (host / "given").write_bytes(b"x")
-    given = root.lookup("given")
-    given.chmod(0o4755)
-    assert host_mode(host / "given") == 0o755
-    d = root.mkdir("d", 0o2775)  # set-group-ID on a directory: group inheritance only
-    assert host_mode(host / "d") == 0o2775
-    d.chmod(0o3777)
-    assert host_mode(host / "d") == 0o3777
-
-
 def test_stale_when_host_replaces_file(fs: HostFs, host: Path) -> None:
     (host / "f").write_bytes(b"one")
     f = fs.root().lookup("f")

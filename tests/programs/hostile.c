@@ -404,16 +404,6 @@ static int case_escape(const char *abs_secret) {
         write(fd, "overwritten\n", 12);
         close(fd);
     }
-    /* a set-user-ID program planted on the host */
-    say("put-setuid", put_file("/host/setuid", "#!/bin/sh\nid\n") == 0 ? 0 : errno);
-    say("chmod-setuid", chmod("/host/setuid", 04755) == 0 ? 0 : errno);
-    say("chmod-setgid", chmod("/host/setuid", 02755) == 0 ? 0 : errno);
-    fd = open("/host/created-setuid", O_WRONLY | O_CREAT | O_EXCL, 06755);
-    say("create-setuid", fd < 0 ? errno : 0);
-    if (fd >= 0)
-        close(fd);
-    say("chown-away", chown("/host/setuid", 1234, 1234) == 0 ? 0 : errno);
-    say("chmod-setuid-again", chmod("/host/setuid", 06755) == 0 ? 0 : errno);
     return 0;
 }
 

@@ -27,10 +27,7 @@ ordinary errors (``ENOENT``, ``ESTALE``), never as access outside the root.
 Inode numbers are the host's ``st_ino``; a root that spans several host file
 systems may therefore show two files with the same inode number.
 
-Modes and owners pass through: ``chmod`` and ``chown`` change the host file,
-except that set-user-ID and set-group-ID bits are dropped on anything but a
-directory (a ``nosuid`` mount, made on the host's side: a LibOS that the host's
-root runs must not plant a set-ID program for other host users).
+Modes and owners pass through: ``chmod`` and ``chown`` change the host file.
 Owners are mapped as a user namespace would: the host's effective uid/gid (the
 LibOS's own) is 0 inside, where every process runs as root, and 0 outside;
 any other id is the same number inside and out, except the host's root seen

@@ -15,7 +15,6 @@ from pyocclum.fs.hostfs.host import (
     _DIR_FLAGS,
     _FILE_FLAGS,
     _chown_args,
-    _file_mode,
     _filetype,
     _kerr,
     _Key,
@@ -159,7 +158,7 @@ class HostDir(_HostNode):
         VFS has already applied the process's umask)."""
         self._creating(name)
         fs = self._hfs
-        mode = _file_mode(mode)
+        mode &= 0o7777
         try:
             fd = os.open(name, _FILE_FLAGS | os.O_CREAT | os.O_EXCL | os.O_RDWR, mode,
                          dir_fd=self._dirfd())

@@ -79,18 +79,6 @@ def _chown_args(uid: int | None, gid: int | None) -> tuple[int, int]:
     return _id_on_host(uid, os.geteuid()), _id_on_host(gid, os.getegid())
 
 
-#: Set-user-ID and set-group-ID never reach a host file that is not a directory:
-#: a program made set-ID by a LibOS that the host's root runs would run as root
-#: (or as whoever chown made its owner) for every host user: the effect of a
-#: ``nosuid`` mount, made on the host's side.
-_SET_ID = host_stat.S_ISUID | host_stat.S_ISGID
-
-
-def _file_mode(mode: int) -> int:
-    """The mode a host file (not a directory) gets for ``mode`` asked for inside."""
-    return mode & 0o7777 & ~_SET_ID
-
-
 def _to_stat(dev: int, st: os.stat_result) -> Stat:
     return Stat(
         dev=dev,

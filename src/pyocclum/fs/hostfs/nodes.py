@@ -19,7 +19,6 @@ from pyocclum.fs.hostfs.host import (
     _READ,
     _WRITE,
     _chown_args,
-    _file_mode,
     _fstat_or_close,
     _kerr,
     _Key,
@@ -109,7 +108,7 @@ class _HostNode(Inode):
         self._lstat_here()
         dfd, name = self._where()
         try:
-            os.chmod(name, _file_mode(mode), dir_fd=dfd, follow_symlinks=False)
+            os.chmod(name, mode & 0o7777, dir_fd=dfd, follow_symlinks=False)
         except OSError as e:
             raise _kerr(e, f"chmod {name!r}") from e
         except (ValueError, NotImplementedError) as e:
