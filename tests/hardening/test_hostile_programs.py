@@ -437,18 +437,24 @@ def test_file_bomb_in_tmp_stops_at_the_inode_limit(libos: Arena) -> None:
     assert "files: 100 then OK" in again.stdout
 
 
+def _bomb_twice(libos: Arena, argv: list[str]) -> list[str]:
+    """Run the bomb ``argv`` twice beside a bystander; both outputs."""
+    runs = []
+    with libos.bystander():
+        for _ in range(2):
+            bomb = libos.run(argv, seconds=120)
+            assert bomb.proc.status == 0, bomb.stderr
+            runs.append(bomb.stdout)
+    return runs
+
+
 def test_socket_bomb_is_held_to_the_socket_budget(libos: Arena) -> None:
     """AF_UNIX socketpairs filled to the brim, twice. Regression: SO_SNDBUF alone let
     each socket queue ~208 KiB of host memory that no limit counted (500 pairs: 104 MB
     from one process of 36 MiB); now the kernel's sockets share UNIX_BYTES_SOFT (64
     MiB), past it each sender may queue MIN_SNDBUF, and an exited process's sockets
     give theirs back."""
-    runs = []
-    with libos.bystander():
-        for _ in range(2):
-            bomb = libos.run(["/bin/hostile", "sockets", "500"], seconds=120)
-            assert bomb.proc.status == 0, bomb.stderr
-            runs.append(bomb.stdout)
+    runs = _bomb_twice(libos, ["/bin/hostile", "sockets", "500"])
     for out in runs:
         m = line(out, r"^sockets: (\d+) then (\w+), (\d+) bytes queued$")
         assert (m[1], m[2]) == ("500", "OK"), m[0]
@@ -461,12 +467,7 @@ def test_pipe_bomb_is_held_to_the_pipe_budget(libos: Arena) -> None:
     host memory that no limit counted (300 full pipes: 300 MB from one process of
     36 MiB); now the kernel's pipes share Linux's pipe-user-pages-soft (64 MiB),
     past it a new pipe gets 8 KiB, and an exited process's pipes give theirs back."""
-    runs = []
-    with libos.bystander():
-        for _ in range(2):
-            bomb = libos.run(["/bin/hostile", "pipes", "400"], seconds=120)
-            assert bomb.proc.status == 0, bomb.stderr
-            runs.append(bomb.stdout)
+    runs = _bomb_twice(libos, ["/bin/hostile", "pipes", "400"])
     for out in runs:
         m = line(out, r"^pipes: (\d+) then (\w+), (\d+) bytes buffered$")
         assert (m[1], m[2]) == ("400", "OK"), m[0]

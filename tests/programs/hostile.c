@@ -157,51 +157,27 @@ static int case_files(const char *dir, long count) {
     return 0;
 }
 
-static int case_pipes(long count) {
+/* Make `count` pipes (sockets: AF_UNIX stream socketpairs) and fill each one's
+ * writing end (non-blocking) until it takes no more; the bytes it took. */
+static int case_fill(long count, int sockets) {
     static char chunk[65536];
     memset(chunk, 'q', sizeof chunk);
     long n = 0, bytes = 0;
     int err = 0;
     while (n < count) {
-        int p[2];
-        if (pipe(p) != 0) {
+        int fds[2];
+        if ((sockets ? socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : pipe(fds)) != 0) {
             err = errno;
             break;
         }
-        fcntl(p[1], F_SETFL, O_NONBLOCK);
-        for (;;) {
-            ssize_t w = write(p[1], chunk, sizeof chunk);
-            if (w <= 0)
-                break;
-            bytes += w;
-        }
+        int w = sockets ? fds[0] : fds[1];
+        fcntl(w, F_SETFL, O_NONBLOCK);
+        for (ssize_t put; (put = write(w, chunk, sizeof chunk)) > 0;)
+            bytes += put;
         n++;
     }
-    printf("pipes: %ld then %s, %ld bytes buffered\n", n, errname(err), bytes);
-    return 0;
-}
-
-static int case_sockets(long count) {
-    static char chunk[65536];
-    memset(chunk, 's', sizeof chunk);
-    long n = 0, bytes = 0;
-    int err = 0;
-    while (n < count) {
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
-            err = errno;
-            break;
-        }
-        fcntl(sv[0], F_SETFL, O_NONBLOCK);
-        for (;;) {
-            ssize_t w = send(sv[0], chunk, sizeof chunk, 0);
-            if (w <= 0)
-                break;
-            bytes += w;
-        }
-        n++;
-    }
-    printf("sockets: %ld then %s, %ld bytes queued\n", n, errname(err), bytes);
+    printf("%s: %ld then %s, %ld bytes %s\n", sockets ? "sockets" : "pipes", n, errname(err),
+           bytes, sockets ? "queued" : "buffered");
     return 0;
 }
 
@@ -498,9 +474,9 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "files") && argc > 3)
         return case_files(argv[2], atol(argv[3]));
     if (!strcmp(mode, "pipes") && argc > 2)
-        return case_pipes(atol(argv[2]));
+        return case_fill(atol(argv[2]), 0);
     if (!strcmp(mode, "sockets") && argc > 2)
-        return case_sockets(atol(argv[2]));
+        return case_fill(atol(argv[2]), 1);
     if (!strcmp(mode, "tmpfill") && argc > 3)
         return case_tmpfill(argv[2], atol(argv[3]));
     if (!strcmp(mode, "fds"))
