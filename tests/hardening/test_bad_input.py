@@ -321,6 +321,10 @@ CASES: list[tuple[str, str, Callable[[Path], None], tuple[str, ...], str]] = [
     ("sefs-folder-a-file", "run/mount", _file_for_folder("run/mount"),
      ("run", KEEPER, "get", KEPT), "cannot create the folder"),
     ("run-a-file", "run", _file_for_folder("run"), ("build",), "run is not a directory"),
+    ("cache-a-file-run", "build/cache", _file_for_folder("build/cache"),
+     ("run", KEEPER, "get", KEPT), "build/cache is not a folder: move it away"),
+    ("cache-a-file-build", "build", _file_for_folder("build/cache"), ("build",),
+     "build/cache is not a folder: move it away"),
     ("key-not-text", "k", _write("k", b"\x00\xb7" * 20), ("run", "--key", "k", KEEPER, "get", KEPT),
      "k: not a key (want 16 hex bytes"),
     ("key-missing", "nokey", lambda f: None, ("run", "--key", "nokey", KEEPER, "get", KEPT),
@@ -335,7 +339,7 @@ CASES: list[tuple[str, str, Callable[[Path], None], tuple[str, ...], str]] = [
 #: The cases run by the real ``occlum`` (a subprocess); the others run its click
 #: commands in-process (the same code but for ``occlum run``'s lean start, cli/run.py).
 REAL = {"config-invalid-json", "runtime-a-directory", "sigstruct-huge-product-id",
-        "image-blobs-flipped", "sefs-supers-garbage", "key-not-text"}
+        "image-blobs-flipped", "sefs-supers-garbage", "key-not-text", "cache-a-file-run"}
 
 
 @pytest.mark.parametrize(("case", "damaged", "damage", "command", "says"), CASES,

@@ -278,6 +278,8 @@ class Instance:
             and not (cache.adopt(previous, digest) and cache.load(executor.engine, digest))
         ]
         compiled = []
+        if todo:
+            cache.prepare()  # before any program: a bad cache folder is not theirs
         for index, (digest, rel, blob) in enumerate(todo):
             if progress is not None:
                 progress(rel, index, len(todo))

@@ -32,6 +32,7 @@ from wasmtime import _ffi
 
 from pyocclum import _log
 from pyocclum.crypto import derive_key, mac, verify_mac
+from pyocclum.errors import InstanceError
 from pyocclum.wasm.engine import compile_module, engine_fingerprint
 
 log = _log.getLogger("pyocclum.wasm")
@@ -152,8 +153,19 @@ class CodeCache:
         data = marshal.dumps(dict(codes))
         self._write(self.folder / DISPATCH_FILE, mac(self._key, _DISPATCH_LABEL + data), data)
 
+    def prepare(self) -> None:
+        """Make the cache's folder if it is missing; InstanceError (naming it) if
+        something that is not a folder is in its place."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise InstanceError(
+                f"{self.folder} is not a folder: move it away (it holds the native code "
+                "compiled from the image's programs; `occlum build` makes it again)"
+            ) from None
+
     def _write(self, path: Path, tag: bytes, data: bytes | memoryview) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.prepare()
         # A private temporary name: two threads may store the same file at once.
         import tempfile  # only when storing: start-up does not pay for it
 
