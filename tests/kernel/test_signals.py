@@ -4,16 +4,20 @@ keep; Kernel.send_signal/kill choosing who gets what record."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from pyocclum.abi.signals import Signal
 from pyocclum.kernel.signals import (
     CLD_EXITED,
+    MIN_TIMER_GAP,
     SI_KERNEL,
     SI_QUEUE,
     SI_USER,
     SIG_IGN,
     SIGRTMIN_KERNEL,
+    IntervalTimer,
     SigAction,
     SigInfo,
     SignalState,
@@ -96,3 +100,24 @@ def test_is_realtime(sig: int, rt: bool) -> None:
 
 def test_constants_are_linuxs() -> None:
     assert (SI_USER, SI_KERNEL, SI_QUEUE, CLD_EXITED) == (0, 0x80, -1, 1)
+
+
+def test_interval_timer_fires_at_most_once_per_min_gap() -> None:
+    """A 1 ns ITIMER_REAL period fires every MIN_TIMER_GAP, not as fast as the timer
+    thread can loop. Regression: it sent SIGALRM in a tight loop holding the GIL,
+    and every process of the LibOS crawled (the syscall fuzzer's seed 1216203428
+    ran past its 240 s budget)."""
+    fired = 0
+
+    def fire() -> None:
+        nonlocal fired
+        fired += 1
+
+    timer = IntervalTimer(0.0, 1e-9, fire)
+    timer.start()
+    time.sleep(0.2)
+    timer.cancel()
+    timer.join(5)
+    assert not timer.is_alive()
+    assert 1 <= fired <= 0.2 / MIN_TIMER_GAP + 5, fired
+    assert timer.interval == 1e-9  # the period that was set is kept (getitimer reports it)

@@ -212,12 +212,25 @@ class IntervalTimer(threading.Timer):
             self.function()
             if not self.interval:
                 break
-            # Overruns are not queued: the next expiry is the next period still ahead.
+            # Overruns are not queued: the next expiry is the next period still ahead,
+            # and at least MIN_TIMER_GAP away.
             now = time.monotonic()
             self.deadline += self.interval
             if self.deadline <= now:
                 self.deadline = now + self.interval
+            self.deadline = max(self.deadline, now + MIN_TIMER_GAP)
         self.finished.set()
+
+
+#: The shortest time between two expiries of an ITIMER_REAL. A period of 1 ns
+#: made this thread send SIGALRM as fast as it could loop, holding the GIL most
+#: of the time: every process slowed to a crawl (found by the syscall fuzzer).
+#: SIGALRM does not queue (a second one while one is pending is lost, on Linux
+#: too), and delivering one costs the kernel tens of microseconds, so expiries
+#: closer than this could only take the CPU from the process they signal; a
+#: period below it fires every MIN_TIMER_GAP (getitimer still reports the period
+#: that was set).
+MIN_TIMER_GAP = 0.001
 
 
 class CpuTimer(threading.Thread):
