@@ -12,6 +12,7 @@ programs built before version 3 export the three-argument form
 from __future__ import annotations
 
 import ctypes
+import weakref
 from typing import Any
 
 import wasmtime
@@ -102,7 +103,7 @@ def deliver_from_epoch(store: wasmtime.Store, proc: Process) -> bytes | None:
         return None  # another store's tick: the handler waits for this thread's
     runtime = proc.runtime
     assert runtime is not None
-    if export(runtime.store, runtime.instance, ASYNC_TRAMPOLINE) is None:
+    if _trampoline(runtime, ASYNC_TRAMPOLINE) is None:
         return None  # built before version 3: handlers wait for a syscall
     store.set_epoch_deadline(_NO_DEADLINE)
     try:
@@ -208,27 +209,92 @@ def _s32(value: int) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
+class _Trampoline:
+    """One store's trampoline export, called through wasmtime's C API on an
+    argument array made once: wasmtime-py's ``Func.__call__`` asked for the
+    function's type and converted every value on each call, ~40% of the time
+    of a process flooded with signals. wasmtime still checks the arguments'
+    types against the function's (an export of another type is an error).
+    Holds no reference to the store (the cache is keyed on it, weakly)."""
+
+    __slots__ = ("_args", "_context", "_func", "_results", "nparams")
+
+    def __init__(self, store: wasmtime.Store, func: wasmtime.Func) -> None:
+        self._context = store._context()
+        self._func = func
+        self.nparams = len(func.type(store).params)
+        # Room for ABI version 3's arguments whatever the export takes (wasmtime
+        # refuses a call whose arguments do not match it).
+        self._args = (_ffi.wasmtime_val_t * max(self.nparams, _MASK_ARG + 1))()
+        for i in range(len(self._args)):
+            self._args[i].kind = _ffi.WASMTIME_I64 if i == _MASK_ARG else _ffi.WASMTIME_I32
+        self._results = (_ffi.wasmtime_val_t * 1)()
+
+    def __call__(self, *values: int) -> int:
+        """Call with ``values`` (i32s, the mask an i64); the i64 it returns (0 for
+        a trampoline of ABI version 2, which returns nothing). A nested call (a
+        handler interrupted by another) is safe: the arguments are read when the
+        call starts and the result written when it ends."""
+        args = self._args
+        for i, value in enumerate(values):
+            if i == _MASK_ARG:
+                args[i].of.i64 = value
+            else:
+                args[i].of.i32 = value
+        nresults = 0 if self.nparams == _V2_PARAMS else 1
+        trap = _TrapPointer()
+        error = _func_call(self._context, ctypes.byref(self._func._func), args,
+                           len(values), self._results if nresults else None, nresults,
+                           ctypes.byref(trap))
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
+        if trap:
+            raise wasmtime.Trap._from_ptr(trap)
+        return int(self._results[0].of.i64) if nresults else 0
+
+
+_MASK_ARG = 8  # the interrupted mask, the one i64 argument of ABI version 3
+_V2_PARAMS = 3  # (sig, handler, flags): a program of ABI version 2
+_TrapPointer = ctypes.POINTER(_ffi.wasm_trap_t)
+_func_call = _bindings._wasmtime_func_call
+#: Per store (a process's, or a thread's): export name -> its trampoline, or None.
+_trampolines: weakref.WeakKeyDictionary[wasmtime.Store, dict[str, _Trampoline | None]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _trampoline(runtime: Any, entry: str) -> _Trampoline | None:
+    """The calling thread's store's export ``entry`` as a trampoline (None if
+    the program has no such function)."""
+    store = runtime.store
+    known = _trampolines.get(store)
+    if known is None:
+        known = _trampolines[store] = {}
+    if entry not in known:
+        func = export(store, runtime.instance, entry)
+        known[entry] = _Trampoline(store, func) if isinstance(func, wasmtime.Func) else None
+    return known[entry]
+
+
 def _call_trampoline(
     proc: Process, entry: str, info: SigInfo, handler: int, flags: int, mask: int
 ) -> int:
     """Run ``handler`` for ``info`` in the guest through the export ``entry``;
     ``mask`` is the mask it interrupted. Returns the mask to restore (the
     ucontext's ``uc_sigmask`` after the handler)."""
-    runtime = proc.runtime
-    tramp = export(runtime.store, runtime.instance, entry)
-    if not isinstance(tramp, wasmtime.Func):
+    tramp = _trampoline(proc.runtime, entry)
+    if tramp is None:
         # Not built with libocclum: nothing can run the handler; act as Linux
         # would for a corrupt handler address.
         proc.kill_status = wait_status_signaled(Signal.SIGSEGV)
         return mask
     try:
-        if len(tramp.type(runtime.store).params) == 3:  # a program of ABI version 2
-            tramp(runtime.store, info.signo, _s32(handler), _s32(flags))
+        if tramp.nparams == _V2_PARAMS:  # a program of ABI version 2
+            tramp(info.signo, _s32(handler), _s32(flags))
             return mask
-        new_mask = tramp(runtime.store, info.signo, _s32(handler), _s32(flags), info.code,
-                         info.pid, _s32(info.uid), _s32(info.value), info.status,
+        new_mask = tramp(info.signo, _s32(handler), _s32(flags), _s32(info.code),
+                         _s32(info.pid), _s32(info.uid), _s32(info.value), _s32(info.status),
                          mask - (1 << 64) if mask >= 1 << 63 else mask)
-        return int(new_mask) & ((1 << 64) - 1)
+        return new_mask & ((1 << 64) - 1)
     except wasmtime.Trap as trap:
         # A fault inside the handler kills the process, as it would natively.
         if proc.status is None:
