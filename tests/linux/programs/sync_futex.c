@@ -20,12 +20,14 @@ static uint32_t word;
 static int woke_ok;
 static int started;
 
-/* The waiters' 200 ms to reach FUTEX_WAIT run from their start, not from
- * pthread_create: on a loaded machine a thread may take longer to start. */
+/* The waiters' second to reach FUTEX_WAIT runs from their start, not from
+ * pthread_create: on a loaded machine a thread may take longer to start. (200 ms
+ * was once too short inside, with the machine's two CPUs busy with a fuzzer:
+ * one of three waiters was not waiting yet, and the wake returned 2.) */
 static void wait_for_waiters(int n) {
     while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < n)
         usleep(1000);
-    usleep(200000);
+    usleep(1000000);
 }
 
 static void *waiter(void *arg) {
