@@ -59,11 +59,12 @@ int main(void) {
     pthread_t t[3];
     for (int i = 0; i < 3; i++)
         MUST(pthread_create(&t[i], NULL, waiter, NULL) == 0);
-    /* The waiters' 200 ms to reach FUTEX_WAIT run from their start, not from
-     * pthread_create: on a loaded machine a thread may take longer to start. */
+    /* The waiters' second to reach FUTEX_WAIT runs from their start, not from
+     * pthread_create: on a loaded machine a thread may take longer to start
+     * (200 ms was too short once, as in sync_futex.c). */
     while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < 3)
         usleep(1000);
-    usleep(200000);
+    usleep(1000000);
     CHECK(futex(&cond_word, FUTEX_CMP_REQUEUE_PRIVATE, 1, INT_MAX, &lock_word, 0));
     usleep(100000);
     __atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
