@@ -42,7 +42,9 @@ int main(void) {
         usleep(1000);
     usleep(200000);
     MUST(pthread_kill(t, SIGUSR1) == 0);
-    usleep(300000);
+    for (int i = 0; i < 5000 && !handled; i++) /* the handler has run: the wait is over */
+        usleep(1000);
+    usleep(100000);
     MUST(sem_post(&s) == 0); /* ends the wait if the signal did not */
     MUST(pthread_join(t, NULL) == 0);
     int v = -1;
