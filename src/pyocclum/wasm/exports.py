@@ -12,11 +12,21 @@ from wasmtime._extern import wrap_extern
 
 # The C functions themselves: wasmtime-py's wrappers add a Python frame per call.
 _export_get = _bindings._wasmtime_instance_export_get
-_func_call = _bindings._wasmtime_func_call
+func_call = _bindings._wasmtime_func_call
 _instantiate_pre = _bindings._wasmtime_instance_pre_instantiate
-_TrapPointer = ctypes.POINTER(ffi.wasm_trap_t)
+TrapPointer = ctypes.POINTER(ffi.wasm_trap_t)
 _FUNC = ffi.WASMTIME_EXTERN_FUNC.value
 _MEMORY = ffi.WASMTIME_EXTERN_MEMORY.value
+
+
+def raise_failure(error: Any, trap: Any) -> None:
+    """Raise what wasmtime-py raises for a C call that returned ``error`` or
+    set ``trap``: ``wasmtime.WasmtimeError`` (a host function's error, an
+    argument of the wrong type) or ``wasmtime.Trap``. Nothing if neither."""
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+    if trap:
+        raise wasmtime.Trap._from_ptr(trap)
 
 
 def export(store: wasmtime.Store, instance: wasmtime.Instance, name: str) -> Any:
@@ -51,14 +61,11 @@ def call_entry(store: wasmtime.Store, func: wasmtime.Func, returns_i32: bool) ->
     work of wasmtime-py's generic call (the function's type fetched and
     wrapped, value conversions, a context manager), about 15 us a spawn.
     """
-    trap = _TrapPointer()
+    trap = TrapPointer()
     results = _ONE_RESULT() if returns_i32 else None
-    error = _func_call(store._context(), ctypes.byref(func._func), None, 0, results,
-                       1 if returns_i32 else 0, ctypes.byref(trap))
-    if error:
-        raise wasmtime.WasmtimeError._from_ptr(error)
-    if trap:
-        raise wasmtime.Trap._from_ptr(trap)
+    error = func_call(store._context(), ctypes.byref(func._func), None, 0, results,
+                      1 if returns_i32 else 0, ctypes.byref(trap))
+    raise_failure(error, trap)
     return int(results[0].of.i32) if results is not None else None
 
 
@@ -67,13 +74,10 @@ def instantiate(pre: wasmtime.InstancePre, store: wasmtime.Store) -> wasmtime.In
     same errors: ``wasmtime.WasmtimeError``, or ``wasmtime.Trap`` if a start
     function traps)."""
     instance = ffi.wasmtime_instance_t()
-    trap = _TrapPointer()
+    trap = TrapPointer()
     error = _instantiate_pre(pre.ptr(), store._context(), ctypes.byref(instance),
                              ctypes.byref(trap))
-    if error:
-        raise wasmtime.WasmtimeError._from_ptr(error)
-    if trap:
-        raise wasmtime.Trap._from_ptr(trap)
+    raise_failure(error, trap)
     return wasmtime.Instance._from_raw(instance)
 
 

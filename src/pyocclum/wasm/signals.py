@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import wasmtime
@@ -33,7 +34,7 @@ from pyocclum.kernel.signals import (
     SigInfo,
     bit,
 )
-from pyocclum.wasm.exports import export
+from pyocclum.wasm.exports import TrapPointer, export, func_call, raise_failure
 
 log = _log.getLogger("pyocclum.wasm")
 
@@ -48,7 +49,7 @@ _NO_DEADLINE = 1 << 40
 
 _EpochCallback = _bindings._wasmtime_store_epoch_deadline_callback.argtypes[1]
 _NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
-_CONTINUE = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
+CONTINUE = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
 
 
 def install_epoch_check(store: wasmtime.Store, proc: Process) -> Any:
@@ -73,23 +74,34 @@ def install_epoch_check(store: wasmtime.Store, proc: Process) -> Any:
             finally:
                 busy = False
             if stop is not None:
-                return _trap_error(stop)
+                return trap_error(stop)
         if proc.kill_status is not None:
             proc.finish(proc.kill_status)
-            return _trap_error(b"killed by a signal")
+            return trap_error(b"killed by a signal")
         delta[0] = 1
-        kind[0] = _CONTINUE
+        kind[0] = CONTINUE
         return 0
 
+    return set_epoch_callback(store, check)
+
+
+EpochCheck = Callable[[Any, Any, Any, Any], int]
+
+
+def set_epoch_callback(store: wasmtime.Store, check: EpochCheck) -> Any:
+    """Make wasmtime call ``check(ctx, data, delta, kind)`` at each epoch
+    deadline of ``store``, the first one tick away. ``check`` returns 0 after
+    setting ``delta[0]``/``kind[0]`` (go on), or a :func:`trap_error`. Returns
+    the ctypes callback, which must be kept alive with the store."""
     callback = _EpochCallback(check)
     store.set_epoch_deadline(1)
-    _ffi.wasmtime_store_epoch_deadline_callback(
-        store.ptr(), callback, None, _NO_FINALIZER
-    )
+    _ffi.wasmtime_store_epoch_deadline_callback(store.ptr(), callback, None, _NO_FINALIZER)
     return callback
 
 
-def _trap_error(message: bytes) -> int:
+def trap_error(message: bytes) -> int:
+    """A new wasmtime error as an epoch callback returns it: the store's call
+    ends with ``wasmtime.WasmtimeError(message)``."""
     err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(message))
     return ctypes.cast(err, ctypes.c_void_p).value or 0
 
@@ -242,21 +254,16 @@ class _Trampoline:
             else:
                 args[i].of.i32 = value
         nresults = 0 if self.nparams == _V2_PARAMS else 1
-        trap = _TrapPointer()
-        error = _func_call(self._context, ctypes.byref(self._func._func), args,
-                           len(values), self._results if nresults else None, nresults,
-                           ctypes.byref(trap))
-        if error:
-            raise wasmtime.WasmtimeError._from_ptr(error)
-        if trap:
-            raise wasmtime.Trap._from_ptr(trap)
+        trap = TrapPointer()
+        error = func_call(self._context, ctypes.byref(self._func._func), args,
+                          len(values), self._results if nresults else None, nresults,
+                          ctypes.byref(trap))
+        raise_failure(error, trap)
         return int(self._results[0].of.i64) if nresults else 0
 
 
 _MASK_ARG = 8  # the interrupted mask, the one i64 argument of ABI version 3
 _V2_PARAMS = 3  # (sig, handler, flags): a program of ABI version 2
-_TrapPointer = ctypes.POINTER(_ffi.wasm_trap_t)
-_func_call = _bindings._wasmtime_func_call
 #: Per store (a process's, or a thread's): export name -> its trampoline, or None.
 _trampolines: weakref.WeakKeyDictionary[wasmtime.Store, dict[str, _Trampoline | None]] = (
     weakref.WeakKeyDictionary())

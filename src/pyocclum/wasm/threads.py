@@ -24,16 +24,16 @@ from collections.abc import Callable
 from typing import Any
 
 import wasmtime
-from wasmtime import _bindings, _ffi
+from wasmtime import _ffi
 
 from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError
 from pyocclum.kernel.process import Process, this_thread
 from pyocclum.kernel.threads import Thread
 from pyocclum.wasm.engine import limit_store
-from pyocclum.wasm.exports import export, instantiate
+from pyocclum.wasm.exports import TrapPointer, export, instantiate, raise_failure
 from pyocclum.wasm.memory import GuestMemory
-from pyocclum.wasm.signals import deliver_from_epoch
+from pyocclum.wasm.signals import CONTINUE, deliver_from_epoch, set_epoch_callback, trap_error
 
 #: The export a thread starts at: ``__occlum_thread_start(tid, start_arg)``.
 THREAD_ENTRY = "__occlum_thread_start"
@@ -43,10 +43,6 @@ THREAD_DONE = "__occlum_thread_done"
 WASM_PAGE = 1 << 16
 #: wasm32's largest memory, in pages.
 MAX_PAGES = 1 << 16
-
-_EpochCallback = _bindings._wasmtime_store_epoch_deadline_callback.argtypes[1]
-_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
-_CONTINUE = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
 
 
 class SharedImport:
@@ -136,13 +132,10 @@ class RawCall:
         args = self._args
         for i, value in enumerate(params):
             args[i].i32 = value
-        trap = ctypes.POINTER(_ffi.wasm_trap_t)()
+        trap = TrapPointer()
         err = _ffi.wasmtime_func_call_unchecked(
             self._context, self._func, args, self._n, ctypes.byref(trap))
-        if err:
-            raise wasmtime.WasmtimeError._from_ptr(err)
-        if trap:
-            raise wasmtime.Trap._from_ptr(trap)
+        raise_failure(err, trap)
 
 
 class ThreadRuntime:
@@ -311,23 +304,16 @@ def install_thread_epoch_check(
                         if proc.kill_status is None:
                             proc.kill_status = proc.status
                     proc.wake()
-                err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(why))
-                return ctypes.cast(err, ctypes.c_void_p).value or 0
+                return trap_error(why)
         if thread.stop or proc.kill_status is not None:
             if not thread.stop and proc.kill_status is not None:
                 proc.finish(proc.kill_status)
-            raw = b"killed by a signal" if not thread.stop else b"thread stopped"
-            err = _ffi.wasmtime_error_new(ctypes.create_string_buffer(raw))
-            value = ctypes.cast(err, ctypes.c_void_p).value
-            return value or 0
+            return trap_error(b"killed by a signal" if not thread.stop else b"thread stopped")
         delta[0] = 1
-        kind[0] = _CONTINUE
+        kind[0] = CONTINUE
         return 0
 
-    callback = _EpochCallback(check)
-    store.set_epoch_deadline(1)
-    _ffi.wasmtime_store_epoch_deadline_callback(store.ptr(), callback, None, _NO_FINALIZER)
-    return callback
+    return set_epoch_callback(store, check)
 
 
 def new_thread_instance(
