@@ -205,6 +205,14 @@ def test_stat_line() -> None:
     assert (f[0], f[1], f[2], f[19]) == ("7", "a) b (c", "S", "3")
 
 
+def test_stat_counts_cpu_time_in_clock_ticks() -> None:
+    fs, src = make()
+    src.procs[7] = proc(7, utime_ns=1_239_999_999, stime_ns=30_000_000,
+                        cutime_ns=SEC, cstime_ns=9_999_999)
+    f = parse_stat(text(fs, "7/stat"))
+    assert (f[13], f[14], f[15], f[16]) == ("123", "3", "100", "0")
+
+
 def test_stat_of_a_zombie_has_no_memory() -> None:
     fs, src = make()
     src.procs[7] = proc(7, state="Z")

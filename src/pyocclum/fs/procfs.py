@@ -151,6 +151,11 @@ class ProcInfo(NamedTuple):
     cpus: int = 1
     #: Times the process blocked in a syscall (voluntary context switches).
     waits: int = 0
+    #: CPU time (ns): its own, user and system, and its reaped children's.
+    utime_ns: int = 0
+    stime_ns: int = 0
+    cutime_ns: int = 0
+    cstime_ns: int = 0
 
 
 class ProcSource(Protocol):
@@ -204,6 +209,10 @@ def _kb(n: int) -> int:
     return max(n, 0) // 1024
 
 
+def _ticks(ns: int) -> int:
+    return max(ns, 0) * USER_HZ // 1_000_000_000
+
+
 def _render_stat(info: ProcInfo) -> bytes:
     """``/proc/<pid>/stat``: Linux's 52 fields (fs/proc/array.c do_task_stat)."""
     zombie = _zombie(info)
@@ -219,7 +228,8 @@ def _render_stat(info: ProcInfo) -> bytes:
         -1,  # 8 tpgid (no controlling terminal)
         0,  # 9 flags
         0, 0, 0, 0,  # 10-13 minflt cminflt majflt cmajflt
-        0, 0, 0, 0,  # 14-17 utime stime cutime cstime
+        _ticks(info.utime_ns), _ticks(info.stime_ns),  # 14-15 utime stime
+        _ticks(info.cutime_ns), _ticks(info.cstime_ns),  # 16-17 cutime cstime
         20 + info.nice,  # 18 priority
         info.nice,  # 19 nice
         info.threads,  # 20 num_threads

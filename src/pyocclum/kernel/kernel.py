@@ -460,6 +460,15 @@ class Kernel:
         exited yet; raises ECHILD if no child matches, ``WouldBlock`` (on the
         caller's child wait queue) otherwise.
         """
+        child = self.reap(proc, pid, options)
+        if child is None:
+            return 0, 0
+        assert child.status is not None
+        return child.pid, child.status
+
+    def reap(self, proc: Process, pid: int, options: int) -> Process | None:
+        """As :meth:`wait4`, returning the reaped child (None: WNOHANG and none
+        has exited); its CPU time now counts among ``proc``'s children's."""
         if options & ~WNOHANG & ~0x40000000:  # __WALL is harmless
             raise KernelError(Errno.EINVAL, f"unsupported wait options {options:#x}")
         token = proc.child_waitq.token()  # before looking: no lost wake-up
@@ -477,10 +486,10 @@ class Kernel:
                 if child.exited and child.done.is_set():
                     del self._procs[child.pid]
                     proc.children.discard(child.pid)
-                    assert child.status is not None
-                    return child.pid, child.status
+                    proc.cpu.add_child(child.cpu)
+                    return child
         if options & WNOHANG:
-            return 0, 0
+            return None
         raise WouldBlock(proc.child_waitq.since(token))
 
     # -- signals ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pyocclum.abi.errno import Errno
 from pyocclum.errors import KernelError, Waitable
 from pyocclum.fs.vfs import Location
 from pyocclum.fs.waitq import WaitQueue
+from pyocclum.kernel.cputime import CpuAccount
 from pyocclum.kernel.fdtable import FdTable
 from pyocclum.kernel.signals import SignalState
 from pyocclum.kernel.threads import Thread, ThreadGroup
@@ -109,6 +110,8 @@ class Process:
         self.alarm_deadline = 0.0
         #: The live threads (kernel/threads.py); the main one's tid is the pid.
         self.threads = ThreadGroup(self)
+        #: Its CPU time and its reaped children's (kernel/cputime.py).
+        self.cpu = CpuAccount()
 
     def __repr__(self) -> str:
         return f"Process(pid={self.pid}, path={self.path!r}, status={self.status})"

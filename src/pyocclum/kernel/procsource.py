@@ -61,13 +61,15 @@ class KernelProcSource:
                 elif act.handler != SIG_DFL:
                     caught |= bit(n)
             pending, blocked = sig.pending, sig.blocked
+        own, kids = p.cpu.own(), p.cpu.children()
         return ProcInfo(
             pid=p.pid, ppid=p.ppid, pgid=p.pgid, sid=p.sid, state=state, comm=name,
             cmdline=tuple(p.argv), cwd=p.cwd.path, exe=p.path, fds=fds,
             start_ns=p.start_ns - self.kernel.boot_ns, memory_bytes=memory,
             umask=p.umask, sig_pending=pending, sig_blocked=blocked, sig_ignored=ignored,
             sig_caught=caught, sig_queued=pending.bit_count(), nice=p.nice,
-            cpus=host_cpus(), threads=max(1, len(p.threads)),
+            cpus=host_cpus(), threads=max(1, len(p.threads)), utime_ns=own.user_ns,
+            stime_ns=own.sys_ns, cutime_ns=kids.user_ns, cstime_ns=kids.sys_ns,
         )
 
     def set_comm(self, pid: int, name: bytes) -> None:

@@ -18,6 +18,7 @@ from pyocclum.errors import KernelError, ProcessExec, WouldBlock
 from pyocclum.fs.file import OpenFile
 from pyocclum.fs.vfs import Location
 from pyocclum.ipc.pipe import PipeBudget, PipeReader, PipeWriter
+from pyocclum.kernel.cputime import Usage
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.kernel import Kernel, check_arg_sizes
 from pyocclum.kernel.process import Process
@@ -68,6 +69,10 @@ UTSNAME = struct.Struct("<65s65s65s65s65s")
 SYSINFO = struct.Struct("<QQQII")
 # dev, ino, mode (type and permission bits), nlink, uid, gid, size, atim, mtim, ctim (ns)
 STAT = struct.Struct("<QQIIIIQqqq")
+#: user and system CPU time (ns), peak memory (KiB): what a ``struct rusage`` gets.
+RUSAGE = struct.Struct("<QQQ")
+#: Linux's ``getrusage`` targets.
+RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD = 0, -1, 1
 
 
 # Plain ints: every open converts these (an enum.Flag operation costs a microsecond).
@@ -296,6 +301,36 @@ class OcclumSyscalls:
                 rpid, status = blocking(p, reap)
         return status, rpid
 
+    def wait4_usage(self, p: Process, pid: int, options: int) -> tuple[int, int, Usage]:
+        """``wait4`` with the reaped child's rusage: its CPU time and its reaped
+        children's, and the largest memory among them (Linux's RUSAGE_BOTH)."""
+        def reap() -> Process | None:
+            return self.kernel.reap(p, pid, options)
+
+        try:
+            child = reap()
+        except WouldBlock:
+            with self.kernel.placement.waiting():
+                child = blocking(p, reap)
+        if child is None:
+            return 0, 0, Usage()
+        assert child.status is not None
+        return child.status, child.pid, child.cpu.total()
+
+    def getrusage(self, p: Process, who: int) -> Usage:
+        """Linux's ``getrusage``: RUSAGE_SELF (0), RUSAGE_CHILDREN (-1, the reaped
+        ones) or RUSAGE_THREAD (1, the calling thread); CPU time, peak memory."""
+        if who == RUSAGE_SELF:
+            own = p.cpu.own()
+            return own._replace(maxrss_kib=max(
+                own.maxrss_kib, self.kernel.executor.memory_size(p) // 1024))
+        if who == RUSAGE_CHILDREN:
+            return p.cpu.children()
+        if who == RUSAGE_THREAD:
+            return p.cpu.thread()._replace(
+                maxrss_kib=self.kernel.executor.memory_size(p) // 1024)
+        raise KernelError(Errno.EINVAL, f"getrusage of {who}: not 0, -1 or 1")
+
     def getpid(self, p: Process) -> int:
         return p.pid
 
@@ -512,6 +547,11 @@ class OcclumSyscalls:
                       self.execve),
             S.Syscall(m, "wait4", (S.s32("pid"), S.u32("options"), S.out_u32("status"),
                                    S.out_u32("rpid")), self.wait4),
+            S.Syscall(m, "wait4_usage", (S.s32("pid"), S.u32("options"), S.out_u32("status"),
+                                         S.out_u32("rpid"), S.out_struct_opt("usage", RUSAGE)),
+                      self.wait4_usage),
+            S.Syscall(m, "getrusage", (S.s32("who"), S.out_struct("usage", RUSAGE)),
+                      self.getrusage),
             S.Syscall(m, "getpid", (), self.getpid, returns="value"),
             S.Syscall(m, "getppid", (), self.getppid, returns="value"),
             S.Syscall(m, "getpgid", (S.s32("pid"), S.out_u32("pgid")), self.getpgid),

@@ -147,11 +147,12 @@ class WasiSyscalls(WasiPoll, OpenFiles):
         if clock_id == 0:  # REALTIME
             return time.time_ns()
         if clock_id == ClockId.PROCESS_CPUTIME_ID:
-            # All processes share the host process: report this thread's CPU time,
-            # which is this process's (one process per thread at a time).
-            return time.thread_time_ns()
+            # All processes share the host process and its threads: the
+            # process's own account (kernel/cputime.py).
+            own = p.cpu.own()
+            return own.user_ns + own.sys_ns
         if clock_id == ClockId.THREAD_CPUTIME_ID:
-            return time.thread_time_ns()
+            return p.cpu.thread_ns()
         raise KernelError(Errno.EINVAL, f"unknown clock {clock_id}")
 
     # == fd operations ==============================================================

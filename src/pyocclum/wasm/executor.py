@@ -293,6 +293,7 @@ class WasmExecutor:
 
     def _run(self, kernel: Kernel, proc: Process, pre: Linked) -> None:
         set_current_process(proc)
+        proc.cpu.enter()
         status, reason = wait_status_exited(0), ""
         try:
             while True:
@@ -310,6 +311,9 @@ class WasmExecutor:
             kernel.log_bug(proc, f"executor failure: {traceback.format_exc()}")
             status, reason = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:
+            # Its figures are final before the parent can reap it.
+            proc.cpu.peak_kib = max(proc.cpu.peak_kib, self.memory_size(proc) // 1024)
+            proc.cpu.leave()
             set_current_process(None)
             proc.threads.spawn = None
             proc.threads.main.runtime = None
@@ -543,6 +547,7 @@ class WasmExecutor:
         """Run one thread to its end; True if it ended normally (returned from
         its start routine or called pthread_exit) and its process goes on."""
         set_current_process(proc, thread)
+        proc.cpu.enter()
         crash: tuple[int, str] | None = None
         normal = False
         sig = proc.sig
@@ -574,6 +579,7 @@ class WasmExecutor:
             kernel.log_bug(proc, f"tid {thread.tid}: executor failure: {traceback.format_exc()}")
             crash = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:
+            proc.cpu.leave()
             thread.runtime = None
             if isinstance(sig, ThreadedSignalState):
                 with proc.lock:

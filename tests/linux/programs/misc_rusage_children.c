@@ -1,4 +1,3 @@
-// linux-test: xfail=no CPU accounting per process: wait4's rusage and RUSAGE_CHILDREN are 0 (docs/abi.md, Events and the rest)
 /* The CPU time of a waited-for child: in wait4's rusage and in
  * getrusage(RUSAGE_CHILDREN) and times()'s tms_cutime. */
 #include "linuxtest.h"

@@ -309,6 +309,19 @@ int32_t __occlum_getpriority(uint32_t which, int32_t who, uint32_t *out)
     __OCCLUM_IMPORT(getpriority);
 int32_t __occlum_setpriority(uint32_t which, int32_t who, int32_t nice)
     __OCCLUM_IMPORT(setpriority);
+/* CPU time (user, system; ns) and the peak memory (KiB) of a process. */
+struct occlum_rusage {
+    uint64_t user_ns;
+    uint64_t sys_ns;
+    uint64_t maxrss_kib;
+};
+/* Linux's getrusage: who RUSAGE_SELF 0, RUSAGE_CHILDREN -1, RUSAGE_THREAD 1. */
+int32_t __occlum_getrusage(int32_t who, struct occlum_rusage *out) __OCCLUM_IMPORT(getrusage);
+/* wait4 with the reaped child's usage (its own and its reaped children's);
+ * out_usage may be NULL. */
+int32_t __occlum_wait4_usage(int32_t pid, uint32_t options, int32_t *out_status,
+                             int32_t *out_pid, struct occlum_rusage *out_usage)
+    __OCCLUM_IMPORT(wait4_usage);
 
 /* --- version 3: threads (docs/threads.md) --- */
 

@@ -13,6 +13,7 @@ _Static_assert(sizeof(struct occlum_file_action) == 32, "file action is 32 bytes
 _Static_assert(sizeof(struct occlum_spawn_attr) == 32, "spawn attribute is 32 bytes");
 _Static_assert(sizeof(struct occlum_sigaction) == 16, "sigaction is 16 bytes");
 _Static_assert(sizeof(struct occlum_sysinfo) == 32, "sysinfo is 32 bytes");
+_Static_assert(sizeof(struct occlum_rusage) == 24, "rusage is 24 bytes");
 _Static_assert(sizeof(sigset_t) == 8, "sigset_t is the kernel's u64 mask");
 
 /* For the POSIX functions that return -1 and set errno: 0 if the kernel
@@ -35,6 +36,10 @@ char *__occlum_kernel_getcwd(void);
  * kernel takes; and Linux's back (for F_GETFL). fd.c. */
 uint32_t __occlum_linux_oflags(int flags);
 int __occlum_wasi_oflags(uint32_t linux_flags);
+
+/* A struct rusage from the kernel's figures (rusage.c; wait.c uses it too). */
+struct rusage;
+void __occlum_fill_rusage(const struct occlum_rusage *k, struct rusage *ru);
 
 /* What init.c's fcntl() and signal() (which take over wasi-libc's) call. */
 int __occlum_fcntl_impl(int fd, int cmd, int arg);

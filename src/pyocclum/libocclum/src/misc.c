@@ -15,7 +15,6 @@
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/times.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -307,23 +306,6 @@ int prctl(int option, ...) {
     default:
         return fail(EINVAL);
     }
-}
-
-/* --- times --- */
-
-/* Linux counts times() in clock ticks (100 a second); wasi-libc's times()
- * counts nanoseconds. Same clocks, converted. */
-clock_t __occlum_wrap_times(struct tms *buf) {
-    struct tms ns;
-    clock_t now = times(&ns);
-    const clock_t per_tick = 1000000000 / 100;
-    if (buf != NULL) {
-        buf->tms_utime = ns.tms_utime / per_tick;
-        buf->tms_stime = ns.tms_stime / per_tick;
-        buf->tms_cutime = ns.tms_cutime / per_tick;
-        buf->tms_cstime = ns.tms_cstime / per_tick;
-    }
-    return now / per_tick;
 }
 
 /* --- nice values (recorded by the kernel, shown in /proc/<pid>/stat) --- */

@@ -1,7 +1,7 @@
 /*
  * Waiting for children over the kernel's wait4, which selects children as
- * Linux does and reports Linux status words (<sys/wait.h>'s macros apply).
- * There is no resource accounting: a struct rusage comes back zeroed.
+ * Linux does and reports Linux status words (<sys/wait.h>'s macros apply);
+ * a struct rusage gets the child's CPU time and peak memory (src/rusage.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -13,7 +13,10 @@
 
 pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage) {
     int32_t st = 0, child = 0;
-    int32_t rc = __occlum_wait4(pid, (uint32_t)options, &st, &child);
+    struct occlum_rusage k;
+    int32_t rc = usage != NULL
+        ? __occlum_wait4_usage(pid, (uint32_t)options, &st, &child, &k)
+        : __occlum_wait4(pid, (uint32_t)options, &st, &child);
     if (rc != 0)
         return __occlum_result(rc);
     /* As Linux: nothing is written when WNOHANG found no exited child. */
@@ -21,7 +24,7 @@ pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage) {
         if (status != NULL)
             *status = st;
         if (usage != NULL)
-            memset(usage, 0, sizeof *usage);
+            __occlum_fill_rusage(&k, usage);
     }
     return child;
 }

@@ -1,12 +1,36 @@
 /*
- * sys/resource.h: wasi-libc's (getrusage, with WASI's RUSAGE_* values; it
- * requires -D_WASI_EMULATED_PROCESS_CLOCKS, which occlum-cc passes) plus
- * resource limits, which libocclum implements over the kernel. RLIMIT_*
- * values are Linux's.
+ * sys/resource.h: wasi-libc's (it requires -D_WASI_EMULATED_PROCESS_CLOCKS,
+ * which occlum-cc passes) with libocclum's getrusage and Linux's struct
+ * rusage (include/__struct_rusage.h) and RUSAGE_* values, plus resource
+ * limits, which libocclum implements over the kernel. RLIMIT_* values are
+ * Linux's.
  */
 #pragma GCC system_header
 
+/* getrusage is libocclum's (src/rusage.c), over the kernel's CPU accounting;
+ * wasi-libc's counts the wall-clock time since start-up. */
+#if !defined(_PYOCCLUM_RUSAGE_LABEL) && !defined(__OCCLUM_BUILDING_LIBOCCLUM)
+#define _PYOCCLUM_RUSAGE_LABEL
+#ifdef __cplusplus
+extern "C" {
+#endif
+struct rusage;
+int getrusage(int, struct rusage *) __asm__("__occlum_wrap_getrusage");
+#ifdef __cplusplus
+}
+#endif
+#endif
+
 #include_next <sys/resource.h>
+
+/* Linux's values (wasi-libc's are 1 and 2). */
+#undef RUSAGE_SELF
+#undef RUSAGE_CHILDREN
+#define RUSAGE_SELF 0
+#define RUSAGE_CHILDREN (-1)
+#ifdef _GNU_SOURCE
+#define RUSAGE_THREAD 1
+#endif
 
 #ifndef _PYOCCLUM_SYS_RESOURCE_H
 #define _PYOCCLUM_SYS_RESOURCE_H

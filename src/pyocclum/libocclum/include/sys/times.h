@@ -1,9 +1,9 @@
 /*
  * sys/times.h: wasi-libc's, with times() routed by an asm label to
- * libocclum's (src/misc.c), which counts in clock ticks (sysconf(_SC_CLK_TCK),
- * 100 a second) as Linux does; wasi-libc's counts nanoseconds. As wasi-libc's,
- * the process's times are the time since it started (WASI has no CPU clock
- * per process), and the children's are 0.
+ * libocclum's (src/rusage.c): the process's CPU time and its reaped
+ * children's from the kernel, in clock ticks (sysconf(_SC_CLK_TCK), 100 a
+ * second) as Linux counts them; wasi-libc's counts nanoseconds of wall-clock
+ * time since start-up, and 0 for the children.
  */
 #pragma GCC system_header
 
