@@ -242,6 +242,22 @@ def test_ps(userland: Userland) -> None:
     assert lines[17:] == [_ps_header(userland), "rc=1"]  # ps -p 999: nothing, status 1
 
 
+def test_ps_shows_the_cpu_time_a_process_used(userland: Userland) -> None:
+    """TIME, C and %CPU come from /proc/<pid>/stat's utime and stime, as procps'."""
+    r = userland.inside(["sh", "-c", "sh -c 'while :; do :; done' & sleep 2.5; "
+                         "ps -o pid=,time=,c=,pcpu= -p $!; cat /proc/$!/stat; kill $!"])
+    assert r.exit_code == 0, r.stderr
+    row, stat = r.stdout.decode().splitlines()
+    pid, cputime, c, pcpu = row.split()
+    assert pid == "2"
+    fields = stat[stat.rindex(")") + 2:].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (read just after ps)
+    assert ticks >= 25  # the spinner had at least 10% of a CPU
+    hours, minutes, seconds = (int(x) for x in cputime.split(":"))
+    assert hours == minutes == 0 and ticks // 100 - 1 <= seconds <= ticks // 100
+    assert float(pcpu) >= 5.0 and int(c) >= 5
+
+
 def test_ps_shows_long_command_lines_whole(userland: Userland) -> None:
     long = " ".join(["0"] * 300)  # sleep sums its operands: 5 seconds in all
     r = userland.inside(["sh", "-c", f"sleep 5 {long} & ps -ef; ps -o args; kill $!"])

@@ -2,9 +2,9 @@
  * -e/-A, -f, -p LIST, -o FORMAT; BSD "aux"-style a, u, x).
  *
  * What /proc inside can tell, and so what is shown: pids, parents, groups,
- * sessions, state, command lines, start times and memory (the linear memory:
- * VSZ = RSS). Every process runs as root and none has a terminal (TTY "?").
- * The LibOS does not account CPU time: TIME, C and %CPU are always 0. */
+ * sessions, state, command lines, start times, CPU time (TIME, C, %CPU, as
+ * procps computes them from utime and stime) and memory (the linear memory:
+ * VSZ = RSS). Every process runs as root and none has a terminal (TTY "?"). */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +22,7 @@ struct proc {
     char state;
     char comm[64];
     char *args;          /* cmdline with spaces, or "[comm]" if empty */
-    unsigned long long start_ticks, vsize, rss_pages;
+    unsigned long long cpu_ticks, start_ticks, vsize, rss_pages;
 };
 
 static double boot_time, now_time;
@@ -74,6 +74,7 @@ static int load(int pid, struct proc *p) {
     p->ppid = atoi(fields[1]);
     p->pgid = atoi(fields[2]);
     p->sid = atoi(fields[3]);
+    p->cpu_ticks = strtoull(fields[11], NULL, 10) + strtoull(fields[12], NULL, 10);
     p->threads = atoi(fields[17]);
     p->start_ticks = strtoull(fields[19], NULL, 10);
     p->vsize = strtoull(fields[20], NULL, 10);
@@ -151,11 +152,19 @@ static void format_stime(const struct proc *p, char *out, size_t n) {
         strftime(out, n, "%Y", &tm);
 }
 
+/* procps' scaled %CPU: tenths of a percent of the process's life spent on a
+ * CPU (whole seconds of life, as procps counts them). */
+static unsigned long long permille(const struct proc *p, double elapsed) {
+    unsigned long long seconds = (unsigned long long)elapsed;
+    return seconds ? p->cpu_ticks * 1000ULL / HZ / seconds : 0;
+}
+
 static void value(const struct column *c, const struct proc *p, char *out, size_t n) {
     const char *k = c->key;
     double elapsed = now_time - (boot_time + (double)p->start_ticks / HZ);
     if (elapsed < 0)
         elapsed = 0;
+    unsigned long long t = p->cpu_ticks / HZ;
     if (!strcmp(k, "pid"))
         snprintf(out, n, "%d", p->pid);
     else if (!strcmp(k, "ppid"))
@@ -174,8 +183,13 @@ static void value(const struct column *c, const struct proc *p, char *out, size_
         snprintf(out, n, "0");
     else if (!strcmp(k, "tty") || !strcmp(k, "tt"))
         snprintf(out, n, "?");
-    else if (!strcmp(k, "time"))
-        snprintf(out, n, "00:00:00");
+    else if (!strcmp(k, "time")) {
+        if (t >= 86400)
+            snprintf(out, n, "%llu-%02llu:%02llu:%02llu", t / 86400, t / 3600 % 24, t / 60 % 60, t % 60);
+        else
+            snprintf(out, n, "%02llu:%02llu:%02llu", t / 3600, t / 60 % 60, t % 60);
+    } else if (!strcmp(k, "bsdtime"))
+        snprintf(out, n, "%llu:%02llu", t / 60, t % 60);
     else if (!strcmp(k, "stat"))
         snprintf(out, n, "%c%s%s", p->state, p->sid == p->pid ? "s" : "", p->threads > 1 ? "l" : "");
     else if (!strcmp(k, "s") || !strcmp(k, "state"))
@@ -194,8 +208,10 @@ static void value(const struct column *c, const struct proc *p, char *out, size_
             snprintf(out, n, "%02ld:%02ld", s / 60, s % 60);
     } else if (!strcmp(k, "nlwp") || !strcmp(k, "thcount"))
         snprintf(out, n, "%d", p->threads);
-    else if (!strcmp(k, "c"))
-        snprintf(out, n, "0");
+    else if (!strcmp(k, "c")) {
+        unsigned long long c = permille(p, elapsed) / 10;
+        snprintf(out, n, "%llu", c > 99 ? 99 : c);
+    }
     else if (!strcmp(k, "stime"))
         format_stime(p, out, n);
     else if (!strcmp(k, "start")) {
@@ -203,8 +219,13 @@ static void value(const struct column *c, const struct proc *p, char *out, size_
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(out, n, "%H:%M:%S", &tm);
-    } else if (!strcmp(k, "pcpu") || !strcmp(k, "%cpu"))
-        snprintf(out, n, "0.0");
+    } else if (!strcmp(k, "pcpu") || !strcmp(k, "%cpu")) {
+        unsigned long long pc = permille(p, elapsed);
+        if (pc > 999)
+            snprintf(out, n, "%llu", pc / 10);
+        else
+            snprintf(out, n, "%llu.%llu", pc / 10, pc % 10);
+    }
     else if (!strcmp(k, "pmem") || !strcmp(k, "%mem"))
         snprintf(out, n, "%.1f", mem_total_kb ? (double)(p->rss_pages * 4) * 100.0 / (double)mem_total_kb : 0.0);
     else
@@ -417,9 +438,7 @@ int main(int argc, char **argv) {
     for (size_t k = 0; k < n; k++) {
         for (size_t i = 0; i < nf; i++) {
             const char *key = fields[i].col->key;
-            if (!strcmp(key, "bsdtime"))
-                snprintf(bufs[i], sizeof bufs[i], "0:00");
-            else if (!strcmp(key, "args") || !strcmp(key, "cmd") || !strcmp(key, "command"))
+            if (!strcmp(key, "args") || !strcmp(key, "cmd") || !strcmp(key, "command"))
                 cells[i] = procs[k].args; /* whole: a command line may be long */
             else
                 value(fields[i].col, &procs[k], bufs[i], sizeof bufs[i]);
