@@ -254,8 +254,10 @@ def test_ps_shows_the_cpu_time_a_process_used(userland: Userland) -> None:
     ticks = int(fields[11]) + int(fields[12])  # utime, stime (read just after ps)
     assert ticks >= 25  # the spinner had at least 10% of a CPU
     hours, minutes, seconds = (int(x) for x in cputime.split(":"))
-    assert hours == minutes == 0 and ticks // 100 - 1 <= seconds <= ticks // 100
-    assert float(pcpu) >= 5.0 and int(c) >= 5
+    assert hours == minutes == 0
+    assert ticks // 100 - 1 <= seconds <= ticks // 100
+    assert float(pcpu) >= 5.0
+    assert int(c) >= 5
 
 
 def test_ps_shows_long_command_lines_whole(userland: Userland) -> None:
