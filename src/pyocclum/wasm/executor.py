@@ -24,6 +24,7 @@ from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, limit_store, make_engine
 from pyocclum.wasm.exports import call_entry, export, instantiate
 from pyocclum.wasm.host import Binder, ProcessRuntime
+from pyocclum.wasm.memory_pool import MemoryPool
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
 from pyocclum.wasm.threads import (
     THREAD_ENTRY,
@@ -135,7 +136,9 @@ class WasmExecutor:
     """Implements the kernel's ``Executor`` with wasmtime."""
 
     def __init__(self, code_cache: CodeCache | None = None) -> None:
-        self.engine = make_engine()
+        #: Every process's memory comes from here (its budget is set by bind).
+        self.memory_pool = MemoryPool()
+        self.engine = make_engine(self.memory_pool)
         self.code_cache = code_cache
         self._lock = threading.Lock()
         self._modules: dict[str, wasmtime.Module] = {}
@@ -158,6 +161,7 @@ class WasmExecutor:
         codes = self.code_cache.load_dispatchers() if self.code_cache is not None else None
         self._linker, self._binder = linker, Binder(kernel, linker, syscall_table(kernel), codes)
         self._workers.placement = kernel.placement
+        self.memory_pool.budget = kernel.limits.user_space
 
     # -- loading -----------------------------------------------------------------
     def _digest(self, image: bytes) -> str:
@@ -239,6 +243,14 @@ class WasmExecutor:
             pre = self._instance_pre(image, proc.path)
         except ImageError as e:
             raise KernelError(Errno.ENOEXEC, str(e)) from None
+        # A program whose image no longer fits in the pool cannot start: the
+        # spawn fails (as Occlum's), rather than the child at its first step.
+        # (Others may take the room meanwhile: then the child ends with 127.)
+        pool, need = self.memory_pool, self._image_memory.get(id(pre), 0)
+        if pool.used + need > pool.budget:
+            raise KernelError(Errno.ENOMEM, f"{proc.path}: its {need} bytes of memory do not "
+                              f"fit: all processes hold {pool.used} of "
+                              f"resource_limits.user_space_size ({pool.budget} bytes)")
         proc.run_handlers = run_handlers
         self._start_ticker()
         try:
@@ -367,7 +379,8 @@ class WasmExecutor:
                 if isinstance(pre, SharedTemplate):
                     with self._lock:
                         shared = make_shared_runtime(
-                            self.engine, self._linker_or_fail(), pre.module, pre.where, limit)
+                            self.engine, self._linker_or_fail(), pre.module, pre.where, limit,
+                            self.memory_pool)
                     epoch_check = install_thread_epoch_check(store, proc, lambda: main)
                     instance = instantiate(shared.pre, store)
                 else:
