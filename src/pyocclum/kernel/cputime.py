@@ -4,11 +4,11 @@ CPU-time clocks and ``/proc/<pid>/stat``.
 The LibOS's processes share one host process. Each thread of a process runs
 on a host thread for as long as it runs, and host threads are reused (the
 executor's workers, a process's idle thread instances), so a process's CPU
-time is what its host threads spent between the start and the end of each of
-its threads' runs, as the host kernel counts it (``RUSAGE_THREAD``: user and
-system apart). A thread that runs on while another reads its process's times
-is read through its CPU clock, which has no split: that part counts as user
-time until the thread ends.
+time is what its host threads' CPU clocks advanced between the start and the
+end of each of its threads' runs; the system part is the host kernel's split
+of that time (``RUSAGE_THREAD``, sampled), the rest is user time. A thread
+that runs on while another reads its process's times is read through its CPU
+clock, which has no split: that part counts as user time until it ends.
 """
 
 from __future__ import annotations
@@ -29,28 +29,34 @@ class Usage(NamedTuple):
 
 
 class _Mark(NamedTuple):
-    """Where one host thread's CPU time stood when it began running a thread
-    (user and system add up to its CPU clock: Linux splits that clock)."""
+    """Where one host thread's CPU time stood when it began running a thread:
+    its CPU clock (exact) and the system part of it (``RUSAGE_THREAD``, which
+    splits that clock as the host kernel sampled it)."""
 
-    user_ns: int
+    total_ns: int
     sys_ns: int
 
 
 def _now() -> _Mark:
-    """The calling host thread's CPU time (ns), user and system."""
-    r = resource.getrusage(resource.RUSAGE_THREAD)
-    return _Mark(round(r.ru_utime * 1e9), round(r.ru_stime * 1e9))
+    """The calling host thread's CPU time (ns) and its system part."""
+    total = time.thread_time_ns()
+    return _Mark(total, round(resource.getrusage(resource.RUSAGE_THREAD).ru_stime * 1e9))
+
+
+def _usage(total: int, sys_: int, maxrss: int = 0) -> Usage:
+    sys_ = min(max(sys_, 0), max(total, 0))
+    return Usage(max(total, 0) - sys_, sys_, maxrss)
 
 
 class CpuAccount:
     """One process's CPU time: its ended threads', its running threads' (from
     their marks) and its reaped children's (``RUSAGE_CHILDREN``)."""
 
-    __slots__ = ("_children", "_ended_sys", "_ended_user", "_lock", "_running", "peak_kib")
+    __slots__ = ("_children", "_ended_sys", "_ended_total", "_lock", "_running", "peak_kib")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ended_user = 0
+        self._ended_total = 0
         self._ended_sys = 0
         #: Host thread ident -> its mark, for the threads running now.
         self._running: dict[int, _Mark] = {}
@@ -71,15 +77,14 @@ class CpuAccount:
         with self._lock:
             mark = self._running.pop(threading.get_ident(), None)
             if mark is not None:
-                self._ended_user += max(0, now.user_ns - mark.user_ns)
-                self._ended_sys += max(0, now.sys_ns - mark.sys_ns)
+                spent = max(0, now.total_ns - mark.total_ns)
+                self._ended_total += spent
+                self._ended_sys += min(spent, max(0, now.sys_ns - mark.sys_ns))
 
     def thread_ns(self) -> int:
         """The calling thread's CPU time since it began running (0 outside)."""
         mark = self._running.get(threading.get_ident())
-        if mark is None:
-            return 0
-        return max(0, time.thread_time_ns() - mark.user_ns - mark.sys_ns)
+        return 0 if mark is None else max(0, time.thread_time_ns() - mark.total_ns)
 
     def thread(self) -> Usage:
         """The calling thread's CPU time since it began running (``RUSAGE_THREAD``)."""
@@ -87,23 +92,23 @@ class CpuAccount:
         if mark is None:
             return Usage()
         now = _now()
-        return Usage(max(0, now.user_ns - mark.user_ns), max(0, now.sys_ns - mark.sys_ns))
+        return _usage(now.total_ns - mark.total_ns, now.sys_ns - mark.sys_ns)
 
     def own(self) -> Usage:
         """The process's CPU time now (``RUSAGE_SELF``), ``peak_kib`` as maxrss."""
         me = threading.get_ident()
         now = _now() if me in self._running else _Mark(0, 0)
         with self._lock:
-            user, sys_ = self._ended_user, self._ended_sys
+            total, sys_ = self._ended_total, self._ended_sys
             for ident, mark in self._running.items():
                 if ident == me:
-                    user += max(0, now.user_ns - mark.user_ns)
+                    total += max(0, now.total_ns - mark.total_ns)
                     sys_ += max(0, now.sys_ns - mark.sys_ns)
                     continue
                 with contextlib.suppress(OSError):  # the host thread is gone: leaving
                     clock = time.clock_gettime_ns(time.pthread_getcpuclockid(ident))
-                    user += max(0, clock - mark.user_ns - mark.sys_ns)
-        return Usage(user, sys_, self.peak_kib)
+                    total += max(0, clock - mark.total_ns)
+        return _usage(total, sys_, self.peak_kib)
 
     def total(self) -> Usage:
         """Its own time and its reaped children's: what its parent's ``wait4``

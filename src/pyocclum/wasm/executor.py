@@ -243,14 +243,6 @@ class WasmExecutor:
             pre = self._instance_pre(image, proc.path)
         except ImageError as e:
             raise KernelError(Errno.ENOEXEC, str(e)) from None
-        # A program whose image no longer fits in the pool cannot start: the
-        # spawn fails (as Occlum's), rather than the child at its first step.
-        # (Others may take the room meanwhile: then the child ends with 127.)
-        pool, need = self.memory_pool, self._image_memory.get(id(pre), 0)
-        if pool.used + need > pool.budget:
-            raise KernelError(Errno.ENOMEM, f"{proc.path}: its {need} bytes of memory do not "
-                              f"fit: all processes hold {pool.used} of "
-                              f"resource_limits.user_space_size ({pool.budget} bytes)")
         proc.run_handlers = run_handlers
         self._start_ticker()
         try:

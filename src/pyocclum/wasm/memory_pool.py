@@ -1,15 +1,20 @@
-"""One pool for the linear memories of every process of a LibOS, as Occlum's
+"""One pool for the heaps of every process of a LibOS, as Occlum's
 ``resource_limits.user_space_size``.
 
 Each Store is held to its process's own limit (``limit_store``); this bounds
-their sum. The engine makes every (unshared) linear memory through
-:class:`MemoryPool`, registered as wasmtime's host memory creator: a memory
-takes its initial size from the pool when it is made (past the budget the
-instantiation fails: the program cannot start) and each ``memory.grow`` takes
-the growth (past the budget the grow fails: ``memory.grow`` returns -1, and
-``malloc`` NULL); the memory gives its size back when its Store is deleted.
-Shared memories (programs with threads) are made by the executor, not
-wasmtime's creator: it takes their maximum size from the pool up front
+their sum. As the per-process limit, the pool counts what a program grows
+into, not its image's own memory (its data and stack, which every process of
+the program has from its start: 16 MiB for zig's default stack, mostly pages
+never touched); so the memory all processes hold is at most
+``user_space_size`` plus each one's initial memory, and ``max_num_of_processes``
+bounds the latter.
+
+The engine makes every (unshared) linear memory through :class:`MemoryPool`,
+registered as wasmtime's host memory creator: each ``memory.grow`` takes the
+growth from the pool (past the budget the grow fails: ``memory.grow`` returns
+-1, and ``malloc`` NULL), and the memory gives it back when its Store is
+deleted. Shared memories (programs with threads) are made by the executor, not
+wasmtime's creator: it takes their largest growth from the pool up front
 (:meth:`MemoryPool.charge`) and gives it back when the process ends.
 
 A memory is what wasmtime's own would be: an address range of
@@ -73,10 +78,11 @@ def _error(message: str) -> int:
 
 
 class _Memory:
-    __slots__ = ("base", "mapped", "maximum", "size")
+    __slots__ = ("base", "initial", "mapped", "maximum", "size")
 
     def __init__(self, base: int, size: int, maximum: int, mapped: int) -> None:
         self.base = base
+        self.initial = size
         self.size = size
         self.maximum = maximum
         self.mapped = mapped
@@ -121,7 +127,7 @@ class MemoryPool:
 
     @property
     def used(self) -> int:
-        """Bytes taken now: every live memory's size and every charge."""
+        """Bytes taken now: every live memory's growth and every charge."""
         return self._used
 
     def install(self, config: wasmtime.Config) -> None:
@@ -145,26 +151,20 @@ class MemoryPool:
 
     def _refusal(self, nbytes: int) -> str:
         return (f"{nbytes} more bytes of memory would pass resource_limits.user_space_size "
-                f"({self.budget} bytes; {self._used} in use by all processes)")
+                f"({self.budget} bytes; all processes' heaps hold {self._used})")
 
     # -- wasmtime's callbacks (never raise) ------------------------------------------
     def _new_memory(self, env: Any, ty: Any, minimum: int, maximum: int, reserved: int,
                     guard: int, ret: Any) -> int:
         try:
             mapped = max(_pages(reserved or maximum), _pages(minimum)) + _pages(guard)
-            with self._lock:
-                if self._used + minimum > self.budget:
-                    return _error(self._refusal(minimum))
-                self._used += minimum
             base = _mmap(None, mapped, _PROT_NONE,
                          _MAP_PRIVATE | _MAP_ANONYMOUS | _MAP_NORESERVE, -1, 0)
             if base is None or base == _MAP_FAILED:
-                self.release(minimum)
                 return _error(f"cannot reserve {mapped} bytes of address space "
                               f"(errno {ctypes.get_errno()})")
             if minimum and _mprotect(base, _pages(minimum), _PROT_RW) != 0:
                 _munmap(base, mapped)
-                self.release(minimum)
                 return _error(f"cannot map {minimum} bytes (errno {ctypes.get_errno()})")
             with self._lock:
                 key = self._next_id
@@ -205,7 +205,7 @@ class MemoryPool:
         try:
             with self._lock:
                 memory = self._memories.pop(env)
-                self._used -= memory.size
+                self._used -= memory.size - memory.initial
             _munmap(memory.base, memory.mapped)
         except BaseException:  # a finalizer has no one to tell
             pass

@@ -273,12 +273,13 @@ def make_shared_runtime(
     """A new shared memory for one process (at most ``limit_bytes``, within what
     the module declares) and the InstancePre its threads are made from.
 
-    The memory's largest size is taken from ``pool`` now (its growth is
+    The memory's largest growth is taken from ``pool`` now (its growth is
     wasmtime's own, which the pool cannot refuse): ``KernelError(ENOMEM)``
     past the pool's budget. Without a pool (a link check), nothing is taken."""
     pages = max(where.minimum, min(where.maximum, limit_bytes // WASM_PAGE))
     try:
-        charge = (pool if pool is not None else MemoryPool()).charge(pages * WASM_PAGE)
+        growth = (pages - where.minimum) * WASM_PAGE
+        charge = (pool if pool is not None else MemoryPool()).charge(growth)
     except PoolExhausted as e:
         raise KernelError(Errno.ENOMEM, f"cannot start: {e}") from None
     try:
