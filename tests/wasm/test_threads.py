@@ -257,32 +257,3 @@ def test_an_ended_threads_instance_runs_the_next_thread(monkeypatch: pytest.Monk
     assert proc.done.wait(10)
     assert proc.status == 0
     assert len(made) == 1
-
-
-def test_a_shared_memory_takes_all_it_may_grow_from_the_pool_until_the_process_ends() -> None:
-    """Its growth is wasmtime's own (the pool cannot refuse it), so all it may
-    grow is charged up front; close() and a dropped runtime give it back."""
-    import gc
-
-    from pyocclum.errors import KernelError
-    from pyocclum.wasm.memory_pool import MemoryPool
-    from pyocclum.wasm.threads import SharedImport, make_shared_runtime
-
-    pool = MemoryPool(budget=8 * 65536)
-    engine = make_engine(pool)
-    module = wasmtime.Module(engine, """
-      (module (import "env" "memory" (memory 1 100 shared)) (func (export "_start")))""")
-    linker = wasmtime.Linker(engine)
-    where = SharedImport("env", "memory", 1, 100)
-    runtime = make_shared_runtime(engine, linker, module, where, 6 * 65536, pool)
-    assert pool.used == 5 * 65536  # 6 pages, 1 of them its initial memory
-    with pytest.raises(KernelError, match="user_space_size") as refused:
-        make_shared_runtime(engine, linker, module, where, 6 * 65536, pool)
-    assert refused.value.errno == Errno.ENOMEM
-    runtime.close()
-    assert pool.used == 0
-    dropped = make_shared_runtime(engine, linker, module, where, 4 * 65536, pool)
-    assert pool.used == 3 * 65536
-    del dropped
-    gc.collect()
-    assert pool.used == 0

@@ -8,7 +8,6 @@ from pathlib import Path
 import wasmtime
 
 from pyocclum.errors import ImageError
-from pyocclum.wasm.memory_pool import MemoryPool
 
 WASM_MAGIC = b"\0asm"
 
@@ -21,30 +20,17 @@ _SETTINGS = (
     ("wasm_exceptions", True),
     ("wasm_threads", True),
     ("shared_memory", True),
-    # Memories come from wasm/memory_pool.py (wasmtime's copy-on-write
-    # initialisation needs its own): wasmtime refuses code compiled with it on.
-    ("memory_init_cow", False),
 )
 
 
-#: Every pool an engine was made with: wasmtime may call a pool's callbacks
-#: (a memory's finalizer) until the last Store of the engine is gone, whatever
-#: Python holds, so pools are never freed (one per kernel, a few hundred bytes).
-_POOLS: list[MemoryPool] = []
-
-
-def make_engine(pool: MemoryPool | None = None) -> wasmtime.Engine:
-    """An engine with the settings every PyOcclum process runs under, its
-    memories made by ``pool`` (default: a new one without a budget).
+def make_engine() -> wasmtime.Engine:
+    """An engine with the settings every PyOcclum process runs under.
 
     Epoch interruption lets the kernel stop a process in a tight loop;
     ``memory_may_move=False`` keeps each linear memory at one host address, so
     the kernel can keep a view of it instead of asking wasmtime on every call.
     """
-    pool = pool if pool is not None else MemoryPool()
-    _POOLS.append(pool)
     cfg = wasmtime.Config()
-    pool.install(cfg)
     cfg.epoch_interruption = True
     cfg.memory_may_move = False
     cfg.cranelift_opt_level = "speed"

@@ -24,7 +24,6 @@ from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, limit_store, make_engine
 from pyocclum.wasm.exports import call_entry, export, instantiate
 from pyocclum.wasm.host import Binder, ProcessRuntime
-from pyocclum.wasm.memory_pool import MemoryPool
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
 from pyocclum.wasm.threads import (
     THREAD_ENTRY,
@@ -136,9 +135,7 @@ class WasmExecutor:
     """Implements the kernel's ``Executor`` with wasmtime."""
 
     def __init__(self, code_cache: CodeCache | None = None) -> None:
-        #: Every process's memory comes from here (its budget is set by bind).
-        self.memory_pool = MemoryPool()
-        self.engine = make_engine(self.memory_pool)
+        self.engine = make_engine()
         self.code_cache = code_cache
         self._lock = threading.Lock()
         self._modules: dict[str, wasmtime.Module] = {}
@@ -161,7 +158,6 @@ class WasmExecutor:
         codes = self.code_cache.load_dispatchers() if self.code_cache is not None else None
         self._linker, self._binder = linker, Binder(kernel, linker, syscall_table(kernel), codes)
         self._workers.placement = kernel.placement
-        self.memory_pool.budget = kernel.limits.user_space
 
     # -- loading -----------------------------------------------------------------
     def _digest(self, image: bytes) -> str:
@@ -371,8 +367,7 @@ class WasmExecutor:
                 if isinstance(pre, SharedTemplate):
                     with self._lock:
                         shared = make_shared_runtime(
-                            self.engine, self._linker_or_fail(), pre.module, pre.where, limit,
-                            self.memory_pool)
+                            self.engine, self._linker_or_fail(), pre.module, pre.where, limit)
                     epoch_check = install_thread_epoch_check(store, proc, lambda: main)
                     instance = instantiate(shared.pre, store)
                 else:

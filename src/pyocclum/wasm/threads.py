@@ -20,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import queue
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +33,6 @@ from pyocclum.kernel.threads import Thread
 from pyocclum.wasm.engine import limit_store
 from pyocclum.wasm.exports import TrapPointer, export, instantiate, raise_failure
 from pyocclum.wasm.memory import GuestMemory
-from pyocclum.wasm.memory_pool import Charge, MemoryPool, PoolExhausted
 from pyocclum.wasm.signals import CONTINUE, deliver_from_epoch, set_epoch_callback, trap_error
 
 #: The export a thread starts at: ``__occlum_thread_start(tid, start_arg)``.
@@ -180,19 +178,12 @@ class SharedProcessRuntime:
     that a signal handler runs on the thread that takes the signal.
     """
 
-    __slots__ = ("__weakref__", "charge", "closed", "idle", "limit", "lock", "main", "memory",
-                 "pre", "shared")
+    __slots__ = ("closed", "idle", "limit", "lock", "main", "memory", "pre", "shared")
 
     def __init__(
-        self, shared: wasmtime.SharedMemory, pre: wasmtime.InstancePre, limit: int,
-        charge: Charge | None = None,
+        self, shared: wasmtime.SharedMemory, pre: wasmtime.InstancePre, limit: int
     ) -> None:
         self.shared = shared
-        #: The memory's bytes taken from the pool (given back by close, or when
-        #: the runtime is dropped without it).
-        self.charge = charge
-        if charge is not None:
-            weakref.finalize(self, charge.release)
         self.pre = pre
         #: The process's memory limit in bytes (each thread's store is held to it).
         self.limit = limit
@@ -224,13 +215,10 @@ class SharedProcessRuntime:
             return False
 
     def close(self) -> None:
-        """The process has ended (or exec'd): every idle instance stops, and the
-        memory's bytes go back to the pool."""
+        """The process has ended (or exec'd): every idle instance stops."""
         with self.lock:
             self.closed = True
             idle, self.idle = self.idle, []
-        if self.charge is not None:
-            self.charge.release()
         for item in idle:
             item.work.put(None)
 
@@ -268,37 +256,23 @@ def make_shared_runtime(
     module: wasmtime.Module,
     where: SharedImport,
     limit_bytes: int,
-    pool: MemoryPool | None = None,
 ) -> SharedProcessRuntime:
     """A new shared memory for one process (at most ``limit_bytes``, within what
-    the module declares) and the InstancePre its threads are made from.
-
-    The memory's largest growth is taken from ``pool`` now (its growth is
-    wasmtime's own, which the pool cannot refuse): ``KernelError(ENOMEM)``
-    past the pool's budget. Without a pool (a link check), nothing is taken."""
+    the module declares) and the InstancePre its threads are made from."""
     pages = max(where.minimum, min(where.maximum, limit_bytes // WASM_PAGE))
+    ty = wasmtime.MemoryType(wasmtime.Limits(where.minimum, pages), shared=True)
+    shared = wasmtime.SharedMemory(engine, ty)
+    clone = _ffi.wasmtime_linker_clone(linker.ptr())
     try:
-        growth = (pages - where.minimum) * WASM_PAGE
-        charge = (pool if pool is not None else MemoryPool()).charge(growth)
-    except PoolExhausted as e:
-        raise KernelError(Errno.ENOMEM, f"cannot start: {e}") from None
-    try:
-        ty = wasmtime.MemoryType(wasmtime.Limits(where.minimum, pages), shared=True)
-        shared = wasmtime.SharedMemory(engine, ty)
-        clone = _ffi.wasmtime_linker_clone(linker.ptr())
-        try:
-            scratch = wasmtime.Store(engine)  # the C API wants a store to define in
-            define_shared_memory(clone, scratch, where, shared)
-            ptr = ctypes.POINTER(_ffi.wasmtime_instance_pre_t)()
-            err = _ffi.wasmtime_linker_instantiate_pre(clone, module.ptr(), ctypes.byref(ptr))
-            if err:
-                raise wasmtime.WasmtimeError._from_ptr(err)
-        finally:
-            _ffi.wasmtime_linker_delete(clone)
-    except BaseException:
-        charge.release()
-        raise
-    return SharedProcessRuntime(shared, wasmtime.InstancePre._from_ptr(ptr), limit_bytes, charge)
+        scratch = wasmtime.Store(engine)  # the C API wants a store to define in
+        define_shared_memory(clone, scratch, where, shared)
+        ptr = ctypes.POINTER(_ffi.wasmtime_instance_pre_t)()
+        err = _ffi.wasmtime_linker_instantiate_pre(clone, module.ptr(), ctypes.byref(ptr))
+        if err:
+            raise wasmtime.WasmtimeError._from_ptr(err)
+    finally:
+        _ffi.wasmtime_linker_delete(clone)
+    return SharedProcessRuntime(shared, wasmtime.InstancePre._from_ptr(ptr), limit_bytes)
 
 
 def install_thread_epoch_check(
