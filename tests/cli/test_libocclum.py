@@ -96,8 +96,9 @@ ABI: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "setpriority": ((I32,) * 3, ERRNO),
     "getrusage": ((I32, I32), ERRNO),
     "wait4_usage": ((I32,) * 5, ERRNO),
-    # version 3: modes, ownership and paths (with version 2's fstatat and fchmodat)
-    "fstatat": ((I32,) * 5, ERRNO),
+    # version 3: modes, ownership and paths (with version 2's fchmodat; fstatat2 is
+    # version 2's fstatat with the device number, which libocclum no longer calls)
+    "fstatat2": ((I32,) * 5, ERRNO),
     "fchmodat": ((I32,) * 5, ERRNO),
     "mkdirat": ((I32,) * 4, ERRNO),
     "unlinkat": ((I32,) * 4, ERRNO),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from helpers import errno_of
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.wasi import FileType
-from pyocclum.fs.devfs import DEV_READ_MAX, DevFs
+from pyocclum.fs.devfs import DEV_READ_MAX, DevFs, makedev
 from pyocclum.fs.ramfs import RamFs
 from pyocclum.fs.stdio import BufferStream
 from pyocclum.fs.types import Stream
@@ -55,6 +57,18 @@ def test_listing_and_stat() -> None:
         assert s.dev == 9
         assert node.filetype == FileType.CHARACTER_DEVICE
     assert fs.fstype == "devfs"
+    # Linux's numbers (its mem and tty drivers); the fd aliases have none of their own.
+    rdevs = {e.name: root.lookup(e.name).stat().rdev for e in ents}
+    assert rdevs == {"null": os.makedev(1, 3), "zero": os.makedev(1, 5),
+                     "full": os.makedev(1, 7), "random": os.makedev(1, 8),
+                     "urandom": os.makedev(1, 9), "tty": os.makedev(5, 0),
+                     "stdin": 0, "stdout": 0, "stderr": 0}
+    assert root.stat().rdev == 0
+
+
+def test_makedev_is_linuxs() -> None:
+    for major, minor in [(0, 0), (1, 3), (5, 0), (4095, 255), (4096, 256), (0xFFFFF, 0xFFFFF)]:
+        assert makedev(major, minor) == os.makedev(major, minor)
 
 
 def test_null() -> None:

@@ -109,6 +109,7 @@ def test_char_device_maps_to_character_device(fs: HostFs, host: Path) -> None:
         pytest.skip("cannot make device nodes here")
     node = fs.root().lookup("null")
     assert node.stat().filetype == FileType.CHARACTER_DEVICE
+    assert node.stat().rdev == os.makedev(1, 3)  # the host's number, as Linux shows it
     assert node.open_stream() is None
     assert errno_of(node.read, 0, 1) == Errno.EINVAL
 

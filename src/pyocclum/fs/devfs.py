@@ -108,15 +108,28 @@ class _Borrowed(Stream):
         self._inner.sync()
 
 
+def makedev(major: int, minor: int) -> int:
+    """Linux's dev_t of ``major:minor`` (glibc's and musl's ``makedev``)."""
+    return ((major & 0xFFF) << 8 | (major & ~0xFFF) << 32 | (minor & 0xFF)
+            | (minor & ~0xFF) << 12)
+
+
+#: The device numbers Linux gives these files (its mem and tty drivers).
+_RDEV = {"null": makedev(1, 3), "zero": makedev(1, 5), "full": makedev(1, 7),
+         "random": makedev(1, 8), "urandom": makedev(1, 9), "tty": makedev(5, 0)}
+
+
 class _DevNode(Inode):
     """One device inode: a character device whose ``open_stream`` gives its stream."""
 
-    def __init__(self, fs: DevFs, ino: int, stream: Stream | None, alias_fd: int | None) -> None:
+    def __init__(self, fs: DevFs, ino: int, stream: Stream | None, alias_fd: int | None,
+                 rdev: int = 0) -> None:
         self.fs = fs
         self._dfs = fs
         self.ino = ino
         self._stream = stream
         self.alias_fd = alias_fd
+        self._rdev = rdev
 
     @property
     def filetype(self) -> FileType:
@@ -124,7 +137,8 @@ class _DevNode(Inode):
 
     def stat(self) -> Stat:
         t = self._dfs.created
-        return Stat(self._dfs.dev, self.ino, FileType.CHARACTER_DEVICE, 0o666, 1, 0, t, t, t)
+        return Stat(self._dfs.dev, self.ino, FileType.CHARACTER_DEVICE, 0o666, 1, 0, t, t, t,
+                    rdev=self._rdev)
 
     def open_stream(self) -> Stream | None:
         if self.alias_fd is not None:
@@ -244,7 +258,8 @@ class DevFs(FileSystem):
             ("stdout", None, 1),
             ("stderr", None, 2),
         ]
-        nodes = {name: _DevNode(self, i + 2, s, a) for i, (name, s, a) in enumerate(specs)}
+        nodes = {name: _DevNode(self, i + 2, s, a, _RDEV.get(name, 0))
+                 for i, (name, s, a) in enumerate(specs)}
         attest = None
         if attester is not None:
             if caller is None:

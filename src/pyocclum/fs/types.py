@@ -109,6 +109,8 @@ class Stat(NamedTuple):
     ctim: int
     uid: int = 0
     gid: int = 0
+    #: A device file's number (Linux's dev_t encoding, as ``makedev``); 0 otherwise.
+    rdev: int = 0
 
 
 class DirEntry(NamedTuple):

@@ -69,6 +69,8 @@ UTSNAME = struct.Struct("<65s65s65s65s65s")
 SYSINFO = struct.Struct("<QQQII")
 # dev, ino, mode (type and permission bits), nlink, uid, gid, size, atim, mtim, ctim (ns)
 STAT = struct.Struct("<QQIIIIQqqq")
+#: fstatat2's record: STAT, then the device number (rdev) of a device file.
+STAT2 = struct.Struct("<QQIIIIQqqqQ")
 #: user and system CPU time (ns), peak memory (KiB): what a ``struct rusage`` gets.
 RUSAGE = struct.Struct("<QQQ")
 #: Linux's ``getrusage`` targets.
@@ -464,18 +466,22 @@ class OcclumSyscalls:
     def fstatat(self, p: Process, fd: int, path: str, flags: int) -> tuple[int, ...]:
         """Linux ``fstatat``: what ``stat`` says plus the S_IF* type bits and the
         recorded owner (0 unless ``chown`` changed it: every process runs as root)."""
+        return self.fstatat2(p, fd, path, flags)[:10]
+
+    def fstatat2(self, p: Process, fd: int, path: str, flags: int) -> tuple[int, ...]:
+        """``fstatat``, and a device file's number (rdev; 0 for other files)."""
         target = self._at(p, fd, path, flags)
         if isinstance(target, OpenFile) and target.inode is None:
             # A pipe or host stream has no inode: Linux shows a pipe as prw-------.
             now = time.time_ns()
             kind = S_IFMT_OF.get(target.filetype, S_IFIFO)
-            return (0, 0, kind | 0o600, 1, 0, 0, 0, now, now, now)
+            return (0, 0, kind | 0o600, 1, 0, 0, 0, now, now, now, 0)
         inode = target.inode
         assert inode is not None
         st = inode.stat()
         kind = S_IFMT_OF.get(st.filetype, 0)
         return (st.dev, st.ino, kind | (st.mode & 0o7777), st.nlink, st.uid, st.gid, st.size,
-                st.atim, st.mtim, st.ctim)
+                st.atim, st.mtim, st.ctim, st.rdev)
 
     def fchmodat(self, p: Process, fd: int, path: str, mode: int, flags: int) -> None:
         """Linux ``fchmodat2``: set the permission bits (``mode & 07777``). With
@@ -568,6 +574,8 @@ class OcclumSyscalls:
                                     S.u32("mode"), S.out_u32("fd")), self.openat),
             S.Syscall(m, "fstatat", (S.s32("fd"), S.string("path"), S.u32("flags"),
                                      S.out_struct("stat", STAT)), self.fstatat),
+            S.Syscall(m, "fstatat2", (S.s32("fd"), S.string("path"), S.u32("flags"),
+                                      S.out_struct("stat", STAT2)), self.fstatat2),
             S.Syscall(m, "fchmodat", (S.s32("fd"), S.string("path"), S.u32("mode"),
                                       S.u32("flags")), self.fchmodat),
             S.Syscall(m, "getrlimit", (S.u32("resource"), S.out_struct("limit", RLIMIT)),

@@ -1,7 +1,6 @@
 /* The device numbers of the device files: st_rdev of /dev/null, /dev/zero,
  * /dev/full, /dev/random, /dev/urandom and /dev/tty (major:minor as Linux's
  * mem and tty drivers number them), and 0 for a regular file. */
-// linux-test: xfail=st_rdev is always 0 inside: the kernel's stat record (occlum fstatat) has no rdev field
 #include "linuxtest.h"
 #include <fcntl.h>
 #include <sys/stat.h>

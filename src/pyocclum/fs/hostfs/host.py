@@ -92,4 +92,5 @@ def _to_stat(dev: int, st: os.stat_result) -> Stat:
         ctim=st.st_ctime_ns,
         uid=_id_inside(st.st_uid, os.geteuid()),
         gid=_id_inside(st.st_gid, os.getegid()),
+        rdev=st.st_rdev,
     )

@@ -84,6 +84,13 @@ struct occlum_stat {
     int64_t ctim;
 };
 
+/* What fstatat2 writes (72 bytes): the stat record and a device file's number
+ * (Linux's dev_t encoding; 0 for other files). */
+struct occlum_stat2 {
+    struct occlum_stat st;
+    uint64_t rdev;
+};
+
 /* What the sysinfo call writes (32 bytes). */
 struct occlum_sysinfo {
     uint64_t uptime;
@@ -154,6 +161,9 @@ int32_t __occlum_openat(int32_t dirfd, const char *path, size_t path_len, uint32
  * (0x100), AT_EMPTY_PATH (0x1000: an empty path names fd itself). */
 int32_t __occlum_fstatat(int32_t fd, const char *path, size_t path_len, uint32_t flags,
                          struct occlum_stat *out) __OCCLUM_IMPORT(fstatat);
+/* fstatat with the device number; what libocclum's stat family uses. */
+int32_t __occlum_fstatat2(int32_t fd, const char *path, size_t path_len, uint32_t flags,
+                          struct occlum_stat2 *out) __OCCLUM_IMPORT(fstatat2);
 int32_t __occlum_fchmodat(int32_t fd, const char *path, size_t path_len, uint32_t mode,
                           uint32_t flags) __OCCLUM_IMPORT(fchmodat);
 

@@ -163,7 +163,6 @@ int __occlum_wrap_ftruncate(int fd, long long length) {
 
 /* Linux: EINVAL for what cannot be synced (pipes, sockets, devices), after
  * wasi-libc's sync has flushed whatever the stream holds. */
-int __occlum_wrap_fstat(int fd, struct stat *out); /* stat.c: the kernel's types */
 
 static int sync_checked(int fd, int (*sync)(int)) {
     if (sync(fd) != 0)

@@ -47,11 +47,12 @@ int statx(int dirfd, const char *restrict path, int flags, unsigned int mask,
         kflags |= LINUX_AT_SYMLINK_NOFOLLOW;
     if (flags & AT_EMPTY_PATH)
         kflags |= LINUX_AT_EMPTY_PATH;
-    struct occlum_stat st;
-    int32_t rc = __occlum_fstatat(dirfd == AT_FDCWD ? LINUX_AT_FDCWD : dirfd, path,
-                                  strlen(path), kflags, &st);
+    struct occlum_stat2 st2;
+    int32_t rc = __occlum_fstatat2(dirfd == AT_FDCWD ? LINUX_AT_FDCWD : dirfd, path,
+                                   strlen(path), kflags, &st2);
     if (rc != 0)
         return __occlum_result(rc);
+    const struct occlum_stat st = st2.st;
     memset(buf, 0, sizeof *buf);
     buf->stx_mask = STATX_BASIC_STATS;
     buf->stx_blksize = 4096;
@@ -69,5 +70,7 @@ int statx(int dirfd, const char *restrict path, int flags, unsigned int mask,
     /* Linux's dev_t encoding: minor in bits 0-7 and 20-31, major in 8-19 and 32-. */
     buf->stx_dev_major = (uint32_t)(((st.dev >> 8) & 0xfff) | ((st.dev >> 32) & ~0xfffULL));
     buf->stx_dev_minor = (uint32_t)((st.dev & 0xff) | ((st.dev >> 12) & ~0xffULL));
+    buf->stx_rdev_major = (uint32_t)(((st2.rdev >> 8) & 0xfff) | ((st2.rdev >> 32) & ~0xfffULL));
+    buf->stx_rdev_minor = (uint32_t)((st2.rdev & 0xff) | ((st2.rdev >> 12) & ~0xffULL));
     return 0;
 }

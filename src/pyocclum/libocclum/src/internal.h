@@ -37,6 +37,11 @@ char *__occlum_kernel_getcwd(void);
 uint32_t __occlum_linux_oflags(int flags);
 int __occlum_wasi_oflags(uint32_t linux_flags);
 
+/* fstat over the kernel (stat.c): the mode, owner and device number that
+ * wasi-libc's fstat lacks. */
+struct stat;
+int __occlum_wrap_fstat(int fd, struct stat *out);
+
 /* A struct rusage from the kernel's figures (rusage.c; wait.c uses it too). */
 struct rusage;
 void __occlum_fill_rusage(const struct occlum_rusage *k, struct rusage *ru);

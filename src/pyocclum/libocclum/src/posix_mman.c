@@ -41,7 +41,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "internal.h"
 
 struct mapping {
     char *base;           /* the allocation (shared by the pieces of a split) */
@@ -215,7 +218,7 @@ static void *fail(int e) {
 static int file_kind(int fd, int flags, int prot) {
     struct stat st;
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fstat(fd, &st) != 0)
+    if (fl < 0 || __occlum_wrap_fstat(fd, &st) != 0) /* the kernel's: with st_rdev */
         return -1;
     int acc = fl & O_ACCMODE;
     int readable = acc == O_RDONLY || acc == O_RDWR;
@@ -235,9 +238,8 @@ static int file_kind(int fd, int flags, int prot) {
     }
     if (S_ISREG(st.st_mode))
         return 1;
-    struct stat zero; /* /dev/zero maps as anonymous memory (st_rdev is not reported) */
-    if (S_ISCHR(st.st_mode) && stat("/dev/zero", &zero) == 0 && zero.st_dev == st.st_dev &&
-        zero.st_ino == st.st_ino)
+    /* /dev/zero (1:5, as Linux numbers it) maps as anonymous memory. */
+    if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 5)
         return 0;
     errno = ENODEV;
     return -1;

@@ -24,6 +24,7 @@
 #define LINUX_AT_EMPTY_PATH 0x1000
 
 _Static_assert(sizeof(struct occlum_stat) == 64, "stat record is 64 bytes");
+_Static_assert(sizeof(struct occlum_stat2) == 72, "stat2 record is 72 bytes");
 
 static int32_t linux_dirfd(int fd) { return fd == AT_FDCWD ? LINUX_AT_FDCWD : fd; }
 
@@ -36,8 +37,10 @@ static struct timespec to_timespec(int64_t ns) {
     return ts;
 }
 
-static void to_stat(const struct occlum_stat *in, struct stat *out) {
+static void to_stat(const struct occlum_stat2 *in2, struct stat *out) {
+    const struct occlum_stat *in = &in2->st;
     memset(out, 0, sizeof *out);
+    out->st_rdev = (dev_t)in2->rdev;
     out->st_dev = in->dev;
     out->st_ino = in->ino;
     out->st_mode = in->mode;
@@ -58,8 +61,8 @@ static void to_stat(const struct occlum_stat *in, struct stat *out) {
 
 /* 0 and *out filled, -1 with errno set; ENOSYS only if the kernel lacks the call. */
 static int kernel_stat(int32_t dirfd, const char *path, uint32_t flags, struct stat *out) {
-    struct occlum_stat st;
-    int32_t rc = __occlum_fstatat(dirfd, path, strlen(path), flags, &st);
+    struct occlum_stat2 st;
+    int32_t rc = __occlum_fstatat2(dirfd, path, strlen(path), flags, &st);
     if (rc != 0) {
         errno = rc;
         return -1;
