@@ -291,29 +291,29 @@ class OcclumSyscalls:
         p.exec_request = (loc.path, image, argv, envp)
         raise ProcessExec()
 
-    def wait4(self, p: Process, pid: int, options: int) -> tuple[int, int]:
-        def reap() -> tuple[int, int]:
-            return self.kernel.wait4(p, pid, options)
-
-        try:
-            rpid, status = reap()
-        except WouldBlock:
-            # The child's exit wakes us on the CPU it ran on (kernel/placement.py).
-            with self.kernel.placement.waiting():
-                rpid, status = blocking(p, reap)
-        return status, rpid
-
-    def wait4_usage(self, p: Process, pid: int, options: int) -> tuple[int, int, Usage]:
-        """``wait4`` with the reaped child's rusage: its CPU time and its reaped
-        children's, and the largest memory among them (Linux's RUSAGE_BOTH)."""
+    def _reap(self, p: Process, pid: int, options: int) -> Process | None:
+        """The child ``wait4`` reaps, waiting for one unless WNOHANG (None then)."""
         def reap() -> Process | None:
             return self.kernel.reap(p, pid, options)
 
         try:
-            child = reap()
+            return reap()
         except WouldBlock:
+            # The child's exit wakes us on the CPU it ran on (kernel/placement.py).
             with self.kernel.placement.waiting():
-                child = blocking(p, reap)
+                return blocking(p, reap)
+
+    def wait4(self, p: Process, pid: int, options: int) -> tuple[int, int]:
+        child = self._reap(p, pid, options)
+        if child is None:
+            return 0, 0
+        assert child.status is not None
+        return child.status, child.pid
+
+    def wait4_usage(self, p: Process, pid: int, options: int) -> tuple[int, int, Usage]:
+        """``wait4`` with the reaped child's rusage: its CPU time and its reaped
+        children's, and the largest memory among them (Linux's RUSAGE_BOTH)."""
+        child = self._reap(p, pid, options)
         if child is None:
             return 0, 0, Usage()
         assert child.status is not None
