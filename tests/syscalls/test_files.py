@@ -46,9 +46,10 @@ from pyocclum.syscalls.files import (
     FileSyscalls,
 )
 from pyocclum.syscalls.occlum import AT_EMPTY_PATH, AT_FDCWD, OcclumSyscalls
+from pyocclum.syscalls.paths import PathSyscalls
 from pyocclum.syscalls.wasi import WasiSyscalls
 
-O_RDONLY, O_WRONLY, O_RDWR, O_CREAT = 0, 1, 2, 0o100
+O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL = 0, 1, 2, 0o100, 0o200
 O_DIRECTORY, O_TMPFILE = 0o200000, 0o20200000
 F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
 
@@ -199,6 +200,58 @@ def test_tmpfile_is_unnamed(env: Env, where: str) -> None:
     assert st[6] == 5
     after = sorted(e.name for e in env.vfs.resolve(env.vfs.root(), where).inode.entries())
     assert after == before
+
+
+@pytest.mark.parametrize("where", ["/", "/enc", "/img"])
+def test_tmpfile_can_be_named_once_with_linkat(env: Env, where: str) -> None:
+    """Linux's I_LINKABLE: linkat(fd, "", AT_EMPTY_PATH) names an O_TMPFILE file
+    (not one made with O_EXCL, nor a file that was unlinked)."""
+    paths = PathSyscalls(env.kernel)
+    base = where.rstrip("/")
+    fd = env.files.open_tmpfile(env.p, AT_FDCWD, where, O_TMPFILE | O_RDWR, 0o600)
+    env.wasi.fd_write(env.p, fd, b"hello")
+    paths.linkat(env.p, fd, "", AT_FDCWD, f"{base}/named", AT_EMPTY_PATH)
+    by_fd = env.occlum.fstatat(env.p, fd, "", AT_EMPTY_PATH)
+    by_name = env.occlum.fstatat(env.p, AT_FDCWD, f"{base}/named", 0)
+    assert by_fd[3] == by_name[3] == 1  # nlink
+    assert by_fd[1] == by_name[1]  # the same file
+    named = env.open(f"{base}/named", O_RDWR)
+    assert env.wasi.fd_pread(env.p, named, 10, 0) == b"hello"
+    assert env.errno(paths.linkat, fd, "", AT_FDCWD, f"{base}/named", AT_EMPTY_PATH) \
+        == Errno.EEXIST
+    paths.linkat(env.p, fd, "", AT_FDCWD, f"{base}/second", AT_EMPTY_PATH)  # a plain link now
+    assert env.occlum.fstatat(env.p, fd, "", AT_EMPTY_PATH)[3] == 2
+    # Unlinked again, it is an ordinary removed file.
+    paths.unlinkat(env.p, AT_FDCWD, f"{base}/named", 0)
+    paths.unlinkat(env.p, AT_FDCWD, f"{base}/second", 0)
+    assert env.errno(paths.linkat, fd, "", AT_FDCWD, f"{base}/back", AT_EMPTY_PATH) \
+        == Errno.ENOENT
+    excl = env.files.open_tmpfile(env.p, AT_FDCWD, where, O_TMPFILE | O_RDWR | O_EXCL, 0o600)
+    assert env.errno(paths.linkat, excl, "", AT_FDCWD, f"{base}/excl", AT_EMPTY_PATH) \
+        == Errno.ENOENT
+    gone = env.open(f"{base}/gone")
+    paths.unlinkat(env.p, AT_FDCWD, f"{base}/gone", 0)
+    assert env.errno(paths.linkat, gone, "", AT_FDCWD, f"{base}/gone2", AT_EMPTY_PATH) \
+        == Errno.ENOENT
+
+
+def test_a_named_tmpfile_on_sefs_survives_a_remount(tmp_path: Path) -> None:
+    """Taken off sefs's orphan list when named: a remount does not free it."""
+    vfs = Vfs(RamFs())
+    vfs.root().inode.mkdir("enc", 0o755)
+    vol = SeFs(tmp_path / "vol", bytes(range(32)))
+    vfs.mount("/enc", vol)
+    kernel = Kernel(vfs, NoExecutor())
+    wasi = WasiSyscalls(kernel)
+    files, paths = FileSyscalls(kernel, wasi), PathSyscalls(kernel)
+    p = first_process(kernel)
+    fd = files.open_tmpfile(p, AT_FDCWD, "/enc", O_TMPFILE | O_RDWR, 0o600)
+    wasi.fd_write(p, fd, b"kept")
+    paths.linkat(p, fd, "", AT_FDCWD, "/enc/kept", AT_EMPTY_PATH)
+    wasi.fd_close(p, fd)
+    vol.close()
+    again = SeFs(tmp_path / "vol", bytes(range(32)))
+    assert again.root().lookup("kept").read(0, 10) == b"kept"
 
 
 def test_tmpfile_errors(env: Env) -> None:

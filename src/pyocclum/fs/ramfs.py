@@ -452,13 +452,21 @@ class RamDir(_RamNode):
 
     def link(self, name: str, inode: Inode) -> None:
         """Errors in Linux's order: EEXIST, then EXDEV, EPERM, ENOENT."""
+        self._link(name, inode, unnamed=False)
+
+    def relink(self, name: str, inode: Inode) -> None:
+        # The node lives while it is open (its bytes are counted until it is
+        # freed), so naming it again is only an entry and a link count.
+        self._link(name, inode, unnamed=True)
+
+    def _link(self, name: str, inode: Inode, unnamed: bool) -> None:
         with self._fs.lock:
             self._check_new(name)
             if inode.fs is not self._fs or not isinstance(inode, _RamNode):
                 raise KernelError(Errno.EXDEV, "hard link across file systems")
             if isinstance(inode, RamDir):
                 raise KernelError(Errno.EPERM, "hard link to a directory")
-            if inode.nlink == 0:
+            if inode.nlink == 0 and not unnamed:
                 # Linux refuses to resurrect an unlinked file (without O_TMPFILE).
                 raise KernelError(Errno.ENOENT, "file has been removed")
             inode.nlink += 1

@@ -244,6 +244,13 @@ class Inode:
         """Hard link; EXDEV if ``inode`` is on another file system, EPERM for directories."""
         raise KernelError(Errno.ENOTDIR, "not a directory")
 
+    def relink(self, name: str, inode: Inode) -> None:
+        """As :meth:`link`, for an open file that has no name left because it was
+        made unnamed (``O_TMPFILE``): it gets ``name`` here and lives on as any
+        file. A file system that cannot give a removed file a name again says
+        ENOENT, as ``link`` of a removed file."""
+        self.link(name, inode)
+
     def unlink(self, name: str) -> None:
         """Remove a non-directory entry (EISDIR for a directory)."""
         raise KernelError(Errno.ENOTDIR, "not a directory")

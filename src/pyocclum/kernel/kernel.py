@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -22,7 +23,7 @@ from pyocclum.abi.signals import Signal, wait_status_signaled
 from pyocclum.abi.wasi import RIGHTS_DIRECTORY, RIGHTS_STREAM, FileType
 from pyocclum.errors import KernelError, WouldBlock
 from pyocclum.fs.file import OpenFile
-from pyocclum.fs.types import Stream
+from pyocclum.fs.types import Inode, Stream
 from pyocclum.fs.vfs import Location, Vfs
 from pyocclum.kernel.fdtable import ROOT_FD, FdTable
 from pyocclum.kernel.locks import LockTable
@@ -161,6 +162,9 @@ class Kernel:
         self.any_exit = threading.Condition(self._lock)
         #: Advisory file locks (fcntl record and OFD locks, flock) of every process.
         self.locks = LockTable()
+        #: Files made unnamed by O_TMPFILE (without O_EXCL) while they have no name:
+        #: linkat(AT_EMPTY_PATH) may name them (Linux's I_LINKABLE).
+        self.unnamed_files: weakref.WeakSet[Inode] = weakref.WeakSet()
 
     # -- process table ----------------------------------------------------------------
     @property

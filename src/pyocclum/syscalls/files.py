@@ -235,7 +235,8 @@ class FileSyscalls:
     def open_tmpfile(self, p: Process, dirfd: int, path: str, flags: int, mode: int) -> int:
         """Linux ``openat(dirfd, path, O_TMPFILE | O_WRONLY/O_RDWR, mode)``: an unnamed
         regular file in the directory ``path``. It is created under a hidden
-        name and unlinked at once, so it lives until its last fd closes."""
+        name and unlinked at once, so it lives until its last fd closes, unless
+        ``linkat(fd, "", ..., AT_EMPTY_PATH)`` names it (not with ``O_EXCL``)."""
         if flags & (O_CREAT | O_DIRECTORY | O_TMPFILE_BIT) != O_DIRECTORY | O_TMPFILE_BIT:
             raise KernelError(Errno.EINVAL, "O_TMPFILE needs O_DIRECTORY and no O_CREAT")
         if flags & 3 not in (O_WRONLY, O_RDWR):
@@ -263,10 +264,14 @@ class FileSyscalls:
         )
         try:
             directory.unlink(name)
-            return p.fds.install(f, cloexec=bool(flags & O_CLOEXEC))
+            fd = p.fds.install(f, cloexec=bool(flags & O_CLOEXEC))
         except BaseException:
             f.release()
             raise
+        if not flags & O_EXCL and f.inode is not None:
+            with contextlib.suppress(TypeError):  # an inode that cannot be named again
+                self.kernel.unnamed_files.add(f.inode)
+        return fd
 
     # == record locks and flock ===========================================================
     def lock(

@@ -207,8 +207,13 @@ class PathSyscalls:
         st = src.stat()
         if st.filetype == FileType.DIRECTORY:
             raise KernelError(Errno.EPERM, "hard links to directories are not allowed")
+        unnamed = self.kernel.unnamed_files
         if st.nlink == 0:
-            raise KernelError(Errno.ENOENT, "the file has been removed")
+            if src not in unnamed:  # removed, not made by O_TMPFILE (or with O_EXCL)
+                raise KernelError(Errno.ENOENT, "the file has been removed")
+            dst.parent.inode.relink(dst.name, src)
+            unnamed.discard(src)  # named now: unlinked again, it is gone for good
+            return
         dst.parent.inode.link(dst.name, src)
 
     def symlinkat(self, p: Process, target: str, fd: int, path: str) -> None:

@@ -1,4 +1,3 @@
-// linux-test: xfail=linkat(fd, "", ..., AT_EMPTY_PATH) refuses every file with no links (ENOENT); an O_TMPFILE file must be linkable
 /* O_TMPFILE then linkat(AT_EMPTY_PATH): the unnamed file gets a name; an ordinary
  * file that was unlinked cannot be linked back (ENOENT). */
 #include "linuxtest.h"

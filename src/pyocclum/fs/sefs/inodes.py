@@ -501,6 +501,14 @@ class SeDir(_SeNode):
 
     def link(self, name: str, inode: Inode) -> None:
         """Errors in Linux's order: EEXIST, then EXDEV, EPERM, ENOENT."""
+        self._link(name, inode, unnamed=False)
+
+    def relink(self, name: str, inode: Inode) -> None:
+        # An open file with no links is on the orphan list (freed at its last
+        # close, or at the next mount after a crash): taking it off keeps it.
+        self._link(name, inode, unnamed=True)
+
+    def _link(self, name: str, inode: Inode, unnamed: bool) -> None:
         fs = self._fs
         with fs.lock:
             fs._begin()
@@ -511,7 +519,9 @@ class SeDir(_SeNode):
                 raise KernelError(Errno.EPERM, "hard link to a directory")
             ic = inode._c
             if ic.nlink == 0:
-                raise KernelError(Errno.ENOENT, "file has been removed")
+                if not unnamed:
+                    raise KernelError(Errno.ENOENT, "file has been removed")
+                fs._orphans.discard(ic.ino)
             ic.nlink += 1
             now = now_ns()
             ic.ctim = now

@@ -257,6 +257,13 @@ class UnionInode(Inode):
 
         Errors in Linux's order: EEXIST, then EXDEV, EPERM, ENOENT.
         """
+        self._link(name, inode, unnamed=False)
+
+    def relink(self, name: str, inode: Inode) -> None:
+        # An unnamed file was made in the upper layer: the upper one names it.
+        self._link(name, inode, unnamed=True)
+
+    def _link(self, name: str, inode: Inode, unnamed: bool) -> None:
         self._need_dir()
         check_guest_name(name)
         with self.fs.lock:
@@ -268,10 +275,15 @@ class UnionInode(Inode):
                 raise KernelError(Errno.EXDEV, "hard link across file systems")
             if inode.filetype == FileType.DIRECTORY:
                 raise KernelError(Errno.EPERM, "hard link to a directory")
-            if inode.dead and (inode.upper is None or inode.upper.stat().nlink == 0):
+            removed = inode.dead and (inode.upper is None or inode.upper.stat().nlink == 0)
+            if removed and not (unnamed and inode.upper is not None):
                 raise KernelError(Errno.ENOENT, "the file has been removed")
             upper_dir, whiteout = self._upper_for_new(name)
-            upper_dir.link(name, self.fs.copy_up(inode))
+            if removed:
+                assert inode.upper is not None
+                upper_dir.relink(name, inode.upper)
+            else:
+                upper_dir.link(name, self.fs.copy_up(inode))
             if whiteout:
                 drop_whiteout(upper_dir, name)
 
