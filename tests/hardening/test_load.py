@@ -411,7 +411,7 @@ def test_processes_that_ended_leave_no_objects_or_threads_behind(
     from pyocclum.boot.program import start_program
     from pyocclum.fs.stdio import BufferStream, BytesInputStream
 
-    relays, rounds = 50, scale(4, 20)
+    relays, rounds = 50, scale(8, 20)
     counts: list[tuple[int, int]] = []
     with Instance(inst).booted() as booted:
         for _ in range(rounds):
@@ -435,7 +435,11 @@ def test_processes_that_ended_leave_no_objects_or_threads_behind(
     threads = [c[1] for c in counts]
     print(f"\n{rounds} rounds of {relays + 1} processes: Python objects after each round "
           f"{objects}, host threads {threads}")
-    assert objects[-1] - objects[1] < (rounds - 2) * (relays + 1), "objects leak per process"
+    # The count moves by tens to a hundred or so between rounds (caches, idle workers:
+    # CI once saw +134 over two rounds); a leak of one object per process adds
+    # relays + 1 each round, 5 rounds apart here. The lows of two rounds filter the moves.
+    grown = min(objects[-2:]) - min(objects[1:3])
+    assert grown < 2 * (relays + 1), f"objects leak per process: {grown} more"
     # A worker thread may still be on its way back to the pool (the soak saw one):
     # a leak would add a thread per process, 51 a round.
     assert max(threads[1:]) <= threads[1] + 2, "host threads leak"
