@@ -134,3 +134,49 @@ def test_process_limit() -> None:
     w = World(Limits(max_processes=2))
     w.spawn(w.init)
     assert errno_of(w.spawn, w.init) == Errno.EAGAIN
+
+
+def _run_for(p: Process, ns: int) -> None:
+    """Play ``p``'s thread for ``ns`` of CPU time on this host thread."""
+    import time
+
+    p.cpu.enter()
+    start = time.thread_time_ns()
+    while time.thread_time_ns() - start < ns:
+        pass
+    p.cpu.leave()
+
+
+def test_a_reaped_childs_cpu_time_goes_to_its_parent_with_its_own_childrens() -> None:
+    """Linux's RUSAGE_CHILDREN: the waited-for children's time, each with the time
+    of its own waited-for children; a child not yet reaped does not count."""
+    w = World()
+    child = w.spawn(w.init)
+    grandchild = w.spawn(child)
+    _run_for(grandchild, 30_000_000)
+    w.exit(grandchild, 0)
+    assert w.kernel.reap(child, grandchild.pid, 0) is grandchild
+    _run_for(child, 20_000_000)
+    w.exit(child, 0)
+    assert w.init.cpu.children().user_ns + w.init.cpu.children().sys_ns == 0
+    reaped = w.kernel.reap(w.init, -1, 0)
+    assert reaped is child
+    kids = w.init.cpu.children()
+    assert 45_000_000 <= kids.user_ns + kids.sys_ns < 120_000_000
+
+
+def test_sysinfo_says_what_proc_meminfo_says() -> None:
+    from pyocclum.kernel.procsource import KernelProcSource
+    from pyocclum.syscalls.occlum import OcclumSyscalls
+    from pyocclum.syscalls.wasi import WasiSyscalls
+
+    w = World(Limits(user_space=100 << 20))
+    w.executor.memory_size = lambda proc: 30 << 20  # type: ignore[method-assign]
+    w.spawn(w.init)
+    sys = OcclumSyscalls(w.kernel, WasiSyscalls(w.kernel))
+    _, total, free, procs, unit = sys.sysinfo(w.init)
+    assert (total, free, procs, unit) == (100 << 20, 40 << 20, 2, 1)
+    assert KernelProcSource(w.kernel, 100 << 20).memory() == (total, free)
+    w.spawn(w.init)
+    w.spawn(w.init)
+    assert sys.sysinfo(w.init)[2] == 0  # never below 0

@@ -530,11 +530,13 @@ class OcclumSyscalls:
                 f"#1 PyOcclum {__version__}".encode(), b"wasm32")
 
     def sysinfo(self, p: Process) -> tuple[int, int, int, int, int]:
+        """Linux's ``sysinfo``: the memory is /proc/meminfo's (the user space, less
+        what the processes' memories hold)."""
         uptime = (time.monotonic_ns() - self.kernel.boot_ns) // 1_000_000_000
-        procs = len(self.kernel.live_processes())
-        total = self.kernel.limits.process_memory * self.kernel.limits.max_processes
-        return (uptime, total, max(0, total - procs * self.kernel.limits.process_memory),
-                procs, 1)
+        live = self.kernel.live_processes()
+        total = self.kernel.limits.user_space
+        used = sum(self.kernel.executor.memory_size(q) for q in live)
+        return (uptime, total, max(0, total - used), len(live), 1)
 
     # == the table ========================================================================
     def table(self) -> list[S.Syscall]:
