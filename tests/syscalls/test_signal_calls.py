@@ -224,24 +224,51 @@ def test_itimer_errors(env: Env) -> None:
 
 
 @pytest.mark.parametrize(("which", "sig"), [(1, Signal.SIGVTALRM), (2, Signal.SIGPROF)])
-def test_cpu_timers_count_the_callers_cpu_time(env: Env, which: int, sig: int) -> None:
+def test_cpu_timers_count_the_processs_cpu_time(env: Env, which: int, sig: int) -> None:
     env.p.sig.blocked = bit(sig)
     ms = 1_000_000
-    assert env.calls.setitimer(env.p, which, (20 * ms, 20 * ms)) == (0, 0)
-    time.sleep(0.1)  # no CPU time: nothing
-    assert not env.p.sig.pending & bit(sig)
-    value, interval = env.calls.setitimer(env.p, which, None)
-    assert 0 < value <= 20 * ms
-    assert interval == 20 * ms
-    until = time.thread_time() + 0.1
-    while time.thread_time() < until and not env.p.sig.pending & bit(sig):
-        pass  # this thread's CPU time is the one counted
+    env.p.cpu.enter()  # this host thread runs the process (kernel/cputime.py)
+    try:
+        assert env.calls.setitimer(env.p, which, (20 * ms, 20 * ms)) == (0, 0)
+        time.sleep(0.1)  # no CPU time: nothing
+        assert not env.p.sig.pending & bit(sig)
+        value, interval = env.calls.setitimer(env.p, which, None)
+        assert 0 < value <= 20 * ms
+        assert interval == 20 * ms
+        until = time.thread_time() + 0.1
+        while time.thread_time() < until and not env.p.sig.pending & bit(sig):
+            pass  # the process's CPU time
+    finally:
+        env.p.cpu.leave()
     deadline = time.monotonic() + 1
     while not env.p.sig.pending & bit(sig) and time.monotonic() < deadline:
         time.sleep(0.005)
     assert env.p.sig.pending & bit(sig)
     assert env.calls.setitimer(env.p, which, (0, 0))[1] == 20 * ms
     assert env.calls.setitimer(env.p, which, None) == (0, 0)
+
+
+def test_a_cpu_timer_counts_the_other_threads_of_the_process(env: Env) -> None:
+    """Set from one thread (which then sleeps), fired by another's computing."""
+    import threading
+
+    env.p.sig.blocked = bit(Signal.SIGPROF)
+    env.calls.setitimer(env.p, 2, (20_000_000, 0))
+
+    def other_thread() -> None:
+        env.p.cpu.enter()
+        until = time.thread_time() + 0.1
+        while time.thread_time() < until and not env.p.sig.pending & bit(Signal.SIGPROF):
+            pass
+        env.p.cpu.leave()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    deadline = time.monotonic() + 1
+    while not env.p.sig.pending & bit(Signal.SIGPROF) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert env.p.sig.pending & bit(Signal.SIGPROF)
 
 
 def test_exit_cancels_the_timer(env: Env) -> None:

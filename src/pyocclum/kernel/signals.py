@@ -234,39 +234,33 @@ MIN_TIMER_GAP = 0.001
 
 
 class CpuTimer(threading.Thread):
-    """ITIMER_VIRTUAL or ITIMER_PROF: calls ``fire`` once the CPU clock ``clock``
-    (a host thread's, ``time.pthread_getcpuclockid``) has advanced by ``value``
-    ns, then every ``interval`` ns of it (0: once), while ``alive()``. It
-    looks at the clock every :data:`CPU_TIMER_POLL` seconds."""
+    """ITIMER_VIRTUAL or ITIMER_PROF: calls ``fire`` once ``clock()`` (CPU ns:
+    the process's user time, or its user and system time) has advanced by
+    ``value`` ns, then every ``interval`` ns of it (0: once), while ``alive()``.
+    It looks at the clock every :data:`CPU_TIMER_POLL` seconds."""
 
-    def __init__(self, clock: int, value: int, interval: int, fire: Callable[[], object],
-                 alive: Callable[[], bool]) -> None:
+    def __init__(self, clock: Callable[[], int], value: int, interval: int,
+                 fire: Callable[[], object], alive: Callable[[], bool]) -> None:
         super().__init__(daemon=True, name="itimer")
         self.clock = clock
         self.interval = interval
         self.fire = fire
         self.alive = alive
         self.finished = threading.Event()
-        self.deadline = time.clock_gettime_ns(clock) + value
+        self.deadline = clock() + value
 
     def remaining(self) -> int:
         """CPU ns to the next expiry (0 once expired for good or cancelled)."""
         if self.finished.is_set():
             return 0
-        try:
-            return max(0, self.deadline - time.clock_gettime_ns(self.clock))
-        except OSError:  # the thread is gone
-            return 0
+        return max(0, self.deadline - self.clock())
 
     def cancel(self) -> None:
         self.finished.set()
 
     def run(self) -> None:
         while not self.finished.wait(CPU_TIMER_POLL) and self.alive():
-            try:
-                now = time.clock_gettime_ns(self.clock)
-            except OSError:
-                break
+            now = self.clock()
             if now < self.deadline:
                 continue
             self.fire()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 import threading
 import time
+from collections.abc import Callable
 
 from pyocclum.abi.errno import Errno
 from pyocclum.abi.signals import Signal
@@ -46,6 +47,15 @@ ITIMER = struct.Struct("<qq")
 ITIMER_REAL = 0
 #: The CPU-time interval timers and their signals.
 CPU_TIMERS = {1: Signal.SIGVTALRM, 2: Signal.SIGPROF}
+
+
+def _cpu_clock(p: Process, which: int) -> Callable[[], int]:
+    """What an ITIMER_VIRTUAL (1) or ITIMER_PROF (2) timer of ``p`` counts: the
+    process's user CPU time, or its user and system time (all its threads)."""
+    cpu = p.cpu
+    if which == 1:
+        return lambda: cpu.own().user_ns
+    return lambda: sum(cpu.own()[:2])
 MASK64 = (1 << 64) - 1
 NS = 1_000_000_000
 
@@ -211,9 +221,8 @@ class SignalSyscalls:
     def setitimer(self, p: Process, which: int, new: tuple[int, int] | None) -> tuple[int, int]:
         """Linux ``setitimer``/``getitimer`` (``new`` absent): ``new`` is (value,
         interval) in ns; returns the old one. ITIMER_REAL counts wall-clock time
-        (SIGALRM); ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF) the CPU
-        time of the calling host thread (the process's, or in a threaded
-        process the caller thread's), both user and system time."""
+        (SIGALRM); ITIMER_VIRTUAL (SIGVTALRM) the process's user CPU time and
+        ITIMER_PROF (SIGPROF) its user and system time, all its threads'."""
         if which in CPU_TIMERS:
             return self._cpu_timer(p, which, new)
         if which != ITIMER_REAL:
@@ -250,8 +259,7 @@ class SignalSyscalls:
                     del self._cpu_timers[k]
             if value:
                 sig = CPU_TIMERS[which]
-                clock = time.pthread_getcpuclockid(threading.get_ident())
-                timer = CpuTimer(clock, value, interval,
+                timer = CpuTimer(_cpu_clock(p, which), value, interval,
                                  lambda: self.kernel.send_signal(p, sig),
                                  lambda: not p.exited)
                 self._cpu_timers[key] = (p, timer)
