@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -311,8 +312,10 @@ class WasmExecutor:
             kernel.log_bug(proc, f"executor failure: {traceback.format_exc()}")
             status, reason = wait_status_signaled(Signal.SIGKILL), f"killed: internal error: {e}"
         finally:
-            # Its figures are final before the parent can reap it.
-            proc.cpu.peak_kib = max(proc.cpu.peak_kib, self.memory_size(proc) // 1024)
+            # Its figures are final before the parent can reap it (a store that
+            # cannot say its size must not keep the parent waiting).
+            with contextlib.suppress(Exception):
+                proc.cpu.peak_kib = max(proc.cpu.peak_kib, self.memory_size(proc) // 1024)
             proc.cpu.leave()
             set_current_process(None)
             proc.threads.spawn = None
