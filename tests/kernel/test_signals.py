@@ -17,6 +17,7 @@ from pyocclum.kernel.signals import (
     SI_USER,
     SIG_IGN,
     SIGRTMIN_KERNEL,
+    CpuTimer,
     IntervalTimer,
     SigAction,
     SigInfo,
@@ -121,3 +122,27 @@ def test_interval_timer_fires_at_most_once_per_min_gap() -> None:
     assert not timer.is_alive()
     assert 1 <= fired <= 0.2 / MIN_TIMER_GAP + 5, fired
     assert timer.interval == 1e-9  # the period that was set is kept (getitimer reports it)
+
+
+def test_a_periodic_timer_not_yet_rearmed_reports_its_next_period() -> None:
+    """Linux never reports 0 left while a periodic ITIMER_REAL is set; here the
+    timer's thread may be late to re-arm it on a busy machine (a fresh-clone run
+    saw alarm(0) say 0). Not started here: its thread never re-arms it."""
+    timer = IntervalTimer(0.01, 0.02, lambda: None)
+    time.sleep(0.015)
+    assert 0 < timer.remaining() <= 0.02
+    once = IntervalTimer(0.0, 0.0, lambda: None)
+    time.sleep(0.001)
+    assert once.remaining() == 0.0  # a one-shot timer that expired: nothing left
+
+
+def test_a_cpu_timer_never_reports_more_than_was_set() -> None:
+    """A process's user time can go back a little (a running thread counts as
+    user time until it ends): the timer's clock does not, so the time left never
+    grows past the value set (the fuzzer's 2**63 - 1 overflowed the reply)."""
+    readings = iter([1_000, 5_000, 4_000, 3_000, 6_000])
+    timer = CpuTimer(lambda: next(readings), 2**63 - 1, 0, lambda: None, lambda: True)
+    assert timer.remaining() == 2**63 - 1 - 4_000
+    assert timer.remaining() == 2**63 - 1 - 4_000  # 4,000 read: still 5,000
+    assert timer.remaining() == 2**63 - 1 - 4_000  # 3,000 read
+    assert timer.remaining() == 2**63 - 1 - 5_000

@@ -195,10 +195,15 @@ class IntervalTimer(threading.Timer):
         self.deadline = time.monotonic() + value
 
     def remaining(self) -> float:
-        """Seconds to the next expiry (0 once expired for good or cancelled)."""
+        """Seconds to the next expiry (0 once expired for good or cancelled). A
+        periodic timer whose thread has not re-armed it yet (a busy machine)
+        reports the next period, as Linux's never says 0 while one is set."""
         if self.finished.is_set():
             return 0.0
-        return max(0.0, self.deadline - time.monotonic())
+        left = self.deadline - time.monotonic()
+        if left <= 0 and self.interval:
+            left = self.interval - (-left % self.interval)
+        return max(0.0, left)
 
     def run(self) -> None:
         while True:
@@ -242,12 +247,20 @@ class CpuTimer(threading.Thread):
     def __init__(self, clock: Callable[[], int], value: int, interval: int,
                  fire: Callable[[], object], alive: Callable[[], bool]) -> None:
         super().__init__(daemon=True, name="itimer")
-        self.clock = clock
+        self._clock = clock
+        self._seen = clock()
         self.interval = interval
         self.fire = fire
         self.alive = alive
         self.finished = threading.Event()
-        self.deadline = clock() + value
+        self.deadline = self._seen + value
+
+    def clock(self) -> int:
+        """The clock, never going back: a process's user time can (a running
+        thread counts as all user time until it ends and its system part is
+        known), and the time left must never grow past what was set."""
+        self._seen = max(self._seen, self._clock())
+        return self._seen
 
     def remaining(self) -> int:
         """CPU ns to the next expiry (0 once expired for good or cancelled)."""
