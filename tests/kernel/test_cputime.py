@@ -95,3 +95,10 @@ def test_leave_without_enter_counts_nothing() -> None:
     account = CpuAccount()
     account.leave()
     assert account.own() == Usage()
+
+
+def test_the_clock_is_owns_total() -> None:
+    account = CpuAccount()
+    _on_a_thread(account, 20 * MS)
+    own = account.own()
+    assert account.cpu_ns() == own.user_ns + own.sys_ns  # no thread runs: both exact

@@ -149,8 +149,7 @@ class WasiSyscalls(WasiPoll, OpenFiles):
         if clock_id == ClockId.PROCESS_CPUTIME_ID:
             # All processes share the host process and its threads: the
             # process's own account (kernel/cputime.py).
-            own = p.cpu.own()
-            return own.user_ns + own.sys_ns
+            return p.cpu.cpu_ns()
         if clock_id == ClockId.THREAD_CPUTIME_ID:
             return p.cpu.thread_ns()
         raise KernelError(Errno.EINVAL, f"unknown clock {clock_id}")
