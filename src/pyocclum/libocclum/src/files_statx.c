@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "internal.h"
 
@@ -67,10 +68,10 @@ int statx(int dirfd, const char *restrict path, int flags, unsigned int mask,
     timestamp(&buf->stx_atime, st.atim);
     timestamp(&buf->stx_mtime, st.mtim);
     timestamp(&buf->stx_ctime, st.ctim);
-    /* Linux's dev_t encoding: minor in bits 0-7 and 20-31, major in 8-19 and 32-. */
-    buf->stx_dev_major = (uint32_t)(((st.dev >> 8) & 0xfff) | ((st.dev >> 32) & ~0xfffULL));
-    buf->stx_dev_minor = (uint32_t)((st.dev & 0xff) | ((st.dev >> 12) & ~0xffULL));
-    buf->stx_rdev_major = (uint32_t)(((st2.rdev >> 8) & 0xfff) | ((st2.rdev >> 32) & ~0xfffULL));
-    buf->stx_rdev_minor = (uint32_t)((st2.rdev & 0xff) | ((st2.rdev >> 12) & ~0xffULL));
+    /* Linux's dev_t encoding, which <sys/sysmacros.h> decodes. */
+    buf->stx_dev_major = major(st.dev);
+    buf->stx_dev_minor = minor(st.dev);
+    buf->stx_rdev_major = major(st2.rdev);
+    buf->stx_rdev_minor = minor(st2.rdev);
     return 0;
 }
