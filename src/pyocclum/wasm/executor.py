@@ -23,7 +23,7 @@ from pyocclum.kernel.threads import Thread, ThreadedSignalState
 from pyocclum.syscalls import syscall_table
 from pyocclum.wasm.codecache import CodeCache
 from pyocclum.wasm.engine import compile_module, limit_store, make_engine
-from pyocclum.wasm.exports import call_entry, export, instantiate
+from pyocclum.wasm.exports import call_entry, export, instantiate, s32
 from pyocclum.wasm.host import Binder, ProcessRuntime
 from pyocclum.wasm.signals import install_epoch_check, run_handlers, trap_status
 from pyocclum.wasm.threads import (
@@ -538,7 +538,7 @@ class WasmExecutor:
         """Call the guest's __occlum_thread_done(start_arg); False if it failed."""
         assert runtime.done is not None
         try:
-            runtime.done(_s32(start_arg))
+            runtime.done(s32(start_arg))
             return True
         except wasmtime.WasmtimeError:  # killed meanwhile
             return False
@@ -559,7 +559,7 @@ class WasmExecutor:
                 sig.started(thread)
         try:
             assert runtime.entry is not None
-            runtime.entry(thread.tid, _s32(start_arg))
+            runtime.entry(thread.tid, s32(start_arg))
             normal = True
         except wasmtime.Trap as trap:
             if thread.exited:
@@ -601,10 +601,6 @@ class WasmExecutor:
         return (thread.exited or thread.stop or proc.status is not None
                 or proc.kill_status is not None or proc.exec_request is not None)
 
-
-def _s32(value: int) -> int:
-    """An i32 argument from an unsigned value (wasmtime-py wants signed)."""
-    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 #: A kill status that only makes the other threads' blocked calls return while

@@ -19,6 +19,12 @@ _FUNC = ffi.WASMTIME_EXTERN_FUNC.value
 _MEMORY = ffi.WASMTIME_EXTERN_MEMORY.value
 
 
+def s32(value: int) -> int:
+    """An i32 argument from an unsigned value (wasmtime wants signed)."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
 def raise_failure(error: Any, trap: Any) -> None:
     """Raise what wasmtime-py raises for a C call that returned ``error`` or
     set ``trap``: ``wasmtime.WasmtimeError`` (a host function's error, an

@@ -34,7 +34,7 @@ from pyocclum.kernel.signals import (
     SigInfo,
     bit,
 )
-from pyocclum.wasm.exports import TrapPointer, export, func_call, raise_failure
+from pyocclum.wasm.exports import TrapPointer, export, func_call, raise_failure, s32
 
 log = _log.getLogger("pyocclum.wasm")
 
@@ -216,10 +216,6 @@ def _next_frame(proc: Process) -> tuple[SigInfo, SigAction, int] | None:
             return info, act, saved
 
 
-def _s32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
 
 class _Trampoline:
     """One store's trampoline export, called through wasmtime's C API on an
@@ -296,10 +292,10 @@ def _call_trampoline(
         return mask
     try:
         if tramp.nparams == _V2_PARAMS:  # a program of ABI version 2
-            tramp(info.signo, _s32(handler), _s32(flags))
+            tramp(info.signo, s32(handler), s32(flags))
             return mask
-        new_mask = tramp(info.signo, _s32(handler), _s32(flags), _s32(info.code),
-                         _s32(info.pid), _s32(info.uid), _s32(info.value), _s32(info.status),
+        new_mask = tramp(info.signo, s32(handler), s32(flags), s32(info.code),
+                         s32(info.pid), s32(info.uid), s32(info.value), s32(info.status),
                          mask - (1 << 64) if mask >= 1 << 63 else mask)
         return new_mask & ((1 << 64) - 1)
     except wasmtime.Trap as trap:
